@@ -1,0 +1,59 @@
+# jingpinke — two commands: `make run` and `make test`.
+PYTHON ?= python3.11
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
+
+# Debian packages the product or its tests use: Chromium (browser tests) and a CJK font.
+APT_PACKAGES := chromium fonts-wqy-microhei
+
+.PHONY: run test test-postgres bench system-deps venv migrate demo lint clean
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+# Installs the missing apt packages when running as root; otherwise says what is missing
+# (the tests that need them then skip and say why).
+system-deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+		echo "Installing:$$missing"; \
+		(apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	else \
+		echo "Missing Debian packages:$$missing (not root: the tests that need them will skip)"; \
+	fi
+
+migrate: $(STAMP)
+	$(PY) manage.py migrate --noinput
+
+demo: migrate
+	$(PY) manage.py load_demo --if-empty
+
+run: $(STAMP) system-deps
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py load_demo --if-empty
+	$(PY) manage.py collectstatic --noinput -v0
+	$(PY) manage.py serve
+
+test: $(STAMP) system-deps
+	$(VENV)/bin/pytest
+
+# The same suite against the PostgreSQL server on this machine.
+test-postgres: $(STAMP) system-deps
+	JPK_DATABASE_URL=$${JPK_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(VENV)/bin/pytest
+
+bench: $(STAMP)
+	$(PY) -m bench
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check . || true
+
+clean:
+	rm -rf $(VENV) var/static

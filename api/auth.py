@@ -1,0 +1,64 @@
+"""Authentication for the REST API (and later the tus endpoint).
+
+Two ways in: ``Authorization: Bearer jpk_…`` with a personal token, or the
+browser session (with its CSRF token on unsafe methods).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+from ninja.security import HttpBearer, SessionAuth
+
+from api.models import ApiToken, hash_token
+
+
+def user_for_token(raw: str):
+    """The active user a raw token belongs to, or None."""
+    if not raw:
+        return None
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(key_hash=hash_token(raw.strip()), revoked_at__isnull=True, expires_at__gt=timezone.now())
+        .first()
+    )
+    if token is None or not token.user.is_active:
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user
+
+
+def user_from_request(request):
+    """Token from the Authorization header, else the session user, else None."""
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("bearer "):
+        return user_for_token(header[7:])
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return user
+    return None
+
+
+class TokenAuth(HttpBearer):
+    openapi_description = "个人 API 令牌：请求头 Authorization: Bearer jpk_…（在“我的账户 › API 令牌”中创建）"
+
+    def authenticate(self, request, token):
+        user = user_for_token(token)
+        if user is None:
+            return None
+        request.user = user
+        # A password change forced at first login applies to the API as well.
+        if user.must_change_password:
+            return None
+        return user
+
+
+class JpkSessionAuth(SessionAuth):
+    def authenticate(self, request, key):
+        user = super().authenticate(request, key)
+        if user is not None and getattr(user, "must_change_password", False):
+            return None
+        return user

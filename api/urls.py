@@ -1,0 +1,35 @@
+"""The REST API at /api/v1/. Each app adds its router from its own ``api.py``."""
+
+from django.urls import path
+from ninja import NinjaAPI
+
+from api.auth import JpkSessionAuth, TokenAuth
+from api.errors import install_error_handlers
+
+api = NinjaAPI(
+    title="jingpinke API",
+    version="1",
+    description="基础教育精品课遴选平台 REST API。所有页面上的操作都可以通过本接口完成。",
+    auth=[TokenAuth(), JpkSessionAuth()],
+    urls_namespace="api",
+)
+install_error_handlers(api)
+
+
+def _register():
+    from api.api import router as api_router
+    from campaigns.api import router as campaigns_router
+    from catalog.api import router as catalog_router
+    from orgs.api import router as orgs_router
+    from portal.api import router as portal_router
+
+    api.add_router("/auth", api_router)
+    api.add_router("/orgs", orgs_router)
+    api.add_router("/campaigns", campaigns_router)
+    api.add_router("/catalog", catalog_router)
+    api.add_router("/portal", portal_router)
+
+
+_register()
+
+urlpatterns = [path("", api.urls)]

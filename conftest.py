@@ -1,0 +1,53 @@
+"""Fixtures shared by every app's tests.
+
+``tree`` builds a small Guangdong › Zhanjiang tree with an admin at every level,
+two counties (so scope tests have a neighbour to be kept out of), county schools,
+a city-owned and a province-owned school, and a teacher and an expert.
+Log in with ``client.force_login(user)``: django-axes needs a request object that
+``client.login`` does not pass.
+"""
+
+from types import SimpleNamespace
+
+import pytest
+
+from orgs.models import Role, Unit, UnitKind
+from orgs.tests.factories import member
+
+
+@pytest.fixture
+def tree(db):
+    province = Unit.objects.create(name="广东省", code="440000", kind=UnitKind.PROVINCE)
+    city = Unit.objects.create(name="湛江市", code="440800", kind=UnitKind.CITY, parent=province)
+    other_city = Unit.objects.create(name="茂名市", code="440900", kind=UnitKind.CITY, parent=province)
+    county = Unit.objects.create(name="赤坎区", code="440802", kind=UnitKind.COUNTY, parent=city)
+    other_county = Unit.objects.create(name="霞山区", code="440803", kind=UnitKind.COUNTY, parent=city)
+    school = Unit.objects.create(name="湛江市第二十一小学", code="440802001", kind=UnitKind.SCHOOL, parent=county)
+    other_school = Unit.objects.create(name="霞山区第一小学", code="440803001", kind=UnitKind.SCHOOL, parent=other_county)
+    city_school = Unit.objects.create(name="湛江市第一中学", code="440800001", kind=UnitKind.SCHOOL, parent=city)
+    province_school = Unit.objects.create(
+        name="广东实验中学", code="440000001", kind=UnitKind.SCHOOL, parent=province
+    )
+    ns = SimpleNamespace(
+        province=province,
+        city=city,
+        other_city=other_city,
+        county=county,
+        other_county=other_county,
+        school=school,
+        other_school=other_school,
+        city_school=city_school,
+        province_school=province_school,
+    )
+    ns.province_admin = member(province, Role.ADMIN, username="gd_admin")
+    ns.city_admin = member(city, Role.ADMIN, username="zj_admin")
+    ns.county_admin = member(county, Role.ADMIN, username="ck_admin")
+    ns.other_county_admin = member(other_county, Role.ADMIN, username="xs_admin")
+    ns.school_admin = member(school, Role.ADMIN, username="school_admin")
+    ns.teacher = member(school, Role.TEACHER, username="teacher", mobile="13800000001")
+    ns.other_teacher = member(other_school, Role.TEACHER, username="other_teacher")
+    ns.expert = member(city, Role.EXPERT, username="expert")
+    from orgs.tests.factories import UserFactory
+
+    ns.sysadmin = UserFactory(username="sysadmin", is_superuser=True, is_staff=True)
+    return ns

@@ -1,0 +1,71 @@
+"""Every configuration option of jingpinke, in one place.
+
+Each option is read from one environment variable. README.md has a table of
+them; ``jingpinke/tests/test_config.py`` checks that the table and this list
+agree, so a new option cannot go undocumented.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Option:
+    env: str
+    default: str
+    help: str
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option("JPK_DATA_DIR", "var", "Folder for the embedded database, uploaded files and the generated secret key (relative to the checkout)."),
+    Option("JPK_DATABASE_URL", "", "Database URL, e.g. postgres://user@host:5432/jingpinke. Empty: SQLite (WAL) at $JPK_DATA_DIR/db.sqlite3."),
+    Option("JPK_SECRET_KEY", "", "Django secret key. Empty: generated once into $JPK_DATA_DIR/secret_key."),
+    Option("JPK_DEBUG", "0", "1 turns on Django's debug pages. Never in production."),
+    Option("JPK_HOST", "127.0.0.1", "Address `make run` binds to."),
+    Option("JPK_PORT", "8000", "Port `make run` serves on."),
+    Option("JPK_WEB_WORKERS", "2", "Number of gunicorn worker processes started by `make run`."),
+    Option("JPK_TASK_WORKERS", "1", "Number of background task worker processes started by `make run`."),
+    Option("JPK_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]", "Comma-separated host names the site answers to."),
+    Option("JPK_CSRF_TRUSTED_ORIGINS", "", "Comma-separated origins (https://jpk.example.cn) allowed to post forms behind a proxy."),
+    Option("JPK_SECURE_COOKIES", "0", "1 marks session and CSRF cookies Secure (serve over HTTPS)."),
+    Option("JPK_MEDIA_DIR", "", "Folder for uploaded files. Empty: $JPK_DATA_DIR/media."),
+    Option("JPK_EMAIL_URL", "console:", "Mail transport: console: (print), or smtp://user:password@host:port (smtp+tls:// for STARTTLS)."),
+    Option("JPK_DEFAULT_FROM_EMAIL", "jingpinke@localhost", "Sender address of notification e-mails."),
+    Option("JPK_LOGIN_FAILURE_LIMIT", "5", "Failed logins after which an account/address pair is locked."),
+    Option("JPK_LOGIN_COOLOFF_MINUTES", "30", "Minutes a lockout lasts."),
+    Option("JPK_API_TOKEN_DAYS", "365", "Days an API token stays valid after it is created."),
+    Option("JPK_LANGUAGE", "zh-hans", "Default interface language (zh-hans or en)."),
+    Option("JPK_LOG_LEVEL", "INFO", "Log level of the application loggers."),
+)
+
+_BY_ENV = {o.env: o for o in OPTIONS}
+
+
+def get(env: str) -> str:
+    """The value of one option: its environment variable, else its default."""
+    option = _BY_ENV[env]
+    return os.environ.get(env, option.default)
+
+
+def get_bool(env: str) -> bool:
+    return get(env).strip().lower() in {"1", "true", "yes", "on"}
+
+
+def get_int(env: str) -> int:
+    return int(get(env))
+
+
+def get_list(env: str) -> list[str]:
+    return [part.strip() for part in get(env).split(",") if part.strip()]
+
+
+def data_dir() -> Path:
+    path = Path(get("JPK_DATA_DIR"))
+    if not path.is_absolute():
+        path = BASE_DIR / path
+    return path

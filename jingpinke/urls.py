@@ -1,0 +1,23 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from orgs import views as orgs_views
+
+urlpatterns = [
+    path("accounts/login/", orgs_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/password/", orgs_views.PasswordChangeView.as_view(), name="password_change"),
+    path(
+        "accounts/password/done/",
+        auth_views.PasswordChangeDoneView.as_view(template_name="registration/password_change_done.html"),
+        name="password_change_done",
+    ),
+    path("orgs/", include("orgs.urls")),
+    path("campaigns/", include("campaigns.urls")),
+    path("catalog/", include("catalog.urls")),
+    path("api/v1/", include("api.urls")),
+    path("account/", include("api.page_urls")),
+    path("django-admin/", admin.site.urls),
+    path("", include("portal.urls")),
+]

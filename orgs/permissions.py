@@ -1,0 +1,71 @@
+"""Who may do what in the organisation tree (predicates of the ``rules`` library).
+
+Scope is enforced twice: querysets start from ``Unit.objects.visible_to(user)``
+and ``User.objects`` filtered by ``users_visible_to``; object checks go through
+these predicates.
+"""
+
+from __future__ import annotations
+
+import rules
+
+from orgs.models import Unit
+
+
+@rules.predicate
+def is_system_admin(user) -> bool:
+    return bool(user and user.is_authenticated and user.is_superuser)
+
+
+@rules.predicate
+def is_any_admin(user) -> bool:
+    return bool(user and user.is_authenticated and (user.is_superuser or user.admin_units()))
+
+
+@rules.predicate
+def administers_unit(user, unit) -> bool:
+    """The user is an admin of this unit or of one above it."""
+    if not (user and user.is_authenticated) or unit is None:
+        return False
+    return user.administers(unit)
+
+
+@rules.predicate
+def administers_parent_of_unit(user, unit) -> bool:
+    """A unit is changed (renamed, moved, deleted) by the admins above it."""
+    if not (user and user.is_authenticated) or unit is None:
+        return False
+    if user.is_superuser:
+        return True
+    return unit.parent is not None and user.administers(unit.parent)
+
+
+@rules.predicate
+def administers_user(user, other) -> bool:
+    """An admin manages a person when one of that person's units lies in his subtree."""
+    if not (user and user.is_authenticated) or other is None:
+        return False
+    if user.is_superuser:
+        return True
+    memberships = other.memberships_cached()
+    return bool(memberships) and all(user.administers(m.unit) for m in memberships)
+
+
+rules.add_perm("orgs.view_unit", administers_unit)
+rules.add_perm("orgs.change_unit", administers_parent_of_unit)
+rules.add_perm("orgs.add_child_unit", administers_unit)
+rules.add_perm("orgs.view_user", administers_user)
+rules.add_perm("orgs.change_user", administers_user)
+rules.add_perm("orgs.import", is_any_admin)
+
+
+def users_visible_to(user):
+    """Users an admin may see: everyone with a membership in his subtree."""
+    from orgs.models import User
+
+    if not user.is_authenticated:
+        return User.objects.none()
+    if user.is_superuser:
+        return User.objects.all()
+    units = Unit.objects.visible_to(user)
+    return User.objects.filter(memberships__unit__in=units).distinct()
