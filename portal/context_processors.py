@@ -1,13 +1,29 @@
 """The navigation every page shows, built from what the user may do."""
 
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
+
+# (label, url name, who sees it): "admin" = any unit admin or system admin.
+NAV = [
+    (_("首页"), "portal:home", "all"),
+    (_("遴选活动"), "campaigns:list", "admin"),
+    (_("单位"), "orgs:units", "admin"),
+    (_("用户"), "orgs:users", "admin"),
+    (_("教材目录"), "catalog:nodes", "all"),
+    (_("帮助"), "portal:help", "all"),
+]
 
 
 def navigation(request):
     user = getattr(request, "user", None)
     items = []
     if user is not None and user.is_authenticated and not user.must_change_password:
-        items.append((_("首页"), reverse("portal:home")))
-        items.append((_("帮助"), reverse("portal:help")))
+        is_admin = user.is_superuser or bool(user.admin_units())
+        for label, name, who in NAV:
+            if who == "admin" and not is_admin:
+                continue
+            try:
+                items.append((label, reverse(name)))
+            except NoReverseMatch:  # an app that has not added that page yet
+                continue
     return {"nav_items": items}
