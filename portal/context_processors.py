@@ -1,7 +1,7 @@
 """The navigation every page shows, built from what the user may do."""
 
 from django.urls import NoReverseMatch, reverse
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 
 # (label, url name, who sees it): "admin" = any unit admin or system admin.
 NAV = [
