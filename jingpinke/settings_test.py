@@ -14,3 +14,5 @@ MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="jpk-test-media-"))
 # Tasks run inline in tests unless a test asks for the database backend.
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STATIC_ROOT = Path(tempfile.mkdtemp(prefix="jpk-test-static-"))
+WHITENOISE_AUTOREFRESH = True

@@ -28,6 +28,7 @@ ADMIN_LEVEL = {
     "province_admin": "province",
 }
 NEXT_LEVEL_NAME = {"school": "区县", "county": "市", "city": "省", "province": "教育部"}
+UNIT_KIND_NAME = {"county": "区县", "city": "市", "province": "省"}
 
 
 def next_steps(role: str, deadlines: Deadlines, now: datetime, *, owner_admin: bool = False,
@@ -47,7 +48,7 @@ def next_steps(role: str, deadlines: Deadlines, now: datetime, *, owner_admin: b
     elif role in ADMIN_LEVEL:
         level = ADMIN_LEVEL[role]
         mine = deadlines.get(level, {})
-        target = NEXT_LEVEL_NAME.get(next_level or "", None) or NEXT_LEVEL_NAME[level]
+        target = UNIT_KIND_NAME.get(next_level or "") or NEXT_LEVEL_NAME[level]
         if owner_admin:
             steps.append(Step("configure", "检查活动设置：类别与资源包、制作规范、各级截止时间、名额与规则",
                               None, "campaigns:list"))

@@ -1,0 +1,118 @@
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from api.models import ApiToken, hash_token
+from audit.models import Event
+
+
+def bearer(raw):
+    return {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+
+
+def test_me_requires_authentication(client, tree):
+    response = client.get("/api/v1/auth/me")
+    assert response.status_code == 401
+    assert response.json()["detail"].startswith("请先登录")
+
+
+def test_me_with_token(client, tree):
+    _, raw = ApiToken.issue(tree.county_admin, "script")
+    response = client.get("/api/v1/auth/me", **bearer(raw))
+    assert response.status_code == 200
+    body = response.json()
+    assert body["username"] == "ck_admin"
+    assert body["primary_role"] == "county_admin"
+    assert body["memberships"] == [
+        {"unit_id": tree.county.pk, "unit_name": "赤坎区", "unit_kind": "county", "role": "county_admin",
+         "role_label": "区县管理员"}
+    ]
+
+
+def test_token_is_stored_hashed_and_shown_once(client, tree):
+    client.force_login(tree.teacher)
+    response = client.post("/api/v1/auth/tokens", {"name": "上传脚本"}, content_type="application/json")
+    assert response.status_code == 201
+    raw = response.json()["token"]
+    token = ApiToken.objects.get(user=tree.teacher)
+    assert token.key_hash == hash_token(raw)
+    assert raw not in str(ApiToken.objects.filter(pk=token.pk).values().first())
+    listed = client.get("/api/v1/auth/tokens").json()
+    assert [t["name"] for t in listed] == ["上传脚本"]
+    assert "token" not in listed[0]
+    assert Event.objects.filter(action="api.token.create", actor=tree.teacher).count() == 1
+
+
+def test_session_post_needs_csrf(tree):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(tree.teacher)
+    response = client.post("/api/v1/auth/tokens", {"name": "x"}, content_type="application/json")
+    assert response.status_code in (401, 403)
+    assert ApiToken.objects.count() == 0
+
+
+@pytest.mark.parametrize("state", ["revoked", "expired", "inactive", "garbage"])
+def test_unusable_tokens_are_refused(client, tree, state):
+    token, raw = ApiToken.issue(tree.teacher, "t")
+    if state == "revoked":
+        token.revoked_at = timezone.now()
+        token.save()
+    elif state == "expired":
+        token.expires_at = timezone.now() - timedelta(seconds=1)
+        token.save()
+    elif state == "inactive":
+        tree.teacher.is_active = False
+        tree.teacher.save()
+    else:
+        raw = raw[:-2] + "xx"
+    assert client.get("/api/v1/auth/me", **bearer(raw)).status_code == 401
+
+
+def test_must_change_password_blocks_the_api(client, tree):
+    tree.teacher.must_change_password = True
+    tree.teacher.save()
+    _, raw = ApiToken.issue(tree.teacher, "t")
+    assert client.get("/api/v1/auth/me", **bearer(raw)).status_code == 401
+
+
+def test_revoke_only_own_tokens(client, tree):
+    mine, raw = ApiToken.issue(tree.teacher, "mine")
+    theirs, _ = ApiToken.issue(tree.county_admin, "theirs")
+    assert client.delete(f"/api/v1/auth/tokens/{theirs.pk}", **bearer(raw)).status_code == 404
+    assert client.delete(f"/api/v1/auth/tokens/{mine.pk}", **bearer(raw)).status_code == 204
+    theirs.refresh_from_db()
+    assert theirs.revoked_at is None
+    assert client.get("/api/v1/auth/me", **bearer(raw)).status_code == 401
+
+
+def test_token_page_creates_and_revokes(client, tree):
+    client.force_login(tree.teacher)
+    response = client.post("/account/tokens/", {"name": "批量上传"})
+    assert response.status_code == 200
+    token = ApiToken.objects.get(user=tree.teacher)
+    raw = response.context["new_token"]
+    assert token.key_hash == hash_token(raw)
+    assert raw in response.content.decode()
+    response = client.post("/account/tokens/", {"revoke": token.pk})
+    assert response.status_code == 302
+    token.refresh_from_db()
+    assert token.revoked_at is not None
+
+
+def test_token_page_requires_a_name(client, tree):
+    client.force_login(tree.teacher)
+    response = client.post("/account/tokens/", {"name": "  "}, follow=True)
+    assert "请填写令牌用途" in response.content.decode()
+    assert ApiToken.objects.count() == 0
+
+
+def test_openapi_document_lists_every_router(client, db):
+    spec = client.get("/api/v1/openapi.json").json()
+    tags = {tag for path in spec["paths"].values() for op in path.values() for tag in op.get("tags", [])}
+    assert {"账户", "首页与帮助"} <= tags
+    assert "/api/v1/auth/me" in spec["paths"]
+    schemes = spec["components"]["securitySchemes"]
+    assert {s["type"] for s in schemes.values()} >= {"http", "apiKey"}
