@@ -8,7 +8,7 @@ from jingpinke import config
 def readme_options():
     text = (config.BASE_DIR / "README.md").read_text()
     rows = re.findall(r"^\|\s*`(JPK_[A-Z_]+)`\s*\|\s*`([^`]*)`\s*\|", text, flags=re.M)
-    return dict(rows)
+    return {env: "" if default == '""' else default for env, default in rows}
 
 
 def test_readme_documents_every_option_with_its_default():
