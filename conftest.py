@@ -51,3 +51,52 @@ def tree(db):
 
     ns.sysadmin = UserFactory(username="sysadmin", is_superuser=True, is_staff=True)
     return ns
+
+
+# --- browser tests ----------------------------------------------------------------
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture
+def browser_page(live_server, settings):
+    """A Playwright page in Debian's Chromium, 375 px wide (a phone), against the live server.
+
+    Skips, saying why, when Chromium or Playwright is missing (``make test`` installs Chromium as root).
+    """
+    import os
+    import shutil
+
+    if not os.path.exists(CHROMIUM) and not shutil.which("chromium"):
+        pytest.skip("Debian's chromium is not installed (make system-deps installs it as root)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:  # pragma: no cover
+        pytest.skip("playwright is not installed")
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the test
+    # makes around it are still synchronous.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )
+        context = browser.new_context(viewport={"width": 375, "height": 812}, locale="zh-CN",
+                                      timezone_id="Asia/Shanghai", base_url=live_server.url)
+        page = context.new_page()
+        page.set_default_timeout(15000)
+        try:
+            yield page
+        finally:
+            context.close()
+            browser.close()
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+@pytest.fixture
+def screenshot_dir():
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent / "var" / "screenshots"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
