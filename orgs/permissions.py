@@ -47,14 +47,39 @@ def administers_user(user, other) -> bool:
         return False
     if user.is_superuser:
         return True
-    memberships = other.memberships_cached()
+    if other.is_superuser:
+        return False  # only a system admin manages a system admin
+    memberships = _all_memberships(other)
     return bool(memberships) and all(user.administers(m.unit) for m in memberships)
 
 
+@rules.predicate
+def sees_user(user, other) -> bool:
+    """An admin sees a person with at least one membership in his subtree."""
+    if not (user and user.is_authenticated) or other is None:
+        return False
+    if user.is_superuser:
+        return True
+    return any(user.administers(m.unit) for m in _all_memberships(other))
+
+
+def _all_memberships(other):
+    """Every membership, also in deactivated units (memberships_cached skips those)."""
+    cache = getattr(other, "_all_memberships_cache", None)
+    if cache is None:
+        cache = list(other.memberships.select_related("unit"))
+        other._all_memberships_cache = cache
+    return cache
+
+
+rules.add_perm("orgs.manage", is_any_admin)
 rules.add_perm("orgs.view_unit", administers_unit)
-rules.add_perm("orgs.change_unit", administers_parent_of_unit)
+# Name, code and order: any admin of the unit, his own top unit included.
+rules.add_perm("orgs.change_unit", administers_unit)
+# Parent and active flag: only the admins above it (nobody moves or switches off his own top unit).
+rules.add_perm("orgs.move_unit", administers_parent_of_unit)
 rules.add_perm("orgs.add_child_unit", administers_unit)
-rules.add_perm("orgs.view_user", administers_user)
+rules.add_perm("orgs.view_user", sees_user)
 rules.add_perm("orgs.change_user", administers_user)
 rules.add_perm("orgs.import", is_any_admin)
 
@@ -67,5 +92,9 @@ def users_visible_to(user):
         return User.objects.none()
     if user.is_superuser:
         return User.objects.all()
+    from django.db.models import Exists, OuterRef
+
+    from orgs.models import Membership
+
     units = Unit.objects.visible_to(user)
-    return User.objects.filter(memberships__unit__in=units).distinct()
+    return User.objects.filter(Exists(Membership.objects.filter(user=OuterRef("pk"), unit__in=units)))
