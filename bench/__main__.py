@@ -1,0 +1,63 @@
+"""`make bench`: measure the platform on this machine. Figures go to stdout and README.md by hand.
+
+Runs against a throw-away SQLite database with the demo loaded (or PostgreSQL when
+JPK_DATABASE_URL is set), through the full Django stack (test client: middleware, auth,
+templates), so the figures are per-request server time without the network.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import tempfile
+import time
+
+
+def main() -> int:
+    data_dir = tempfile.mkdtemp(prefix="jpk-bench-")
+    os.environ.setdefault("JPK_DATA_DIR", data_dir)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jingpinke.settings")
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection, reset_queries
+    from django.test import Client
+    from django.test.utils import override_settings
+
+    call_command("migrate", verbosity=0)
+    t0 = time.perf_counter()
+    call_command("load_demo", verbosity=0)
+    load_s = time.perf_counter() - t0
+
+    from bench.cases import CASES
+    from orgs.models import User
+
+    rows = []
+    with override_settings(DEBUG=True, ALLOWED_HOSTS=["*"], STORAGES={
+        **settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}):
+        for name, username, url in CASES:
+            client = Client()
+            if username:
+                client.force_login(User.objects.get(username=username))
+            client.get(url)  # warm up
+            times, queries = [], 0
+            for _ in range(30):
+                reset_queries()
+                start = time.perf_counter()
+                response = client.get(url)
+                times.append((time.perf_counter() - start) * 1000)
+                queries = len(connection.queries)
+            rows.append((name, response.status_code, statistics.median(times), max(times), queries))
+
+    print(f"database: {connection.vendor}; demo load: {load_s:.2f} s")
+    print(f"{'case':<40} {'status':>6} {'median ms':>10} {'max ms':>8} {'queries':>8}")
+    for name, status, median, worst, queries in rows:
+        print(f"{name:<40} {status:>6} {median:>10.1f} {worst:>8.1f} {queries:>8}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
