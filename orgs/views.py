@@ -100,7 +100,7 @@ def unit_create(request, pk=None):
     if parent is None and not actor.is_superuser:
         raise PermissionDenied(_("只有系统管理员可以创建省级单位。"))
     kinds = org_rules.child_kinds(parent.kind if parent else None)
-    form = UnitCreateForm(request.POST or None, kinds=kinds)
+    form = UnitCreateForm(request.POST if request.method == "POST" else None, kinds=kinds)
     if request.method == "POST" and form.is_valid():
         try:
             unit = services.create_unit(actor, parent=parent, **form.cleaned_data)
@@ -120,7 +120,7 @@ def unit_edit(request, pk):
     can_move = actor.has_perm("orgs.move_unit", unit) and unit.parent_id is not None
     initial = {"name": unit.name, "code": unit.code, "sort_order": unit.sort_order, "address": unit.address,
                "parent": unit.parent_id, "is_active": unit.is_active}
-    form = UnitEditForm(request.POST or None, initial=initial, can_move=can_move,
+    form = UnitEditForm(request.POST if request.method == "POST" else None, initial=initial, can_move=can_move,
                         parents=services.parent_choices(actor, unit) if can_move else None)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
@@ -178,7 +178,7 @@ def user_create(request):
     initial = {}
     if request.GET.get("unit", "").isdigit():
         initial["unit"] = int(request.GET["unit"])
-    form = UserCreateForm(request.POST or None, units=units, initial=initial)
+    form = UserCreateForm(request.POST if request.method == "POST" else None, units=units, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -198,7 +198,7 @@ def user_edit(request, pk):
     person = services.get_user(actor, pk)
     services.require(actor, "orgs.change_user", person,
                      _("该用户还属于您管理范围以外的单位，只能由更上级的管理员修改。"))
-    form = UserEditForm(request.POST or None,
+    form = UserEditForm(request.POST if request.method == "POST" else None,
                         initial={"real_name": person.real_name, "mobile": person.mobile, "is_active": person.is_active})
     if request.method == "POST" and form.is_valid():
         try:
@@ -282,7 +282,7 @@ def user_template(request):
 
 @admin_required
 def unit_import(request):
-    form = ImportForm(request.POST or None, request.FILES or None)
+    form = ImportForm(request.POST, request.FILES) if request.method == "POST" else ImportForm()
     import_error = None
     if request.method == "POST" and form.is_valid():
         try:
@@ -300,7 +300,7 @@ def unit_import(request):
 
 @admin_required
 def user_import(request):
-    form = ImportForm(request.POST or None, request.FILES or None)
+    form = ImportForm(request.POST, request.FILES) if request.method == "POST" else ImportForm()
     import_error = None
     if request.method == "POST" and form.is_valid():
         try:
