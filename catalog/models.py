@@ -7,10 +7,12 @@ A textbook is identified by six dimensions, as on the national platform:
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.models import Campaign, Stage
+from catalog import rules
 
 
 class Edition(models.TextChoices):
@@ -28,12 +30,15 @@ class Textbook(models.Model):
     edition = models.CharField(_("新旧教材"), max_length=3, choices=Edition.choices, default=Edition.NEW)
     title = models.CharField(_("教材名称"), max_length=120, blank=True)
     external_id = models.CharField(_("平台教材ID"), max_length=64, null=True, blank=True, unique=True)
+    # Stage and grade as one sortable number (小学一年级 < … < 初中九年级 < 高中 < 特殊教育), set on save.
+    rank = models.PositiveSmallIntegerField(default=0, editable=False, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         verbose_name = _("教材")
         verbose_name_plural = _("教材")
-        ordering = ["stage", "grade", "subject", "version", "volume"]
+        ordering = ["rank", "subject", "version", "volume", "edition", "school_system"]
         constraints = [
             models.UniqueConstraint(
                 fields=["stage", "school_system", "grade", "subject", "version", "volume", "edition"],
@@ -43,10 +48,25 @@ class Textbook(models.Model):
         indexes = [models.Index(fields=["subject", "grade"])]
 
     def __str__(self) -> str:
-        return self.title or self.default_title()
+        return self.label
+
+    def save(self, *args, **kwargs):
+        self.rank = rules.textbook_rank(self.stage, self.grade)
+        if not self.title:
+            self.title = self.default_title()
+        super().save(*args, **kwargs)
 
     def default_title(self) -> str:
-        return f"{self.version}{self.subject}{self.grade}{self.volume}"
+        return rules.textbook_title(self.version, self.subject, self.grade, self.volume)
+
+    @property
+    def label(self) -> str:
+        """Title plus what tells otherwise equal books apart: 统编版语文一年级上册（旧教材）."""
+        return (self.title or self.default_title()) + rules.textbook_suffix(self.stage, self.school_system, self.edition)
+
+    @property
+    def stage_label(self) -> str:
+        return rules.stage_label(self.stage, self.school_system)
 
 
 class CatalogNode(models.Model):
@@ -58,6 +78,7 @@ class CatalogNode(models.Model):
     is_leaf = models.BooleanField(_("可选节点"), default=True)
     label_path = models.CharField(_("目录路径"), max_length=500, blank=True)  # "第一单元 › 1 秋天"
     external_id = models.CharField(_("平台节点ID"), max_length=64, null=True, blank=True)
+    remark = models.CharField(_("备注"), max_length=200, blank=True, help_text=_("例如 含实验：探究平面镜成像的特点"))
 
     class Meta:
         verbose_name = _("目录节点")
@@ -78,10 +99,14 @@ class OpenNode(models.Model):
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="open_nodes")
     node = models.ForeignKey(CatalogNode, on_delete=models.CASCADE, related_name="openings")
     opened_at = models.DateTimeField(auto_now_add=True)
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("开放节点")
         verbose_name_plural = _("开放节点")
+        ordering = ["campaign", "id"]
         constraints = [
             models.UniqueConstraint(fields=["campaign", "node"], name="catalog_opennode_unique"),
         ]
