@@ -108,6 +108,7 @@ class KnownUnit:
     code: str
     kind: str
     in_scope: bool  # the importer administers it (may add children under it)
+    active: bool = True
 
 
 @dataclass
@@ -194,6 +195,9 @@ def validate_unit_rows(
                     err(row, "上级单位代码", _("上级单位 %(code)s 不在您管理的范围内，只能在您管理的单位下面导入。")
                         % {"code": parent_code})
                     ok = False
+                elif not parent.active:
+                    err(row, "上级单位代码", _("上级单位 %(code)s 已停用，不能在它下面导入单位。") % {"code": parent_code})
+                    ok = False
                 else:
                     parent_kind = parent.kind
             elif parent_code in sheet_kind:
@@ -251,13 +255,14 @@ class UserRow:
 
 def validate_user_rows(
     rows: Iterable,
-    units: dict[str, bool],
+    units: dict[str, bool | str],
     taken_logins: set[str],
     password_errors: Callable[[str, dict], list[str]],
 ) -> tuple[list[UserRow], list[dict]]:
     """Check every row of a user sheet.
 
-    ``units`` maps existing unit codes to whether the importer administers them;
+    ``units`` maps existing unit codes to True (the importer administers it), False (outside his
+    scope) or "inactive" (a deactivated unit in his scope);
     ``taken_logins`` holds every username (lower-cased) and mobile already in the database
     (a login name must not match another person's username or mobile);
     ``password_errors(password, attrs)`` runs the password validators."""
@@ -320,7 +325,10 @@ def validate_user_rows(
         elif unit_code not in units:
             err(row, "单位代码", _("找不到单位代码 %(code)s，请先在“单位”中创建或导入该单位。") % {"code": unit_code})
             ok = False
-        elif not units[unit_code]:
+        elif units[unit_code] == "inactive":
+            err(row, "单位代码", _("单位 %(code)s 已停用，不能向其中导入人员。") % {"code": unit_code})
+            ok = False
+        elif units[unit_code] is not True:
             err(row, "单位代码", _("单位 %(code)s 不在您管理的范围内。") % {"code": unit_code})
             ok = False
         role = ROLE_FROM_LABEL.get(role_text)

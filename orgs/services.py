@@ -432,7 +432,7 @@ def import_units(actor, upload) -> list[Unit]:
     codes = {r.get("单位代码").strip() for r in rows} | {r.get("上级单位代码").strip() for r in rows}
     codes.discard("")
     existing = {u.code: u for u in Unit.objects.filter(code__in=codes)}
-    known = {c: org_rules.KnownUnit(c, u.kind, actor.administers(u) and u.is_active) for c, u in existing.items()}
+    known = {c: org_rules.KnownUnit(c, u.kind, actor.administers(u), u.is_active) for c, u in existing.items()}
     names = {r.get("单位名称").strip() for r in rows}
     taken = set(
         Unit.objects.filter(parent__code__in=codes, name__in=names).values_list("parent__code", "name")
@@ -477,7 +477,8 @@ def import_users(actor, upload) -> list[ImportedUser]:
     rows = read_sheet(upload, org_rules.USER_REQUIRED, org_rules.USER_COLUMNS)
     unit_codes = {r.get("单位代码").strip() for r in rows} - {""}
     units = {u.code: u for u in Unit.objects.filter(code__in=unit_codes)}
-    in_scope = {c: actor.administers(u) and u.is_active for c, u in units.items()}
+    in_scope = {c: ("inactive" if not u.is_active else True) if actor.administers(u) else False
+                for c, u in units.items()}
     logins = set()
     for r in rows:
         for column in ("用户名", "手机号"):

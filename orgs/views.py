@@ -10,6 +10,7 @@ from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from audit.services import record
@@ -171,6 +172,7 @@ def user_detail(request, pk):
     })
 
 
+@never_cache
 @admin_required
 def user_create(request):
     actor = request.user
@@ -246,6 +248,7 @@ def membership_remove(request, pk, mid):
     return redirect("orgs:user_detail", person.pk)
 
 
+@never_cache
 @admin_required
 @require_POST
 def user_reset_password(request, pk):
@@ -298,6 +301,7 @@ def unit_import(request):
     }, status=400 if import_error else 200)
 
 
+@never_cache
 @admin_required
 def user_import(request):
     form = ImportForm(request.POST, request.FILES) if request.method == "POST" else ImportForm()

@@ -22,6 +22,7 @@ KNOWN = {
     "440802": KnownUnit("440802", "county", True),
     "440803": KnownUnit("440803", "county", False),
     "440802001": KnownUnit("440802001", "school", True),
+    "440804": KnownUnit("440804", "county", True, active=False),
 }
 
 
@@ -84,6 +85,7 @@ def test_every_unit_row_error():
         unit_row(12, "辛校", "X8", "学校", "440802"),
         unit_row(13, "广东省", "X9", "省", ""),
         unit_row(14, "壬校", "X10", "学校", "X10"),
+        unit_row(15, "癸校", "X11", "学校", "440804"),
     ]
     parsed, errors = rules.validate_unit_rows(rows, KNOWN, {("440802", "湛江市第二十一小学")}, False)
     assert parsed == []
@@ -104,6 +106,7 @@ def test_every_unit_row_error():
         {"row": 12, "column": "单位名称", "message": "与第 11 行同名且上级单位相同，同一上级下的单位名称不能重复。"},
         {"row": 13, "column": "类型", "message": "只有系统管理员可以创建省级单位。"},
         {"row": 14, "column": "上级单位代码", "message": "上级单位代码不能是本单位自己的代码。"},
+        {"row": 15, "column": "上级单位代码", "message": "上级单位 440804 已停用，不能在它下面导入单位。"},
     ]
 
 
@@ -147,8 +150,9 @@ def test_every_user_row_error():
         user_row(11, mobile="13900000011", role="校长"),
         user_row(12, mobile="13900000012", password="123"),
         user_row(13, username="13900000006", mobile="13900000013"),
+        user_row(14, mobile="13900000014", unit="440802009"),
     ]
-    parsed, errors = rules.validate_user_rows(rows, {"440802001": True, "440803001": False},
+    parsed, errors = rules.validate_user_rows(rows, {"440802001": True, "440803001": False, "440802009": "inactive"},
                                               {"13800000001", "teacher"}, no_password_problems)
     assert [p.number for p in parsed] == [6]
     assert errors == [
@@ -166,4 +170,5 @@ def test_every_user_row_error():
         {"row": 11, "column": "角色", "message": "角色“校长”无法识别，请填写：教师、管理员或评审专家。"},
         {"row": 12, "column": "初始密码", "message": "初始密码不符合要求：密码太短。 也可以留空，由系统生成。"},
         {"row": 13, "column": "用户名", "message": "用户名 13900000006 与第 6 行重复。"},
+        {"row": 14, "column": "单位代码", "message": "单位 440802009 已停用，不能向其中导入人员。"},
     ]
