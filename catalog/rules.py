@@ -217,7 +217,7 @@ class TextbookSpec:
         return out
 
 
-def _error(where, column: str, message: str) -> dict:
+def problem(where, column: str, message: str) -> dict:
     return {"row": where, "column": column, "message": str(message)}
 
 
@@ -296,7 +296,7 @@ def parse_excel_rows(rows: Iterable[tuple[int, dict[str, str]]]) -> tuple[list[T
         if len(book_ext) > 64 or len(node_ext) > 64:
             row_problems.append(("平台节点ID" if len(node_ext) > 64 else "平台教材ID", _("ID 太长（最多 64 个字符）。")))
         if row_problems:
-            errors += [_error(number, c, m) for c, m in row_problems]
+            errors += [problem(number, c, m) for c, m in row_problems]
             continue
 
         book = books.get(dims)
@@ -307,11 +307,11 @@ def parse_excel_rows(rows: Iterable[tuple[int, dict[str, str]]]) -> tuple[list[T
         if book_ext:
             owner = ext_owner.get(book_ext)
             if owner is not None and owner[0] != dims:
-                errors.append(_error(number, "平台教材ID", _("平台教材ID %(id)s 在第 %(r)d 行已用于另一本教材。") % {
+                errors.append(problem(number, "平台教材ID", _("平台教材ID %(id)s 在第 %(r)d 行已用于另一本教材。") % {
                     "id": book_ext, "r": owner[1]}))
                 continue
             if book.external_id and book.external_id != book_ext:
-                errors.append(_error(number, "平台教材ID", _("同一本教材的平台教材ID不一致：第 %(r)d 行是 %(a)s，这一行是 %(b)s。") % {
+                errors.append(problem(number, "平台教材ID", _("同一本教材的平台教材ID不一致：第 %(r)d 行是 %(a)s，这一行是 %(b)s。") % {
                     "r": book_ext_rows[dims], "a": book.external_id, "b": book_ext}))
                 continue
             ext_owner.setdefault(book_ext, (dims, number))
@@ -319,12 +319,12 @@ def parse_excel_rows(rows: Iterable[tuple[int, dict[str, str]]]) -> tuple[list[T
             book_ext_rows.setdefault(dims, number)
         lesson_key = (dims, unit_title, lesson_title)
         if lesson_key in lessons_seen:
-            errors.append(_error(number, "课", _("与第 %(r)d 行重复：这本教材的“%(path)s”已经有了。") % {
+            errors.append(problem(number, "课", _("与第 %(r)d 行重复：这本教材的“%(path)s”已经有了。") % {
                 "r": lessons_seen[lesson_key], "path": label_path([t for t in (unit_title, lesson_title) if t])}))
             continue
         if node_ext:
             if (dims, node_ext) in node_ids:
-                errors.append(_error(number, "平台节点ID", _("平台节点ID %(id)s 与第 %(r)d 行重复。") % {
+                errors.append(problem(number, "平台节点ID", _("平台节点ID %(id)s 与第 %(r)d 行重复。") % {
                     "id": node_ext, "r": node_ids[(dims, node_ext)]}))
                 continue
         names = top[dims]
@@ -332,7 +332,7 @@ def parse_excel_rows(rows: Iterable[tuple[int, dict[str, str]]]) -> tuple[list[T
         if unit_title:
             kind, unit, first_row = names.get(unit_title, (None, None, 0))
             if kind == "lesson":
-                errors.append(_error(number, "单元", _("单元“%(t)s”与第 %(r)d 行不属于任何单元的课同名。") % {
+                errors.append(problem(number, "单元", _("单元“%(t)s”与第 %(r)d 行不属于任何单元的课同名。") % {
                     "t": unit_title, "r": first_row}))
                 continue
             if unit is None:
@@ -343,7 +343,7 @@ def parse_excel_rows(rows: Iterable[tuple[int, dict[str, str]]]) -> tuple[list[T
         else:
             if lesson_title in names:
                 kind, _node, first_row = names[lesson_title]
-                errors.append(_error(number, "课", _("“%(t)s”与第 %(r)d 行的单元同名。") % {"t": lesson_title, "r": first_row}))
+                errors.append(problem(number, "课", _("“%(t)s”与第 %(r)d 行的单元同名。") % {"t": lesson_title, "r": first_row}))
                 continue
             names[lesson_title] = ("lesson", lesson, number)
             book.children.append(lesson)
@@ -391,9 +391,9 @@ def parse_platform_json(data: Any) -> tuple[list[TextbookSpec], list[dict]]:
     elif isinstance(data, dict):
         items = [data]
     else:
-        return [], [_error(_("文件"), "", _("JSON 的最外层应是一本教材（含 id、title、tags、child_nodes）或教材数组。"))]
+        return [], [problem(_("文件"), "", _("JSON 的最外层应是一本教材（含 id、title、tags、child_nodes）或教材数组。"))]
     if not items:
-        return [], [_error(_("文件"), "", _("文件里没有教材。"))]
+        return [], [problem(_("文件"), "", _("文件里没有教材。"))]
     errors: list[dict] = []
     books: list[TextbookSpec] = []
     seen_dims: dict[tuple, str] = {}
@@ -401,7 +401,7 @@ def parse_platform_json(data: Any) -> tuple[list[TextbookSpec], list[dict]]:
     for index, item in enumerate(items, start=1):
         where = _("第 %(n)d 本教材") % {"n": index}
         if not isinstance(item, dict):
-            errors.append(_error(where, "", _("每本教材应是一个对象（{…}），含 id、title、tags 和 child_nodes。")))
+            errors.append(problem(where, "", _("每本教材应是一个对象（{…}），含 id、title、tags 和 child_nodes。")))
             continue
         title = item.get("title")
         title = title.strip() if isinstance(title, str) else ""
@@ -411,38 +411,38 @@ def parse_platform_json(data: Any) -> tuple[list[TextbookSpec], list[dict]]:
         tags = _tags_of(item)
         dims: tuple = ()
         if tags is None:
-            book_errors.append(_error(where, "tags", _("缺少 tags：请给出六个维度 zxxxd（学段）、zxxnj（年级）、zxxxk（学科）、zxxbb（版本）、zxxcc（册次）、zxxxjjc（新旧教材）。")))
+            book_errors.append(problem(where, "tags", _("缺少 tags：请给出六个维度 zxxxd（学段）、zxxnj（年级）、zxxxk（学科）、zxxbb（版本）、zxxcc（册次）、zxxxjjc（新旧教材）。")))
         else:
             values = {label: tags.get(key, "") for key, label in JSON_TAGS.items()}
             values["学制"] = tags.get("school_system", "") or tags.get("学制", "")
             dims, problems = read_dimensions(values)
             by_label = {v: k for k, v in JSON_TAGS.items()}
             for column, message in problems:
-                book_errors.append(_error(where, f"tags.{by_label.get(column, 'school_system')}（{column}）", message))
+                book_errors.append(problem(where, f"tags.{by_label.get(column, 'school_system')}（{column}）", message))
         external_id = _ident(item.get("id"))
         if item.get("id") is not None and not external_id:
-            book_errors.append(_error(where, "id", _("教材 id 应是字符串或数字。")))
+            book_errors.append(problem(where, "id", _("教材 id 应是字符串或数字。")))
         if len(external_id) > 64:
-            book_errors.append(_error(where, "id", _("ID 太长（最多 64 个字符）。")))
+            book_errors.append(problem(where, "id", _("ID 太长（最多 64 个字符）。")))
         if len(title) > 120:
-            book_errors.append(_error(where, "title", _("教材名称太长（最多 120 字）。")))
+            book_errors.append(problem(where, "title", _("教材名称太长（最多 120 字）。")))
         children = item.get("child_nodes")
         if not isinstance(children, list) or not children:
-            book_errors.append(_error(where, "child_nodes", _("教材没有目录：child_nodes 应是非空的节点数组。")))
+            book_errors.append(problem(where, "child_nodes", _("教材没有目录：child_nodes 应是非空的节点数组。")))
             children = []
         if not book_errors:
             if dims in seen_dims:
-                book_errors.append(_error(where, "tags", _("与%(other)s的六个维度完全相同：同一本教材只能出现一次。") % {
+                book_errors.append(problem(where, "tags", _("与%(other)s的六个维度完全相同：同一本教材只能出现一次。") % {
                     "other": seen_dims[dims]}))
             if external_id and external_id in seen_ids:
-                book_errors.append(_error(where, "id", _("教材 id %(id)s 与%(other)s重复。") % {
+                book_errors.append(problem(where, "id", _("教材 id %(id)s 与%(other)s重复。") % {
                     "id": external_id, "other": seen_ids[external_id]}))
         node_errors: list[dict] = []
         book_ids: dict[str, str] = {}
         counter = [0]
         nodes = _parse_nodes(children, [], where, 1, node_errors, book_ids, counter)
         if counter[0] > MAX_NODES_PER_TEXTBOOK:
-            node_errors = [_error(where, "child_nodes", _("一本教材最多 %(n)d 个节点。") % {"n": MAX_NODES_PER_TEXTBOOK})]
+            node_errors = [problem(where, "child_nodes", _("一本教材最多 %(n)d 个节点。") % {"n": MAX_NODES_PER_TEXTBOOK})]
         errors += book_errors + node_errors
         if book_errors or node_errors:
             continue
@@ -463,47 +463,47 @@ def _parse_nodes(items, path: list[str], book_where: str, depth: int, errors: li
             return out
         here = label_path([book_where, *path, _("第 %(n)d 个节点") % {"n": index}])
         if not isinstance(item, dict):
-            errors.append(_error(here, "", _("节点应是一个对象（{…}），含 id、title 和 child_nodes。")))
+            errors.append(problem(here, "", _("节点应是一个对象（{…}），含 id、title 和 child_nodes。")))
             continue
         title = item.get("title")
         title = " ".join(title.split()) if isinstance(title, str) else ""
         if not title:
-            errors.append(_error(here, "title", _("节点缺少标题（title）。")))
+            errors.append(problem(here, "title", _("节点缺少标题（title）。")))
             continue
         here = label_path([book_where, *path, title])
         problem = _check_title(title)
         if problem:
-            errors.append(_error(here, "title", problem))
+            errors.append(problem(here, "title", problem))
             continue
         if title in titles:
-            errors.append(_error(here, "title", _("同一层下已有同名节点“%(t)s”。") % {"t": title}))
+            errors.append(problem(here, "title", _("同一层下已有同名节点“%(t)s”。") % {"t": title}))
             continue
         titles.add(title)
         node_id = _ident(item.get("id"))
         if item.get("id") is not None and not node_id:
-            errors.append(_error(here, "id", _("节点 id 应是字符串或数字。")))
+            errors.append(problem(here, "id", _("节点 id 应是字符串或数字。")))
             continue
         if len(node_id) > 64:
-            errors.append(_error(here, "id", _("ID 太长（最多 64 个字符）。")))
+            errors.append(problem(here, "id", _("ID 太长（最多 64 个字符）。")))
             continue
         if node_id:
             if node_id in ids:
-                errors.append(_error(here, "id", _("节点 id %(id)s 与“%(other)s”重复。") % {"id": node_id, "other": ids[node_id]}))
+                errors.append(problem(here, "id", _("节点 id %(id)s 与“%(other)s”重复。") % {"id": node_id, "other": ids[node_id]}))
                 continue
             ids[node_id] = label_path([*path, title])
         remark = item.get("remark")
         remark = remark.strip()[:200] if isinstance(remark, str) else ""
         children = item.get("child_nodes") or []
         if not isinstance(children, list):
-            errors.append(_error(here, "child_nodes", _("child_nodes 应是节点数组。")))
+            errors.append(problem(here, "child_nodes", _("child_nodes 应是节点数组。")))
             continue
         if children and depth >= MAX_DEPTH:
-            errors.append(_error(here, "child_nodes", _("目录最多 %(n)d 层。") % {"n": MAX_DEPTH}))
+            errors.append(problem(here, "child_nodes", _("目录最多 %(n)d 层。") % {"n": MAX_DEPTH}))
             continue
         node = NodeSpec(title, external_id=node_id, remark=remark, where=here)
         node.children = _parse_nodes(children, [*path, title], book_where, depth + 1, errors, ids, counter)
         if len(label_path([*path, title])) > MAX_LABEL_PATH:
-            errors.append(_error(here, "title", _("目录路径太长（最多 %(n)d 字）。") % {"n": MAX_LABEL_PATH}))
+            errors.append(problem(here, "title", _("目录路径太长（最多 %(n)d 字）。") % {"n": MAX_LABEL_PATH}))
             continue
         out.append(node)
     return out
@@ -514,10 +514,15 @@ def _parse_nodes(items, path: list[str], book_where: str, depth: int, errors: li
 class NodeFacts:
     id: int
     is_leaf: bool
+    stage: str
     grade: str
     edition: str
     textbook_id: int
     textbook_label: str
+
+
+# "小学和初中起始年级的课程目录节点需以9月份投入使用的新教材为准": the rule covers these stages.
+NEW_TEXTBOOK_STAGES = (PRIMARY, JUNIOR)
 
 
 @dataclass
@@ -542,8 +547,8 @@ class OpenDecision:
 
 def decide_opening(nodes: Iterable[NodeFacts], new_textbook_grades: Iterable[str]) -> OpenDecision:
     """Which nodes a campaign may open. Only leaves; in the starting grades
-    (``new_textbook_grades``) only new-edition textbooks. Refusals are grouped per
-    textbook and reason, with the sentence the page shows."""
+    (``new_textbook_grades``) of 小学 and 初中 only new-edition textbooks. Refusals are
+    grouped per textbook and reason, with the sentence the page shows."""
     starting = {normalize_grade(g) for g in new_textbook_grades or () if str(g).strip()}
     allowed: list[int] = []
     groups: dict[tuple[int, str], Refusal] = {}
@@ -551,7 +556,7 @@ def decide_opening(nodes: Iterable[NodeFacts], new_textbook_grades: Iterable[str
         reason = ""
         if not node.is_leaf:
             reason = "not_leaf"
-        elif node.grade in starting and node.edition != NEW:
+        elif node.stage in NEW_TEXTBOOK_STAGES and node.grade in starting and node.edition != NEW:
             reason = "old_edition"
         if not reason:
             allowed.append(node.id)
