@@ -130,6 +130,8 @@ def check_grade(stage: str, system: str, grade: str) -> str:
 
 
 def parse_edition(text) -> str:
+    if not _squash(text):
+        raise DimensionError("新旧教材", _("请填写新旧教材：“新教材”或“旧教材”。"))
     value = EDITION_NAMES.get(_squash(text))
     if value is None:
         raise DimensionError("新旧教材", _("新旧教材只能填“新教材”或“旧教材”，不能是“%(v)s”。") % {"v": text})
@@ -471,9 +473,9 @@ def _parse_nodes(items, path: list[str], book_where: str, depth: int, errors: li
             errors.append(problem(here, "title", _("节点缺少标题（title）。")))
             continue
         here = label_path([book_where, *path, title])
-        problem = _check_title(title)
-        if problem:
-            errors.append(problem(here, "title", problem))
+        too_long = _check_title(title)
+        if too_long:
+            errors.append(problem(here, "title", too_long))
             continue
         if title in titles:
             errors.append(problem(here, "title", _("同一层下已有同名节点“%(t)s”。") % {"t": title}))
