@@ -489,9 +489,7 @@ def _merge_nodes(book: Textbook, spec: rules.TextbookSpec, errors: list[dict]):
 
     def walk(parent_id, depth, titles):
         nonlocal counter
-        kids = sorted(children.get(parent_id, []),
-                      key=lambda n: (0, position[n.pk]) if n.pk in position else (1, old_order.get(n.pk, 0), n.pk))
-        for node in kids:
+        for node in _sibling_order(children.get(parent_id, []), position, old_order):
             counter += 1
             node.order = counter
             node.depth = depth
@@ -527,6 +525,23 @@ def _merge_nodes(book: Textbook, spec: rules.TextbookSpec, errors: list[dict]):
     total = len(nodes_by_pk)
     leaves = sum(1 for n in nodes_by_pk.values() if n.is_leaf)
     return created, updated, total, leaves
+
+
+def _sibling_order(kids: list[CatalogNode], position: dict[int, int], old_order: dict[int, int]) -> list[CatalogNode]:
+    """Siblings after a merge. When the file lists them all, its order wins. Otherwise
+    stored nodes keep their order and each new node follows the node listed before it in
+    the file (or goes last)."""
+    listed = sorted((n for n in kids if n.pk in position), key=lambda n: position[n.pk])
+    if len(listed) == len(kids):
+        return listed
+    ordered = sorted((n for n in kids if n.pk in old_order), key=lambda n: (old_order[n.pk], n.pk))
+    for index, node in enumerate(listed):
+        if node.pk in old_order:
+            continue
+        previous = listed[index - 1] if index else None
+        at = ordered.index(previous) + 1 if previous is not None and previous in ordered else len(ordered)
+        ordered.insert(at, node)
+    return ordered
 
 
 # --- opening nodes in a campaign ---------------------------------------------------------------------
