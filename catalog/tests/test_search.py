@@ -178,3 +178,22 @@ def test_textbook_api_list_and_detail(client, tree, campaign, catalog, bearer, d
         ("第1节 长度和时间的测量", True, "含实验：用刻度尺测量长度、用停表测量时间"), ("第2节 运动的描述", False, ""),
         ("第3节 运动的快慢", False, ""), ("第4节 测量平均速度", True, "含实验：测量物体运动的平均速度")]
     assert client.get("/api/v1/catalog/textbooks/99999").status_code == 404
+
+
+def test_session_api_search_and_textbook_list(client, tree, catalog):
+    client.force_login(tree.teacher)
+    body = client.get(NODES, {"q": "江南"}).json()
+    assert [(i["textbook_label"], i["label_path"]) for i in body["items"]] == [
+        ("统编版语文一年级上册", "第五单元（阅读） › 2 江南"), ("统编版语文一年级上册（旧教材）", "第四单元（课文） › 3 江南")]
+    body = client.get("/api/v1/catalog/textbooks", {"stage": "primary", "edition": "new"}).json()
+    assert [i["label"] for i in body["items"]] == ["人教版数学一年级上册", "统编版语文一年级上册"]
+
+
+def test_import_pages_render_for_city_admins(client, tree):
+    client.force_login(tree.city_admin)
+    html = client.get(reverse("catalog:import_excel")).content.decode()
+    assert "下载导入模板" in html
+    html = client.get(reverse("catalog:import_json")).content.decode()
+    assert "zxxxjjc 新旧教材" in html
+    html = client.get(reverse("catalog:textbooks")).content.decode()
+    assert "没有符合条件的教材。" in html and "可以用 Excel 或平台 JSON 导入教材目录。" in html
