@@ -28,6 +28,24 @@ from catalog.models import CatalogNode, Textbook
 
 router = Router(tags=["教材目录"])
 
+JSON_IMPORT_DOC = """上传 UTF-8 编码的 JSON 文件（multipart 字段名 file），格式与国家中小学智慧教育平台的教材目录一致：
+
+```json
+{"id": "<平台教材ID>", "title": "统编版语文一年级上册",
+ "tags": {"zxxxd": "小学", "zxxnj": "一年级", "zxxxk": "语文",
+          "zxxbb": "统编版", "zxxcc": "上册", "zxxxjjc": "新教材"},
+ "child_nodes": [{"id": "<平台节点ID>", "title": "第五单元（阅读）",
+                  "child_nodes": [{"id": "…", "title": "1 秋天", "child_nodes": []}]}]}
+```
+
+- 也可以是多本教材组成的数组，或 {"textbooks": [...]}。
+- tags 也可写成平台的 tag_list：[{"tag_dimension_id": "zxxxd", "tag_name": "小学"}, …]。
+- 学制写在 zxxxd 中（如 "初中（五•四学制）"），或写在可选的 tags.school_system（"五四学制"、"培智学校"、"盲校"、"聋校"）。
+- 节点可带可选的 remark（如 "含实验：探究平面镜成像的特点"）。没有子节点的节点是可选的末级节点。
+- 平台 ID 会被保存；再次导入同一本教材时按 ID（没有 ID 时按标题路径）更新标题、添加新节点，不会重复，也不会删除已有节点。
+- 整个文件校验通过才导入；有问题时返回 400，errors 中每一项的 row 指出教材与节点路径，column 指出字段。
+"""
+
 
 # --- schemas -------------------------------------------------------------------------------------
 class ErrorOut(Schema):
@@ -310,7 +328,8 @@ def import_excel(request, file: File[UploadedFile]):
 
 
 @router.post("/import/json", response={201: ImportOut, **ERRORS},
-             summary="导入平台格式的教材目录 JSON（格式见本模块说明；全部导入或全部不导入，errors 指出教材和节点）")
+             summary="导入平台格式的教材目录 JSON（全部导入或全部不导入，errors 指出教材和节点）",
+             description=JSON_IMPORT_DOC)
 def import_json(request, file: File[UploadedFile]):
     return 201, _import_out(services.import_json(request.user, file))
 
