@@ -391,7 +391,7 @@ def _apply(actor, specs: list[rules.TextbookSpec], source: str) -> ImportResult:
             continue
         n_created, n_updated, total, leaves = outcome
         results.append(TextbookImport(book, created, n_created, n_updated, total, leaves))
-        if created or n_created or n_updated or (before and before["title"] != book.title):
+        if created or n_created or n_updated or (before["title"], before["external_id"]) != (book.title, book.external_id):
             record(actor, "catalog.textbook.import", book, before=before, after={
                 "source": source, "title": book.title, "external_id": book.external_id,
                 "nodes": total, "nodes_created": n_created, "nodes_updated": n_updated})
