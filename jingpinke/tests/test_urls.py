@@ -1,0 +1,47 @@
+"""Walk every URL of the project: nothing but the public pages answers an anonymous visitor."""
+
+import re
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+# Pages anyone may open (the login page, the guides, health and the API's own description).
+PUBLIC = {
+    "login", "portal:help", "portal:help_role", "portal:healthz",
+    "api:openapi-json", "api:openapi-view", "api:help_list", "api:help_role",
+}
+
+
+def walk(patterns, prefix="", namespace=None):
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            ns = p.namespace or namespace
+            if p.app_name == "admin":
+                continue  # Django's admin has its own login
+            yield from walk(p.url_patterns, prefix + str(p.pattern), ns)
+        elif isinstance(p, URLPattern):
+            name = f"{namespace}:{p.name}" if namespace and p.name else p.name
+            yield name, prefix + str(p.pattern)
+
+
+def concrete(route: str) -> str:
+    """Fill path converters with a value (1 for ids, "x" for slugs/strings)."""
+    route = re.sub(r"<int:[^>]+>", "1", route)
+    route = re.sub(r"<(?:slug|str|path|uuid):[^>]+>", "teacher", route)
+    route = re.sub(r"\(\?P<[^>]+>[^)]*\)", "1", route)  # regex routes (ninja)
+    return "/" + route.lstrip("^").rstrip("$").replace("\\", "")
+
+
+ROUTES = sorted({(name or "", concrete(route)) for name, route in walk(get_resolver().url_patterns)})
+
+
+@pytest.mark.parametrize("name,url", ROUTES, ids=[f"{n or '-'} {u}" for n, u in ROUTES])
+def test_anonymous_visitors_are_kept_out(client, db, name, url):
+    if name in PUBLIC or url.startswith("/static/") or url.startswith("/media/"):
+        pytest.skip("public page")
+    for method in ("get", "post"):
+        response = getattr(client, method)(url)
+        if response.status_code == 302:
+            assert response.url.startswith("/accounts/login/"), (method, url, response.url)
+        else:
+            assert response.status_code in (401, 403, 404, 405), (method, url, response.status_code)
