@@ -8,45 +8,16 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from campaigns.enums import (  # noqa: F401  (re-exported: other apps import them from here)
+    VIDEO_KINDS,
+    CampaignStatus,
+    Category,
+    NodeRule,
+    ResourceKind,
+    ShareAppliesTo,
+    Stage,
+)
 from orgs.models import Unit, UnitKind
-
-
-class Category(models.TextChoices):
-    SUBJECT = "subject", _("学科课程")
-    SPECIAL = "special", _("特殊教育")
-    EXPERIMENT = "experiment", _("实验教学")
-
-
-class ResourceKind(models.TextChoices):
-    VIDEO = "video", _("微课视频")
-    EXPERIMENT_VIDEO = "experiment_video", _("实验教学视频")
-    LESSON_PLAN = "lesson_plan", _("教学设计")
-    EXPERIMENT_PLAN = "experiment_plan", _("实验教学设计")
-    TASK_SHEET = "task_sheet", _("学习任务单")
-    SLIDES = "slides", _("课件")
-    EXERCISES = "exercises", _("作业练习")
-    STUDY_GUIDE = "study_guide", _("导学案")
-
-
-VIDEO_KINDS = {ResourceKind.VIDEO, ResourceKind.EXPERIMENT_VIDEO}
-
-
-class Stage(models.TextChoices):
-    PRIMARY = "primary", _("小学")
-    JUNIOR = "junior", _("初中")
-    SENIOR = "senior", _("高中")
-    SPECIAL = "special", _("特殊教育")
-
-
-class NodeRule(models.TextChoices):
-    BLOCK = "block", _("禁止重复（同一目录节点只推荐 1 节）")
-    WARN = "warn", _("提醒并填写理由")
-
-
-class CampaignStatus(models.TextChoices):
-    DRAFT = "draft", _("筹备中")
-    OPEN = "open", _("进行中")
-    CLOSED = "closed", _("已结束")
 
 
 class Campaign(models.Model):
