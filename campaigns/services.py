@@ -902,6 +902,15 @@ def create_from_shipped(actor, key: str, owner: Unit, *, year_offset: int = 0, t
                            status=status)
 
 
+def labelled(items: list[dict]) -> list[dict]:
+    """Share caps / target shares with Chinese labels for their codes."""
+    from campaigns.enums import ShareAppliesTo
+
+    return [{**item, "level_label": str(LEVEL_LABELS.get(item.get("level"), item.get("level"))),
+             "category_label": str(rules.CATEGORY_LABELS.get(item.get("category"), item.get("category"))),
+             "applies_label": str(dict(ShareAppliesTo.choices).get(item.get("applies_to"), ""))} for item in items]
+
+
 def detail(campaign: Campaign) -> Campaign:
     """The campaign with everything the detail page and endpoint show, prefetched."""
     return (Campaign.objects.select_related("owner")
