@@ -81,15 +81,20 @@ def units(request):
 
 @admin_required
 def unit_detail(request, pk):
-    unit = services.get_unit(request.user, pk)
-    children = services.search_units(request.user, parent=unit)
+    actor = request.user
+    unit = services.get_unit(actor, pk)
+    children = services.search_units(actor, parent=unit)
     memberships = unit.memberships.select_related("user").order_by("role", "user__real_name")
+    may_have_children = bool(org_rules.child_kinds(unit.kind))
     return render(request, "orgs/unit_detail.html", {
         "unit": unit,
-        "ancestors": list(unit.ancestors(include_self=True)),
+        # (unit, link?) from the top down: units above the admin's own scope are shown, not linked
+        "ancestors": [(a, actor.administers(a)) for a in unit.ancestors()],
+        "parent_link": unit.parent is not None and actor.administers(unit.parent),
         "children": children,
         "memberships": memberships,
-        "can_add_child": bool(org_rules.child_kinds(unit.kind)) and unit.is_active,
+        "may_have_children": may_have_children,
+        "can_add_child": may_have_children and unit.is_active,
         "can_edit": request.user.has_perm("orgs.change_unit", unit),
     })
 
