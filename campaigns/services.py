@@ -814,7 +814,7 @@ def import_template(actor, doc, owner: Unit, *, year_offset: int = 0, title: str
         raise ServiceError(_("年度偏移应为 -10 到 10 之间的整数。"))
     clean, problems = rules.clean_template(doc, owner_kind=owner.kind)
     units = {}
-    if not problems:
+    if clean.levels or clean.quotas:
         codes = clean.unit_codes()
         units = {u.code: u for u in Unit.objects.subtree(owner).filter(code__in=codes, is_active=True)}
         for code in sorted(codes - set(units)):
@@ -822,12 +822,12 @@ def import_template(actor, doc, owner: Unit, *, year_offset: int = 0, title: str
                          _("在%(owner)s范围内找不到这个单位（或已停用）。") % {"owner": owner.name})
         for lv in clean.levels:
             for o in lv["overrides"]:
-                if o["unit"] in units:
+                if o["unit"] in units and lv["kind"]:
                     error = rules.override_target_error(lv["kind"], units[o["unit"]].kind)
                     if error:
                         problems.add(_("单位代码 %(c)s") % {"c": o["unit"]}, _("单位"), error)
         for q in clean.quotas:
-            if q["unit"] in units:
+            if q["unit"] in units and q["level"]:
                 error = rules.quota_target_error(q["level"], units[q["unit"]].kind)
                 if error:
                     problems.add(_("单位代码 %(c)s") % {"c": q["unit"]}, _("单位"), error)
