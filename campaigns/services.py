@@ -155,8 +155,13 @@ def rules_snapshot(c: Campaign) -> dict:
             "share_caps": c.share_caps, "target_shares": c.target_shares}
 
 
+def _value(value):
+    """Datetimes in audit snapshots: ISO 8601 in Beijing time, whatever the database returned."""
+    return value.astimezone(rules.TZ).isoformat() if isinstance(value, datetime) else value
+
+
 def _rows(qs, fields) -> list[dict]:
-    return [{f: getattr(obj, f) for f in fields} for obj in qs]
+    return [{f: _value(getattr(obj, f)) for f in fields} for obj in qs]
 
 
 CATEGORY_FIELDS = ("category", "max_periods", "default_periods", "max_team_members", "note")
@@ -459,7 +464,7 @@ def deadline_overrides_for(actor, campaign: Campaign) -> QuerySet[DeadlineOverri
 
 def _override_snapshot(o: DeadlineOverride) -> dict:
     return {"level": o.level.kind, "unit": o.unit.code, "reason": o.reason,
-            **{name: getattr(o, name) for name in rules.DEADLINE_FIELDS}}
+            **{name: _value(getattr(o, name)) for name in rules.DEADLINE_FIELDS}}
 
 
 def _require_unit_setting(actor, campaign: Campaign, level_kind: str, unit: Unit) -> None:
