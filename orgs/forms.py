@@ -1,5 +1,7 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import PasswordChangeForm as DjangoPasswordChangeForm
+from django.contrib.auth.forms import SetPasswordForm
 from django.utils.translation import gettext_lazy as _
 
 
@@ -15,7 +17,30 @@ class LoginForm(AuthenticationForm):
     }
 
 
+class PasswordChangeForm(DjangoPasswordChangeForm):
+    """Django's form with short Chinese help, and the password rules reported at the new password
+    (Django puts them under the confirmation field, far from where they apply on a phone)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["old_password"].label = _("当前密码")
+        self.fields["new_password1"].label = _("新密码")
+        self.fields["new_password1"].help_text = _(
+            "至少 8 位，不能全是数字，不能是常见密码，也不能与姓名、用户名或手机号相似。")
+        self.fields["new_password2"].label = _("再次输入新密码")
+        self.fields["new_password2"].help_text = ""
+
+    def clean(self):
+        self.validate_passwords("new_password1", "new_password2")
+        self.validate_password_for_user(self.user, "new_password1")
+        return super(SetPasswordForm, self).clean()  # skip SetPasswordForm.clean, done above
+
+
 class UnitChoiceField(forms.ModelChoiceField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("empty_label", _("请选择单位"))
+        super().__init__(*args, **kwargs)
+
     def label_from_instance(self, obj):
         return f"{'　' * obj.depth}{obj.name}（{obj.code}）"
 
@@ -93,4 +118,8 @@ class MembershipForm(forms.Form):
 
 
 class ImportForm(forms.Form):
-    file = forms.FileField(label=_("Excel 文件（.xlsx）"), error_messages={"required": _("请选择要上传的 Excel 文件。")})
+    file = forms.FileField(
+        label=_("Excel 文件（.xlsx）"),
+        error_messages={"required": _("请选择要上传的 Excel 文件。")},
+        widget=forms.FileInput(attrs={"accept": ".xlsx,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}),
+    )

@@ -17,7 +17,16 @@ from audit.services import record
 from jingpinke.errors import ServiceError
 from orgs import rules as org_rules
 from orgs import services
-from orgs.forms import ImportForm, LoginForm, MembershipForm, UnitCreateForm, UnitEditForm, UserCreateForm, UserEditForm
+from orgs.forms import (
+    ImportForm,
+    LoginForm,
+    MembershipForm,
+    PasswordChangeForm,
+    UnitCreateForm,
+    UnitEditForm,
+    UserCreateForm,
+    UserEditForm,
+)
 from orgs.models import Role, UnitKind
 
 
@@ -30,6 +39,14 @@ class LoginView(auth_views.LoginView):
 class PasswordChangeView(auth_views.PasswordChangeView):
     template_name = "registration/password_change.html"
     success_url = reverse_lazy("portal:home")
+    form_class = PasswordChangeForm
+
+    def get_form(self, form_class=None):
+        form = super().get_form(form_class)
+        if self.request.user.must_change_password:
+            form.fields["old_password"].label = _("初始密码")
+            form.fields["old_password"].help_text = _("管理员告知您的密码，或初始密码表中的密码。")
+        return form
 
     def form_valid(self, form):
         with transaction.atomic():
@@ -89,7 +106,7 @@ def unit_detail(request, pk):
     return render(request, "orgs/unit_detail.html", {
         "unit": unit,
         # (unit, link?) from the top down: units above the admin's own scope are shown, not linked
-        "ancestors": [(a, actor.administers(a)) for a in unit.ancestors()],
+        "ancestors": [(a, a.pk != unit.pk and actor.administers(a)) for a in unit.ancestors(include_self=True)],
         "parent_link": unit.parent is not None and actor.administers(unit.parent),
         "children": children,
         "memberships": memberships,

@@ -97,7 +97,7 @@ def test_password_change_runs_validators(client, tree):
     response = client.post(reverse("password_change"), {
         "old_password": PASSWORD, "new_password1": "12345678", "new_password2": "12345678"})
     assert response.status_code == 200
-    assert response.context["form"].errors["new_password2"] == ["这个密码太常见了。", "密码只包含数字。"]
+    assert response.context["form"].errors["new_password1"] == ["这个密码太常见了。", "密码只包含数字。"]
     tree.teacher.refresh_from_db()
     assert tree.teacher.check_password(PASSWORD)
 

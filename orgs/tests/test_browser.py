@@ -121,6 +121,8 @@ def test_county_admin_units_users_import_and_first_login(org_tree, browser_page,
     page.click("main >> text=Excel 导入用户")
     page.wait_for_url("**/orgs/users/import/")
     check(page, shots, "10-import")
+    page.click("main form button[type=submit]")  # nothing chosen
+    assert "请选择要上传的 Excel 文件。" in page.locator("main").inner_text()
     with page.expect_download() as info:
         page.click("main >> text=下载导入模板")
     download = info.value
@@ -153,8 +155,11 @@ def test_county_admin_units_users_import_and_first_login(org_tree, browser_page,
         "手机号 13800000001 已被系统中的其他账户使用。",
     ]:
         assert expected in text, expected
-    rows = page.locator("main [role=alert] tr:has(td)")
-    assert sorted({int(rows.nth(i).locator("td").first.inner_text()) for i in range(rows.count())}) == [2, 3, 4, 5, 6, 7]
+    assert page.locator("#import-errors").is_visible()
+    rows = page.locator("#import-errors tbody tr td:first-child").all_inner_texts()
+    assert rows == [f"第 {n} 行" for n in range(2, 8)]
+    # the result comes before the form on the page: seen first after uploading
+    assert page.locator("#import-errors").bounding_box()["y"] < page.locator("#id_file").bounding_box()["y"]
     assert User.objects.count() == users_before
     check(page, shots, "11-import-errors")
 
@@ -184,6 +189,7 @@ def test_county_admin_units_users_import_and_first_login(org_tree, browser_page,
     login(page, "liufang", generated)
     page.wait_for_url("**/accounts/password/")
     assert "这是您第一次登录，请先设置自己的密码。" in page.locator("main").inner_text()
+    assert page.locator("label[for=id_old_password]").inner_text().startswith("初始密码")
     check(page, shots, "13-forced-change")
     page.goto("/orgs/users/")  # anything else sends him back
     page.wait_for_url("**/accounts/password/")
@@ -191,10 +197,15 @@ def test_county_admin_units_users_import_and_first_login(org_tree, browser_page,
     page.fill("#id_new_password1", "12345678")
     page.fill("#id_new_password2", "12345678")
     page.click("main button[type=submit]")
-    text = page.locator("main").inner_text()
-    assert "这个密码太常见了。" in text
-    assert "密码只包含数字。" in text
+    # the rules are reported at the new password, where they apply
+    errors = page.locator("#id_new_password1_error").inner_text()
+    assert "这个密码太常见了。" in errors and "密码只包含数字。" in errors
     check(page, shots, "14-weak-password")
+    page.fill("#id_old_password", generated)
+    page.fill("#id_new_password1", "Liu-fang-Chikan-7")
+    page.fill("#id_new_password2", "Liu-fang-Chikan-8")
+    page.click("main button[type=submit]")
+    assert "输入的两个密码不一致。" in page.locator("#id_new_password2_error").inner_text()
     page.fill("#id_old_password", generated)
     page.fill("#id_new_password1", "Liu-fang-Chikan-7")
     page.fill("#id_new_password2", "Liu-fang-Chikan-7")
@@ -231,3 +242,35 @@ def test_lockout_and_unlock_by_county_admin(org_tree, browser_page, screenshot_d
     login(page, "teacher", PASSWORD)
     page.wait_for_url(re.compile(r"/$"))
     assert "教师 · 湛江市第二十一小学" in page.locator("h1").first.inner_text()
+
+
+def test_county_admin_adds_a_person_and_resets_a_password(org_tree, browser_page, screenshot_dir):
+    page, shots, tree = browser_page, screenshot_dir, org_tree
+    login(page, "ck_admin", PASSWORD)
+    page.wait_for_url(re.compile(r"/$"))
+    page.goto(f"/orgs/units/{tree.school.pk}/")
+    page.click("main >> text=添加人员")
+    page.wait_for_url("**/orgs/users/new/**")
+    page.click("main button[type=submit]")
+    assert page.locator("#id_real_name_error").inner_text() == "这个字段是必填项。"
+    check(page, shots, "30-user-new-errors")
+    page.fill("#id_real_name", "陈静")
+    page.fill("#id_mobile", "13900000021")
+    page.fill("#id_subject", "英语")
+    page.click("main button[type=submit]")
+    page.wait_for_selector("text=临时密码")
+    check(page, shots, "31-user-created")
+    chen = User.objects.get(mobile="13900000021")
+    assert chen.must_change_password
+    assert Membership.objects.get(user=chen).unit == tree.school
+
+    page.click("main >> text=查看用户")
+    page.wait_for_url(f"**/orgs/users/{chen.pk}/")
+    check(page, shots, "32-user-detail")
+    page.once("dialog", lambda dialog: dialog.dismiss())  # changed his mind: nothing happens
+    page.click("main >> text=重置密码")
+    assert page.url.endswith(f"/orgs/users/{chen.pk}/")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("main >> text=重置密码")
+    page.wait_for_selector("text=密码已重置")
+    check(page, shots, "33-password-reset")

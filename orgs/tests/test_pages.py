@@ -46,7 +46,8 @@ def test_import_page_lists_row_errors(client, tree, unit_sheet):
     client.force_login(tree.county_admin)
     response = client.post(reverse("orgs:unit_import"), {"file": unit_sheet(["", "Z1", "学校", "440802", None])})
     body = response.content.decode()
-    assert "<td>2</td><td>单位名称</td><td>请填写单位名称。</td>" in body
+    assert '<td class="nowrap">第 2 行</td><td><strong>单位名称</strong>：请填写单位名称。</td>' in body
+    assert body.index('id="import-errors"') < body.index('enctype="multipart/form-data"')  # the result first, then the form again
 
 
 def test_demo_tree_with_pages(client, db, django_assert_max_num_queries):
