@@ -249,8 +249,8 @@ class OverrideOut(Schema):
     @staticmethod
     def build(o: DeadlineOverride) -> dict:
         return {"id": o.pk, "level": o.level.kind, "unit_id": o.unit_id, "unit_code": o.unit.code,
-                "unit_name": o.unit.name, "deadline": o.deadline, "confirm_deadline": o.confirm_deadline,
-                "contact_form_deadline": o.contact_form_deadline, "reason": o.reason}
+                "unit_name": o.unit.name, **{name: _local(getattr(o, name)) for name in rules.DEADLINE_FIELDS},
+                "reason": o.reason}
 
 
 class QuotaOverrideIn(Schema):
@@ -326,12 +326,21 @@ def _detail(campaign: Campaign, user) -> dict:
                         "label": str(cc.get_category_display()),
                         "slots": [{f: getattr(s, f) for f in services.SLOT_FIELDS} for s in cc.slots.all()],
                         "specs": [services.spec_row(s) for s in cc.specs.all()]} for cc in c.categories.all()],
-        "levels": [{f: getattr(lv, f) for f in ("kind", "name", "award_name", *rules.DEADLINE_FIELDS)}
-                   for lv in sorted(c.levels.all(), key=lambda lv: rules.level_rank(lv.kind))],
+        "levels": [_level(lv) for lv in sorted(c.levels.all(), key=lambda lv: rules.level_rank(lv.kind))],
         "quotas": [QuotaOut.build(q) for q in services.default_quotas(c)],
         "contacts": [{f: getattr(ct, f) for f in services.CONTACT_FIELDS} for ct in c.contacts.all()],
         "notices": [NoticeOut.build(n) for n in c.notices.all()],
     }
+
+
+def _local(value):
+    """Deadlines go out in Beijing time (+08:00), whatever the database returned."""
+    return value.astimezone(rules.TZ) if value else None
+
+
+def _level(lv) -> dict:
+    return {"kind": lv.kind, "name": lv.name, "award_name": lv.award_name,
+            **{name: _local(getattr(lv, name)) for name in rules.DEADLINE_FIELDS}}
 
 
 def _dump(items) -> list[dict]:
@@ -430,7 +439,7 @@ def put_specs(request, campaign_id: int, category: str, payload: list[SpecSchema
 def put_levels(request, campaign_id: int, payload: list[LevelIn]):
     c = services.get_campaign(request.user, campaign_id)
     levels = services.set_levels(request.user, c, _dump(payload))
-    return [{f: getattr(lv, f) for f in ("kind", "name", "award_name", *rules.DEADLINE_FIELDS)} for lv in levels]
+    return [_level(lv) for lv in levels]
 
 
 @router.get("/{int:campaign_id}/deadlines", response={200: list[EffectiveDeadlineOut], **ERRORS},
@@ -442,8 +451,8 @@ def effective_deadlines(request, campaign_id: int, unit_id: int | None = None):
     else:
         unit = services.get_scope_unit(request.user, c, pk=unit_id)
     rows = services.deadlines_for(c, unit)
-    return [{"level": d.level.kind, "level_name": d.level.name, "deadline": d.deadline,
-             "confirm_deadline": d.confirm_deadline, "contact_form_deadline": d.contact_form_deadline,
+    return [{"level": d.level.kind, "level_name": d.level.name, "deadline": _local(d.deadline),
+             "confirm_deadline": _local(d.confirm_deadline), "contact_form_deadline": _local(d.contact_form_deadline),
              "deadline_source": d.deadline_label, "confirm_source": d.confirm_label,
              "contact_form_source": d.contact_form_label,
              "deadline_source_unit_id": d.deadline_source.pk if d.deadline_source else None,
