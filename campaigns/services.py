@@ -367,11 +367,15 @@ def set_levels(actor, campaign: Campaign, rows: list[dict]) -> list[Level]:
     before = _rows(existing.values(), LEVEL_FIELDS)
     for lv in removed:
         lv.delete()
+    # Rows without required_resources (the page, the API) keep what the level had.
+    keep_resources = {r.get("kind") for r in rows if isinstance(r, dict) and "required_resources" not in r}
     for row in clean:
         lv = existing.get(row["kind"])
         if lv is None:
             Level.objects.create(campaign=campaign, **row)
         else:
+            if row["kind"] in keep_resources:
+                row.pop("required_resources")
             for key, value in row.items():
                 setattr(lv, key, value)
             lv.save()

@@ -3,7 +3,6 @@
 import json
 from datetime import datetime, timedelta, timezone
 
-import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 

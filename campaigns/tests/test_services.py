@@ -244,7 +244,9 @@ def test_levels_keep_deadlines_and_refuse_removing_used_ones(tree, zhanjiang):
     rows = [{"kind": "school", "name": "学校推荐", "deadline": "2024-09-15"},
             {"kind": "county", "name": "县级初选", "deadline": "2024-09-20 12:00", "contact_form_deadline": "2024-08-26"},
             {"kind": "city", "name": "市级遴选", "award_name": "市级精品课", "deadline": "2024-09-27"}]
+    zhanjiang.levels.filter(kind="county").update(required_resources=["video"])
     levels = services.set_levels(tree.city_admin, zhanjiang, rows)
+    assert [lv.required_resources for lv in levels] == [[], ["video"], []]
     assert [(lv.kind, lv.deadline) for lv in levels] == [
         ("school", eod(9, 15)), ("county", datetime(2024, 9, 20, 12, 0, tzinfo=CST)), ("city", eod(9, 27))]
     with pytest.raises(ServiceError) as exc:
