@@ -121,6 +121,22 @@ class UnitRow:
     sort_order: int
 
 
+UNIT_EXAMPLE = ["湛江市第二十一小学", "440802001", "学校", "440802", "1"]
+USER_EXAMPLE = ["李晓梅", "", "13800138000", "440802001", "教师", "语文教研组长", "语文", ""]
+
+
+def _split_example_rows(rows: list, columns: list[str], example: list[str], err) -> list:
+    """The template's example row left in the sheet is reported, never imported."""
+    wanted = dict(zip(columns, example))
+    out = []
+    for row in rows:
+        if all(row.get(c).strip() == v for c, v in wanted.items()):
+            err(row, columns[0], _("这是模板中的示例行，请删除后再上传。"))
+        else:
+            out.append(row)
+    return out
+
+
 def validate_unit_rows(
     rows: Iterable, known: dict[str, KnownUnit], taken_names: set[tuple[str, str]], is_system_admin: bool
 ) -> tuple[list[UnitRow], list[dict]]:
@@ -135,6 +151,7 @@ def validate_unit_rows(
     def err(row, column, message):
         errors.append({"row": row.number, "column": column, "message": str(message)})
 
+    rows = _split_example_rows(rows, UNIT_COLUMNS, UNIT_EXAMPLE, err)
     parsed: list[UnitRow] = []
     first_row_of_code: dict[str, int] = {}
     for row in rows:
@@ -274,6 +291,7 @@ def validate_user_rows(
     def err(row, column, message):
         errors.append({"row": row.number, "column": column, "message": str(message)})
 
+    rows = _split_example_rows(rows, USER_COLUMNS, USER_EXAMPLE, err)
     for row in rows:
         ok = True
         real_name = row.get("姓名").strip()

@@ -395,7 +395,7 @@ def unit_template() -> "HttpResponse":  # noqa: F821
         _("单位导入模板.xlsx"),
         org_rules.UNIT_COLUMNS,
         org_rules.UNIT_REQUIRED,
-        examples=[["湛江市第二十一小学", "440802001", "学校", "440802", "1"]],
+        examples=[org_rules.UNIT_EXAMPLE],
         notes=[
             _("类型填写：省、市、县（市、区）或学校。市下面建县（市、区），县（市、区）下面建学校；市直属学校的上级填市的代码，省属学校填省的代码。"),
             _("上级单位代码填系统中已有单位的代码，或本表中其他行的单位代码（顺序不限）。只能在您管理的单位下面导入。"),
@@ -411,7 +411,7 @@ def user_template() -> "HttpResponse":  # noqa: F821
         _("用户导入模板.xlsx"),
         org_rules.USER_COLUMNS,
         org_rules.USER_REQUIRED,
-        examples=[["李晓梅", "", "13800138000", "440802001", "教师", "语文教研组长", "语文", ""]],
+        examples=[org_rules.USER_EXAMPLE],
         notes=[
             _("用户名可留空，留空时用手机号作为用户名。用户名和手机号都可以用来登录，不能与系统中已有的账户重复。"),
             _("单位代码填系统中已有单位的代码（可先导入单位），只能填您管理的单位。"),

@@ -259,6 +259,7 @@ def test_county_admin_adds_a_person_and_resets_a_password(org_tree, browser_page
     page.fill("#id_subject", "英语")
     page.click("main button[type=submit]")
     page.wait_for_selector("text=临时密码")
+    assert "本人首次登录后必须修改密码。" in page.locator("main").inner_text()
     check(page, shots, "31-user-created")
     chen = User.objects.get(mobile="13900000021")
     assert chen.must_change_password
@@ -273,4 +274,5 @@ def test_county_admin_adds_a_person_and_resets_a_password(org_tree, browser_page
     page.once("dialog", lambda dialog: dialog.accept())
     page.click("main >> text=重置密码")
     page.wait_for_selector("text=密码已重置")
+    assert "本人下次登录后必须修改密码。" in page.locator("main").inner_text()
     check(page, shots, "33-password-reset")

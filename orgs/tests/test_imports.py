@@ -217,3 +217,35 @@ def test_make_xlsx_helper_roundtrip():
 
     rows = read_sheet(make_xlsx(["a", "b"], [[1, "x"]]), ["a"], ["b"])
     assert [(r.number, r.values) for r in rows] == [(2, {"a": "1", "b": "x"})]
+
+
+def test_example_row_left_in_the_template_is_reported_not_imported(client, tree):
+    """An admin who types his people under the template's example row must not import 李晓梅."""
+    client.force_login(tree.county_admin)
+    template = client.get(reverse("orgs:user_template"))
+    wb = load_workbook(io.BytesIO(template.content))
+    wb.worksheets[0].append(["王小明", "", "13900000011", "440802001", "教师", "", "数学", ""])
+    buf = io.BytesIO()
+    wb.save(buf)
+    buf.seek(0)
+    buf.name = "users.xlsx"
+    before = snapshot()
+    response = client.post(reverse("orgs:user_import"), {"file": buf})
+    assert response.status_code == 400
+    assert response.context["import_error"].errors == [
+        {"row": 2, "column": "姓名", "message": "这是模板中的示例行，请删除后再上传。"}]
+    assert snapshot() == before
+
+
+def test_example_row_of_the_unit_template_is_reported(client, tree):
+    tree.school.code = "440802099"  # even where the example's code is free, it is not created
+    tree.school.save()
+    client.force_login(tree.county_admin)
+    template = client.get(reverse("orgs:unit_template"))
+    buf = io.BytesIO(template.content)
+    buf.name = "units.xlsx"
+    response = client.post(reverse("orgs:unit_import"), {"file": buf})
+    assert response.status_code == 400
+    assert response.context["import_error"].errors == [
+        {"row": 2, "column": "单位名称", "message": "这是模板中的示例行，请删除后再上传。"}]
+    assert not Unit.objects.filter(code="440802001").exists()
