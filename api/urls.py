@@ -20,6 +20,8 @@ def _register():
     from api.api import router as api_router
     from campaigns.api import router as campaigns_router
     from catalog.api import router as catalog_router
+    from courses.api import router as courses_router
+    from media.api import router as media_router
     from orgs.api import router as orgs_router
     from portal.api import router as portal_router
 
@@ -27,6 +29,8 @@ def _register():
     api.add_router("/orgs", orgs_router)
     api.add_router("/campaigns", campaigns_router)
     api.add_router("/catalog", catalog_router)
+    api.add_router("/files", media_router)
+    api.add_router("/courses", courses_router)
     api.add_router("/portal", portal_router)
 
 

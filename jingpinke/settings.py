@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "orgs",
     "campaigns",
     "catalog",
+    "media",
+    "courses",
     "api",
     "portal",
 ]

@@ -182,7 +182,7 @@ def update_unit(actor, unit: Unit, *, name=UNSET, code=UNSET, sort_order=UNSET, 
                 is_active=UNSET, parent=UNSET) -> Unit:
     require_admin(actor)
     require(actor, "orgs.change_unit", unit, _("您只能修改自己管理的单位。"))
-    unit = Unit.objects.select_for_update().select_related("parent").get(pk=unit.pk)
+    unit = Unit.objects.select_for_update(of=("self",)).select_related("parent").get(pk=unit.pk)
     before = unit_snapshot(unit)
     moving = parent is not UNSET and (parent.pk if parent else None) != unit.parent_id
     switching = is_active is not UNSET and bool(is_active) != unit.is_active

@@ -1,0 +1,96 @@
+"""Stored files and resumable uploads.
+
+A ``StoredFile`` is a finished, immutable file in the default storage under a generated key; the
+client's file name is display text only. Its ``probe`` holds what was measured (by
+``media.tasks.probe_file``); judging the measurements against a campaign's requirements is the pure
+``media.rules.evaluate`` and belongs to whoever uses the file (a course's resource slot).
+
+An ``Upload`` is a tus upload in progress: bytes go to a partial file on local disk, and when the
+last byte arrives the upload becomes a ``StoredFile``.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class FileKind(models.TextChoices):
+    """What the content is, decided from its bytes (``media.sniff``), never from the name."""
+
+    MP4 = "mp4", _("MP4 视频")
+    MOV = "mov", _("QuickTime 视频")
+    AVI = "avi", _("AVI 视频")
+    MKV = "mkv", _("MKV/WebM 视频")
+    FLV = "flv", _("FLV 视频")
+    PDF = "pdf", _("PDF 文档")
+    DOCX = "docx", _("Word 文档（docx）")
+    PPTX = "pptx", _("PowerPoint 演示文稿（pptx）")
+    XLSX = "xlsx", _("Excel 表格（xlsx）")
+    DOC = "doc", _("旧版 Office 文档（doc/ppt/xls）")
+    ZIP = "zip", _("ZIP 压缩包")
+    JPEG = "jpeg", _("JPEG 图片")
+    PNG = "png", _("PNG 图片")
+    EMPTY = "empty", _("空文件")
+    UNKNOWN = "unknown", _("无法识别的文件")
+
+
+class ProbeStatus(models.TextChoices):
+    PENDING = "pending", _("等待检测")
+    RUNNING = "running", _("检测中")
+    DONE = "done", _("已检测")
+    FAILED = "failed", _("无法读取")
+
+
+def new_key() -> str:
+    return uuid.uuid4().hex
+
+
+class StoredFile(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="stored_files")
+    storage_key = models.CharField(max_length=255, unique=True)
+    original_name = models.CharField(_("原文件名"), max_length=255, blank=True)
+    size = models.BigIntegerField(_("大小（字节）"))
+    sha256 = models.CharField(max_length=64, db_index=True)
+    kind = models.CharField(_("文件类型"), max_length=10, choices=FileKind.choices, default=FileKind.UNKNOWN)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    # Filled by media.tasks.probe_file.
+    probe_status = models.CharField(max_length=10, choices=ProbeStatus.choices, default=ProbeStatus.PENDING)
+    probe = models.JSONField(default=dict, blank=True)
+    probe_error = models.TextField(blank=True)
+    probed_at = models.DateTimeField(null=True, blank=True)
+    text = models.TextField(blank=True)
+    poster_key = models.CharField(max_length=255, blank=True)
+    title_frame_key = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("文件")
+        verbose_name_plural = _("文件")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.original_name or str(self.id)
+
+
+class Upload(models.Model):
+    """A tus upload in progress (or finished: ``stored_file`` is then set)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="uploads")
+    length = models.BigIntegerField()
+    offset = models.BigIntegerField(default=0)
+    metadata = models.JSONField(default=dict, blank=True)
+    original_name = models.CharField(max_length=255, blank=True)
+    partial_path = models.CharField(max_length=500)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    stored_file = models.OneToOneField(StoredFile, null=True, blank=True, on_delete=models.SET_NULL, related_name="upload")
+
+    class Meta:
+        verbose_name = _("上传")
+        verbose_name_plural = _("上传")
