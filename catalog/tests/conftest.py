@@ -66,13 +66,13 @@ def platform_book(book_id="tm-yw-1a", title="统编版语文一年级上册", ed
 @pytest.fixture
 def campaign(tree):
     return Campaign.objects.create(year=2024, title="2024年湛江市基础教育精品课遴选", owner=tree.city,
-                                   new_textbook_grades=["一年级", "七年级"])
+                                   status="open", new_textbook_grades=["一年级", "七年级"])
 
 
 @pytest.fixture
 def other_campaign(tree):
     return Campaign.objects.create(year=2024, title="2024年茂名市基础教育精品课遴选", owner=tree.other_city,
-                                   new_textbook_grades=["一年级", "七年级"])
+                                   status="open", new_textbook_grades=["一年级", "七年级"])
 
 
 @pytest.fixture

@@ -199,3 +199,15 @@ def test_province_and_system_admins_manage_the_city_campaign(client, tree, campa
         assert response.status_code == 200
     assert len(opened(campaign)) == 26
     assert CatalogNode.objects.filter(openings__campaign=campaign).count() == 26
+
+
+def test_a_draft_campaign_is_hidden_from_units_below_its_owner(client, tree, campaign, catalog):
+    campaign.status = "draft"
+    campaign.save()
+    client.force_login(tree.county_admin)
+    response = client.post(reverse("catalog:campaign_open", args=[campaign.pk]), {"subject": "语文"})
+    assert response.status_code == 404
+    client.force_login(tree.city_admin)
+    response = client.post(reverse("catalog:campaign_open", args=[campaign.pk]), {"subject": "语文"})
+    assert response.status_code in (200, 302)
+    assert opened(campaign)
