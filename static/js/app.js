@@ -19,3 +19,8 @@ function jpkCountdown() {
   });
 }
 document.addEventListener("DOMContentLoaded", function () { jpkCountdown(); setInterval(jpkCountdown, 30000); });
+// Forms that ask before they act: <form data-confirm="确定要…吗？">
+document.addEventListener("submit", function (event) {
+  var form = event.target.closest("form[data-confirm]");
+  if (form && !window.confirm(form.getAttribute("data-confirm"))) event.preventDefault();
+});
