@@ -32,6 +32,7 @@ class Command(BaseCommand):
             "--timeout", "300",
             "--graceful-timeout", "10",
             "--access-logfile", "-",
+            "--no-control-socket",  # no socket in ~/.gunicorn: several checkouts may run side by side
         ]
         worker = [sys.executable, "manage.py", "db_worker", "--queue-name", "*"]
         children = [subprocess.Popen(web)]
