@@ -219,6 +219,28 @@ def test_demo_load_creates_the_open_zhanjiang_campaign_once(db):
     assert Campaign.objects.count() == 1
 
 
+def test_demo_moves_the_deadlines_after_today_keeping_their_order_and_gaps(db):
+    from datetime import date
+
+    from orgs import demo as orgs_demo
+
+    units = orgs_demo.load()
+    campaign = demo.load(units["province"], units["city"], today=date(2026, 11, 28))
+    levels = by_kind(campaign)
+    # The notice's dates 7-30, 8-26, 9-20, 9-27, 9-30 move by the same number of days,
+    # the earliest (the city's contact form, 7-30) to 14 days after today.
+    shift = (date(2026, 12, 12) - date(2024, 7, 30)).days
+    expected = {("city", "contact_form_deadline"): eod(7, 30), ("county", "contact_form_deadline"): eod(8, 26),
+                ("county", "deadline"): eod(9, 20), ("city", "deadline"): eod(9, 27),
+                ("city", "confirm_deadline"): eod(9, 30), ("school", "deadline"): eod(9, 20)}
+    for (kind, field), when in expected.items():
+        assert getattr(levels[kind], field) == when + timedelta(days=shift), (kind, field)
+    assert f"顺延 {shift} 天" in campaign.description
+    # The shipped template keeps the real dates.
+    doc = services.shipped_template_doc(demo.DEMO_TEMPLATE)
+    assert "2024-09-20" in json.dumps(doc)
+
+
 def test_template_files_are_valid_utf8_json():
     for path in services.TEMPLATES_DIR.glob("*.json"):
         doc = json.load(io.open(path, encoding="utf-8"))
