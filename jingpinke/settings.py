@@ -157,6 +157,10 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 _media = config.get("JPK_MEDIA_DIR")
 MEDIA_ROOT = Path(_media) if _media else DATA_DIR / "media"
 MEDIA_URL = "/media/"  # never served publicly; files go through permission-checked views
+_uploads = config.get("JPK_UPLOAD_DIR")
+UPLOAD_DIR = Path(_uploads) if _uploads else DATA_DIR / "uploads"  # tus partial files (media.storage)
+UPLOAD_MAX_BYTES = config.get_int("JPK_UPLOAD_MAX_MB") * 1024 * 1024
+UPLOAD_EXPIRE_HOURS = config.get_int("JPK_UPLOAD_EXPIRE_HOURS")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
@@ -199,6 +203,6 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
         name: {"handlers": ["console"], "level": config.get("JPK_LOG_LEVEL"), "propagate": False}
-        for name in ("jingpinke", "orgs", "campaigns", "catalog", "audit", "api", "portal")
+        for name in ("jingpinke", "orgs", "campaigns", "catalog", "audit", "api", "portal", "media")
     },
 }

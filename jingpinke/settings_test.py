@@ -16,6 +16,7 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 MEDIA_ROOT = _TMP / "media"
+UPLOAD_DIR = _TMP / "uploads"
 STATIC_ROOT = _TMP / "static"
 STATIC_ROOT.mkdir()
 WHITENOISE_AUTOREFRESH = True

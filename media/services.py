@@ -1,0 +1,405 @@
+"""Use cases of the media app: resumable uploads, finished files, serving them.
+
+The tus protocol (headers, status codes) is parsed in ``media.tus``; this module does the work:
+
+- ``create_upload``: a new upload of a known length (refused over the size cap or the free disk);
+- ``append``: stream one PATCH body into the partial file, chunk by chunk (constant memory),
+  verifying the optional per-request checksum; a broken connection keeps what arrived;
+- ``finish_upload`` (on the last byte): sha256, type by content (``media.sniff``), move into the
+  default storage under a generated key, a ``StoredFile``, and the probe task on commit;
+- ``terminate_upload``, ``cleanup_stale_uploads``;
+- ``file_response``: serve a stored file with HTTP range support (video seeking).
+
+Concurrent requests on one upload are serialised by an exclusive ``flock`` on its partial file
+(a second one gets 423), so the database is never held locked while bytes are streaming.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import fcntl
+import hashlib
+import logging
+import os
+import re
+import shutil
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
+from django.utils import timezone
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+
+from jingpinke.errors import ServiceError
+from media import storage
+from media.models import FileKind, StoredFile, Upload
+
+log = logging.getLogger(__name__)
+
+MAX_OPEN_UPLOADS = 20  # unfinished uploads one person may have at a time
+CHECKSUM_ALGORITHMS = {"sha1": hashlib.sha1, "sha256": hashlib.sha256, "md5": hashlib.md5}
+
+CONTENT_TYPES = {
+    FileKind.MP4: "video/mp4",
+    FileKind.MOV: "video/quicktime",
+    FileKind.AVI: "video/x-msvideo",
+    FileKind.MKV: "video/x-matroska",
+    FileKind.FLV: "video/x-flv",
+    FileKind.PDF: "application/pdf",
+    FileKind.DOCX: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    FileKind.PPTX: "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    FileKind.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    FileKind.DOC: "application/octet-stream",
+    FileKind.ZIP: "application/zip",
+    FileKind.JPEG: "image/jpeg",
+    FileKind.PNG: "image/png",
+}
+# Shown in the browser (video player, PDF preview, images); anything else is a download.
+INLINE_KINDS = {FileKind.MP4, FileKind.MOV, FileKind.PDF, FileKind.JPEG, FileKind.PNG}
+
+
+def max_upload_bytes() -> int:
+    return int(settings.UPLOAD_MAX_BYTES)
+
+
+def expire_after() -> timedelta:
+    return timedelta(hours=int(settings.UPLOAD_EXPIRE_HOURS))
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1024 / 1024:.0f} MB"
+
+
+# --- uploads ------------------------------------------------------------------------------------
+
+
+def get_upload(user, upload_id) -> Upload:
+    """The user's own upload; anybody else's (or none) is 404."""
+    upload = Upload.objects.filter(pk=upload_id, owner=user).select_related("stored_file").first()
+    if upload is None:
+        raise ServiceError(_("找不到这个上传：它不存在、已被删除或已过期，请重新上传文件。"), status=404)
+    return upload
+
+
+def create_upload(user, length: int, metadata: dict[str, str]) -> Upload:
+    if length < 0:
+        raise ServiceError(_("Upload-Length 必须是不小于 0 的整数（文件的字节数）。"))
+    if length > max_upload_bytes():
+        raise ServiceError(
+            _("文件太大：%(size)s，上传上限是 %(max)s。请压缩后再上传。") % {"size": _mb(length), "max": _mb(max_upload_bytes())},
+            status=413,
+        )
+    if Upload.objects.filter(owner=user, stored_file__isnull=True).count() >= MAX_OPEN_UPLOADS:
+        raise ServiceError(
+            _("您有 %(n)d 个未完成的上传。请先完成或取消其中一些，再开始新的上传。") % {"n": MAX_OPEN_UPLOADS}, status=429
+        )
+    folder = storage.upload_dir()
+    if shutil.disk_usage(folder).free < length + 64 * 1024 * 1024:
+        log.error("upload refused: disk full (%s free, %s asked)", shutil.disk_usage(folder).free, length)
+        raise ServiceError(_("服务器磁盘空间不足，暂时无法接收这个文件。请稍后再试，或联系管理员。"), status=507)
+    name = storage.display_name(metadata.get("filename") or metadata.get("name") or "")
+    upload = Upload(owner=user, length=length, offset=0, metadata=metadata, original_name=name)
+    upload.partial_path = str(storage.partial_path(upload.pk))
+    Path(upload.partial_path).touch(exist_ok=False)
+    upload.save()
+    if length == 0:
+        finish_upload(upload)
+    return upload
+
+
+@contextmanager
+def _locked(upload: Upload, *, wait: bool = False):
+    """Exclusive lock on the partial file; yields the open file (r+b) or None if it is missing."""
+    try:
+        fh = open(upload.partial_path, "r+b")
+    except FileNotFoundError:
+        yield None
+        return
+    try:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            raise ServiceError(_("这个文件正在另一个连接中上传。请稍候几秒再继续。"), status=423) from None
+        yield fh
+    finally:
+        fh.close()
+
+
+def _reconcile(upload: Upload, fh) -> None:
+    """Make the partial file and the recorded offset agree (call with the lock held).
+
+    Bytes past the recorded offset were never acknowledged (the process died mid-request):
+    drop them. A file shorter than the offset (lost on a machine crash): go back to its size,
+    the client resumes from there.
+    """
+    size = os.fstat(fh.fileno()).st_size
+    if size > upload.offset:
+        fh.truncate(upload.offset)
+    elif size < upload.offset:
+        log.warning("upload %s: partial file has %s bytes, offset was %s", upload.pk, size, upload.offset)
+        upload.offset = size
+        upload.save(update_fields=["offset", "updated_at"])
+
+
+def current_offset(upload: Upload) -> int:
+    """The offset to report on HEAD. While a PATCH is running, the last recorded one."""
+    if upload.stored_file_id or upload.offset == upload.length:
+        return upload.offset
+    try:
+        with _locked(upload) as fh:
+            if fh is None:
+                raise ServiceError(_("这个上传的临时文件已被清理，请重新上传文件。"), status=410)
+            _reconcile(upload, fh)
+    except ServiceError as exc:
+        if exc.status != 423:
+            raise
+    return upload.offset
+
+
+def parse_checksum(header: str):
+    """``Upload-Checksum: <algorithm> <base64 digest>`` → (hasher, digest bytes) or None."""
+    if not header:
+        return None
+    algorithm, _sep, value = header.strip().partition(" ")
+    factory = CHECKSUM_ALGORITHMS.get(algorithm.lower())
+    if factory is None:
+        raise ServiceError(
+            _("不支持的校验算法“%(alg)s”，请使用 sha1、sha256 或 md5。") % {"alg": algorithm[:20]}, status=400
+        )
+    try:
+        digest = base64.b64decode(value.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        raise ServiceError(_("Upload-Checksum 的校验值不是有效的 Base64 编码。"), status=400) from None
+    return factory(), digest
+
+
+def append(upload: Upload, stream, *, offset: int, content_length: int, checksum: str = "") -> Upload:
+    """Write one PATCH body (``content_length`` bytes read from ``stream``) at ``offset``.
+
+    Reads ``storage.CHUNK`` bytes at a time. With a checksum, a mismatch discards the whole chunk
+    (460). Without one, a broken connection keeps the bytes that arrived (the client resumes
+    from the new offset). Returns the upload, finished when its last byte arrived.
+    """
+    if upload.stored_file_id:
+        raise ServiceError(_("这个文件已经上传完成，不需要再上传。"), status=409)
+    check = parse_checksum(checksum)
+    with _locked(upload) as fh:
+        if fh is None:
+            raise ServiceError(_("这个上传的临时文件已被清理，请重新上传文件。"), status=410)
+        upload.refresh_from_db(fields=["offset", "length", "stored_file"])
+        _reconcile(upload, fh)
+        if offset != upload.offset:
+            raise ServiceError(
+                _("续传位置不对：服务器已收到 %(have)d 字节，请求从第 %(asked)d 字节开始。请先查询进度（HEAD）再从服务器给出的位置继续。")
+                % {"have": upload.offset, "asked": offset},
+                status=409,
+            )
+        if offset + content_length > upload.length:
+            raise ServiceError(
+                _("数据超出了文件长度：文件共 %(length)d 字节，本次请求会写到第 %(end)d 字节。")
+                % {"length": upload.length, "end": offset + content_length},
+                status=413,
+            )
+        fh.seek(offset)
+        received = 0
+        broken = False
+        while received < content_length:
+            try:
+                block = stream.read(min(storage.CHUNK, content_length - received))
+            except Exception:  # the client went away: UnreadablePostError, gunicorn's NoMoreData, …
+                log.info("upload %s: connection broken after %s bytes", upload.pk, received, exc_info=True)
+                block = b""
+            if not block:
+                broken = True
+                break
+            fh.write(block)
+            if check:
+                check[0].update(block)
+            received += len(block)
+        fh.flush()
+        if check and (broken or check[0].digest() != check[1]):
+            fh.truncate(offset)
+            if broken:
+                raise ServiceError(_("连接中断，这一段数据没有收全，已丢弃。请从第 %(offset)d 字节重新发送。") % {"offset": offset}, status=400)
+            raise ServiceError(
+                _("校验失败：这一段数据在传输中损坏，已丢弃。请从第 %(offset)d 字节重新发送这一段。") % {"offset": offset},
+                status=460,
+            )
+        upload.offset = offset + received
+        upload.save(update_fields=["offset", "updated_at"])
+        if upload.offset == upload.length:
+            os.fsync(fh.fileno())
+            finish_upload(upload)
+    return upload
+
+
+def finish_upload(upload: Upload) -> StoredFile:
+    """The last byte arrived: hash, sniff, store under a generated key, create the StoredFile."""
+    from media.sniff import sniff
+
+    path = Path(upload.partial_path)
+    sha256 = storage.sha256_of(path)
+    kind = sniff(path)
+    key = storage.store_finished(path, storage.new_storage_key())
+    try:
+        with transaction.atomic():
+            stored = StoredFile.objects.create(
+                owner=upload.owner,
+                storage_key=key,
+                original_name=upload.original_name,
+                size=upload.length,
+                sha256=sha256,
+                kind=kind,
+            )
+            upload.stored_file = stored
+            upload.save(update_fields=["stored_file", "updated_at"])
+            from audit.services import record
+
+            record(upload.owner, "media.file.upload", stored, after={
+                "name": stored.original_name, "size": stored.size, "kind": stored.kind, "sha256": sha256})
+            transaction.on_commit(lambda: _enqueue_probe(stored.pk))
+    except Exception:
+        storage.delete_quietly(key)
+        raise
+    return stored
+
+
+def _enqueue_probe(file_id) -> None:
+    from media.tasks import probe_file
+
+    probe_file.enqueue(str(file_id))
+
+
+def terminate_upload(upload: Upload) -> None:
+    """tus termination: forget an unfinished upload and its bytes (a finished file stays)."""
+    with _locked(upload, wait=False):
+        Path(upload.partial_path).unlink(missing_ok=True)
+        upload.delete()
+
+
+def cleanup_stale_uploads(now=None) -> dict:
+    """Remove unfinished uploads idle longer than ``UPLOAD_EXPIRE_HOURS`` and stray partial files.
+
+    Finished uploads' rows are kept as long (clients may still ask for their file id) and then
+    removed too; their files are StoredFiles and stay.
+    """
+    now = now or timezone.now()
+    cutoff = now - expire_after()
+    removed = files = 0
+    for upload in Upload.objects.filter(updated_at__lt=cutoff).iterator():
+        try:
+            with _locked(upload):
+                Path(upload.partial_path).unlink(missing_ok=True)
+                if not upload.stored_file_id:
+                    removed += 1
+                upload.delete()
+        except ServiceError:  # being written to right now: not stale
+            continue
+    known = set(Upload.objects.values_list("partial_path", flat=True))
+    folder = storage.upload_dir()
+    for path in folder.glob("*.part"):
+        try:
+            if str(path) not in known and path.stat().st_mtime < cutoff.timestamp():
+                path.unlink()
+                files += 1
+        except FileNotFoundError:
+            continue
+    if removed or files:
+        log.info("cleanup: %s stale uploads, %s stray partial files removed", removed, files)
+    return {"uploads": removed, "stray_files": files}
+
+
+# --- serving ------------------------------------------------------------------------------------
+
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+def _parse_range(header: str, size: int):
+    """One ``bytes=`` range → (start, end inclusive); None to serve everything; "bad" for 416."""
+    match = _RANGE.match(header.strip().replace(" ", ""))
+    if not match:
+        return None  # several ranges or another unit: the whole file (allowed by RFC 9110)
+    first, last = match.groups()
+    if first == "" and last == "":
+        return None
+    if first == "":
+        n = int(last)
+        if n == 0:
+            return "bad"
+        return max(0, size - n), size - 1
+    start = int(first)
+    end = min(int(last), size - 1) if last else size - 1
+    if start >= size or end < start:
+        return "bad"
+    return start, end
+
+
+def _ranged_chunks(fh, start: int, length: int, block: int = 256 * 1024):
+    try:
+        fh.seek(start)
+        remaining = length
+        while remaining > 0:
+            data = fh.read(min(block, remaining))
+            if not data:
+                break
+            remaining -= len(data)
+            yield data
+    finally:
+        fh.close()
+
+
+def file_response(request, stored_file: StoredFile, *, as_attachment: bool = False, key: str | None = None):
+    """Stream a stored file (or, with ``key``, its poster/title frame) with HTTP range support.
+
+    Call it only after the caller has checked that ``request``'s user may see the file.
+    ``Range: bytes=a-b`` → 206 with Content-Range; unsatisfiable → 416; ``If-Range`` not
+    matching → the whole file. Memory stays constant: the body is read in blocks.
+    """
+    key = key or stored_file.storage_key
+    if not key:
+        raise Http404(_("没有这个文件。"))
+    if key == stored_file.storage_key:
+        content_type = CONTENT_TYPES.get(stored_file.kind, "application/octet-stream")
+        inline = stored_file.kind in INLINE_KINDS and not as_attachment
+        name = stored_file.original_name or f"{stored_file.pk}"
+        etag = f'"{stored_file.sha256[:32]}"' if stored_file.sha256 else f'"{key}"'
+    else:  # a derived image (poster, title frame)
+        content_type, inline, name = "image/jpeg", not as_attachment, f"{stored_file.pk}.jpg"
+        etag = f'"{key.rsplit("/", 1)[-1]}"'
+    try:
+        fh = default_storage.open(key, "rb")
+        size = default_storage.size(key)
+    except (FileNotFoundError, OSError):
+        log.error("stored file %s: %s missing from storage", stored_file.pk, key)
+        raise Http404(_("文件内容找不到了，请联系管理员。")) from None
+
+    wanted = None
+    header = request.headers.get("Range", "")
+    if header and request.method in ("GET", "HEAD"):
+        if_range = request.headers.get("If-Range")
+        if not if_range or if_range == etag:
+            wanted = _parse_range(header, size)
+    if wanted == "bad":
+        fh.close()
+        response = HttpResponse(status=416)
+        response["Content-Range"] = f"bytes */{size}"
+    elif wanted is None:
+        response = FileResponse(fh, content_type=content_type)
+        response["Content-Length"] = str(size)
+    else:
+        start, end = wanted
+        response = StreamingHttpResponse(_ranged_chunks(fh, start, end - start + 1), status=206, content_type=content_type)
+        response["Content-Range"] = f"bytes {start}-{end}/{size}"
+        response["Content-Length"] = str(end - start + 1)
+    response["Accept-Ranges"] = "bytes"
+    response["ETag"] = etag
+    response["Cache-Control"] = "private, max-age=3600"
+    response["Content-Disposition"] = content_disposition_header(not inline, name)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -1,0 +1,23 @@
+"""Background tasks of the media app (django-tasks). Thin: take ids, call a domain function.
+
+Two independent parts: the probe of a finished file (``probe_file``, checks) and the periodic
+cleanup of stale uploads (``cleanup_stale_uploads``, uploads). Keep them in their own sections.
+"""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+
+# --- uploads: periodic cleanup (run by jingpinke.periodic / manage.py run_periodic) -------------
+
+
+@task()
+def cleanup_stale_uploads() -> dict:
+    """Remove partial uploads idle longer than JPK_UPLOAD_EXPIRE_HOURS (default 24 h)."""
+    from media.services import cleanup_stale_uploads as cleanup
+
+    return cleanup()
+
+
+# --- checks: probe of a finished file ----------------------------------------------------------
