@@ -1,0 +1,361 @@
+"""The tus 1.0 endpoint through Django's test client: protocol, errors, auth, names, streaming."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import os
+import tracemalloc
+from pathlib import Path
+
+import pytest
+from django.core.files.storage import default_storage
+from django.http import HttpRequest
+from django.test import Client
+
+from api.models import ApiToken
+from audit.models import Event
+from media import services, storage
+from media.models import StoredFile, Upload
+from media.tests.tus_helpers import ENDPOINT, TUS, create, head, metadata, patch, probes  # noqa: F401
+
+pytestmark = pytest.mark.usefixtures("probes")
+
+
+def upload_url(response) -> str:
+    assert response.status_code == 201, response.content.decode()
+    return response["Location"].replace("http://testserver", "")
+
+
+@pytest.fixture
+def teacher_client(client, tree):
+    client.force_login(tree.teacher)
+    return client
+
+
+def test_options_announces_the_protocol(client, settings):
+    settings.UPLOAD_MAX_BYTES = 1100 * 1024 * 1024
+    response = client.options(ENDPOINT)
+    assert response.status_code == 204
+    assert response["Tus-Resumable"] == "1.0.0"
+    assert response["Tus-Version"] == "1.0.0"
+    assert response["Tus-Extension"] == "creation,termination,checksum,expiration"
+    assert response["Tus-Checksum-Algorithm"] == "sha1,sha256,md5"
+    assert response["Tus-Max-Size"] == str(1100 * 1024 * 1024)
+
+
+def test_upload_in_chunks_creates_the_stored_file(teacher_client, tree, probes, django_capture_on_commit_callbacks):
+    data = os.urandom(300_000)
+    url = upload_url(create(teacher_client, len(data), "第一课时 微课.mp4"))
+    upload = Upload.objects.get()
+    assert upload.owner == tree.teacher and upload.length == len(data) and upload.original_name == "第一课时 微课.mp4"
+    assert Path(upload.partial_path).parent == Path(storage.upload_dir())
+
+    r = head(teacher_client, url)
+    assert (r.status_code, r["Upload-Offset"], r["Upload-Length"], r["Cache-Control"]) == (200, "0", "300000", "no-store")
+    assert r["Tus-Resumable"] == "1.0.0"
+
+    r = patch(teacher_client, url, data[:100_000], 0)
+    assert (r.status_code, r["Upload-Offset"]) == (204, "100000")
+    assert "X-Jpk-File-Id" not in r
+    assert head(teacher_client, url)["Upload-Offset"] == "100000"
+    with django_capture_on_commit_callbacks(execute=True):
+        r = patch(teacher_client, url, data[100_000:], 100_000)
+    assert (r.status_code, r["Upload-Offset"]) == (204, "300000")
+
+    stored = StoredFile.objects.get()
+    assert r["X-Jpk-File-Id"] == str(stored.pk)
+    assert (stored.owner, stored.size, stored.sha256, stored.original_name) == (
+        tree.teacher, len(data), hashlib.sha256(data).hexdigest(), "第一课时 微课.mp4")
+    assert stored.storage_key.startswith("files/") and "微课" not in stored.storage_key
+    with default_storage.open(stored.storage_key) as fh:
+        assert fh.read() == data
+    assert not Path(upload.partial_path).exists()
+    assert probes == [str(stored.pk)]
+    assert Event.objects.filter(action="media.file.upload", actor=tree.teacher, target_id=str(stored.pk)).count() == 1
+    # HEAD after completion still answers, with the file id, for a client that lost it.
+    r = head(teacher_client, url)
+    assert (r["Upload-Offset"], r["X-Jpk-File-Id"]) == ("300000", str(stored.pk))
+    body = teacher_client.get(f"/api/v1/files/uploads/{upload.pk}").json()
+    assert body == {"id": str(upload.pk), "length": 300000, "offset": 300000, "complete": True, "file_id": str(stored.pk)}
+
+
+def test_wrong_offset_is_409_and_nothing_is_written(teacher_client):
+    url = upload_url(create(teacher_client, 1000))
+    assert patch(teacher_client, url, b"a" * 400, 0).status_code == 204
+    r = patch(teacher_client, url, b"b" * 100, 200)
+    assert r.status_code == 409
+    assert "服务器已收到 400 字节" in r.content.decode()
+    r = patch(teacher_client, url, b"b" * 100, 500)
+    assert r.status_code == 409
+    upload = Upload.objects.get()
+    assert upload.offset == 400
+    assert Path(upload.partial_path).read_bytes() == b"a" * 400
+
+
+@pytest.mark.parametrize("algorithm", ["sha1", "sha256", "md5"])
+def test_checksum_verified_per_request(teacher_client, algorithm):
+    url = upload_url(create(teacher_client, 200))
+    good = b"x" * 100
+    digest = base64.b64encode(hashlib.new(algorithm, good).digest()).decode()
+    r = patch(teacher_client, url, good, 0, HTTP_UPLOAD_CHECKSUM=f"{algorithm} {digest}")
+    assert (r.status_code, r["Upload-Offset"]) == (204, "100")
+    r = patch(teacher_client, url, b"y" * 100, 100, HTTP_UPLOAD_CHECKSUM=f"{algorithm} {digest}")
+    assert r.status_code == 460
+    assert "校验失败" in r.content.decode()
+    upload = Upload.objects.get()
+    assert upload.offset == 100
+    assert Path(upload.partial_path).read_bytes() == good  # the bad chunk was discarded
+    assert head(teacher_client, url)["Upload-Offset"] == "100"
+
+
+def test_unknown_checksum_algorithm_is_400(teacher_client):
+    url = upload_url(create(teacher_client, 10))
+    r = patch(teacher_client, url, b"0123456789", 0, HTTP_UPLOAD_CHECKSUM="crc32 AAAA")
+    assert r.status_code == 400
+    assert "不支持的校验算法" in r.content.decode()
+    assert Upload.objects.get().offset == 0
+
+
+def test_termination_removes_the_partial_file(teacher_client):
+    url = upload_url(create(teacher_client, 100))
+    patch(teacher_client, url, b"z" * 10, 0)
+    partial = Path(Upload.objects.get().partial_path)
+    assert partial.exists()
+    r = teacher_client.delete(url, **TUS)
+    assert r.status_code == 204
+    assert not partial.exists() and Upload.objects.count() == 0
+    assert head(teacher_client, url).status_code == 404
+    assert patch(teacher_client, url, b"z", 10).status_code == 404
+
+
+def test_other_users_get_404(teacher_client, tree):
+    url = upload_url(create(teacher_client, 100))
+    other = Client()
+    other.force_login(tree.other_teacher)
+    assert head(other, url).status_code == 404
+    r = patch(other, url, b"z" * 10, 0)
+    assert r.status_code == 404 and "找不到这个上传" in r.content.decode()
+    assert other.delete(url, **TUS).status_code == 404
+    assert Upload.objects.get().offset == 0
+    upload = Upload.objects.get()
+    assert other.get(f"/api/v1/files/uploads/{upload.pk}").status_code == 404
+
+
+def test_anonymous_is_401(client, tree):
+    r = client.post(ENDPOINT, **TUS, HTTP_UPLOAD_LENGTH="10")
+    assert r.status_code == 401
+    assert "请先登录" in r.content.decode()
+    assert r["Content-Type"].startswith("text/plain")
+
+
+def test_bearer_token(client, tree, probes):
+    _, raw = ApiToken.issue(tree.teacher, "upload script")
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+    url = upload_url(create(client, 5, "教学设计.pdf", **auth))
+    r = patch(client, url, b"%PDF-", 0, **auth)
+    assert r.status_code == 204
+    assert StoredFile.objects.get().owner == tree.teacher
+    bad = {"HTTP_AUTHORIZATION": "Bearer jpk_nonsense"}
+    r = create(client, 5, **bad)
+    assert r.status_code == 401 and "API 令牌无效" in r.content.decode()
+
+
+def test_session_needs_the_csrf_token_bearer_does_not(tree):
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(tree.teacher)
+    browser.get("/")  # sets the CSRF cookie
+    r = create(browser, 10)
+    assert r.status_code == 403 and "CSRF" in r.content.decode()
+    token = browser.cookies["csrftoken"].value
+    assert create(browser, 10, HTTP_X_CSRFTOKEN=token).status_code == 201
+    _, raw = ApiToken.issue(tree.teacher, "s")
+    script = Client(enforce_csrf_checks=True)
+    assert create(script, 10, HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 201
+
+
+def test_must_change_password_is_refused(client, tree):
+    tree.teacher.must_change_password = True
+    tree.teacher.save()
+    client.force_login(tree.teacher)
+    r = create(client, 10)
+    assert r.status_code == 403 and "修改初始密码" in r.content.decode()
+
+
+def test_over_the_size_cap_is_413(teacher_client, settings):
+    settings.UPLOAD_MAX_BYTES = 1000
+    r = create(teacher_client, 1001)
+    assert r.status_code == 413
+    assert "文件太大" in r.content.decode()
+    assert Upload.objects.count() == 0
+    assert create(teacher_client, 1000).status_code == 201
+
+
+def test_more_bytes_than_the_length_is_413(teacher_client):
+    url = upload_url(create(teacher_client, 10))
+    r = patch(teacher_client, url, b"z" * 11, 0)
+    assert r.status_code == 413 and "超出了文件长度" in r.content.decode()
+    assert Upload.objects.get().offset == 0
+
+
+def test_protocol_errors(teacher_client):
+    r = teacher_client.post(ENDPOINT, HTTP_UPLOAD_LENGTH="10")
+    assert r.status_code == 412 and r["Tus-Version"] == "1.0.0"
+    assert teacher_client.post(ENDPOINT, **TUS).status_code == 400  # no Upload-Length
+    assert teacher_client.post(ENDPOINT, **TUS, HTTP_UPLOAD_LENGTH="-1").status_code == 400
+    assert teacher_client.post(ENDPOINT, **TUS, HTTP_UPLOAD_DEFER_LENGTH="1").status_code == 400
+    r = teacher_client.post(ENDPOINT, **TUS, HTTP_UPLOAD_LENGTH="10", HTTP_UPLOAD_METADATA="filename ***")
+    assert r.status_code == 400 and "Base64" in r.content.decode()
+    url = upload_url(create(teacher_client, 10))
+    r = teacher_client.generic("PATCH", url, data=b"z", content_type="application/json", **TUS, HTTP_UPLOAD_OFFSET="0")
+    assert r.status_code == 415
+    r = teacher_client.generic("PATCH", url, data=b"z", content_type="application/offset+octet-stream", **TUS)
+    assert r.status_code == 400 and "Upload-Offset" in r.content.decode()
+    assert teacher_client.get(url, **TUS).status_code == 405
+    assert teacher_client.options(url).status_code == 204
+
+
+def test_empty_file_is_finished_at_creation(teacher_client, probes):
+    r = create(teacher_client, 0, "空.docx")
+    assert r.status_code == 201
+    stored = StoredFile.objects.get()
+    assert r["X-Jpk-File-Id"] == str(stored.pk)
+    assert (stored.size, stored.sha256) == (0, hashlib.sha256(b"").hexdigest())
+
+
+@pytest.mark.parametrize(
+    "name, shown",
+    [
+        ("../../etc/passwd", "passwd"),
+        ("C:\\Users\\李老师\\桌面\\教学设计.docx", "教学设计.docx"),
+        ("课件\x00\x1b[31m.pptx", "课件[31m.pptx"),
+        ("evil\u202egpj.exe", "evilgpj.exe"),
+        ("📚 微课 🎬.mp4", "📚 微课 🎬.mp4"),
+        ("...", ""),
+        ("长" * 300 + ".mp4", "长" * 115 + "….mp4"),
+    ],
+)
+def test_file_names_are_display_text_only(teacher_client, name, shown):
+    r = teacher_client.post(ENDPOINT, **TUS, HTTP_UPLOAD_LENGTH="3", HTTP_UPLOAD_METADATA=metadata(filename=name))
+    url = upload_url(r)
+    upload = Upload.objects.get()
+    assert upload.original_name == shown
+    assert Path(upload.partial_path).name == f"{upload.pk.hex}.part"
+    patch(teacher_client, url, b"abc", 0)
+    stored = StoredFile.objects.get()
+    assert stored.original_name == shown
+    assert stored.storage_key.count("/") == 2 and ".." not in stored.storage_key
+    assert Path(default_storage.path(stored.storage_key)).resolve().is_relative_to(Path(default_storage.location).resolve())
+
+
+def test_the_view_never_reads_request_body(teacher_client, monkeypatch):
+    """Streaming: the body is read from the stream in CHUNK-sized reads, never as request.body."""
+
+    def forbidden(self):
+        raise AssertionError("request.body read: the upload would be held in memory")
+
+    monkeypatch.setattr(HttpRequest, "body", property(forbidden))
+    monkeypatch.setattr(storage, "CHUNK", 4096)
+    reads = []
+    real_read = HttpRequest.read
+
+    def spy(self, *args, **kwargs):
+        reads.append(args[0] if args else kwargs.get("size"))
+        return real_read(self, *args, **kwargs)
+
+    monkeypatch.setattr(HttpRequest, "read", spy)
+    data = os.urandom(100_000)
+    url = upload_url(create(teacher_client, len(data)))
+    assert patch(teacher_client, url, data, 0).status_code == 204
+    assert StoredFile.objects.get().sha256 == hashlib.sha256(data).hexdigest()
+    assert len(reads) == 25 and max(reads) == 4096
+
+
+class Generated(io.RawIOBase):
+    """A request stream of ``size`` bytes generated on the fly (nothing held in memory)."""
+
+    def __init__(self, size: int):
+        self.left = size
+        self.digest = hashlib.sha256()
+
+    def read(self, n=-1):
+        n = self.left if n is None or n < 0 else min(n, self.left)
+        block = bytes([self.left % 251]) * n
+        self.left -= n
+        self.digest.update(block)
+        return block
+
+
+def test_memory_stays_constant_whatever_the_size(tree, probes):
+    """Appending 64 MiB allocates about one chunk at a time, not the file."""
+    size = 64 * 1024 * 1024
+    upload = services.create_upload(tree.teacher, size, {"filename": "大文件.mp4"})
+    stream = Generated(size)
+    tracemalloc.start()
+    try:
+        services.append(upload, stream, offset=0, content_length=size)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 * storage.CHUNK, peak
+    stored = StoredFile.objects.get()
+    assert (stored.size, stored.sha256) == (size, stream.digest.hexdigest())
+
+
+def test_broken_connection_keeps_what_arrived(tree):
+    upload = services.create_upload(tree.teacher, 1000, {})
+    services.append(upload, io.BytesIO(b"q" * 300), offset=0, content_length=600)  # client went away at 300
+    upload.refresh_from_db()
+    assert upload.offset == 300
+    assert Path(upload.partial_path).read_bytes() == b"q" * 300
+
+
+def test_unacknowledged_bytes_are_dropped_and_lost_bytes_reported(teacher_client):
+    url = upload_url(create(teacher_client, 1000))
+    patch(teacher_client, url, b"a" * 100, 0)
+    upload = Upload.objects.get()
+    with open(upload.partial_path, "ab") as fh:  # a worker died after writing, before recording
+        fh.write(b"junk")
+    assert head(teacher_client, url)["Upload-Offset"] == "100"
+    assert Path(upload.partial_path).read_bytes() == b"a" * 100
+    with open(upload.partial_path, "r+b") as fh:  # the machine crashed: the tail never hit the disk
+        fh.truncate(60)
+    assert head(teacher_client, url)["Upload-Offset"] == "60"
+    assert patch(teacher_client, url, b"b" * 40, 60).status_code == 204
+
+
+def test_a_second_concurrent_patch_is_423(teacher_client):
+    import fcntl
+
+    url = upload_url(create(teacher_client, 100))
+    upload = Upload.objects.get()
+    with open(upload.partial_path, "r+b") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        r = patch(teacher_client, url, b"a" * 10, 0)
+        assert r.status_code == 423 and "另一个连接" in r.content.decode()
+        assert head(teacher_client, url)["Upload-Offset"] == "0"  # HEAD still answers
+
+
+def test_too_many_open_uploads(teacher_client, monkeypatch):
+    monkeypatch.setattr(services, "MAX_OPEN_UPLOADS", 2)
+    create(teacher_client, 10)
+    create(teacher_client, 10)
+    r = create(teacher_client, 10)
+    assert r.status_code == 429 and "未完成的上传" in r.content.decode()
+
+
+def test_file_api(teacher_client, tree):
+    url = upload_url(create(teacher_client, 3, "作业.pdf"))
+    r = patch(teacher_client, url, b"abc", 0)
+    file_id = r["X-Jpk-File-Id"]
+    body = teacher_client.get(f"/api/v1/files/{file_id}").json()
+    assert (body["id"], body["original_name"], body["size"], body["probe_status"], body["probe_status_label"]) == (
+        file_id, "作业.pdf", 3, "pending", "等待检测")
+    assert body["url"] == f"/files/{file_id}/"
+    assert [f["id"] for f in teacher_client.get("/api/v1/files").json()] == [file_id]
+    other = Client()
+    other.force_login(tree.other_teacher)
+    assert other.get(f"/api/v1/files/{file_id}").status_code == 404
+    assert other.get("/api/v1/files").json() == []
+    assert Client().get(f"/api/v1/files/{file_id}").status_code == 401
