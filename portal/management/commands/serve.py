@@ -1,4 +1,5 @@
-"""Serve the platform: gunicorn (with whitenoise) plus the background task worker(s).
+"""Serve the platform: gunicorn (with whitenoise), the background task worker(s) and the
+periodic scheduler (``run_periodic``: e.g. removing stale uploads).
 
 Used by ``make run``. Ctrl-C (SIGINT) or SIGTERM stops every child cleanly.
 """
@@ -17,7 +18,7 @@ from jingpinke import config
 
 
 class Command(BaseCommand):
-    help = "Start gunicorn and the django-tasks database worker; stop both on Ctrl-C."
+    help = "Start gunicorn, the django-tasks database worker(s) and the periodic scheduler; stop them on Ctrl-C."
 
     def handle(self, *args, **options):
         host, port = config.get("JPK_HOST"), config.get("JPK_PORT")
@@ -38,6 +39,7 @@ class Command(BaseCommand):
         children = [subprocess.Popen(web)]
         for _ in range(config.get_int("JPK_TASK_WORKERS")):
             children.append(subprocess.Popen(worker))
+        children.append(subprocess.Popen([sys.executable, "manage.py", "run_periodic"]))
 
         self._print_banner(host, port)
 
