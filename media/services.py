@@ -24,6 +24,8 @@ import logging
 import os
 import re
 import shutil
+import threading
+from collections import OrderedDict
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
@@ -207,24 +209,34 @@ def append(upload: Upload, stream, *, offset: int, content_length: int, checksum
                 status=413,
             )
         fh.seek(offset)
-        received = 0
+        running, hashed = _running_hash(upload.pk, offset)
+        received = flushed = 0
         broken = False
-        while received < content_length:
-            try:
-                block = stream.read(min(storage.CHUNK, content_length - received))
-            except Exception:  # the client went away: UnreadablePostError, gunicorn's NoMoreData, …
-                log.info("upload %s: connection broken after %s bytes", upload.pk, received, exc_info=True)
-                block = b""
-            if not block:
-                broken = True
-                break
-            fh.write(block)
-            if check:
-                check[0].update(block)
-            received += len(block)
-        fh.flush()
+        feeder = storage.HashFeeder([check[0] if check else None], running=running,
+                                    catch_up=(upload.partial_path, hashed, offset) if hashed < offset else None)
+        try:
+            while received < content_length:
+                try:
+                    block = stream.read(min(storage.CHUNK, content_length - received))
+                except Exception:  # the client went away: UnreadablePostError, gunicorn's NoMoreData, …
+                    log.info("upload %s: connection broken after %s bytes", upload.pk, received, exc_info=True)
+                    block = b""
+                if not block:
+                    broken = True
+                    break
+                fh.write(block)
+                feeder.feed(block)
+                received += len(block)
+                if received - flushed >= storage.WRITEBACK_EVERY:
+                    fh.flush()
+                    storage.start_writeback(fh.fileno(), offset + flushed, received - flushed)
+                    flushed = received
+            fh.flush()
+        finally:
+            feeder.close()
         if check and (broken or check[0].digest() != check[1]):
             fh.truncate(offset)
+            _forget_hash(upload.pk)
             if broken:
                 raise ServiceError(_("连接中断，这一段数据没有收全，已丢弃。请从第 %(offset)d 字节重新发送。") % {"offset": offset}, status=400)
             raise ServiceError(
@@ -233,18 +245,64 @@ def append(upload: Upload, stream, *, offset: int, content_length: int, checksum
             )
         upload.offset = offset + received
         upload.save(update_fields=["offset", "updated_at"])
+        if running:
+            _keep_hash(upload.pk, upload.offset, running)
         if upload.offset == upload.length:
-            os.fsync(fh.fileno())
-            finish_upload(upload)
+            finish_upload(upload, sha256=running.hexdigest() if running else None)
     return upload
 
 
-def finish_upload(upload: Upload) -> StoredFile:
-    """The last byte arrived: hash, sniff, store under a generated key, create the StoredFile."""
+# sha256 computed while the bytes stream in, per upload, in this process: {upload id: (hashed up
+# to, hash)}. A request at offset X continues this process's hash after hashing, from the disk,
+# what other worker processes received since (the bytes up to X are final); the catch-up runs in
+# the hashing thread beside the receiving. Past CATCH_UP_MAX (e.g. resuming a big upload after a
+# restart) the hash is left to the end: the file is hashed from the disk once it is complete.
+# Bounded, so memory stays constant.
+_HASHES: OrderedDict = OrderedDict()
+_HASHES_LOCK = threading.Lock()
+_HASHES_MAX = 64
+CATCH_UP_MAX = 256 * 1024 * 1024
+
+
+def _running_hash(upload_id, offset: int):
+    """(hash object or None, bytes it has hashed) for a request starting at ``offset``."""
+    with _HASHES_LOCK:
+        entry = _HASHES.pop(upload_id, None)
+    if entry is None or entry[0] > offset:  # nothing, or ahead of the file (bytes were dropped)
+        entry = (0, hashlib.sha256())
+    if offset - entry[0] > CATCH_UP_MAX:
+        return None, offset
+    return entry[1], entry[0]
+
+
+def _keep_hash(upload_id, offset: int, running) -> None:
+    with _HASHES_LOCK:
+        _HASHES[upload_id] = (offset, running)
+        while len(_HASHES) > _HASHES_MAX:
+            _HASHES.popitem(last=False)
+
+
+def _forget_hash(upload_id) -> None:
+    with _HASHES_LOCK:
+        _HASHES.pop(upload_id, None)
+
+
+def finish_upload(upload: Upload, sha256: str | None = None) -> StoredFile:
+    """The last byte arrived: hash, sniff, store under a generated key, create the StoredFile.
+
+    ``sha256``: the hash computed while streaming, if this process saw every byte in order.
+    """
     from media.sniff import sniff
 
+    _forget_hash(upload.pk)
     path = Path(upload.partial_path)
-    sha256 = storage.sha256_of(path)
+    # Flush the bytes to the disk (while hashing them if needed; both release the GIL).
+    with open(path, "rb") as fh:
+        syncing = threading.Thread(target=os.fsync, args=(fh.fileno(),))
+        syncing.start()
+        if sha256 is None:
+            sha256 = storage.sha256_of(path)
+        syncing.join()
     kind = sniff(path)
     key = storage.store_finished(path, storage.new_storage_key())
     try:
@@ -263,7 +321,9 @@ def finish_upload(upload: Upload) -> StoredFile:
 
             record(upload.owner, "media.file.upload", stored, after={
                 "name": stored.original_name, "size": stored.size, "kind": stored.kind, "sha256": sha256})
-            transaction.on_commit(lambda: _enqueue_probe(stored.pk))
+            # robust: a queue that is down must not fail the upload (the file is stored; the
+            # probe can be enqueued again later).
+            transaction.on_commit(lambda: _enqueue_probe(stored.pk), robust=True)
     except Exception:
         storage.delete_quietly(key)
         raise

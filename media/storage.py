@@ -8,9 +8,12 @@ streamed into it with ``storage.save``.
 
 from __future__ import annotations
 
+import ctypes
 import errno
 import hashlib
 import os
+import queue
+import threading
 import unicodedata
 import uuid
 from pathlib import Path
@@ -19,8 +22,75 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import FileSystemStorage, default_storage
 
-CHUNK = 1024 * 1024  # bytes read or written at a time: memory stays constant whatever the file size
+# Bytes read from a request body at a time: memory stays constant whatever the file size.
+# Measured through gunicorn (gthread) on loopback: 1 MiB reads move a 1 GiB upload about twice as
+# fast as 64 KiB reads, and faster than 4 or 16 MiB.
+CHUNK = 1024 * 1024
+HASH_BLOCK = 1024 * 1024  # read into one reused buffer when hashing a file
 MAX_NAME_CHARS = 120
+
+
+try:  # Linux: start writing dirty pages to the disk without waiting (and without dropping them)
+    _libc = ctypes.CDLL(None, use_errno=True)
+    _sync_file_range = _libc.sync_file_range
+    _sync_file_range.argtypes = (ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint)
+except (OSError, AttributeError):  # pragma: no cover - other systems
+    _sync_file_range = None
+SYNC_FILE_RANGE_WRITE = 2
+WRITEBACK_EVERY = 8 * 1024 * 1024
+
+
+def start_writeback(fd: int, offset: int, length: int) -> None:
+    """Ask the kernel to start writing this range to the disk now, so that the fsync at the end
+    of an upload has little left to wait for (the disk works while the network does)."""
+    if _sync_file_range is not None and length > 0:
+        _sync_file_range(fd, offset, length, SYNC_FILE_RANGE_WRITE)
+
+
+class HashFeeder:
+    """Feeds blocks to hash objects in a helper thread, so that hashing runs beside receiving and
+    writing (hashlib releases the GIL). At most ``depth`` blocks wait: memory stays constant.
+
+    ``hashes`` get every block fed; ``running`` (the whole file's sha256, if any) first gets the
+    bytes ``catch_up = (path, start, end)`` of the file on disk, then every block. Always
+    ``close()`` it (in a ``finally``); the hashes are complete after that.
+    """
+
+    def __init__(self, hashes=(), running=None, catch_up=None, depth: int = 4):
+        self.hashes = [h for h in hashes if h is not None]
+        self.running = running
+        self.catch_up = catch_up
+        self.queue: queue.Queue = queue.Queue(maxsize=depth)
+        self.thread = None
+        if self.hashes or self.running is not None:
+            self.thread = threading.Thread(target=self._run, name="upload-hash", daemon=True)
+            self.thread.start()
+
+    def _run(self) -> None:
+        if self.running is not None and self.catch_up:
+            path, start, end = self.catch_up
+            buffer = bytearray(HASH_BLOCK)
+            view = memoryview(buffer)
+            with open(path, "rb", buffering=0) as fh:
+                fh.seek(start)
+                left = end - start
+                while left > 0 and (n := fh.readinto(view[: min(HASH_BLOCK, left)])):
+                    self.running.update(view[:n])
+                    left -= n
+        targets = self.hashes + ([self.running] if self.running is not None else [])
+        while (block := self.queue.get()) is not None:
+            for h in targets:
+                h.update(block)
+
+    def feed(self, block: bytes) -> None:
+        if self.thread is not None:
+            self.queue.put(block)
+
+    def close(self) -> None:
+        if self.thread is not None:
+            self.queue.put(None)
+            self.thread.join()
+            self.thread = None
 
 
 def upload_dir() -> Path:
@@ -60,9 +130,11 @@ def display_name(name: str) -> str:
 
 def sha256_of(path: Path | str) -> str:
     digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(CHUNK):
-            digest.update(block)
+    buffer = bytearray(HASH_BLOCK)
+    view = memoryview(buffer)
+    with open(path, "rb", buffering=0) as fh:
+        while n := fh.readinto(buffer):
+            digest.update(view[:n])
     return digest.hexdigest()
 
 
