@@ -1,5 +1,8 @@
 """`make bench`: measure the platform on this machine. Figures go to stdout and README.md by hand.
 
+Sections: `pages` (below) and `uploads` (bench/uploads.py: a 1 GiB tus upload through gunicorn);
+`python -m bench uploads --size-mb 256` runs one section with its options.
+
 Runs against a throw-away SQLite database with the demo loaded (or PostgreSQL when
 JPK_DATABASE_URL is set), through the full Django stack (test client: middleware, auth,
 templates), so the figures are per-request server time without the network.
@@ -14,7 +17,7 @@ import tempfile
 import time
 
 
-def main() -> int:
+def pages(argv: list[str] | None = None) -> int:
     data_dir = tempfile.mkdtemp(prefix="jpk-bench-")
     os.environ.setdefault("JPK_DATA_DIR", data_dir)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jingpinke.settings")
@@ -57,6 +60,30 @@ def main() -> int:
     for name, status, median, worst, queries in rows:
         print(f"{name:<40} {status:>6} {median:>10.1f} {worst:>8.1f} {queries:>8}")
     return 0
+
+
+def uploads(argv: list[str] | None = None) -> int:
+    from bench import uploads as upload_bench
+
+    return upload_bench.main(argv or [])
+
+
+# `python -m bench` runs every section; `python -m bench <section> [options]` runs one.
+SECTIONS = {"pages": pages, "uploads": uploads}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in SECTIONS:
+        return SECTIONS[argv[0]](argv[1:])
+    if argv:
+        print(f"unknown section {argv[0]!r}; sections: {', '.join(SECTIONS)}", file=sys.stderr)
+        return 2
+    status = 0
+    for name, section in SECTIONS.items():
+        print(f"\n== {name}", flush=True)
+        status = section([]) or status
+    return status
 
 
 if __name__ == "__main__":
