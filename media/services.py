@@ -150,14 +150,22 @@ def _reconcile(upload: Upload, fh) -> None:
 
 
 def current_offset(upload: Upload) -> int:
-    """The offset to report on HEAD. While a PATCH is running, the last recorded one."""
-    if upload.stored_file_id or upload.offset == upload.length:
+    """The offset to report on HEAD. While a PATCH is running, the last recorded one.
+
+    All bytes there but no file yet (finishing failed half-way, e.g. the process died): finish now.
+    """
+    if upload.stored_file_id:
         return upload.offset
     try:
         with _locked(upload) as fh:
             if fh is None:
                 raise ServiceError(_("这个上传的临时文件已被清理，请重新上传文件。"), status=410)
+            upload.refresh_from_db(fields=["offset", "length", "stored_file"])
+            if upload.stored_file_id:
+                return upload.offset
             _reconcile(upload, fh)
+            if upload.offset == upload.length:
+                finish_upload(upload)
     except ServiceError as exc:
         if exc.status != 423:
             raise

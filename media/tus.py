@@ -122,10 +122,13 @@ def collection(request):
         response = _response(405, _("这里只接受 POST（创建上传）和 OPTIONS 请求。") + "\n")
         response["Allow"] = "OPTIONS, POST"
         return response
+    try:
+        user = _authenticate(request)  # first: strangers learn nothing, not even the protocol
+    except ServiceError as exc:
+        return _error(exc)
     if refused := _check_version(request):
         return refused
     try:
-        user = _authenticate(request)
         if request.headers.get("Upload-Defer-Length"):
             raise ServiceError(_("不支持延后声明文件长度（Upload-Defer-Length），请在 Upload-Length 中给出文件字节数。"))
         length = _int_header(request, "Upload-Length")
@@ -150,10 +153,13 @@ def resource(request, upload_id):
         response = _response(405, _("这里只接受 HEAD、PATCH、DELETE 和 OPTIONS 请求。") + "\n")
         response["Allow"] = "OPTIONS, HEAD, PATCH, DELETE"
         return response
+    try:
+        user = _authenticate(request)
+    except ServiceError as exc:
+        return _error(exc)
     if refused := _check_version(request):
         return refused
     try:
-        user = _authenticate(request)
         upload = services.get_upload(user, upload_id)
         if request.method == "HEAD":
             offset = services.current_offset(upload)

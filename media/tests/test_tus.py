@@ -405,3 +405,26 @@ def test_hash_survives_a_checksum_failure_and_a_broken_connection(tree):
     services.append(upload, io.BytesIO(data[400_000:700_000]), offset=400_000, content_length=600_000)  # broke at 700k
     services.append(upload, io.BytesIO(data[700_000:]), offset=700_000, content_length=300_000)
     assert StoredFile.objects.get().sha256 == hashlib.sha256(data).hexdigest()
+
+
+def test_head_finishes_an_upload_whose_finishing_failed(teacher_client, monkeypatch, probes):
+    url = upload_url(create(teacher_client, 3))
+    finish = services.finish_upload
+    monkeypatch.setattr(services, "finish_upload", lambda upload, sha256=None: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        patch(teacher_client, url, b"abc", 0)
+    monkeypatch.setattr(services, "finish_upload", finish)
+    assert StoredFile.objects.count() == 0
+    r = head(teacher_client, url)
+    assert r["Upload-Offset"] == "3"
+    assert r["X-Jpk-File-Id"] == str(StoredFile.objects.get().pk)
+
+
+def test_full_disk_is_507(teacher_client, monkeypatch):
+    from collections import namedtuple
+
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(services.shutil, "disk_usage", lambda path: usage(10**9, 10**9 - 10**6, 10**6))
+    r = create(teacher_client, 10**7)
+    assert r.status_code == 507 and "磁盘空间不足" in r.content.decode()
+    assert Upload.objects.count() == 0
