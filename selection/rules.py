@@ -1,0 +1,325 @@
+"""Pure decisions of the selection workflow: plain data in, decisions out. No ORM, no I/O.
+
+The services load a unit's current set at a level (its recommendations, or its awards), the quota
+row that applies, the campaign's rule settings and the effective deadline, lock the rows, ask
+here, and act. Every refusal names its rule and says why, in Chinese.
+
+- ``transition``: what an action does to an entry's state at one level (退回, 未推荐, 推荐, 撤销,
+  重新提交);
+- ``quota_decision``: 名额 per recommending unit × category (× subject);
+- ``node_decision``: one course per catalog node per unit and level (block, or warn and require a
+  written reason);
+- ``share_status`` / ``share_decision``: subject-share caps (e.g. 语文+数学+生活适应 ≤ 80 % of a
+  city's 特殊教育 市级精品课), shown live and enforced when the set is confirmed;
+- ``target_guidance``: target shares (more science), shown as guidance, never blocking;
+- ``deadline_decision`` / ``lock_decision``: a unit acts only before its effective deadline and while
+  its level is not confirmed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from django.utils.translation import gettext as _
+
+from campaigns.enums import Category, NodeRule
+
+TZ = ZoneInfo("Asia/Shanghai")
+
+
+# --- decisions -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Decision:
+    """``ok``: may go ahead. ``rule``: which rule spoke. ``message``: why, for the user.
+    ``needs_reason``: allowed only with a written reason (node rule in warn mode).
+    ``warnings``: shown but not blocking."""
+
+    ok: bool
+    rule: str = ""
+    message: str = ""
+    needs_reason: bool = False
+    warnings: tuple[str, ...] = ()
+
+
+ALLOW = Decision(True)
+
+
+def refuse(rule: str, message: str) -> Decision:
+    return Decision(False, rule, message)
+
+
+def combine(*decisions: Decision) -> Decision:
+    """The first refusal, else an allowance carrying every warning."""
+    for d in decisions:
+        if not d.ok:
+            return d
+    warnings = tuple(w for d in decisions for w in d.warnings)
+    return Decision(True, warnings=warnings)
+
+
+def category_label(category: str) -> str:
+    try:
+        return str(Category(category).label)
+    except ValueError:
+        return category
+
+
+# --- states ----------------------------------------------------------------------------------------
+class State:
+    PENDING = "pending"  # reached this level, waiting for the unit's decision
+    RETURNED = "returned"  # sent back for fixes; comes back to the same unit
+    RECOMMENDED = "recommended"  # sent up to the next level
+    DECLINED = "declined"  # 未推荐: final at this level
+
+
+class Action:
+    RETURN = "return"
+    DECLINE = "decline"
+    RECOMMEND = "recommend"
+    UNDO = "undo"
+    RESUBMIT = "resubmit"
+
+
+STATE_LABELS = {
+    State.PENDING: _("待处理"), State.RETURNED: _("已退回"),
+    State.RECOMMENDED: _("已推荐"), State.DECLINED: _("未推荐"),
+}
+
+_TRANSITIONS = {
+    (State.PENDING, Action.RETURN): State.RETURNED,
+    (State.PENDING, Action.DECLINE): State.DECLINED,
+    (State.PENDING, Action.RECOMMEND): State.RECOMMENDED,
+    (State.RECOMMENDED, Action.UNDO): State.PENDING,
+    (State.DECLINED, Action.UNDO): State.PENDING,
+    (State.RETURNED, Action.RESUBMIT): State.PENDING,
+}
+
+
+def transition(state: str, action: str, *, reason: str = "", next_level_acted: bool = False) -> tuple[str | None, Decision]:
+    """The state an action leads to, or None with the refusal.
+
+    A return needs a written reason (the teacher must know what to fix). An undo is refused once
+    the level above has acted on the recommendation (it is no longer this unit's to take back)."""
+    target = _TRANSITIONS.get((state, action))
+    if target is None:
+        return None, refuse("state", _("该课程当前状态为“%(state)s”，不能执行此操作。") % {
+            "state": STATE_LABELS.get(state, state)})
+    if action == Action.RETURN and not reason.strip():
+        return None, refuse("reason", _("退回时请写明理由，告诉教师需要修改什么。"))
+    if action == Action.UNDO and state == State.RECOMMENDED and next_level_acted:
+        return None, refuse("state", _("上级已经处理了这条推荐，不能再撤销。"))
+    return target, ALLOW
+
+
+# --- deadlines and locks ----------------------------------------------------------------------------
+def local_text(moment: datetime) -> str:
+    return moment.astimezone(TZ).strftime("%Y-%m-%d %H:%M")
+
+
+def deadline_decision(now: datetime, deadline: datetime | None, what: str) -> Decision:
+    """Allowed until the deadline itself (inclusive, to the second); no deadline: always.
+    ``what`` names the step, e.g. “县级初选推荐”."""
+    if deadline is None or now <= deadline:
+        return ALLOW
+    return refuse("deadline", _("%(what)s已于 %(when)s 截止。如确需延期，请联系上级单位为本单位重新开放并设定新的截止时间。") % {
+        "what": what, "when": local_text(deadline)})
+
+
+def lock_decision(confirmed: bool) -> Decision:
+    if not confirmed:
+        return ALLOW
+    return refuse("locked", _("本单位本级的推荐汇总表已确认，推荐结果已锁定。如需修改，请联系上级单位解锁。"))
+
+
+def reopen_decision(now: datetime, new_deadline: datetime | None, reason: str) -> Decision:
+    """The level above reopens a unit: with a reason and a new deadline in the future."""
+    if not reason.strip():
+        return refuse("reason", _("重新开放时请写明理由。"))
+    if new_deadline is None or new_deadline <= now:
+        return refuse("deadline", _("新的截止时间必须晚于现在。"))
+    return ALLOW
+
+
+# --- quotas -----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Pick:
+    """One course in a unit's set at a level (a recommendation, or an award)."""
+
+    entry_id: int
+    category: str
+    subject: str
+    node_id: int | None = None
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class QuotaLimit:
+    """The applicable quota row, reduced to what counting needs. ``subject``: the row is for one
+    subject; ``per_subject``: a category-wide row counted for each subject separately."""
+
+    limit: int
+    subject: str = ""
+    per_subject: bool = False
+
+
+def quota_used(current: Iterable[Pick], category: str, subject: str, quota: QuotaLimit) -> int:
+    by_subject = bool(quota.subject) or quota.per_subject
+    return sum(1 for p in current if p.category == category and (not by_subject or p.subject == subject))
+
+
+def quota_text(category: str, subject: str, quota: QuotaLimit, used: int) -> str:
+    by_subject = bool(quota.subject) or quota.per_subject
+    what = f"{category_label(category)}（{subject}）" if by_subject and subject else category_label(category)
+    return _("%(what)s 已推荐 %(used)d/%(limit)d") % {"what": what, "used": used, "limit": quota.limit}
+
+
+def quota_decision(current: Sequence[Pick], new: Pick, quota: QuotaLimit | None) -> Decision:
+    """Refused when the set already holds ``limit`` picks of the quota's scope; None: no quota set."""
+    if quota is None:
+        return ALLOW
+    others = [p for p in current if p.entry_id != new.entry_id]
+    used = quota_used(others, new.category, new.subject, quota)
+    if used >= quota.limit:
+        return refuse("quota", _("名额已满：%(text)s。请先撤销其他推荐，或联系上级调整名额。") % {
+            "text": quota_text(new.category, new.subject, quota, used)})
+    return ALLOW
+
+
+# --- one course per catalog node ---------------------------------------------------------------------
+def node_conflicts(current: Iterable[Pick], new: Pick) -> list[Pick]:
+    if new.node_id is None:
+        return []
+    return [p for p in current if p.node_id == new.node_id and p.entry_id != new.entry_id]
+
+
+def node_decision(current: Sequence[Pick], new: Pick, node_rule: str, reason: str = "") -> Decision:
+    conflicts = node_conflicts(current, new)
+    if not conflicts:
+        return ALLOW
+    names = "、".join(f"《{p.title}》" if p.title else f"#{p.entry_id}" for p in conflicts)
+    if node_rule == NodeRule.BLOCK:
+        return refuse("node", _("同一目录节点原则上只推荐 1 节课：本单位已推荐 %(names)s，与本课是同一节课。") % {"names": names})
+    if not reason.strip():
+        return Decision(False, "node", _("本单位已推荐 %(names)s，与本课是同一目录节点。如确需同时推荐，请填写理由。") % {
+            "names": names}, needs_reason=True)
+    return Decision(True, warnings=(_("与 %(names)s 同一目录节点（已填写理由）") % {"names": names},))
+
+
+# --- subject shares ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ShareCap:
+    category: str
+    subjects: tuple[str, ...]
+    max_percent: int
+
+
+@dataclass(frozen=True)
+class ShareStatus:
+    cap: ShareCap
+    inside: int  # picks of the cap's subjects
+    total: int  # picks of the cap's category
+    distinct_subjects: int
+
+    @property
+    def percent(self) -> float:
+        return 100.0 * self.inside / self.total if self.total else 0.0
+
+    @property
+    def ok(self) -> bool:
+        # Compare in integers: inside/total ≤ max/100.
+        return self.inside * 100 <= self.cap.max_percent * self.total
+
+    def text(self) -> str:
+        return _("%(category)s中 %(subjects)s 合计 %(inside)d/%(total)d，当前 %(percent).0f %%，上限 %(max)d %%") % {
+            "category": category_label(self.cap.category), "subjects": "+".join(self.cap.subjects),
+            "inside": self.inside, "total": self.total, "percent": self.percent, "max": self.cap.max_percent}
+
+
+def share_status(picks: Iterable[Pick], cap: ShareCap) -> ShareStatus:
+    in_category = [p for p in picks if p.category == cap.category]
+    inside = sum(1 for p in in_category if p.subject in cap.subjects)
+    return ShareStatus(cap, inside, len(in_category), len({p.subject for p in in_category}))
+
+
+def share_decision(picks: Sequence[Pick], caps: Iterable[ShareCap]) -> Decision:
+    """Enforced when a unit confirms its set: every cap must hold. The set should also be spread
+    over subjects; a set of several picks in one subject only gets a warning."""
+    warnings = []
+    for cap in caps:
+        status = share_status(picks, cap)
+        if not status.ok:
+            return refuse("share", _("学科占比超过上限：%(text)s。请调整推荐，使其他学科的课程占比提高。") % {
+                "text": status.text()})
+        if status.total >= 3 and status.distinct_subjects == 1:
+            warnings.append(_("%(category)s的课程全部来自同一学科，通知要求兼顾各学科。") % {
+                "category": category_label(cap.category)})
+    return Decision(True, warnings=tuple(warnings))
+
+
+@dataclass(frozen=True)
+class TargetShare:
+    category: str
+    subjects: tuple[str, ...]
+    min_percent: int | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Guidance:
+    target: TargetShare
+    inside: int
+    total: int
+    met: bool | None  # None: the target has no number, only a note
+
+    def text(self) -> str:
+        percent = 100.0 * self.inside / self.total if self.total else 0.0
+        head = _("%(category)s中 %(subjects)s 合计 %(inside)d/%(total)d（%(percent).0f %%）") % {
+            "category": category_label(self.target.category), "subjects": "、".join(self.target.subjects),
+            "inside": self.inside, "total": self.total, "percent": percent}
+        if self.target.min_percent is not None:
+            head += _("，目标不低于 %(min)d %%") % {"min": self.target.min_percent}
+        return head + (f"。{self.target.note}" if self.target.note else "")
+
+
+def target_guidance(picks: Iterable[Pick], target: TargetShare) -> Guidance:
+    """Never blocks: says where the set stands against a target share."""
+    in_category = [p for p in picks if p.category == target.category]
+    inside = sum(1 for p in in_category if p.subject in target.subjects)
+    met = None
+    if target.min_percent is not None:
+        met = inside * 100 >= target.min_percent * len(in_category)
+    return Guidance(target, inside, len(in_category), met)
+
+
+# --- recommending, all together -----------------------------------------------------------------------
+@dataclass(frozen=True)
+class Situation:
+    """What the service loaded for one unit at one level, in plain data."""
+
+    now: datetime
+    deadline: datetime | None
+    level_name: str
+    confirmed: bool
+    current: tuple[Pick, ...]
+    quota: QuotaLimit | None
+    node_rule: str
+    missing_resources: tuple[str, ...] = field(default=())
+
+
+def recommend_decision(situation: Situation, new: Pick, reason: str = "") -> Decision:
+    """Everything a recommendation must pass, in the order a user would fix it."""
+    s = situation
+    missing = Decision(True)
+    if s.missing_resources:
+        missing = refuse("resources", _("推荐到上一级前须具备：%(items)s。请让教师补交后再推荐。") % {
+            "items": "、".join(s.missing_resources)})
+    return combine(
+        lock_decision(s.confirmed),
+        deadline_decision(s.now, s.deadline, s.level_name),
+        missing,
+        quota_decision(s.current, new, s.quota),
+        node_decision(s.current, new, s.node_rule, reason),
+    )
