@@ -46,14 +46,18 @@ def test_serve_runs_the_scheduler_and_stops_it_on_ctrl_c(tmp_path):
            "JPK_WEB_WORKERS": "1"}
     cwd = config.BASE_DIR
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], env=env, cwd=cwd, check=True)
+    log = tmp_path / "serve.log"
     serve = subprocess.Popen([sys.executable, "manage.py", "serve"], env=env, cwd=cwd, start_new_session=True,
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                             stdout=log.open("wb"), stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 30
+        # Ready: the scheduler enqueued its first task and the worker ran it (Ctrl-C during start-up
+        # would interrupt Django's own set-up, which is not what this test is about).
+        deadline = time.monotonic() + 60
         kids: list[int] = []
         while time.monotonic() < deadline:
             kids = _children(serve.pid)
-            if len(kids) == 3 and any("run_periodic" in _cmdline(k) for k in kids):
+            text = log.read_text(errors="replace")
+            if len(kids) == 3 and "cleanup_stale_uploads state=SUCCESSFUL" in text and "Booting worker" in text:
                 break
             time.sleep(0.2)
         commands = [_cmdline(k) for k in kids]
@@ -62,10 +66,12 @@ def test_serve_runs_the_scheduler_and_stops_it_on_ctrl_c(tmp_path):
         assert any("run_periodic" in c for c in commands)
         time.sleep(1)
         os.killpg(serve.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
-        out, _ = serve.communicate(timeout=30)
+        serve.wait(timeout=30)
+        out = log.read_text(errors="replace")
         assert serve.returncode == 0
-        assert "已停止" in out.decode()
-        assert "Traceback" not in out.decode()
+        assert "enqueued media.tasks.cleanup_stale_uploads" in out
+        assert "已停止" in out
+        assert "Traceback" not in out, out
         assert not any(_alive(k) for k in kids)
     finally:
         if serve.poll() is None:
