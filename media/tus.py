@@ -54,7 +54,9 @@ def parse_metadata(header: str) -> dict[str, str]:
         if not key or len(result) >= 32 or len(key) > 100:
             raise ServiceError(_("Upload-Metadata 格式不对：应为“键 Base64值”并以逗号分隔。"))
         try:
-            result[key] = base64.b64decode(value.strip(), validate=True).decode("utf-8")[:1000] if value.strip() else ""
+            text = base64.b64decode(value.strip(), validate=True).decode("utf-8") if value.strip() else ""
+            # NUL cannot be stored in PostgreSQL text or jsonb; the display name is cleaned later.
+            result[key] = text.replace("\x00", "")[:1000]
         except (binascii.Error, UnicodeDecodeError, ValueError):
             raise ServiceError(
                 _("Upload-Metadata 中“%(key)s”的值不是有效的 Base64 编码的 UTF-8 文本。") % {"key": key[:40]}
