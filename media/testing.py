@@ -1,0 +1,179 @@
+"""Small generated files for tests and the benchmark (nothing binary is committed).
+
+Videos with PyAV (H.264 + AAC through the FFmpeg inside its wheel), PDFs written by hand (with
+pypdf for encryption), Word and PowerPoint files with python-docx / python-pptx, and the hostile
+variants: truncated MP4, zip bomb in DOCX clothing, DOCX with an external entity.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from fractions import Fraction
+from pathlib import Path
+
+import math
+import struct
+
+import av
+
+
+def make_video(path, *, width=320, height=180, fps=25, seconds=1.0, codec="h264", audio=True,
+               container=None, video_bitrate=None, audio_bitrate=128_000, audio_codec="aac") -> Path:
+    """A clip of coloured frames (and a tone). ``container``: e.g. "mp4", "mov", "matroska"; by
+    default taken from the file name."""
+    path = Path(path)
+    frames = max(1, int(round(seconds * fps)))
+    with av.open(str(path), mode="w", format=container) as out:
+        v = out.add_stream(codec, rate=Fraction(fps).limit_denominator(1001))
+        v.width, v.height = width, height
+        v.pix_fmt = "yuv420p"
+        if codec in ("h264", "libx264"):
+            v.options = {"preset": "ultrafast", "tune": "zerolatency"}
+        if video_bitrate:
+            v.bit_rate = video_bitrate
+        a = None
+        if audio:
+            a = out.add_stream(audio_codec, rate=48000)
+            a.bit_rate = audio_bitrate
+            a.layout = "stereo"
+        for i in range(frames):
+            frame = av.VideoFrame(width, height, "yuv420p")
+            shade = (i * 7) % 256
+            y, u, vv = frame.planes
+            y.update(bytes([shade]) * (y.line_size * height))
+            u.update(bytes([90]) * (u.line_size * (height // 2)))
+            vv.update(bytes([(255 - shade) % 256]) * (vv.line_size * (height // 2)))
+            frame.pts = i
+            for packet in v.encode(frame):
+                out.mux(packet)
+        for packet in v.encode():
+            out.mux(packet)
+        if a is not None:
+            samples, total, t = 1024, int(seconds * 48000), 0
+            while t < total:
+                n = min(samples, total - t)
+                tone = struct.pack(f"<{n}f", *(0.2 * math.sin(2 * math.pi * 440 * (t + k) / 48000) for k in range(n)))
+                frame = av.AudioFrame(format="fltp", layout="stereo", samples=n)
+                for plane in frame.planes:
+                    plane.update(tone + bytes(plane.buffer_size - len(tone)))
+                frame.sample_rate = 48000
+                frame.pts = t
+                for packet in a.encode(frame):
+                    out.mux(packet)
+                t += n
+            for packet in a.encode():
+                out.mux(packet)
+    return path
+
+
+def truncate(path, keep_fraction=0.5) -> Path:
+    """Cut a file to a fraction of its size (a broken-off copy)."""
+    path = Path(path)
+    data = path.read_bytes()
+    path.write_bytes(data[: max(1, int(len(data) * keep_fraction))])
+    return path
+
+
+def _pdf_string(text: str) -> bytes:
+    # Latin text only (the standard Helvetica font); CJK needs an embedded font.
+    return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)").encode("latin-1", "replace")
+
+
+def pdf_bytes(pages=1, text="Lesson plan") -> bytes:
+    """A minimal valid PDF with ``pages`` pages, each showing ``text`` (extractable)."""
+    objects: list[bytes] = []
+    kids = " ".join(f"{3 + 2 * i} 0 R" for i in range(pages))
+    objects.append(b"<< /Type /Catalog /Pages 2 0 R >>")
+    objects.append(f"<< /Type /Pages /Kids [{kids}] /Count {pages} >>".encode())
+    font_id = 3 + 2 * pages
+    for i in range(pages):
+        content = b"BT /F1 18 Tf 72 720 Td (" + _pdf_string(f"{text} {i + 1}") + b") Tj ET"
+        objects.append(
+            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents {4 + 2 * i} 0 R "
+            f"/Resources << /Font << /F1 {font_id} 0 R >> >> >>".encode())
+        objects.append(b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream")
+    objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
+    out = io.BytesIO()
+    out.write(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for n, body in enumerate(objects, start=1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n" % n + body + b"\nendobj\n")
+    xref = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
+    for off in offsets:
+        out.write(b"%010d 00000 n \n" % off)
+    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
+    return out.getvalue()
+
+
+def make_pdf(path, pages=1, text="Lesson plan", encrypted=False) -> Path:
+    path = Path(path)
+    data = pdf_bytes(pages, text)
+    if encrypted:
+        from pypdf import PdfReader, PdfWriter
+
+        writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
+        writer.encrypt(user_password="secret", owner_password="owner", algorithm="RC4-128")  # RC4 needs no extra package
+        buf = io.BytesIO()
+        writer.write(buf)
+        data = buf.getvalue()
+    path.write_bytes(data)
+    return path
+
+
+def make_docx(path, paragraphs=("教学目标：认识秋天的特征。", "教学过程：观察、朗读、交流。")) -> Path:
+    import docx
+
+    document = docx.Document()
+    for text in paragraphs:
+        document.add_paragraph(text)
+    document.save(str(path))
+    return Path(path)
+
+
+def make_pptx(path, slides=("秋天", "学习目标")) -> Path:
+    from pptx import Presentation
+
+    presentation = Presentation()
+    layout = presentation.slide_layouts[1]
+    for title in slides:
+        slide = presentation.slides.add_slide(layout)
+        slide.shapes.title.text = title
+        slide.placeholders[1].text = f"{title}：课件内容"
+    presentation.save(str(path))
+    return Path(path)
+
+
+def make_zip_bomb_docx(path, inflated_mb=2048) -> Path:
+    """A DOCX-shaped zip whose document part inflates to ``inflated_mb`` MiB (a few MiB on disk).
+
+    The member is written with a forged header: its declared size is what a checker reads from
+    the central directory, while the stored stream stays small."""
+    path = Path(path)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+        z.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>')
+        chunk = b"0" * (1024 * 1024)
+        with z.open("word/document.xml", "w", force_zip64=True) as member:
+            for _ in range(inflated_mb):
+                member.write(chunk)
+    return path
+
+
+def make_xxe_docx(path) -> Path:
+    """A DOCX whose document part declares an external entity (file:///etc/passwd)."""
+    path = Path(path)
+    make_docx(path)
+    evil = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            '<!DOCTYPE w:document [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>\n'
+            '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+            '<w:body><w:p><w:r><w:t>&xxe;</w:t></w:r></w:p></w:body></w:document>')
+    source = zipfile.ZipFile(path)
+    members = {name: source.read(name) for name in source.namelist()}
+    source.close()
+    members["word/document.xml"] = evil.encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    return path
