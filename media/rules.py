@@ -1,0 +1,308 @@
+"""Judging a file against what its slot asks for: plain data in, findings out. No ORM, no I/O.
+
+The probe (``media.probe``) measures; this module compares the measurements with the campaign's
+requirements for the slot (accepted formats, size cap, and for videos the production spec of the
+node's stage) and says, in plain Chinese, what passes, what is off and how to fix it.
+
+Policy. The notices state the production spec as requirements, so:
+- **fail** (blocks submission): a type the slot does not accept (judged by content, not name), an
+  empty file, a file over the size cap, a file that cannot be read (corrupt, truncated, zip bomb,
+  external entities), an encrypted document, a document without pages/slides/text content, a
+  video whose container or video codec differs from the spec, whose resolution differs from the
+  spec or is not 16:9, or whose duration lies outside the stage's range;
+- **warn** (shown, does not block): frame rate off by more than 0.5 fps, video bitrate below 60 %
+  or above 150 % of the spec, an audio codec other than the spec's, audio bitrate below 75 % of the
+  spec, no audio track, a PDF from which no text could be extracted (a scan);
+- **pending**: the probe has not run yet; the overall result is pending until it has.
+Overall: fail if anything fails, else pending, else warn, else pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+PASS, WARN, FAIL, PENDING = "pass", "warn", "fail", "pending"
+SEVERITY = {PASS: 0, WARN: 1, PENDING: 2, FAIL: 3}
+
+FPS_TOLERANCE = 0.5
+VIDEO_BITRATE_LOW, VIDEO_BITRATE_HIGH = 0.6, 1.5
+AUDIO_BITRATE_LOW = 0.75
+
+KIND_LABELS = {
+    "mp4": "MP4", "mov": "MOV (QuickTime)", "avi": "AVI", "mkv": "MKV/WebM", "flv": "FLV", "pdf": "PDF",
+    "docx": "Word (docx)", "pptx": "PowerPoint (pptx)", "xlsx": "Excel (xlsx)", "doc": gettext_lazy("旧版 Office (doc/ppt/xls)"),
+    "zip": "ZIP", "jpeg": "JPEG", "png": "PNG", "empty": gettext_lazy("空文件"),
+    "unknown": gettext_lazy("无法识别的格式"),
+}
+CODEC_LABELS = {"h264": "H.264", "hevc": "H.265 (HEVC)", "mpeg4": "MPEG-4", "vp9": "VP9", "av1": "AV1",
+                "aac": "AAC", "mp3": "MP3", "opus": "Opus", "pcm_s16le": "PCM"}
+VIDEO_KINDS = {"mp4", "mov", "avi", "mkv", "flv"}
+
+
+@dataclass(frozen=True)
+class VideoSpec:
+    container: str = "mp4"
+    video_codec: str = "h264"
+    width: int = 1920
+    height: int = 1080
+    fps: float = 25.0
+    video_bitrate_kbps: int = 8000
+    audio_codec: str = "aac"
+    audio_bitrate_kbps: int = 128
+    min_duration_s: int = 600
+    max_duration_s: int = 900
+    title_card_seconds: int = 5
+
+
+@dataclass(frozen=True)
+class Requirements:
+    formats: tuple[str, ...]
+    max_size_bytes: int
+    video: VideoSpec | None = None
+    label: str = ""  # the slot's name, e.g. 微课视频
+
+    def fingerprint(self) -> str:
+        """Changes whenever anything that decides the findings changes (re-run the checks)."""
+        import hashlib
+        import json
+
+        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    level: str
+    label: str
+    measured: str = ""
+    required: str = ""
+    advice: str = ""
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    @property
+    def summary(self) -> str:
+        """E.g. 帧率 30 fps，要求 25 fps"""
+        if self.measured and self.required:
+            return _("%(label)s %(measured)s，要求 %(required)s") % {
+                "label": self.label, "measured": self.measured, "required": self.required}
+        return f"{self.label} {self.measured}".strip()
+
+
+def requirements_for(slot: Mapping, spec: Mapping | None = None) -> Requirements:
+    """From plain dicts: a slot (formats, max_size_mb, label) and, for a video slot, the
+    production spec (the fields of VideoSpec; its max_size_mb caps the size too)."""
+    formats = tuple(str(f).lower() for f in (slot.get("formats") or ()))
+    caps = [int(slot.get("max_size_mb") or 0)]
+    video = None
+    if spec:
+        video = VideoSpec(**{k: spec[k] for k in VideoSpec.__dataclass_fields__ if spec.get(k) is not None})
+        video = VideoSpec(**{**asdict(video), "fps": float(video.fps)})
+        caps.append(int(spec.get("max_size_mb") or 0))
+    caps = [c for c in caps if c > 0]
+    max_bytes = min(caps) * 1024 * 1024 if caps else 0
+    return Requirements(formats, max_bytes, video, str(slot.get("label") or ""))
+
+
+# --- formatting -----------------------------------------------------------------------------------
+def size_text(n: int) -> str:
+    if n >= 1024 ** 3:
+        return f"{n / 1024 ** 3:.2f} GB"
+    if n >= 1024 ** 2:
+        return f"{n / 1024 ** 2:.1f} MB"
+    if n >= 1024:
+        return f"{n / 1024:.0f} KB"
+    return _("%(n)d 字节") % {"n": n}
+
+
+def duration_text(seconds: float) -> str:
+    seconds = int(round(seconds))
+    m, s = divmod(seconds, 60)
+    if m and s:
+        return _("%(m)d 分 %(s)d 秒") % {"m": m, "s": s}
+    if m:
+        return _("%(m)d 分钟") % {"m": m}
+    return _("%(s)d 秒") % {"s": s}
+
+
+def kind_label(kind: str) -> str:
+    return str(KIND_LABELS.get(kind, kind))
+
+
+def codec_label(codec: str | None) -> str:
+    return CODEC_LABELS.get(codec or "", (codec or "").upper() or _("无"))
+
+
+def number(x: float) -> str:
+    return f"{x:.2f}".rstrip("0").rstrip(".")
+
+
+def _ratio(w: int, h: int) -> tuple[int, int]:
+    from math import gcd
+
+    g = gcd(w, h) or 1
+    return w // g, h // g
+
+
+# --- evaluation -----------------------------------------------------------------------------------
+def evaluate(kind: str, size: int, probe_status: str, probe: Mapping | None, requirements: Requirements) -> list[Finding]:
+    """Every finding for one file in one slot, in the order a teacher would fix them."""
+    r = requirements
+    probe = probe or {}
+    out: list[Finding] = []
+    accepted = "、".join(kind_label(f) for f in r.formats) or _("任意")
+
+    if kind == "empty" or size == 0:
+        return [Finding("empty", FAIL, _("文件内容"), _("空文件（0 字节）"), _("非空文件"),
+                        _("文件没有内容，可能是上传前没有保存好。请重新导出后再上传。"))]
+    if r.formats and kind not in r.formats:
+        advice = _("请另存为 %(formats)s 后重新上传。文件类型按文件内容识别，改扩展名无效。") % {"formats": accepted}
+        if kind == "doc":
+            advice = _("这是旧版 Office 格式。请用 Office/WPS 打开后“另存为”%(formats)s。") % {"formats": accepted}
+        elif kind in VIDEO_KINDS:
+            advice = _("请用剪辑软件导出为 %(formats)s（H.264 编码）。") % {"formats": accepted}
+        out.append(Finding("type", FAIL, _("文件类型"), kind_label(kind), accepted, advice))
+    else:
+        out.append(Finding("type", PASS, _("文件类型"), kind_label(kind), accepted))
+    if r.max_size_bytes:
+        if size > r.max_size_bytes:
+            out.append(Finding("size", FAIL, _("文件大小"), size_text(size), _("不超过 %(cap)s") % {"cap": size_text(r.max_size_bytes)},
+                               _("请降低码率重新导出，或压缩图片、删去多余内容。")))
+        else:
+            out.append(Finding("size", PASS, _("文件大小"), size_text(size), _("不超过 %(cap)s") % {"cap": size_text(r.max_size_bytes)}))
+    if any(f.level == FAIL and f.rule == "type" for f in out):
+        return out  # nothing more to say about a file of the wrong type
+
+    if probe_status in ("pending", "running"):
+        out.append(Finding("probe", PENDING, _("自动检测"), _("检测中"), "", _("正在检测文件，通常一两分钟内完成，请稍后刷新。")))
+        return out
+    if probe_status == "failed":
+        out.append(Finding("readable", FAIL, _("文件可读性"), str(probe.get("error") or _("无法读取")), _("完整、可正常打开的文件"),
+                           _("文件已损坏、不完整或格式异常。请确认在本机能正常打开，重新导出后再上传。")))
+        return out
+
+    if kind in VIDEO_KINDS and r.video:
+        out.extend(_video(probe, r.video))
+    elif kind == "pdf":
+        out.extend(_pdf(probe))
+    elif kind == "docx":
+        out.extend(_words(probe))
+    elif kind == "pptx":
+        out.extend(_slides(probe))
+    return out
+
+
+def _video(p: Mapping, spec: VideoSpec) -> list[Finding]:
+    out = []
+    container = p.get("container", "")
+    if container != spec.container:
+        out.append(Finding("container", FAIL, _("封装格式"), kind_label(container), kind_label(spec.container),
+                           _("请导出为 %(c)s 文件。") % {"c": kind_label(spec.container)}))
+    codec = p.get("video_codec")
+    if not codec:
+        out.append(Finding("video_codec", FAIL, _("视频轨道"), _("没有视频画面"), codec_label(spec.video_codec),
+                           _("文件里没有视频轨道，请检查导出设置。")))
+        return out
+    out.append(Finding("video_codec", PASS if codec == spec.video_codec else FAIL, _("视频编码"), codec_label(codec),
+                       codec_label(spec.video_codec),
+                       "" if codec == spec.video_codec else _("请在导出设置里把视频编码选为 %(c)s。") % {"c": codec_label(spec.video_codec)}))
+    w, h = int(p.get("width") or 0), int(p.get("height") or 0)
+    ok = (w, h) == (spec.width, spec.height)
+    out.append(Finding("resolution", PASS if ok else FAIL, _("分辨率"), f"{w}×{h}", f"{spec.width}×{spec.height}",
+                       "" if ok else _("请按 %(w)d×%(h)d 录制或导出，不要拉伸画面。") % {"w": spec.width, "h": spec.height}))
+    dar = p.get("display_aspect") or "%d:%d" % _ratio(w, h)
+    want = "%d:%d" % _ratio(spec.width, spec.height)
+    out.append(Finding("aspect", PASS if dar == want else FAIL, _("画面比例"), dar, want,
+                       "" if dar == want else _("请使用 %(r)s 的画面比例。") % {"r": want}))
+    fps = float(p.get("fps") or 0)
+    ok = abs(fps - float(spec.fps)) <= FPS_TOLERANCE
+    out.append(Finding("fps", PASS if ok else WARN, _("帧率"), f"{number(fps)} fps", f"{number(spec.fps)} fps",
+                       "" if ok else _("请在导出时把帧率设为 %(f)s fps。") % {"f": number(spec.fps)}))
+    vbr = p.get("video_bitrate_kbps")
+    if vbr:
+        low, high = spec.video_bitrate_kbps * VIDEO_BITRATE_LOW, spec.video_bitrate_kbps * VIDEO_BITRATE_HIGH
+        level = PASS if low <= vbr <= high else WARN
+        advice = ""
+        if vbr < low:
+            advice = _("码率偏低，画面可能不清晰。请把视频码率设为约 %(r)s Mbps。") % {"r": number(spec.video_bitrate_kbps / 1000)}
+        elif vbr > high:
+            advice = _("码率偏高，文件会过大。请把视频码率设为约 %(r)s Mbps。") % {"r": number(spec.video_bitrate_kbps / 1000)}
+        out.append(Finding("video_bitrate", level, _("视频码率"), f"{number(vbr / 1000)} Mbps",
+                           _("约 %(r)s Mbps") % {"r": number(spec.video_bitrate_kbps / 1000)}, advice))
+    acodec = p.get("audio_codec")
+    if not acodec:
+        out.append(Finding("audio", WARN, _("音频"), _("没有声音"), codec_label(spec.audio_codec),
+                           _("视频没有音频轨道。微课通常需要讲解声音，请检查录制或导出设置。")))
+    else:
+        ok = acodec == spec.audio_codec
+        out.append(Finding("audio_codec", PASS if ok else WARN, _("音频编码"), codec_label(acodec), codec_label(spec.audio_codec),
+                           "" if ok else _("请在导出设置里把音频编码选为 %(c)s。") % {"c": codec_label(spec.audio_codec)}))
+        abr = p.get("audio_bitrate_kbps")
+        if abr:
+            ok = abr >= spec.audio_bitrate_kbps * AUDIO_BITRATE_LOW
+            out.append(Finding("audio_bitrate", PASS if ok else WARN, _("音频码率"), f"{int(round(abr))} kbps",
+                               _("约 %(r)d kbps") % {"r": spec.audio_bitrate_kbps},
+                               "" if ok else _("音频码率偏低，声音可能不清楚。请设为 %(r)d kbps。") % {"r": spec.audio_bitrate_kbps}))
+    duration = float(p.get("duration_s") or 0)
+    ok = spec.min_duration_s <= duration <= spec.max_duration_s
+    advice = ""
+    if duration < spec.min_duration_s:
+        advice = _("视频偏短，请补充内容，使时长不少于 %(d)s。") % {"d": duration_text(spec.min_duration_s)}
+    elif duration > spec.max_duration_s:
+        advice = _("视频偏长，请精简内容，使时长不超过 %(d)s。") % {"d": duration_text(spec.max_duration_s)}
+    out.append(Finding("duration", PASS if ok else FAIL, _("时长"), duration_text(duration),
+                       f"{duration_text(spec.min_duration_s)}–{duration_text(spec.max_duration_s)}", advice))
+    return out
+
+
+def _encrypted(p: Mapping) -> Finding | None:
+    if p.get("encrypted"):
+        return Finding("encrypted", FAIL, _("加密"), _("文档已加密"), _("不加密"),
+                       _("请取消文档的打开密码或编辑限制后重新导出上传，否则评审专家无法打开。"))
+    return None
+
+
+def _pdf(p: Mapping) -> list[Finding]:
+    enc = _encrypted(p)
+    if enc:
+        return [enc]
+    pages = int(p.get("pages") or 0)
+    out = [Finding("pages", PASS if pages else FAIL, _("页数"), _("%(n)d 页") % {"n": pages}, _("至少 1 页"),
+                   "" if pages else _("文档没有页面，请重新导出。"))]
+    if pages and not p.get("chars"):
+        out.append(Finding("text", WARN, _("文字内容"), _("未提取到文字"), _("可选中、可检索的文字"),
+                           _("这可能是扫描件或图片。建议从 Word/WPS 直接导出 PDF，便于评审和查重。")))
+    return out
+
+
+def _words(p: Mapping) -> list[Finding]:
+    enc = _encrypted(p)
+    if enc:
+        return [enc]
+    chars = int(p.get("chars") or 0)
+    return [Finding("content", PASS if chars else FAIL, _("文字内容"), _("%(n)d 字") % {"n": chars}, _("有内容"),
+                    "" if chars else _("文档里没有文字，请检查是否上传了正确的文件。"))]
+
+
+def _slides(p: Mapping) -> list[Finding]:
+    enc = _encrypted(p)
+    if enc:
+        return [enc]
+    slides = int(p.get("slides") or 0)
+    return [Finding("slides", PASS if slides else FAIL, _("幻灯片"), _("%(n)d 张") % {"n": slides}, _("至少 1 张"),
+                    "" if slides else _("演示文稿没有幻灯片，请检查是否上传了正确的文件。"))]
+
+
+def overall(findings: Iterable[Finding | Mapping]) -> str:
+    """The worst level: fail > pending > warn > pass (pass for no findings)."""
+    worst = PASS
+    for f in findings:
+        level = f["level"] if isinstance(f, Mapping) else f.level
+        if SEVERITY.get(level, 0) > SEVERITY[worst]:
+            worst = level
+    return worst

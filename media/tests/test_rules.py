@@ -1,0 +1,150 @@
+"""The pure check rules: a file's measurements against its slot's requirements."""
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from media import rules
+from media.rules import FAIL, PASS, PENDING, WARN, Requirements, VideoSpec
+
+MB = 1024 * 1024
+VIDEO_SLOT = {"label": "微课视频", "formats": ["mp4"], "max_size_mb": 1024}
+PRIMARY = {"container": "mp4", "video_codec": "h264", "width": 1920, "height": 1080, "fps": "25.00",
+           "video_bitrate_kbps": 8000, "audio_codec": "aac", "audio_bitrate_kbps": 128,
+           "min_duration_s": 600, "max_duration_s": 900, "max_size_mb": 1024, "title_card_seconds": 5}
+GOOD = {"container": "mp4", "video_codec": "h264", "width": 1920, "height": 1080, "display_aspect": "16:9",
+        "fps": 25.0, "video_bitrate_kbps": 7900, "audio_codec": "aac", "audio_bitrate_kbps": 128, "duration_s": 720}
+
+
+def video(**changes):
+    req = rules.requirements_for(VIDEO_SLOT, PRIMARY)
+    probe = {**GOOD, **changes}
+    return rules.evaluate(probe["container"], 500 * MB, "done", probe, req)
+
+
+def by_rule(findings):
+    return {f.rule: f for f in findings}
+
+
+def test_requirements_from_plain_dicts():
+    req = rules.requirements_for(VIDEO_SLOT, PRIMARY)
+    assert req.formats == ("mp4",) and req.max_size_bytes == 1024 * MB and req.label == "微课视频"
+    assert req.video == VideoSpec(fps=25.0)
+    # The smaller of the slot's and the spec's caps applies.
+    assert rules.requirements_for({**VIDEO_SLOT, "max_size_mb": 500}, PRIMARY).max_size_bytes == 500 * MB
+    doc = rules.requirements_for({"formats": ["PDF", "docx"], "max_size_mb": 20})
+    assert doc.formats == ("pdf", "docx") and doc.video is None
+    # A change of the spec changes the fingerprint (checks run again).
+    assert req.fingerprint() != rules.requirements_for(VIDEO_SLOT, {**PRIMARY, "fps": 30}).fingerprint()
+    assert req.fingerprint() == rules.requirements_for(VIDEO_SLOT, dict(PRIMARY)).fingerprint()
+
+
+def test_a_compliant_video_passes_every_rule():
+    findings = video()
+    assert rules.overall(findings) == PASS
+    assert {"type", "size", "video_codec", "resolution", "aspect", "fps", "video_bitrate", "audio_codec",
+            "audio_bitrate", "duration"} <= set(by_rule(findings))
+
+
+def test_frame_rate_is_a_warning_in_plain_words():
+    f = by_rule(video(fps=30.0))["fps"]
+    assert f.level == WARN
+    assert f.summary == "帧率 30 fps，要求 25 fps"
+    assert "25 fps" in f.advice
+    assert by_rule(video(fps=25.4))["fps"].level == PASS
+
+
+@pytest.mark.parametrize("changes, rule, summary", [
+    ({"width": 1280, "height": 720}, "resolution", "分辨率 1280×720，要求 1920×1080"),
+    ({"width": 1440, "height": 1080, "display_aspect": "4:3"}, "aspect", "画面比例 4:3，要求 16:9"),
+    ({"video_codec": "hevc"}, "video_codec", "视频编码 H.265 (HEVC)，要求 H.264"),
+    ({"duration_s": 510}, "duration", "时长 8 分 30 秒，要求 10 分钟–15 分钟"),
+    ({"duration_s": 1000}, "duration", "时长 16 分 40 秒，要求 10 分钟–15 分钟"),
+    ({"container": "mov"}, "type", "文件类型 MOV (QuickTime)，要求 MP4"),
+])
+def test_hard_failures(changes, rule, summary):
+    findings = video(**changes)
+    assert by_rule(findings)[rule].level == FAIL
+    assert by_rule(findings)[rule].summary == summary
+    assert by_rule(findings)[rule].advice
+    assert rules.overall(findings) == FAIL
+
+
+@pytest.mark.parametrize("changes, rule", [
+    ({"video_bitrate_kbps": 3000}, "video_bitrate"),
+    ({"video_bitrate_kbps": 20000}, "video_bitrate"),
+    ({"audio_codec": "mp3"}, "audio_codec"),
+    ({"audio_bitrate_kbps": 64}, "audio_bitrate"),
+    ({"audio_codec": None, "audio_bitrate_kbps": None}, "audio"),
+])
+def test_warnings_do_not_fail(changes, rule):
+    findings = video(**changes)
+    assert by_rule(findings)[rule].level == WARN and by_rule(findings)[rule].advice
+    assert rules.overall(findings) == WARN
+
+
+def test_size_over_the_cap_fails_with_both_sizes():
+    req = rules.requirements_for(VIDEO_SLOT, PRIMARY)
+    f = by_rule(rules.evaluate("mp4", 1200 * MB, "done", GOOD, req))["size"]
+    assert f.level == FAIL and f.measured == "1.17 GB" and f.required == "不超过 1.00 GB"
+
+
+def test_wrong_type_says_content_decides_not_the_extension():
+    req = rules.requirements_for({"formats": ["pdf", "docx"], "max_size_mb": 20})
+    findings = rules.evaluate("pptx", 10_000, "done", {}, req)
+    assert findings[0].rule == "type" and findings[0].level == FAIL
+    assert "改扩展名无效" in findings[0].advice
+    old = rules.evaluate("doc", 10_000, "done", {}, req)[0]
+    assert "另存为" in old.advice and "旧版 Office" in old.measured
+
+
+def test_empty_file_fails_first():
+    req = rules.requirements_for({"formats": ["pdf"], "max_size_mb": 20})
+    findings = rules.evaluate("empty", 0, "done", {}, req)
+    assert [(f.rule, f.level) for f in findings] == [("empty", FAIL)]
+
+
+def test_pending_until_probed_and_unreadable_fails():
+    req = rules.requirements_for(VIDEO_SLOT, PRIMARY)
+    assert rules.overall(rules.evaluate("mp4", MB, "pending", {}, req)) == PENDING
+    failed = rules.evaluate("mp4", MB, "failed", {"error": "视频文件不完整"}, req)
+    assert rules.overall(failed) == FAIL and by_rule(failed)["readable"].measured == "视频文件不完整"
+
+
+def test_documents():
+    req = rules.requirements_for({"formats": ["pdf", "docx"], "max_size_mb": 20})
+    assert rules.overall(rules.evaluate("pdf", 9000, "done", {"pages": 3, "chars": 500}, req)) == PASS
+    enc = rules.evaluate("pdf", 9000, "done", {"pages": 3, "encrypted": True}, req)
+    assert by_rule(enc)["encrypted"].level == FAIL and "密码" in by_rule(enc)["encrypted"].advice
+    scan = rules.evaluate("pdf", 9000, "done", {"pages": 3, "chars": 0}, req)
+    assert rules.overall(scan) == WARN and "扫描件" in by_rule(scan)["text"].advice
+    assert rules.overall(rules.evaluate("pdf", 9000, "done", {"pages": 0}, req)) == FAIL
+    assert rules.overall(rules.evaluate("docx", 9000, "done", {"chars": 0}, req)) == FAIL
+    assert rules.overall(rules.evaluate("docx", 9000, "done", {"chars": 120}, req)) == PASS
+    slides = rules.requirements_for({"formats": ["pptx", "pdf"], "max_size_mb": 100})
+    assert rules.overall(rules.evaluate("pptx", 9000, "done", {"slides": 12}, slides)) == PASS
+    assert rules.overall(rules.evaluate("pptx", 9000, "done", {"slides": 0}, slides)) == FAIL
+
+
+LEVELS = st.sampled_from([PASS, WARN, PENDING, FAIL])
+
+
+@given(st.lists(LEVELS))
+def test_overall_is_the_worst_level(levels):
+    findings = [rules.Finding("r", level, "x") for level in levels]
+    expected = max(levels, key=rules.SEVERITY.get) if levels else PASS
+    assert rules.overall(findings) == expected
+    assert rules.overall([f.as_dict() for f in findings]) == expected
+
+
+@given(st.floats(min_value=1, max_value=120, allow_nan=False), st.floats(min_value=1, max_value=120, allow_nan=False))
+def test_frame_rate_never_fails_and_warns_only_outside_the_tolerance(fps, wanted):
+    req = Requirements(("mp4",), 0, VideoSpec(fps=wanted))
+    f = by_rule(rules.evaluate("mp4", 1, "done", {**GOOD, "fps": fps}, req))["fps"]
+    assert f.level == (PASS if abs(fps - wanted) <= rules.FPS_TOLERANCE else WARN)
+
+
+@given(st.integers(0, 5000))
+def test_duration_passes_exactly_inside_the_range(seconds):
+    f = by_rule(video(duration_s=seconds))["duration"]
+    assert (f.level == PASS) == (600 <= seconds <= 900)
