@@ -471,3 +471,37 @@ def file_response(request, stored_file: StoredFile, *, as_attachment: bool = Fal
     response["Content-Disposition"] = content_disposition_header(not inline, name)
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+# --- checks: probing a finished file -------------------------------------------------------------
+def run_probe(file_id) -> str:
+    """Measure the file, store facts, text and frames, and send ``file_probed``. Returns the
+    probe status. A bad file ends as ``failed`` with a Chinese ``probe_error``, never an exception."""
+    from django.core.files.base import ContentFile
+
+    from media.models import ProbeStatus
+    from media.probe import local_copy, probe
+    from media.signals import file_probed
+
+    stored = StoredFile.objects.filter(pk=file_id).first()
+    if stored is None:
+        return "missing"
+    StoredFile.objects.filter(pk=stored.pk).update(probe_status=ProbeStatus.RUNNING)
+    with local_copy(stored) as path:
+        result = probe(path, stored.kind)
+    for old in (stored.poster_key, stored.title_frame_key):
+        if old:
+            default_storage.delete(old)
+    keys = {}
+    for name, jpeg in result.frames.items():
+        keys[name] = default_storage.save(f"frames/{stored.pk.hex}-{name}.jpg", ContentFile(jpeg))
+    stored.probe = result.facts if result.ok else {"error": result.error}
+    stored.probe_error = result.error
+    stored.text = result.text
+    stored.poster_key = keys.get("poster", "")
+    stored.title_frame_key = keys.get("title", "")
+    stored.probe_status = ProbeStatus.DONE if result.ok else ProbeStatus.FAILED
+    stored.probed_at = timezone.now()
+    stored.save(update_fields=["probe", "probe_error", "text", "poster_key", "title_frame_key", "probe_status", "probed_at"])
+    file_probed.send(sender=StoredFile, stored_file=stored)
+    return stored.probe_status

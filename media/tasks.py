@@ -21,3 +21,12 @@ def cleanup_stale_uploads() -> dict:
 
 
 # --- checks: probe of a finished file ----------------------------------------------------------
+
+
+@task()
+def probe_file(file_id: str) -> str:
+    """Measure a finished file (media.probe), keep its frames and text, then tell the users of
+    the file (media.signals.file_probed). Safe to run again: it starts over."""
+    from media.services import run_probe
+
+    return run_probe(file_id)

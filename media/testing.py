@@ -19,12 +19,15 @@ import av
 
 
 def make_video(path, *, width=320, height=180, fps=25, seconds=1.0, codec="h264", audio=True,
-               container=None, video_bitrate=None, audio_bitrate=128_000, audio_codec="aac") -> Path:
+               container=None, video_bitrate=None, audio_bitrate=128_000, audio_codec="aac",
+               faststart=False) -> Path:
     """A clip of coloured frames (and a tone). ``container``: e.g. "mp4", "mov", "matroska"; by
-    default taken from the file name."""
+    default taken from the file name. ``faststart``: the index (moov) before the media data, as
+    web exports do; a broken-off copy of such a file still opens."""
     path = Path(path)
     frames = max(1, int(round(seconds * fps)))
-    with av.open(str(path), mode="w", format=container) as out:
+    options = {"movflags": "faststart"} if faststart else {}
+    with av.open(str(path), mode="w", format=container, options=options) as out:
         v = out.add_stream(codec, rate=Fraction(fps).limit_denominator(1001))
         v.width, v.height = width, height
         v.pix_fmt = "yuv420p"

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import base64
-import sys
-import types
 
 import pytest
 
-from media.models import FileKind
 
 TUS = {"HTTP_TUS_RESUMABLE": "1.0.0"}
 ENDPOINT = "/api/v1/uploads/"
@@ -33,16 +30,7 @@ def head(client, url: str, **extra):
 
 @pytest.fixture
 def probes(monkeypatch):
-    """The probe task is the checks part's: record what would be enqueued instead of running it.
-
-    Also stands in for ``media.sniff`` while that module does not exist yet.
-    """
+    """Record what would be enqueued instead of probing (the probe has its own tests)."""
     enqueued = []
     monkeypatch.setattr("media.services._enqueue_probe", lambda file_id: enqueued.append(str(file_id)))
-    try:
-        import media.sniff  # noqa: F401
-    except ImportError:
-        stub = types.ModuleType("media.sniff")
-        stub.sniff = lambda path: FileKind.UNKNOWN
-        monkeypatch.setitem(sys.modules, "media.sniff", stub)
     return enqueued
