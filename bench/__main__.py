@@ -1,6 +1,6 @@
 """`make bench`: measure the platform on this machine. Figures go to stdout and README.md by hand.
 
-Sections: `pages` (below) and `uploads` (bench/uploads.py: a 1 GiB tus upload through gunicorn);
+Sections: `pages` (below), `probe` (bench/probe.py: probe time per video) and `uploads` (bench/uploads.py: a 1 GiB tus upload through gunicorn);
 `python -m bench uploads --size-mb 256` runs one section with its options.
 
 Runs against a throw-away SQLite database with the demo loaded (or PostgreSQL when
@@ -69,7 +69,13 @@ def uploads(argv: list[str] | None = None) -> int:
 
 
 # `python -m bench` runs every section; `python -m bench <section> [options]` runs one.
-SECTIONS = {"pages": pages, "uploads": uploads}
+def probes(argv: list[str] | None = None) -> int:
+    from bench import probe as probe_bench
+
+    return probe_bench.main(argv or [])
+
+
+SECTIONS = {"pages": pages, "probe": probes, "uploads": uploads}
 
 
 def main(argv: list[str] | None = None) -> int:
