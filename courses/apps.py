@@ -7,4 +7,5 @@ class CoursesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from courses import permissions  # noqa: F401  (registers the rules permissions)
         from courses import signals  # noqa: F401  (re-evaluate checks when probes or specs change)

@@ -1,0 +1,741 @@
+"""Use cases for declared courses. One function per action: permission-checked, transactional,
+audited. The pages and the API call these same functions.
+
+Queries start from ``Course.objects.visible_to(user)``; a course outside it is 404 everywhere.
+Checks: a file put into a slot is judged at once by ``media.rules.evaluate`` against the slot's
+requirements (the slot's formats and cap, and for a video the production spec of the node's
+stage); while the probe runs the result is "pending", and ``reevaluate_file`` (on
+``media.signals.file_probed``) or ``reevaluate_campaign`` (when a spec or slot changes) bring it
+up to date. Pages and submission also re-check any resource whose requirements fingerprint is
+stale, so a missed signal cannot let an outdated verdict through.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Count, Prefetch, QuerySet
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audit.services import record
+from campaigns.enums import VIDEO_KINDS, CampaignStatus
+from campaigns.models import Campaign, CampaignCategory, ResourceSlot
+from campaigns.services import campaigns_for, deadlines_for, spec_row
+from courses import rules
+from courses.models import CheckStatus, Course, CourseMember, CourseStatus, Period, Resource
+from jingpinke.errors import ServiceError
+from media import rules as media_rules
+from media.models import ProbeStatus, StoredFile
+from orgs.models import Role, Unit, UnitKind, User
+
+PAGE_SIZE = 30
+MOBILE_RE = re.compile(r"^1\d{10}$")
+IMMEDIATE_REFUSALS = {"empty", "type", "size"}  # known without the probe: refused, the slot keeps its file
+MAX_SEARCH_RESULTS = 10
+
+
+# --- permission helpers ------------------------------------------------------------------------
+def require(actor, perm: str, obj=None, message: str | None = None) -> None:
+    if not actor.has_perm(perm, obj):
+        raise PermissionDenied(message or _("您没有权限执行此操作。"))
+
+
+def _refuse(decision: rules.Decision, message: str | None = None, status: int = 400) -> None:
+    if not decision.ok:
+        reasons = decision.reasons
+        if message is None:
+            message = reasons[0] if len(reasons) == 1 else _("还有 %(n)d 个问题需要处理：%(first)s") % {
+                "n": len(reasons), "first": reasons[0]}
+        raise ServiceError(message, errors=list(reasons), status=status)
+
+
+def _rule(fn, *args, **kwargs):
+    try:
+        return fn(*args, **kwargs)
+    except rules.RuleError as exc:
+        raise ServiceError(str(exc)) from None
+
+
+def can_change(actor, course: Course) -> bool:
+    return actor.has_perm("courses.change_course", course)
+
+
+def is_lead(actor, course: Course) -> bool:
+    return actor.has_perm("courses.submit_course", course)
+
+
+# --- queries -------------------------------------------------------------------------------------
+def courses_for(user) -> QuerySet[Course]:
+    return Course.objects.visible_to(user)
+
+
+def list_courses(user, *, campaign_id=None, status: str = "", mine: bool = False) -> QuerySet[Course]:
+    qs = courses_for(user).select_related("campaign", "school", "lead_teacher", "node__textbook")
+    if campaign_id:
+        qs = qs.filter(campaign_id=campaign_id)
+    if status in CourseStatus.values:
+        qs = qs.filter(status=status)
+    if mine:
+        qs = qs.filter(lead_teacher=user)
+    return qs.order_by("-updated_at", "-id")
+
+
+def get_course(actor, pk) -> Course:
+    course = (courses_for(actor).select_related("campaign", "campaign__owner", "school", "school__parent",
+                                                "lead_teacher", "node__textbook")
+              .filter(pk=pk).first())
+    if course is None:
+        raise Http404(_("未找到该课程，或您无权查看。"))
+    return course
+
+
+def _locked(course: Course) -> Course:
+    """Re-read the course row under a lock (the caller is in a transaction)."""
+    locked = (Course.objects.select_for_update().select_related(
+        "campaign", "campaign__owner", "school", "school__parent", "lead_teacher", "node__textbook")
+        .get(pk=course.pk))
+    return locked
+
+
+def open_campaigns(actor) -> list[Campaign]:
+    """Open campaigns a teacher may declare in: they concern one of his schools."""
+    schools = teacher_schools(actor)
+    if not schools:
+        return []
+    qs = campaigns_for(actor).filter(status=CampaignStatus.OPEN).select_related("owner").order_by("-year", "title")
+    return [c for c in qs if any(s.is_within(c.owner) for s in schools)]
+
+
+def get_open_campaign(actor, pk) -> Campaign:
+    campaign = next((c for c in open_campaigns(actor) if str(c.pk) == str(pk)), None)
+    if campaign is None:
+        raise Http404(_("未找到该遴选活动，或它不在进行中，或您不能在其中申报。"))
+    return campaign
+
+
+def teacher_schools(actor, campaign: Campaign | None = None) -> list[Unit]:
+    schools = [u for u in actor.teacher_units() if u.kind == UnitKind.SCHOOL]
+    if campaign is not None:
+        schools = [u for u in schools if u.is_within(campaign.owner)]
+    return schools
+
+
+# --- deadlines -----------------------------------------------------------------------------------
+def school_deadline(campaign: Campaign, school: Unit):
+    """The school level's effective deadline for the school (its own, inherited, or the default);
+    without a school level, the first level the school's entries pass through. None: no deadline."""
+    rows = deadlines_for(campaign, school)
+    for row in rows:
+        if row.level.kind == UnitKind.SCHOOL:
+            return row
+    return rows[0] if rows else None
+
+
+def _deadline_value(campaign: Campaign, school: Unit):
+    row = school_deadline(campaign, school)
+    return row.deadline if row is not None else None
+
+
+# --- requirements ----------------------------------------------------------------------------------
+class RequirementBook:
+    """A campaign's slots and production specs, loaded once (two queries), answering
+    "what does this slot of this category accept for this stage"."""
+
+    def __init__(self, campaign_id: int):
+        categories = CampaignCategory.objects.filter(campaign_id=campaign_id).prefetch_related("slots", "specs")
+        self.categories = {cc.category: cc for cc in categories}
+        self.slots = {cc.category: list(cc.slots.all()) for cc in categories}
+        self.specs = {(cc.category, s.stage): spec_row(s) for cc in categories for s in cc.specs.all()}
+
+    def category(self, category: str) -> CampaignCategory | None:
+        return self.categories.get(category)
+
+    def slots_of(self, category: str) -> list[ResourceSlot]:
+        return self.slots.get(category, [])
+
+    def slot(self, category: str, kind: str) -> ResourceSlot | None:
+        return next((s for s in self.slots_of(category) if s.kind == kind), None)
+
+    def spec(self, category: str, stage: str) -> dict | None:
+        return self.specs.get((category, stage)) or self.specs.get((category, ""))
+
+    def requirements(self, category: str, stage: str, slot: ResourceSlot) -> media_rules.Requirements:
+        spec = self.spec(category, stage) if slot.kind in VIDEO_KINDS else None
+        return media_rules.requirements_for(
+            {"formats": list(slot.formats), "max_size_mb": slot.max_size_mb, "label": str(slot)}, spec)
+
+
+def accepts_text(req: media_rules.Requirements) -> str:
+    """What a slot accepts, for its card: "PDF、Word (docx)，不超过 50.0 MB"."""
+    formats = "、".join(media_rules.kind_label(f) for f in req.formats) or _("任意格式")
+    text = formats
+    if req.max_size_bytes:
+        text += _("，不超过 %(cap)s") % {"cap": media_rules.size_text(req.max_size_bytes)}
+    return text
+
+
+def video_text(req: media_rules.Requirements) -> str:
+    v = req.video
+    if v is None:
+        return ""
+    return _("%(c)s · %(codec)s · %(w)d×%(h)d · %(fps)s fps · 约 %(br)s Mbps · %(ac)s %(abr)d kbps · 时长 %(min)s–%(max)s · 片头 %(t)d 秒") % {
+        "c": media_rules.kind_label(v.container), "codec": media_rules.codec_label(v.video_codec), "w": v.width,
+        "h": v.height, "fps": media_rules.number(v.fps), "br": media_rules.number(v.video_bitrate_kbps / 1000),
+        "ac": media_rules.codec_label(v.audio_codec), "abr": v.audio_bitrate_kbps,
+        "min": media_rules.duration_text(v.min_duration_s), "max": media_rules.duration_text(v.max_duration_s),
+        "t": v.title_card_seconds}
+
+
+def _evaluate(stored: StoredFile, req: media_rules.Requirements) -> list[media_rules.Finding]:
+    return media_rules.evaluate(stored.kind, stored.size, stored.probe_status, stored.probe or {}, req)
+
+
+def _apply_findings(resource: Resource, findings, req) -> bool:
+    """Store findings on the resource (not saved). True if anything changed."""
+    rows = [f.as_dict() for f in findings]
+    status = media_rules.overall(findings)
+    fingerprint = req.fingerprint()
+    changed = (rows, status, fingerprint) != (resource.findings, resource.status, resource.evaluated_spec)
+    resource.findings, resource.status, resource.evaluated_spec = rows, status, fingerprint
+    return changed
+
+
+def _is_stale(resource: Resource, req) -> bool:
+    if resource.evaluated_spec != req.fingerprint():
+        return True
+    return resource.status == CheckStatus.PENDING and resource.file.probe_status in (ProbeStatus.DONE, ProbeStatus.FAILED)
+
+
+def _reevaluate(resources, book_for) -> int:
+    """Re-judge resources (with ``file`` and ``period__course__node__textbook`` loaded); save the
+    changed ones. ``book_for(campaign_id)`` gives the RequirementBook. Returns how many changed."""
+    changed = []
+    for r in resources:
+        course = r.period.course
+        book = book_for(course.campaign_id)
+        slot = book.slot(course.category, r.slot_kind)
+        if slot is None:
+            continue  # the slot left the package: the resource is ignored by submission
+        req = book.requirements(course.category, course.node.textbook.stage, slot)
+        if _apply_findings(r, _evaluate(r.file, req), req):
+            changed.append(r)
+    for r in changed:
+        Resource.objects.filter(pk=r.pk).update(findings=r.findings, status=r.status,
+                                                evaluated_spec=r.evaluated_spec, updated_at=timezone.now())
+    return len(changed)
+
+
+def _books():
+    cache: dict[int, RequirementBook] = {}
+
+    def book_for(campaign_id):
+        if campaign_id not in cache:
+            cache[campaign_id] = RequirementBook(campaign_id)
+        return cache[campaign_id]
+
+    return book_for
+
+
+def _resources_qs():
+    return Resource.objects.select_related("file", "period__course__node__textbook")
+
+
+def reevaluate_file(stored_file: StoredFile) -> int:
+    """A file's probe finished: judge again every resource that uses it."""
+    return _reevaluate(list(_resources_qs().filter(file_id=stored_file.pk)), _books())
+
+
+def reevaluate_campaign(campaign_id: int) -> int:
+    """A campaign's slots or specs changed: judge again every resource of its courses."""
+    book_for = _books()
+    total = 0
+    qs = _resources_qs().filter(period__course__campaign_id=campaign_id).order_by("pk")
+    batch = []
+    for r in qs.iterator(chunk_size=500):
+        batch.append(r)
+        if len(batch) >= 500:
+            total += _reevaluate(batch, book_for)
+            batch = []
+    return total + _reevaluate(batch, book_for)
+
+
+# --- the course package (pages, API) ----------------------------------------------------------------
+@dataclass
+class SlotCard:
+    period: Period
+    slot: ResourceSlot
+    requirements: media_rules.Requirements
+    resource: Resource | None
+
+    @property
+    def kind(self) -> str:
+        return self.slot.kind
+
+    @property
+    def label(self) -> str:
+        return str(self.slot)
+
+    @property
+    def accepts(self) -> str:
+        return accepts_text(self.requirements)
+
+    @property
+    def video(self) -> str:
+        return video_text(self.requirements)
+
+    @property
+    def accept_attr(self) -> str:
+        """For the file chooser (a hint only: the server judges the content)."""
+        mime = {"mp4": "video/mp4", "pdf": "application/pdf"}
+        parts = []
+        for f in self.requirements.formats:
+            parts.append("." + f)
+            if f in mime:
+                parts.append(mime[f])
+        return ",".join(parts)
+
+    @property
+    def max_mb(self) -> int:
+        return self.requirements.max_size_bytes // (1024 * 1024)
+
+    @property
+    def status(self) -> str:
+        return self.resource.status if self.resource else ""
+
+    @property
+    def is_video(self) -> bool:
+        return self.slot.kind in VIDEO_KINDS
+
+    @property
+    def findings(self) -> list[dict]:
+        return self.resource.findings if self.resource else []
+
+    @property
+    def problems(self) -> list[dict]:
+        return [f for f in self.findings if f.get("level") in ("fail", "warn")]
+
+    @property
+    def dom_id(self) -> str:
+        return f"slot-{self.period.number}-{self.slot.kind}"
+
+
+@dataclass
+class PeriodCard:
+    period: Period
+    slots: list[SlotCard] = field(default_factory=list)
+
+    @property
+    def number(self) -> int:
+        return self.period.number
+
+
+def package(course: Course) -> list[PeriodCard]:
+    """Every 课时 with its slot cards, resources loaded; stale checks are brought up to date."""
+    book = RequirementBook(course.campaign_id)
+    stage = course.node.textbook.stage
+    periods = list(course.periods.order_by("number").prefetch_related(
+        Prefetch("resources", queryset=Resource.objects.select_related("file"))))
+    stale = []
+    cards = []
+    for period in periods:
+        by_kind = {r.slot_kind: r for r in period.resources.all()}
+        pc = PeriodCard(period)
+        for slot in book.slots_of(course.category):
+            req = book.requirements(course.category, stage, slot)
+            r = by_kind.get(slot.kind)
+            if r is not None and _is_stale(r, req):
+                _apply_findings(r, _evaluate(r.file, req), req)
+                stale.append(r)
+            pc.slots.append(SlotCard(period, slot, req, r))
+        cards.append(pc)
+    for r in stale:
+        Resource.objects.filter(pk=r.pk).update(findings=r.findings, status=r.status,
+                                                evaluated_spec=r.evaluated_spec, updated_at=timezone.now())
+    return cards
+
+
+def slot_card(course: Course, number: int, kind: str) -> SlotCard:
+    for pc in package(course):
+        if pc.number == number:
+            for card in pc.slots:
+                if card.kind == kind:
+                    return card
+    raise Http404(_("没有这个课时或资源项。"))
+
+
+def submission_facts(course: Course, cards: list[PeriodCard] | None = None, now=None) -> rules.Decision:
+    """What the submit button would answer now (for pages and the API)."""
+    now = now or timezone.now()
+    cards = cards if cards is not None else package(course)
+    book_slots = cards[0].slots if cards else []
+    slots = [rules.SlotFacts(c.slot.kind, c.label, c.slot.required) for c in book_slots]
+    if not cards:
+        slots = [rules.SlotFacts(s.kind, str(s), s.required) for s in RequirementBook(course.campaign_id).slots_of(course.category)]
+    resources = [rules.ResourceFacts(c.period.number, c.kind, c.status) for pc in cards for c in pc.slots if c.resource]
+    return rules.can_submit(status=course.status, campaign_open=course.campaign.status == CampaignStatus.OPEN,
+                            periods=course.periods_count, slots=slots, resources=resources,
+                            deadline=_deadline_value(course.campaign, course.school), now=now)
+
+
+def same_node_courses(course: Course) -> list[Course]:
+    """Other courses of the same school on the same node of the campaign."""
+    return list(Course.objects.filter(campaign_id=course.campaign_id, school_id=course.school_id, node_id=course.node_id)
+                .exclude(pk=course.pk).select_related("lead_teacher").order_by("created_at"))
+
+
+def same_node_warning(course: Course) -> str:
+    others = same_node_courses(course)
+    return rules.same_node_warning([(c.title, c.lead_teacher.display_name) for c in others], course.campaign.node_rule)
+
+
+def school_counts_by_node(school: Unit | None, campaign: Campaign, node_ids) -> dict[int, int]:
+    """How many courses of the school target each node (for the node picker)."""
+    if school is None:
+        return {}
+    rows = (Course.objects.filter(campaign=campaign, school=school, node_id__in=list(node_ids))
+            .values("node_id").annotate(n=Count("pk")))
+    return {row["node_id"]: row["n"] for row in rows}
+
+
+# --- snapshots --------------------------------------------------------------------------------------
+def snapshot(course: Course) -> dict:
+    return {"title": course.title, "category": course.category, "node": course.node_id,
+            "node_label": str(course.node), "periods": course.periods_count, "status": course.status,
+            "school": course.school.code}
+
+
+def _file_row(stored: StoredFile | None) -> dict | None:
+    if stored is None:
+        return None
+    return {"id": str(stored.pk), "name": stored.original_name, "size": stored.size, "sha256": stored.sha256,
+            "kind": stored.kind}
+
+
+# --- start and edit ---------------------------------------------------------------------------------
+def _open_node(campaign: Campaign, node_id):
+    from catalog.models import OpenNode
+
+    try:
+        node_id = int(node_id)
+    except (TypeError, ValueError):
+        raise ServiceError(_("请选择目录节点（课）。")) from None
+    opened = (OpenNode.objects.filter(campaign=campaign, node_id=node_id, node__is_leaf=True)
+              .select_related("node__textbook").first())
+    if opened is None:
+        raise ServiceError(_("这个目录节点没有在本次活动中开放，请从开放的节点中选择。"))
+    return opened.node
+
+
+def _category(book: RequirementBook, campaign: Campaign, category: str) -> CampaignCategory:
+    cc = book.category(category)
+    if cc is None:
+        raise ServiceError(_("本次活动没有“%(c)s”这个类别，请重新选择。") % {"c": category})
+    return cc
+
+
+@transaction.atomic
+def start_course(actor, campaign: Campaign, *, category: str, node_id, title: str, periods=None,
+                 school: Unit | None = None, now: datetime | None = None) -> Course:
+    """A teacher starts a course (a draft) in an open campaign; he is its lead teacher."""
+    require(actor, "courses.add_course", None, _("只有教师可以申报课程。"))
+    now = now or timezone.now()
+    if not campaigns_for(actor).filter(pk=campaign.pk).exists():
+        raise Http404(_("未找到该遴选活动，或您无权查看。"))
+    schools = teacher_schools(actor, campaign)
+    if not schools:
+        raise PermissionDenied(_("您不是本次活动范围内学校的教师，不能在本活动中申报。"))
+    if school is None:
+        school = schools[0]
+    elif school.pk not in {s.pk for s in schools}:
+        raise PermissionDenied(_("您只能以自己任教的学校申报。"))
+    _refuse(rules.may_start(campaign_open=campaign.status == CampaignStatus.OPEN,
+                            deadline=_deadline_value(campaign, school), now=now))
+    book = RequirementBook(campaign.pk)
+    cc = _category(book, campaign, category)
+    node = _open_node(campaign, node_id)
+    clean_title = _rule(rules.check_title, title)
+    n = _rule(rules.check_periods, cc.default_periods if periods in (None, "") else periods, cc.max_periods)
+    course = Course.objects.create(campaign=campaign, category=cc.category, node=node, title=clean_title,
+                                   lead_teacher=actor, school=school, periods_count=n)
+    Period.objects.bulk_create([Period(course=course, number=i) for i in range(1, n + 1)])
+    record(actor, "courses.course.start", course, after=snapshot(course), unit=school)
+    return course
+
+
+@transaction.atomic
+def update_course(actor, course: Course, *, title=None, node_id=None, category=None, periods=None,
+                  period_titles: dict | None = None) -> Course:
+    """The autosave of a draft: any of title, node, category, number of 课时, 课时 titles."""
+    course = _locked(course)
+    _require_edit(actor, course)
+    before = snapshot(course)
+    book = RequirementBook(course.campaign_id)
+    has_files = Resource.objects.filter(period__course=course).exists()
+    if category is not None and category != course.category:
+        _category(book, course.campaign, category)
+        if has_files:
+            raise ServiceError(_("课程已有上传的文件，不能再更改类别（各类别的资源项不同）。如需更改，请先删除已上传的文件。"))
+        course.category = category
+    cc = _category(book, course.campaign, course.category)
+    stage_before = course.node.textbook.stage
+    if node_id not in (None, "") and int(node_id) != course.node_id:
+        course.node = _open_node(course.campaign, node_id)
+    if title is not None:
+        course.title = _rule(rules.check_title, title)
+    if periods not in (None, ""):
+        n = _rule(rules.check_periods, periods, cc.max_periods)
+        if n != course.periods_count:
+            used = Resource.objects.filter(period__course=course).values_list("period__number", flat=True)
+            busy = rules.removed_periods_in_use(course.periods_count, n, used)
+            if busy:
+                raise ServiceError(_("第%(list)s课时已有上传的文件，不能减少课时。请先删除这些课时的文件。") % {
+                    "list": "、".join(str(b) for b in busy)})
+            course.periods.filter(number__gt=n).delete()
+            existing = set(course.periods.values_list("number", flat=True))
+            Period.objects.bulk_create([Period(course=course, number=i) for i in range(1, n + 1) if i not in existing])
+            course.periods_count = n
+    if period_titles:
+        for number, text in period_titles.items():
+            text = " ".join(str(text or "").split())[:200]
+            course.periods.filter(number=int(number)).update(title=text)
+    course.save()
+    if course.node.textbook.stage != stage_before:
+        _reevaluate(list(_resources_qs().filter(period__course=course)), _books())
+    after = snapshot(course)
+    if after != before:
+        record(actor, "courses.course.update", course, before=before, after=after, unit=course.school)
+    return course
+
+
+def _require_edit(actor, course: Course) -> None:
+    if not is_lead(actor, course):
+        raise PermissionDenied(_("只有主讲教师可以修改这门课程。"))
+    _refuse(rules.may_edit(status=course.status, campaign_open=course.campaign.status == CampaignStatus.OPEN))
+
+
+# --- team -------------------------------------------------------------------------------------------
+def _teachers_in(campaign: Campaign) -> QuerySet[User]:
+    return (User.objects.filter(is_active=True, memberships__role=Role.TEACHER,
+                                memberships__unit__path__startswith=campaign.owner.path,
+                                memberships__unit__is_active=True).distinct())
+
+
+def mask_mobile(mobile: str | None) -> str:
+    if not mobile:
+        return ""
+    return mobile[:3] + "****" + mobile[-4:]
+
+
+def find_teachers(actor, course: Course, query: str) -> list[dict]:
+    """Registered teachers of the campaign's area, by exact mobile number or by name (at least
+    two characters). Shows name, school and a masked mobile; never more than 10."""
+    require(actor, "courses.view_course", course)
+    q = (query or "").strip()
+    qs = _teachers_in(course.campaign).exclude(pk=course.lead_teacher_id)
+    if MOBILE_RE.match(q):
+        qs = qs.filter(mobile=q)
+    elif len(q) >= 2:
+        qs = qs.filter(real_name__contains=q)
+    else:
+        return []
+    users = list(qs.order_by("real_name", "pk")[:MAX_SEARCH_RESULTS])
+    return [_person(u, course.campaign) for u in users]
+
+
+def _person(user: User, campaign: Campaign | None = None) -> dict:
+    schools = [m.unit for m in user.memberships_cached() if m.role == Role.TEACHER
+               and (campaign is None or m.unit.is_within(campaign.owner))]
+    return {"id": user.pk, "name": user.display_name, "school": schools[0].name if schools else "",
+            "mobile": mask_mobile(user.mobile)}
+
+
+def members_of(course: Course) -> list[dict]:
+    members = course.members.select_related("user").order_by("order", "pk")
+    return [_person(m.user, course.campaign) for m in members]
+
+
+@transaction.atomic
+def set_members(actor, course: Course, user_ids: list[int]) -> list[CourseMember]:
+    """Replace the team (in this order). Members are registered teachers of the campaign's area,
+    possibly of another school; at most the category's maximum, the lead teacher not counted."""
+    course = _locked(course)
+    _require_edit(actor, course)
+    cc = _category(RequirementBook(course.campaign_id), course.campaign, course.category)
+    try:
+        ids = [int(i) for i in user_ids]
+    except (TypeError, ValueError):
+        raise ServiceError(_("团队成员应为用户编号的列表。")) from None
+    ids = _rule(rules.check_team, course.lead_teacher_id, ids, cc.max_team_members)
+    found = set(_teachers_in(course.campaign).filter(pk__in=ids).values_list("pk", flat=True))
+    unknown = [i for i in ids if i not in found]
+    if unknown:
+        raise ServiceError(_("有 %(n)d 位成员不是本次活动范围内已注册的教师，请通过姓名或手机号重新查找。") % {"n": len(unknown)},
+                           errors=[{"user_id": i} for i in unknown])
+    before = list(course.members.order_by("order", "pk").values_list("user_id", flat=True))
+    if before != ids:
+        course.members.all().delete()
+        CourseMember.objects.bulk_create([CourseMember(course=course, user_id=pk, order=i)
+                                          for i, pk in enumerate(ids, start=1)])
+        course.save(update_fields=["updated_at"])
+        record(actor, "courses.course.members", course, before={"members": before}, after={"members": ids},
+               unit=course.school)
+    return list(course.members.select_related("user").order_by("order"))
+
+
+# --- files in slots ----------------------------------------------------------------------------------
+def _period(course: Course, number) -> Period:
+    try:
+        number = int(number)
+    except (TypeError, ValueError):
+        raise Http404(_("没有这个课时。")) from None
+    period = course.periods.filter(number=number).first()
+    if period is None:
+        raise Http404(_("这门课程没有第%(n)s课时。") % {"n": number})
+    return period
+
+
+def _slot(book: RequirementBook, course: Course, kind: str) -> ResourceSlot:
+    slot = book.slot(course.category, kind)
+    if slot is None:
+        raise Http404(_("本类别的资源包里没有这一项。"))
+    return slot
+
+
+@transaction.atomic
+def attach_file(actor, course: Course, number, kind: str, file_id) -> Resource:
+    """Put one of the actor's uploaded files into a slot of a 课时 and judge it at once.
+
+    A file whose type, emptiness or size already fails is refused and the slot keeps what it
+    had; other problems (found by the probe) are flagged in the report, and the replaced file
+    is kept as ``previous_file`` so it can be put back."""
+    course = _locked(course)
+    _require_edit(actor, course)
+    period = _period(course, number)
+    book = RequirementBook(course.campaign_id)
+    slot = _slot(book, course, kind)
+    stored = StoredFile.objects.filter(pk=_uuid(file_id), owner=actor).first()
+    if stored is None:
+        raise ServiceError(_("找不到这个文件，或它不是您上传的。请重新上传。"), status=404)
+    req = book.requirements(course.category, course.node.textbook.stage, slot)
+    findings = _evaluate(stored, req)
+    refused = [f for f in findings if f.level == media_rules.FAIL and f.rule in IMMEDIATE_REFUSALS]
+    if refused:
+        first = refused[0]
+        message = _("“%(name)s”不能作为“%(slot)s”：%(what)s。%(advice)s") % {
+            "name": stored.original_name or _("该文件"), "slot": str(slot), "what": first.summary,
+            "advice": first.advice}
+        if Resource.objects.filter(period=period, slot_kind=kind).exists():
+            message += _("原来的文件仍然保留。")
+        raise ServiceError(message, errors=[f.as_dict() for f in refused])
+    resource = Resource.objects.filter(period=period, slot_kind=kind).select_related("file").first()
+    before = None
+    if resource is None:
+        resource = Resource(period=period, slot_kind=kind, file=stored, attached_by=actor)
+    else:
+        if resource.file_id == stored.pk:
+            return resource
+        before = {"file": _file_row(resource.file), "status": resource.status}
+        resource.previous_file = resource.file
+        resource.file = stored
+        resource.attached_by = actor
+    _apply_findings(resource, findings, req)
+    resource.save()
+    course.save(update_fields=["updated_at"])
+    record(actor, "courses.resource.attach", course, before=before,
+           after={"period": period.number, "slot": kind, "file": _file_row(stored), "status": resource.status},
+           unit=course.school)
+    return resource
+
+
+def _uuid(value):
+    import uuid
+
+    try:
+        return uuid.UUID(str(value))
+    except (TypeError, ValueError):
+        raise ServiceError(_("文件编号格式不正确。"), status=404) from None
+
+
+@transaction.atomic
+def restore_previous(actor, course: Course, number, kind: str) -> Resource:
+    """Put back the file a slot had before its latest replacement."""
+    course = _locked(course)
+    _require_edit(actor, course)
+    period = _period(course, number)
+    resource = Resource.objects.filter(period=period, slot_kind=kind).select_related("file", "previous_file").first()
+    if resource is None or resource.previous_file is None:
+        raise ServiceError(_("这一项没有可以恢复的上一个文件。"))
+    return attach_file(actor, course, number, kind, resource.previous_file_id)
+
+
+@transaction.atomic
+def remove_file(actor, course: Course, number, kind: str) -> None:
+    """Take the file out of the slot (the uploaded file itself stays the teacher's)."""
+    course = _locked(course)
+    _require_edit(actor, course)
+    period = _period(course, number)
+    resource = Resource.objects.filter(period=period, slot_kind=kind).select_related("file").first()
+    if resource is None:
+        raise ServiceError(_("这一项还没有文件。"), status=404)
+    before = {"period": period.number, "slot": kind, "file": _file_row(resource.file), "status": resource.status}
+    resource.delete()
+    course.save(update_fields=["updated_at"])
+    record(actor, "courses.resource.remove", course, before=before, unit=course.school)
+
+
+# --- submission -----------------------------------------------------------------------------------
+@transaction.atomic
+def submit(actor, course: Course, now: datetime | None = None) -> Course:
+    """Send the course to the school: every required slot filled, no check failed or running,
+    before the school level's deadline (at the second, Beijing time)."""
+    now = now or timezone.now()
+    course = _locked(course)
+    if not is_lead(actor, course):
+        raise PermissionDenied(_("只有主讲教师可以提交这门课程。"))
+    cards = package(course)  # brings every check up to date first
+    decision = submission_facts(course, cards, now=now)
+    _refuse(decision)
+    before = snapshot(course)
+    course.status = rules.transition(course.status, "submit")
+    course.submitted_at = now
+    course.save(update_fields=["status", "submitted_at", "updated_at"])
+    record(actor, "courses.course.submit", course, before=before, after={
+        **snapshot(course), "files": [_file_row(c.resource.file) for pc in cards for c in pc.slots if c.resource]},
+        unit=course.school)
+    return course
+
+
+@transaction.atomic
+def withdraw(actor, course: Course, now: datetime | None = None) -> Course:
+    """Take a submitted course back while the school has not acted on it."""
+    course = _locked(course)
+    if not is_lead(actor, course):
+        raise PermissionDenied(_("只有主讲教师可以撤回这门课程。"))
+    _refuse(rules.can_withdraw(status=course.status, school_acted=course.school_acted_at is not None))
+    before = snapshot(course)
+    course.status = rules.transition(course.status, "withdraw")
+    course.save(update_fields=["status", "updated_at"])
+    record(actor, "courses.course.withdraw", course, before=before, after=snapshot(course), unit=course.school)
+    return course
+
+
+def withdraw_decision(course: Course) -> rules.Decision:
+    return rules.can_withdraw(status=course.status, school_acted=course.school_acted_at is not None)
+
+
+# --- serving files ---------------------------------------------------------------------------------
+def resource_for_view(actor, course: Course, number, kind: str) -> Resource:
+    """The resource of a slot, for someone allowed to see the course (the caller got the course
+    through ``get_course``, so it is in scope)."""
+    require(actor, "courses.view_course", course)
+    period = _period(course, number)
+    resource = Resource.objects.filter(period=period, slot_kind=kind).select_related("file").first()
+    if resource is None:
+        raise Http404(_("这一项还没有文件。"))
+    return resource
