@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "catalog",
     "media",
     "courses",
+    "selection",
     "api",
     "portal",
 ]

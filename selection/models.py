@@ -1,0 +1,80 @@
+"""Where each course stands at each level of the chain, and each unit's standing at a level.
+
+An ``Entry`` is a course in the hands of one unit at one level (the school, then the county or
+the city that owns the school, ...): it arrives ``pending`` and the unit's admin returns,
+declines or recommends it; a recommendation creates the entry at the next level. The award of a
+level (县级/市级精品课) is a flag on the entry, independent of recommending.
+
+A ``UnitLevel`` is one unit at one level: the row a recommendation locks (so two admins cannot
+overrun a quota together), and where the confirmation of the summary table is kept.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class EntryState(models.TextChoices):
+    PENDING = "pending", _("待处理")
+    RETURNED = "returned", _("已退回")
+    RECOMMENDED = "recommended", _("已推荐")
+    DECLINED = "declined", _("未推荐")
+
+
+class UnitLevel(models.Model):
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="unit_levels")
+    level = models.ForeignKey("campaigns.Level", on_delete=models.CASCADE, related_name="unit_levels")
+    unit = models.ForeignKey("orgs.Unit", on_delete=models.CASCADE, related_name="unit_levels")
+    confirmed_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
+    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                     related_name="+")
+    unlock_reason = models.CharField(_("解锁理由"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("单位层级状态")
+        verbose_name_plural = _("单位层级状态")
+        constraints = [models.UniqueConstraint(fields=["level", "unit"], name="selection_unitlevel_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.unit} · {self.level}"
+
+    @property
+    def confirmed(self) -> bool:
+        return self.confirmed_at is not None
+
+
+class Entry(models.Model):
+    course = models.ForeignKey("courses.Course", on_delete=models.CASCADE, related_name="entries")
+    level = models.ForeignKey("campaigns.Level", on_delete=models.PROTECT, related_name="entries")
+    unit = models.ForeignKey("orgs.Unit", on_delete=models.PROTECT, related_name="entries")
+    from_unit = models.ForeignKey("orgs.Unit", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    # Copied from the course so that the node rule can be backed by a database constraint.
+    node = models.ForeignKey("catalog.CatalogNode", on_delete=models.PROTECT, related_name="+")
+    node_exclusive = models.BooleanField(default=True)  # the campaign blocks a second course on the node
+    state = models.CharField(_("状态"), max_length=12, choices=EntryState.choices, default=EntryState.PENDING)
+    rank = models.PositiveSmallIntegerField(_("推荐顺序"), null=True, blank=True)
+    reason = models.TextField(_("理由"), blank=True)
+    node_reason = models.TextField(_("同一节点推荐理由"), blank=True)
+    awarded = models.BooleanField(_("本级荣誉"), default=False)
+    arrived_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+
+    class Meta:
+        verbose_name = _("推荐记录")
+        verbose_name_plural = _("推荐记录")
+        ordering = ["level", "unit", "rank", "id"]
+        indexes = [models.Index(fields=["level", "unit", "state"])]
+        constraints = [
+            models.UniqueConstraint(fields=["course", "level"], name="selection_entry_once_per_level"),
+            # One course per catalog node per unit and level, when the campaign blocks duplicates.
+            models.UniqueConstraint(fields=["level", "unit", "node"], condition=Q(state="recommended", node_exclusive=True),
+                                    name="selection_entry_one_per_node"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.course} @ {self.unit}"
