@@ -318,7 +318,13 @@ class SlotCard:
 
     @property
     def problems(self) -> list[dict]:
-        return [f for f in self.findings if f.get("level") in ("fail", "warn")]
+        """Failures first, then warnings and what is still being checked."""
+        order = {"fail": 0, "warn": 1, "pending": 2}
+        return sorted((f for f in self.findings if f.get("level") in order), key=lambda f: order[f["level"]])
+
+    @property
+    def passes(self) -> list[dict]:
+        return [f for f in self.findings if f.get("level") == "pass"]
 
     @property
     def dom_id(self) -> str:
@@ -739,3 +745,62 @@ def resource_for_view(actor, course: Course, number, kind: str) -> Resource:
     if resource is None:
         raise Http404(_("这一项还没有文件。"))
     return resource
+
+
+# --- the node picker (start page) -----------------------------------------------------------------
+PICKER_LEVELS = ("stage", "subject", "grade", "version", "volume")
+MAX_PICKER_RESULTS = 40
+
+
+def _digits(value) -> int | None:
+    text = str(value or "").strip()
+    return int(text) if text.isdigit() else None
+
+
+def node_picker(actor, campaign: Campaign, params, school: Unit | None = None) -> dict:
+    """Options of the cascading picker 学段 → 学科 → 年级 → 版本 → 册次 → (教材) → 单元 → 课, limited
+    to the nodes open in the campaign, or the open nodes matching a keyword. Each lesson tells
+    how many courses of the teacher's school already target it."""
+    from catalog import services as catalog
+    from catalog.models import CatalogNode, OpenNode
+
+    chosen = {k: str(params.get(k) or "").strip() for k in PICKER_LEVELS}
+    textbook_id, unit_id = _digits(params.get("textbook")), _digits(params.get("unit"))
+    q = str(params.get("q") or "").strip()[:100]
+    f = catalog.facets(actor, **chosen, textbook_id=textbook_id, unit_id=unit_id, campaign=campaign)
+    # A choice that is no longer offered (a higher level changed) is dropped with those below it.
+    for i, level in enumerate(PICKER_LEVELS):
+        if chosen[level] and chosen[level] not in {o["value"] for o in f[f"{level}s"]}:
+            for lower in PICKER_LEVELS[i:]:
+                chosen[lower] = ""
+            textbook_id = unit_id = None
+            f = catalog.facets(actor, **chosen, campaign=campaign)
+            break
+    if textbook_id is None and len(f["textbooks"]) == 1:
+        textbook_id = f["textbooks"][0]["id"]
+        f = catalog.facets(actor, **chosen, textbook_id=textbook_id, unit_id=unit_id, campaign=campaign)
+    if textbook_id is not None and not any(b["id"] == textbook_id for b in f["textbooks"]):
+        textbook_id = None
+    if unit_id is not None and not any(u["id"] == unit_id for u in f["units"]):
+        unit_id = None
+        f = catalog.facets(actor, **chosen, textbook_id=textbook_id, campaign=campaign)
+    lessons = [dict(item) for item in f["lessons"]] if textbook_id else []
+    if q:
+        found = catalog.search_nodes(actor, catalog.NodeFilters(q=q, **chosen), campaign=campaign, only_open=True)
+        lessons = [{"id": n.pk, "title": n.title, "label_path": n.label_path, "remark": n.remark,
+                    "textbook": n.textbook.label} for n in found[:MAX_PICKER_RESULTS]]
+    selected = None
+    node_id = _digits(params.get("node"))
+    if node_id is not None:
+        opened = OpenNode.objects.filter(campaign=campaign, node_id=node_id).select_related("node__textbook").first()
+        if opened is not None:
+            n: CatalogNode = opened.node
+            selected = {"id": n.pk, "title": n.title, "label_path": n.label_path, "remark": n.remark,
+                        "textbook": n.textbook.label}
+            if not any(item["id"] == n.pk for item in lessons):
+                lessons.insert(0, selected)
+    counts = school_counts_by_node(school, campaign, [item["id"] for item in lessons])
+    for item in lessons:
+        item["same_school"] = counts.get(item["id"], 0)
+    return {"facets": f, "chosen": chosen, "textbook_id": textbook_id, "unit_id": unit_id, "q": q,
+            "lessons": lessons, "selected": selected, "searching": bool(q)}
