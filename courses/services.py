@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.apps import apps
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, Prefetch, QuerySet
@@ -711,6 +712,10 @@ def submit(actor, course: Course, now: datetime | None = None) -> Course:
     course.status = rules.transition(course.status, "submit")
     course.submitted_at = now
     course.save(update_fields=["status", "submitted_at", "updated_at"])
+    if apps.is_installed("selection"):  # the school's screening list (a returned course goes back to its unit)
+        from selection.services import enter
+
+        enter(actor, course)
     record(actor, "courses.course.submit", course, before=before, after={
         **snapshot(course), "files": [_file_row(c.resource.file) for pc in cards for c in pc.slots if c.resource]},
         unit=course.school)
@@ -724,6 +729,10 @@ def withdraw(actor, course: Course, now: datetime | None = None) -> Course:
     if not is_lead(actor, course):
         raise PermissionDenied(_("只有主讲教师可以撤回这门课程。"))
     _refuse(rules.can_withdraw(status=course.status, school_acted=course.school_acted_at is not None))
+    if apps.is_installed("selection"):
+        from selection.services import leave
+
+        leave(actor, course)  # refuses once the school has acted
     before = snapshot(course)
     course.status = rules.transition(course.status, "withdraw")
     course.save(update_fields=["status", "updated_at"])
