@@ -9,6 +9,7 @@ NAV = [
     (_("遴选活动"), "campaigns:list", "admin"),
     (_("单位"), "orgs:units", "admin"),
     (_("用户"), "orgs:users", "admin"),
+    (_("课程申报"), "courses:list", "all"),
     (_("教材目录"), "catalog:nodes", "all"),
     (_("帮助"), "portal:help", "all"),
 ]

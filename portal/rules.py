@@ -44,7 +44,7 @@ def next_steps(role: str, deadlines: Deadlines, now: datetime, *, owner_admin: b
         # A teacher submits to his school before the school's own deadline to recommend.
         steps.append(Step("catalog", "查看本次活动开放的目录节点，选定拟讲授的课", None, "catalog:nodes"))
         steps.append(Step("declare", "制作资源包并向学校提交申报（微课视频、教学设计、学习任务单、课件、作业练习）",
-                          school.get("deadline"), None))
+                          school.get("deadline"), "courses:list"))
     elif role in ADMIN_LEVEL:
         level = ADMIN_LEVEL[role]
         mine = deadlines.get(level, {})
