@@ -24,6 +24,7 @@ def _register():
     from media.api import router as media_router
     from orgs.api import router as orgs_router
     from portal.api import router as portal_router
+    from selection.api import router as selection_router
 
     api.add_router("/auth", api_router)
     api.add_router("/orgs", orgs_router)
@@ -32,6 +33,7 @@ def _register():
     api.add_router("/files", media_router)
     api.add_router("/courses", courses_router)
     api.add_router("/portal", portal_router)
+    api.add_router("/selection", selection_router)
 
 
 _register()

@@ -32,3 +32,6 @@ rules.add_perm("selection.confirm_unit", rules.predicate(lambda user, unit: bool
     user and user.is_authenticated and unit is not None and user.administers(unit))))
 rules.add_perm("selection.unlock_unit", above_unit)
 rules.add_perm("selection.reopen_unit", above_unit)
+# A unit's desk, standing, summary table and progress board: its admins and those above.
+rules.add_perm("selection.view_unit", rules.predicate(lambda user, unit: bool(
+    user and user.is_authenticated and unit is not None and user.administers(unit))))

@@ -24,6 +24,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from campaigns.enums import Category, NodeRule
 
@@ -323,3 +324,115 @@ def recommend_decision(situation: Situation, new: Pick, reason: str = "") -> Dec
         quota_decision(s.current, new, s.quota),
         node_decision(s.current, new, s.node_rule, reason),
     )
+
+
+# --- boards: quota use, node conflicts, compliance, time left (pages and API) ------------------------
+@dataclass(frozen=True)
+class QuotaUse:
+    """One line of a unit's quota board: how many of a category (× subject) it has recommended
+    against its limit (None: no limit set)."""
+
+    category: str
+    subject: str
+    used: int
+    limit: int | None
+
+    @property
+    def full(self) -> bool:
+        return self.limit is not None and self.used >= self.limit
+
+    @property
+    def over(self) -> bool:
+        return self.limit is not None and self.used > self.limit
+
+    def text(self) -> str:
+        if self.limit is None:
+            what = f"{category_label(self.category)}（{self.subject}）" if self.subject else category_label(self.category)
+            return _("%(what)s 已推荐 %(used)d（不限名额）") % {"what": what, "used": self.used}
+        quota = QuotaLimit(self.limit, self.subject)
+        return quota_text(self.category, self.subject, quota, self.used)
+
+
+def quota_uses(categories: Sequence[str], limit_for, recommended: Sequence[Pick],
+               subjects_seen: Iterable[tuple[str, str]] = ()) -> list[QuotaUse]:
+    """The quota board of a unit. ``limit_for(category, subject)`` answers the applicable
+    ``QuotaLimit`` (or None); ``subject=""`` asks for the category-wide limit. A category counted
+    per subject (no category-wide limit, but a limit for a subject) gets one line per subject the
+    unit holds entries of (``subjects_seen``: (category, subject) pairs) or has recommended."""
+    seen = {(c, s) for c, s in subjects_seen} | {(p.category, p.subject) for p in recommended}
+    lines = []
+    for category in categories:
+        wide = limit_for(category, "")
+        in_category = [p for p in recommended if p.category == category]
+        if wide is not None and not wide.subject and not wide.per_subject:
+            lines.append(QuotaUse(category, "", len(in_category), wide.limit))
+            continue
+        per_subject = []
+        for subject in sorted({s for c, s in seen if c == category and s}):
+            limit = limit_for(category, subject)
+            if limit is not None:
+                used = sum(1 for p in in_category if p.subject == subject)
+                per_subject.append(QuotaUse(category, subject, used, limit.limit))
+        if per_subject:
+            lines.extend(per_subject)
+        else:
+            lines.append(QuotaUse(category, "", len(in_category), None))
+    return lines
+
+
+def node_conflict_count(live: Iterable[Pick]) -> int:
+    """Catalog nodes on which a unit holds more than one live entry (pending or recommended):
+    each needs a decision (one course per node, or a written reason)."""
+    counts: dict[int, int] = {}
+    for p in live:
+        if p.node_id is not None:
+            counts[p.node_id] = counts.get(p.node_id, 0) + 1
+    return sum(1 for n in counts.values() if n > 1)
+
+
+class Compliance:
+    """The automatic check result of a course's files, worst first."""
+
+    FAIL = "fail"
+    PENDING = "pending"
+    WARN = "warn"
+    PASS = "pass"
+    NONE = "none"
+
+
+COMPLIANCE_ORDER = (Compliance.FAIL, Compliance.PENDING, Compliance.WARN, Compliance.PASS)
+COMPLIANCE_LABELS = {
+    Compliance.FAIL: gettext_lazy("有不合格文件"), Compliance.PENDING: gettext_lazy("检测中"),
+    Compliance.WARN: gettext_lazy("有提醒"), Compliance.PASS: gettext_lazy("全部通过"),
+    Compliance.NONE: gettext_lazy("未上传文件"),
+}
+
+
+def compliance_of(statuses: Iterable[str]) -> str:
+    """The worst check status among a course's files (“none” without files)."""
+    present = set(statuses)
+    for status in COMPLIANCE_ORDER:
+        if status in present:
+            return status
+    return Compliance.NONE
+
+
+def time_left(now: datetime, deadline: datetime | None) -> int | None:
+    """Seconds until the deadline (negative once passed); None without a deadline."""
+    if deadline is None:
+        return None
+    return int((deadline - now).total_seconds())
+
+
+def time_left_text(seconds: int | None) -> str:
+    if seconds is None:
+        return _("未设截止时间")
+    if seconds < 0:
+        return _("已截止")
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    if days:
+        return _("剩 %(d)d 天 %(h)d 小时") % {"d": days, "h": hours}
+    if hours:
+        return _("剩 %(h)d 小时 %(m)d 分") % {"h": hours, "m": rest // 60}
+    return _("剩 %(m)d 分钟") % {"m": max(1, rest // 60)}

@@ -9,20 +9,22 @@ are counted; database constraints back the one-entry-per-level and one-course-pe
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import Max, QuerySet
+from django.db.models import Case, CharField, Exists, F, Max, OuterRef, Prefetch, Q, QuerySet, Value, When
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from audit.services import record
 from campaigns import rules as campaign_rules
 from campaigns import services as campaign_services
 from campaigns.enums import NodeRule, ResourceKind
-from campaigns.models import Campaign, Level
+from campaigns.models import Campaign, DeadlineOverride, Level, Quota
 from jingpinke.errors import ServiceError
 from orgs.models import Unit
 from selection import rules
@@ -43,8 +45,6 @@ def entries_for(user) -> QuerySet[Entry]:
     units = user.admin_units()
     if not units:
         return Entry.objects.none()
-    from django.db.models import Q
-
     q = Q()
     for unit in units:
         q |= Q(unit__path__startswith=unit.path)
@@ -267,10 +267,14 @@ def _caps(campaign: Campaign, level_kind: str, applies_to: str) -> list[rules.Sh
             and c.get("applies_to", "recommendations") == applies_to]
 
 
-def share_board(campaign: Campaign, level: Level, unit: Unit) -> dict:
-    """Live shares of a unit's set at a level: caps (with the current percentage) and targets."""
-    recommended = _current(level, unit, state=EntryState.RECOMMENDED)
-    awarded = _current(level, unit, awarded=True)
+def share_board(campaign: Campaign, level: Level, unit: Unit, *, recommended: list[rules.Pick] | None = None,
+                awarded: list[rules.Pick] | None = None) -> dict:
+    """Live shares of a unit's set at a level: caps (with the current percentage) and targets.
+    Pass the picks when they are already loaded."""
+    if recommended is None:
+        recommended = _current(level, unit, state=EntryState.RECOMMENDED)
+    if awarded is None:
+        awarded = _current(level, unit, awarded=True)
     caps = [(rules.share_status(recommended, c), "recommendations") for c in _caps(campaign, level.kind, "recommendations")]
     caps += [(rules.share_status(awarded, c), "awards") for c in _caps(campaign, level.kind, "awards")]
     targets = [rules.target_guidance(recommended, rules.TargetShare(t["category"], tuple(t["subjects"]),
@@ -328,10 +332,440 @@ def reopen(actor, campaign: Campaign, level_kind: str, unit: Unit, new_deadline:
     """The level above gives a unit a new deadline (with a reason) after its deadline passed."""
     now = now or timezone.now()
     _require(actor, "selection.reopen_unit", unit, _("只有上级单位管理员可以重新开放。"))
-    deadline = campaign_rules.parse_deadline(new_deadline) if new_deadline is not None else None
+    try:
+        deadline = campaign_rules.parse_deadline(new_deadline) if new_deadline is not None else None
+    except ValueError as exc:
+        raise ServiceError(str(exc), errors=[{"rule": "deadline"}]) from None
     _refuse(rules.reopen_decision(now, deadline, reason))
     override = campaign_services.set_deadline_override(actor, campaign, level_kind=level_kind, unit=unit,
                                                        deadline=deadline, reason=reason)
     record(actor, "selection.reopen", campaign, after={"level": level_kind, "deadline": deadline.isoformat()},
            reason=reason, unit=unit)
     return override
+
+
+# --- reading for the pages and the API -------------------------------------------------------------
+# Sort keys offered to users ("-key" reverses); the unranked come last either way.
+SORTS = {
+    "rank": ("rank", "id"),
+    "arrived": ("arrived_at", "id"),
+    "title": ("course__title", "id"),
+    "school": ("course__school__path", "rank", "id"),
+    "category": ("course__category", "rank", "id"),
+    "subject": ("node__textbook__subject", "node__textbook__rank", "id"),
+    "grade": ("node__textbook__rank", "node__textbook__subject", "id"),
+    "state": ("state", "rank", "id"),
+}
+SORT_LABELS = {
+    "rank": _lazy("推荐顺序"), "arrived": _lazy("到达时间"), "title": _lazy("课名"), "school": _lazy("学校"),
+    "category": _lazy("类别"), "subject": _lazy("学科"), "grade": _lazy("学段年级"), "state": _lazy("状态"),
+}
+PAGE_SIZE = 30
+
+
+def _int(value) -> int | None:
+    value = str(value or "").strip()
+    return int(value) if value.isdigit() else None
+
+
+@dataclass(frozen=True)
+class EntryFilter:
+    """What a list of entries is narrowed to. ``held_by``: the unit holding the entries (its
+    desk); ``unit``: where the courses come from (a child unit and everything below it)."""
+
+    campaign: int | None = None
+    level: str = ""
+    held_by: int | None = None
+    unit: int | None = None
+    category: str = ""
+    stage: str = ""
+    subject: str = ""
+    grade: str = ""
+    node: int | None = None
+    state: str = ""
+    compliance: str = ""
+    awarded: bool | None = None
+    q: str = ""
+    sort: str = ""
+
+    @classmethod
+    def from_query(cls, data, **fixed) -> EntryFilter:
+        """From GET parameters (page and API alike); unknown or malformed values are ignored."""
+        def text(key):
+            return str(data.get(key) or "").strip()[:100]
+
+        awarded = text("awarded").lower()
+        values = {
+            "campaign": _int(data.get("campaign")), "level": text("level"), "held_by": _int(data.get("held_by")),
+            "unit": _int(data.get("unit")), "category": text("category"), "stage": text("stage"),
+            "subject": text("subject"), "grade": text("grade"), "node": _int(data.get("node")),
+            "state": text("state"), "compliance": text("compliance"),
+            "awarded": True if awarded in ("1", "true", "yes") else False if awarded in ("0", "false", "no") else None,
+            "q": text("q"), "sort": text("sort"),
+        }
+        values.update(fixed)
+        return cls(**values)
+
+
+def _has_resource(status: str | None = None) -> Exists:
+    from courses.models import Resource
+
+    qs = Resource.objects.filter(period__course=OuterRef("course"))
+    return Exists(qs.filter(status=status) if status else qs)
+
+
+def with_compliance(qs: QuerySet[Entry]) -> QuerySet[Entry]:
+    """Annotate ``compliance``: the worst automatic check result among the course's files
+    (see rules.compliance_of), in the database so that lists can filter on it."""
+    C = rules.Compliance
+    return qs.annotate(compliance=Case(
+        When(_has_resource(C.FAIL), then=Value(C.FAIL)), When(_has_resource(C.PENDING), then=Value(C.PENDING)),
+        When(_has_resource(C.WARN), then=Value(C.WARN)), When(_has_resource(), then=Value(C.PASS)),
+        default=Value(C.NONE), output_field=CharField()))
+
+
+def list_entries(user, f: EntryFilter) -> QuerySet[Entry]:
+    """Entries the user may see, narrowed and sorted; every list, page and export starts here."""
+    qs = with_compliance(entries_for(user).select_related("course__school__parent", "course__lead_teacher",
+                                                          "level__campaign"))
+    if f.campaign is not None:
+        qs = qs.filter(level__campaign_id=f.campaign)
+    if f.level:
+        qs = qs.filter(level__kind=f.level)
+    if f.held_by is not None:
+        qs = qs.filter(unit_id=f.held_by)
+    if f.unit is not None:  # the unit's own courses and those of every unit below it (paths are "/1/5/9/")
+        qs = qs.filter(course__school__path__contains=f"/{f.unit}/")
+    for value, lookup in ((f.category, "course__category"), (f.stage, "node__textbook__stage"),
+                          (f.subject, "node__textbook__subject"), (f.grade, "node__textbook__grade"),
+                          (f.state, "state"), (f.compliance, "compliance")):
+        if value:
+            qs = qs.filter(**{lookup: value})
+    if f.node is not None:
+        qs = qs.filter(node_id=f.node)
+    if f.awarded is not None:
+        qs = qs.filter(awarded=f.awarded)
+    if f.q:
+        qs = qs.filter(Q(course__title__icontains=f.q) | Q(course__lead_teacher__real_name__icontains=f.q)
+                       | Q(course__school__name__icontains=f.q))
+    key = f.sort.lstrip("-")
+    descending = f.sort.startswith("-") and key in SORTS
+    order = [F(name).desc(nulls_last=True) if descending else F(name).asc(nulls_last=True)
+             for name in SORTS.get(key, SORTS["rank"])]
+    return qs.order_by("level__campaign_id", *order)
+
+
+def get_entry_detail(actor, pk) -> Entry:
+    entry = with_compliance(entries_for(actor).select_related("course__school__parent", "course__lead_teacher",
+                                                              "level__campaign")).filter(pk=pk).first()
+    if entry is None:
+        raise Http404(_("未找到该推荐记录，或您无权查看。"))
+    return entry
+
+
+def history(entry: Entry) -> list:
+    """The course's audit events, oldest first: its timeline."""
+    from audit.models import Event
+
+    return list(Event.objects.for_object(entry.course).order_by("at", "id"))
+
+
+def chain(entry: Entry) -> list[Entry]:
+    """Where the course stands at every level it reached, lowest first."""
+    rows = list(Entry.objects.filter(course_id=entry.course_id).select_related("level", "unit"))
+    return sorted(rows, key=lambda e: campaign_rules.level_rank(e.level.kind))
+
+
+def members(entry: Entry) -> list[str]:
+    return [m.user.display_name for m in entry.course.members.select_related("user").order_by("order", "id")]
+
+
+# --- a unit at its level: standing, quotas, shares ---------------------------------------------------
+def get_unit(actor, campaign: Campaign, unit_id) -> tuple[Unit, Level]:
+    """A unit of the campaign the actor administers (or one above it), with its level; else 404."""
+    unit = Unit.objects.select_related("parent").filter(pk=_int(unit_id) or 0, is_active=True).first()
+    if (unit is None or not actor.has_perm("selection.view_unit", unit)
+            or not (unit.is_within(campaign.owner) or campaign.owner.is_within(unit))):
+        raise Http404(_("未找到该单位，或它不在您管理的范围内。"))
+    level = _level(campaign, unit.kind)
+    if level is None:
+        raise Http404(_("本活动没有“%(unit)s”所在的层级。") % {"unit": unit.name})
+    return unit, level
+
+
+def desks(actor, campaign: Campaign) -> list[Unit]:
+    """Units whose entries the actor works on in this campaign: the units he administers that
+    have a level in it, then their direct children that have one (to act in their place)."""
+    kinds = set(campaign_services.campaign_level_kinds(campaign))
+    own = sorted((u for u in actor.admin_units() if u.is_within(campaign.owner) or campaign.owner.is_within(u)),
+                 key=lambda u: u.depth)
+    if actor.is_system_admin and not own:
+        own = [campaign.owner]
+    result = [u for u in own if u.kind in kinds]
+    children = Unit.objects.filter(parent__in=own, is_active=True, kind__in=kinds).select_related("parent")
+    seen = {u.pk for u in result}
+    for child in children.order_by("sort_order", "code", "pk"):
+        if child.pk not in seen and child.is_within(campaign.owner):
+            result.append(child)
+            seen.add(child.pk)
+    return result
+
+
+def _quota_rows(campaign: Campaign) -> list[campaign_rules.QuotaRow]:
+    return [campaign_rules.QuotaRow(q.pk, q.level.kind, q.unit_id, q.school_owner_kind, q.category, q.subject,
+                                    q.per_subject, q.limit)
+            for q in Quota.objects.filter(campaign=campaign).select_related("level")]
+
+
+def _limit_for(rows: list[campaign_rules.QuotaRow], unit: Unit):
+    owner_kind = unit.parent.kind if unit.kind == "school" and unit.parent_id else ""
+    who = campaign_rules.Recommender(unit.pk, unit.kind, owner_kind)
+
+    def limit_for(category: str, subject: str) -> rules.QuotaLimit | None:
+        row = campaign_rules.resolve_quota(rows, who, category, subject)
+        return rules.QuotaLimit(row.limit, row.subject, row.per_subject) if row else None
+
+    return limit_for
+
+
+def _categories(campaign: Campaign) -> list[str]:
+    return list(campaign.categories.values_list("category", flat=True))
+
+
+@dataclass
+class Held:
+    """One unit's entries at its level, as plain picks by state."""
+
+    picks: dict[str, list[rules.Pick]] = field(default_factory=dict)
+    awarded: list[rules.Pick] = field(default_factory=list)
+
+    def add(self, pick: rules.Pick, state: str, awarded: bool) -> None:
+        self.picks.setdefault(state, []).append(pick)
+        if awarded:
+            self.awarded.append(pick)
+
+    def of(self, state: str) -> list[rules.Pick]:
+        return self.picks.get(state, [])
+
+    def count(self, state: str) -> int:
+        return len(self.of(state))
+
+    @property
+    def live(self) -> list[rules.Pick]:
+        return self.of(EntryState.PENDING) + self.of(EntryState.RECOMMENDED)
+
+    @property
+    def seen(self) -> set[tuple[str, str]]:
+        return {(p.category, p.subject) for state in self.picks.values() for p in state}
+
+
+_HELD_FIELDS = ("unit_id", "pk", "state", "awarded", "node_id", "course__category", "node__textbook__subject",
+                "course__title")
+
+
+def _held(rows) -> dict[int, Held]:
+    result: dict[int, Held] = {}
+    for unit_id, pk, state, awarded, node_id, category, subject, title in rows:
+        result.setdefault(unit_id, Held()).add(rules.Pick(pk, category, subject, node_id, title), state, awarded)
+    return result
+
+
+@dataclass
+class Standing:
+    """A unit at its level: deadlines, confirmation, counts, quota board, share board."""
+
+    campaign: Campaign
+    level: Level
+    unit: Unit
+    unit_level: UnitLevel | None
+    deadline: datetime | None
+    confirm_deadline: datetime | None
+    deadline_source: str
+    held: Held
+    quotas: list[rules.QuotaUse]
+    caps: list
+    targets: list
+    node_conflicts: int
+    now: datetime
+
+    @property
+    def confirmed(self) -> bool:
+        return bool(self.unit_level and self.unit_level.confirmed)
+
+    @property
+    def seconds_left(self) -> int | None:
+        return rules.time_left(self.now, self.deadline)
+
+    @property
+    def time_left_text(self) -> str:
+        return rules.time_left_text(self.seconds_left)
+
+    @property
+    def open(self) -> bool:
+        return not self.confirmed and (self.deadline is None or self.now <= self.deadline)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {**{state: self.held.count(state) for state in EntryState.values}, "awarded": len(self.held.awarded)}
+
+
+def standing(actor, campaign: Campaign, unit: Unit, level: Level, *, now: datetime | None = None) -> Standing:
+    """Everything a unit's desk shows at the top. About eight queries, however many entries."""
+    now = now or timezone.now()
+    row = next((r for r in campaign_services.deadlines_for(campaign, unit) if r.level.pk == level.pk), None)
+    unit_level = UnitLevel.objects.filter(level=level, unit=unit).select_related("confirmed_by").first()
+    held = _held(Entry.objects.filter(level=level, unit=unit).values_list(*_HELD_FIELDS)).get(unit.pk, Held())
+    recommended = held.of(EntryState.RECOMMENDED)
+    quotas = rules.quota_uses(_categories(campaign), _limit_for(_quota_rows(campaign), unit), recommended, held.seen)
+    board = share_board(campaign, level, unit, recommended=recommended, awarded=held.awarded)
+    return Standing(
+        campaign=campaign, level=level, unit=unit, unit_level=unit_level,
+        deadline=row.deadline if row else level.deadline,
+        confirm_deadline=(row.confirm_deadline if row else level.confirm_deadline) or (row.deadline if row else None),
+        deadline_source=str(row.deadline_label) if row else "", held=held, quotas=quotas, caps=board["caps"],
+        targets=board["targets"], node_conflicts=rules.node_conflict_count(held.live), now=now)
+
+
+# --- progress board of a county, city or province ------------------------------------------------------
+@dataclass
+class ChildProgress:
+    unit: Unit
+    level: Level
+    held: Held
+    quotas: list[rules.QuotaUse]
+    node_conflicts: int
+    unit_level: UnitLevel | None
+    deadline: datetime | None
+    confirm_deadline: datetime | None
+    now: datetime
+
+    @property
+    def confirmed(self) -> bool:
+        return bool(self.unit_level and self.unit_level.confirmed)
+
+    @property
+    def seconds_left(self) -> int | None:
+        return rules.time_left(self.now, self.deadline)
+
+    @property
+    def time_left_text(self) -> str:
+        return rules.time_left_text(self.seconds_left)
+
+    @property
+    def behind(self) -> bool:
+        """Still has work to do: undecided entries, or not confirmed."""
+        return not self.confirmed or self.held.count(EntryState.PENDING) > 0
+
+
+def progress(actor, campaign: Campaign, unit: Unit, *, now: datetime | None = None) -> list[ChildProgress]:
+    """Each child unit of ``unit`` that has a level in the campaign: recommendations against its
+    quotas per category, node conflicts, confirmation, time left. A fixed number of queries."""
+    now = now or timezone.now()
+    levels = {lv.kind: lv for lv in campaign.levels.all()}
+    children = sorted((c for c in Unit.objects.filter(parent=unit, is_active=True, kind__in=list(levels))
+                       .select_related("parent") if c.is_within(campaign.owner) or campaign.owner.is_within(c)),
+                      key=lambda c: (c.kind == "school", c.sort_order, c.code, c.pk))  # counties before own schools
+    if not children:
+        return []
+    child_ids = [c.pk for c in children]
+    held = _held(Entry.objects.filter(level__campaign=campaign, unit_id__in=child_ids).values_list(*_HELD_FIELDS))
+    unit_levels = {ul.unit_id: ul for ul in UnitLevel.objects.filter(campaign=campaign, unit_id__in=child_ids)}
+    overrides: dict[int, dict[int, dict]] = {}
+    for o in DeadlineOverride.objects.filter(level__campaign=campaign,
+                                             unit_id__in=set(unit.ancestor_ids) | set(child_ids)):
+        overrides.setdefault(o.level_id, {})[o.unit_id] = {n: getattr(o, n) for n in campaign_rules.DEADLINE_FIELDS}
+    quota_rows, categories = _quota_rows(campaign), _categories(campaign)
+    result = []
+    for child in children:
+        level = levels[child.kind]
+        resolved = campaign_rules.resolve_deadlines_for_path(
+            {n: getattr(level, n) for n in campaign_rules.DEADLINE_FIELDS}, child.ancestor_ids,
+            overrides.get(level.pk, {}))
+        h = held.get(child.pk, Held())
+        deadline = resolved["deadline"].value
+        result.append(ChildProgress(
+            unit=child, level=level, held=h,
+            quotas=rules.quota_uses(categories, _limit_for(quota_rows, child), h.of(EntryState.RECOMMENDED), h.seen),
+            node_conflicts=rules.node_conflict_count(h.live), unit_level=unit_levels.get(child.pk),
+            deadline=deadline, confirm_deadline=resolved["confirm_deadline"].value or deadline, now=now))
+    return result
+
+
+def board_units(actor, campaign: Campaign) -> list[Unit]:
+    """Units whose progress board the actor may open in this campaign (those with children)."""
+    return [u for u in actor.admin_units() if u.kind in ("county", "city", "province")
+            and (u.is_within(campaign.owner) or campaign.owner.is_within(u))] or (
+        [campaign.owner] if actor.is_system_admin else [])
+
+
+def get_board_unit(actor, campaign: Campaign, unit_id=None) -> Unit:
+    if unit_id in (None, ""):
+        units = sorted(board_units(actor, campaign), key=lambda u: u.depth)
+        if not units:
+            raise Http404(_("您没有可以查看进度的下级单位。"))
+        return units[0]
+    unit = Unit.objects.select_related("parent").filter(pk=_int(unit_id) or 0, is_active=True).first()
+    if (unit is None or unit.kind == "school" or not actor.has_perm("selection.view_unit", unit)
+            or not (unit.is_within(campaign.owner) or campaign.owner.is_within(unit))):
+        raise Http404(_("未找到该单位，或它不在您管理的范围内。"))
+    return unit
+
+
+# --- the summary table (推荐汇总表) ---------------------------------------------------------------------
+def summary_entries(actor, campaign: Campaign, unit: Unit, level: Level):
+    """The unit's recommendations at its level in their order, ready for the table's columns."""
+    return (entries_for(actor).filter(level=level, unit=unit, state=EntryState.RECOMMENDED)
+            .select_related("course__school__parent", "course__lead_teacher")
+            .prefetch_related(Prefetch("course__members", queryset=_members_qs()))
+            .order_by(F("rank").asc(nulls_last=True), "id"))
+
+
+def _members_qs():
+    from courses.models import CourseMember
+
+    return CourseMember.objects.select_related("user").order_by("order", "id")
+
+
+def county_of(school: Unit) -> str:
+    """所属区县: the county a school belongs to, else what owns it (市直属学校 / 省属学校)."""
+    parent = school.parent
+    if parent is not None and parent.kind == "county":
+        return parent.name
+    return school.owner_label or (parent.name if parent else "")
+
+
+def summary_row(number: int, entry: Entry) -> list:
+    course, textbook = entry.course, entry.node.textbook
+    return [
+        number, rules.category_label(course.category), textbook.stage_label, textbook.subject, textbook.grade,
+        textbook.version, textbook.volume, entry.node.label_path or entry.node.title, course.title,
+        course.lead_teacher.display_name, "、".join(m.user.display_name for m in course.members.all()),
+        course.school.name, county_of(course.school), entry.rank or "",
+        entry.level.award_name if entry.awarded else "",
+    ]
+
+
+def summary_rows(actor, campaign: Campaign, unit: Unit, level: Level):
+    """The table's rows, streamed from the database."""
+    for number, entry in enumerate(summary_entries(actor, campaign, unit, level).iterator(chunk_size=200), 1):
+        yield summary_row(number, entry)
+
+
+ACTION_LABELS = {
+    "courses.course.start": _lazy("创建申报"), "courses.course.update": _lazy("修改课程信息"),
+    "courses.course.members": _lazy("调整团队成员"), "courses.course.submit": _lazy("提交到学校"),
+    "courses.course.withdraw": _lazy("教师撤回"), "courses.resource.attach": _lazy("上传资源"),
+    "courses.resource.remove": _lazy("删除资源"), "selection.enter": _lazy("到达学校"),
+    "selection.resubmit": _lazy("修改后重新提交"), "selection.withdraw": _lazy("教师撤回"),
+    "selection.return": _lazy("退回修改"), "selection.decline": _lazy("未推荐"), "selection.recommend": _lazy("推荐"),
+    "selection.undo": _lazy("撤销决定"), "selection.award": _lazy("评为本级荣誉"),
+    "selection.unaward": _lazy("取消本级荣誉"),
+}
+
+
+def action_label(action: str) -> str:
+    return str(ACTION_LABELS.get(action, action))
+
+
+def confirmation(level: Level, unit: Unit) -> UnitLevel | None:
+    return UnitLevel.objects.filter(level=level, unit=unit).select_related("confirmed_by").first()

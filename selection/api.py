@@ -1,0 +1,473 @@
+"""The selection workflow in the REST API: the entries a unit holds, its decisions on them, its
+standing at its level (quotas, live share caps, target guidance, deadline, confirmation), the
+summary table, and the progress board of the level above.
+
+Thin: every endpoint calls selection.services, the same functions the pages use. Scope: an entry
+or a unit outside the units you administer answers 404; a decision you may not take answers 403;
+a refused decision answers 400 with {"detail": "<why, in Chinese>", "errors": [{"rule": …}]}
+(``needs_reason: true`` when the node rule asks for a written reason: send ``node_reason``).
+Times are ISO 8601; a date alone ("2024-09-20") means 23:59:59 Beijing time of that day.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.core.paginator import Paginator
+from django.http import FileResponse
+from django.utils import timezone
+from ninja import Query, Router, Schema
+
+from campaigns import services as campaign_services
+from selection import exports, rules, services
+from selection.models import Entry, EntryState
+
+router = Router(tags=["推荐遴选"])
+
+
+# --- schemas ---------------------------------------------------------------------------------------
+class ErrorOut(Schema):
+    detail: str
+    errors: list = []
+
+
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut}
+
+
+class TextbookOut(Schema):
+    stage: str
+    stage_label: str
+    grade: str
+    subject: str
+    version: str
+    volume: str
+    label: str
+
+
+class EntryOut(Schema):
+    id: int
+    course_id: int
+    title: str
+    campaign_id: int
+    category: str
+    category_label: str
+    level: str
+    level_name: str
+    award_name: str
+    unit_id: int
+    unit_name: str
+    from_unit_id: int | None
+    from_unit_name: str
+    school_id: int
+    school_name: str
+    county_name: str
+    lead_teacher: str
+    textbook: TextbookOut
+    node_id: int
+    node_path: str
+    state: str
+    state_label: str
+    rank: int | None
+    reason: str
+    node_reason: str
+    awarded: bool
+    compliance: str
+    compliance_label: str
+    arrived_at: datetime
+    decided_at: datetime | None
+    can_decide: bool
+
+
+class EntryPage(Schema):
+    count: int
+    page: int
+    num_pages: int
+    items: list[EntryOut]
+
+
+class EventOut(Schema):
+    at: datetime
+    actor: str
+    action: str
+    action_label: str
+    reason: str
+    before: dict | None
+    after: dict | None
+
+
+class StepOut(Schema):
+    entry_id: int
+    level: str
+    level_name: str
+    unit_id: int
+    unit_name: str
+    state: str
+    state_label: str
+    rank: int | None
+    awarded: bool
+    award_name: str
+
+
+class EntryDetailOut(EntryOut):
+    members: list[str]
+    chain: list[StepOut]
+    history: list[EventOut]
+
+
+class DecisionIn(Schema):
+    reason: str = ""
+    node_reason: str = ""
+    rank: int | None = None
+
+
+class ReasonIn(Schema):
+    reason: str
+
+
+class ReopenIn(Schema):
+    deadline: str
+    reason: str
+
+
+class QuotaUseOut(Schema):
+    category: str
+    category_label: str
+    subject: str
+    used: int
+    limit: int | None
+    full: bool
+    text: str
+
+
+class CapOut(Schema):
+    category: str
+    subjects: list[str]
+    max_percent: int
+    applies_to: str
+    inside: int
+    total: int
+    percent: float
+    ok: bool
+    text: str
+
+
+class TargetOut(Schema):
+    category: str
+    subjects: list[str]
+    min_percent: int | None
+    inside: int
+    total: int
+    met: bool | None
+    text: str
+
+
+class ShareBoardOut(Schema):
+    quotas: list[QuotaUseOut]
+    caps: list[CapOut]
+    targets: list[TargetOut]
+
+
+class CountsOut(Schema):
+    pending: int
+    returned: int
+    recommended: int
+    declined: int
+    awarded: int
+
+
+class StandingOut(Schema):
+    campaign_id: int
+    unit_id: int
+    unit_name: str
+    unit_kind: str
+    level: str
+    level_name: str
+    award_name: str
+    deadline: datetime | None
+    deadline_source: str
+    confirm_deadline: datetime | None
+    seconds_left: int | None
+    time_left_text: str
+    open: bool
+    confirmed: bool
+    confirmed_at: datetime | None
+    confirmed_by: str
+    unlock_reason: str
+    counts: CountsOut
+    node_conflicts: int
+    board: ShareBoardOut
+    can_confirm: bool
+    can_unlock: bool
+    can_reopen: bool
+    summary_url: str
+
+
+class ChildOut(Schema):
+    unit_id: int
+    unit_name: str
+    unit_kind: str
+    level: str
+    level_name: str
+    quotas: list[QuotaUseOut]
+    counts: CountsOut
+    node_conflicts: int
+    confirmed: bool
+    confirmed_at: datetime | None
+    deadline: datetime | None
+    confirm_deadline: datetime | None
+    seconds_left: int | None
+    time_left_text: str
+    behind: bool
+
+
+class ProgressOut(Schema):
+    campaign_id: int
+    unit_id: int
+    unit_name: str
+    children: list[ChildOut]
+
+
+class ReopenOut(Schema):
+    unit_id: int
+    level: str
+    deadline: datetime
+    reason: str
+
+
+# --- builders -------------------------------------------------------------------------------------
+def entry_out(entry: Entry, user) -> dict:
+    course, textbook = entry.course, entry.node.textbook
+    compliance = getattr(entry, "compliance", rules.Compliance.NONE)
+    return {
+        "id": entry.pk, "course_id": course.pk, "title": course.title, "campaign_id": entry.level.campaign_id,
+        "category": course.category, "category_label": rules.category_label(course.category),
+        "level": entry.level.kind, "level_name": entry.level.name, "award_name": entry.level.award_name,
+        "unit_id": entry.unit_id, "unit_name": entry.unit.name, "from_unit_id": entry.from_unit_id,
+        "from_unit_name": entry.from_unit.name if entry.from_unit_id else "",
+        "school_id": course.school_id, "school_name": course.school.name,
+        "county_name": services.county_of(course.school), "lead_teacher": course.lead_teacher.display_name,
+        "textbook": {"stage": textbook.stage, "stage_label": textbook.stage_label, "grade": textbook.grade,
+                     "subject": textbook.subject, "version": textbook.version, "volume": textbook.volume,
+                     "label": textbook.label},
+        "node_id": entry.node_id, "node_path": entry.node.label_path or entry.node.title,
+        "state": entry.state, "state_label": str(EntryState(entry.state).label), "rank": entry.rank,
+        "reason": entry.reason, "node_reason": entry.node_reason, "awarded": entry.awarded,
+        "compliance": compliance, "compliance_label": str(rules.COMPLIANCE_LABELS[compliance]),
+        "arrived_at": entry.arrived_at, "decided_at": entry.decided_at,
+        "can_decide": user.has_perm("selection.decide_entry", entry),
+    }
+
+
+def detail_out(entry: Entry, user) -> dict:
+    return {
+        **entry_out(entry, user), "members": services.members(entry),
+        "chain": [{"entry_id": e.pk, "level": e.level.kind, "level_name": e.level.name, "unit_id": e.unit_id,
+                   "unit_name": e.unit.name, "state": e.state, "state_label": str(EntryState(e.state).label),
+                   "rank": e.rank, "awarded": e.awarded, "award_name": e.level.award_name}
+                  for e in services.chain(entry)],
+        "history": [{"at": ev.at, "actor": ev.actor_name, "action": ev.action,
+                     "action_label": services.action_label(ev.action), "reason": ev.reason, "before": ev.before,
+                     "after": ev.after} for ev in services.history(entry)],
+    }
+
+
+def counts_out(held: services.Held) -> dict:
+    return {state: held.count(state) for state in EntryState.values} | {"awarded": len(held.awarded)}
+
+
+def quota_out(q: rules.QuotaUse) -> dict:
+    return {"category": q.category, "category_label": rules.category_label(q.category), "subject": q.subject,
+            "used": q.used, "limit": q.limit, "full": q.full, "text": q.text()}
+
+
+def board_out(st: services.Standing) -> dict:
+    return {
+        "quotas": [quota_out(q) for q in st.quotas],
+        "caps": [{"category": s.cap.category, "subjects": list(s.cap.subjects), "max_percent": s.cap.max_percent,
+                  "applies_to": applies, "inside": s.inside, "total": s.total, "percent": round(s.percent, 1),
+                  "ok": s.ok, "text": s.text()} for s, applies in st.caps],
+        "targets": [{"category": g.target.category, "subjects": list(g.target.subjects),
+                     "min_percent": g.target.min_percent, "inside": g.inside, "total": g.total, "met": g.met,
+                     "text": g.text()} for g in st.targets],
+    }
+
+
+def standing_out(st: services.Standing, user) -> dict:
+    ul = st.unit_level
+    return {
+        "campaign_id": st.campaign.pk, "unit_id": st.unit.pk, "unit_name": st.unit.name, "unit_kind": st.unit.kind,
+        "level": st.level.kind, "level_name": st.level.name, "award_name": st.level.award_name,
+        "deadline": st.deadline, "deadline_source": st.deadline_source, "confirm_deadline": st.confirm_deadline,
+        "seconds_left": st.seconds_left, "time_left_text": st.time_left_text, "open": st.open,
+        "confirmed": st.confirmed, "confirmed_at": ul.confirmed_at if ul else None,
+        "confirmed_by": ul.confirmed_by.display_name if ul and ul.confirmed_by_id else "",
+        "unlock_reason": ul.unlock_reason if ul else "", "counts": counts_out(st.held),
+        "node_conflicts": st.node_conflicts, "board": board_out(st),
+        "can_confirm": user.has_perm("selection.confirm_unit", st.unit) and not st.confirmed,
+        "can_unlock": user.has_perm("selection.unlock_unit", st.unit) and st.confirmed,
+        "can_reopen": user.has_perm("selection.reopen_unit", st.unit),
+        "summary_url": f"/api/v1/selection/campaigns/{st.campaign.pk}/units/{st.unit.pk}/summary.xlsx",
+    }
+
+
+def _standing(request, campaign_id: int, unit_id: int) -> services.Standing:
+    campaign = campaign_services.get_campaign(request.user, campaign_id)
+    unit, level = services.get_unit(request.user, campaign, unit_id)
+    return services.standing(request.user, campaign, unit, level)
+
+
+# --- entries ---------------------------------------------------------------------------------------
+class EntryQuery(Schema):
+    campaign: int | None = None
+    level: str = ""
+    held_by: int | None = None
+    unit: int | None = None
+    category: str = ""
+    stage: str = ""
+    subject: str = ""
+    grade: str = ""
+    node: int | None = None
+    state: str = ""
+    compliance: str = ""
+    awarded: bool | None = None
+    q: str = ""
+    sort: str = ""
+    page: int = 1
+
+
+@router.get("/entries", response=EntryPage,
+            summary="我管理的单位持有的推荐记录（筛选：活动、层级、持有单位、来源单位、类别、学段、学科、年级、目录节点、状态、检测结果、本级荣誉；排序）",
+            description="sort: rank, arrived, title, school, category, subject, grade, state（前加 - 倒序）。"
+                        "unit: 来源单位（该单位及其下级学校申报的课程）；held_by: 持有单位（在该单位手中待处理或已处理）。"
+                        "compliance: fail（有不合格文件）, pending（检测中）, warn（有提醒）, pass（全部通过）, none（未上传文件）。")
+def list_entries(request, filters: Query[EntryQuery]):
+    data = filters.dict()
+    page = data.pop("page")
+    f = services.EntryFilter(**data)
+    p = Paginator(services.list_entries(request.user, f), services.PAGE_SIZE).get_page(page)
+    return {"count": p.paginator.count, "page": p.number, "num_pages": p.paginator.num_pages,
+            "items": [entry_out(e, request.user) for e in p.object_list]}
+
+
+@router.get("/entries/{entry_id}", response={200: EntryDetailOut, **ERRORS},
+            summary="推荐记录详情：各级处理情况与完整操作记录（时间线）")
+def get_entry(request, entry_id: int):
+    return detail_out(services.get_entry_detail(request.user, entry_id), request.user)
+
+
+def _decide(request, entry_id: int, action: str, payload: DecisionIn):
+    services.decide(request.user, entry_id, action, reason=payload.reason, node_reason=payload.node_reason,
+                    rank=payload.rank)
+    return detail_out(services.get_entry_detail(request.user, entry_id), request.user)
+
+
+@router.post("/entries/{entry_id}/return", response={200: EntryDetailOut, **ERRORS},
+             summary="退回修改（须写明理由；教师修改后重新提交，回到本单位）")
+def return_entry(request, entry_id: int, payload: DecisionIn):
+    return _decide(request, entry_id, rules.Action.RETURN, payload)
+
+
+@router.post("/entries/{entry_id}/decline", response={200: EntryDetailOut, **ERRORS},
+             summary="未推荐（理由可选；本级终结）")
+def decline_entry(request, entry_id: int, payload: DecisionIn):
+    return _decide(request, entry_id, rules.Action.DECLINE, payload)
+
+
+@router.post("/entries/{entry_id}/recommend", response={200: EntryDetailOut, **ERRORS},
+             summary="推荐到上一级（rank：推荐顺序，缺省排在最后；同一目录节点须填写理由时用 node_reason）")
+def recommend_entry(request, entry_id: int, payload: DecisionIn):
+    return _decide(request, entry_id, rules.Action.RECOMMEND, payload)
+
+
+@router.post("/entries/{entry_id}/undo", response={200: EntryDetailOut, **ERRORS},
+             summary="撤销本单位的推荐或未推荐（本级未确认、未截止，且上级尚未处理）")
+def undo_entry(request, entry_id: int, payload: DecisionIn | None = None):
+    return _decide(request, entry_id, rules.Action.UNDO, payload or DecisionIn())
+
+
+@router.post("/entries/{entry_id}/award", response={200: EntryDetailOut, **ERRORS},
+             summary="评为本级荣誉（如县级精品课），与是否推荐无关")
+def award_entry(request, entry_id: int):
+    services.set_award(request.user, entry_id, True)
+    return detail_out(services.get_entry_detail(request.user, entry_id), request.user)
+
+
+@router.post("/entries/{entry_id}/unaward", response={200: EntryDetailOut, **ERRORS}, summary="取消本级荣誉")
+def unaward_entry(request, entry_id: int):
+    services.set_award(request.user, entry_id, False)
+    return detail_out(services.get_entry_detail(request.user, entry_id), request.user)
+
+
+# --- a unit at its level --------------------------------------------------------------------------
+UNIT = "/campaigns/{campaign_id}/units/{unit_id}"
+
+
+@router.get(UNIT, response={200: StandingOut, **ERRORS},
+            summary="单位在本级的情况：截止时间与剩余时间、确认状态、各状态数量、名额使用、学科占比（实时）与目标提示")
+def unit_standing(request, campaign_id: int, unit_id: int):
+    return standing_out(_standing(request, campaign_id, unit_id), request.user)
+
+
+@router.get(UNIT + "/share-board", response={200: ShareBoardOut, **ERRORS},
+            summary="名额与学科占比看板：名额（已推荐 n/名额）、占比上限（当前 xx %）、目标占比（仅提示）")
+def share_board(request, campaign_id: int, unit_id: int):
+    return board_out(_standing(request, campaign_id, unit_id))
+
+
+@router.post(UNIT + "/confirm", response={200: StandingOut, **ERRORS},
+             summary="确认推荐汇总表（检查学科占比上限；确认后本级锁定，只有上级可以解锁）")
+def confirm(request, campaign_id: int, unit_id: int):
+    campaign = campaign_services.get_campaign(request.user, campaign_id)
+    unit, level = services.get_unit(request.user, campaign, unit_id)
+    services.confirm(request.user, campaign, level.kind, unit)
+    return standing_out(services.standing(request.user, campaign, unit, level), request.user)
+
+
+@router.post(UNIT + "/unlock", response={200: StandingOut, **ERRORS}, summary="解锁下级单位已确认的汇总表（上级，须写明理由）")
+def unlock(request, campaign_id: int, unit_id: int, payload: ReasonIn):
+    campaign = campaign_services.get_campaign(request.user, campaign_id)
+    unit, level = services.get_unit(request.user, campaign, unit_id)
+    services.unlock(request.user, campaign, level.kind, unit, payload.reason)
+    return standing_out(services.standing(request.user, campaign, unit, level), request.user)
+
+
+@router.post(UNIT + "/reopen", response={200: ReopenOut, **ERRORS},
+             summary="截止后为下级单位重新开放（上级，须写明理由并设定新的截止时间）")
+def reopen(request, campaign_id: int, unit_id: int, payload: ReopenIn):
+    campaign = campaign_services.get_campaign(request.user, campaign_id)
+    unit, level = services.get_unit(request.user, campaign, unit_id)
+    override = services.reopen(request.user, campaign, level.kind, unit, payload.deadline, payload.reason)
+    return {"unit_id": unit.pk, "level": level.kind, "deadline": override.deadline, "reason": payload.reason}
+
+
+@router.get(UNIT + "/summary.xlsx", response={200: None, **ERRORS}, summary="下载推荐汇总表（Excel）")
+def summary_xlsx(request, campaign_id: int, unit_id: int):
+    campaign = campaign_services.get_campaign(request.user, campaign_id)
+    unit, level = services.get_unit(request.user, campaign, unit_id)
+    return summary_response(request.user, campaign, unit, level)
+
+
+def summary_response(user, campaign, unit, level) -> FileResponse:
+    """The workbook as a download (shared with the page)."""
+    confirmed = services.confirmation(level, unit)
+    handle = exports.summary_workbook(campaign, unit, level, services.summary_rows(user, campaign, unit, level),
+                                      now=timezone.now(), confirmed_at=confirmed.confirmed_at if confirmed else None)
+    return FileResponse(handle, as_attachment=True, filename=exports.summary_filename(campaign, unit, level),
+                        content_type=exports.XLSX)
+
+
+# --- the progress board ------------------------------------------------------------------------------
+@router.get("/campaigns/{campaign_id}/progress", response={200: ProgressOut, **ERRORS},
+            summary="进度看板：各下级单位的推荐数与名额（按类别）、目录节点冲突、汇总表确认、距截止时间",
+            description="unit: 看哪个单位的下级（缺省为您管理的最高一级单位）。")
+def progress(request, campaign_id: int, unit: int | None = None):
+    campaign = campaign_services.get_campaign(request.user, campaign_id)
+    parent = services.get_board_unit(request.user, campaign, unit)
+    rows = services.progress(request.user, campaign, parent)
+    return {"campaign_id": campaign.pk, "unit_id": parent.pk, "unit_name": parent.name, "children": [
+        {"unit_id": r.unit.pk, "unit_name": r.unit.name, "unit_kind": r.unit.kind, "level": r.level.kind,
+         "level_name": r.level.name, "quotas": [quota_out(q) for q in r.quotas], "counts": counts_out(r.held),
+         "node_conflicts": r.node_conflicts, "confirmed": r.confirmed,
+         "confirmed_at": r.unit_level.confirmed_at if r.unit_level else None, "deadline": r.deadline,
+         "confirm_deadline": r.confirm_deadline, "seconds_left": r.seconds_left,
+         "time_left_text": r.time_left_text, "behind": r.behind} for r in rows]}

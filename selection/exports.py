@@ -1,0 +1,77 @@
+"""推荐汇总表 as an Excel workbook (XlsxWriter in constant-memory mode: rows go to disk as they
+are written, so a province's table costs no more memory than a school's)."""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import datetime
+
+import xlsxwriter
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from selection import rules
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+# (header, column width in characters)
+SUMMARY_COLUMNS = [
+    (gettext_lazy("序号"), 6), (gettext_lazy("类别"), 10), (gettext_lazy("学段"), 8), (gettext_lazy("学科"), 10),
+    (gettext_lazy("年级"), 9), (gettext_lazy("版本"), 10), (gettext_lazy("册次"), 8), (gettext_lazy("单元/课"), 28),
+    (gettext_lazy("课名"), 28), (gettext_lazy("主讲教师"), 10), (gettext_lazy("团队成员"), 22),
+    (gettext_lazy("学校"), 24), (gettext_lazy("所属区县"), 12), (gettext_lazy("推荐顺序"), 8),
+    (gettext_lazy("本级荣誉"), 12),
+]
+
+
+def summary_headers() -> list[str]:
+    return [str(h) for h, _w in SUMMARY_COLUMNS]
+
+
+def summary_title(campaign, unit, level) -> str:
+    return _("%(campaign)s %(unit)s%(level)s推荐汇总表") % {"campaign": campaign.title, "unit": unit.name,
+                                                        "level": level.name}
+
+
+def summary_filename(campaign, unit, level) -> str:
+    return _("%(unit)s-%(level)s-推荐汇总表.xlsx") % {"unit": unit.name, "level": level.name}
+
+
+def summary_workbook(campaign, unit, level, rows, *, now: datetime, confirmed_at: datetime | None = None):
+    """Write the table to a temporary file and return it, positioned at the start.
+
+    Row 1: the title; row 2: when it was made (and confirmed); row 4: the headers; data from row 5.
+    """
+    handle = tempfile.TemporaryFile(suffix=".xlsx")
+    book = xlsxwriter.Workbook(handle, {"constant_memory": True, "tmpdir": tempfile.gettempdir()})
+    sheet = book.add_worksheet(_("推荐汇总表"))
+    title = book.add_format({"bold": True, "font_size": 14})
+    head = book.add_format({"bold": True, "border": 1, "bg_color": "#EEF2F7", "align": "center", "valign": "vcenter",
+                            "text_wrap": True})
+    cell = book.add_format({"border": 1, "valign": "top", "text_wrap": True})
+    for col, (_h, width) in enumerate(SUMMARY_COLUMNS):
+        sheet.set_column(col, col, width)
+    sheet.write_string(0, 0, summary_title(campaign, unit, level), title)
+    made = _("导出时间：%(when)s") % {"when": rules.local_text(now)}
+    if confirmed_at is not None:
+        made += _("；确认时间：%(when)s") % {"when": rules.local_text(confirmed_at)}
+    sheet.write_string(1, 0, made)
+    headers = summary_headers()
+    for col, text in enumerate(headers):
+        sheet.write_string(3, col, text, head)
+    count = 0
+    for count, row in enumerate(rows, 1):
+        for col, value in enumerate(row):
+            if isinstance(value, int) and not isinstance(value, bool):
+                sheet.write_number(3 + count, col, value, cell)
+            else:
+                sheet.write_string(3 + count, col, str(value or ""), cell)
+    sheet.freeze_panes(4, 0)
+    sheet.autofilter(3, 0, 3 + count, len(headers) - 1)
+    sheet.set_landscape()
+    sheet.set_paper(9)  # A4
+    sheet.fit_to_pages(1, 0)
+    sheet.repeat_rows(3)
+    book.close()
+    handle.seek(0)
+    return handle
