@@ -17,6 +17,7 @@ urlpatterns = [
     path("campaigns/", include("campaigns.urls")),
     path("catalog/", include("catalog.urls")),
     path("courses/", include("courses.urls")),
+    path("selection/", include("selection.urls")),
     path("files/", include("media.urls")),
     path("api/v1/uploads/", include("media.tus_urls")),
     path("api/v1/", include("api.urls")),

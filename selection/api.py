@@ -14,8 +14,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.core.paginator import Paginator
-from django.http import FileResponse
-from django.utils import timezone
 from ninja import Query, Router, Schema
 
 from campaigns import services as campaign_services
@@ -444,16 +442,7 @@ def reopen(request, campaign_id: int, unit_id: int, payload: ReopenIn):
 def summary_xlsx(request, campaign_id: int, unit_id: int):
     campaign = campaign_services.get_campaign(request.user, campaign_id)
     unit, level = services.get_unit(request.user, campaign, unit_id)
-    return summary_response(request.user, campaign, unit, level)
-
-
-def summary_response(user, campaign, unit, level) -> FileResponse:
-    """The workbook as a download (shared with the page)."""
-    confirmed = services.confirmation(level, unit)
-    handle = exports.summary_workbook(campaign, unit, level, services.summary_rows(user, campaign, unit, level),
-                                      now=timezone.now(), confirmed_at=confirmed.confirmed_at if confirmed else None)
-    return FileResponse(handle, as_attachment=True, filename=exports.summary_filename(campaign, unit, level),
-                        content_type=exports.XLSX)
+    return exports.summary_download(request.user, campaign, unit, level)
 
 
 # --- the progress board ------------------------------------------------------------------------------

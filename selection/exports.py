@@ -7,10 +7,12 @@ import tempfile
 from datetime import datetime
 
 import xlsxwriter
+from django.http import FileResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from selection import rules
+from selection import rules, services
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -64,8 +66,10 @@ def summary_workbook(campaign, unit, level, rows, *, now: datetime, confirmed_at
         for col, value in enumerate(row):
             if isinstance(value, int) and not isinstance(value, bool):
                 sheet.write_number(3 + count, col, value, cell)
+            elif value in (None, ""):
+                sheet.write_blank(3 + count, col, None, cell)
             else:
-                sheet.write_string(3 + count, col, str(value or ""), cell)
+                sheet.write_string(3 + count, col, str(value), cell)
     sheet.freeze_panes(4, 0)
     sheet.autofilter(3, 0, 3 + count, len(headers) - 1)
     sheet.set_landscape()
@@ -75,3 +79,12 @@ def summary_workbook(campaign, unit, level, rows, *, now: datetime, confirmed_at
     book.close()
     handle.seek(0)
     return handle
+
+
+def summary_download(user, campaign, unit, level) -> FileResponse:
+    """The unit's table as a download (the page and the API serve the same file)."""
+    confirmed = services.confirmation(level, unit)
+    handle = summary_workbook(campaign, unit, level, services.summary_rows(user, campaign, unit, level),
+                              now=timezone.now(), confirmed_at=confirmed.confirmed_at if confirmed else None)
+    return FileResponse(handle, as_attachment=True, filename=summary_filename(campaign, unit, level),
+                        content_type=XLSX)

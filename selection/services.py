@@ -363,7 +363,7 @@ SORT_LABELS = {
 PAGE_SIZE = 30
 
 
-def _int(value) -> int | None:
+def as_int(value) -> int | None:
     value = str(value or "").strip()
     return int(value) if value.isdigit() else None
 
@@ -396,9 +396,9 @@ class EntryFilter:
 
         awarded = text("awarded").lower()
         values = {
-            "campaign": _int(data.get("campaign")), "level": text("level"), "held_by": _int(data.get("held_by")),
-            "unit": _int(data.get("unit")), "category": text("category"), "stage": text("stage"),
-            "subject": text("subject"), "grade": text("grade"), "node": _int(data.get("node")),
+            "campaign": as_int(data.get("campaign")), "level": text("level"), "held_by": as_int(data.get("held_by")),
+            "unit": as_int(data.get("unit")), "category": text("category"), "stage": text("stage"),
+            "subject": text("subject"), "grade": text("grade"), "node": as_int(data.get("node")),
             "state": text("state"), "compliance": text("compliance"),
             "awarded": True if awarded in ("1", "true", "yes") else False if awarded in ("0", "false", "no") else None,
             "q": text("q"), "sort": text("sort"),
@@ -483,7 +483,7 @@ def members(entry: Entry) -> list[str]:
 # --- a unit at its level: standing, quotas, shares ---------------------------------------------------
 def get_unit(actor, campaign: Campaign, unit_id) -> tuple[Unit, Level]:
     """A unit of the campaign the actor administers (or one above it), with its level; else 404."""
-    unit = Unit.objects.select_related("parent").filter(pk=_int(unit_id) or 0, is_active=True).first()
+    unit = Unit.objects.select_related("parent").filter(pk=as_int(unit_id) or 0, is_active=True).first()
     if (unit is None or not actor.has_perm("selection.view_unit", unit)
             or not (unit.is_within(campaign.owner) or campaign.owner.is_within(unit))):
         raise Http404(_("未找到该单位，或它不在您管理的范围内。"))
@@ -704,7 +704,7 @@ def get_board_unit(actor, campaign: Campaign, unit_id=None) -> Unit:
         if not units:
             raise Http404(_("您没有可以查看进度的下级单位。"))
         return units[0]
-    unit = Unit.objects.select_related("parent").filter(pk=_int(unit_id) or 0, is_active=True).first()
+    unit = Unit.objects.select_related("parent").filter(pk=as_int(unit_id) or 0, is_active=True).first()
     if (unit is None or unit.kind == "school" or not actor.has_perm("selection.view_unit", unit)
             or not (unit.is_within(campaign.owner) or campaign.owner.is_within(unit))):
         raise Http404(_("未找到该单位，或它不在您管理的范围内。"))
@@ -769,3 +769,16 @@ def action_label(action: str) -> str:
 
 def confirmation(level: Level, unit: Unit) -> UnitLevel | None:
     return UnitLevel.objects.filter(level=level, unit=unit).select_related("confirmed_by").first()
+
+
+def filter_choices(campaign: Campaign, level: Level, unit: Unit) -> dict:
+    """Options of a desk's filter form: the categories of the campaign, the subjects and grades
+    of the entries the unit holds, and its child units (where courses come from)."""
+    held = Entry.objects.filter(level=level, unit=unit)
+    subjects = sorted(set(held.values_list("node__textbook__subject", flat=True)))
+    grades = [g for g, _r in sorted(set(held.values_list("node__textbook__grade", "node__textbook__rank")),
+                                    key=lambda pair: pair[1]) if g]
+    children = list(Unit.objects.filter(parent=unit, is_active=True).order_by("sort_order", "code", "pk"))
+    categories = [(c, rules.category_label(c)) for c in _categories(campaign)]
+    return {"categories": categories, "subjects": subjects, "grades": list(dict.fromkeys(grades)),
+            "children": children}

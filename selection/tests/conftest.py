@@ -25,10 +25,10 @@ def campaign(tree):
 
 @pytest.fixture
 def nodes(db):
-    def book(subject, grade):
-        return Textbook.objects.create(stage="primary", grade=grade, subject=subject, version="统编版", volume="上册")
+    def book(subject, grade, stage="primary"):
+        return Textbook.objects.create(stage=stage, grade=grade, subject=subject, version="统编版", volume="上册")
 
-    chinese, maths, physics = book("语文", "一年级"), book("数学", "一年级"), book("物理", "八年级")
+    chinese, maths, physics = book("语文", "一年级"), book("数学", "一年级"), book("物理", "八年级", "junior")
     return [CatalogNode.objects.create(textbook=tb, title=f"第{i}课", label_path=f"第一单元 › 第{i}课", order=i,
                                        is_leaf=True)
             for tb in (chinese, maths, physics) for i in range(1, 4)]

@@ -91,7 +91,7 @@ def test_filters(client, tree, campaign, county_desk):
     assert titles(category="experiment") == ["探究平面镜成像"]
     assert titles(subject="数学") == ["10以内的加法"]
     assert titles(grade="八年级") == ["探究平面镜成像"]
-    assert titles(stage="primary") == ["10以内的加法", "探究平面镜成像", "秋天"]
+    assert titles(stage="primary") == ["10以内的加法", "秋天"]
     assert titles(compliance="fail") == ["10以内的加法"]
     assert titles(compliance="none") == ["探究平面镜成像"]
     assert titles(node=county_desk["chinese"].node_id) == ["秋天"]

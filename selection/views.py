@@ -1,0 +1,228 @@
+"""Selection pages (375 px first). Thin: every page calls selection.services, the same functions
+the API uses; every action is a plain form post that redirects back with a message.
+
+- the desk of a unit (its entries at its level, filters, per-entry actions, the live quota and
+  share summary, the confirm button; for the level above also unlock and reopen);
+- an entry with its chain of levels and its timeline;
+- the printable summary table (推荐汇总表) and its Excel download;
+- the progress board of a county, city or province.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST, require_safe
+
+from campaigns import rules as campaign_rules
+from campaigns import services as campaign_services
+from campaigns.enums import NodeRule, Stage
+from jingpinke.errors import ServiceError
+from selection import exports, rules, services
+from selection.models import EntryState
+
+ACTIONS = {
+    "return": (rules.Action.RETURN, _("已退回，教师会看到退回理由。")),
+    "decline": (rules.Action.DECLINE, _("已标记为未推荐。")),
+    "recommend": (rules.Action.RECOMMEND, _("已推荐到上一级。")),
+    "undo": (rules.Action.UNDO, _("已撤销，课程回到待处理。")),
+}
+
+
+def _back(request, default: str):
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                  require_https=request.is_secure()):
+        return redirect(target)
+    return redirect(default)
+
+
+def _campaign(request):
+    """The campaign chosen by ?campaign=, else the newest open one that concerns the user."""
+    actor = request.user
+    campaigns = list(campaign_services.campaigns_for(actor).exclude(status="draft").select_related("owner")
+                     .order_by("-year", "-id"))
+    raw = request.GET.get("campaign")
+    if raw:
+        return campaign_services.get_campaign(actor, raw), campaigns
+    chosen = next((c for c in campaigns if c.status == "open"), campaigns[0] if campaigns else None)
+    return chosen, campaigns
+
+
+# --- the desk: entries held by one unit -------------------------------------------------------------
+@login_required
+@require_safe
+def entry_list(request):
+    actor = request.user
+    campaign, campaigns = _campaign(request)
+    if campaign is None:
+        return render(request, "selection/list.html", {"campaign": None, "campaigns": campaigns})
+    desks = services.desks(actor, campaign)
+    if not desks:
+        raise PermissionDenied(_("只有单位管理员可以处理推荐。"))
+    wanted = request.GET.get("held_by")
+    if wanted:
+        desk, level = services.get_unit(actor, campaign, wanted)
+    else:
+        desk = desks[0]
+        level = services.get_unit(actor, campaign, desk.pk)[1]
+    st = services.standing(actor, campaign, desk, level)
+    f = services.EntryFilter.from_query(request.GET, campaign=campaign.pk, held_by=desk.pk, level="")
+    page = Paginator(services.list_entries(actor, f), services.PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "selection/list.html", {
+        "campaign": campaign, "campaigns": campaigns, "desks": desks, "desk": desk, "level": level, "st": st,
+        "f": f, "page_obj": page, "choices": services.filter_choices(campaign, level, desk),
+        "stages": Stage.choices, "states": EntryState.choices, "compliances": list(rules.COMPLIANCE_LABELS.items()),
+        "sorts": list(services.SORT_LABELS.items()), "warn_mode": campaign.node_rule == NodeRule.WARN,
+        "filtered": any(request.GET.get(k) for k in ("category", "stage", "subject", "grade", "state", "compliance",
+                                                     "unit", "awarded", "q", "node")),
+        **_powers(actor, st),
+    })
+
+
+def _powers(actor, st: services.Standing) -> dict:
+    return {
+        "can_confirm": actor.has_perm("selection.confirm_unit", st.unit) and not st.confirmed,
+        "can_unlock": actor.has_perm("selection.unlock_unit", st.unit) and st.confirmed,
+        "can_reopen": actor.has_perm("selection.reopen_unit", st.unit),
+    }
+
+
+@login_required
+@require_safe
+def entry_detail(request, pk):
+    actor = request.user
+    entry = services.get_entry_detail(actor, pk)
+    campaign = entry.level.campaign
+    return render(request, "selection/detail.html", {
+        "entry": entry, "campaign": campaign, "chain": services.chain(entry), "history": services.history(entry),
+        "members": services.members(entry), "can_decide": actor.has_perm("selection.decide_entry", entry),
+        "warn_mode": campaign.node_rule == NodeRule.WARN,
+        "compliance_label": rules.COMPLIANCE_LABELS[entry.compliance],
+        "desk_url": reverse("selection:list") + f"?campaign={campaign.pk}&held_by={entry.unit_id}",
+    })
+
+
+@login_required
+@require_POST
+def entry_action(request, pk, action):
+    actor = request.user
+    entry = services.get_entry(actor, pk)
+    default = reverse("selection:list") + f"?campaign={entry.level.campaign_id}&held_by={entry.unit_id}"
+    try:
+        if action in ("award", "unaward"):
+            entry = services.set_award(actor, pk, action == "award")
+            done = (_("已评为%(award)s。") if action == "award" else _("已取消%(award)s。")) % {
+                "award": entry.level.award_name}
+        elif action in ACTIONS:
+            code, done = ACTIONS[action]
+            rank = services.as_int(request.POST.get("rank"))
+            services.decide(actor, pk, code, reason=request.POST.get("reason", ""),
+                            node_reason=request.POST.get("node_reason", ""), rank=rank)
+        else:
+            raise Http404(_("没有这个操作。"))
+    except ServiceError as exc:
+        messages.error(request, _("《%(title)s》：%(why)s") % {"title": entry.course.title, "why": exc.message})
+    else:
+        messages.success(request, _("《%(title)s》%(done)s") % {"title": entry.course.title, "done": done})
+    return _back(request, default)
+
+
+# --- a unit at its level: confirm, unlock, reopen ------------------------------------------------------
+def _unit(request, campaign_id, unit_id):
+    campaign = campaign_services.get_campaign(request.user, campaign_id)
+    unit, level = services.get_unit(request.user, campaign, unit_id)
+    return campaign, unit, level
+
+
+def _desk_url(campaign, unit) -> str:
+    return reverse("selection:list") + f"?campaign={campaign.pk}&held_by={unit.pk}"
+
+
+@login_required
+@require_POST
+def confirm(request, campaign_id, unit_id):
+    campaign, unit, level = _unit(request, campaign_id, unit_id)
+    try:
+        services.confirm(request.user, campaign, level.kind, unit)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("推荐汇总表已确认，%(unit)s%(level)s的推荐结果已锁定。") % {
+            "unit": unit.name, "level": level.name})
+    return _back(request, _desk_url(campaign, unit))
+
+
+@login_required
+@require_POST
+def unlock(request, campaign_id, unit_id):
+    campaign, unit, level = _unit(request, campaign_id, unit_id)
+    try:
+        services.unlock(request.user, campaign, level.kind, unit, request.POST.get("reason", ""))
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("已为%(unit)s解锁，该单位可以重新调整推荐。") % {"unit": unit.name})
+    return _back(request, _desk_url(campaign, unit))
+
+
+@login_required
+@require_POST
+def reopen(request, campaign_id, unit_id):
+    campaign, unit, level = _unit(request, campaign_id, unit_id)
+    day, at = request.POST.get("deadline_date", "").strip(), request.POST.get("deadline_time", "").strip()
+    try:
+        services.reopen(request.user, campaign, level.kind, unit, f"{day} {at}".strip() if at else day,
+                        request.POST.get("reason", ""))
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        new = next(r for r in campaign_services.deadlines_for(campaign, unit) if r.level.pk == level.pk).deadline
+        messages.success(request, _("已为%(unit)s重新开放，新的截止时间为 %(when)s。") % {
+            "unit": unit.name, "when": rules.local_text(new)})
+    return _back(request, _desk_url(campaign, unit))
+
+
+# --- the summary table ------------------------------------------------------------------------------
+@login_required
+@require_safe
+def summary(request, campaign_id, unit_id):
+    campaign, unit, level = _unit(request, campaign_id, unit_id)
+    confirmed = services.confirmation(level, unit)
+    return render(request, "selection/summary.html", {
+        "campaign": campaign, "unit": unit, "level": level, "confirmed": confirmed,
+        "title": exports.summary_title(campaign, unit, level), "headers": exports.summary_headers(),
+        "rows": list(services.summary_rows(request.user, campaign, unit, level)), "now": timezone.now(),
+        "desk_url": _desk_url(campaign, unit),
+    })
+
+
+@login_required
+@require_safe
+def summary_xlsx(request, campaign_id, unit_id):
+    campaign, unit, level = _unit(request, campaign_id, unit_id)
+    return exports.summary_download(request.user, campaign, unit, level)
+
+
+# --- the progress board -----------------------------------------------------------------------------
+@login_required
+@require_safe
+def progress(request, campaign_id):
+    actor = request.user
+    campaign = campaign_services.get_campaign(actor, campaign_id)
+    parent = services.get_board_unit(actor, campaign, request.GET.get("unit"))
+    rows = services.progress(actor, campaign, parent)
+    return render(request, "selection/progress.html", {
+        "campaign": campaign, "parent": parent, "rows": rows, "boards": services.board_units(actor, campaign),
+        "behind": sum(1 for r in rows if r.behind), "today": timezone.localdate(),
+        "can_manage": actor.has_perm("selection.unlock_unit", rows[0].unit) if rows else False,
+        "end_of_day": campaign_rules.END_OF_DAY.strftime("%H:%M"),
+    })
