@@ -16,6 +16,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from selection.rules import COMPLIANCE_LABELS
+
 
 class EntryState(models.TextChoices):
     PENDING = "pending", _("待处理")
@@ -78,3 +80,8 @@ class Entry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.course} @ {self.unit}"
+
+    @property
+    def compliance_label(self) -> str:
+        """Label of the ``compliance`` annotation (services.with_compliance)."""
+        return str(COMPLIANCE_LABELS.get(getattr(self, "compliance", ""), ""))

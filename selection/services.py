@@ -652,6 +652,10 @@ class ChildProgress:
         return rules.time_left_text(self.seconds_left)
 
     @property
+    def counts(self) -> dict[str, int]:
+        return {**{state: self.held.count(state) for state in EntryState.values}, "awarded": len(self.held.awarded)}
+
+    @property
     def behind(self) -> bool:
         """Still has work to do: undecided entries, or not confirmed."""
         return not self.confirmed or self.held.count(EntryState.PENDING) > 0

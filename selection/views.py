@@ -103,7 +103,8 @@ def entry_detail(request, pk):
     entry = services.get_entry_detail(actor, pk)
     campaign = entry.level.campaign
     return render(request, "selection/detail.html", {
-        "entry": entry, "campaign": campaign, "chain": services.chain(entry), "history": services.history(entry),
+        "entry": entry, "campaign": campaign, "chain": services.chain(entry),
+        "timeline": [(ev, services.action_label(ev.action)) for ev in services.history(entry)],
         "members": services.members(entry), "can_decide": actor.has_perm("selection.decide_entry", entry),
         "warn_mode": campaign.node_rule == NodeRule.WARN,
         "compliance_label": rules.COMPLIANCE_LABELS[entry.compliance],
