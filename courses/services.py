@@ -102,7 +102,8 @@ def get_course(actor, pk) -> Course:
 
 def _locked(course: Course) -> Course:
     """Re-read the course row under a lock (the caller is in a transaction)."""
-    locked = (Course.objects.select_for_update().select_related(
+    # of=("self",): PostgreSQL refuses FOR UPDATE on the nullable side of an outer join (school__parent).
+    locked = (Course.objects.select_for_update(of=("self",)).select_related(
         "campaign", "campaign__owner", "school", "school__parent", "lead_teacher", "node__textbook")
         .get(pk=course.pk))
     return locked
