@@ -6,7 +6,9 @@
 - PDFs with pypdf: encrypted?, pages, text.
 - DOCX/PPTX with python-docx/python-pptx, after the zip guard: the central directory must
   promise a sane total size, ratio and entry count (zip bombs), and no XML part may declare a
-  DOCTYPE or entities (external entities, billion laughs).
+  DOCTYPE or entities (external entities, billion laughs), in UTF-8 or UTF-16.
+- Legacy Office (OLE2) files: the directory names only, to tell a password-protected docx/pptx
+  (Office stores it as an OLE2 "EncryptedPackage") from an old .doc/.ppt/.xls.
 Nothing here raises on a bad file: the result carries a Chinese ``error`` instead.
 """
 
@@ -81,6 +83,8 @@ def probe(path: str, kind: str) -> ProbeResult:
             return probe_docx(path)
         if kind == "pptx":
             return probe_pptx(path)
+        if kind == "doc":
+            return probe_ole2(path)
         return ProbeResult(facts={"size": os.path.getsize(path)})
     except Refused as exc:
         return ProbeResult(error=str(exc))
@@ -221,6 +225,71 @@ def probe_pdf(path: str) -> ProbeResult:
     return ProbeResult(facts={"encrypted": False, "pages": pages, "chars": _count_chars(text)}, text=text)
 
 
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+OLE2_END = 0xFFFFFFFE
+OLE2_MAX_DIR_SECTORS = 4096
+
+
+def ole2_names(path: str) -> list[str]:
+    """The stream and storage names in an OLE2 compound file's directory (legacy Office files, and
+    Office files with an open password: Office wraps those in OLE2 as "EncryptedPackage").
+    Reads the header, the FAT sectors on the directory's chain and the directory; bounded."""
+    import struct
+
+    with open(path, "rb") as f:
+        header = f.read(512)
+        if len(header) < 512 or not header.startswith(OLE2_MAGIC):
+            raise Refused(_("文件已损坏：不是完整的 Office 文件。请重新保存后上传。"))
+        shift = struct.unpack_from("<H", header, 0x1E)[0]
+        if shift not in (9, 12):
+            raise Refused(_("文件已损坏：不是完整的 Office 文件。请重新保存后上传。"))
+        size = 1 << shift
+        per_fat = size // 4
+        first_dir = struct.unpack_from("<I", header, 0x30)[0]
+        difat = list(struct.unpack_from("<109I", header, 0x4C))
+        next_difat, difat_count = struct.unpack_from("<II", header, 0x44)
+        for _i in range(min(difat_count, 1024)):  # more FAT sectors (files over ~7 MB)
+            if next_difat >= OLE2_END:
+                break
+            f.seek((next_difat + 1) * size)
+            block = f.read(size)
+            if len(block) < size:
+                break
+            entries = struct.unpack(f"<{per_fat}I", block)
+            difat.extend(entries[:-1])
+            next_difat = entries[-1]
+
+        def sector(n: int) -> bytes:
+            f.seek((n + 1) * size)
+            data = f.read(size)
+            if len(data) < size:
+                raise Refused(_("文件不完整：Office 文件的目录读不全。请重新保存后上传。"))
+            return data
+
+        def next_of(n: int) -> int:
+            index = n // per_fat
+            if index >= len(difat) or difat[index] >= OLE2_END:
+                return OLE2_END
+            return struct.unpack_from("<I", sector(difat[index]), (n % per_fat) * 4)[0]
+
+        names, current, seen = [], first_dir, set()
+        while current < OLE2_END and current not in seen and len(seen) < OLE2_MAX_DIR_SECTORS:
+            seen.add(current)
+            block = sector(current)
+            for offset in range(0, size, 128):
+                length = struct.unpack_from("<H", block, offset + 0x40)[0]
+                if 2 <= length <= 64:
+                    names.append(block[offset:offset + length - 2].decode("utf-16-le", "replace"))
+            current = next_of(current)
+        return names
+
+
+def probe_ole2(path: str) -> ProbeResult:
+    names = ole2_names(path)
+    encrypted = "EncryptedPackage" in names or "EncryptionInfo" in names
+    return ProbeResult(facts={"encrypted": encrypted, "size": os.path.getsize(path), "streams": len(names)})
+
+
 def guard_zip(path: str) -> zipfile.ZipFile:
     """Open an Office file's zip only if its directory is sane; refuse bombs and entity tricks."""
     try:
@@ -245,6 +314,10 @@ def guard_zip(path: str) -> zipfile.ZipFile:
     return archive
 
 
+# A DTD in any encoding an XML part may use (UTF-8 or UTF-16 either way round).
+DTD_MARKERS = tuple(word.encode(enc) for word in ("<!DOCTYPE", "<!ENTITY") for enc in ("utf-8", "utf-16-le", "utf-16-be"))
+
+
 def _declares_entities(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
     """Stream the part (bounded by the guard) looking for DTD declarations."""
     tail = b""
@@ -252,9 +325,9 @@ def _declares_entities(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
         with archive.open(info) as member:
             while chunk := member.read(64 * 1024):
                 window = tail + chunk
-                if b"<!DOCTYPE" in window or b"<!ENTITY" in window:
+                if any(marker in window for marker in DTD_MARKERS):
                     return True
-                tail = window[-16:]
+                tail = window[-32:]
     except (zipfile.BadZipFile, OSError, EOFError, RuntimeError):
         raise Refused(_("文件已损坏：压缩包内的部件无法读取。请重新保存后上传。")) from None
     return False

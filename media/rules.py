@@ -7,8 +7,9 @@ node's stage) and says, in plain Chinese, what passes, what is off and how to fi
 Policy. The notices state the production spec as requirements, so:
 - **fail** (blocks submission): a type the slot does not accept (judged by content, not name), an
   empty file, a file over the size cap, a file that cannot be read (corrupt, truncated, zip bomb,
-  external entities), an encrypted document, a document without pages/slides/text content, a
-  video whose container or video codec differs from the spec, whose resolution differs from the
+  external entities), an encrypted document (a PDF with a password, or an Office file with an open
+  password, which Office stores as an OLE2 "EncryptedPackage"), a document without
+  pages/slides/text content, a video whose container or video codec differs from the spec, whose resolution differs from the
   spec or is not 16:9, or whose duration lies outside the stage's range;
 - **warn** (shown, does not block): frame rate off by more than 0.5 fps, video bitrate below 60 %
   or above 150 % of the spec, an audio codec other than the spec's, audio bitrate below 75 % of the
@@ -94,15 +95,34 @@ class Finding:
         return f"{self.label} {self.measured}".strip()
 
 
+# Names an administrator may type into the production spec or a slot's formats, and the names
+# the probe reports (FileKind values, FFmpeg codec names).
+NAME_ALIASES = {
+    "h.264": "h264", "h-264": "h264", "avc": "h264", "avc1": "h264", "x264": "h264", "libx264": "h264",
+    "h.265": "hevc", "h265": "hevc", "h-265": "hevc", "hvc1": "hevc", "x265": "hevc",
+    "aac-lc": "aac", "m4v": "mp4", "quicktime": "mov",
+    "matroska": "mkv", "webm": "mkv", "jpg": "jpeg", "ppt": "doc", "xls": "doc",
+}
+
+
+def normalise_name(name) -> str:
+    """``"H.264"`` → ``"h264"``, ``".PDF"`` → ``"pdf"``, ``"MP4"`` → ``"mp4"``."""
+    text = str(name or "").strip().lower().lstrip(".")
+    return NAME_ALIASES.get(text, text)
+
+
 def requirements_for(slot: Mapping, spec: Mapping | None = None) -> Requirements:
     """From plain dicts: a slot (formats, max_size_mb, label) and, for a video slot, the
-    production spec (the fields of VideoSpec; its max_size_mb caps the size too)."""
-    formats = tuple(str(f).lower() for f in (slot.get("formats") or ()))
+    production spec (the fields of VideoSpec; its max_size_mb caps the size too). Format and codec
+    names are normalised (``"H.264"``, ``"MP4"``, ``".pdf"`` are understood)."""
+    formats = tuple(dict.fromkeys(normalise_name(f) for f in (slot.get("formats") or ()) if normalise_name(f)))
     caps = [int(slot.get("max_size_mb") or 0)]
     video = None
     if spec:
         video = VideoSpec(**{k: spec[k] for k in VideoSpec.__dataclass_fields__ if spec.get(k) is not None})
-        video = VideoSpec(**{**asdict(video), "fps": float(video.fps)})
+        video = VideoSpec(**{**asdict(video), "fps": float(video.fps), "container": normalise_name(video.container),
+                             "video_codec": normalise_name(video.video_codec),
+                             "audio_codec": normalise_name(video.audio_codec)})
         caps.append(int(spec.get("max_size_mb") or 0))
     caps = [c for c in caps if c > 0]
     max_bytes = min(caps) * 1024 * 1024 if caps else 0
@@ -162,11 +182,17 @@ def evaluate(kind: str, size: int, probe_status: str, probe: Mapping | None, req
                         _("文件没有内容，可能是上传前没有保存好。请重新导出后再上传。"))]
     if r.formats and kind not in r.formats:
         advice = _("请另存为 %(formats)s 后重新上传。文件类型按文件内容识别，改扩展名无效。") % {"formats": accepted}
-        if kind == "doc":
-            advice = _("这是旧版 Office 格式。请用 Office/WPS 打开后“另存为”%(formats)s。") % {"formats": accepted}
+        encrypted_office = kind == "doc" and bool(probe.get("encrypted"))
+        if encrypted_office:
+            advice = _("这是设置了打开密码的 Office 文件，评审专家无法打开。请用 Office/WPS 打开，取消密码后"
+                       "“另存为”%(formats)s 再上传。") % {"formats": accepted}
+        elif kind == "doc":
+            advice = _("这是旧版 Office 格式（doc/ppt/xls），或是设置了打开密码的 Office 文件（加密后也是这种格式）。"
+                       "请用 Office/WPS 打开，如有密码先取消，再“另存为”%(formats)s。") % {"formats": accepted}
         elif kind in VIDEO_KINDS:
             advice = _("请用剪辑软件导出为 %(formats)s（H.264 编码）。") % {"formats": accepted}
-        out.append(Finding("type", FAIL, _("文件类型"), kind_label(kind), accepted, advice))
+        measured = _("加密的 Office 文件") if encrypted_office else kind_label(kind)
+        out.append(Finding("type", FAIL, _("文件类型"), measured, accepted, advice))
     else:
         out.append(Finding("type", PASS, _("文件类型"), kind_label(kind), accepted))
     if r.max_size_bytes:
@@ -194,6 +220,10 @@ def evaluate(kind: str, size: int, probe_status: str, probe: Mapping | None, req
         out.extend(_words(probe))
     elif kind == "pptx":
         out.extend(_slides(probe))
+    elif kind == "doc":  # accepted legacy Office: only a password stands in the way
+        enc = _encrypted(probe)
+        if enc:
+            out.append(enc)
     return out
 
 

@@ -15,6 +15,8 @@ HEAD = 64 * 1024
 
 # ISO base media (MP4 family): a "ftyp" box at offset 4; the major brand tells MP4 from QuickTime.
 QUICKTIME_BRANDS = {b"qt  "}
+# ISO base media files that are still pictures (HEIF/HEIC from phones, AVIF) or camera raws: not videos.
+IMAGE_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1", b"avif", b"avis", b"crx "}
 OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
@@ -25,6 +27,8 @@ def sniff_bytes(head: bytes) -> FileKind | None:
         return FileKind.EMPTY
     if len(head) >= 12 and head[4:8] == b"ftyp":
         brand = head[8:12]
+        if brand in IMAGE_BRANDS:
+            return FileKind.UNKNOWN
         return FileKind.MOV if brand in QUICKTIME_BRANDS else FileKind.MP4
     if len(head) >= 8 and head[4:8] in (b"moov", b"mdat", b"wide", b"free") and b"ftyp" not in head[:64]:
         return FileKind.MOV  # old QuickTime files without ftyp

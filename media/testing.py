@@ -164,19 +164,72 @@ def make_zip_bomb_docx(path, inflated_mb=2048) -> Path:
     return path
 
 
-def make_xxe_docx(path) -> Path:
-    """A DOCX whose document part declares an external entity (file:///etc/passwd)."""
+def make_xxe_docx(path, encoding="utf-8") -> Path:
+    """A DOCX whose document part declares an external entity (file:///etc/passwd); the part is
+    written in ``encoding`` (e.g. "utf-16" to dodge a byte scan for ``<!DOCTYPE``)."""
     path = Path(path)
     make_docx(path)
-    evil = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    evil = (f'<?xml version="1.0" encoding="{encoding.upper()}" standalone="yes"?>\n'
             '<!DOCTYPE w:document [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>\n'
             '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
             '<w:body><w:p><w:r><w:t>&xxe;</w:t></w:r></w:p></w:body></w:document>')
     source = zipfile.ZipFile(path)
     members = {name: source.read(name) for name in source.namelist()}
     source.close()
-    members["word/document.xml"] = evil.encode()
+    members["word/document.xml"] = evil.encode(encoding)
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
         for name, data in members.items():
             z.writestr(name, data)
     return path
+
+
+def make_ole2(path, streams: dict[str, bytes]) -> Path:
+    """A minimal OLE2 compound file (512-byte sectors, no mini stream: every stream is padded to
+    4096 bytes) holding ``streams`` under the root. Enough for directory readers."""
+    sector = 512
+    end, free, fat_mark = 0xFFFFFFFE, 0xFFFFFFFF, 0xFFFFFFFD
+    names = list(streams)
+    entries_per_sector = sector // 128
+    dir_sectors = -(-(len(names) + 1) // entries_per_sector)
+    datas = [streams[n].ljust(max(4096, -(-len(streams[n]) // sector) * sector), b"\0") for n in names]
+    data_sectors = [len(d) // sector for d in datas]
+    fat_sectors = 1
+    while fat_sectors * (sector // 4) < fat_sectors + dir_sectors + sum(data_sectors):
+        fat_sectors += 1
+    fat = [fat_mark] * fat_sectors
+    first_dir = len(fat)
+    fat += [first_dir + i + 1 for i in range(dir_sectors - 1)] + [end]
+    starts = []
+    for count in data_sectors:
+        start = len(fat)
+        starts.append(start)
+        fat += [start + i + 1 for i in range(count - 1)] + [end]
+    fat += [free] * (fat_sectors * (sector // 4) - len(fat))
+
+    def entry(name: str, kind: int, child=free, right=free, start=end, size=0) -> bytes:
+        raw = (name + "\0").encode("utf-16-le")
+        return (raw.ljust(64, b"\0") + struct.pack("<HBBIII", len(raw), kind, 1, free, right, child)
+                + bytes(16) + bytes(4) + bytes(16) + struct.pack("<IQ", start, size))
+
+    directory = entry("Root Entry", 5, child=1 if names else free)
+    for i, name in enumerate(names):
+        right = i + 2 if i + 1 < len(names) else free
+        directory += entry(name, 2, right=right, start=starts[i], size=len(streams[name]))
+    directory = directory.ljust(dir_sectors * sector, b"\0")
+    header = (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(16)
+              + struct.pack("<HHHHH", 0x3E, 3, 0xFFFE, 9, 6) + bytes(6)
+              + struct.pack("<IIIIIIIII", 0, fat_sectors, first_dir, 0, 4096, end, 0, end, 0)
+              + struct.pack("<109I", *(list(range(fat_sectors)) + [free] * (109 - fat_sectors))))
+    assert len(header) == 512 and fat_sectors <= 109
+    path = Path(path)
+    path.write_bytes(header + struct.pack(f"<{len(fat)}I", *fat) + directory + b"".join(datas))
+    return path
+
+
+def make_encrypted_office(path) -> Path:
+    """What Office writes for a .docx/.pptx with an open password: an OLE2 file holding the
+    encrypted package (the contents here are random bytes)."""
+    import os
+
+    return make_ole2(path, {"\x06DataSpaces": b"", "EncryptionInfo": os.urandom(1024),
+                            "EncryptedPackage": os.urandom(6000), "\x05SummaryInformation": b""})

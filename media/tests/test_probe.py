@@ -34,6 +34,13 @@ def test_sniff_by_content(tmp_path, make, name, kind):
     assert sniff(path) == kind
 
 
+@pytest.mark.parametrize("brand", [b"heic", b"mif1", b"avif"])
+def test_phone_photos_in_iso_boxes_are_not_videos(tmp_path, brand):
+    path = tmp_path / "IMG_0001.mp4"
+    path.write_bytes(b"\x00\x00\x00\x18ftyp" + brand + b"\x00\x00\x00\x00mif1heic" + bytes(200))
+    assert sniff(path) == FileKind.UNKNOWN
+
+
 def test_the_extension_is_never_trusted(tmp_path):
     # A Word file renamed to .pdf is Word; a PowerPoint renamed to .mp4 is PowerPoint.
     assert sniff(testing.make_docx(tmp_path / "教学设计.pdf")) == FileKind.DOCX
@@ -99,6 +106,33 @@ def test_zip_bomb_disguised_as_docx_is_refused_without_inflating(tmp_path, monke
 def test_external_entities_are_refused(tmp_path):
     result = probe(str(testing.make_xxe_docx(tmp_path / "a.docx")), "docx")
     assert "DOCTYPE" in result.error and "root:" not in result.text
+
+
+def test_external_entities_in_utf16_are_refused_too(tmp_path):
+    result = probe(str(testing.make_xxe_docx(tmp_path / "a.docx", encoding="utf-16")), "docx")
+    assert "DOCTYPE" in result.error and not result.text
+
+
+def test_an_office_file_with_an_open_password_is_flagged(tmp_path):
+    # Office wraps a password-protected docx in an OLE2 file: it sniffs like a legacy .doc.
+    path = testing.make_encrypted_office(tmp_path / "教学设计.docx")
+    assert sniff(path) == FileKind.DOC
+    result = probe(str(path), "doc")
+    assert result.ok and result.facts["encrypted"] is True
+    findings = rules.evaluate("doc", path.stat().st_size, "done", result.facts, rules.requirements_for(DOC_SLOT))
+    assert findings[0].rule == "type" and findings[0].level == "fail"
+    assert findings[0].measured == "加密的 Office 文件" and "取消密码" in findings[0].advice
+    # A legacy Office file without a password (its directory spans several sectors) is not.
+    plain = testing.make_ole2(tmp_path / "旧.doc", {f"Stream{i}": b"x" for i in range(10)})
+    assert probe(str(plain), "doc").facts["encrypted"] is False
+
+
+def test_a_broken_legacy_office_file_is_an_error_not_an_exception(tmp_path):
+    path = testing.truncate(testing.make_encrypted_office(tmp_path / "a.doc"), 0.04)
+    assert sniff(path) == FileKind.DOC and probe(str(path), "doc").error
+    junk = tmp_path / "b.doc"
+    junk.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600))
+    assert probe(str(junk), "doc").error
 
 
 def test_a_corrupt_office_file_is_refused(tmp_path):

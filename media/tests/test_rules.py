@@ -98,6 +98,27 @@ def test_wrong_type_says_content_decides_not_the_extension():
     assert "另存为" in old.advice and "旧版 Office" in old.measured
 
 
+def test_names_typed_by_an_administrator_are_understood():
+    req = rules.requirements_for({"formats": [".PDF", "DOCX", "pdf"], "max_size_mb": 20},
+                                 {**PRIMARY, "container": "MP4", "video_codec": "H.264", "audio_codec": "AAC"})
+    assert req.formats == ("pdf", "docx")
+    assert (req.video.container, req.video.video_codec, req.video.audio_codec) == ("mp4", "h264", "aac")
+    assert req.fingerprint() == rules.requirements_for({"formats": ["pdf", "docx"], "max_size_mb": 20}, PRIMARY).fingerprint()
+    assert rules.requirements_for(VIDEO_SLOT, {**PRIMARY, "video_codec": "H.265"}).video.video_codec == "hevc"
+
+
+def test_an_encrypted_office_file_is_named_as_such():
+    req = rules.requirements_for({"formats": ["pdf", "docx"], "max_size_mb": 20})
+    before = rules.evaluate("doc", 10_000, "pending", {}, req)[0]
+    assert "密码" in before.advice  # before the probe: either an old format or a password
+    after = rules.evaluate("doc", 10_000, "done", {"encrypted": True}, req)[0]
+    assert after.measured == "加密的 Office 文件" and "取消密码" in after.advice
+    legacy = rules.requirements_for({"formats": ["ppt", "pptx"], "max_size_mb": 20})
+    assert legacy.formats == ("doc", "pptx")
+    assert rules.overall(rules.evaluate("doc", 10_000, "done", {"encrypted": False}, legacy)) == PASS
+    assert by_rule(rules.evaluate("doc", 10_000, "done", {"encrypted": True}, legacy))["encrypted"].level == FAIL
+
+
 def test_empty_file_fails_first():
     req = rules.requirements_for({"formats": ["pdf"], "max_size_mb": 20})
     findings = rules.evaluate("empty", 0, "done", {}, req)
@@ -148,3 +169,19 @@ def test_frame_rate_never_fails_and_warns_only_outside_the_tolerance(fps, wanted
 def test_duration_passes_exactly_inside_the_range(seconds):
     f = by_rule(video(duration_s=seconds))["duration"]
     assert (f.level == PASS) == (600 <= seconds <= 900)
+
+
+@given(st.floats(min_value=1, max_value=50_000, allow_nan=False), st.integers(500, 20_000))
+def test_video_bitrate_never_fails_and_warns_only_outside_the_band(kbps, wanted):
+    req = Requirements(("mp4",), 0, VideoSpec(video_bitrate_kbps=wanted))
+    f = by_rule(rules.evaluate("mp4", 1, "done", {**GOOD, "video_bitrate_kbps": kbps}, req))["video_bitrate"]
+    inside = wanted * rules.VIDEO_BITRATE_LOW <= kbps <= wanted * rules.VIDEO_BITRATE_HIGH
+    assert f.level == (PASS if inside else WARN) and (f.level == PASS) == (not f.advice)
+
+
+@given(st.floats(min_value=0, max_value=120), st.floats(min_value=0, max_value=120))
+def test_a_frame_rate_closer_to_the_spec_is_never_judged_worse(a, b):
+    req = Requirements(("mp4",), 0, VideoSpec(fps=25))
+    level = {x: by_rule(rules.evaluate("mp4", 1, "done", {**GOOD, "fps": x}, req))["fps"].level for x in (a, b)}
+    if abs(a - 25) <= abs(b - 25):
+        assert rules.SEVERITY[level[a]] <= rules.SEVERITY[level[b]]
