@@ -164,13 +164,18 @@ def probe_video(path: str, kind: str) -> ProbeResult:
 
         frames = {}
         for name, at in (("title", min(TITLE_CARD_AT, duration / 2)), ("poster", duration * 0.1)):
-            jpeg = _frame_at(container, v, at)
+            jpeg, rotation = _frame_at(container, v, at)
             if jpeg:
                 frames[name] = jpeg
+                facts["rotation"] = rotation
+        if facts.get("rotation") in (90, 270):  # shot upright on a phone: shown as a portrait picture
+            facts["display_aspect"] = _ratio_text(height, dw) if dw else ""
         return ProbeResult(facts=facts, frames=frames)
 
 
-def _frame_at(container, stream, seconds: float) -> bytes | None:
+def _frame_at(container, stream, seconds: float) -> tuple[bytes | None, int]:
+    """A JPEG of the frame at ``seconds``, turned as players show it, and that turn (degrees
+    counter-clockwise from the display matrix: 0, 90, 180 or 270)."""
     import av
 
     try:
@@ -178,15 +183,18 @@ def _frame_at(container, stream, seconds: float) -> bytes | None:
         container.seek(max(0, target), stream=stream, backward=True, any_frame=False)
         for frame in container.decode(stream):
             if frame.time is None or frame.time + 0.001 >= seconds or seconds == 0:
+                rotation = int(round(getattr(frame, "rotation", 0) or 0)) % 360
                 image = frame.to_image()
+                if rotation:
+                    image = image.rotate(rotation, expand=True)
                 if image.width > FRAME_WIDTH:
                     image = image.resize((FRAME_WIDTH, max(1, image.height * FRAME_WIDTH // image.width)))
                 out = io.BytesIO()
                 image.save(out, format="JPEG", quality=82)
-                return out.getvalue()
+                return out.getvalue(), rotation
     except (av.FFmpegError, ValueError, OSError):
         log.info("no frame at %.1f s", seconds, exc_info=True)
-    return None
+    return None, 0
 
 
 # --- documents -------------------------------------------------------------------------------------

@@ -10,7 +10,8 @@ Policy. The notices state the production spec as requirements, so:
   external entities), an encrypted document (a PDF with a password, or an Office file with an open
   password, which Office stores as an OLE2 "EncryptedPackage"), a document without
   pages/slides/text content, a video whose container or video codec differs from the spec, whose resolution differs from the
-  spec or is not 16:9, or whose duration lies outside the stage's range;
+  spec or is not 16:9 (as shown: a portrait phone recording turned by its display matrix is
+  1080×1920), or whose duration lies outside the stage's range;
 - **warn** (shown, does not block): frame rate off by more than 0.5 fps, video bitrate below 60 %
   or above 150 % of the spec, an audio codec other than the spec's, audio bitrate below 75 % of the
   spec, no audio track, a PDF from which no text could be extracted (a scan);
@@ -242,9 +243,16 @@ def _video(p: Mapping, spec: VideoSpec) -> list[Finding]:
                        codec_label(spec.video_codec),
                        "" if codec == spec.video_codec else _("请在导出设置里把视频编码选为 %(c)s。") % {"c": codec_label(spec.video_codec)}))
     w, h = int(p.get("width") or 0), int(p.get("height") or 0)
+    upright = int(p.get("rotation") or 0) in (90, 270)  # a phone held upright: players turn the picture
+    if upright:
+        w, h = h, w
     ok = (w, h) == (spec.width, spec.height)
-    out.append(Finding("resolution", PASS if ok else FAIL, _("分辨率"), f"{w}×{h}", f"{spec.width}×{spec.height}",
-                       "" if ok else _("请按 %(w)d×%(h)d 录制或导出，不要拉伸画面。") % {"w": spec.width, "h": spec.height}))
+    advice = "" if ok else _("请按 %(w)d×%(h)d 录制或导出，不要拉伸画面。") % {"w": spec.width, "h": spec.height}
+    if upright and not ok:
+        advice = _("视频是竖屏拍摄的（播放时画面会竖起来）。请横屏录制，或在剪辑软件里导出为 %(w)d×%(h)d 的横屏画面。") % {
+            "w": spec.width, "h": spec.height}
+    measured = f"{w}×{h}" + (_("（竖屏）") if upright else "")
+    out.append(Finding("resolution", PASS if ok else FAIL, _("分辨率"), measured, f"{spec.width}×{spec.height}", advice))
     dar = p.get("display_aspect") or "%d:%d" % _ratio(w, h)
     want = "%d:%d" % _ratio(spec.width, spec.height)
     out.append(Finding("aspect", PASS if dar == want else FAIL, _("画面比例"), dar, want,

@@ -20,10 +20,11 @@ import av
 
 def make_video(path, *, width=320, height=180, fps=25, seconds=1.0, codec="h264", audio=True,
                container=None, video_bitrate=None, audio_bitrate=128_000, audio_codec="aac",
-               faststart=False) -> Path:
+               faststart=False, rotation=0) -> Path:
     """A clip of coloured frames (and a tone). ``container``: e.g. "mp4", "mov", "matroska"; by
     default taken from the file name. ``faststart``: the index (moov) before the media data, as
-    web exports do; a broken-off copy of such a file still opens."""
+    web exports do; a broken-off copy of such a file still opens. ``rotation``: a display matrix
+    turning the picture (degrees counter-clockwise), as phones write for an upright recording."""
     path = Path(path)
     frames = max(1, int(round(seconds * fps)))
     options = {"movflags": "faststart"} if faststart else {}
@@ -35,6 +36,8 @@ def make_video(path, *, width=320, height=180, fps=25, seconds=1.0, codec="h264"
             v.options = {"preset": "ultrafast", "tune": "zerolatency"}
         if video_bitrate:
             v.bit_rate = video_bitrate
+        if rotation:
+            v.set_display_rotation(rotation)
         a = None
         if audio:
             a = out.add_stream(audio_codec, rate=48000)

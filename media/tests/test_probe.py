@@ -70,6 +70,23 @@ def test_frame_rate_and_missing_audio_are_measured(tmp_path):
     assert findings["audio"].level == "warn"
 
 
+def test_an_upright_phone_recording_is_measured_as_shown(tmp_path):
+    from io import BytesIO
+
+    from PIL import Image
+
+    path = testing.make_video(tmp_path / "phone.mp4", width=320, height=180, seconds=1, rotation=90)
+    result = probe(str(path), "mp4")
+    assert result.ok and result.facts["rotation"] == 90 and result.facts["display_aspect"] == "9:16"
+    assert Image.open(BytesIO(result.frames["poster"])).size == (180, 320)  # turned as players show it
+    req = rules.requirements_for(VIDEO_SLOT, {"width": 320, "height": 180, "min_duration_s": 1, "max_duration_s": 5})
+    findings = {f.rule: f for f in rules.evaluate("mp4", 10_000, "done", result.facts, req)}
+    assert findings["resolution"].level == "fail" and findings["resolution"].measured == "180×320（竖屏）"
+    assert "横屏" in findings["resolution"].advice and findings["aspect"].level == "fail"
+    plain = probe(str(testing.make_video(tmp_path / "flat.mp4", width=320, height=180, seconds=1)), "mp4")
+    assert plain.facts["rotation"] == 0 and plain.facts["display_aspect"] == "16:9"
+
+
 def test_corrupt_and_truncated_videos_are_flagged(tmp_path):
     broken = testing.truncate(testing.make_video(tmp_path / "a.mp4", seconds=4), 0.5)
     assert "不完整" in probe(str(broken), "mp4").error

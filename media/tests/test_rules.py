@@ -61,6 +61,7 @@ def test_frame_rate_is_a_warning_in_plain_words():
     ({"duration_s": 510}, "duration", "时长 8 分 30 秒，要求 10 分钟–15 分钟"),
     ({"duration_s": 1000}, "duration", "时长 16 分 40 秒，要求 10 分钟–15 分钟"),
     ({"container": "mov"}, "type", "文件类型 MOV (QuickTime)，要求 MP4"),
+    ({"rotation": 90, "display_aspect": "9:16"}, "resolution", "分辨率 1080×1920（竖屏），要求 1920×1080"),
 ])
 def test_hard_failures(changes, rule, summary):
     findings = video(**changes)
