@@ -786,3 +786,12 @@ def filter_choices(campaign: Campaign, level: Level, unit: Unit) -> dict:
     categories = [(c, rules.category_label(c)) for c in _categories(campaign)]
     return {"categories": categories, "subjects": subjects, "grades": list(dict.fromkeys(grades)),
             "children": children}
+
+
+def is_open(campaign: Campaign, level: Level, unit: Unit, *, now: datetime | None = None) -> bool:
+    """Whether the unit may still decide at its level: not confirmed and before its deadline
+    (the same checks ``decide`` makes; pages use it to offer the actions)."""
+    now = now or timezone.now()
+    if UnitLevel.objects.filter(level=level, unit=unit, confirmed_at__isnull=False).exists():
+        return False
+    return rules.deadline_decision(now, _deadline(campaign, unit, level), level.name).ok

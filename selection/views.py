@@ -107,6 +107,7 @@ def entry_detail(request, pk):
         "timeline": [(ev, services.action_label(ev.action)) for ev in services.history(entry)],
         "members": services.members(entry), "can_decide": actor.has_perm("selection.decide_entry", entry),
         "warn_mode": campaign.node_rule == NodeRule.WARN,
+        "open": services.is_open(campaign, entry.level, entry.unit),
         "compliance_label": rules.COMPLIANCE_LABELS[entry.compliance],
         "desk_url": reverse("selection:list") + f"?campaign={campaign.pk}&held_by={entry.unit_id}",
     })
