@@ -379,8 +379,8 @@ def recommend_entry(request, entry_id: int, payload: DecisionIn):
 
 @router.post("/entries/{entry_id}/undo", response={200: EntryDetailOut, **ERRORS},
              summary="撤销本单位的推荐或未推荐（本级未确认、未截止，且上级尚未处理）")
-def undo_entry(request, entry_id: int, payload: DecisionIn | None = None):
-    return _decide(request, entry_id, rules.Action.UNDO, payload or DecisionIn())
+def undo_entry(request, entry_id: int):
+    return _decide(request, entry_id, rules.Action.UNDO, DecisionIn())
 
 
 @router.post("/entries/{entry_id}/award", response={200: EntryDetailOut, **ERRORS},

@@ -22,7 +22,6 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from campaigns import rules as campaign_rules
 from campaigns import services as campaign_services
 from campaigns.enums import NodeRule, Stage
 from jingpinke.errors import ServiceError
@@ -224,7 +223,6 @@ def progress(request, campaign_id):
     rows = services.progress(actor, campaign, parent)
     return render(request, "selection/progress.html", {
         "campaign": campaign, "parent": parent, "rows": rows, "boards": services.board_units(actor, campaign),
-        "behind": sum(1 for r in rows if r.behind), "today": timezone.localdate(),
+        "behind": sum(1 for r in rows if r.behind),
         "can_manage": actor.has_perm("selection.unlock_unit", rows[0].unit) if rows else False,
-        "end_of_day": campaign_rules.END_OF_DAY.strftime("%H:%M"),
     })

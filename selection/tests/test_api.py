@@ -147,7 +147,7 @@ def test_decisions_with_history(client, tree, campaign, county_desk, django_asse
     assert (r.json()["awarded"], r.json()["award_name"]) == (True, "县级精品课")
     r = post(client, f"{BASE}/entries/{maths.pk}/unaward")
     assert r.json()["awarded"] is False
-    r = post(client, f"{BASE}/entries/{maths.pk}/undo")
+    r = client.post(f"{BASE}/entries/{maths.pk}/undo")  # no body at all
     assert (r.json()["state"], r.json()["rank"]) == ("pending", None)
     physics = entry_at(county_desk["physics"], "county")
     r = post(client, f"{BASE}/entries/{physics.pk}/decline", {"reason": "与本区其他课程重复"})
