@@ -337,8 +337,16 @@ def reopen(actor, campaign: Campaign, level_kind: str, unit: Unit, new_deadline:
     except ValueError as exc:
         raise ServiceError(str(exc), errors=[{"rule": "deadline"}]) from None
     _refuse(rules.reopen_decision(now, deadline, reason))
-    override = campaign_services.set_deadline_override(actor, campaign, level_kind=level_kind, unit=unit,
-                                                       deadline=deadline, reason=reason)
+    level = _level(campaign, level_kind)
+    # A unit given more time to recommend must also be able to confirm afterwards: a confirmation
+    # deadline before the new deadline moves with it. The unit's own contact-form deadline is kept.
+    confirm_deadline = _deadline(campaign, unit, level, "confirm_deadline") if level else None
+    if confirm_deadline is not None and confirm_deadline < deadline:
+        confirm_deadline = deadline
+    existing = DeadlineOverride.objects.filter(level=level, unit=unit).first() if level else None
+    override = campaign_services.set_deadline_override(
+        actor, campaign, level_kind=level_kind, unit=unit, deadline=deadline, confirm_deadline=confirm_deadline,
+        contact_form_deadline=existing.contact_form_deadline if existing else None, reason=reason)
     record(actor, "selection.reopen", campaign, after={"level": level_kind, "deadline": deadline.isoformat()},
            reason=reason, unit=unit)
     return override

@@ -8,6 +8,7 @@ from django.http import Http404
 
 from audit.models import Event
 from campaigns import services as campaign_services
+from campaigns.models import DeadlineOverride
 from jingpinke.errors import ServiceError
 from selection import services
 from selection.models import Entry, EntryState
@@ -115,6 +116,25 @@ def test_deadline_passes_and_the_level_above_reopens(make_course, tree, campaign
                     now=later)
     services.decide(tree.county_admin, county_entry.pk, "recommend", now=later)
     assert entry_at(course, "county").state == "recommended"
+
+
+def test_a_reopen_also_gives_time_to_confirm(make_course, tree, campaign):
+    """Zhanjiang's counties recommend and confirm by the same day: a unit reopened after that day
+    can confirm until its new deadline; its own contact-form deadline is kept."""
+    county = campaign.levels.get(kind="county")
+    county.confirm_deadline = county.deadline
+    county.save()
+    contact = county.deadline - timedelta(days=5)
+    campaign_services.set_deadline_override(tree.city_admin, campaign, level_kind="county", unit=tree.county,
+                                            contact_form_deadline=contact, reason="联系表延期")
+    up_to_county(make_course(), tree)
+    later, new_deadline = county.deadline + timedelta(days=1), county.deadline + timedelta(days=3)
+    services.reopen(tree.city_admin, campaign, "county", tree.county, new_deadline, "补报", now=later)
+    override = DeadlineOverride.objects.get(level=county, unit=tree.county)
+    assert (override.deadline, override.confirm_deadline, override.contact_form_deadline) == (
+        new_deadline, new_deadline, contact)
+    services.decide(tree.county_admin, Entry.objects.get(level=county).pk, "decline", now=later)
+    assert services.confirm(tree.county_admin, campaign, "county", tree.county, now=later).confirmed
 
 
 def test_confirmation_locks_until_the_level_above_unlocks(make_course, tree, campaign):
