@@ -41,7 +41,7 @@ def test_detail_has_the_nested_configuration(client, tree, zhanjiang, django_ass
     assert body["categories"][1]["slots"][4] == {"kind": "exercises", "label": "作业练习", "required": False,
                                                  "formats": ["pdf", "docx"], "max_size_mb": 50, "order": 5}
     assert {s["stage"]: s["max_duration_s"] for s in body["categories"][0]["specs"]} == {
-        "junior": 1200, "primary": 900, "senior": 1200}
+        "junior": 1200, "primary": 900, "senior": 1200, "special": 1200}
     assert [(q["level"], q["category"], q["limit"]) for q in body["quotas"]][-1] == ("county", "subject", 25)
     assert [c["name"] for c in body["contacts"]] == ["李仁勃", "包丹", "林力文", "周剑伟"]
     assert body["share_caps"][0]["max_percent"] == 80

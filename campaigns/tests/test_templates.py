@@ -75,13 +75,16 @@ def test_packages_and_specs(zhanjiang):
     assert {c.max_periods for c in cats.values()} == {3}
     specs = {s.stage: s for s in cats["subject"].specs.all()}
     assert {k: (s.min_duration_s, s.max_duration_s) for k, s in specs.items()} == {
-        "primary": (600, 900), "junior": (900, 1200), "senior": (900, 1200)}
+        "primary": (600, 900), "junior": (900, 1200), "senior": (900, 1200), "special": (600, 1200)}
     p = specs["primary"]
     assert (p.container, p.video_codec, p.width, p.height, float(p.fps), p.video_bitrate_kbps, p.audio_codec,
             p.audio_bitrate_kbps, p.max_size_mb, p.title_card_seconds) == (
         "mp4", "h264", 1920, 1080, 25.0, 8000, "aac", 128, 1024, 5)
     assert services.spec_for(zhanjiang, "subject", "junior").max_duration_s == 1200
-    assert services.spec_for(zhanjiang, "subject", "special") is None
+    # 特殊教育 textbooks (培智 grades 1–9) span 小学 and 初中: the notices give no length of their
+    # own, so the shipped spec accepts 10–20 min (the owner can change it); the rest as for all.
+    special = services.spec_for(zhanjiang, "special", "special")
+    assert (special.min_duration_s, special.max_duration_s, special.width, special.video_codec) == (600, 1200, 1920, "h264")
 
 
 # --- Guangdong 2024 ------------------------------------------------------------------------------------

@@ -60,6 +60,21 @@ def test_video_facts_and_frames(tmp_path):
         assert result.frames[name][:3] == b"\xff\xd8\xff"  # JPEG
 
 
+def test_a_generated_full_length_video_meets_the_spec_but_its_bitrate(tmp_path):
+    """The demo's lesson videos: 10 minutes of 1080p H.264/AAC made from one encoded block; the
+    checks pass everything but the bitrate of a still picture, which is only a warning."""
+    path = testing.make_long_video(tmp_path / "lesson.mp4", seconds=600, title=("小小的船", "李晓梅"))
+    result = probe(str(path), "mp4")
+    f = result.facts
+    assert (f["video_codec"], f["width"], f["height"], f["fps"], f["audio_codec"]) == ("h264", 1920, 1080, 25.0, "aac")
+    assert abs(f["duration_s"] - 600) < 0.1 and f["size"] < 20 * 1024 * 1024
+    findings = rules.evaluate("mp4", f["size"], "done", f, rules.requirements_for(
+        {"formats": ["mp4"], "max_size_mb": 1024}, {"min_duration_s": 600, "max_duration_s": 900}))
+    levels = {x.rule: x.level for x in findings}
+    assert rules.FAIL not in levels.values() and levels["video_bitrate"] == rules.WARN, levels
+    assert result.frames["title"][:3] == b"\xff\xd8\xff"
+
+
 def test_frame_rate_and_missing_audio_are_measured(tmp_path):
     path = testing.make_video(tmp_path / "a.mp4", fps=30, audio=False, seconds=1)
     facts = probe(str(path), "mp4").facts
