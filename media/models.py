@@ -64,6 +64,9 @@ class StoredFile(models.Model):
     probe = models.JSONField(default=dict, blank=True)
     probe_error = models.TextField(blank=True)
     probed_at = models.DateTimeField(null=True, blank=True)
+    # Probes started for this file (a worker that died mid-probe leaves it "running"; see
+    # media.services.requeue_stuck_probes).
+    probe_attempts = models.PositiveSmallIntegerField(default=0)
     text = models.TextField(blank=True)
     poster_key = models.CharField(max_length=255, blank=True)
     title_frame_key = models.CharField(max_length=255, blank=True)

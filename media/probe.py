@@ -101,7 +101,14 @@ def _ratio_text(w: int, h: int) -> str:
     return f"{w // g}:{h // g}"
 
 
+# Reading every packet of a 1 GB, 20-minute video takes well under a second; a file that keeps the
+# probe busy for minutes is built to do so (or broken) and is refused instead of holding a worker.
+VIDEO_TIME_LIMIT_S = 120.0
+
+
 def probe_video(path: str, kind: str) -> ProbeResult:
+    import time
+
     import av
 
     try:
@@ -139,8 +146,12 @@ def probe_video(path: str, kind: str) -> ProbeResult:
 
         # Read every packet (no decoding): a broken-off file ends early or raises.
         last, video_bytes, audio_bytes = 0.0, 0, 0
+        give_up = time.monotonic() + VIDEO_TIME_LIMIT_S
         try:
-            for packet in container.demux():
+            for n, packet in enumerate(container.demux()):
+                if n % 1024 == 0 and time.monotonic() > give_up:
+                    raise Refused(_("视频检测超时：文件结构异常（读到约 %(at)d 秒处仍未读完）。请用常见软件重新导出为 MP4 后上传。")
+                                  % {"at": int(last)})
                 if packet.size == 0:
                     continue
                 if packet.stream.type == "video":

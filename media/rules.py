@@ -344,3 +344,23 @@ def overall(findings: Iterable[Finding | Mapping]) -> str:
         if SEVERITY.get(level, 0) > SEVERITY[worst]:
             worst = level
     return worst
+
+
+# --- probes that never finished ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class StuckProbes:
+    requeue: tuple = ()  # ids to probe again
+    give_up: tuple = ()  # ids whose probe was started too often without finishing
+
+
+def stuck_probes(waiting: Iterable[tuple], queued: set, max_attempts: int) -> StuckProbes:
+    """Which files waiting for their probe (``(id, attempts)``, already older than the grace
+    period) to send to the queue again: those the queue does not hold (the enqueue was lost, or a
+    worker died in the middle). A file whose probe was started ``max_attempts`` times without
+    finishing is given up: something in it stops the worker, so it is not tried forever."""
+    requeue, give_up = [], []
+    for pk, attempts in waiting:
+        if str(pk) in queued:
+            continue
+        (give_up if attempts >= max_attempts else requeue).append(pk)
+    return StuckProbes(tuple(requeue), tuple(give_up))

@@ -33,6 +33,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import F
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
@@ -474,9 +475,15 @@ def file_response(request, stored_file: StoredFile, *, as_attachment: bool = Fal
 
 
 # --- checks: probing a finished file -------------------------------------------------------------
+MAX_PROBE_ATTEMPTS = 3
+PROBE_GRACE = timedelta(minutes=15)  # a probe normally ends within seconds of the upload
+
+
 def run_probe(file_id) -> str:
     """Measure the file, store facts, text and frames, and send ``file_probed``. Returns the
-    probe status. A bad file ends as ``failed`` with a Chinese ``probe_error``, never an exception."""
+    probe status. A bad file ends as ``failed`` with a Chinese ``probe_error``, never an exception.
+    When the storage cannot be read (not the file's fault) the file goes back to ``pending`` and the
+    exception is raised for the task log; ``requeue_stuck_probes`` tries again later."""
     from django.core.files.base import ContentFile
 
     from media.models import ProbeStatus
@@ -486,9 +493,17 @@ def run_probe(file_id) -> str:
     stored = StoredFile.objects.filter(pk=file_id).first()
     if stored is None:
         return "missing"
-    StoredFile.objects.filter(pk=stored.pk).update(probe_status=ProbeStatus.RUNNING)
-    with local_copy(stored) as path:
-        result = probe(path, stored.kind)
+    StoredFile.objects.filter(pk=stored.pk).update(probe_status=ProbeStatus.RUNNING,
+                                                   probe_attempts=F("probe_attempts") + 1)
+    try:
+        with local_copy(stored) as path:
+            result = probe(path, stored.kind)
+    except Exception:
+        log.exception("probe of file %s could not read the storage", stored.pk)
+        StoredFile.objects.filter(pk=stored.pk).update(
+            probe_status=ProbeStatus.PENDING, probe_attempts=F("probe_attempts") - 1,
+            probe_error=_("检测暂时未能完成（读取存储失败），系统会自动重试。"))
+        raise
     for old in (stored.poster_key, stored.title_frame_key):
         if old:
             default_storage.delete(old)
@@ -505,3 +520,40 @@ def run_probe(file_id) -> str:
     stored.save(update_fields=["probe", "probe_error", "text", "poster_key", "title_frame_key", "probe_status", "probed_at"])
     file_probed.send(sender=StoredFile, stored_file=stored)
     return stored.probe_status
+
+
+def _queued_probe_ids() -> set[str]:
+    """Ids of files whose probe waits in, or runs from, the task queue (database backend; with
+    another backend nothing is known to be queued)."""
+    from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, task_backends
+    from django_tasks_db.backend import DatabaseBackend
+    from django_tasks_db.models import DBTaskResult
+
+    if not isinstance(task_backends[DEFAULT_TASK_BACKEND_ALIAS], DatabaseBackend):
+        return set()
+
+    rows = DBTaskResult.objects.filter(task_path="media.tasks.probe_file", status__in=["READY", "RUNNING"])
+    return {str((a.get("args") or [None])[0]) for a in rows.values_list("args_kwargs", flat=True)}
+
+
+def requeue_stuck_probes(now=None) -> dict:
+    """Periodic: probe again the files still waiting for their check long after their upload (an
+    enqueue lost while the queue was down, a worker killed mid-probe), and give up, with a message
+    for the teacher, on a file that stopped the prober ``MAX_PROBE_ATTEMPTS`` times."""
+    from media.models import ProbeStatus
+    from media.rules import stuck_probes
+    from media.signals import file_probed
+
+    now = now or timezone.now()
+    waiting = StoredFile.objects.filter(probe_status__in=[ProbeStatus.PENDING, ProbeStatus.RUNNING],
+                                        created_at__lt=now - PROBE_GRACE)
+    decision = stuck_probes(waiting.values_list("pk", "probe_attempts"), _queued_probe_ids(), MAX_PROBE_ATTEMPTS)
+    for pk in decision.requeue:
+        _enqueue_probe(pk)
+    for stored in StoredFile.objects.filter(pk__in=decision.give_up):
+        stored.probe_status, stored.probed_at = ProbeStatus.FAILED, now
+        stored.probe_error = _("多次检测都未能完成，文件结构可能异常。请用常见软件重新导出后上传；如仍不行，请联系管理员。")
+        stored.probe = {"error": stored.probe_error}
+        stored.save(update_fields=["probe_status", "probed_at", "probe_error", "probe"])
+        file_probed.send(sender=StoredFile, stored_file=stored)
+    return {"requeued": len(decision.requeue), "given_up": len(decision.give_up)}

@@ -30,3 +30,11 @@ def probe_file(file_id: str) -> str:
     from media.services import run_probe
 
     return run_probe(file_id)
+
+
+@task()
+def requeue_stuck_probes() -> dict:
+    """Periodic: probe again files whose check never finished (see media.services)."""
+    from media.services import requeue_stuck_probes as requeue
+
+    return requeue()
