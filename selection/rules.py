@@ -18,7 +18,7 @@ here, and act. Every refusal names its rule and says why, in Chinese.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -308,6 +308,17 @@ class Situation:
     quota: QuotaLimit | None
     node_rule: str
     missing_resources: tuple[str, ...] = field(default=())
+
+
+def missing_resources(level_kinds: Sequence[str], package_required: Collection[str],
+                      periods: Sequence[Collection[str]]) -> list[str]:
+    """The items a level asks for before it sends an entry up (``level_kinds``, campaign data: a
+    county may pre-select on the 教学设计 alone and ask for the video before recommending to the
+    city) that a course lacks in any of its 课时. One list serves every category: an item applies to
+    a course only when its category's package requires it (实验教学 has no 微课视频; 特殊教育 may
+    leave out 作业练习). A course without 课时 lacks every item that applies."""
+    wanted = [k for k in dict.fromkeys(level_kinds) if k in package_required]
+    return [k for k in wanted if not periods or any(k not in have for have in periods)]
 
 
 def recommend_decision(situation: Situation, new: Pick, reason: str = "") -> Decision:

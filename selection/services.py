@@ -24,7 +24,7 @@ from audit.services import record
 from campaigns import rules as campaign_rules
 from campaigns import services as campaign_services
 from campaigns.enums import NodeRule, ResourceKind
-from campaigns.models import Campaign, DeadlineOverride, Level, Quota
+from campaigns.models import Campaign, DeadlineOverride, Level, Quota, ResourceSlot
 from jingpinke.errors import ServiceError
 from orgs.models import Unit
 from selection import rules
@@ -103,15 +103,16 @@ def _quota(campaign: Campaign, unit: Unit, category: str, subject: str) -> rules
 
 
 def _missing_resources(level: Level, course) -> tuple[str, ...]:
+    """Labels of the items ``level`` asks for before recommending that the course lacks."""
     required = list(level.required_resources or [])
     if not required:
         return ()
-    periods = list(course.periods.prefetch_related("resources"))
-    missing = []
-    for kind in required:
-        if not periods or any(kind not in {r.slot_kind for r in p.resources.all()} for p in periods):
-            missing.append(str(ResourceKind(kind).label) if kind in ResourceKind.values else kind)
-    return tuple(missing)
+    package = dict(ResourceSlot.objects.filter(campaign_category__campaign_id=course.campaign_id,
+                                               campaign_category__category=course.category, required=True)
+                   .values_list("kind", "label"))
+    periods = [{r.slot_kind for r in p.resources.all()} for p in course.periods.prefetch_related("resources")]
+    return tuple(package[k] or (str(ResourceKind(k).label) if k in ResourceKind.values else k)
+                 for k in rules.missing_resources(required, package, periods))
 
 
 def _snapshot(entry: Entry) -> dict:

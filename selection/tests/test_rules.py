@@ -197,3 +197,29 @@ def test_recommend_decision_checks_in_the_order_a_user_fixes_things():
     assert missing.rule == "resources" and "微课视频" in missing.message
     assert rules.recommend_decision(situation(quota=QuotaLimit(3)), pick(99)).rule == "quota"
     assert rules.recommend_decision(situation(), pick(99, node=1000)).rule == "node"
+
+
+# --- items a level asks for before it recommends ----------------------------------------------------------
+SUBJECT_PACKAGE = {"video", "lesson_plan", "task_sheet", "slides", "exercises"}
+SPECIAL_PACKAGE = {"video", "lesson_plan", "task_sheet", "slides"}  # 作业练习 optional
+EXPERIMENT_PACKAGE = {"experiment_video", "experiment_plan", "study_guide", "slides"}
+COUNTY_ASKS = ["video", "exercises", "experiment_video"]  # one list for every category
+
+
+def test_missing_resources_per_category():
+    design_only = [{"lesson_plan"}, {"lesson_plan", "video"}]
+    assert rules.missing_resources(COUNTY_ASKS, SUBJECT_PACKAGE, design_only) == ["video", "exercises"]
+    assert rules.missing_resources(COUNTY_ASKS, SPECIAL_PACKAGE, design_only) == ["video"]
+    assert rules.missing_resources(COUNTY_ASKS, EXPERIMENT_PACKAGE, [{"experiment_plan"}]) == ["experiment_video"]
+    assert rules.missing_resources(COUNTY_ASKS, EXPERIMENT_PACKAGE, []) == ["experiment_video"]
+    assert rules.missing_resources([], SUBJECT_PACKAGE, []) == []
+
+
+@given(st.lists(st.sampled_from(sorted(SUBJECT_PACKAGE | EXPERIMENT_PACKAGE))),
+       st.lists(st.sets(st.sampled_from(sorted(SUBJECT_PACKAGE))), min_size=1, max_size=3))
+def test_missing_resources_are_asked_for_required_and_absent_somewhere(asked, periods):
+    missing = rules.missing_resources(asked, SUBJECT_PACKAGE, periods)
+    assert len(missing) == len(set(missing))
+    for kind in set(asked):
+        absent = kind in SUBJECT_PACKAGE and any(kind not in have for have in periods)
+        assert (kind in missing) == absent

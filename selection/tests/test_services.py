@@ -193,3 +193,26 @@ def test_withdraw_only_before_the_school_acts(make_course, tree):
     services.decide(tree.school_admin, entry_at(other, "school").pk, "decline")
     with pytest.raises(ServiceError, match="不能再撤回"):
         services.leave(tree.teacher, other)
+
+
+def test_a_level_asks_for_items_before_it_recommends(make_course, tree, campaign, nodes):
+    """The county pre-selects on the design and asks for the video before recommending to the
+    city: one list for all categories, each course asked only for what its package has."""
+    from courses.models import Period, Resource
+    from courses.tests.conftest import make_file
+
+    campaign.levels.filter(kind="county").update(required_resources=["video", "experiment_video"])
+    design_only = make_course()
+    experiment = make_course(category="experiment", node=nodes[6])
+    for course in (design_only, experiment):
+        period = Period.objects.create(course=course, number=1)
+        kind = "lesson_plan" if course.category == "subject" else "experiment_plan"
+        Resource.objects.create(period=period, slot_kind=kind, file=make_file(tree.teacher, "docx"), status="pass")
+    for course, item in ((design_only, "微课视频"), (experiment, "实验教学视频")):
+        entry = up_to_county(course, tree)  # the school has no such list: the design is enough there
+        with pytest.raises(ServiceError, match=f"推荐到上一级前须具备：{item}。") as refused:
+            services.decide(tree.county_admin, entry.pk, "recommend")
+        assert refused.value.errors[0]["rule"] == "resources"
+    Resource.objects.create(period=design_only.periods.get(), slot_kind="video", file=make_file(tree.teacher, "mp4"),
+                            status="pass")
+    assert services.decide(tree.county_admin, entry_at(design_only, "county").pk, "recommend").state == "recommended"
