@@ -1,6 +1,6 @@
 """The selection workflow in the REST API: the entries a unit holds, its decisions on them, its
 standing at its level (quotas, live share caps, target guidance, deadline, confirmation), the
-summary table, and the progress board of the level above.
+summary table and the resource package (ZIP), and the progress board of the level above.
 
 Thin: every endpoint calls selection.services, the same functions the pages use. Scope: an entry
 or a unit outside the units you administer answers 404; a decision you may not take answers 403;
@@ -17,7 +17,7 @@ from django.core.paginator import Paginator
 from ninja import Query, Router, Schema
 
 from campaigns import services as campaign_services
-from selection import exports, rules, services
+from selection import archive, exports, rules, services
 from selection.models import Entry, EntryState
 
 router = Router(tags=["推荐遴选"])
@@ -443,6 +443,22 @@ def summary_xlsx(request, campaign_id: int, unit_id: int):
     campaign = campaign_services.get_campaign(request.user, campaign_id)
     unit, level = services.get_unit(request.user, campaign, unit_id)
     return exports.summary_download(request.user, campaign, unit, level)
+
+
+PACKAGE_RESPONSE = {"200": {"description": "ZIP（application/zip），带 Content-Length，边打包边下载",
+                            "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}}}}
+
+
+@router.get(UNIT + "/package.zip", response={200: None, 409: ErrorOut, **ERRORS}, openapi_extra={"responses": PACKAGE_RESPONSE},
+            summary="下载推荐资源包（ZIP）：推荐汇总表、资源清单（含每个文件的 SHA-256）和每门已推荐课程的全部资源文件",
+            description="本单位本级已推荐的课程（与推荐汇总表相同的范围与权限），按汇总表的序号每门课程一个文件夹"
+                        "（如 01_赤坎区_小学数学_认识图形/），其中按课时命名资源（第1课时_微课视频.mp4，扩展名取自检测出的文件类型）。"
+                        "文件名为 UTF-8，文件不压缩（存储），大文件与大包使用 ZIP64；边读边发送，响应带 Content-Length。"
+                        "存储中有文件缺失或大小不符时在发送前返回 409 并列出这些文件。每次下载记入操作日志。")
+def package_zip(request, campaign_id: int, unit_id: int):
+    campaign = campaign_services.get_campaign(request.user, campaign_id)
+    unit, level = services.get_unit(request.user, campaign, unit_id)
+    return archive.download(request.user, campaign, unit, level)
 
 
 # --- the progress board ------------------------------------------------------------------------------

@@ -13,5 +13,6 @@ urlpatterns = [
     path(UNIT + "reopen/", views.reopen, name="reopen"),
     path(UNIT + "summary/", views.summary, name="summary"),
     path(UNIT + "summary.xlsx", views.summary_xlsx, name="summary_xlsx"),
+    path(UNIT + "package.zip", views.package_zip, name="package_zip"),
     path("campaigns/<int:campaign_id>/progress/", views.progress, name="progress"),
 ]

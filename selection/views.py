@@ -5,6 +5,7 @@ the API uses; every action is a plain form post that redirects back with a messa
   share summary, the confirm button; for the level above also unlock and reopen);
 - an entry with its chain of levels and its timeline;
 - the printable summary table (推荐汇总表) and its Excel download;
+- the resource package (推荐资源包: the table and every file of the recommended courses, one ZIP);
 - the progress board of a county, city or province.
 """
 
@@ -25,7 +26,7 @@ from django.views.decorators.http import require_POST, require_safe
 from campaigns import services as campaign_services
 from campaigns.enums import NodeRule, Stage
 from jingpinke.errors import ServiceError
-from selection import exports, rules, services
+from selection import archive, exports, rules, services
 from selection.models import EntryState
 
 ACTIONS = {
@@ -202,7 +203,7 @@ def summary(request, campaign_id, unit_id):
         "campaign": campaign, "unit": unit, "level": level, "confirmed": confirmed,
         "title": exports.summary_title(campaign, unit, level), "headers": exports.summary_headers(),
         "rows": list(services.summary_rows(request.user, campaign, unit, level)), "now": timezone.now(),
-        "desk_url": _desk_url(campaign, unit),
+        "desk_url": _desk_url(campaign, unit), "package": archive.stats(request.user, campaign, unit, level),
     })
 
 
@@ -211,6 +212,17 @@ def summary(request, campaign_id, unit_id):
 def summary_xlsx(request, campaign_id, unit_id):
     campaign, unit, level = _unit(request, campaign_id, unit_id)
     return exports.summary_download(request.user, campaign, unit, level)
+
+
+@login_required
+@require_safe
+def package_zip(request, campaign_id, unit_id):
+    campaign, unit, level = _unit(request, campaign_id, unit_id)
+    try:
+        return archive.download(request.user, campaign, unit, level)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+        return redirect("selection:summary", campaign.pk, unit.pk)
 
 
 # --- the progress board -----------------------------------------------------------------------------
