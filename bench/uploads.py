@@ -1,20 +1,40 @@
 """Upload benchmark: a generated file through the tus endpoint of a real gunicorn on loopback.
 
-`python -m bench uploads [--size-mb N] [--chunk-mb N]` (part of `make bench`). It
+`python -m bench uploads [--size-mb N] [--chunk-mb N] [--rounds N] [--clients a,b]` (part of `make bench`).
 
-1. makes a throw-away data folder inside the checkout's `var/` (the disk the platform writes to),
-   migrates it and creates a teacher with an API token;
-2. generates the file (random bytes, so nothing compresses) and writes the same bytes once more
-   to the same folder with plain Python (read 32 MiB / write / fsync at the end): the raw baseline;
-3. starts gunicorn exactly as `make run` does (gthread) on a free port of 127.0.0.1 and uploads
-   the file with tuspy (the official tus client) in chunks, measuring the wall time from the
-   creation POST to the response of the last PATCH (which includes the server's sha256 pass,
-   type sniffing, the move into storage and the database rows);
-4. reads the peak resident memory (VmHWM) of the gunicorn worker processes and checks the
-   sha256 the server stored.
+1. A throw-away data folder inside the checkout's `var/` (the disk the platform writes to) is
+   migrated, and a teacher with an API token is created; the file is generated there (random bytes,
+   so nothing compresses).
+2. gunicorn is started as `make run` starts it (`manage.py serve`: gthread, 2 workers, 4 threads)
+   on a free port of 127.0.0.1, and warmed up with three small uploads.
+3. Each round runs the raw baseline and then every client, one after the other, with nothing
+   waiting to be written to the disk before each (`sync`). Each upload is compared with the baseline
+   of its own round, so that a machine busy with something else for a while moves both.
 
-The server is warm (three small uploads first) and nothing is waiting to be written to the disk
-when a measurement starts (`sync`). The raw baseline is the median of three runs.
+The raw baseline writes the same bytes into the same folder the way a careful program does: read
+from the file into one reused 1 MiB buffer, write, `fsync` at the end; it is the faster of two such
+copies, one that leaves all the writing to the `fsync` and one that starts the disk writing every
+8 MiB during the copy (`sync_file_range`, as the server does; it wins when the disk is slower than
+the copy). The server ends the same way (the bytes are on the disk when the last PATCH is
+answered), so both are measured to durability. A copy that stops at the page cache (no `fsync`)
+is shown too, for scale.
+
+The clients all speak tus 1.0 as every other client does (creation POST, then PATCHes with
+`Upload-Offset`, `Content-Type: application/offset+octet-stream` and `Content-Length`):
+
+- `sendfile`: `http.client` over one keep-alive connection, PATCHes of `--chunk-mb` (32 MiB, the
+  upload widget's chunk), each body handed to the kernel with `socket.sendfile` from the file. It
+  costs the shared CPU least, so it shows what the server can take.
+- `tuspy`: the official Python client with `chunk_size` = `--chunk-mb` (as in README's example):
+  each chunk is read into a new `bytes` and sent by `requests` over a new connection.
+- `tuspy-default`: tuspy with its default chunk size (the whole file in one PATCH, read into memory
+  first).
+
+Upload time runs from the creation POST to the answer to the last PATCH, so it includes the
+server's sha256, type sniffing, `fsync`, the move into storage and the database rows; the stored
+sha256 and size are checked after each upload. For every upload the CPU time of the client (this
+process) and of the gunicorn workers (`/proc/<pid>/stat`) is recorded, and the workers' peak
+resident memory (`VmHWM`, reset before each upload through `/proc/<pid>/clear_refs` where allowed).
 
 The figures are printed; README.md's benchmark section records them.
 """
@@ -22,19 +42,25 @@ The figures are printed; README.md's benchmark section records them.
 from __future__ import annotations
 
 import argparse
+import base64
 import hashlib
+import http.client
 import os
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 MiB = 1024 * 1024
 ROOT = Path(__file__).resolve().parent.parent
+CLIENTS = ("sendfile", "tuspy", "tuspy-default")
+TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def _free_port() -> int:
@@ -51,6 +77,24 @@ def _status(pid: int, field: str) -> int:
     return 0
 
 
+def _cpu_seconds(pids: list[int]) -> tuple[float, float]:
+    """(user, system) CPU seconds the processes have used so far."""
+    user = system = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1].split()
+        user, system = user + int(fields[11]), system + int(fields[12])  # utime, stime
+    return user / TICKS, system / TICKS
+
+
+def _reset_peak(pids: list[int]) -> bool:
+    try:
+        for pid in pids:
+            Path(f"/proc/{pid}/clear_refs").write_text("5")
+        return True
+    except OSError:  # not allowed here: the peak is then the peak since the start
+        return False
+
+
 def _children(pid: int) -> list[int]:
     try:
         return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
@@ -58,7 +102,7 @@ def _children(pid: int) -> list[int]:
         return []
 
 
-def _generate(path: Path, size: int, block: int) -> str:
+def _generate(path: Path, size: int, block: int = 32 * MiB) -> str:
     digest = hashlib.sha256()
     with open(path, "wb") as fh:
         left = size
@@ -70,13 +114,25 @@ def _generate(path: Path, size: int, block: int) -> str:
     return digest.hexdigest()
 
 
-def raw_baseline(source: Path, target: Path, block: int, fsync: bool = True) -> float:
-    """Seconds to copy ``source`` into ``target`` with plain reads/writes (and one fsync)."""
+def raw_baseline(source: Path, target: Path, block: int = MiB, fsync: bool = True, writeback: bool = False) -> float:
+    """Seconds to copy ``source`` into ``target`` through one reused buffer (and one fsync).
+
+    ``writeback``: start writing to the disk every 8 MiB during the copy (``sync_file_range``, as
+    the server does), so that the fsync at the end has less to wait for.
+    """
+    from media.storage import WRITEBACK_EVERY, start_writeback
+
+    buffer = bytearray(block)
+    view = memoryview(buffer)
     start = time.perf_counter()
-    with open(source, "rb") as src, open(target, "wb") as dst:
-        while data := src.read(block):
-            dst.write(data)
-        dst.flush()
+    with open(source, "rb", buffering=0) as src, open(target, "wb", buffering=0) as dst:
+        written = flushed = 0
+        while n := src.readinto(buffer):
+            dst.write(view[:n])
+            written += n
+            if writeback and written - flushed >= WRITEBACK_EVERY:
+                start_writeback(dst.fileno(), flushed, written - flushed)
+                flushed = written
         if fsync:
             os.fsync(dst.fileno())
     elapsed = time.perf_counter() - start
@@ -97,9 +153,69 @@ def _wait_for(port: int, proc: subprocess.Popen, timeout: float = 30) -> None:
     raise RuntimeError("gunicorn did not listen in time")
 
 
-def run(size_mb: int = 1024, chunk_mb: int = 32, workers: int = 2) -> dict:
-    import requests
+def _check(status: int, expected: int, what: str, body: bytes = b"") -> None:
+    if status != expected:
+        raise RuntimeError(f"{what}: HTTP {status}, expected {expected}: {body.decode(errors='replace')[:300]}")
+
+
+def sendfile_upload(endpoint: str, headers: dict, path: Path, chunk: int, name: str) -> str:
+    """A lean tus client: creation POST, then PATCHes of ``chunk`` bytes over one keep-alive
+    connection, each body sent from the file by the kernel (``socket.sendfile``). Returns the file id."""
+    parts = urlsplit(endpoint)
+    size = path.stat().st_size
+    tus = {"Tus-Resumable": "1.0.0", **headers}
+    conn = http.client.HTTPConnection(parts.hostname, parts.port)
+    try:
+        meta = "filename " + base64.b64encode(name.encode()).decode()
+        conn.request("POST", parts.path, headers={**tus, "Upload-Length": str(size), "Upload-Metadata": meta})
+        response = conn.getresponse()
+        body = response.read()
+        _check(response.status, 201, "creation POST", body)
+        location = urlsplit(response.getheader("Location")).path
+        offset, file_id = 0, response.getheader("X-Jpk-File-Id")
+        with open(path, "rb") as fh:
+            while offset < size:
+                n = min(chunk, size - offset)
+                conn.putrequest("PATCH", location, skip_accept_encoding=True)
+                for key, value in {**tus, "Upload-Offset": str(offset), "Content-Length": str(n),
+                                   "Content-Type": "application/offset+octet-stream"}.items():
+                    conn.putheader(key, value)
+                conn.endheaders()
+                conn.sock.sendfile(fh, offset, n)
+                response = conn.getresponse()
+                body = response.read()
+                _check(response.status, 204, f"PATCH at {offset}", body)
+                offset = int(response.getheader("Upload-Offset"))
+                file_id = response.getheader("X-Jpk-File-Id") or file_id
+        return file_id
+    finally:
+        conn.close()
+
+
+def tuspy_upload(endpoint: str, headers: dict, path: Path, chunk: int | None, name: str) -> str:
     from tusclient import client as tus_client
+
+    client = tus_client.TusClient(endpoint, headers=headers)
+    options = {"chunk_size": chunk} if chunk else {}  # None: tuspy's default (the whole file at once)
+    uploader = client.uploader(str(path), metadata={"filename": name}, **options)
+    uploader.upload()
+    return uploader.request.response_headers["x-jpk-file-id"]
+
+
+def _upload(kind: str, endpoint: str, headers: dict, path: Path, chunk: int) -> str:
+    name = "基准测试 1GB.mp4"
+    if kind == "sendfile":
+        return sendfile_upload(endpoint, headers, path, chunk, name)
+    if kind == "tuspy":
+        return tuspy_upload(endpoint, headers, path, chunk, name)
+    if kind == "tuspy-default":
+        return tuspy_upload(endpoint, headers, path, None, name)
+    raise ValueError(kind)
+
+
+def run(size_mb: int = 1024, chunk_mb: int = 32, rounds: int = 3, clients=CLIENTS, workers: int = 2,
+        progress=print) -> dict:
+    import requests
 
     (ROOT / "var").mkdir(exist_ok=True)
     data_dir = Path(tempfile.mkdtemp(prefix="bench-uploads-", dir=ROOT / "var"))
@@ -119,15 +235,7 @@ def run(size_mb: int = 1024, chunk_mb: int = 32, workers: int = 2) -> dict:
 
         size = size_mb * MiB
         source = data_dir / "source.bin"
-        sha256 = _generate(source, size, chunk_mb * MiB)
-        os.sync()  # start every measurement with nothing waiting to be written
-        raw_runs = []
-        for _ in range(3):
-            raw_runs.append(raw_baseline(source, data_dir / "raw-copy.bin", chunk_mb * MiB))
-            os.sync()
-        raw_s = sorted(raw_runs)[1]  # the median of three
-        cache_s = raw_baseline(source, data_dir / "raw-copy.bin", chunk_mb * MiB, fsync=False)
-        os.sync()
+        sha256 = _generate(source, size)
 
         port = _free_port()
         gunicorn = subprocess.Popen(
@@ -137,32 +245,55 @@ def run(size_mb: int = 1024, chunk_mb: int = 32, workers: int = 2) -> dict:
             cwd=ROOT, env=env)
         _wait_for(port, gunicorn)
         base = f"http://127.0.0.1:{port}"
+        endpoint = base + "/api/v1/uploads/"
         headers = {"Authorization": f"Bearer {token}"}
-        client = tus_client.TusClient(base + "/api/v1/uploads/", headers=headers)
         # A warm server: a few small uploads first, so that every worker has loaded the code.
         warm = data_dir / "warm.bin"
         warm.write_bytes(os.urandom(4 * MiB))
-        for _ in range(3):
-            client.uploader(str(warm), chunk_size=MiB, metadata={"filename": "warm.bin"}).upload()
+        for kind in ("tuspy", "sendfile", "tuspy"):
+            _upload(kind, endpoint, headers, warm, MiB)
         worker_pids = _children(gunicorn.pid)
         idle_rss = max(_status(pid, "VmRSS") for pid in worker_pids)
-        os.sync()
 
-        start = time.perf_counter()
-        uploader = client.uploader(str(source), chunk_size=chunk_mb * MiB, metadata={"filename": "基准测试 1GB.mp4"})
-        uploader.upload()
-        upload_s = time.perf_counter() - start
-        file_id = uploader.request.response_headers["x-jpk-file-id"]
-        peak = max(_status(pid, "VmHWM") for pid in worker_pids)
-        info = requests.get(f"{base}/api/v1/files/{file_id}", headers=headers).json()
-        if info["sha256"] != sha256 or info["size"] != size:
-            raise RuntimeError(f"stored file differs: {info}")
-        return {
-            "size_mb": size_mb, "chunk_mb": chunk_mb, "workers": workers,
-            "raw_s": raw_s, "raw_mbps": size / MiB / raw_s, "cache_s": cache_s, "cache_mbps": size / MiB / cache_s,
-            "upload_s": upload_s, "upload_mbps": size / MiB / upload_s,
-            "ratio": raw_s / upload_s, "idle_rss_mb": idle_rss / MiB, "peak_rss_mb": peak / MiB,
-        }
+        results: dict = {"raw": [], "cache": [], **{kind: [] for kind in clients}}
+        peak_reset = True
+        for r in range(rounds):
+            # The baseline is the faster of two careful copies: all at once then fsync, and with the
+            # disk writing during the copy (which wins when the disk is slower than the copy).
+            os.sync()
+            plain_s = raw_baseline(source, data_dir / "raw-copy.bin")
+            os.sync()
+            writeback_s = raw_baseline(source, data_dir / "raw-copy.bin", writeback=True)
+            raw_s = min(plain_s, writeback_s)
+            results["raw"].append({"seconds": raw_s, "plain": plain_s, "writeback": writeback_s})
+            os.sync()
+            results["cache"].append({"seconds": raw_baseline(source, data_dir / "raw-copy.bin", fsync=False)})
+            progress(f"round {r + 1}: raw {plain_s:.2f} s, with early writeback {writeback_s:.2f} s", file=sys.stderr)
+            for kind in clients:
+                os.sync()
+                peak_reset = _reset_peak(worker_pids) and peak_reset
+                server_cpu, client_cpu = _cpu_seconds(worker_pids), os.times()
+                start = time.perf_counter()
+                file_id = _upload(kind, endpoint, headers, source, chunk_mb * MiB)
+                seconds = time.perf_counter() - start
+                client_after = os.times()
+                row = {
+                    "seconds": seconds, "ratio": raw_s / seconds,
+                    "server_user": _cpu_seconds(worker_pids)[0] - server_cpu[0],
+                    "server_sys": _cpu_seconds(worker_pids)[1] - server_cpu[1],
+                    "client_cpu": (client_after.user - client_cpu.user) + (client_after.system - client_cpu.system),
+                    "peak_rss": max(_status(pid, "VmHWM") for pid in worker_pids),
+                }
+                info = requests.get(f"{base}/api/v1/files/{file_id}", headers=headers).json()
+                if info["sha256"] != sha256 or info["size"] != size:
+                    raise RuntimeError(f"stored file differs: {info}")
+                results[kind].append(row)
+                progress(f"round {r + 1}: {kind} {seconds:.2f} s ({row['ratio'] * 100:.0f} % of raw)", file=sys.stderr)
+                # Keep the disk from filling up: the stored copy is not needed any more.
+                for stored in (data_dir / "media" / "files").glob("*/*"):
+                    stored.unlink()
+        return {"size_mb": size_mb, "chunk_mb": chunk_mb, "workers": workers, "rounds": rounds,
+                "idle_rss": idle_rss, "peak_reset": peak_reset, "results": results}
     finally:
         if gunicorn is not None and gunicorn.poll() is None:
             gunicorn.send_signal(signal.SIGTERM)
@@ -173,20 +304,55 @@ def run(size_mb: int = 1024, chunk_mb: int = 32, workers: int = 2) -> dict:
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
+def _span(values, fmt: str) -> str:
+    low, high = min(values), max(values)
+    return format(low, fmt) if format(low, fmt) == format(high, fmt) else f"{format(low, fmt)}–{format(high, fmt)}"
+
+
+def report(r: dict) -> None:
+    size = r["size_mb"]
+    results = r["results"]
+    raw = [row["seconds"] for row in results["raw"]]
+    print(f"tus upload of {size} MiB to gunicorn gthread x{r['workers']} on loopback, {r['rounds']} rounds "
+          f"(each upload against the raw baseline of its round)")
+    print(f"{'case':<38} {'seconds':>11} {'MiB/s':>11} {'of raw':>13} {'server CPU usr+sys':>17} {'CPU s client':>13} "
+          f"{'server peak RSS':>16}")
+    print(f"{'raw write (same disk, fsync): baseline':<38} {_span(raw, '.2f'):>11} {_span([size / s for s in raw], '.0f'):>11} "
+          f"{'100 %':>13}")
+    for key, label in (("plain", "  of which: write all, then fsync"), ("writeback", "  of which: early writeback, fsync")):
+        values = [row[key] for row in results["raw"]]
+        print(f"{label:<38} {_span(values, '.2f'):>11} {_span([size / s for s in values], '.0f'):>11}")
+    cache = [row["seconds"] for row in results["cache"]]
+    print(f"{'raw write, no fsync (page cache)':<38} {_span(cache, '.2f'):>11} {_span([size / s for s in cache], '.0f'):>11} "
+          f"{_span([a / b * 100 for a, b in zip(raw, cache)], '.0f') + ' %':>13}")
+    labels = {"sendfile": f"tus, http.client+sendfile, {r['chunk_mb']} MiB",
+              "tuspy": f"tus, tuspy, {r['chunk_mb']} MiB chunks",
+              "tuspy-default": "tus, tuspy, default (one PATCH)"}
+    for kind, rows in results.items():
+        if kind in ("raw", "cache"):
+            continue
+        seconds = [row["seconds"] for row in rows]
+        ratios = [row["ratio"] * 100 for row in rows]
+        print(f"{labels[kind]:<38} {_span(seconds, '.2f'):>11} {_span([size / s for s in seconds], '.0f'):>11} "
+              f"{_span(ratios, '.0f') + ' %':>9} ({statistics.median(ratios):.0f}) "
+              f"{_span([row['server_user'] for row in rows], '.1f') + ' + ' + _span([row['server_sys'] for row in rows], '.1f'):>17} "
+              f"{_span([row['client_cpu'] for row in rows], '.2f'):>13} "
+              f"{_span([row['peak_rss'] / MiB for row in rows], '.0f') + ' MB':>16}")
+    print(f"(of raw: per round, median in brackets; worker RSS when idle: {r['idle_rss'] / MiB:.0f} MB; "
+          f"peak RSS {'per upload' if r['peak_reset'] else 'since the start (could not reset)'}; stored sha256 verified)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench uploads", description=__doc__.splitlines()[0])
     parser.add_argument("--size-mb", type=int, default=1024, help="file size in MiB (default 1024 = 1 GiB)")
-    parser.add_argument("--chunk-mb", type=int, default=32, help="tus PATCH size in MiB (default 32)")
+    parser.add_argument("--chunk-mb", type=int, default=32, help="tus PATCH size in MiB (default 32, the upload widget's)")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of baseline + every client (default 3)")
+    parser.add_argument("--clients", default=",".join(CLIENTS), help=f"comma-separated, of {', '.join(CLIENTS)}")
     args = parser.parse_args(argv)
-    r = run(args.size_mb, args.chunk_mb)
-    print(f"tus upload of {r['size_mb']} MiB (tuspy, {r['chunk_mb']} MiB chunks, gunicorn gthread x{r['workers']}, loopback)")
-    print(f"{'case':<34} {'seconds':>8} {'MiB/s':>8} {'of raw':>7} {'server peak RSS':>16}")
-    print(f"{'raw write (same disk, fsync)':<34} {r['raw_s']:>8.2f} {r['raw_mbps']:>8.0f} {'100 %':>7} {'':>16}")
-    print(f"{'raw write, no fsync (page cache)':<34} {r['cache_s']:>8.2f} {r['cache_mbps']:>8.0f} "
-          f"{r['raw_s'] / r['cache_s'] * 100:>5.0f} % {'':>16}")
-    print(f"{'tus upload (sha256, move, rows)':<34} {r['upload_s']:>8.2f} {r['upload_mbps']:>8.0f} "
-          f"{r['ratio'] * 100:>5.0f} % {r['peak_rss_mb']:>13.0f} MB")
-    print(f"(worker RSS when idle: {r['idle_rss_mb']:.0f} MB; stored sha256 verified)")
+    clients = [c for c in args.clients.split(",") if c]
+    if unknown := set(clients) - set(CLIENTS):
+        parser.error(f"unknown clients: {', '.join(sorted(unknown))}")
+    report(run(args.size_mb, args.chunk_mb, args.rounds, clients))
     return 0
 
 

@@ -40,7 +40,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
 from jingpinke.errors import ServiceError
-from media import storage
+from media import body, storage
 from media.models import FileKind, StoredFile, Upload
 
 log = logging.getLogger(__name__)
@@ -193,13 +193,17 @@ def parse_checksum(header: str):
 def append(upload: Upload, stream, *, offset: int, content_length: int, checksum: str = "") -> Upload:
     """Write one PATCH body (``content_length`` bytes read from ``stream``) at ``offset``.
 
-    Reads ``storage.CHUNK`` bytes at a time. With a checksum, a mismatch discards the whole chunk
-    (460). Without one, a broken connection keeps the bytes that arrived (the client resumes
-    from the new offset). Returns the upload, finished when its last byte arrived.
+    ``stream`` is a reader from ``media.body.open_body`` (the view passes one: under gunicorn it
+    reads the socket directly) or any file-like object with ``read(n)``. Bytes are received into
+    a few reused ``storage.CHUNK``-sized buffers, written, and hashed in a helper thread beside the
+    receiving. With a checksum, a mismatch discards the whole chunk (460). Without one, a broken
+    connection keeps the bytes that arrived (the client resumes from the new offset). Returns the
+    upload, finished when its last byte arrived.
     """
     if upload.stored_file_id:
         raise ServiceError(_("这个文件已经上传完成，不需要再上传。"), status=409)
     check = parse_checksum(checksum)
+    reader = stream if isinstance(stream, (body.StreamBody, body.SocketBody)) else body.StreamBody(stream)
     with _locked(upload) as fh:
         if fh is None:
             raise ServiceError(_("这个上传的临时文件已被清理，请重新上传文件。"), status=410)
@@ -225,17 +229,19 @@ def append(upload: Upload, stream, *, offset: int, content_length: int, checksum
                                     catch_up=(upload.partial_path, hashed, offset) if hashed < offset else None)
         try:
             while received < content_length:
+                view = feeder.buffer()[: min(storage.CHUNK, content_length - received)]
                 try:
-                    block = stream.read(min(storage.CHUNK, content_length - received))
-                except Exception:  # the client went away: UnreadablePostError, gunicorn's NoMoreData, …
+                    n = reader.readinto(view)
+                except Exception:  # the client went away: reset, timeout, UnreadablePostError, …
                     log.info("upload %s: connection broken after %s bytes", upload.pk, received, exc_info=True)
-                    block = b""
-                if not block:
+                    n = 0
+                if not n:
+                    feeder.give_back(view)
                     broken = True
                     break
-                fh.write(block)
-                feeder.feed(block)
-                received += len(block)
+                fh.write(view[:n])
+                feeder.feed(view[:n])
+                received += n
                 if received - flushed >= storage.WRITEBACK_EVERY:
                     fh.flush()
                     storage.start_writeback(fh.fileno(), offset + flushed, received - flushed)

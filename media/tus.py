@@ -8,8 +8,9 @@ Authentication: ``Authorization: Bearer <API token>`` (scripts), or the browser 
 needs the CSRF token in ``X-CSRFToken`` on POST/PATCH/DELETE. An upload belongs to whoever
 created it; anybody else gets 404.
 
-The request body is read from the request stream in fixed-size blocks, never as
-``request.body``: memory use does not depend on the file size.
+The request body is read in fixed-size blocks into reused buffers (``media.body``: from gunicorn's
+socket directly, else ``request.read()``), never as ``request.body``: memory use does not depend on
+the file size.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from django.views.decorators.csrf import csrf_exempt
 from api.auth import user_from_request
 from jingpinke.errors import ServiceError
 from media import services
+from media.body import open_body
 
 TUS_VERSION = "1.0.0"
 EXTENSIONS = "creation,termination,checksum,expiration"
@@ -183,13 +185,13 @@ def resource(request, upload_id):
         offset = _int_header(request, "Upload-Offset")
         if not (request.META.get("CONTENT_LENGTH") or "").strip().isdigit():
             raise ServiceError(_("请求缺少 Content-Length：请按块发送，并在请求头中给出这一块的字节数。"), status=411)
-        upload = services.append(
-            upload,
-            request,  # a file-like object: read() streams the body from the socket
-            offset=offset,
-            content_length=int(request.META["CONTENT_LENGTH"]),
-            checksum=request.headers.get("Upload-Checksum", ""),
-        )
+        content_length = int(request.META["CONTENT_LENGTH"])
+        reader = open_body(request, content_length)  # under gunicorn: straight from the socket
+        try:
+            upload = services.append(upload, reader, offset=offset, content_length=content_length,
+                                     checksum=request.headers.get("Upload-Checksum", ""))
+        finally:
+            reader.close()
     except ServiceError as exc:
         return _error(exc)
     response = _response(204)

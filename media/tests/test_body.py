@@ -1,0 +1,289 @@
+"""Request bodies read straight from gunicorn's socket (``media.body``), through gunicorn's real
+request parser and WSGI environ over a socket pair, served by the Django application the way a
+gthread worker serves one connection: keep-alive, pipelined requests, refusals, breaks, silence."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import http.client
+import io
+import os
+import socket
+import threading
+import time
+from types import SimpleNamespace
+
+import pytest
+from django.core.handlers.wsgi import WSGIHandler
+from gunicorn.config import Config
+from gunicorn.http import wsgi as gunicorn_wsgi
+from gunicorn.http.body import Body, LengthReader
+from gunicorn.http.errors import NoMoreData
+from gunicorn.http.parser import RequestParser
+from gunicorn.http.unreader import SocketUnreader
+
+from api.models import ApiToken
+from media import body, services, storage
+from media.models import StoredFile, Upload
+from media.tests.tus_helpers import probes  # noqa: F401
+
+pytestmark = pytest.mark.usefixtures("probes")
+MiB = 1024 * 1024
+
+
+def serve(payload: bytes, *, after_send: float = 0.0) -> SimpleNamespace:
+    """Send ``payload`` (one or more raw HTTP requests) over one connection, serve it as gunicorn's
+    gthread worker does (its parser, its environ, the Django application in this thread), and
+    return the parsed ``responses``, the kind of body reader each PATCH got (``readers``) and the
+    seconds the serving took (``seconds``).
+
+    ``after_send``: keep the connection open (silent) that many seconds before closing it.
+    """
+    server, client = socket.socketpair()
+    received = bytearray()
+
+    def talk():
+        try:
+            client.sendall(payload)
+            time.sleep(after_send)
+            client.shutdown(socket.SHUT_WR)
+            while chunk := client.recv(65536):
+                received.extend(chunk)
+        except OSError:  # the server closed first
+            pass
+
+    talker = threading.Thread(target=talk)
+    talker.start()
+    readers: list[str] = []
+    real_open = body.open_body
+
+    def spying_open(request, length, **kwargs):
+        reader = real_open(request, length, **kwargs)
+        readers.append(type(reader).__name__)
+        return reader
+
+    cfg = Config()
+    application = WSGIHandler()
+    start = time.monotonic()
+    peer = ("127.0.0.1", 40000)
+    try:
+        import media.tus
+
+        media.tus.open_body = spying_open
+        for request in RequestParser(cfg, server, peer):
+            response, environ = gunicorn_wsgi.create(request, server, peer, ("testserver", 80), cfg)
+            result = application(environ, response.start_response)
+            try:
+                for item in result:
+                    response.write(item)
+                response.close()
+            finally:
+                result.close()
+            if response.should_close():
+                break
+    except NoMoreData:  # the client closed the connection between requests
+        pass
+    finally:
+        media.tus.open_body = real_open
+        seconds = time.monotonic() - start
+        server.close()
+        talker.join(timeout=10)
+    return SimpleNamespace(responses=_responses(bytes(received)), readers=readers, seconds=seconds)
+
+
+class _Stays(io.BytesIO):
+    def close(self):  # http.client closes the file after each response: the next one follows
+        pass
+
+
+class _Wire:
+    def __init__(self, data: bytes):
+        self.file = _Stays(data)
+
+    def makefile(self, *args, **kwargs):
+        return self.file
+
+
+def _responses(data: bytes) -> list[http.client.HTTPResponse]:
+    wire, result = _Wire(data), []
+    while wire.file.tell() < len(data):
+        response = http.client.HTTPResponse(wire)
+        response.begin()
+        response.body = response.read()
+        result.append(response)
+    return result
+
+
+def patch_request(path: str, token: str, offset: int, data: bytes, *, announced: int | None = None,
+                  checksum: str = "") -> bytes:
+    head = (
+        f"PATCH {path} HTTP/1.1\r\nHost: testserver\r\nTus-Resumable: 1.0.0\r\nAuthorization: Bearer {token}\r\n"
+        f"Upload-Offset: {offset}\r\nContent-Type: application/offset+octet-stream\r\n"
+        f"Content-Length: {len(data) if announced is None else announced}\r\n"
+    )
+    if checksum:
+        head += f"Upload-Checksum: {checksum}\r\n"
+    return head.encode() + b"\r\n" + data
+
+
+@pytest.fixture
+def token(tree):
+    return ApiToken.issue(tree.teacher, "gunicorn")[1]
+
+
+def new_upload(tree, length: int) -> tuple[Upload, str]:
+    upload = services.create_upload(tree.teacher, length, {"filename": "微课.mp4"})
+    return upload, f"/api/v1/uploads/{upload.pk}"
+
+
+def test_pipelined_patches_on_one_connection(tree, token):
+    """Small bodies arrive with their headers (and the next request behind them); big ones are read
+    from the socket. Every PATCH is answered on the same connection and the file is whole."""
+    data = os.urandom(3 * MiB + 5000)
+    upload, path = new_upload(tree, len(data))
+    cuts = [0, 1000, 5000, 2 * MiB, len(data)]
+    payload = b"".join(patch_request(path, token, a, data[a:b]) for a, b in zip(cuts, cuts[1:]))
+    served = serve(payload)
+    assert [r.status for r in served.responses] == [204, 204, 204, 204]
+    assert [r.getheader("Upload-Offset") for r in served.responses] == [str(c) for c in cuts[1:]]
+    assert served.readers == ["SocketBody"] * 4
+    stored = StoredFile.objects.get()
+    assert served.responses[-1].getheader("X-Jpk-File-Id") == str(stored.pk)
+    assert (stored.size, stored.sha256) == (len(data), hashlib.sha256(data).hexdigest())
+
+
+def test_a_refused_patch_leaves_the_connection_usable(tree, token):
+    data = os.urandom(300_000)
+    upload, path = new_upload(tree, len(data))
+    wrong = "sha1 " + base64.b64encode(b"x" * 20).decode()
+    payload = (patch_request(path, token, 0, data[:100_000])
+               + patch_request(path, token, 50_000, data[50_000:250_000])  # wrong offset: 409, body drained
+               + patch_request(path, token, 100_000, data[100_000:], checksum=wrong)  # 460, chunk discarded
+               + patch_request(path, token, 100_000, data[100_000:]))
+    served = serve(payload)
+    assert [r.status for r in served.responses] == [204, 409, 460, 204]
+    assert "服务器已收到 100000 字节" in served.responses[1].body.decode()
+    assert StoredFile.objects.get().sha256 == hashlib.sha256(data).hexdigest()
+
+
+def test_a_broken_off_body_keeps_what_arrived(tree, token):
+    upload, path = new_upload(tree, 2 * MiB)
+    sent = os.urandom(MiB + 12345)
+    served = serve(patch_request(path, token, 0, sent, announced=2 * MiB))
+    assert served.readers == ["SocketBody"]
+    upload.refresh_from_db()
+    assert upload.offset == len(sent)
+    with open(upload.partial_path, "rb") as fh:
+        assert fh.read() == sent
+    assert [r.getheader("Upload-Offset") for r in served.responses] == [str(len(sent))]
+
+
+def test_a_silent_client_times_out_and_releases_the_upload(tree, token, monkeypatch):
+    """A client that stops sending without closing (a dropped mobile connection) does not hold the
+    thread and the upload's lock for ever: after RECEIVE_TIMEOUT what arrived is kept."""
+    monkeypatch.setattr(body, "RECEIVE_TIMEOUT", 0.3)
+    upload, path = new_upload(tree, 2 * MiB)
+    sent = os.urandom(200_000)
+    served = serve(patch_request(path, token, 0, sent, announced=MiB), after_send=3)
+    assert served.seconds < 2  # answered long before the client gave up
+    upload.refresh_from_db()
+    assert upload.offset == len(sent)
+    assert [r.status for r in served.responses] == [204]
+
+
+def test_with_a_checksum_a_broken_off_body_is_discarded(tree, token):
+    upload, path = new_upload(tree, 2 * MiB)
+    sent = os.urandom(300_000)
+    digest = base64.b64encode(hashlib.sha1(sent + b"rest").digest()).decode()
+    served = serve(patch_request(path, token, 0, sent, announced=len(sent) + 4, checksum=f"sha1 {digest}"))
+    assert [r.status for r in served.responses] == [400]
+    upload.refresh_from_db()
+    assert upload.offset == 0 and os.path.getsize(upload.partial_path) == 0
+
+
+# --- the reader on its own --------------------------------------------------------------------
+
+
+def gunicorn_request(sock, length: int, held: bytes = b""):
+    unreader = SocketUnreader(sock)
+    if held:
+        unreader.unread(held)
+    wsgi_input = Body(LengthReader(unreader, length))
+    return SimpleNamespace(META={"gunicorn.socket": sock, "wsgi.input": wsgi_input}, _read_started=False,
+                           read=wsgi_input.read), unreader
+
+
+def test_held_bytes_come_first_and_the_rest_is_handed_back():
+    server, client = socket.socketpair()
+    with server, client:
+        request, unreader = gunicorn_request(server, 10, held=b"0123456789GET /next")
+        reader = body.open_body(request, 10)
+        assert isinstance(reader, body.SocketBody) and request._read_started
+        view = memoryview(bytearray(4))
+        assert reader.readinto(view) == 4 and bytes(view) == b"0123"
+        reader.close()  # stopped early: the unread part of the body goes back to gunicorn
+        assert unreader.read() == b"456789GET /next"
+
+
+def test_reads_from_the_socket_after_the_held_bytes_and_restores_the_timeout():
+    server, client = socket.socketpair()
+    with server, client:
+        request, unreader = gunicorn_request(server, 10, held=b"012")
+        client.sendall(b"3456789XYZ")
+        reader = body.open_body(request, 10, timeout=5)
+        assert server.gettimeout() == 5
+        buffer = bytearray(16)
+        got = b""
+        while n := reader.readinto(memoryview(buffer)):
+            got += buffer[:n]
+        assert got == b"0123456789"
+        assert request.META["wsgi.input"].reader.length == 0
+        reader.close()
+        assert server.gettimeout() is None
+        assert server.recv(3) == b"XYZ"  # the next request was not touched
+
+
+def test_the_portable_path_when_gunicorn_is_not_there_or_the_body_was_started():
+    server, client = socket.socketpair()
+    with server, client:
+        request, _ = gunicorn_request(server, 10, held=b"0123456789")
+        request._read_started = True
+        assert isinstance(body.open_body(request, 10), body.StreamBody)
+        request, _ = gunicorn_request(server, 10, held=b"0123456789")
+        assert isinstance(body.open_body(request, 11), body.StreamBody)  # lengths disagree
+        plain = SimpleNamespace(META={}, _read_started=False, read=io.BytesIO(b"abc").read)
+        reader = body.open_body(plain, 3)
+        view = memoryview(bytearray(8))
+        assert isinstance(reader, body.StreamBody) and reader.readinto(view) == 3 and bytes(view[:3]) == b"abc"
+
+
+# --- buffers and the hashing thread ---------------------------------------------------------
+
+
+def test_receiving_buffers_are_reused_across_requests(monkeypatch):
+    monkeypatch.setattr(storage, "_POOL", [])
+    def use(feeder):
+        views = [feeder.buffer() for _ in range(4)]
+        for view in views:
+            feeder.feed(view[:100])
+        feeder.close()
+        return {id(view.obj) for view in views}
+
+    taken = use(storage.HashFeeder([hashlib.sha256()]))
+    assert len(taken) == 4 and len(storage._POOL) == 4
+    assert use(storage.HashFeeder([hashlib.sha256()])) == taken
+    for _ in range(10):  # many at once: the pool keeps at most _POOL_MAX buffers afterwards
+        feeders = [storage.HashFeeder([hashlib.sha256()]) for _ in range(6)]
+        for feeder in feeders:
+            feeder.close()
+    assert len(storage._POOL) == storage._POOL_MAX
+
+
+def test_a_failed_catch_up_does_not_hang_the_receiver(tmp_path):
+    feeder = storage.HashFeeder([], running=hashlib.sha256(), catch_up=(tmp_path / "gone.part", 0, 100))
+    for _ in range(20):  # more blocks than buffers: they keep coming back
+        view = feeder.buffer()
+        feeder.feed(view[:10])
+    with pytest.raises(FileNotFoundError):
+        feeder.close()
