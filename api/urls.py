@@ -20,8 +20,10 @@ def _register():
     from api.api import router as api_router
     from campaigns.api import router as campaigns_router
     from catalog.api import router as catalog_router
+    from contacts.api import router as contacts_router
     from courses.api import router as courses_router
     from media.api import router as media_router
+    from notifications.api import router as notifications_router
     from orgs.api import router as orgs_router
     from portal.api import router as portal_router
     from selection.api import router as selection_router
@@ -34,6 +36,8 @@ def _register():
     api.add_router("/courses", courses_router)
     api.add_router("/portal", portal_router)
     api.add_router("/selection", selection_router)
+    api.add_router("/contacts", contacts_router)
+    api.add_router("/notifications", notifications_router)
 
 
 _register()

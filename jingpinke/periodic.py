@@ -18,6 +18,7 @@ log = logging.getLogger("jingpinke.periodic")
 # (dotted path of a django-tasks task, every how many seconds)
 REGISTRY: list[tuple[str, int]] = [
     ("media.tasks.cleanup_stale_uploads", 3600),
+    ("notifications.tasks.send_reminders", 3600),
     ("media.tasks.requeue_stuck_probes", 600),
 ]
 

@@ -58,6 +58,8 @@ INSTALLED_APPS = [
     "media",
     "courses",
     "selection",
+    "contacts",
+    "notifications",
     "api",
     "portal",
 ]
@@ -90,6 +92,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "portal.context_processors.navigation",
+                "notifications.context_processors.unread",
             ],
         },
     },
@@ -204,6 +207,6 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
         name: {"handlers": ["console"], "level": config.get("JPK_LOG_LEVEL"), "propagate": False}
-        for name in ("jingpinke", "orgs", "campaigns", "catalog", "audit", "api", "portal", "media")
+        for name in ("jingpinke", "orgs", "campaigns", "catalog", "audit", "api", "portal", "media", "notifications")
     },
 }

@@ -18,6 +18,8 @@ urlpatterns = [
     path("catalog/", include("catalog.urls")),
     path("courses/", include("courses.urls")),
     path("selection/", include("selection.urls")),
+    path("contacts/", include("contacts.urls")),
+    path("notifications/", include("notifications.urls")),
     path("files/", include("media.urls")),
     path("api/v1/uploads/", include("media.tus_urls")),
     path("api/v1/", include("api.urls")),

@@ -8,6 +8,7 @@ NAV = [
     (_("首页"), "portal:home", "all"),
     (_("遴选活动"), "campaigns:list", "admin"),
     (_("推荐遴选"), "selection:list", "admin"),
+    (_("工作联系表"), "contacts:home", "admin"),
     (_("单位"), "orgs:units", "admin"),
     (_("用户"), "orgs:users", "admin"),
     (_("课程申报"), "courses:list", "all"),

@@ -32,11 +32,14 @@ UNIT_KIND_NAME = {"county": "区县", "city": "市", "province": "省"}
 
 
 def next_steps(role: str, deadlines: Deadlines, now: datetime, *, owner_admin: bool = False,
-               next_level: str | None = None) -> list[Step]:
+               next_level: str | None = None, contact_form: dict | None = None) -> list[Step]:
     """The to-do list of the home page, open items first, each ordered by due date.
 
     ``owner_admin``: the user administers the campaign's owner unit (he configures it).
     ``next_level``: the kind of unit his level recommends to (for a 市直属学校: "city").
+    ``contact_form``: what the contacts app says for his unit, {"files": bool, "deadline": dt,
+    "board": bool}: he files the form on the platform (a linked step with his deadline), and/or
+    he sees every reporting unit's form; None: only the level's contact-form deadline is known.
     """
     steps: list[Step] = []
     if role == "teacher":
@@ -57,8 +60,13 @@ def next_steps(role: str, deadlines: Deadlines, now: datetime, *, owner_admin: b
             steps.append(Step("people", "导入或核对下级单位与管理员账号", None, "orgs:units"))
         else:
             steps.append(Step("people", "导入或核对本校教师账号", None, "orgs:users"))
-        if mine.get("contact_form_deadline"):
+        if contact_form and contact_form.get("files"):
+            steps.append(Step("contact_form", "填写工作联系表并上传盖章扫描件", contact_form.get("deadline"),
+                              "contacts:home"))
+        elif mine.get("contact_form_deadline"):
             steps.append(Step("contact_form", "填写工作联系表并上传盖章扫描件", mine["contact_form_deadline"], None))
+        if contact_form and contact_form.get("board"):
+            steps.append(Step("contact_board", "查看各单位工作联系表的报送情况，下载汇总 Excel", None, "contacts:home"))
         if level == "school":
             steps.append(Step("screen", "审核本校教师的申报，择优向%s推荐" % target, mine.get("deadline"), None))
         else:

@@ -40,6 +40,15 @@ def _deadline_facts(deadlines) -> dict:
     }
 
 
+def _contact_form(user, campaign, unit) -> dict:
+    """The home page's contact-form step: does his unit file one here, by when; does he see all."""
+    from contacts import services as contacts
+
+    files = unit is not None and contacts.files(campaign, unit)
+    return {"files": files, "deadline": contacts.deadline_of(campaign, unit) if files else None,
+            "board": contacts.sees_board(user, campaign)}
+
+
 def home_for(user, now=None) -> Home:
     from campaigns.services import campaigns_for, deadlines_for
 
@@ -55,7 +64,8 @@ def home_for(user, now=None) -> Home:
         next_level = None
         if unit is not None and unit.kind == UnitKind.SCHOOL:
             next_level = unit.owner_kind
-        steps = next_steps(role, _deadline_facts(deadlines), now, owner_admin=owner_admin, next_level=next_level)
+        steps = next_steps(role, _deadline_facts(deadlines), now, owner_admin=owner_admin, next_level=next_level,
+                           contact_form=_contact_form(user, campaign, unit) if role.endswith("_admin") else None)
         home.campaigns.append(
             CampaignHome(
                 campaign=campaign,

@@ -216,6 +216,9 @@ class ChildOut(Schema):
     seconds_left: int | None
     time_left_text: str
     behind: bool
+    contact_required: bool
+    contact_filed: bool
+    contact_filed_at: datetime | None
 
 
 class ProgressOut(Schema):
@@ -463,7 +466,7 @@ def package_zip(request, campaign_id: int, unit_id: int):
 
 # --- the progress board ------------------------------------------------------------------------------
 @router.get("/campaigns/{campaign_id}/progress", response={200: ProgressOut, **ERRORS},
-            summary="进度看板：各下级单位的推荐数与名额（按类别）、目录节点冲突、汇总表确认、距截止时间",
+            summary="进度看板：各下级单位的推荐数与名额（按类别）、目录节点冲突、汇总表确认、距截止时间、工作联系表是否提交",
             description="unit: 看哪个单位的下级（缺省为您管理的最高一级单位）。")
 def progress(request, campaign_id: int, unit: int | None = None):
     campaign = campaign_services.get_campaign(request.user, campaign_id)
@@ -475,4 +478,5 @@ def progress(request, campaign_id: int, unit: int | None = None):
          "node_conflicts": r.node_conflicts, "confirmed": r.confirmed,
          "confirmed_at": r.unit_level.confirmed_at if r.unit_level else None, "deadline": r.deadline,
          "confirm_deadline": r.confirm_deadline, "seconds_left": r.seconds_left,
-         "time_left_text": r.time_left_text, "behind": r.behind} for r in rows]}
+         "time_left_text": r.time_left_text, "behind": r.behind, "contact_required": r.contact_required,
+         "contact_filed": r.contact_filed, "contact_filed_at": r.contact_filed_at} for r in rows]}

@@ -25,6 +25,8 @@ from campaigns import rules as campaign_rules
 from campaigns import services as campaign_services
 from campaigns.enums import NodeRule, ResourceKind
 from campaigns.models import Campaign, DeadlineOverride, Level, Quota, ResourceSlot
+from contacts import rules as contact_rules
+from contacts.models import ContactForm
 from jingpinke.errors import ServiceError
 from orgs.models import Unit
 from selection import rules
@@ -237,6 +239,9 @@ def decide(actor, entry_id, action: str, *, reason: str = "", node_reason: str =
                            errors=[{"rule": "node"}]) from None
     record(actor, f"selection.{action}", course, before=before, after=_snapshot(entry), reason=reason or node_reason,
            unit=entry.unit)
+    from notifications.services import entry_decided  # notifications sits above selection (it reads progress)
+
+    entry_decided(entry, action, actor, before=before, now=now)
     return entry
 
 
@@ -258,6 +263,9 @@ def set_award(actor, entry_id, awarded: bool, *, now: datetime | None = None) ->
     entry.save(update_fields=["awarded"])
     record(actor, "selection.award" if awarded else "selection.unaward", entry.course, before=before,
            after=_snapshot(entry), unit=entry.unit)
+    from notifications.services import entry_decided  # notifications sits above selection (it reads progress)
+
+    entry_decided(entry, "award" if awarded else "unaward", actor, before=before, now=now)
     return entry
 
 
@@ -647,10 +655,18 @@ class ChildProgress:
     deadline: datetime | None
     confirm_deadline: datetime | None
     now: datetime
+    # The contact form (工作联系表, app contacts): whether the unit files one in this campaign
+    # (it reports straight to the organiser) and when it was filed (None: not yet).
+    contact_required: bool = False
+    contact_filed_at: datetime | None = None
 
     @property
     def confirmed(self) -> bool:
         return bool(self.unit_level and self.unit_level.confirmed)
+
+    @property
+    def contact_filed(self) -> bool:
+        return self.contact_filed_at is not None
 
     @property
     def seconds_left(self) -> int | None:
@@ -683,6 +699,10 @@ def progress(actor, campaign: Campaign, unit: Unit, *, now: datetime | None = No
     child_ids = [c.pk for c in children]
     held = _held(Entry.objects.filter(level__campaign=campaign, unit_id__in=child_ids).values_list(*_HELD_FIELDS))
     unit_levels = {ul.unit_id: ul for ul in UnitLevel.objects.filter(campaign=campaign, unit_id__in=child_ids)}
+    files_contact = {c.pk: contact_rules.files_form(c.kind, c.parent_id, campaign.owner_id, list(levels))
+                     for c in children}
+    contact_filed = dict(ContactForm.objects.filter(campaign=campaign, unit_id__in=child_ids)
+                         .values_list("unit_id", "filed_at")) if any(files_contact.values()) else {}
     overrides: dict[int, dict[int, dict]] = {}
     for o in DeadlineOverride.objects.filter(level__campaign=campaign,
                                              unit_id__in=set(unit.ancestor_ids) | set(child_ids)):
@@ -700,7 +720,8 @@ def progress(actor, campaign: Campaign, unit: Unit, *, now: datetime | None = No
             unit=child, level=level, held=h,
             quotas=rules.quota_uses(categories, _limit_for(quota_rows, child), h.of(EntryState.RECOMMENDED), h.seen),
             node_conflicts=rules.node_conflict_count(h.live), unit_level=unit_levels.get(child.pk),
-            deadline=deadline, confirm_deadline=resolved["confirm_deadline"].value or deadline, now=now))
+            deadline=deadline, confirm_deadline=resolved["confirm_deadline"].value or deadline, now=now,
+            contact_required=files_contact[child.pk], contact_filed_at=contact_filed.get(child.pk)))
     return result
 
 

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class NotificationsConfig(AppConfig):
+    name = "notifications"
+    verbose_name = "通知与提醒"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from notifications import permissions  # noqa: F401  (registers the rules permissions)
