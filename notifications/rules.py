@@ -3,8 +3,11 @@
 - ``window_for`` / ``due_deadlines``: which deadline reminder is due now. A deadline gets one
   reminder per window it enters (``DEADLINE_WINDOWS``: 3 days, then 1 day before); deadlines that
   fall on the same moment (e.g. recommend and confirm by the same day) share one reminder;
-- ``unit_reminders``: the deadline reminders a unit's admins need now (nothing once the unit has
-  confirmed its summary table; a school only when it holds entries at its level);
+- ``unit_reminders``: the recommendation and confirmation reminders a unit's admins need now
+  (nothing once the unit has confirmed its summary table; a school only when it holds entries at
+  its level);
+- ``contact_form_reminder``: the contact-form reminder of a unit that files one (app contacts) and
+  has not filed it yet;
 - ``draft_reminder``: the reminder the lead teacher of a course not yet submitted needs now;
 - ``resubmit_deadline``: by when a returned course must be back (the earlier of the school's
   deadline and the returning unit's);
@@ -91,14 +94,21 @@ class UnitFacts:
 
 
 def unit_reminders(facts: UnitFacts, now: datetime, windows: Sequence[timedelta] = DEADLINE_WINDOWS) -> list[Due]:
-    """The deadline reminders the unit's admins need now. A confirmed unit has done its part; a
-    school with nothing at its level has nothing to decide."""
+    """The recommendation and confirmation reminders the unit's admins need now. A confirmed unit
+    has done its part; a school with nothing at its level has nothing to decide. (The contact
+    form has its own reminder: ``contact_form_reminder``.)"""
     if facts.confirmed or (facts.kind == "school" and not facts.holds_entries):
         return []
-    deadlines = dict(facts.deadlines)
-    if deadlines.get("confirm_deadline") is None:
-        deadlines["confirm_deadline"] = deadlines.get("deadline")
+    deadlines = {"deadline": facts.deadlines.get("deadline"),
+                 "confirm_deadline": facts.deadlines.get("confirm_deadline") or facts.deadlines.get("deadline")}
     return due_deadlines(deadlines, now, windows)
+
+
+def contact_form_reminder(filed: bool, deadline: datetime | None, now: datetime,
+                          windows: Sequence[timedelta] = DEADLINE_WINDOWS) -> Due | None:
+    """A unit that files a contact form and has not filed it yet, with its deadline near."""
+    window = None if filed else window_for(now, deadline, windows)
+    return Due(("contact_form_deadline",), deadline, window) if window is not None else None
 
 
 def draft_reminder(status: str, deadline: datetime | None, now: datetime,

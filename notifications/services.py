@@ -6,8 +6,9 @@
 - ``entry_decided``: called by selection after a decision on an entry is saved (return, decline,
   recommend, undo, award, unaward): tells the course's lead teacher and team, and on a
   recommendation the admins of the unit that receives it;
-- ``send_deadline_reminders``: the periodic reminders (deadlines of units near and not yet
-  confirmed; courses not yet submitted before their deadline), each reaching a user once;
+- ``send_deadline_reminders``: the periodic reminders (recommendation and confirmation deadlines
+  of units near and not yet confirmed; contact forms not yet filed; courses not yet submitted),
+  each reaching a user once;
 - ``remind_behind``: the one-click reminder of a county, city or province to its children that are
   behind, audited and rate-limited per unit;
 - reading: a user's notifications, unread count, mark read.
@@ -261,23 +262,25 @@ def send_deadline_reminders(now: datetime | None = None) -> dict:
     not confirmed, and the lead teachers of courses not yet submitted. Safe to run any number of
     times: each reminder reaches a user once per deadline and window."""
     now = now or timezone.now()
-    counts = {"units": 0, "courses": 0}
+    counts = {"units": 0, "contact_forms": 0, "courses": 0}
     for campaign in Campaign.objects.filter(status=CampaignStatus.OPEN).select_related("owner"):
         levels = list(campaign.levels.all())
         overrides = list(DeadlineOverride.objects.filter(level__campaign=campaign))
         for level in levels:
-            if _any_near(now, [level, *(o for o in overrides if o.level_id == level.pk)]):
+            own = [level, *(o for o in overrides if o.level_id == level.pk)]
+            if _any_near(now, own, ("deadline", "confirm_deadline")):
                 counts["units"] += _remind_units(campaign, level, now)
-        if _any_near(now, [*levels, *overrides]):
+        if _any_near(now, [*levels, *overrides], ("contact_form_deadline",)):
+            counts["contact_forms"] += _remind_contact_forms(campaign, now)
+        if _any_near(now, [*levels, *overrides], ("deadline",)):
             counts["courses"] += _remind_courses(campaign, now)
     return counts
 
 
-def _any_near(now: datetime, rows) -> bool:
-    """Whether any deadline among these levels/overrides lies within the widest window: an
+def _any_near(now: datetime, rows, names) -> bool:
+    """Whether any of these deadlines of these levels/overrides lies within the widest window: an
     effective deadline is always one of them, so nothing else can be due."""
-    return any(rules.window_for(now, getattr(row, name)) is not None
-               for row in rows for name in rules.DEADLINE_FIELDS)
+    return any(rules.window_for(now, getattr(row, name)) is not None for row in rows for name in names)
 
 
 def _level_units(campaign: Campaign, level: Level) -> QuerySet[Unit]:
@@ -311,6 +314,25 @@ def _remind_units(campaign: Campaign, level: Level, now: datetime) -> int:
                                               counts["pending"])
             sent += len(notify(admins[unit.pk], Kind.DEADLINE, title, body, link=desk_link(campaign, unit),
                                campaign=campaign, dedupe_key=rules.deadline_key(level.pk, unit.pk, due)))
+    return sent
+
+
+def _remind_contact_forms(campaign: Campaign, now: datetime) -> int:
+    """Units that file a contact form (app contacts: those reporting straight to the organiser)
+    and have not filed it, with the deadline near."""
+    from contacts import services as contacts  # contacts sits beside us; imported where used
+
+    units = contacts.reporting_units(campaign)
+    admins = unit_admins([u.pk for u in units])
+    sent = 0
+    for duty in contacts.duties(campaign, [u for u in units if admins.get(u.pk)], now=now):
+        due = rules.contact_form_reminder(duty.filed, duty.deadline, now)
+        if due is None:
+            continue
+        title, body = texts.contact_form_near(duty.unit.name, campaign.title, due.deadline, now, duty.form is not None)
+        sent += len(notify(admins[duty.unit.pk], Kind.DEADLINE, title, body,
+                           link=reverse("contacts:form", args=[campaign.pk, duty.unit.pk]), campaign=campaign,
+                           dedupe_key=rules.deadline_key(duty.level.pk, duty.unit.pk, due)))
     return sent
 
 
@@ -424,8 +446,8 @@ def remind_behind(actor, campaign: Campaign, unit_ids: Iterable[int] | None = No
             result.skipped.append(Skipped(r.unit, _("%(u)s还没有管理员账号，无法提醒。请先在“单位”页面为它添加管理员。") % {
                 "u": r.unit.name}))
             continue
-        title, body = texts.remind(parent.name, r.unit.name, campaign.title, r.level.name,
-                                   r.counts["pending"], r.confirmed, r.deadline, now)
+        title, body = texts.remind(parent.name, r.unit.name, campaign.title, r.level.name, r.counts["pending"],
+                                   r.confirmed, r.deadline, now, r.contact_required and not r.contact_filed)
         sent = notify(people, Kind.REMIND, title, body, link=desk_link(campaign, r.unit), campaign=campaign)
         state.last_sent_at, state.last_sent_by, state.times = now, actor, state.times + 1
         state.save(update_fields=["last_sent_at", "last_sent_by", "times"])

@@ -112,9 +112,16 @@ def deadline_near(unit: str, campaign: str, level: str, fields: Sequence[str], d
             lines.append(_("请在截止前完成本级的推荐。"))
     if "confirm_deadline" in fields:
         lines.append(_("处理完毕后请确认推荐汇总表，确认后本级结果锁定。"))
-    if "contact_form_deadline" in fields:
-        lines.append(_("请按时报送工作联系表（加盖公章的扫描件）。"))
     return head, "\n".join(lines)
+
+
+def contact_form_near(unit: str, campaign: str, deadline: datetime, now: datetime, started: bool) -> tuple[str, str]:
+    head = _("%(u)s：工作联系表将于 %(d)s 截止") % {"u": unit, "d": local_text(deadline)}
+    body = _("%(c)s中，%(u)s的工作联系表将于 %(d)s 截止（%(left)s），目前%(state)s。") % {
+        "c": campaign, "u": unit, "d": local_text(deadline), "left": _left(deadline, now),
+        "state": _("已填写但还没有提交") if started else _("还没有填写")}
+    body += "\n" + _("请填写联系人（姓名、职务、手机、负责类别），上传加盖公章的扫描件，然后点击“保存并提交”。")
+    return head, body
 
 
 def draft_near(title: str, status: str, deadline: datetime, now: datetime) -> tuple[str, str]:
@@ -130,13 +137,15 @@ def draft_near(title: str, status: str, deadline: datetime, now: datetime) -> tu
 
 # --- the one-click reminder of the level above ----------------------------------------------------
 def remind(parent: str, unit: str, campaign: str, level: str, pending: int, confirmed: bool,
-           deadline: datetime | None, now: datetime) -> tuple[str, str]:
+           deadline: datetime | None, now: datetime, contact_form_missing: bool = False) -> tuple[str, str]:
     head = _("%(p)s提醒：请尽快完成%(l)s") % {"p": parent, "l": level}
     problems = []
     if pending:
         problems.append(_("还有 %(n)d 门课程待处理") % {"n": pending})
     if not confirmed:
         problems.append(_("推荐汇总表尚未确认"))
+    if contact_form_missing:
+        problems.append(_("工作联系表尚未提交"))
     body = _("%(p)s提醒%(u)s：%(c)s中，本单位%(what)s。") % {
         "p": parent, "u": unit, "c": campaign, "what": "，".join(problems) or _("尚未完成")}
     if deadline is not None and deadline >= now:

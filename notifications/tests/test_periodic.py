@@ -45,7 +45,7 @@ def sent(kind=Kind.DEADLINE):
 
 
 def test_nothing_is_due_three_weeks_ahead(people, far, course, now):
-    assert services.send_deadline_reminders(now) == {"units": 0, "courses": 0}
+    assert services.send_deadline_reminders(now) == {"units": 0, "contact_forms": 0, "courses": 0}
     assert Notification.objects.count() == 0
 
 
@@ -56,7 +56,7 @@ def test_county_admins_are_reminded_once_per_window_until_they_confirm(people, f
     county_day = now + 2 * DAY
     set_level(far, "county", deadline=county_day, confirm_deadline=county_day)
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.send_deadline_reminders(now) == {"units": 3, "courses": 0}
+        assert services.send_deadline_reminders(now) == {"units": 3, "contact_forms": 0, "courses": 0}
     when = local_text(county_day)
     assert sent() == [("ck_admin", f"赤坎区：推荐上报、推荐汇总表确认将于 {when} 截止"),
                       ("ck_admin2", f"赤坎区：推荐上报、推荐汇总表确认将于 {when} 截止"),
@@ -106,12 +106,27 @@ def test_a_moved_deadline_is_reminded_again(people, far, now):
     assert len(sent()) == 2
 
 
-def test_the_contact_form_deadline_has_its_own_reminder(people, far, now):
-    set_level(far, "city", contact_form_deadline=now + 2 * DAY)
-    assert services.send_deadline_reminders(now)["units"] == 1
-    n = Notification.objects.get()
-    assert (n.recipient, n.title) == (people.city_admin, f"湛江市：工作联系表报送将于 {local_text(now + 2 * DAY)} 截止")
-    assert n.body.endswith("请按时报送工作联系表（加盖公章的扫描件）。")
+def test_units_that_file_a_contact_form_are_reminded_until_they_file_it(people, far, now):
+    from contacts.models import ContactForm
+
+    form_day = now + 2 * DAY
+    set_level(far, "county", contact_form_deadline=form_day)
+    county = Level.objects.get(campaign=far, kind="county")
+    # 赤坎区 confirmed its summary table: the contact form is a separate duty
+    UnitLevel.objects.create(campaign=far, level=county, unit=people.county, confirmed_at=now)
+    assert services.send_deadline_reminders(now) == {"units": 0, "contact_forms": 3, "courses": 0}
+    when = local_text(form_day)
+    assert sent() == [("ck_admin", f"赤坎区：工作联系表将于 {when} 截止"), ("ck_admin2", f"赤坎区：工作联系表将于 {when} 截止"),
+                      ("xs_admin", f"霞山区：工作联系表将于 {when} 截止")]  # not the city itself: it does not file
+    n = Notification.objects.get(recipient=people.county_admin)
+    assert n.body == (f"{far.title}中，赤坎区的工作联系表将于 {when} 截止（剩 2 天 0 小时），目前还没有填写。\n"
+                      "请填写联系人（姓名、职务、手机、负责类别），上传加盖公章的扫描件，然后点击“保存并提交”。")
+    assert n.link == f"/contacts/campaigns/{far.pk}/units/{people.county.pk}/"
+    assert services.send_deadline_reminders(now + HOUR)["contact_forms"] == 0
+    ContactForm.objects.create(campaign=far, unit=people.county, level=county, filed_at=now)
+    ContactForm.objects.create(campaign=far, unit=people.other_county, level=county)  # saved, not filed
+    assert services.send_deadline_reminders(form_day - 20 * HOUR)["contact_forms"] == 1
+    assert "目前已填写但还没有提交" in Notification.objects.filter(recipient=people.other_county_admin).latest("id").body
 
 
 def test_schools_with_courses_and_teachers_with_unsubmitted_courses(people, far, make_course, nodes, now):
@@ -125,7 +140,7 @@ def test_schools_with_courses_and_teachers_with_unsubmitted_courses(people, far,
     set_level(far, "school", deadline=school_day)
     Notification.objects.all().delete()
 
-    assert services.send_deadline_reminders(now) == {"units": 1, "courses": 2}
+    assert services.send_deadline_reminders(now) == {"units": 1, "contact_forms": 0, "courses": 2}
     when = local_text(school_day)
     assert sent() == [("school_admin", f"湛江市第二十一小学：推荐上报将于 {when} 截止")]
     assert sent(Kind.DRAFT) == [("other_teacher", f"《小小的船》尚未提交，{when} 截止"),
@@ -134,15 +149,15 @@ def test_schools_with_courses_and_teachers_with_unsubmitted_courses(people, far,
         "这门课程被退回修改后还没有重新提交")
     assert Notification.objects.get(kind=Kind.DRAFT, recipient=people.other_teacher).link == f"/courses/{draft.pk}/"
     assert not Notification.objects.filter(kind=Kind.DRAFT, link=f"/courses/{submitted.pk}/").exists()
-    assert services.send_deadline_reminders(now + HOUR) == {"units": 0, "courses": 0}
-    assert services.send_deadline_reminders(school_day - 23 * HOUR) == {"units": 1, "courses": 2}  # the 1-day window
+    assert services.send_deadline_reminders(now + HOUR) == {"units": 0, "contact_forms": 0, "courses": 0}
+    assert services.send_deadline_reminders(school_day - 23 * HOUR) == {"units": 1, "contact_forms": 0, "courses": 2}  # the 1-day window
 
 
 def test_closed_campaigns_are_left_alone(people, far, now):
     set_level(far, "county", deadline=now + DAY)
     far.status = "closed"
     far.save()
-    assert services.send_deadline_reminders(now) == {"units": 0, "courses": 0}
+    assert services.send_deadline_reminders(now) == {"units": 0, "contact_forms": 0, "courses": 0}
 
 
 def test_the_task_is_registered_hourly_and_runs(people, far, now):
@@ -151,5 +166,5 @@ def test_the_task_is_registered_hourly_and_runs(people, far, now):
     assert ("notifications.tasks.send_reminders", 3600) in periodic.REGISTRY
     set_level(far, "county", deadline=timezone.now() + DAY)
     result = send_reminders.enqueue()
-    assert result.return_value == {"units": 3, "courses": 0, "emails": {"sent": 0, "failed": 0}}
+    assert result.return_value == {"units": 3, "contact_forms": 0, "courses": 0, "emails": {"sent": 0, "failed": 0}}
     assert send_reminders.enqueue().return_value["units"] == 0

@@ -76,8 +76,9 @@ def test_a_city_admin_reminds_his_counties_not_their_schools(people, campaign, c
     assert [(s.unit.name, s.reason) for s in result.skipped] == [
         ("湛江市第一中学", "湛江市第一中学还没有管理员账号，无法提醒。请先在“单位”页面为它添加管理员。")]
     assert reminded() == ["ck_admin", "ck_admin2", "xs_admin"]  # not the school's admin
-    assert Notification.objects.filter(kind=Kind.REMIND, recipient=people.county_admin).get().title == \
-        "湛江市提醒：请尽快完成县级初选"
+    n = Notification.objects.filter(kind=Kind.REMIND, recipient=people.county_admin).get()
+    assert n.title == "湛江市提醒：请尽快完成县级初选"
+    assert f"{campaign.title}中，本单位推荐汇总表尚未确认，工作联系表尚未提交。" in n.body  # a county files one
     # the county's board is the county's job
     with pytest.raises(PermissionDenied):
         services.remind_behind(people.city_admin, campaign, parent=people.county.pk, now=now)

@@ -33,7 +33,7 @@ def test_window_for():
 def test_deadlines_on_the_same_moment_share_one_reminder():
     county_day = NOW + 2 * DAY
     due = rules.due_deadlines({"deadline": county_day, "confirm_deadline": county_day,
-                               "contact_form_deadline": NOW + 10 * HOUR}, NOW)
+                               "contact_form_deadline": NOW + 10 * HOUR}, NOW)  # (the form comes alone in practice)
     assert due == [Due(("contact_form_deadline",), NOW + 10 * HOUR, DAY),
                    Due(("deadline", "confirm_deadline"), county_day, 3 * DAY)]
     assert rules.due_deadlines({"deadline": NOW + 5 * DAY, "confirm_deadline": None}, NOW) == []
@@ -50,6 +50,16 @@ def test_unit_reminders():
     later_confirm = {**deadlines, "confirm_deadline": NOW + 6 * DAY}
     assert rules.unit_reminders(UnitFacts("city", False, True, later_confirm), NOW) == [
         Due(("deadline",), NOW + 2 * DAY, 3 * DAY)]
+
+
+def test_the_contact_form_is_reminded_until_filed_whatever_the_confirmation():
+    assert rules.unit_reminders(UnitFacts("county", False, True, {"deadline": None, "contact_form_deadline":
+                                                                  NOW + DAY}), NOW) == []
+    assert rules.contact_form_reminder(False, NOW + 2 * DAY, NOW) == Due(("contact_form_deadline",), NOW + 2 * DAY,
+                                                                         3 * DAY)
+    assert rules.contact_form_reminder(True, NOW + 2 * DAY, NOW) is None
+    assert rules.contact_form_reminder(False, NOW + 4 * DAY, NOW) is None
+    assert rules.contact_form_reminder(False, None, NOW) is None
 
 
 def test_draft_reminder():
