@@ -6,6 +6,13 @@ document.addEventListener("DOMContentLoaded", function () {
   var people = document.getElementById("people");
   if (!button || !template || !people) return;
   button.hidden = false;
+  // The blank row that lets a person be added without JavaScript: not needed once there is a person.
+  var blanks = people.querySelectorAll("[data-blank]");
+  if (blanks.length && blanks.length < people.querySelectorAll("[data-row]").length) {
+    blanks.forEach(function (row) {
+      if (!row.querySelector(".errorlist")) row.remove();
+    });
+  }
   button.addEventListener("click", function () {
     var rows = people.querySelectorAll("[data-row]");
     var next = 0;
