@@ -202,8 +202,14 @@ class Package:
         return sum(m.size for m in self.members if m.key)
 
     def chunks(self, key: str):
-        """A stored file's bytes, ``CHUNK`` at a time; opened only when its turn comes."""
-        fh = self.storage.open(key, "rb")
+        """A stored file's bytes, ``CHUNK`` at a time; opened only when its turn comes.
+
+        A storage may offer ``open_stream(name)``, a file-like object that reads from the remote
+        object as it goes: django-storages' S3 file downloads the whole object into a temporary
+        file on the first read(), which the scaled mode's storage class should avoid this way
+        (e.g. with boto3's ``get_object()["Body"]``)."""
+        opener = getattr(self.storage, "open_stream", None)
+        fh = opener(key) if opener is not None else self.storage.open(key, "rb")
         self._open.add(fh)
         try:
             while data := fh.read(CHUNK):

@@ -285,6 +285,33 @@ def test_the_number_of_queries_does_not_grow_with_entries_or_files(client, tree,
     assert count() == small
 
 
+class StreamingStorage(RecordingStorage):
+    """A storage that offers a streaming open (as the scaled mode's S3 storage should)."""
+
+    streamed: list = []
+
+    def open(self, name, mode="rb"):
+        raise AssertionError("open_stream() should be used")
+
+    def open_stream(self, name):
+        type(self).streamed.append(name)
+        return RecordingFile(FileSystemStorage.open(self, name, "rb"), RecordingStorage)
+
+
+def test_a_storage_with_a_streaming_open_is_read_through_it(client, tree, campaign, make_course, nodes, bearer,
+                                                           recording_storage, settings):
+    course = make_course(node=nodes[0], title="秋天")
+    stored = attach(course, 1, "video", os.urandom(3 * MiB), "mp4")
+    up_to_county(course, tree)
+    services.decide(tree.county_admin, entry_at(course, "county").pk, "recommend")
+    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "selection.tests.test_archive.StreamingStorage"}}
+    StreamingStorage.streamed = []
+    response, body = download(client, API.format(c=campaign.pk, u=tree.county.pk), **bearer(tree.county_admin))
+    assert StreamingStorage.streamed == [stored.storage_key]
+    assert max(recording_storage.reads) == archive.CHUNK
+    assert hashlib.sha256(zipfile.ZipFile(io.BytesIO(body)).read("01_赤坎区_小学语文_秋天/第1课时_微课视频.mp4")).hexdigest() == stored.sha256
+
+
 class ZeroFile:
     """``size`` zero bytes, read like a file (no disk involved)."""
 
