@@ -133,6 +133,13 @@ def manifest_headers() -> list[str]:
             _("资源类型"), _("文件类型"), _("检测结论"), _("文件编号")]
 
 
+def csv_text(value):
+    """A manifest cell; text a spreadsheet would run as a formula (=, +, -, @) gets a leading "'"."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 def content_disposition(filename: str, fallback: str) -> str:
     """``attachment`` with an ASCII ``filename`` for old clients and the UTF-8 name as RFC 5987
     ``filename*`` (RFC 6266), which every current browser prefers."""
@@ -196,10 +203,6 @@ class Package:
     @property
     def files(self) -> int:
         return sum(1 for m in self.members if m.key)
-
-    @property
-    def file_bytes(self) -> int:
-        return sum(m.size for m in self.members if m.key)
 
     def chunks(self, key: str):
         """A stored file's bytes, ``CHUNK`` at a time; opened only when its turn comes.
@@ -327,7 +330,7 @@ def build(actor, campaign, unit, level, *, now: datetime | None = None, storage=
     writer.writerow(manifest_headers())
     writer.writerow([table.path, table.size, table.sha256] + [""] * (len(manifest_headers()) - 3))
     for member, row in files:
-        writer.writerow([member.path, member.size, member.sha256, *row])
+        writer.writerow([member.path, member.size, member.sha256, *(csv_text(v) for v in row)])
     manifest_bytes = text.getvalue().encode("utf-8-sig")  # with a BOM: Excel then reads it as UTF-8
     manifest = Member(unique(manifest_name(), taken), len(manifest_bytes), hashlib.sha256(manifest_bytes).hexdigest())
 

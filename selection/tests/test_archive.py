@@ -381,6 +381,8 @@ def test_names_are_safe_on_every_system():
     assert archive.resource_name(1, "教学设计", "doc", "lesson_plan") == "第1课时_教学设计.doc"
     assert archive.resource_name(1, "微课视频", "jpeg", "video") == "第1课时_微课视频.jpg"
     assert archive.resource_name(1, "微课视频", "unknown", "video") == "第1课时_微课视频.bin"
+    assert [archive.csv_text(v) for v in ("=HYPERLINK(1)", "@x", "+1", "秋天", 3, "")] == [
+        "'=HYPERLINK(1)", "'@x", "'+1", "秋天", 3, ""]
     taken = set()
     assert [archive.unique(p, taken) for p in ("a/x.pdf", "a/X.pdf", "a/x.pdf", "a")] == [
         "a/x.pdf", "a/X_2.pdf", "a/x_3.pdf", "a"]
