@@ -4,7 +4,10 @@ Thin: every endpoint calls courses.services, the same functions the pages use. F
 with tus at /api/v1/uploads/ (the response header X-Jpk-File-Id names the stored file); then
 ``PUT /courses/{id}/periods/{n}/slots/{kind}`` with {"file_id": …} puts it into a slot and returns
 the slot with its check report (status "pending" until the probe has run — poll
-``GET /courses/{id}/report``). Scope: a course you may not see answers 404; one you may see but
+``GET /courses/{id}/report``). ``PATCH /courses/{id}`` also changes the node or the category of an
+editable course the school has not recommended yet; a new category takes the files of the slots
+it lacks out of the course (they stay the teacher's files) and the answer lists them in
+``emptied_slots``. ``DELETE /courses/{id}`` deletes a draft that never went to the school. Scope: a course you may not see answers 404; one you may see but
 not change answers 403; a refused action answers 400 with {"detail", "errors"}.
 """
 
@@ -69,6 +72,25 @@ class CourseOut(Schema):
     school_deadline: datetime | None
     same_node_warning: str
     members: list[PersonOut]
+
+
+class EmptiedFileOut(Schema):
+    id: str
+    name: str
+    size: int
+    sha256: str
+    kind: str
+
+
+class EmptiedSlotOut(Schema):
+    period: int
+    slot: str
+    label: str
+    file: EmptiedFileOut
+
+
+class CourseChangedOut(CourseOut):
+    emptied_slots: list[EmptiedSlotOut] = []
 
 
 class CoursePage(Schema):
@@ -237,14 +259,25 @@ def get_course(request, course_id: int):
     return course_out(services.get_course(request.user, course_id), request.user)
 
 
-@router.patch("/{course_id}", response={200: CourseOut, **ERRORS},
-              summary="修改草稿（课程名称、目录节点、类别、课时数、课时标题）；只改给出的字段")
+@router.patch("/{course_id}", response={200: CourseChangedOut, **ERRORS},
+              summary="修改草稿（课程名称、目录节点、类别、课时数、课时标题）；只改给出的字段。学校推荐到上级后不能再改目录节点和类别；"
+                      "改类别时，新类别没有的资源项中的文件移出课程（文件仍是您的），在 emptied_slots 中列出")
 def update_course(request, course_id: int, payload: CourseUpdate):
     actor = request.user
     course = services.get_course(actor, course_id)
-    services.update_course(actor, course, title=payload.title, node_id=payload.node_id, category=payload.category,
-                           periods=payload.periods, period_titles=payload.period_titles)
-    return course_out(services.get_course(actor, course_id), actor)
+    changed = services.update_course(actor, course, title=payload.title, node_id=payload.node_id,
+                                     category=payload.category, periods=payload.periods,
+                                     period_titles=payload.period_titles)
+    return {**course_out(services.get_course(actor, course_id), actor),
+            "emptied_slots": [e.as_dict() for e in changed.emptied_slots]}
+
+
+@router.delete("/{course_id}", response={204: None, **ERRORS},
+               summary="删除从未提交过的草稿（仅主讲教师）；已上传的文件不删除，仍在您的文件中")
+def delete_course(request, course_id: int):
+    actor = request.user
+    services.delete_draft(actor, services.get_course(actor, course_id))
+    return 204, None
 
 
 @router.get("/{course_id}/members", response={200: list[PersonOut], **ERRORS}, summary="团队成员")

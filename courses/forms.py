@@ -36,3 +36,16 @@ class InfoForm(forms.Form):
     def __init__(self, *args, max_periods: int, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["periods"].choices = [(i, _("%(n)d 个课时") % {"n": i}) for i in range(1, max_periods + 1)]
+
+
+class RelocateForm(forms.Form):
+    """更换目录节点 / 类别: the category radios and the lesson chosen in the node picker."""
+
+    category = forms.ChoiceField(label=_("类别"), widget=forms.RadioSelect)
+    node = forms.IntegerField(label=_("目录节点（课）"), widget=forms.HiddenInput,
+                              error_messages={"required": _("请在下面选择一个目录节点（课）。")})
+
+    def __init__(self, *args, categories, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = categories
+

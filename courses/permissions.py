@@ -3,7 +3,8 @@
 Scope is enforced twice: every query starts from ``Course.objects.visible_to(user)`` (404 outside
 it), and object checks go through these predicates (403 for a course one may see but not change).
 
-- the lead teacher (主讲教师) declares: edits while the course is editable, submits, withdraws;
+- the lead teacher (主讲教师) declares: edits while the course is editable, submits, withdraws,
+  deletes a draft that never went to the school (the state is checked by ``rules.may_delete``);
 - team members see the course and its report;
 - administrators of the course's school or a unit above it see the course and its report, read only;
 - anyone with a teacher membership may start a course.
@@ -55,4 +56,5 @@ rules.add_perm("courses.view_course", is_lead_teacher | is_team_member | adminis
 rules.add_perm("courses.change_course", is_lead_teacher & course_is_editable)
 rules.add_perm("courses.submit_course", is_lead_teacher)
 rules.add_perm("courses.withdraw_course", is_lead_teacher)
+rules.add_perm("courses.delete_course", is_lead_teacher)
 rules.add_perm("courses.add_course", is_teacher)

@@ -7,7 +7,10 @@
 - submission: campaign open, editable state, before the deadline, every required slot of every
   课时 filled, no check failed, no check still running;
 - bounds: 1 ≤ 课时 ≤ the category's maximum; team members ≤ the category's maximum (the lead
-  teacher not counted), nobody twice, the lead teacher not as a member;
+  teacher not counted), nobody twice, the lead teacher not as a member; 课时 titles;
+- changing the catalog node or the category (``may_relocate``), and which filled slots a new
+  category empties (``emptied_by_category``, ``category_fits``);
+- deleting a draft (``may_delete``);
 - the same-node warning text.
 """
 
@@ -34,6 +37,7 @@ TRANSITIONS = {
 }
 
 MAX_TITLE = 200
+MAX_PERIOD_TITLE = 200
 
 
 class RuleError(ValueError):
@@ -78,8 +82,15 @@ def check_periods(n, max_periods: int) -> int:
     return value
 
 
+def _clean(value) -> str:
+    """One line of text: whitespace runs become one space, control characters (NUL, which
+    PostgreSQL refuses, included) are dropped."""
+    text = "".join(ch for ch in str(value or "") if ch.isprintable() or ch.isspace())
+    return " ".join(text.split())
+
+
 def check_title(title) -> str:
-    text = " ".join(str(title or "").split())
+    text = _clean(title)
     if not text:
         raise RuleError(_("请填写课程名称，例如“秋天（第一课时）”。"))
     if len(text) > MAX_TITLE:
@@ -98,6 +109,28 @@ def check_team(lead_id: int, member_ids: Sequence[int], max_members: int) -> lis
     if len(seen) > max_members:
         raise RuleError(_("团队成员最多 %(m)d 人（不含主讲教师），现在是 %(n)d 人。") % {"m": max_members, "n": len(seen)})
     return seen
+
+
+def check_period_title(title) -> str:
+    """A 课时's own title (optional, e.g. “识字”): one line, at most MAX_PERIOD_TITLE characters."""
+    text = _clean(title)
+    if len(text) > MAX_PERIOD_TITLE:
+        raise RuleError(_("课时标题最多 %(n)d 个字。") % {"n": MAX_PERIOD_TITLE})
+    return text
+
+
+def check_period_titles(titles: dict, periods: int) -> dict[int, str]:
+    """{课时 number: title} for 课时 1..periods; RuleError names a number the course does not have."""
+    out: dict[int, str] = {}
+    for key, value in titles.items():
+        try:
+            number = int(key)
+        except (TypeError, ValueError):
+            raise RuleError(_("课时编号应为 1 到 %(m)d 之间的整数。") % {"m": periods}) from None
+        if not 1 <= number <= periods:
+            raise RuleError(_("这门课程没有第%(n)d课时（共 %(m)d 个课时）。") % {"n": number, "m": periods})
+        out[number] = check_period_title(value)
+    return out
 
 
 def removed_periods_in_use(current: int, wanted: int, used_numbers: Iterable[int]) -> list[int]:
@@ -175,6 +208,70 @@ def may_edit(*, status: str, campaign_open: bool) -> Decision:
         return Decision(False, [_("当前状态下不能修改。")])
     if not campaign_open:
         return Decision(False, [_("遴选活动不在进行中，不能修改。")])
+    return Decision(True)
+
+
+# --- changing the node or the category ---------------------------------------------------------------
+def may_relocate(*, status: str, campaign_open: bool, recommended_by_school: bool) -> Decision:
+    """May the lead teacher change the course's catalog node (目录节点) or category (类别)?
+
+    While the course is editable (draft, withdrawn, or returned by its school) and the campaign
+    open: yes. Once the school has recommended the course upward: no, not even when a unit above
+    (county, city, …) returns it for fixes. ``recommended_by_school`` is true as soon as the
+    course has an entry at a level above the school.
+
+    Why it is fixed from then on:
+    - every entry of the chain carries the node (``selection.Entry.node`` is copied from the
+      course so that "one course per catalog node per unit and level" is a database constraint);
+      the school's recommendation was a decision about *this* lesson in *this* category: it used
+      one of the school's places for that category (and subject, taken from the node's textbook)
+      and it was checked against the node rule. Changing the node or category under a
+      recommendation would make it say something the school never decided, and could put two
+      courses on one node at the county without anyone choosing it;
+    - a return from above asks for the course to be fixed (退回修改: files, title, team), not for
+      another lesson to be declared; another lesson is a new declaration that starts at the school.
+    When the school itself returned the course, its entry is back with the teacher (the school
+    recommended nothing), so node and category may change and the entry follows the new node.
+    """
+    if recommended_by_school:
+        return Decision(False, [_("学校已把这门课程推荐到上级，目录节点和类别不能再更改；退回修改只能修改课程名称、团队和资源文件。"
+                                  "如确需换一节课，请联系学校管理员。")])
+    return may_edit(status=status, campaign_open=campaign_open)
+
+
+def emptied_by_category(filled: Iterable[tuple[int, str]], new_kinds: Iterable[str]) -> list[tuple[int, str]]:
+    """The filled (课时, slot kind) pairs whose slot the new category does not have, in order:
+    their files leave the course (they stay in the teacher's files); the other files stay in
+    their slots and are checked again against the new category's requirements."""
+    kinds = set(new_kinds)
+    return sorted({(n, kind) for n, kind in filled if kind not in kinds})
+
+
+def category_fits(*, label: str, periods: int, max_periods: int, members: int, max_members: int) -> Decision:
+    """Does the course fit the new category's bounds (课时 and team size)? What to reduce first."""
+    reasons = []
+    if periods > max_periods:
+        reasons.append(_("“%(c)s”最多 %(m)d 个课时，这门课程现在有 %(n)d 个。请先把课时数减到 %(m)d。") % {
+            "c": label, "m": max_periods, "n": periods})
+    if members > max_members:
+        reasons.append(_("“%(c)s”的团队最多 %(m)d 人（不含主讲教师），现在是 %(n)d 人。请先移除多出的成员。") % {
+            "c": label, "m": max_members, "n": members})
+    return Decision(not reasons, reasons)
+
+
+# --- deleting a draft --------------------------------------------------------------------------------
+def may_delete(*, status: str, ever_submitted: bool) -> Decision:
+    """Only a draft that never went to the school may be deleted (by its lead teacher, see
+    permissions). A course the school has seen stays, so that the school's records and the
+    audit trail keep pointing at something: submitted or returned courses are in a unit's
+    screening, and a withdrawn one was in it. The campaign need not be open: removing a draft
+    that never entered the selection harms nobody."""
+    if status == SUBMITTED:
+        return Decision(False, [_("课程已提交学校，不能删除。学校处理前可以先撤回；不再申报的话，撤回后保留即可，它不会进入遴选。")])
+    if status == RETURNED:
+        return Decision(False, [_("课程已被退回修改，仍在遴选记录中，不能删除。请修改后重新提交；不再申报的话，请联系退回的单位。")])
+    if status != DRAFT or ever_submitted:
+        return Decision(False, [_("这门课程曾提交到学校，学校留有记录，不能删除。它已撤回，不会进入遴选。")])
     return Decision(True)
 
 

@@ -346,10 +346,14 @@ class PeriodCard:
     def number(self) -> int:
         return self.period.number
 
+    @property
+    def title_status_id(self) -> str:
+        return f"period-title-status-{self.period.number}"
 
-def package(course: Course) -> list[PeriodCard]:
+
+def package(course: Course, book: RequirementBook | None = None) -> list[PeriodCard]:
     """Every 课时 with its slot cards, resources loaded; stale checks are brought up to date."""
-    book = RequirementBook(course.campaign_id)
+    book = book or RequirementBook(course.campaign_id)
     stage = course.node.textbook.stage
     periods = list(course.periods.order_by("number").prefetch_related(
         Prefetch("resources", queryset=Resource.objects.select_related("file"))))
@@ -406,12 +410,14 @@ def same_node_warning(course: Course) -> str:
     return rules.same_node_warning([(c.title, c.lead_teacher.display_name) for c in others], course.campaign.node_rule)
 
 
-def school_counts_by_node(school: Unit | None, campaign: Campaign, node_ids) -> dict[int, int]:
+def school_counts_by_node(school: Unit | None, campaign: Campaign, node_ids, exclude: Course | None = None) -> dict[int, int]:
     """How many courses of the school target each node (for the node picker)."""
     if school is None:
         return {}
-    rows = (Course.objects.filter(campaign=campaign, school=school, node_id__in=list(node_ids))
-            .values("node_id").annotate(n=Count("pk")))
+    qs = Course.objects.filter(campaign=campaign, school=school, node_id__in=list(node_ids))
+    if exclude is not None:
+        qs = qs.exclude(pk=exclude.pk)
+    rows = qs.values("node_id").annotate(n=Count("pk"))
     return {row["node_id"]: row["n"] for row in rows}
 
 
@@ -480,48 +486,177 @@ def start_course(actor, campaign: Campaign, *, category: str, node_id, title: st
     return course
 
 
+@dataclass(frozen=True)
+class EmptiedSlot:
+    """A slot whose file a category change took out of the course (the file itself is kept)."""
+
+    period: int
+    kind: str
+    label: str
+    file: StoredFile
+
+    @property
+    def text(self) -> str:
+        return _("第%(n)d课时“%(label)s”（%(name)s）") % {"n": self.period, "label": self.label,
+                                                       "name": self.file.original_name or _("无文件名")}
+
+    def as_dict(self) -> dict:
+        return {"period": self.period, "slot": self.kind, "label": self.label, "file": _file_row(self.file)}
+
+
+def emptied_text(emptied: list[EmptiedSlot]) -> str:
+    """One sentence for the page: which slots were emptied, and that the files are kept."""
+    if not emptied:
+        return ""
+    return _("新类别没有以下资源项，其中的文件已移出课程：%(list)s。这些文件没有删除，仍保存在您的文件中；"
+             "新类别的资源项请重新上传。") % {"list": "、".join(e.text for e in emptied)}
+
+
+def _entry_levels(course: Course) -> set[str]:
+    """The level kinds at which the course has an entry in the selection (one query, kept on the
+    instance: a page asks several questions of it)."""
+    cached = getattr(course, "_entry_levels", None)
+    if cached is None:
+        cached = set()
+        if apps.is_installed("selection"):
+            from selection.models import Entry
+
+            cached = set(Entry.objects.filter(course=course).values_list("level__kind", flat=True))
+        course._entry_levels = cached
+    return cached
+
+
+def recommended_by_school(course: Course) -> bool:
+    """Has the school recommended the course upward (it has an entry above the school level)?"""
+    return bool(_entry_levels(course) - {UnitKind.SCHOOL})
+
+
+def relocate_decision(course: Course) -> rules.Decision:
+    """May the node and the category of the course change now (see ``rules.may_relocate``)?"""
+    return rules.may_relocate(status=course.status, campaign_open=course.campaign.status == CampaignStatus.OPEN,
+                              recommended_by_school=recommended_by_school(course))
+
+
+def _filled(course: Course) -> list[Resource]:
+    return list(Resource.objects.filter(period__course=course).select_related("file", "period")
+                .order_by("period__number", "pk"))
+
+
+def _emptied(book: RequirementBook, course: Course, category: str, filled: list[Resource]) -> list[EmptiedSlot]:
+    kinds = [s.kind for s in book.slots_of(category)]
+    gone = set(rules.emptied_by_category([(r.period.number, r.slot_kind) for r in filled], kinds))
+    out = []
+    for r in filled:
+        if (r.period.number, r.slot_kind) in gone:
+            slot = book.slot(course.category, r.slot_kind)
+            label = str(slot) if slot is not None else str(r.get_slot_kind_display())
+            out.append(EmptiedSlot(r.period.number, r.slot_kind, label, r.file))
+    return out
+
+
+@dataclass
+class CategoryOption:
+    """One category on the "更换目录节点 / 类别" page: what choosing it would do to the files."""
+
+    value: str
+    label: str
+    current: bool
+    emptied: list[EmptiedSlot]
+    blockers: list[str]
+
+
+def category_options(course: Course) -> list[CategoryOption]:
+    """Every category of the campaign, each with the files it would take out of the course and
+    what would have to be reduced first (a fixed number of queries)."""
+    book = RequirementBook(course.campaign_id)
+    filled = _filled(course)
+    members = course.members.count()
+    out = []
+    for value, cc in book.categories.items():
+        label = str(cc.get_category_display())
+        current = value == course.category
+        fits = rules.category_fits(label=label, periods=course.periods_count, max_periods=cc.max_periods,
+                                   members=members, max_members=cc.max_team_members)
+        out.append(CategoryOption(value, label, current, [] if current else _emptied(book, course, value, filled),
+                                  [] if current else fits.reasons))
+    return out
+
+
+def _period_titles(course: Course) -> dict[str, str]:
+    return {str(n): t for n, t in course.periods.order_by("number").values_list("number", "title")}
+
+
 @transaction.atomic
 def update_course(actor, course: Course, *, title=None, node_id=None, category=None, periods=None,
                   period_titles: dict | None = None) -> Course:
-    """The autosave of a draft: any of title, node, category, number of 课时, 课时 titles."""
+    """The autosave of a draft and its corrections: any of title, node, category, number of 课时,
+    课时 titles. Only the lead teacher, only while the course is editable.
+
+    Node and category change only while ``rules.may_relocate`` allows it (never once the school has
+    recommended the course). A new category keeps the files of the slots it shares with the old one
+    (they are checked again against its requirements) and takes the files of the other slots out of
+    the course: the files themselves stay in the teacher's files (``media.StoredFile``, nothing is
+    deleted), the audit event lists them, and the returned course carries them as
+    ``emptied_slots`` (a list of ``EmptiedSlot``) so that the page and the API say which slots
+    were emptied. A refusal changes nothing.
+    """
     course = _locked(course)
     _require_edit(actor, course)
-    before = snapshot(course)
+    before = {**snapshot(course), "period_titles": _period_titles(course)}
     book = RequirementBook(course.campaign_id)
-    has_files = Resource.objects.filter(period__course=course).exists()
-    if category is not None and category != course.category:
-        _category(book, course.campaign, category)
-        if has_files:
-            raise ServiceError(_("课程已有上传的文件，不能再更改类别（各类别的资源项不同）。如需更改，请先删除已上传的文件。"))
-        course.category = category
-    cc = _category(book, course.campaign, course.category)
-    stage_before = course.node.textbook.stage
-    if node_id not in (None, "") and int(node_id) != course.node_id:
-        course.node = _open_node(course.campaign, node_id)
-    if title is not None:
-        course.title = _rule(rules.check_title, title)
+    new_category = category not in (None, "") and category != course.category
+    node = None
+    if node_id not in (None, "") and _digits(node_id) != course.node_id:
+        node = _open_node(course.campaign, node_id)
+    if new_category or node is not None:
+        _refuse(relocate_decision(course))
+    cc = _category(book, course.campaign, category if new_category else course.category)
+    n = course.periods_count
     if periods not in (None, ""):
         n = _rule(rules.check_periods, periods, cc.max_periods)
-        if n != course.periods_count:
-            used = Resource.objects.filter(period__course=course).values_list("period__number", flat=True)
-            busy = rules.removed_periods_in_use(course.periods_count, n, used)
-            if busy:
-                raise ServiceError(_("第%(list)s课时已有上传的文件，不能减少课时。请先删除这些课时的文件。") % {
-                    "list": "、".join(str(b) for b in busy)})
-            course.periods.filter(number__gt=n).delete()
-            existing = set(course.periods.values_list("number", flat=True))
-            Period.objects.bulk_create([Period(course=course, number=i) for i in range(1, n + 1) if i not in existing])
-            course.periods_count = n
-    if period_titles:
-        for number, text in period_titles.items():
-            text = " ".join(str(text or "").split())[:200]
-            course.periods.filter(number=int(number)).update(title=text)
+    emptied: list[EmptiedSlot] = []
+    if new_category:
+        _refuse(rules.category_fits(label=str(cc.get_category_display()), periods=n, max_periods=cc.max_periods,
+                                    members=course.members.count(), max_members=cc.max_team_members))
+        emptied = _emptied(book, course, cc.category, _filled(course))
+    titles = _rule(rules.check_period_titles, period_titles, n) if period_titles else {}
+
+    stage_before = course.node.textbook.stage
+    if emptied:
+        Resource.objects.filter(period__course=course, slot_kind__in={e.kind for e in emptied}).delete()
+    if new_category:
+        course.category = cc.category
+    if node is not None:
+        course.node = node
+    if title is not None:
+        course.title = _rule(rules.check_title, title)
+    if n != course.periods_count:
+        used = Resource.objects.filter(period__course=course).values_list("period__number", flat=True)
+        busy = rules.removed_periods_in_use(course.periods_count, n, used)
+        if busy:
+            raise ServiceError(_("第%(list)s课时已有上传的文件，不能减少课时。请先删除这些课时的文件。") % {
+                "list": "、".join(str(b) for b in busy)})
+        course.periods.filter(number__gt=n).delete()
+        existing = set(course.periods.values_list("number", flat=True))
+        Period.objects.bulk_create([Period(course=course, number=i) for i in range(1, n + 1) if i not in existing])
+        course.periods_count = n
+    for number, text in titles.items():
+        course.periods.filter(number=number).update(title=text)
     course.save()
-    if course.node.textbook.stage != stage_before:
+    if node is not None and apps.is_installed("selection"):
+        # Only the school's own entry can exist here (may_relocate refuses once the school has
+        # recommended the course): a course the school returned goes back to it on the new node.
+        from selection.models import Entry
+
+        Entry.objects.filter(course=course).update(node=node)
+    if new_category or course.node.textbook.stage != stage_before:
         _reevaluate(list(_resources_qs().filter(period__course=course)), _books())
-    after = snapshot(course)
+    after = {**snapshot(course), "period_titles": _period_titles(course)}
+    if emptied:
+        after["emptied"] = [e.as_dict() for e in emptied]
     if after != before:
         record(actor, "courses.course.update", course, before=before, after=after, unit=course.school)
+    course.emptied_slots = emptied
     return course
 
 
@@ -749,6 +884,37 @@ def withdraw_decision(course: Course) -> rules.Decision:
     return rules.can_withdraw(status=course.status, school_acted=course.school_acted_at is not None)
 
 
+# --- deleting a draft ----------------------------------------------------------------------------------
+def _ever_submitted(course: Course) -> bool:
+    return course.submitted_at is not None or bool(_entry_levels(course))
+
+
+def delete_decision(course: Course) -> rules.Decision:
+    return rules.may_delete(status=course.status, ever_submitted=_ever_submitted(course))
+
+
+def may_delete(actor, course: Course) -> bool:
+    """For pages: show the 删除草稿 button?"""
+    return permission_rules.has_perm("courses.delete_course", actor, course) and delete_decision(course).ok
+
+
+@transaction.atomic
+def delete_draft(actor, course: Course) -> None:
+    """The lead teacher deletes a draft that never went to the school: the course, its 课时, team
+    and slot assignments. The uploaded files stay in his files (``media.StoredFile`` is not
+    touched); the audit event keeps what was deleted, files included."""
+    course = _locked(course)
+    if not permission_rules.has_perm("courses.delete_course", actor, course):
+        raise PermissionDenied(_("只有主讲教师可以删除这门课程。"))
+    _refuse(delete_decision(course))
+    files = [{"period": r.period.number, "slot": r.slot_kind, "file": _file_row(r.file)} for r in _filled(course)]
+    members = list(course.members.order_by("order", "pk").values_list("user_id", flat=True))
+    record(actor, "courses.course.delete", course,
+           before={**snapshot(course), "period_titles": _period_titles(course), "members": members, "files": files},
+           unit=course.school)
+    course.delete()
+
+
 # --- serving files ---------------------------------------------------------------------------------
 def resource_for_view(actor, course: Course, number, kind: str) -> Resource:
     """The resource of a slot, for someone allowed to see the course (the caller got the course
@@ -771,10 +937,11 @@ def _digits(value) -> int | None:
     return int(text) if text.isdigit() else None
 
 
-def node_picker(actor, campaign: Campaign, params, school: Unit | None = None) -> dict:
+def node_picker(actor, campaign: Campaign, params, school: Unit | None = None, exclude: Course | None = None) -> dict:
     """Options of the cascading picker 学段 → 学科 → 年级 → 版本 → 册次 → (教材) → 单元 → 课, limited
     to the nodes open in the campaign, or the open nodes matching a keyword. Each lesson tells
-    how many courses of the teacher's school already target it."""
+    how many courses of the teacher's school already target it (``exclude``: the course whose
+    node is being changed does not count itself)."""
     from catalog import services as catalog
     from catalog.models import CatalogNode, OpenNode
 
@@ -813,8 +980,16 @@ def node_picker(actor, campaign: Campaign, params, school: Unit | None = None) -
                         "textbook": n.textbook.label}
             if not any(item["id"] == n.pk for item in lessons):
                 lessons.insert(0, selected)
-    counts = school_counts_by_node(school, campaign, [item["id"] for item in lessons])
+    counts = school_counts_by_node(school, campaign, [item["id"] for item in lessons], exclude=exclude)
     for item in lessons:
         item["same_school"] = counts.get(item["id"], 0)
     return {"facets": f, "chosen": chosen, "textbook_id": textbook_id, "unit_id": unit_id, "q": q,
             "lessons": lessons, "selected": selected, "searching": bool(q)}
+
+
+def picker_params(course: Course) -> dict:
+    """The picker opened at the course's own textbook, its lesson chosen (the page that changes
+    the node shows the neighbouring lessons first)."""
+    book = course.node.textbook
+    return {"stage": book.stage, "subject": book.subject, "grade": book.grade, "version": book.version,
+            "volume": book.volume, "textbook": str(book.pk), "node": str(course.node_id)}

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from campaigns.enums import CampaignStatus
 from courses import services
-from courses.forms import InfoForm, StartForm
+from courses.forms import InfoForm, RelocateForm, StartForm
 from courses.models import CourseStatus
 from jingpinke.errors import ServiceError
 from media.services import file_response
@@ -98,8 +98,16 @@ def course_create(request):
 @login_required
 @require_safe
 def node_picker(request):
-    """The picker fragment (htmx) for the start page."""
+    """The picker fragment (htmx) for the start page, or (``?course=``) for the page that changes
+    a course's node."""
     actor = request.user
+    course_pk = services._digits(request.GET.get("course"))
+    if course_pk is not None:
+        course = services.get_course(actor, course_pk)
+        _require_lead(actor, course)
+        return render(request, "courses/_node_picker.html", {
+            "course": course, "picker_action": reverse("courses:relocate", args=[course.pk]),
+            "picker": services.node_picker(actor, course.campaign, request.GET, course.school, exclude=course)})
     campaign = services.get_open_campaign(actor, request.GET.get("campaign"))
     schools = services.teacher_schools(actor, campaign)
     school = next((s for s in schools if str(s.pk) == request.GET.get("school", "")), schools[0] if schools else None)
@@ -107,11 +115,62 @@ def node_picker(request):
         "campaign": campaign, "picker": services.node_picker(actor, campaign, request.GET, school)})
 
 
+def _require_lead(actor, course) -> None:
+    if not services.is_lead(actor, course):
+        raise PermissionDenied(_("只有主讲教师可以更换目录节点和类别。"))
+
+
+PICKER_KEYS = ("stage", "subject", "grade", "version", "volume", "textbook", "unit", "q", "node")
+
+
+@login_required
+def course_relocate(request, pk):
+    """更换目录节点 / 类别: the node picker opened at the course's lesson, and the categories, each
+    saying which uploaded files it would take out of the course. Posts to ``update_course``."""
+    actor = request.user
+    course = services.get_course(actor, pk)
+    _require_lead(actor, course)
+    decision = services.relocate_decision(course)
+    options = services.category_options(course)
+    if request.method == "POST":
+        data = request.POST
+    elif any(request.GET.get(k) for k in PICKER_KEYS):
+        data = request.GET  # the picker's own button without JavaScript
+    else:
+        data = services.picker_params(course)
+    form = RelocateForm(request.POST or None, categories=[(o.value, o.label) for o in options])
+    if request.method == "POST" and decision.ok and form.is_valid():
+        before = (course.node_id, course.category)
+        try:
+            course = services.update_course(actor, course, node_id=form.cleaned_data["node"],
+                                            category=form.cleaned_data["category"])
+        except ServiceError as exc:
+            form.add_error(None, exc.message)
+        else:
+            if (course.node_id, course.category) == before:
+                messages.info(request, _("目录节点和类别都没有变化。"))
+            else:
+                messages.success(request, _("已更换为“%(c)s” · %(node)s。已上传的文件按新的要求重新检测。") % {
+                    "c": course.get_category_display(), "node": course.node.label_path or course.node.title})
+            emptied = services.emptied_text(course.emptied_slots)
+            if emptied:
+                messages.warning(request, emptied)
+            # The course page shows the same-node warning of the new node itself (#same-node).
+            return redirect("courses:detail", course.pk)
+    chosen = data.get("category") or course.category
+    return render(request, "courses/relocate.html", {
+        "course": course, "form": form, "decision": decision, "options": options, "chosen_category": chosen,
+        "has_files": any(o.emptied for o in options),
+        "picker": services.node_picker(actor, course.campaign, data, course.school, exclude=course),
+        "picker_action": reverse("courses:relocate", args=[course.pk]),
+    })
+
+
 # --- the course page ------------------------------------------------------------------------------
 def _detail_context(request, course, *, info_form=None, member_q=None):
     actor = request.user
-    cards = services.package(course)
     book = services.RequirementBook(course.campaign_id)
+    cards = services.package(course, book)
     cc = book.category(course.category)
     editable = services.can_change(actor, course) and course.campaign.status == CampaignStatus.OPEN
     if info_form is None and editable:
@@ -127,6 +186,8 @@ def _detail_context(request, course, *, info_form=None, member_q=None):
         "same_node": services.same_node_warning(course),
         "decision": services.submission_facts(course, cards),
         "withdraw": services.withdraw_decision(course),
+        "relocate": services.relocate_decision(course) if editable and services.is_lead(actor, course) else None,
+        "can_delete": services.may_delete(actor, course),
     }
 
 
@@ -165,6 +226,42 @@ def autosave(request, pk):
     else:
         messages.success(request, _("已保存。"))
     return redirect("courses:detail", course.pk)
+
+
+@login_required
+@require_POST
+def period_title(request, pk, number):
+    """Autosave of one 课时's title (htmx), or a plain form post with a redirect."""
+    actor = request.user
+    course = services.get_course(actor, pk)
+    error = ""
+    try:
+        services.update_course(actor, course, period_titles={number: request.POST.get("title", "")})
+    except ServiceError as exc:
+        error = exc.message
+    if _htmx(request):
+        return render(request, "courses/_autosave.html", {"error": error, "status_id": f"period-title-status-{number}"})
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, _("第%(n)d课时的标题已保存。") % {"n": number})
+    return redirect(reverse("courses:detail", args=[course.pk]) + f"#period-{number}")
+
+
+@login_required
+@require_POST
+def course_delete(request, pk):
+    """删除草稿 (the page asks first: data-confirm)."""
+    actor = request.user
+    course = services.get_course(actor, pk)
+    title = course.title
+    try:
+        services.delete_draft(actor, course)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+        return redirect("courses:detail", course.pk)
+    messages.success(request, _("已删除草稿“%(t)s”。已上传的文件没有删除，仍保存在您的文件中。") % {"t": title})
+    return redirect("courses:list")
 
 
 @login_required

@@ -102,3 +102,67 @@ def test_another_users_file_cannot_be_attached(client, tree, course, auth):
     theirs = make_file(tree.other_teacher, "pdf")
     r = send(client, "put", f"{BASE}/{course.pk}/periods/1/slots/task_sheet", {"file_id": str(theirs.pk)}, **auth)
     assert (r.status_code, r.json()["detail"]) == (404, "找不到这个文件，或它不是您上传的。请重新上传。")
+
+
+def test_delete_a_draft(client, tree, course, auth):
+    f = make_file(tree.teacher, "pdf")
+    send(client, "put", f"{BASE}/{course.pk}/periods/1/slots/task_sheet", {"file_id": str(f.pk)}, **auth)
+    r = client.delete(f"{BASE}/{course.pk}", **auth)
+    assert (r.status_code, r.content) == (204, b"")
+    assert not Course.objects.exists() and f.__class__.objects.filter(pk=f.pk).exists()
+    assert client.delete(f"{BASE}/{course.pk}", **auth).status_code == 404
+
+
+def test_a_submitted_course_is_not_deleted(client, tree, course, auth):
+    from courses import services
+    from courses.tests.conftest import fill
+
+    fill(course, tree.teacher)
+    services.submit(tree.teacher, course)
+    r = client.delete(f"{BASE}/{course.pk}", **auth)
+    assert (r.status_code, r.json()["detail"]) == (
+        400, "课程已提交学校，不能删除。学校处理前可以先撤回；不再申报的话，撤回后保留即可，它不会进入遴选。")
+    assert Course.objects.filter(pk=course.pk).exists()
+
+
+def test_patch_the_category_lists_the_emptied_slots(client, tree, course, auth):
+    video = make_file(tree.teacher, "mp4", name="微课.mp4")
+    send(client, "put", f"{BASE}/{course.pk}/periods/1/slots/video", {"file_id": str(video.pk)}, **auth)
+    r = send(client, "patch", f"{BASE}/{course.pk}", {"category": "experiment"}, **auth)
+    assert r.status_code == 200, r.content
+    body = r.json()
+    assert (body["category"], body["category_label"]) == ("experiment", "实验教学")
+    assert [(e["period"], e["slot"], e["label"], e["file"]["id"], e["file"]["name"]) for e in body["emptied_slots"]] == [
+        (1, "video", "微课视频", str(video.pk), "微课.mp4")]
+    # The file is still the teacher's: it can go into a slot again.
+    r = send(client, "put", f"{BASE}/{course.pk}/periods/1/slots/experiment_video", {"file_id": str(video.pk)}, **auth)
+    assert r.status_code == 200
+    r = send(client, "patch", f"{BASE}/{course.pk}", {"title": "天地人"}, **auth)
+    assert r.json()["emptied_slots"] == []
+
+
+def test_patch_the_node_is_refused_once_the_school_recommended(client, tree, campaign, course, auth):
+    from courses import services
+    from courses.tests.conftest import fill, leaf
+    from selection import services as selection
+    from selection.models import Entry
+
+    other = leaf(campaign, index=5)
+    r = send(client, "patch", f"{BASE}/{course.pk}", {"node_id": other.pk}, **auth)
+    assert (r.status_code, r.json()["node"]["id"]) == (200, other.pk)
+    fill(course, tree.teacher)
+    services.submit(tree.teacher, Course.objects.get(pk=course.pk))
+    selection.decide(tree.school_admin, Entry.objects.get(course=course).pk, "recommend")
+    selection.decide(tree.county_admin, Entry.objects.get(course=course, level__kind="county").pk, "return",
+                     reason="请重录")
+    r = send(client, "patch", f"{BASE}/{course.pk}", {"node_id": course.node_id}, **auth)
+    assert r.status_code == 400 and r.json()["detail"].startswith("学校已把这门课程推荐到上级，目录节点和类别不能再更改")
+    assert Course.objects.get(pk=course.pk).node == other
+
+
+def test_delete_is_in_the_openapi_document(client, tree):
+    client.force_login(tree.teacher)
+    doc = client.get("/api/v1/openapi.json").json()
+    op = doc["paths"]["/api/v1/courses/{course_id}"]["delete"]
+    assert op["summary"] == "删除从未提交过的草稿（仅主讲教师）；已上传的文件不删除，仍在您的文件中"
+    assert "204" in op["responses"] and "403" in op["responses"]

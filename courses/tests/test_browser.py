@@ -9,6 +9,7 @@ import pytest
 from campaigns.models import ProductionSpec
 from courses.models import Course, Resource
 from media import testing
+from media.models import StoredFile
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -111,10 +112,81 @@ def test_teacher_declares_fixes_a_failing_video_and_submits(transactional_db, tr
 def test_course_pages_fit_a_phone(transactional_db, tree, course, browser_page):
     page = browser_page
     login(page, tree.teacher.username)
-    for path in ["/courses/", "/courses/new/", f"/courses/{course.pk}/"]:
+    for path in ["/courses/", "/courses/new/", f"/courses/{course.pk}/", f"/courses/{course.pk}/relocate/"]:
         page.goto(path)
         assert fits(page), path
     page.context.clear_cookies()
     login(page, tree.county_admin.username)
     page.goto(f"/courses/{course.pk}/")
     assert fits(page)
+
+
+def test_teacher_changes_the_lesson_of_a_draft_and_names_its_period(transactional_db, tree, campaign, course,
+                                                                     browser_page, screenshot_dir):
+    """The draft was started on the wrong lesson (我是中国人 instead of 天地人) with a file already
+    in 课件: the teacher opens 更换目录节点 / 类别, sees what 实验教学 would take out, picks the
+    unit and the lesson in the picker (a colleague already declared it: the picker says so),
+    saves, and names 课时 1 inline."""
+    from orgs.models import Role
+    from orgs.tests.factories import member
+
+    from courses import services
+    from courses.tests.conftest import make_file
+
+    page = browser_page
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.accept()))
+    services.attach_file(tree.teacher, course, 1, "video", make_file(tree.teacher, "mp4", name="第一课时.mp4").pk)
+    target = leaf_titled(campaign, "1 天地人")
+    colleague = member(tree.school, Role.TEACHER, real_name="王老师")
+    services.start_course(colleague, campaign, category="subject", node_id=target.pk, title="天地人（王老师）")
+
+    login(page, tree.teacher.username)
+    page.goto(f"/courses/{course.pk}/")
+    page.click("#relocate-link a")
+    page.wait_for_selector("#relocate-form")
+    assert page.is_checked(f"input[name=node][value='{course.node_id}']")  # opened at the current lesson
+    assert "第1课时“微课视频”（第一课时.mp4）" in page.inner_text("li[data-category=experiment]")
+    assert fits(page)
+    page.screenshot(path=str(screenshot_dir / "course-relocate.png"), full_page=True)
+
+    page.select_option("#pk-unit", label="第一单元（识字）")
+    page.wait_for_selector("label.lesson:has-text('1 天地人')")
+    assert "本校已有 1 门课程选择了这个节点" in page.inner_text("label.lesson:has-text('1 天地人')")
+    page.check("label.lesson:has-text('1 天地人') input")
+    assert fits(page)
+    page.screenshot(path=str(screenshot_dir / "course-relocate-picked.png"), full_page=True)
+    page.click("#relocate-save")
+    page.wait_for_selector("text=已更换为“学科课程”")
+    assert dialogs and "新类别没有的资源项中的文件会移出课程" in dialogs[0]
+    assert "本校已有 1 门课程选择了同一目录节点：“天地人（王老师）”（王老师）" in page.inner_text("#same-node")
+    course.refresh_from_db()
+    assert (course.node_id, course.category) == (target.pk, "subject")
+    assert Resource.objects.get(period__course=course).file.original_name == "第一课时.mp4"  # same category: kept
+
+    page.fill("#period-title-1", "识字：天地人")
+    page.wait_for_function("document.querySelector('#period-title-status-1').innerText.includes('已自动保存')")
+    assert course.periods.get(number=1).title == "识字：天地人"
+    assert fits(page)
+    page.screenshot(path=str(screenshot_dir / "course-period-title.png"), full_page=True)
+    page.reload()
+    assert page.input_value("#period-title-1") == "识字：天地人"
+
+    # 实验教学 has no 微课视频: the page says which slot was emptied; the file stays the teacher's.
+    page.click("#relocate-link a")
+    page.check("input[name=category][value=experiment]")
+    page.click("#relocate-save")
+    page.wait_for_selector("text=新类别没有以下资源项")
+    assert "第1课时“微课视频”（第一课时.mp4）" in page.inner_text(".messages")
+    assert page.is_visible("#slot-1-experiment_video") and page.locator("#slot-1-video").count() == 0
+    assert not Resource.objects.filter(period__course=course).exists()
+    assert StoredFile.objects.filter(owner=tree.teacher, original_name="第一课时.mp4").exists()
+    assert fits(page)
+    page.screenshot(path=str(screenshot_dir / "course-category-emptied.png"))
+
+
+def leaf_titled(campaign, title):
+    from catalog.models import CatalogNode
+
+    return CatalogNode.objects.get(openings__campaign=campaign, is_leaf=True, title=title,
+                                   textbook__subject="语文", textbook__grade="一年级")

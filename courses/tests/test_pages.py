@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from catalog.models import CatalogNode
 from courses import services
 from courses.models import Course, Resource
 from courses.tests.conftest import GOOD_VIDEO, fill, make_file
@@ -50,7 +51,7 @@ def test_course_page_queries_do_not_grow_with_files(client, tree, course, django
     fill(course, tree.teacher)
     client.force_login(tree.teacher)
     client.get(reverse("courses:detail", args=[course.pk]))  # warm the session
-    with django_assert_max_num_queries(20):  # 18 today, with 1 or 15 files
+    with django_assert_max_num_queries(20):  # 17 today (the notification bell included), with 1 or 15 files
         assert client.get(reverse("courses:detail", args=[course.pk])).status_code == 200
 
 
@@ -129,3 +130,145 @@ def test_picker_drops_choices_no_longer_offered(client, tree, campaign):
     r = client.get(reverse("courses:node_picker"), {"campaign": campaign.pk, "stage": "junior", "subject": "语文"})
     html = r.content.decode()
     assert 'value="数学"' in html and 'value="语文" selected' not in html
+
+
+# --- 更换目录节点 / 类别 --------------------------------------------------------------------------------
+def test_relocate_page_opens_at_the_courses_lesson_and_previews_what_each_category_does(
+        client, tree, course, node, django_assert_max_num_queries):
+    services.update_course(tree.teacher, course, periods=3)
+    fill(course, tree.teacher, periods=3)
+    client.force_login(tree.teacher)
+    url = reverse("courses:relocate", args=[course.pk])
+    client.get(url)  # warm the session
+    with django_assert_max_num_queries(22):  # 20 today, with 1 or 15 files and 49 lessons
+        r = client.get(url)
+    html = r.content.decode()
+    assert r.status_code == 200
+    assert f'name="node" value="{node.pk}" checked' in html  # the current lesson, among its neighbours
+    lessons = CatalogNode.objects.filter(openings__campaign=course.campaign, textbook=node.textbook, is_leaf=True)
+    assert html.count('<label class="lesson">') == lessons.count() == 49  # every open lesson of 统编版语文一年级上册
+    assert 'name="category" value="subject" checked' in html
+    experiment = html[html.index('data-category="experiment"'):]
+    assert "改为“实验教学”后，下列资源项在新类别中没有，其中的文件将移出课程（文件不会删除，仍保存在您的文件中）：" in experiment
+    assert "第1课时“微课视频”（文件.mp4）" in experiment and "第3课时“作业练习”（文件.pdf）" in experiment
+    assert "“课件”（" not in experiment  # a slot of both categories keeps its file
+    special = html[html.index('data-category="special"'):html.index('data-category="experiment"')]
+    assert "改为“特殊教育”，已上传的文件都保留，并按新类别的要求重新检测。" in special
+    assert "data-confirm=" in html[html.index('id="relocate-form"') - 200:html.index('id="relocate-form"') + 400]
+    assert "本校已有" not in html  # the course does not count itself
+
+
+def test_relocate_posts_the_new_lesson_and_warns_about_the_same_node(client, tree, campaign, course):
+    from orgs.models import Role
+    from orgs.tests.factories import member
+
+    from courses.tests.conftest import leaf
+
+    other = leaf(campaign, index=5)
+    colleague = member(tree.school, Role.TEACHER, real_name="王老师")
+    services.start_course(colleague, campaign, category="subject", node_id=other.pk, title="天地人（王）")
+    client.force_login(tree.teacher)
+    url = reverse("courses:relocate", args=[course.pk])
+    html = client.get(url).content.decode()
+    assert html.count("本校已有 1 门课程选择了这个节点") == 1
+    r = client.post(url, {"category": "subject", "node": other.pk}, follow=True)
+    html = r.content.decode()
+    assert r.redirect_chain == [(reverse("courses:detail", args=[course.pk]), 302)]
+    assert f"已更换为“学科课程” · {other.label_path}。已上传的文件按新的要求重新检测。" in html
+    same = html[html.index('id="same-node"'):]
+    assert same.startswith('id="same-node">本校已有 1 门课程选择了同一目录节点：“天地人（王）”（王老师）。')
+    assert html.count("本校已有 1 门课程选择了同一目录节点") == 1
+    assert Course.objects.get(pk=course.pk).node == other
+
+
+def test_relocate_to_another_category_says_which_slots_were_emptied(client, tree, course):
+    fill(course, tree.teacher)
+    client.force_login(tree.teacher)
+    r = client.post(reverse("courses:relocate", args=[course.pk]), {"category": "experiment", "node": course.node_id},
+                    follow=True)
+    html = r.content.decode()
+    assert "新类别没有以下资源项，其中的文件已移出课程：第1课时“微课视频”（文件.mp4）、第1课时“教学设计”（文件.docx）、" in html
+    assert "这些文件没有删除，仍保存在您的文件中" in html
+    assert 'id="slot-1-experiment_video"' in html and 'id="slot-1-video"' not in html
+    assert list(Resource.objects.values_list("slot_kind", flat=True)) == ["slides"]
+
+
+def test_relocate_refusals_are_shown_and_change_nothing(client, tree, campaign, course):
+    from selection import services as selection
+    from selection.models import Entry
+
+    from courses.tests.conftest import leaf
+
+    client.force_login(tree.teacher)
+    url = reverse("courses:relocate", args=[course.pk])
+    html = client.post(url, {"category": "subject", "node": 999999}).content.decode()
+    assert "这个目录节点没有在本次活动中开放，请从开放的节点中选择。" in html
+    fill(course, tree.teacher)
+    services.submit(tree.teacher, course)
+    selection.decide(tree.school_admin, Entry.objects.get(course=course).pk, "recommend")
+    selection.decide(tree.county_admin, Entry.objects.get(course=course, level__kind="county").pk, "return",
+                     reason="视频声音太小")
+    html = client.get(url).content.decode()
+    assert "学校已把这门课程推荐到上级，目录节点和类别不能再更改" in html and 'id="relocate-form"' not in html
+    client.post(url, {"category": "subject", "node": leaf(campaign, index=5).pk})
+    assert Course.objects.get(pk=course.pk).node_id == course.node_id
+    detail = client.get(reverse("courses:detail", args=[course.pk])).content.decode()
+    assert 'id="relocate-refused"' in detail and 'id="relocate-link"' not in detail
+
+
+def test_the_picker_fragment_serves_the_relocate_page(client, tree, course, node):
+    client.force_login(tree.teacher)
+    r = client.get(reverse("courses:node_picker"), {**services.picker_params(course), "course": course.pk, "q": "天地"})
+    html = r.content.decode()
+    assert r.status_code == 200 and "1 天地人" in html
+    assert f'formaction="{reverse("courses:relocate", args=[course.pk])}"' in html
+    services.set_members(tree.teacher, course, [tree.other_teacher.pk])
+    client.force_login(tree.other_teacher)
+    assert client.get(reverse("courses:node_picker"), {"course": course.pk}).status_code == 403
+
+
+# --- 课时 titles -----------------------------------------------------------------------------------------
+def test_period_title_autosaves_over_htmx_and_without_javascript(client, tree, course):
+    client.force_login(tree.teacher)
+    html = client.get(reverse("courses:detail", args=[course.pk])).content.decode()
+    assert 'id="period-title-1"' in html and 'id="period-title-status-1"' in html
+    url = reverse("courses:period_title", args=[course.pk, 1])
+    r = client.post(url, {"title": "识字：天地人"}, HTTP_HX_REQUEST="true")
+    assert 'id="period-title-status-1"' in r.content.decode() and "已自动保存" in r.content.decode()
+    assert course.periods.get().title == "识字：天地人"
+    r = client.post(url, {"title": "长" * 201}, HTTP_HX_REQUEST="true")
+    assert "课时标题最多 200 个字。" in r.content.decode()
+    r = client.post(reverse("courses:period_title", args=[course.pk, 2]), {"title": "x"}, follow=True)
+    assert "这门课程没有第2课时（共 1 个课时）。" in r.content.decode()
+    r = client.post(url, {"title": ""}, follow=True)
+    assert "第1课时的标题已保存。" in r.content.decode() and course.periods.get().title == ""
+
+
+def test_read_only_course_shows_period_titles_as_text(client, tree, course):
+    services.update_course(tree.teacher, course, period_titles={1: "识字"})
+    client.force_login(tree.county_admin)
+    html = client.get(reverse("courses:detail", args=[course.pk])).content.decode()
+    assert "第 1 课时 · 识字" in html and 'id="period-title-1"' not in html
+
+
+# --- 删除草稿 ---------------------------------------------------------------------------------------------
+def test_delete_draft_button_asks_and_deletes(client, tree, course):
+    f = make_file(tree.teacher, "pdf")
+    services.attach_file(tree.teacher, course, 1, "task_sheet", f.pk)
+    client.force_login(tree.teacher)
+    html = client.get(reverse("courses:detail", args=[course.pk])).content.decode()
+    assert 'id="delete-course"' in html and "确定删除草稿“天地人”吗？删除后不能恢复（已上传的文件仍保存在您的文件中）。" in html
+    r = client.post(reverse("courses:delete", args=[course.pk]), follow=True)
+    assert r.redirect_chain == [(reverse("courses:list"), 302)]
+    assert "已删除草稿“天地人”。已上传的文件没有删除，仍保存在您的文件中。" in r.content.decode()
+    assert not Course.objects.exists() and f.__class__.objects.filter(pk=f.pk).exists()
+
+
+def test_no_delete_button_once_submitted_and_a_post_is_refused(client, tree, course):
+    fill(course, tree.teacher)
+    services.submit(tree.teacher, course)
+    client.force_login(tree.teacher)
+    assert 'id="delete-course"' not in client.get(reverse("courses:detail", args=[course.pk])).content.decode()
+    r = client.post(reverse("courses:delete", args=[course.pk]), follow=True)
+    assert "课程已提交学校，不能删除。" in r.content.decode()
+    assert Course.objects.filter(pk=course.pk).exists()

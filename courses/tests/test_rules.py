@@ -147,3 +147,87 @@ def test_title_and_same_node_texts():
     assert rules.same_node_warning([("秋天", "李老师")], "block") == (
         "本校已有 1 门课程选择了同一目录节点：“秋天”（李老师）。按本次活动规则，同一目录节点原则上只推荐 1 节，请与学校或同事协调。")
     assert rules.same_node_warning([("秋天", "李老师")], "warn").endswith("学校推荐时需说明理由。")
+
+
+# --- 课时 titles ----------------------------------------------------------------------------------
+@given(st.text(max_size=300))
+def test_period_title_is_one_clean_line_or_refused(text):
+    try:
+        clean = rules.check_period_title(text)
+    except rules.RuleError as exc:
+        assert str(exc) == "课时标题最多 200 个字。"
+        assert len(" ".join(text.split())) > 200
+    else:
+        assert len(clean) <= 200 and clean == clean.strip()
+        assert "\x00" not in clean and "\n" not in clean and "  " not in clean
+
+
+def test_period_titles_only_for_the_courses_periods():
+    assert rules.check_period_titles({"1": " 识字\x00 ", 2: "写字"}, 2) == {1: "识字", 2: "写字"}
+    with pytest.raises(rules.RuleError, match="这门课程没有第3课时（共 2 个课时）。"):
+        rules.check_period_titles({3: "x"}, 2)
+    with pytest.raises(rules.RuleError, match="课时编号应为 1 到 2 之间的整数。"):
+        rules.check_period_titles({"一": "x"}, 2)
+
+
+# --- changing the node or the category ----------------------------------------------------------------
+STATES = ["draft", "submitted", "returned", "withdrawn"]
+ABOVE = ("学校已把这门课程推荐到上级，目录节点和类别不能再更改；退回修改只能修改课程名称、团队和资源文件。"
+         "如确需换一节课，请联系学校管理员。")
+
+
+@given(st.sampled_from(STATES), st.booleans(), st.booleans())
+def test_node_and_category_change_only_before_the_school_recommends(status, campaign_open, recommended):
+    d = rules.may_relocate(status=status, campaign_open=campaign_open, recommended_by_school=recommended)
+    assert d.ok == (status != "submitted" and campaign_open and not recommended)
+    if recommended:
+        assert d.reasons == [ABOVE]  # the same answer whatever else is true: it cannot be fixed by waiting
+    elif not d.ok:
+        assert d.reasons == rules.may_edit(status=status, campaign_open=campaign_open).reasons
+
+
+def test_returned_by_the_school_may_change_the_node():
+    assert rules.may_relocate(status="returned", campaign_open=True, recommended_by_school=False).ok
+
+
+SUBJECT_KINDS = ["video", "lesson_plan", "task_sheet", "slides", "exercises"]
+EXPERIMENT_KINDS = ["experiment_video", "experiment_plan", "study_guide", "slides"]
+
+
+@given(st.sets(st.tuples(st.integers(min_value=1, max_value=3), st.sampled_from(SUBJECT_KINDS + EXPERIMENT_KINDS))),
+       st.sampled_from([SUBJECT_KINDS, EXPERIMENT_KINDS]))
+def test_a_new_category_empties_exactly_the_slots_it_lacks(filled, new_kinds):
+    emptied = rules.emptied_by_category(filled, new_kinds)
+    assert emptied == sorted(emptied) and set(emptied) <= filled
+    assert all(kind not in new_kinds for _, kind in emptied)
+    assert all(kind in new_kinds for _, kind in filled - set(emptied))  # everything else keeps its file
+
+
+def test_subject_to_experiment_keeps_only_the_slides():
+    filled = [(1, "video"), (1, "slides"), (2, "lesson_plan"), (2, "slides")]
+    assert rules.emptied_by_category(filled, EXPERIMENT_KINDS) == [(1, "video"), (2, "lesson_plan")]
+    assert rules.emptied_by_category(filled, SUBJECT_KINDS) == []
+
+
+def test_category_bounds_say_what_to_reduce():
+    assert rules.category_fits(label="实验教学", periods=2, max_periods=3, members=4, max_members=4).ok
+    d = rules.category_fits(label="实验教学", periods=3, max_periods=2, members=5, max_members=4)
+    assert d.reasons == ["“实验教学”最多 2 个课时，这门课程现在有 3 个。请先把课时数减到 2。",
+                         "“实验教学”的团队最多 4 人（不含主讲教师），现在是 5 人。请先移除多出的成员。"]
+
+
+# --- deleting a draft ---------------------------------------------------------------------------------
+@given(st.sampled_from(STATES), st.booleans())
+def test_only_a_draft_that_never_went_to_the_school_may_be_deleted(status, ever_submitted):
+    d = rules.may_delete(status=status, ever_submitted=ever_submitted)
+    assert d.ok == (status == "draft" and not ever_submitted)
+    assert d.ok or len(d.reasons) == 1
+
+
+def test_refusals_to_delete_say_what_to_do_instead():
+    assert rules.may_delete(status="submitted", ever_submitted=True).reasons == [
+        "课程已提交学校，不能删除。学校处理前可以先撤回；不再申报的话，撤回后保留即可，它不会进入遴选。"]
+    assert rules.may_delete(status="returned", ever_submitted=True).reasons == [
+        "课程已被退回修改，仍在遴选记录中，不能删除。请修改后重新提交；不再申报的话，请联系退回的单位。"]
+    assert rules.may_delete(status="withdrawn", ever_submitted=True).reasons == [
+        "这门课程曾提交到学校，学校留有记录，不能删除。它已撤回，不会进入遴选。"]

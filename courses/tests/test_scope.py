@@ -15,9 +15,10 @@ from orgs.tests.factories import member
 
 BASE = "/api/v1/courses"
 PAGE_GETS = [("detail", []), ("submit_box", []), ("slot", [1, "video"]), ("file", [1, "video"]),
-             ("poster", [1, "video"]), ("title_frame", [1, "video"]), ("members", [])]
+             ("poster", [1, "video"]), ("title_frame", [1, "video"]), ("members", []), ("relocate", [])]
 PAGE_POSTS = [("autosave", []), ("members", []), ("submit", []), ("withdraw", []), ("attach", [1, "video"]),
-              ("remove", [1, "video"]), ("restore", [1, "video"])]
+              ("remove", [1, "video"]), ("restore", [1, "video"]), ("relocate", []), ("period_title", [1]),
+              ("delete", [])]
 API_GETS = ["", "/members", "/teachers?q=用户", "/report", "/periods/1/slots/video/file"]
 
 
@@ -43,6 +44,7 @@ def test_outsiders_get_404_on_every_page(client, filled, outsiders):
         for name, args in PAGE_POSTS:
             assert client.post(reverse(f"courses:{name}", args=[filled.pk, *args])).status_code == 404, (user, name)
         assert filled.title not in client.get(reverse("courses:list")).content.decode()
+        assert client.get(reverse("courses:node_picker"), {"course": filled.pk}).status_code == 404
 
 
 def test_outsiders_get_404_on_every_endpoint(client, filled, outsiders, bearer):
@@ -54,7 +56,8 @@ def test_outsiders_get_404_on_every_endpoint(client, filled, outsiders, bearer):
         for method, path, body in [("patch", "", {"title": "x"}), ("put", "/members", {"user_ids": []}),
                                    ("put", "/periods/1/slots/video", {"file_id": "x"}),
                                    ("delete", "/periods/1/slots/video", None), ("post", "/submit", None),
-                                   ("post", "/withdraw", None), ("post", "/periods/1/slots/video/restore", None)]:
+                                   ("post", "/withdraw", None), ("post", "/periods/1/slots/video/restore", None),
+                                   ("delete", "", None)]:
             r = getattr(client, method)(f"{BASE}/{filled.pk}{path}", json.dumps(body) if body else None,
                                         content_type="application/json", **auth)
             assert r.status_code == 404, (user, method, path)
@@ -109,3 +112,37 @@ def test_list_scope_of_a_county_admin(client, tree, campaign, node, filled):
     client.force_login(tree.other_county_admin)
     html = client.get(reverse("courses:list")).content.decode()
     assert filled.title not in html and elsewhere.title in html
+
+
+def _draft_state(course):
+    course = Course.objects.get(pk=course.pk)
+    return (course.title, course.node_id, course.category, list(course.periods.values_list("title", flat=True)))
+
+
+def test_a_team_member_who_is_not_the_lead_cannot_relocate_rename_or_delete(client, tree, filled, bearer):
+    services.set_members(tree.teacher, filled, [tree.other_teacher.pk])
+    before = _draft_state(filled)
+    client.force_login(tree.other_teacher)
+    assert 'id="delete-course"' not in client.get(reverse("courses:detail", args=[filled.pk])).content.decode()
+    assert client.get(reverse("courses:relocate", args=[filled.pk])).status_code == 403
+    assert client.post(reverse("courses:relocate", args=[filled.pk]), {"category": "experiment",
+                                                                      "node": filled.node_id}).status_code == 403
+    assert client.post(reverse("courses:period_title", args=[filled.pk, 1]), {"title": "x"}).status_code == 403
+    assert client.post(reverse("courses:delete", args=[filled.pk])).status_code == 403
+    auth = bearer(tree.other_teacher)
+    r = client.delete(f"{BASE}/{filled.pk}", **auth)
+    assert (r.status_code, r.json()["detail"]) == (403, "只有主讲教师可以删除这门课程。")
+    r = client.patch(f"{BASE}/{filled.pk}", json.dumps({"category": "experiment"}), content_type="application/json",
+                     **auth)
+    assert r.status_code == 403
+    assert _draft_state(filled) == before
+
+
+@pytest.mark.parametrize("who", ["school_admin", "county_admin", "sysadmin"])
+def test_admins_above_cannot_delete_or_relocate(client, tree, filled, who, bearer):
+    client.force_login(getattr(tree, who))
+    assert 'id="delete-course"' not in client.get(reverse("courses:detail", args=[filled.pk])).content.decode()
+    assert client.post(reverse("courses:delete", args=[filled.pk])).status_code == 403
+    assert client.get(reverse("courses:relocate", args=[filled.pk])).status_code == 403
+    assert client.delete(f"{BASE}/{filled.pk}", **bearer(getattr(tree, who))).status_code == 403
+    assert Course.objects.filter(pk=filled.pk).exists()

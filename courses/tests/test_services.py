@@ -16,6 +16,7 @@ from courses import services
 from courses.models import Course, Resource
 from courses.tests.conftest import GOOD_VIDEO, fill, leaf, make_file
 from jingpinke.errors import ServiceError
+from media.models import StoredFile
 from media.signals import file_probed
 from orgs.models import Role
 from orgs.tests.factories import member
@@ -84,12 +85,67 @@ def test_periods_holding_files_cannot_disappear(tree, course):
     assert course.periods.count() == 2 and Resource.objects.count() == 1
 
 
-def test_category_fixed_once_files_are_in(tree, course):
-    services.update_course(tree.teacher, course, category="experiment")
-    services.update_course(tree.teacher, course, category="subject")
-    services.attach_file(tree.teacher, course, 1, "task_sheet", make_file(tree.teacher, "pdf").pk)
-    with pytest.raises(ServiceError, match="不能再更改类别"):
+def test_a_new_category_takes_out_only_the_files_of_slots_it_lacks(tree, course):
+    """学科课程 → 实验教学: 课件 is a slot of both and keeps its file (judged again); the other
+    files leave the course but stay the teacher's; the page and the audit name them."""
+    fill(course, tree.teacher)
+    video = Resource.objects.get(slot_kind="video").file
+    slides = Resource.objects.get(slot_kind="slides").file
+    changed = services.update_course(tree.teacher, course, category="experiment")
+    assert changed.category == "experiment"
+    assert [(e.period, e.kind, e.label) for e in changed.emptied_slots] == [
+        (1, "video", "微课视频"), (1, "lesson_plan", "教学设计"), (1, "task_sheet", "学习任务单"),
+        (1, "exercises", "作业练习")]
+    assert list(Resource.objects.values_list("slot_kind", "file")) == [("slides", slides.pk)]
+    assert StoredFile.objects.filter(owner=tree.teacher).count() == 5  # nothing deleted
+    assert services.emptied_text(changed.emptied_slots).startswith(
+        "新类别没有以下资源项，其中的文件已移出课程：第1课时“微课视频”（文件.mp4）、第1课时“教学设计”（文件.docx）、")
+    event = Event.objects.get(action="courses.course.update")
+    assert (event.before["category"], event.after["category"]) == ("subject", "experiment")
+    assert [(e["slot"], e["file"]["id"]) for e in event.after["emptied"]][0] == ("video", str(video.pk))
+    # The package is the new category's: its slots, and 课件 kept.
+    cards = services.package(changed)
+    assert [(c.kind, bool(c.resource)) for c in cards[0].slots] == [
+        ("experiment_video", False), ("experiment_plan", False), ("study_guide", False), ("slides", True)]
+    # Back to 学科课程: 课件 still there; the removed files can be put back from the teacher's files.
+    back = services.update_course(tree.teacher, changed, category="subject")
+    assert back.emptied_slots == [] and Resource.objects.count() == 1
+    services.attach_file(tree.teacher, back, 1, "video", video.pk)
+    assert Resource.objects.get(slot_kind="video").status == "pass"
+
+
+def test_subject_and_special_share_their_slots_so_nothing_leaves(tree, course):
+    fill(course, tree.teacher)
+    changed = services.update_course(tree.teacher, course, category="special")
+    assert changed.emptied_slots == [] and Resource.objects.count() == 5
+
+
+def test_a_category_change_that_does_not_fit_changes_nothing(tree, course):
+    from campaigns.models import CampaignCategory
+
+    services.update_course(tree.teacher, course, periods=2)
+    fill(course, tree.teacher, periods=2)
+    CampaignCategory.objects.filter(campaign=course.campaign, category="experiment").update(max_periods=1)
+    with pytest.raises(ServiceError, match="“实验教学”最多 1 个课时，这门课程现在有 2 个。请先把课时数减到 1。"):
         services.update_course(tree.teacher, course, category="experiment")
+    with pytest.raises(ServiceError, match="课时数应为 1 到 1 之间的整数"):
+        services.update_course(tree.teacher, course, category="experiment", periods=2)
+    course.refresh_from_db()
+    assert (course.category, Resource.objects.count()) == ("subject", 10)
+    assert not Event.objects.filter(action="courses.course.update", after__has_key="emptied").exists()
+
+
+def test_period_titles_are_saved_cleaned_and_audited(tree, course):
+    services.update_course(tree.teacher, course, periods=2, period_titles={"1": " 识字\x00 ", 2: "写字"})
+    assert list(course.periods.values_list("number", "title")) == [(1, "识字"), (2, "写字")]
+    event = Event.objects.get(action="courses.course.update")
+    assert (event.before["period_titles"], event.after["period_titles"]) == ({"1": ""}, {"1": "识字", "2": "写字"})
+    with pytest.raises(ServiceError, match="这门课程没有第3课时（共 2 个课时）。"):
+        services.update_course(tree.teacher, course, period_titles={3: "x"})
+    with pytest.raises(ServiceError, match="课时标题最多 200 个字。"):
+        services.update_course(tree.teacher, course, period_titles={1: "长" * 201})
+    services.update_course(tree.teacher, course, period_titles={1: "识字"})  # unchanged: no new event
+    assert Event.objects.filter(action="courses.course.update").count() == 1
 
 
 def test_changing_the_node_to_another_stage_rejudges_the_video(tree, course, junior_node):
@@ -267,3 +323,113 @@ def test_same_node_warning(tree, campaign, node, course):
         % tree.teacher.display_name)
     elsewhere = services.start_course(tree.other_teacher, campaign, category="subject", node_id=node.pk, title="天地人")
     assert services.same_node_warning(elsewhere) == ""
+
+
+# --- changing the node after a return ---------------------------------------------------------------
+def _submitted(tree, course):
+    fill(course, tree.teacher)
+    return services.submit(tree.teacher, course)
+
+
+def _entry(course, kind):
+    from selection.models import Entry
+
+    return Entry.objects.get(course=course, level__kind=kind)
+
+
+def test_returned_by_the_school_the_node_changes_and_the_school_entry_follows(tree, campaign, course):
+    from selection import services as selection
+
+    _submitted(tree, course)
+    selection.decide(tree.school_admin, _entry(course, "school").pk, "return", reason="选错了课")
+    other = leaf(campaign, index=5)
+    course.refresh_from_db()
+    services.update_course(tree.teacher, course, node_id=other.pk)
+    assert _entry(course, "school").node == other
+    services.submit(tree.teacher, Course.objects.get(pk=course.pk))
+    entry = _entry(course, "school")
+    assert (entry.state, entry.node) == ("pending", other)
+
+
+def test_after_the_school_recommended_node_and_category_are_fixed(tree, campaign, course):
+    from selection import services as selection
+
+    _submitted(tree, course)
+    selection.decide(tree.school_admin, _entry(course, "school").pk, "recommend")
+    selection.decide(tree.county_admin, _entry(course, "county").pk, "return", reason="视频声音太小")
+    course.refresh_from_db()
+    assert course.status == "returned"
+    assert services.relocate_decision(course).reasons == [
+        "学校已把这门课程推荐到上级，目录节点和类别不能再更改；退回修改只能修改课程名称、团队和资源文件。如确需换一节课，请联系学校管理员。"]
+    for change in ({"node_id": leaf(campaign, index=5).pk}, {"category": "special"}):
+        with pytest.raises(ServiceError, match="学校已把这门课程推荐到上级"):
+            services.update_course(tree.teacher, course, **change)
+    services.update_course(tree.teacher, course, title="天地人（修改后）", node_id=course.node_id, category="subject")
+    course.refresh_from_db()
+    assert (course.title, course.category, _entry(course, "school").node_id) == ("天地人（修改后）", "subject", course.node_id)
+
+
+def test_a_submitted_course_cannot_change_its_node(tree, campaign, course):
+    _submitted(tree, course)
+    with pytest.raises(ServiceError, match="课程已提交学校，不能修改"):
+        services.update_course(tree.teacher, course, node_id=leaf(campaign, index=5).pk)
+
+
+def test_the_picker_does_not_count_the_course_itself(tree, campaign, node, course):
+    params = services.picker_params(course)
+    own = next(item for item in services.node_picker(tree.teacher, campaign, params, tree.school)["lessons"]
+               if item["id"] == node.pk)
+    assert own["same_school"] == 1
+    picker = services.node_picker(tree.teacher, campaign, params, tree.school, exclude=course)
+    assert picker["selected"]["id"] == node.pk
+    assert next(item for item in picker["lessons"] if item["id"] == node.pk)["same_school"] == 0
+
+
+# --- deleting a draft ------------------------------------------------------------------------------
+def test_the_lead_deletes_a_draft_files_stay_his(tree, course):
+    from courses.models import CourseMember, Period
+
+    services.update_course(tree.teacher, course, periods=2, period_titles={1: "识字"})
+    services.set_members(tree.teacher, course, [tree.other_teacher.pk])
+    fill(course, tree.teacher, periods=2)
+    files = set(Resource.objects.values_list("file", flat=True))
+    services.delete_draft(tree.teacher, course)
+    assert not Course.objects.exists() and not Period.objects.exists() and not CourseMember.objects.exists()
+    assert not Resource.objects.exists()
+    assert set(StoredFile.objects.values_list("pk", flat=True)) == files
+    event = Event.objects.get(action="courses.course.delete")
+    assert (event.target_id, event.before["title"], event.before["members"], event.before["period_titles"]) == (
+        str(course.pk), "天地人", [tree.other_teacher.pk], {"1": "识字", "2": ""})
+    assert {f["file"]["id"] for f in event.before["files"]} == {str(pk) for pk in files}
+    assert event.unit_path == tree.school.path
+
+
+def test_only_the_lead_deletes(tree, course):
+    services.set_members(tree.teacher, course, [tree.other_teacher.pk])
+    for user in (tree.other_teacher, tree.school_admin, tree.sysadmin):
+        with pytest.raises(PermissionDenied):
+            services.delete_draft(user, course)
+    assert Course.objects.filter(pk=course.pk).exists()
+
+
+def test_a_course_the_school_has_seen_is_not_deleted(tree, course):
+    from selection import services as selection
+
+    _submitted(tree, course)
+    with pytest.raises(ServiceError, match="课程已提交学校，不能删除。"):
+        services.delete_draft(tree.teacher, course)
+    services.withdraw(tree.teacher, course)
+    with pytest.raises(ServiceError, match="这门课程曾提交到学校，学校留有记录，不能删除。"):
+        services.delete_draft(tree.teacher, Course.objects.get(pk=course.pk))
+    services.submit(tree.teacher, Course.objects.get(pk=course.pk))
+    selection.decide(tree.school_admin, _entry(course, "school").pk, "return", reason="请补充")
+    with pytest.raises(ServiceError, match="课程已被退回修改，仍在遴选记录中，不能删除。"):
+        services.delete_draft(tree.teacher, Course.objects.get(pk=course.pk))
+    assert Course.objects.filter(pk=course.pk).exists()
+    assert not Event.objects.filter(action="courses.course.delete").exists()
+
+
+def test_a_draft_is_deleted_after_the_campaign_closed(tree, course):
+    Campaign.objects.filter(pk=course.campaign_id).update(status="closed")
+    services.delete_draft(tree.teacher, Course.objects.get(pk=course.pk))
+    assert not Course.objects.exists()
