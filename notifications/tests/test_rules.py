@@ -3,7 +3,7 @@
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from notifications import rules
@@ -110,6 +110,7 @@ def test_window_is_the_narrowest_containing_the_time_left(left):
         assert all(not (left <= w) for w in DEADLINE_WINDOWS if w < window)
 
 
+@settings(deadline=None, max_examples=50)  # each example simulates days of runs; no timing limit on a busy machine
 @given(start=st.integers(min_value=0, max_value=8 * 24), minute=st.integers(min_value=0, max_value=59),
        step=st.sampled_from([15, 30, 60]))
 def test_runs_at_least_hourly_send_each_window_exactly_once(start, minute, step):
