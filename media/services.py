@@ -84,7 +84,7 @@ def _mb(n: int) -> str:
 
 def get_upload(user, upload_id) -> Upload:
     """The user's own upload; anybody else's (or none) is 404."""
-    upload = Upload.objects.filter(pk=upload_id, owner=user).select_related("stored_file").first()
+    upload = Upload.objects.filter(pk=upload_id, owner=user).first()
     if upload is None:
         raise ServiceError(_("找不到这个上传：它不存在、已被删除或已过期，请重新上传文件。"), status=404)
     return upload

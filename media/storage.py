@@ -72,10 +72,10 @@ class HashFeeder:
         for _ in range(self.count):
             self.free.put(_take_buffer(self.block))
         self.queue: queue.SimpleQueue = queue.SimpleQueue()
-        self.thread = None
+        self.done: threading.Event | None = None
         if self.hashes or self.running is not None:
-            self.thread = threading.Thread(target=self._run, name="upload-hash", daemon=True)
-            self.thread.start()
+            self.done = threading.Event()
+            _in_helper_thread(self._run, self.done)
 
     def _catch_up(self) -> None:
         path, start, end = self.catch_up
@@ -97,8 +97,11 @@ class HashFeeder:
         targets = self.hashes + ([self.running] if self.running is not None else [])
         while (block := self.queue.get()) is not None:
             if self.error is None:
-                for h in targets:
-                    h.update(block)
+                try:
+                    for h in targets:
+                        h.update(block)
+                except BaseException as exc:  # pragma: no cover - hashlib does not fail on bytes
+                    self.error = exc
             self.free.put(block.obj)
 
     def buffer(self) -> memoryview:
@@ -107,7 +110,7 @@ class HashFeeder:
 
     def feed(self, view: memoryview) -> None:
         """Hash ``view`` (a slice of a buffer from ``buffer()``); the buffer comes back afterwards."""
-        if self.thread is not None:
+        if self.done is not None:
             self.queue.put(view)
         else:
             self.give_back(view)
@@ -117,16 +120,49 @@ class HashFeeder:
         self.free.put(view.obj)
 
     def close(self) -> None:
-        if self.thread is not None:
+        if self.done is not None:
             self.queue.put(None)
-            self.thread.join()
-            self.thread = None
+            self.done.wait()
+            self.done = None
         if self.count:  # every buffer is back now: return them to the process's pool
             self.count = 0
             while not self.free.empty():
                 _give_buffer(self.free.get())
         if self.error is not None:
             raise self.error
+
+
+# Hashing threads are kept for the next request (at most _IDLE_MAX waiting per process): under
+# load, starting a thread waits for the scheduler to run it, once more per PATCH.
+_IDLE: list[queue.SimpleQueue] = []
+_IDLE_LOCK = threading.Lock()
+_IDLE_MAX = 8
+
+
+def _in_helper_thread(job, done: threading.Event) -> None:
+    """Run ``job()`` in an idle helper thread (or a new one), then set ``done``."""
+    with _IDLE_LOCK:
+        jobs = _IDLE.pop() if _IDLE else None
+    if jobs is None:
+        jobs = queue.SimpleQueue()
+        threading.Thread(target=_helper, args=(jobs,), name="upload-hash", daemon=True).start()
+    jobs.put((job, done))
+
+
+def _helper(jobs: queue.SimpleQueue) -> None:
+    while True:
+        job, done = jobs.get()
+        idle = False
+        try:
+            job()
+        finally:
+            with _IDLE_LOCK:  # ready for the next request before this one goes on
+                if len(_IDLE) < _IDLE_MAX:
+                    _IDLE.append(jobs)
+                    idle = True
+            done.set()
+        if not idle:
+            return
 
 
 # Receiving buffers are reused across requests: a fresh 1 MiB buffer is zero-filled and costs the

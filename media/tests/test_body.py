@@ -280,6 +280,23 @@ def test_receiving_buffers_are_reused_across_requests(monkeypatch):
     assert len(storage._POOL) == storage._POOL_MAX
 
 
+def test_hashing_threads_are_kept_for_the_next_request(monkeypatch):
+    monkeypatch.setattr(storage, "_IDLE", [])
+    threads = []
+
+    class Spy:
+        def update(self, block):
+            threads.append(threading.get_ident())
+
+    for _ in range(3):
+        feeder = storage.HashFeeder([Spy()])
+        view = feeder.buffer()
+        feeder.feed(view[:10])
+        feeder.close()
+    assert len(threads) == 3 and len(set(threads)) == 1 and threading.get_ident() not in threads
+    assert len(storage._IDLE) == 1
+
+
 def test_a_failed_catch_up_does_not_hang_the_receiver(tmp_path):
     feeder = storage.HashFeeder([], running=hashlib.sha256(), catch_up=(tmp_path / "gone.part", 0, 100))
     for _ in range(20):  # more blocks than buffers: they keep coming back
