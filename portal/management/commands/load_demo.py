@@ -20,6 +20,7 @@ class Command(BaseCommand):
             return
         from campaigns import demo as campaigns_demo
         from catalog import demo as catalog_demo
+        from contacts import demo as contacts_demo
         from courses import demo as courses_demo
         from orgs import demo as orgs_demo
 
@@ -29,4 +30,5 @@ class Command(BaseCommand):
             campaign = campaigns_demo.load(units["province"], units["city"])
             catalog_demo.open_demo_nodes(campaign)
             courses = courses_demo.load(campaign)
+            contacts_demo.load(campaign)
         self.stdout.write(self.style.SUCCESS(f"已加载演示数据：{campaign}，演示课程 {len(courses)} 门"))
