@@ -512,23 +512,23 @@ def emptied_text(emptied: list[EmptiedSlot]) -> str:
              "新类别的资源项请重新上传。") % {"list": "、".join(e.text for e in emptied)}
 
 
-def _entry_levels(course: Course) -> set[str]:
-    """The level kinds at which the course has an entry in the selection (one query, kept on the
+def _entries(course: Course) -> set[tuple[str, str]]:
+    """(level kind, state) of the course's entries in the selection (one query, kept on the
     instance: a page asks several questions of it)."""
-    cached = getattr(course, "_entry_levels", None)
+    cached = getattr(course, "_entry_facts", None)
     if cached is None:
         cached = set()
         if apps.is_installed("selection"):
             from selection.models import Entry
 
-            cached = set(Entry.objects.filter(course=course).values_list("level__kind", flat=True))
-        course._entry_levels = cached
+            cached = set(Entry.objects.filter(course=course).values_list("level__kind", "state"))
+        course._entry_facts = cached
     return cached
 
 
 def recommended_by_school(course: Course) -> bool:
-    """Has the school recommended the course upward (it has an entry above the school level)?"""
-    return bool(_entry_levels(course) - {UnitKind.SCHOOL})
+    """Has the school recommended the course (its entry is recommended, or it has one above)?"""
+    return any(kind != UnitKind.SCHOOL or state == "recommended" for kind, state in _entries(course))
 
 
 def relocate_decision(course: Course) -> rules.Decision:
@@ -886,7 +886,7 @@ def withdraw_decision(course: Course) -> rules.Decision:
 
 # --- deleting a draft ----------------------------------------------------------------------------------
 def _ever_submitted(course: Course) -> bool:
-    return course.submitted_at is not None or bool(_entry_levels(course))
+    return course.submitted_at is not None or bool(_entries(course))
 
 
 def delete_decision(course: Course) -> rules.Decision:

@@ -145,6 +145,7 @@ def test_relocate_page_opens_at_the_courses_lesson_and_previews_what_each_catego
     html = r.content.decode()
     assert r.status_code == 200
     assert f'name="node" value="{node.pk}" checked' in html  # the current lesson, among its neighbours
+    assert html.count("data-current>现在的课</span>") == 1
     lessons = CatalogNode.objects.filter(openings__campaign=course.campaign, textbook=node.textbook, is_leaf=True)
     assert html.count('<label class="lesson">') == lessons.count() == 49  # every open lesson of 统编版语文一年级上册
     assert 'name="category" value="subject" checked' in html
@@ -272,3 +273,13 @@ def test_no_delete_button_once_submitted_and_a_post_is_refused(client, tree, cou
     r = client.post(reverse("courses:delete", args=[course.pk]), follow=True)
     assert "课程已提交学校，不能删除。" in r.content.decode()
     assert Course.objects.filter(pk=course.pk).exists()
+
+
+def test_relocate_picker_works_without_javascript(client, tree, course):
+    """The picker's own button submits the form as a GET to the same page: the choices are kept."""
+    client.force_login(tree.teacher)
+    r = client.get(reverse("courses:relocate", args=[course.pk]),
+                   {**services.picker_params(course), "node": "", "q": "金木水火土", "category": "special"})
+    html = r.content.decode()
+    assert html.count('<label class="lesson">') == 1 and "2 金木水火土" in html
+    assert 'name="category" value="special" checked' in html

@@ -433,3 +433,15 @@ def test_a_draft_is_deleted_after_the_campaign_closed(tree, course):
     Campaign.objects.filter(pk=course.campaign_id).update(status="closed")
     services.delete_draft(tree.teacher, Course.objects.get(pk=course.pk))
     assert not Course.objects.exists()
+
+
+def test_a_recommendation_with_nothing_above_fixes_the_node_too(tree, course):
+    """Belt and braces: the school's own recommended entry is enough (a chain could end there)."""
+    from selection.models import Entry
+
+    _submitted(tree, course)
+    Entry.objects.filter(course=course).update(state="recommended")
+    course = Course.objects.get(pk=course.pk)
+    course.status = "returned"
+    assert services.recommended_by_school(course)
+    assert not services.relocate_decision(course).ok
