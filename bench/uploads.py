@@ -256,6 +256,7 @@ def run(size_mb: int = 1024, chunk_mb: int = 32, rounds: int = 3, clients=CLIENT
         idle_rss = max(_status(pid, "VmRSS") for pid in worker_pids)
 
         results: dict = {"raw": [], "cache": [], **{kind: [] for kind in clients}}
+        load_before = os.getloadavg()[0]
         peak_reset = True
         for r in range(rounds):
             # The baseline is the faster of two careful copies: all at once then fsync, and with the
@@ -293,7 +294,8 @@ def run(size_mb: int = 1024, chunk_mb: int = 32, rounds: int = 3, clients=CLIENT
                 for stored in (data_dir / "media" / "files").glob("*/*"):
                     stored.unlink()
         return {"size_mb": size_mb, "chunk_mb": chunk_mb, "workers": workers, "rounds": rounds,
-                "idle_rss": idle_rss, "peak_reset": peak_reset, "results": results}
+                "idle_rss": idle_rss, "peak_reset": peak_reset, "results": results,
+                "load": (load_before, os.getloadavg()[0])}
     finally:
         if gunicorn is not None and gunicorn.poll() is None:
             gunicorn.send_signal(signal.SIGTERM)
@@ -304,48 +306,53 @@ def run(size_mb: int = 1024, chunk_mb: int = 32, rounds: int = 3, clients=CLIENT
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
-def _span(values, fmt: str) -> str:
-    low, high = min(values), max(values)
-    return format(low, fmt) if format(low, fmt) == format(high, fmt) else f"{format(low, fmt)}–{format(high, fmt)}"
+def _span(values, fmt: str, unit: str = "") -> str:
+    low, high = format(min(values), fmt), format(max(values), fmt)
+    return (low if low == high else f"{low}–{high}") + unit
+
+
+LABELS = {"sendfile": "tus, http.client + sendfile, {chunk} MiB", "tuspy": "tus, tuspy, {chunk} MiB chunks",
+          "tuspy-default": "tus, tuspy, default (one PATCH)"}
 
 
 def report(r: dict) -> None:
-    size = r["size_mb"]
-    results = r["results"]
+    size, results = r["size_mb"], r["results"]
     raw = [row["seconds"] for row in results["raw"]]
-    print(f"tus upload of {size} MiB to gunicorn gthread x{r['workers']} on loopback, {r['rounds']} rounds "
-          f"(each upload against the raw baseline of its round)")
-    print(f"{'case':<38} {'seconds':>11} {'MiB/s':>11} {'of raw':>13} {'server CPU usr+sys':>17} {'CPU s client':>13} "
-          f"{'server peak RSS':>16}")
-    print(f"{'raw write (same disk, fsync): baseline':<38} {_span(raw, '.2f'):>11} {_span([size / s for s in raw], '.0f'):>11} "
-          f"{'100 %':>13}")
-    for key, label in (("plain", "  of which: write all, then fsync"), ("writeback", "  of which: early writeback, fsync")):
-        values = [row[key] for row in results["raw"]]
-        print(f"{label:<38} {_span(values, '.2f'):>11} {_span([size / s for s in values], '.0f'):>11}")
+    rows = [("raw write, same disk, fsync: baseline", raw, "100 %", "", "", "")]
+    for key, label in (("plain", "  copy, then fsync"), ("writeback", "  copy with early writeback, fsync")):
+        rows.append((label, [row[key] for row in results["raw"]], "", "", "", ""))
     cache = [row["seconds"] for row in results["cache"]]
-    print(f"{'raw write, no fsync (page cache)':<38} {_span(cache, '.2f'):>11} {_span([size / s for s in cache], '.0f'):>11} "
-          f"{_span([a / b * 100 for a, b in zip(raw, cache)], '.0f') + ' %':>13}")
-    labels = {"sendfile": f"tus, http.client+sendfile, {r['chunk_mb']} MiB",
-              "tuspy": f"tus, tuspy, {r['chunk_mb']} MiB chunks",
-              "tuspy-default": "tus, tuspy, default (one PATCH)"}
-    for kind, rows in results.items():
+    cache_ratio = _span([a / b * 100 for a, b in zip(raw, cache)], ".0f", " %")
+    rows.append(("raw write, no fsync (page cache)", cache, cache_ratio, "", "", ""))
+    for kind, uploads in results.items():
         if kind in ("raw", "cache"):
             continue
-        seconds = [row["seconds"] for row in rows]
-        ratios = [row["ratio"] * 100 for row in rows]
-        print(f"{labels[kind]:<38} {_span(seconds, '.2f'):>11} {_span([size / s for s in seconds], '.0f'):>11} "
-              f"{_span(ratios, '.0f') + ' %':>9} ({statistics.median(ratios):.0f}) "
-              f"{_span([row['server_user'] for row in rows], '.1f') + ' + ' + _span([row['server_sys'] for row in rows], '.1f'):>17} "
-              f"{_span([row['client_cpu'] for row in rows], '.2f'):>13} "
-              f"{_span([row['peak_rss'] / MiB for row in rows], '.0f') + ' MB':>16}")
-    print(f"(of raw: per round, median in brackets; worker RSS when idle: {r['idle_rss'] / MiB:.0f} MB; "
-          f"peak RSS {'per upload' if r['peak_reset'] else 'since the start (could not reset)'}; stored sha256 verified)")
+        ratios = [row["ratio"] * 100 for row in uploads]
+        rows.append((
+            LABELS[kind].format(chunk=r["chunk_mb"]), [row["seconds"] for row in uploads],
+            f"{_span(ratios, '.0f', ' %')} ({statistics.median(ratios):.0f})",
+            " + ".join(_span([row[key] for row in uploads], ".1f") for key in ("server_user", "server_sys")),
+            _span([row["client_cpu"] for row in uploads], ".2f"),
+            _span([row["peak_rss"] / MiB for row in uploads], ".0f", " MB"),
+        ))
+    print(f"{size} MiB through the tus endpoint of gunicorn (gthread x{r['workers']}, 4 threads) on loopback, "
+          f"{r['rounds']} rounds; load average {r['load'][0]:.1f} before, {r['load'][1]:.1f} after")
+    header = ("case", "seconds", "MiB/s", "of raw (median)", "server CPU usr + sys", "client CPU", "server peak RSS")
+    widths = (38, 11, 10, 16, 21, 10, 15)
+    print(" ".join(h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(header, widths))))
+    for label, seconds, ratio, server, client, rss in rows:
+        cells = (label, _span(seconds, ".2f"), _span([size / s for s in seconds], ".0f"), ratio, server, client, rss)
+        print(" ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths))))
+    peak = "per upload" if r["peak_reset"] else "since the start (could not reset it)"
+    print(f"(of raw: each upload against the baseline of its round; worker RSS when idle: "
+          f"{r['idle_rss'] / MiB:.0f} MB; peak RSS {peak}; stored sha256 verified)")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench uploads", description=__doc__.splitlines()[0])
     parser.add_argument("--size-mb", type=int, default=1024, help="file size in MiB (default 1024 = 1 GiB)")
-    parser.add_argument("--chunk-mb", type=int, default=32, help="tus PATCH size in MiB (default 32, the upload widget's)")
+    parser.add_argument("--chunk-mb", type=int, default=32,
+                        help="tus PATCH size in MiB (default 32, the upload widget's)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of baseline + every client (default 3)")
     parser.add_argument("--clients", default=",".join(CLIENTS), help=f"comma-separated, of {', '.join(CLIENTS)}")
     args = parser.parse_args(argv)
