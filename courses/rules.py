@@ -16,7 +16,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -160,6 +160,16 @@ class Decision:
 
     def __bool__(self) -> bool:
         return self.ok
+
+
+def stage_slots(slots: Sequence[SlotFacts], asked: Collection[str] | None) -> list[SlotFacts]:
+    """The slots a submission must fill at this stage of the campaign. ``asked``: the items the
+    level the course goes to asks for before it recommends (campaign data: a school that sends the
+    教学设计 up for the county's 初选, the video following when the county asks for it), or None for
+    the whole package. An item the package leaves optional stays optional."""
+    if asked is None:
+        return list(slots)
+    return [SlotFacts(s.kind, s.label, s.required and s.kind in asked) for s in slots]
 
 
 def missing_slots(periods: int, slots: Sequence[SlotFacts], resources: Iterable[ResourceFacts]) -> list[tuple[int, str]]:

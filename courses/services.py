@@ -385,6 +385,31 @@ def slot_card(course: Course, number: int, kind: str) -> SlotCard:
     raise Http404(_("没有这个课时或资源项。"))
 
 
+def submission_items(course: Course) -> list[str] | None:
+    """The items a (re)submission must hold at this stage, when the campaign asks for less than the
+    whole package (see ``rules.stage_slots``); None: the whole package."""
+    if not apps.is_installed("selection") or course.status == CourseStatus.SUBMITTED:
+        return None
+    if not hasattr(course, "_submission_items"):  # asked by the submit box and its reasons: once
+        from selection.services import submission_items as asked
+
+        course._submission_items = asked(course)
+    return course._submission_items
+
+
+def submission_stage_text(course: Course, cards: list[PeriodCard]) -> str:
+    """For the submit box: which items this round needs, when it is not the whole package."""
+    asked = submission_items(course)
+    if asked is None or not cards:
+        return ""
+    labels = [c.label for c in cards[0].slots if c.slot.required and c.kind in asked]
+    later = [c.label for c in cards[0].slots if c.slot.required and c.kind not in asked]
+    if not later:
+        return ""
+    return _("本轮只需具备：%(now)s。%(later)s可在上级单位要求时再补交（届时课程会退回给您）。") % {
+        "now": "、".join(labels) or _("（无）"), "later": "、".join(later)}
+
+
 def submission_facts(course: Course, cards: list[PeriodCard] | None = None, now=None) -> rules.Decision:
     """What the submit button would answer now (for pages and the API)."""
     now = now or timezone.now()
@@ -393,6 +418,7 @@ def submission_facts(course: Course, cards: list[PeriodCard] | None = None, now=
     slots = [rules.SlotFacts(c.slot.kind, c.label, c.slot.required) for c in book_slots]
     if not cards:
         slots = [rules.SlotFacts(s.kind, str(s), s.required) for s in RequirementBook(course.campaign_id).slots_of(course.category)]
+    slots = rules.stage_slots(slots, submission_items(course))
     resources = [rules.ResourceFacts(c.period.number, c.kind, c.status) for pc in cards for c in pc.slots if c.resource]
     return rules.can_submit(status=course.status, campaign_open=course.campaign.status == CampaignStatus.OPEN,
                             periods=course.periods_count, slots=slots, resources=resources,

@@ -185,6 +185,7 @@ def _detail_context(request, course, *, info_form=None, member_q=None):
         "deadline": services.school_deadline(course.campaign, course.school),
         "same_node": services.same_node_warning(course),
         "decision": services.submission_facts(course, cards),
+        "stage_text": services.submission_stage_text(course, cards),
         "withdraw": services.withdraw_decision(course),
         "relocate": services.relocate_decision(course) if editable and services.is_lead(actor, course) else None,
         "can_delete": services.may_delete(actor, course),

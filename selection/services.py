@@ -160,6 +160,16 @@ def enter(actor, course) -> Entry:
     return entry
 
 
+def submission_items(course) -> list[str] | None:
+    """What a course must hold when its teacher submits it: the items the level it goes to (the
+    school, or the unit that returned it) asks for before recommending, as the campaign sets them;
+    None when that level sets none (then the whole package)."""
+    returned = Exists(Entry.objects.filter(level=OuterRef("pk"), course=course, state=EntryState.RETURNED))
+    level = (Level.objects.annotate(returned=returned).filter(campaign_id=course.campaign_id)
+             .filter(Q(returned=True) | Q(kind="school")).order_by("-returned").first())  # one query
+    return list(level.required_resources) if level is not None and level.required_resources else None
+
+
 def school_has_acted(course) -> bool:
     return Entry.objects.filter(course=course).exclude(level__kind="school", state=EntryState.PENDING).exists()
 
