@@ -87,8 +87,10 @@ def _enqueue_mail(ids: list[int]) -> None:
 
 
 def site_url() -> str:
-    """Where mails link to: the first trusted origin (set in production), else the address
-    ``make run`` serves on."""
+    """Where mails link to: JPK_SITE_URL, else the first trusted origin (set in production), else
+    the address ``make run`` serves on."""
+    if config.get("JPK_SITE_URL"):
+        return config.get("JPK_SITE_URL").rstrip("/")
     origins = list(settings.CSRF_TRUSTED_ORIGINS)
     if origins:
         return origins[0].rstrip("/")

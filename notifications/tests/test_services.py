@@ -233,3 +233,13 @@ def test_the_database_refuses_a_second_notification_with_the_same_key(people):
     services.notify([people.teacher], Kind.REMIND, "t", "b")
     services.notify([people.teacher], Kind.REMIND, "t", "b")
     assert Notification.objects.filter(recipient=people.teacher).count() == 3
+
+
+def test_mail_links_use_the_configured_site_address(monkeypatch, settings):
+    from notifications import services as notification_services
+
+    monkeypatch.setenv("JPK_SITE_URL", "https://jpk.example.cn/")
+    assert notification_services.site_url() == "https://jpk.example.cn"
+    monkeypatch.delenv("JPK_SITE_URL")
+    settings.CSRF_TRUSTED_ORIGINS = ["https://proxy.example.cn"]
+    assert notification_services.site_url() == "https://proxy.example.cn"
