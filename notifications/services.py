@@ -201,7 +201,7 @@ def course_deadline(course, returned_entry=None) -> datetime | None:
 def entry_decided(entry, action: str, actor, *, before: dict | None = None,
                   now: datetime | None = None) -> list[Notification]:
     """Tell the people concerned about a decision just saved on ``entry`` (``action``: return,
-    decline, recommend, undo, award, unaward; ``before``: the entry's state and award before it).
+    decline, recommend, undo, award, unaward, resubmit (the teacher sent a returned course back); ``before``: the entry's state and award before it).
     Called inside the decision's transaction; a failure here is logged and never undoes the
     decision."""
     before = before or {}
@@ -246,6 +246,11 @@ def _entry_decided(entry, action: str, actor, previous: str, now: datetime) -> l
             admins = _others(unit_admins([nxt.unit_id]).get(nxt.unit_id, []), actor)
             created += notify(admins, Kind.INCOMING, title, body, link=entry_link(nxt), campaign=campaign, entry=nxt)
         return created
+    if action == "resubmit":  # a returned course is back with the unit that returned it
+        deadline = unit_deadlines(campaign, unit, level)["deadline"]
+        title, body = texts.resubmitted(course.title, course.lead_teacher.display_name, entry.reason, deadline, now)
+        admins = _others(unit_admins([unit.pk]).get(unit.pk, []), actor)
+        return notify(admins, Kind.INCOMING, title, body, link=entry_link(entry), campaign=campaign, entry=entry)
     if action == "undo" and previous in ("recommended", "declined"):
         created = notify(people, Kind.UNDONE, *texts.undone(course.title, unit.name, previous), **common)
         parent = unit.parent

@@ -87,6 +87,17 @@ def incoming(title: str, from_unit: str, school: str, category: str, subject: st
     return head, body
 
 
+def resubmitted(title: str, teacher: str, reason: str, deadline: datetime | None, now: datetime) -> tuple[str, str]:
+    head = _("退回的课程已重新提交：《%(t)s》") % {"t": title}
+    body = _("%(who)s按退回意见修改了《%(t)s》并重新提交") % {"who": teacher, "t": title}
+    body += _("（退回理由：%(r)s）。") % {"r": reason} if reason else "。"
+    if deadline is not None and deadline >= now:
+        body += _("请在 %(d)s 前再次处理（%(left)s）。") % {"d": local_text(deadline), "left": _left(deadline, now)}
+    else:
+        body += _("请及时再次处理。")
+    return head, body
+
+
 def incoming_undone(title: str, from_unit: str) -> tuple[str, str]:
     return (_("推荐已撤回：《%(t)s》") % {"t": title},
             _("%(f)s撤销了对《%(t)s》的推荐，这门课程已不在本单位的待处理列表中，无需处理。") % {"f": from_unit, "t": title})

@@ -145,6 +145,9 @@ def enter(actor, course) -> Entry:
         returned.state, returned.decided_at, returned.decided_by = EntryState.PENDING, None, None
         returned.save(update_fields=["state", "decided_at", "decided_by"])
         record(actor, "selection.resubmit", course, before=before, after=_snapshot(returned), unit=returned.unit)
+        from notifications.services import entry_decided  # notifications sits above selection (it reads progress)
+
+        entry_decided(returned, "resubmit", actor, before=before)
         return returned
     level = _level(course.campaign, "school")
     if level is None:

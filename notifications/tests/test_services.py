@@ -243,3 +243,15 @@ def test_mail_links_use_the_configured_site_address(monkeypatch, settings):
     monkeypatch.delenv("JPK_SITE_URL")
     settings.CSRF_TRUSTED_ORIGINS = ["https://proxy.example.cn"]
     assert notification_services.site_url() == "https://proxy.example.cn"
+
+
+def test_a_resubmitted_course_tells_the_unit_that_returned_it(people, campaign, course):
+    selection.decide(people.school_admin, entry_at(course, "school").pk, "recommend")
+    county_entry = entry_at(course, "county")
+    selection.decide(people.county_admin, county_entry.pk, "return", reason="请补充作业练习")
+    Notification.objects.all().delete()
+    selection.enter(people.teacher, course)  # the teacher fixed it and sent it back
+    assert notes() == [(admin, Kind.INCOMING, "退回的课程已重新提交：《秋天》") for admin in ("ck_admin", "ck_admin2")]
+    n = Notification.objects.get(recipient=people.county_admin)
+    assert n.body.startswith(f"{course.lead_teacher.display_name}按退回意见修改了《秋天》并重新提交（退回理由：请补充作业练习）。")
+    assert (n.link, n.entry_id) == (services.entry_link(county_entry), county_entry.pk)
