@@ -304,3 +304,43 @@ def test_a_failed_catch_up_does_not_hang_the_receiver(tmp_path):
         feeder.feed(view[:10])
     with pytest.raises(FileNotFoundError):
         feeder.close()
+
+
+def test_a_full_disk_fails_the_request_and_keeps_the_offset(tree, monkeypatch):
+    import errno
+    from contextlib import contextmanager
+
+    upload = services.create_upload(tree.teacher, 8 * MiB, {})
+    services.append(upload, io.BytesIO(b"a" * 1000), offset=0, content_length=1000)
+
+    class FullDisk:
+        def __init__(self, fh):
+            self.fh, self.writes = fh, 0
+
+        def write(self, data):
+            self.writes += 1
+            if self.writes > 1:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            return self.fh.write(data)
+
+        def __getattr__(self, name):
+            return getattr(self.fh, name)
+
+    real = services._locked
+
+    @contextmanager
+    def locked(upload, **kwargs):
+        with real(upload, **kwargs) as fh:
+            yield FullDisk(fh)
+
+    monkeypatch.setattr(services, "_locked", locked)
+    stream = io.BytesIO(b"b" * 4 * MiB)
+    with pytest.raises(OSError):
+        services.append(upload, stream, offset=1000, content_length=4 * MiB)
+    assert stream.tell() == 2 * MiB  # stopped at the failed write
+    monkeypatch.setattr(services, "_locked", real)
+    upload.refresh_from_db()
+    assert upload.offset == 1000
+    services.append(upload, io.BytesIO(b"c" * 100), offset=1000, content_length=100)  # the bytes past 1000 are dropped
+    with open(upload.partial_path, "rb") as fh:
+        assert fh.read() == b"a" * 1000 + b"c" * 100
