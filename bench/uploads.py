@@ -17,7 +17,9 @@ copies, one that leaves all the writing to the `fsync` and one that starts the d
 8 MiB during the copy (`sync_file_range`, as the server does; it wins when the disk is slower than
 the copy). The server ends the same way (the bytes are on the disk when the last PATCH is
 answered), so both are measured to durability. A copy that stops at the page cache (no `fsync`)
-is shown too, for scale.
+is shown too, for scale, and two floors no upload can go below: hashing the bytes with sha256 in
+one thread (the server must, and a hash cannot be split across cores) and moving them over
+loopback TCP with nothing else (`sendfile` → `recv_into` a reused buffer).
 
 The clients all speak tus 1.0 as every other client does (creation POST, then PATCHes with
 `Upload-Offset`, `Content-Type: application/offset+octet-stream` and `Content-Length`):
@@ -53,6 +55,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -138,6 +141,40 @@ def raw_baseline(source: Path, target: Path, block: int = MiB, fsync: bool = Tru
     elapsed = time.perf_counter() - start
     target.unlink()
     return elapsed
+
+
+def sha256_floor(source: Path, block: int = MiB) -> float:
+    """Seconds to sha256 the file's bytes in one thread (from the page cache; a hash cannot be split)."""
+    digest, buffer = hashlib.sha256(), bytearray(block)
+    view = memoryview(buffer)
+    with open(source, "rb", buffering=0) as fh:
+        start = time.perf_counter()
+        while n := fh.readinto(buffer):
+            digest.update(view[:n])
+        return time.perf_counter() - start
+
+
+def tcp_floor(source: Path, block: int = MiB) -> float:
+    """Seconds to move the file's bytes over loopback TCP and nothing else: ``sendfile`` in one
+    thread, ``recv_into`` one reused buffer in another (what the server's receiving costs at best)."""
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        sender = socket.create_connection(server.getsockname())
+        receiver, _ = server.accept()
+    buffer = bytearray(block)
+    view = memoryview(buffer)
+
+    def send():
+        with open(source, "rb") as fh, sender:
+            sender.sendfile(fh)
+
+    start = time.perf_counter()
+    thread = threading.Thread(target=send)
+    thread.start()
+    with receiver:
+        while receiver.recv_into(view):
+            pass
+    thread.join()
+    return time.perf_counter() - start
 
 
 def _wait_for(port: int, proc: subprocess.Popen, timeout: float = 30) -> None:
@@ -255,7 +292,7 @@ def run(size_mb: int = 1024, chunk_mb: int = 32, rounds: int = 3, clients=CLIENT
         worker_pids = _children(gunicorn.pid)
         idle_rss = max(_status(pid, "VmRSS") for pid in worker_pids)
 
-        results: dict = {"raw": [], "cache": [], **{kind: [] for kind in clients}}
+        results: dict = {"raw": [], "cache": [], "sha256": [], "tcp": [], **{kind: [] for kind in clients}}
         load_before = os.getloadavg()[0]
         peak_reset = True
         for r in range(rounds):
@@ -269,6 +306,8 @@ def run(size_mb: int = 1024, chunk_mb: int = 32, rounds: int = 3, clients=CLIENT
             results["raw"].append({"seconds": raw_s, "plain": plain_s, "writeback": writeback_s})
             os.sync()
             results["cache"].append({"seconds": raw_baseline(source, data_dir / "raw-copy.bin", fsync=False)})
+            results["sha256"].append({"seconds": sha256_floor(source)})
+            results["tcp"].append({"seconds": tcp_floor(source)})
             progress(f"round {r + 1}: raw {plain_s:.2f} s, with early writeback {writeback_s:.2f} s", file=sys.stderr)
             for kind in clients:
                 os.sync()
@@ -324,8 +363,12 @@ def report(r: dict) -> None:
     cache = [row["seconds"] for row in results["cache"]]
     cache_ratio = _span([a / b * 100 for a, b in zip(raw, cache)], ".0f", " %")
     rows.append(("raw write, no fsync (page cache)", cache, cache_ratio, "", "", ""))
+    floors = (("sha256", "floor: sha256 of the bytes, one core"), ("tcp", "floor: loopback TCP, sendfile→recv"))
+    for key, label in floors:
+        seconds = [row["seconds"] for row in results[key]]
+        rows.append((label, seconds, _span([a / b * 100 for a, b in zip(raw, seconds)], ".0f", " %"), "", "", ""))
     for kind, uploads in results.items():
-        if kind in ("raw", "cache"):
+        if kind in ("raw", "cache", "sha256", "tcp"):
             continue
         ratios = [row["ratio"] * 100 for row in uploads]
         rows.append((
