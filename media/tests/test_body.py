@@ -16,6 +16,8 @@ from types import SimpleNamespace
 
 import pytest
 from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from gunicorn.config import Config
 from gunicorn.http import wsgi as gunicorn_wsgi
 from gunicorn.http.body import Body, LengthReader
@@ -67,6 +69,10 @@ def serve(payload: bytes, *, after_send: float = 0.0) -> SimpleNamespace:
     application = WSGIHandler()
     start = time.monotonic()
     peer = ("127.0.0.1", 40000)
+    # As Django's test client does: the test's database connection (and its transaction) must
+    # outlive each request.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
     try:
         import media.tus
 
@@ -86,6 +92,8 @@ def serve(payload: bytes, *, after_send: float = 0.0) -> SimpleNamespace:
         pass
     finally:
         media.tus.open_body = real_open
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
         seconds = time.monotonic() - start
         server.close()
         talker.join(timeout=10)
