@@ -1,11 +1,12 @@
 """Reading a request body into reusable buffers: ``open_body(request, length).readinto(view)``.
 
 Under gunicorn the body is read straight from the client's socket (``recv_into`` a buffer the
-caller reuses). gunicorn's own ``wsgi.input`` hands out each block as a new ``bytes`` after passing
-it through three ``BytesIO`` buffers (its unreader, its length reader, its body); measured through
-gunicorn gthread on loopback that costs more than half of a 1 GiB upload's time, more than writing
-the bytes to the disk. Anywhere else (Django's test client, another server, a body already started)
-the body is read with ``request.read()``, the portable WSGI way.
+caller reuses). gunicorn's own ``wsgi.input`` hands out each block as a new ``bytes`` after copying
+it through the ``BytesIO`` buffers of its unreader and its body; measured through gunicorn gthread
+on loopback that cost more than half of a 1 GiB upload's time, more than writing the bytes to the
+disk. Anywhere else (Django's test client, another server, a gunicorn whose internals differ from
+the pinned version's, a body already started) the body is read with ``request.read()``, the
+portable WSGI way.
 
 The fast path keeps gunicorn's bookkeeping right, so that the connection can carry the next request:
 the bytes gunicorn had already received with the headers are taken first (anything past this body,
