@@ -672,9 +672,9 @@ def update_course(actor, course: Course, *, title=None, node_id=None, category=N
     if node is not None and apps.is_installed("selection"):
         # Only the school's own entry can exist here (may_relocate refuses once the school has
         # recommended the course): a course the school returned goes back to it on the new node.
-        from selection.models import Entry
+        from selection.services import follow_node
 
-        Entry.objects.filter(course=course).update(node=node)
+        follow_node(course, node)
     if new_category or course.node.textbook.stage != stage_before:
         _reevaluate(list(_resources_qs().filter(period__course=course)), _books())
     after = {**snapshot(course), "period_titles": _period_titles(course)}

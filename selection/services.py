@@ -173,6 +173,13 @@ def submission_items(course) -> list[str] | None:
     return list(level.required_resources) if level is not None and level.required_resources else None
 
 
+def follow_node(course, node) -> int:
+    """The teacher moved a course the school has not recommended to another lesson: its entry (only
+    the school's can exist then) carries the new node, so the one-course-per-node rule judges the
+    lesson it now holds."""
+    return Entry.objects.filter(course=course).update(node=node)
+
+
 def school_has_acted(course) -> bool:
     return Entry.objects.filter(course=course).exclude(level__kind="school", state=EntryState.PENDING).exists()
 
