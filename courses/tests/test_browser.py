@@ -62,11 +62,17 @@ def test_teacher_declares_fixes_a_failing_video_and_submits(transactional_db, tr
     page.click("text=新建申报")
     page.check("input[name=category][value=subject]")
     # stage → subject → grade (one open textbook: chosen by itself) → lesson
+    # each choice reloads the picker: wait until htmx has settled before the next one, or a late
+    # answer to the previous choice replaces it (seen on a loaded machine)
+    settled = "!document.querySelector('.htmx-request')"
     page.select_option("#pk-stage", "primary")
     page.wait_for_selector("#pk-subject option[value=语文]", state="attached")
+    page.wait_for_function(settled)
     page.select_option("#pk-subject", "语文")
     page.wait_for_selector("#pk-grade option[value=一年级]", state="attached")
+    page.wait_for_function(settled)
     page.select_option("#pk-grade", "一年级")
+    page.wait_for_function(settled)
     page.wait_for_selector("label.lesson:has-text('天地人')")
     assert fits(page)
     page.check("label.lesson:has-text('天地人') input")
