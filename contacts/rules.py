@@ -28,6 +28,8 @@ from zoneinfo import ZoneInfo
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from selection.rules import time_left, time_left_text  # noqa: F401 — one wording for every countdown
+
 TZ = ZoneInfo("Asia/Shanghai")
 
 MAX_PEOPLE = 20
@@ -105,27 +107,6 @@ def reopen_decision(now: datetime, new_deadline: datetime | None, reason: str) -
     if new_deadline is None or new_deadline <= now:
         return refuse("deadline", _("新的截止时间必须晚于现在。"))
     return ALLOW
-
-
-def time_left(now: datetime, deadline: datetime | None) -> int | None:
-    """Seconds until the deadline (negative once passed); None without a deadline."""
-    if deadline is None:
-        return None
-    return int((deadline - now).total_seconds())
-
-
-def time_left_text(seconds: int | None) -> str:
-    if seconds is None:
-        return _("未设截止时间")
-    if seconds < 0:
-        return _("已截止")
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    if days:
-        return _("剩 %(d)d 天 %(h)d 小时") % {"d": days, "h": hours}
-    if hours:
-        return _("剩 %(h)d 小时 %(m)d 分") % {"h": hours, "m": rest // 60}
-    return _("剩 %(m)d 分钟") % {"m": max(1, rest // 60)}
 
 
 # --- completeness, status --------------------------------------------------------------------------
