@@ -32,7 +32,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -41,43 +40,11 @@ import time
 import zipfile
 from pathlib import Path
 
+from bench.uploads import _children, _free_port, _status, _wait_for  # the same gunicorn harness
+
 MiB = 1024 * 1024
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENTS = [("lesson_plan", "pdf"), ("task_sheet", "pdf"), ("slides", "pptx"), ("exercises", "pdf")]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _status(pid: int, field: str) -> int:
-    """A /proc/<pid>/status field in bytes (VmHWM: peak resident set, VmRSS: now)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) * 1024
-    return 0
-
-
-def _children(pid: int) -> list[int]:
-    try:
-        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except FileNotFoundError:
-        return []
-
-
-def _wait_for(port: int, proc: subprocess.Popen, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("gunicorn exited before it listened")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("gunicorn did not listen in time")
 
 
 # --- step 1, run inside the platform (a subprocess with the throw-away settings) -----------------------
