@@ -17,11 +17,12 @@ from datetime import datetime
 
 from django.core.paginator import Paginator
 from django.urls import reverse
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 
 from campaigns.enums import CampaignStatus
 from courses import services
 from courses.models import Course
+from media.api import SHA256_NOTE
 
 router = Router(tags=["课程申报"])
 
@@ -138,7 +139,7 @@ class FileOut(Schema):
     id: str
     name: str
     size: int
-    sha256: str
+    sha256: str = Field(description=SHA256_NOTE)
     kind: str
     probe_status: str
     url: str

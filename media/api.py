@@ -7,11 +7,14 @@ from uuid import UUID
 
 from django.http import Http404
 from django.urls import reverse
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 
 from media import services
 from media.models import StoredFile
 from media.permissions import can_view_file
+
+# The whole file's sha256 is computed by the file's background check, not during the upload.
+SHA256_NOTE = "文件的 SHA-256（十六进制）。上传完成后由后台检测计算，通常几秒内写入；在此之前为空字符串。"
 
 router = Router(tags=["文件"])
 
@@ -36,7 +39,7 @@ class FileOut(Schema):
     id: UUID
     original_name: str
     size: int
-    sha256: str
+    sha256: str = Field(description=SHA256_NOTE)
     kind: str
     kind_label: str
     created_at: datetime

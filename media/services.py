@@ -5,8 +5,9 @@ The tus protocol (headers, status codes) is parsed in ``media.tus``; this module
 - ``create_upload``: a new upload of a known length (refused over the size cap or the free disk);
 - ``append``: stream one PATCH body into the partial file, chunk by chunk (constant memory),
   verifying the optional per-request checksum; a broken connection keeps what arrived;
-- ``finish_upload`` (on the last byte): sha256, type by content (``media.sniff``), move into the
-  default storage under a generated key, a ``StoredFile``, and the probe task on commit;
+- ``finish_upload`` (on the last byte): type by content (``media.sniff``), move into the default
+  storage under a generated key, a ``StoredFile``, and the probe task on commit (which computes the
+  file's sha256 first, off the upload's path);
 - ``terminate_upload``, ``cleanup_stale_uploads``;
 - ``file_response``: serve a stored file with HTTP range support (video seeking).
 
@@ -24,8 +25,7 @@ import logging
 import os
 import re
 import shutil
-import threading
-from collections import OrderedDict
+import socket
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
@@ -194,11 +194,15 @@ def append(upload: Upload, stream, *, offset: int, content_length: int, checksum
     """Write one PATCH body (``content_length`` bytes read from ``stream``) at ``offset``.
 
     ``stream`` is a reader from ``media.body.open_body`` (the view passes one: under gunicorn it
-    reads the socket directly) or any file-like object with ``read(n)``. Bytes are received into
-    a few reused ``storage.CHUNK``-sized buffers, written, and hashed in a helper thread beside the
-    receiving. With a checksum, a mismatch discards the whole chunk (460). Without one, a broken
-    connection keeps the bytes that arrived (the client resumes from the new offset). Returns the
-    upload, finished when its last byte arrived.
+    reads the socket directly) or any file-like object with ``read(n)``. Without a checksum the
+    bytes go from gunicorn's socket to the file inside the kernel (``splice``) where the platform
+    allows, else through a few reused ``storage.CHUNK``-sized buffers. With a checksum they are
+    hashed in a helper thread beside the receiving, and a mismatch discards the whole chunk (460).
+    Without one, a broken connection keeps the bytes that arrived (the client resumes from the new
+    offset). Returns the upload, finished when its last byte arrived.
+
+    The whole file's sha256 is not computed here but by the file's background check
+    (``run_probe``), so that it costs the upload nothing: see ``finish_upload``.
     """
     if upload.stored_file_id:
         raise ServiceError(_("这个文件已经上传完成，不需要再上传。"), status=409)
@@ -221,37 +225,12 @@ def append(upload: Upload, stream, *, offset: int, content_length: int, checksum
                 % {"length": upload.length, "end": offset + content_length},
                 status=413,
             )
-        fh.seek(offset)
-        running, hashed = _running_hash(upload.pk, offset)
-        received = flushed = 0
-        broken = False
-        feeder = storage.HashFeeder([check[0] if check else None], running=running,
-                                    catch_up=(upload.partial_path, hashed, offset) if hashed < offset else None)
-        try:
-            while received < content_length:
-                view = feeder.buffer()[: min(storage.CHUNK, content_length - received)]
-                try:
-                    n = reader.readinto(view)
-                except Exception:  # the client went away: reset, timeout, UnreadablePostError, …
-                    log.info("upload %s: connection broken after %s bytes", upload.pk, received, exc_info=True)
-                    n = 0
-                if not n:
-                    feeder.give_back(view)
-                    broken = True
-                    break
-                fh.write(view[:n])
-                feeder.feed(view[:n])
-                received += n
-                if received - flushed >= storage.WRITEBACK_EVERY:
-                    fh.flush()
-                    storage.start_writeback(fh.fileno(), offset + flushed, received - flushed)
-                    flushed = received
-            fh.flush()
-        finally:
-            feeder.close()
+        if check is None and getattr(reader, "spliceable", False):
+            received, broken = _receive_spliced(upload, reader, fh, offset, content_length)
+        else:
+            received, broken = _receive_buffered(upload, reader, fh, offset, content_length, check)
         if check and (broken or check[0].digest() != check[1]):
             fh.truncate(offset)
-            _forget_hash(upload.pk)
             if broken:
                 raise ServiceError(_("连接中断，这一段数据没有收全，已丢弃。请从第 %(offset)d 字节重新发送。") % {"offset": offset}, status=400)
             raise ServiceError(
@@ -260,64 +239,74 @@ def append(upload: Upload, stream, *, offset: int, content_length: int, checksum
             )
         upload.offset = offset + received
         upload.save(update_fields=["offset", "updated_at"])
-        if running:
-            _keep_hash(upload.pk, upload.offset, running)
         if upload.offset == upload.length:
-            finish_upload(upload, sha256=running.hexdigest() if running else None)
+            finish_upload(upload)
     return upload
 
 
-# sha256 computed while the bytes stream in, per upload, in this process: {upload id: (hashed up
-# to, hash)}. A request at offset X continues this process's hash after hashing, from the disk,
-# what other worker processes received since (the bytes up to X are final); the catch-up runs in
-# the hashing thread beside the receiving. Past CATCH_UP_MAX (e.g. resuming a big upload after a
-# restart) the hash is left to the end: the file is hashed from the disk once it is complete.
-# Bounded, so memory stays constant.
-_HASHES: OrderedDict = OrderedDict()
-_HASHES_LOCK = threading.Lock()
-_HASHES_MAX = 64
-CATCH_UP_MAX = 256 * 1024 * 1024
+def _receive_spliced(upload: Upload, reader, fh, offset: int, content_length: int) -> tuple[int, bool]:
+    """Move the body into the file inside the kernel (``media.body``); (bytes received, broken?)."""
+    fd = fh.fileno()
+    received = flushed = 0
+    while received < content_length:
+        try:
+            n = reader.splice_into(fd, offset + received, content_length - received)
+        except (ConnectionError, TimeoutError, socket.timeout):  # the client went away
+            log.info("upload %s: connection broken after %s bytes", upload.pk, received, exc_info=True)
+            return received, True
+        if not n:
+            return received, True
+        received += n
+        if received - flushed >= storage.WRITEBACK_EVERY:
+            storage.start_writeback(fd, offset + flushed, received - flushed)
+            flushed = received
+    return received, False
 
 
-def _running_hash(upload_id, offset: int):
-    """(hash object or None, bytes it has hashed) for a request starting at ``offset``."""
-    with _HASHES_LOCK:
-        entry = _HASHES.pop(upload_id, None)
-    if entry is None or entry[0] > offset:  # nothing, or ahead of the file (bytes were dropped)
-        entry = (0, hashlib.sha256())
-    if offset - entry[0] > CATCH_UP_MAX:
-        return None, offset
-    return entry[1], entry[0]
+def _receive_buffered(upload: Upload, reader, fh, offset: int, content_length: int, check) -> tuple[int, bool]:
+    """Receive the body into reused buffers, write them, and hash them for ``check`` (a PATCH with
+    ``Upload-Checksum``) in a helper thread beside the receiving; (bytes received, broken?)."""
+    fh.seek(offset)
+    received = flushed = 0
+    broken = False
+    feeder = storage.HashFeeder([check[0]] if check else [])
+    try:
+        while received < content_length:
+            view = feeder.buffer()[: min(storage.CHUNK, content_length - received)]
+            try:
+                n = reader.readinto(view)
+            except Exception:  # the client went away: reset, timeout, UnreadablePostError, …
+                log.info("upload %s: connection broken after %s bytes", upload.pk, received, exc_info=True)
+                n = 0
+            if not n:
+                feeder.give_back(view)
+                broken = True
+                break
+            fh.write(view[:n])
+            feeder.feed(view[:n])
+            received += n
+            if received - flushed >= storage.WRITEBACK_EVERY:
+                fh.flush()
+                storage.start_writeback(fh.fileno(), offset + flushed, received - flushed)
+                flushed = received
+        fh.flush()
+    finally:
+        feeder.close()
+    return received, broken
 
 
-def _keep_hash(upload_id, offset: int, running) -> None:
-    with _HASHES_LOCK:
-        _HASHES[upload_id] = (offset, running)
-        while len(_HASHES) > _HASHES_MAX:
-            _HASHES.popitem(last=False)
+def finish_upload(upload: Upload) -> StoredFile:
+    """The last byte arrived: flush, sniff, store under a generated key, create the StoredFile.
 
-
-def _forget_hash(upload_id) -> None:
-    with _HASHES_LOCK:
-        _HASHES.pop(upload_id, None)
-
-
-def finish_upload(upload: Upload, sha256: str | None = None) -> StoredFile:
-    """The last byte arrived: hash, sniff, store under a generated key, create the StoredFile.
-
-    ``sha256``: the hash computed while streaming, if this process saw every byte in order.
+    The file's sha256 is left empty here: hashing 1 GiB takes a core about a second (a hash cannot
+    be split), longer than storing the bytes, so the background check computes it first thing
+    (``run_probe``), from the page cache, seconds later.
     """
     from media.sniff import sniff
 
-    _forget_hash(upload.pk)
     path = Path(upload.partial_path)
-    # Flush the bytes to the disk (while hashing them if needed; both release the GIL).
-    with open(path, "rb") as fh:
-        syncing = threading.Thread(target=os.fsync, args=(fh.fileno(),))
-        syncing.start()
-        if sha256 is None:
-            sha256 = storage.sha256_of(path)
-        syncing.join()
+    with open(path, "rb") as fh:  # the bytes are on the disk when the last PATCH is answered
+        os.fsync(fh.fileno())
     kind = sniff(path)
     key = storage.store_finished(path, storage.new_storage_key())
     try:
@@ -327,7 +316,6 @@ def finish_upload(upload: Upload, sha256: str | None = None) -> StoredFile:
                 storage_key=key,
                 original_name=upload.original_name,
                 size=upload.length,
-                sha256=sha256,
                 kind=kind,
             )
             upload.stored_file = stored
@@ -335,7 +323,7 @@ def finish_upload(upload: Upload, sha256: str | None = None) -> StoredFile:
             from audit.services import record
 
             record(upload.owner, "media.file.upload", stored, after={
-                "name": stored.original_name, "size": stored.size, "kind": stored.kind, "sha256": sha256})
+                "name": stored.original_name, "size": stored.size, "kind": stored.kind})
             # robust: a queue that is down must not fail the upload (the file is stored; the
             # probe can be enqueued again later).
             transaction.on_commit(lambda: _enqueue_probe(stored.pk), robust=True)
@@ -443,7 +431,7 @@ def file_response(request, stored_file: StoredFile, *, as_attachment: bool = Fal
         content_type = CONTENT_TYPES.get(stored_file.kind, "application/octet-stream")
         inline = stored_file.kind in INLINE_KINDS and not as_attachment
         name = stored_file.original_name or f"{stored_file.pk}"
-        etag = f'"{stored_file.sha256[:32]}"' if stored_file.sha256 else f'"{key}"'
+        etag = f'"{key.rsplit("/", 1)[-1]}"'  # a stored key never changes its bytes
     else:  # a derived image (poster, title frame)
         content_type, inline, name = "image/jpeg", not as_attachment, f"{stored_file.pk}.jpg"
         etag = f'"{key.rsplit("/", 1)[-1]}"'
@@ -503,6 +491,7 @@ def run_probe(file_id) -> str:
                                                    probe_attempts=F("probe_attempts") + 1)
     try:
         with local_copy(stored) as path:
+            _record_sha256(stored, path)
             result = probe(path, stored.kind)
     except Exception:
         log.exception("probe of file %s could not read the storage", stored.pk)
@@ -526,6 +515,24 @@ def run_probe(file_id) -> str:
     stored.save(update_fields=["probe", "probe_error", "text", "poster_key", "title_frame_key", "probe_status", "probed_at"])
     file_probed.send(sender=StoredFile, stored_file=stored)
     return stored.probe_status
+
+
+def _record_sha256(stored: StoredFile, path) -> str:
+    """The file's sha256, computed from ``path`` and saved if it is not known yet (see ``finish_upload``)."""
+    if not stored.sha256:
+        stored.sha256 = storage.sha256_of(path)
+        StoredFile.objects.filter(pk=stored.pk).update(sha256=stored.sha256)
+    return stored.sha256
+
+
+def file_sha256(stored: StoredFile) -> str:
+    """The file's sha256, computed now if its background check has not done it yet."""
+    if stored.sha256:
+        return stored.sha256
+    from media.probe import local_copy
+
+    with local_copy(stored) as path:
+        return _record_sha256(stored, path)
 
 
 def _queued_probe_ids() -> set[str]:

@@ -53,52 +53,29 @@ class HashFeeder:
     a helper thread feeds it to the hash objects (hashlib releases the GIL, so hashing runs beside
     receiving and writing) and then hands the buffer back. ``depth`` buffers of ``block`` bytes
     circulate, so memory stays constant and nothing is allocated per block; when all of them wait to
-    be hashed, ``buffer()`` waits.
-
-    ``hashes`` get every block fed; ``running`` (the whole file's sha256, if any) first gets the
-    bytes ``catch_up = (path, start, end)`` of the file on disk, then every block. Always
-    ``close()`` it (in a ``finally``); the hashes are complete after that (it raises if the
-    catch-up could not read the file: the running hash is then wrong).
+    be hashed, ``buffer()`` waits. With no hashes, one buffer and no thread. Always ``close()`` it
+    (in a ``finally``); the hashes are complete after that.
     """
 
-    def __init__(self, hashes=(), running=None, catch_up=None, depth: int = 4, block: int | None = None):
+    def __init__(self, hashes=(), depth: int = 4, block: int | None = None):
         self.hashes = [h for h in hashes if h is not None]
-        self.running = running
-        self.catch_up = catch_up
         self.error: BaseException | None = None
         self.block = block or CHUNK
         self.free: queue.SimpleQueue = queue.SimpleQueue()
-        self.count = depth if (self.hashes or running is not None) else 1
+        self.count = depth if self.hashes else 1
         for _ in range(self.count):
             self.free.put(_take_buffer(self.block))
         self.queue: queue.SimpleQueue = queue.SimpleQueue()
         self.done: threading.Event | None = None
-        if self.hashes or self.running is not None:
+        if self.hashes:
             self.done = threading.Event()
             _in_helper_thread(self._run, self.done)
 
-    def _catch_up(self) -> None:
-        path, start, end = self.catch_up
-        buffer = bytearray(HASH_BLOCK)
-        view = memoryview(buffer)
-        with open(path, "rb", buffering=0) as fh:
-            fh.seek(start)
-            left = end - start
-            while left > 0 and (n := fh.readinto(view[: min(HASH_BLOCK, left)])):
-                self.running.update(view[:n])
-                left -= n
-
     def _run(self) -> None:
-        if self.running is not None and self.catch_up:
-            try:
-                self._catch_up()
-            except BaseException as exc:  # keep handing buffers back, or the receiver would wait for ever
-                self.error = exc
-        targets = self.hashes + ([self.running] if self.running is not None else [])
         while (block := self.queue.get()) is not None:
             if self.error is None:
                 try:
-                    for h in targets:
+                    for h in self.hashes:
                         h.update(block)
                 except BaseException as exc:  # pragma: no cover - hashlib does not fail on bytes
                     self.error = exc

@@ -48,6 +48,8 @@ from zipstream import ZipStream
 from audit.services import record
 from campaigns.enums import ResourceKind
 from jingpinke.errors import ServiceError
+from media.models import StoredFile
+from media.services import file_sha256
 from selection import exports, rules, services
 
 log = logging.getLogger(__name__)
@@ -313,6 +315,9 @@ def build(actor, campaign, unit, level, *, now: datetime | None = None, storage=
                     course.school.name, county, course.lead_teacher.display_name, teachers, period.number, label,
                     stored.get_kind_display(), resource.get_status_display(), str(stored.pk)]))
     _check_storage(storage, [(m.key, m.size, f"{m.path}（{m.key}）") for m, _row in files])
+    for member, row in files:
+        if not member.sha256:  # uploaded moments ago: its background check has not hashed it yet
+            member.sha256 = file_sha256(StoredFile.objects.get(storage_key=member.key))
 
     confirmed = services.confirmation(level, unit)
     workbook = exports.summary_workbook(campaign, unit, level,

@@ -28,7 +28,7 @@ from gunicorn.http.unreader import SocketUnreader
 from api.models import ApiToken
 from media import body, services, storage
 from media.models import StoredFile, Upload
-from media.tests.tus_helpers import probes  # noqa: F401
+from media.tests.tus_helpers import probes, stored_sha256  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("probes")
 MiB = 1024 * 1024
@@ -158,7 +158,7 @@ def test_pipelined_patches_on_one_connection(tree, token):
     assert served.readers == ["SocketBody"] * 4
     stored = StoredFile.objects.get()
     assert served.responses[-1].getheader("X-Jpk-File-Id") == str(stored.pk)
-    assert (stored.size, stored.sha256) == (len(data), hashlib.sha256(data).hexdigest())
+    assert (stored.size, stored_sha256(stored)) == (len(data), hashlib.sha256(data).hexdigest())
 
 
 def test_a_refused_patch_leaves_the_connection_usable(tree, token):
@@ -172,7 +172,7 @@ def test_a_refused_patch_leaves_the_connection_usable(tree, token):
     served = serve(payload)
     assert [r.status for r in served.responses] == [204, 409, 460, 204]
     assert "服务器已收到 100000 字节" in served.responses[1].body.decode()
-    assert StoredFile.objects.get().sha256 == hashlib.sha256(data).hexdigest()
+    assert stored_sha256(StoredFile.objects.get()) == hashlib.sha256(data).hexdigest()
 
 
 def test_a_broken_off_body_keeps_what_arrived(tree, token):
@@ -208,6 +208,68 @@ def test_with_a_checksum_a_broken_off_body_is_discarded(tree, token):
     assert [r.status for r in served.responses] == [400]
     upload.refresh_from_db()
     assert upload.offset == 0 and os.path.getsize(upload.partial_path) == 0
+
+
+def test_without_a_checksum_the_body_goes_from_the_socket_to_the_file_in_the_kernel(tree, token, monkeypatch):
+    spliced = []
+    real = body._pipe_to_file
+    monkeypatch.setattr(body, "_pipe_to_file", lambda r, fd, at, n: spliced.append(n) or real(r, fd, at, n))
+    monkeypatch.setattr(services, "_receive_buffered", lambda *args: pytest.fail("copied through Python"))
+    data = os.urandom(3 * MiB + 777)
+    upload, path = new_upload(tree, len(data))
+    served = serve(patch_request(path, token, 0, data))
+    assert [r.status for r in served.responses] == [204]
+    # All but what gunicorn had received with the headers went through a pipe, at most 1 MiB at a time.
+    assert len(data) - 64 * 1024 <= sum(spliced) <= len(data) and max(spliced) <= body.PIPE_SIZE
+    assert stored_sha256(StoredFile.objects.get()) == hashlib.sha256(data).hexdigest()
+    assert len(body._PIPES) >= 1  # the pipe is kept for the next request
+
+
+@pytest.mark.parametrize("refusing", ["socket", "file"])
+def test_where_splicing_is_refused_the_bytes_are_copied(tree, token, monkeypatch, refusing):
+    """A socket or a file system that cannot splice (EINVAL): the same bytes arrive by plain reads and writes."""
+    import errno
+
+    real = os.splice
+
+    def splice(src, dst, count, offset_src=None, offset_dst=None, flags=0):
+        if (offset_dst is not None) == (refusing == "file"):
+            raise OSError(errno.EINVAL, "Invalid argument")
+        return real(src, dst, count, offset_src=offset_src, offset_dst=offset_dst, flags=flags)
+
+    monkeypatch.setattr(body.os, "splice", splice)
+    monkeypatch.setattr(body, "SPLICE_OK", True)
+    data = os.urandom(2 * MiB + 99)
+    upload, path = new_upload(tree, len(data))
+    served = serve(patch_request(path, token, 0, data[:MiB]) + patch_request(path, token, MiB, data[MiB:]))
+    assert [r.status for r in served.responses] == [204, 204]
+    assert stored_sha256(StoredFile.objects.get()) == hashlib.sha256(data).hexdigest()
+    assert body.SPLICE_OK is (refusing == "socket")  # a file system that refuses is not asked again
+
+
+def test_a_full_disk_while_splicing_fails_the_request_and_keeps_the_offset(tree, token, monkeypatch):
+    import errno
+
+    real = body._pipe_to_file
+    data = os.urandom(3 * MiB)
+
+    def full(pipe_r, fd, at, n):  # the disk fills up at the body's last bytes
+        if at + n == len(data):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real(pipe_r, fd, at, n)
+
+    monkeypatch.setattr(body, "_pipe_to_file", full)
+    pipes = len(body._PIPES)
+    upload, path = new_upload(tree, len(data))
+    served = serve(patch_request(path, token, 0, data))
+    assert [r.status for r in served.responses] == [500]
+    assert len(body._PIPES) <= pipes  # the pipe that may still hold bytes is closed, not reused
+    upload.refresh_from_db()
+    assert upload.offset == 0
+    monkeypatch.setattr(body, "_pipe_to_file", real)
+    served = serve(patch_request(path, token, 0, data))
+    assert [r.status for r in served.responses] == [204]
+    assert stored_sha256(StoredFile.objects.get()) == hashlib.sha256(data).hexdigest()
 
 
 # --- the reader on its own --------------------------------------------------------------------
@@ -303,15 +365,6 @@ def test_hashing_threads_are_kept_for_the_next_request(monkeypatch):
         feeder.close()
     assert len(threads) == 3 and len(set(threads)) == 1 and threading.get_ident() not in threads
     assert len(storage._IDLE) == 1
-
-
-def test_a_failed_catch_up_does_not_hang_the_receiver(tmp_path):
-    feeder = storage.HashFeeder([], running=hashlib.sha256(), catch_up=(tmp_path / "gone.part", 0, 100))
-    for _ in range(20):  # more blocks than buffers: they keep coming back
-        view = feeder.buffer()
-        feeder.feed(view[:10])
-    with pytest.raises(FileNotFoundError):
-        feeder.close()
 
 
 def test_a_full_disk_fails_the_request_and_keeps_the_offset(tree, monkeypatch):

@@ -18,7 +18,7 @@ from api.models import ApiToken
 from audit.models import Event
 from media import services, storage
 from media.models import StoredFile, Upload
-from media.tests.tus_helpers import ENDPOINT, TUS, create, head, metadata, patch, probes  # noqa: F401
+from media.tests.tus_helpers import ENDPOINT, TUS, create, head, metadata, patch, probes, stored_sha256  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("probes")
 
@@ -66,8 +66,8 @@ def test_upload_in_chunks_creates_the_stored_file(teacher_client, tree, probes, 
 
     stored = StoredFile.objects.get()
     assert r["X-Jpk-File-Id"] == str(stored.pk)
-    assert (stored.owner, stored.size, stored.sha256, stored.original_name) == (
-        tree.teacher, len(data), hashlib.sha256(data).hexdigest(), "第一课时 微课.mp4")
+    assert (stored.owner, stored.size, stored.original_name) == (tree.teacher, len(data), "第一课时 微课.mp4")
+    assert stored.sha256 == ""  # left to the background check (see the next test)
     assert stored.storage_key.startswith("files/") and "微课" not in stored.storage_key
     with default_storage.open(stored.storage_key) as fh:
         assert fh.read() == data
@@ -221,7 +221,7 @@ def test_empty_file_is_finished_at_creation(teacher_client, probes):
     assert r.status_code == 201
     stored = StoredFile.objects.get()
     assert r["X-Jpk-File-Id"] == str(stored.pk)
-    assert (stored.size, stored.sha256) == (0, hashlib.sha256(b"").hexdigest())
+    assert stored.size == 0 and services.file_sha256(stored) == hashlib.sha256(b"").hexdigest()
 
 
 @pytest.mark.parametrize(
@@ -268,7 +268,7 @@ def test_the_view_never_reads_request_body(teacher_client, monkeypatch):
     data = os.urandom(100_000)
     url = upload_url(create(teacher_client, len(data)))
     assert patch(teacher_client, url, data, 0).status_code == 204
-    assert StoredFile.objects.get().sha256 == hashlib.sha256(data).hexdigest()
+    assert stored_sha256(StoredFile.objects.get()) == hashlib.sha256(data).hexdigest()
     assert len(reads) == 25 and max(reads) == 4096
 
 
@@ -301,7 +301,7 @@ def test_memory_stays_constant_whatever_the_size(tree, probes):
     # A few 1 MiB blocks (the one being written, those queued for the hashing thread), not the file.
     assert peak < 8 * 1024 * 1024, peak
     stored = StoredFile.objects.get()
-    assert (stored.size, stored.sha256) == (size, stream.digest.hexdigest())
+    assert (stored.size, stored_sha256(stored)) == (size, stream.digest.hexdigest())
 
 
 def test_broken_connection_keeps_what_arrived(tree):
@@ -370,32 +370,36 @@ def _upload_in_chunks(user, data: bytes, step: int, between=lambda: None):
     return StoredFile.objects.get(upload=upload)
 
 
-def test_hash_computed_while_streaming_needs_no_second_pass(tree, monkeypatch):
-    monkeypatch.setattr(storage, "sha256_of", lambda path: pytest.fail("hashed the file again"))
-    data = os.urandom(3_000_000)
-    assert _upload_in_chunks(tree.teacher, data, 700_000).sha256 == hashlib.sha256(data).hexdigest()
-
-
-def test_hash_catches_up_after_another_worker_took_chunks(tree, monkeypatch):
-    """Another gunicorn worker process has its own (empty) table of running hashes."""
-    monkeypatch.setattr(storage, "sha256_of", lambda path: pytest.fail("hashed the file again"))
-    data = os.urandom(3_000_000)
-    stored = _upload_in_chunks(tree.teacher, data, 500_000, between=services._HASHES.clear)
-    assert stored.sha256 == hashlib.sha256(data).hexdigest()
-
-
-def test_hash_falls_back_to_one_pass_at_the_end(tree, monkeypatch):
-    monkeypatch.setattr(services, "CATCH_UP_MAX", 100_000)
+def test_the_background_check_records_the_sha256_once(tree, monkeypatch):
+    """The upload answers without hashing; the file's check hashes it first thing, once: a check
+    run again (a changed spec) does not hash again, and a reader that needs it early computes it."""
     passes = []
     real = storage.sha256_of
     monkeypatch.setattr(storage, "sha256_of", lambda path: passes.append(path) or real(path))
-    data = os.urandom(1_000_000)
-    stored = _upload_in_chunks(tree.teacher, data, 300_000, between=services._HASHES.clear)
-    assert stored.sha256 == hashlib.sha256(data).hexdigest()
-    assert len(passes) == 1
+    data = os.urandom(3_000_000)
+    stored = _upload_in_chunks(tree.teacher, data, 700_000)
+    assert stored.sha256 == "" and passes == []
+    services.run_probe(stored.pk)
+    stored.refresh_from_db()
+    assert stored.sha256 == hashlib.sha256(data).hexdigest() and len(passes) == 1
+    services.run_probe(stored.pk)
+    assert services.file_sha256(stored) == stored.sha256 and len(passes) == 1
+    early = _upload_in_chunks(tree.teacher, data[:1000], 1000)
+    assert services.file_sha256(early) == hashlib.sha256(data[:1000]).hexdigest()
+    early.refresh_from_db()
+    assert early.sha256 == hashlib.sha256(data[:1000]).hexdigest()
 
 
-def test_hash_survives_a_checksum_failure_and_a_broken_connection(tree):
+def test_a_check_that_cannot_read_the_file_leaves_the_sha256_for_the_retry(tree, monkeypatch):
+    stored = _upload_in_chunks(tree.teacher, b"x" * 1000, 1000)
+    monkeypatch.setattr(storage, "sha256_of", lambda path: (_ for _ in ()).throw(OSError("I/O error")))
+    with pytest.raises(OSError):
+        services.run_probe(stored.pk)
+    stored.refresh_from_db()
+    assert (stored.sha256, stored.probe_status) == ("", "pending")
+
+
+def test_the_file_is_whole_after_a_checksum_failure_and_a_broken_connection(tree):
     data = os.urandom(1_000_000)
     upload = services.create_upload(tree.teacher, len(data), {})
     services.append(upload, io.BytesIO(data[:400_000]), offset=0, content_length=400_000)
@@ -404,13 +408,13 @@ def test_hash_survives_a_checksum_failure_and_a_broken_connection(tree):
                         checksum="sha1 " + base64.b64encode(hashlib.sha1(b"y").digest()).decode())
     services.append(upload, io.BytesIO(data[400_000:700_000]), offset=400_000, content_length=600_000)  # broke at 700k
     services.append(upload, io.BytesIO(data[700_000:]), offset=700_000, content_length=300_000)
-    assert StoredFile.objects.get().sha256 == hashlib.sha256(data).hexdigest()
+    assert stored_sha256(StoredFile.objects.get()) == hashlib.sha256(data).hexdigest()
 
 
 def test_head_finishes_an_upload_whose_finishing_failed(teacher_client, monkeypatch, probes):
     url = upload_url(create(teacher_client, 3))
     finish = services.finish_upload
-    monkeypatch.setattr(services, "finish_upload", lambda upload, sha256=None: 1 / 0)
+    monkeypatch.setattr(services, "finish_upload", lambda upload: 1 / 0)
     with pytest.raises(ZeroDivisionError):
         patch(teacher_client, url, b"abc", 0)
     monkeypatch.setattr(services, "finish_upload", finish)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 
 import pytest
 
@@ -26,6 +27,18 @@ def patch(client, url: str, data: bytes, offset: int, **extra):
 
 def head(client, url: str, **extra):
     return client.head(url, **TUS, **extra)
+
+
+def stored_sha256(stored) -> str:
+    """The sha256 of what the storage holds for ``stored`` (the upload leaves ``stored.sha256`` to
+    the background check), read in blocks."""
+    from django.core.files.storage import default_storage
+
+    digest = hashlib.sha256()
+    with default_storage.open(stored.storage_key, "rb") as fh:
+        while block := fh.read(1024 * 1024):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 @pytest.fixture

@@ -92,6 +92,18 @@ EXPECTED = [
 ]
 
 
+def test_a_file_not_hashed_yet_gets_its_sha256_in_the_manifest(client, tree, campaign, county_package, bearer):
+    """A file uploaded moments ago whose background check has not recorded its sha256 yet."""
+    video = county_package["files"]["video"]
+    expected = video.sha256
+    StoredFile.objects.filter(pk=video.pk).update(sha256="")
+    _, body = download(client, API.format(c=campaign.pk, u=tree.county.pk), **bearer(tree.county_admin))
+    rows = list(csv.reader(io.StringIO(zipfile.ZipFile(io.BytesIO(body)).read("资源清单.csv").decode("utf-8-sig"))))
+    assert [r[2] for r in rows if r[0] == EXPECTED[5]] == [expected]
+    video.refresh_from_db()
+    assert video.sha256 == expected  # recorded, not computed again next time
+
+
 def test_the_package_holds_exactly_the_units_recommendations(client, tree, campaign, county_package, bearer):
     response, body = download(client, API.format(c=campaign.pk, u=tree.county.pk), **bearer(tree.county_admin))
     assert response["Content-Type"] == "application/zip"
