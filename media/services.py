@@ -25,7 +25,6 @@ import logging
 import os
 import re
 import shutil
-import socket
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
@@ -194,12 +193,11 @@ def append(upload: Upload, stream, *, offset: int, content_length: int, checksum
     """Write one PATCH body (``content_length`` bytes read from ``stream``) at ``offset``.
 
     ``stream`` is a reader from ``media.body.open_body`` (the view passes one: under gunicorn it
-    reads the socket directly) or any file-like object with ``read(n)``. Without a checksum the
-    bytes go from gunicorn's socket to the file inside the kernel (``splice``) where the platform
-    allows, else through a few reused ``storage.CHUNK``-sized buffers. With a checksum they are
-    hashed in a helper thread beside the receiving, and a mismatch discards the whole chunk (460).
-    Without one, a broken connection keeps the bytes that arrived (the client resumes from the new
-    offset). Returns the upload, finished when its last byte arrived.
+    reads the socket directly) or any file-like object with ``read(n)``. Bytes are received into
+    reused ``storage.CHUNK``-sized buffers and written. With a checksum they are hashed in a helper
+    thread beside the receiving, and a mismatch discards the whole chunk (460). Without one, a
+    broken connection keeps the bytes that arrived (the client resumes from the new offset).
+    Returns the upload, finished when its last byte arrived.
 
     The whole file's sha256 is not computed here but by the file's background check
     (``run_probe``), so that it costs the upload nothing: see ``finish_upload``.
@@ -225,10 +223,7 @@ def append(upload: Upload, stream, *, offset: int, content_length: int, checksum
                 % {"length": upload.length, "end": offset + content_length},
                 status=413,
             )
-        if check is None and getattr(reader, "spliceable", False):
-            received, broken = _receive_spliced(upload, reader, fh, offset, content_length)
-        else:
-            received, broken = _receive_buffered(upload, reader, fh, offset, content_length, check)
+        received, broken = _receive(upload, reader, fh, offset, content_length, check)
         if check and (broken or check[0].digest() != check[1]):
             fh.truncate(offset)
             if broken:
@@ -244,28 +239,9 @@ def append(upload: Upload, stream, *, offset: int, content_length: int, checksum
     return upload
 
 
-def _receive_spliced(upload: Upload, reader, fh, offset: int, content_length: int) -> tuple[int, bool]:
-    """Move the body into the file inside the kernel (``media.body``); (bytes received, broken?)."""
-    fd = fh.fileno()
-    received = flushed = 0
-    while received < content_length:
-        try:
-            n = reader.splice_into(fd, offset + received, content_length - received)
-        except (ConnectionError, TimeoutError, socket.timeout):  # the client went away
-            log.info("upload %s: connection broken after %s bytes", upload.pk, received, exc_info=True)
-            return received, True
-        if not n:
-            return received, True
-        received += n
-        if received - flushed >= storage.WRITEBACK_EVERY:
-            storage.start_writeback(fd, offset + flushed, received - flushed)
-            flushed = received
-    return received, False
-
-
-def _receive_buffered(upload: Upload, reader, fh, offset: int, content_length: int, check) -> tuple[int, bool]:
-    """Receive the body into reused buffers, write them, and hash them for ``check`` (a PATCH with
-    ``Upload-Checksum``) in a helper thread beside the receiving; (bytes received, broken?)."""
+def _receive(upload: Upload, reader, fh, offset: int, content_length: int, check) -> tuple[int, bool]:
+    """Receive the body into reused buffers and write them; for ``check`` (a PATCH with
+    ``Upload-Checksum``) hash them in a helper thread beside the receiving; (bytes received, broken?)."""
     fh.seek(offset)
     received = flushed = 0
     broken = False

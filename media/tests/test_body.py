@@ -210,68 +210,6 @@ def test_with_a_checksum_a_broken_off_body_is_discarded(tree, token):
     assert upload.offset == 0 and os.path.getsize(upload.partial_path) == 0
 
 
-def test_without_a_checksum_the_body_goes_from_the_socket_to_the_file_in_the_kernel(tree, token, monkeypatch):
-    spliced = []
-    real = body._pipe_to_file
-    monkeypatch.setattr(body, "_pipe_to_file", lambda r, fd, at, n: spliced.append(n) or real(r, fd, at, n))
-    monkeypatch.setattr(services, "_receive_buffered", lambda *args: pytest.fail("copied through Python"))
-    data = os.urandom(3 * MiB + 777)
-    upload, path = new_upload(tree, len(data))
-    served = serve(patch_request(path, token, 0, data))
-    assert [r.status for r in served.responses] == [204]
-    # All but what gunicorn had received with the headers went through a pipe, at most 1 MiB at a time.
-    assert len(data) - 64 * 1024 <= sum(spliced) <= len(data) and max(spliced) <= body.PIPE_SIZE
-    assert stored_sha256(StoredFile.objects.get()) == hashlib.sha256(data).hexdigest()
-    assert len(body._PIPES) >= 1  # the pipe is kept for the next request
-
-
-@pytest.mark.parametrize("refusing", ["socket", "file"])
-def test_where_splicing_is_refused_the_bytes_are_copied(tree, token, monkeypatch, refusing):
-    """A socket or a file system that cannot splice (EINVAL): the same bytes arrive by plain reads and writes."""
-    import errno
-
-    real = os.splice
-
-    def splice(src, dst, count, offset_src=None, offset_dst=None, flags=0):
-        if (offset_dst is not None) == (refusing == "file"):
-            raise OSError(errno.EINVAL, "Invalid argument")
-        return real(src, dst, count, offset_src=offset_src, offset_dst=offset_dst, flags=flags)
-
-    monkeypatch.setattr(body.os, "splice", splice)
-    monkeypatch.setattr(body, "SPLICE_OK", True)
-    data = os.urandom(2 * MiB + 99)
-    upload, path = new_upload(tree, len(data))
-    served = serve(patch_request(path, token, 0, data[:MiB]) + patch_request(path, token, MiB, data[MiB:]))
-    assert [r.status for r in served.responses] == [204, 204]
-    assert stored_sha256(StoredFile.objects.get()) == hashlib.sha256(data).hexdigest()
-    assert body.SPLICE_OK is (refusing == "socket")  # a file system that refuses is not asked again
-
-
-def test_a_full_disk_while_splicing_fails_the_request_and_keeps_the_offset(tree, token, monkeypatch):
-    import errno
-
-    real = body._pipe_to_file
-    data = os.urandom(3 * MiB)
-
-    def full(pipe_r, fd, at, n):  # the disk fills up at the body's last bytes
-        if at + n == len(data):
-            raise OSError(errno.ENOSPC, "No space left on device")
-        real(pipe_r, fd, at, n)
-
-    monkeypatch.setattr(body, "_pipe_to_file", full)
-    pipes = len(body._PIPES)
-    upload, path = new_upload(tree, len(data))
-    served = serve(patch_request(path, token, 0, data))
-    assert [r.status for r in served.responses] == [500]
-    assert len(body._PIPES) <= pipes  # the pipe that may still hold bytes is closed, not reused
-    upload.refresh_from_db()
-    assert upload.offset == 0
-    monkeypatch.setattr(body, "_pipe_to_file", real)
-    served = serve(patch_request(path, token, 0, data))
-    assert [r.status for r in served.responses] == [204]
-    assert stored_sha256(StoredFile.objects.get()) == hashlib.sha256(data).hexdigest()
-
-
 # --- the reader on its own --------------------------------------------------------------------
 
 

@@ -390,6 +390,14 @@ def test_the_background_check_records_the_sha256_once(tree, monkeypatch):
     assert early.sha256 == hashlib.sha256(data[:1000]).hexdigest()
 
 
+def test_without_a_checksum_nothing_is_hashed_while_the_bytes_arrive(tree, monkeypatch):
+    """No hashing thread, no hash object: the request only receives and writes."""
+    monkeypatch.setattr(storage, "_in_helper_thread", lambda *args: pytest.fail("hashed on the request path"))
+    monkeypatch.setattr(hashlib, "sha256", lambda *args: pytest.fail("hashed on the request path"))
+    stored = _upload_in_chunks(tree.teacher, b"y" * 3_000_000, 1_000_000)
+    assert (stored.size, stored.sha256) == (3_000_000, "")
+
+
 def test_a_check_that_cannot_read_the_file_leaves_the_sha256_for_the_retry(tree, monkeypatch):
     stored = _upload_in_chunks(tree.teacher, b"x" * 1000, 1000)
     monkeypatch.setattr(storage, "sha256_of", lambda path: (_ for _ in ()).throw(OSError("I/O error")))
