@@ -25,8 +25,9 @@ def cleanup_stale_uploads() -> dict:
 
 @task()
 def probe_file(file_id: str) -> str:
-    """Measure a finished file (media.probe), keep its frames and text, then tell the users of
-    the file (media.signals.file_probed). Safe to run again: it starts over."""
+    """Record a finished file's sha256 (the upload leaves it to this task), measure the file
+    (media.probe), keep its frames and text, then tell the users of the file
+    (media.signals.file_probed). Safe to run again: it starts over (the sha256 is kept)."""
     from media.services import run_probe
 
     return run_probe(file_id)
