@@ -31,7 +31,6 @@ import io
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -40,7 +39,7 @@ import time
 import zipfile
 from pathlib import Path
 
-from bench.uploads import _children, _free_port, _status, _wait_for  # the same gunicorn harness
+from bench.uploads import _children, _free_port, _status, _stop, _wait_for  # the same gunicorn harness
 
 MiB = 1024 * 1024
 ROOT = Path(__file__).resolve().parent.parent
@@ -240,12 +239,7 @@ def run(total_mb: int = 1024, courses: int = 8, parallel: int = 2, workers: int 
             "checked": checked,
         }
     finally:
-        if gunicorn is not None and gunicorn.poll() is None:
-            gunicorn.send_signal(signal.SIGTERM)
-            try:
-                gunicorn.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                gunicorn.kill()
+        _stop(gunicorn)
         shutil.rmtree(data_dir, ignore_errors=True)
 
 

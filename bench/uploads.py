@@ -158,33 +158,11 @@ def sha256_floor(source: Path, block: int = MiB) -> float:
         return time.perf_counter() - start
 
 
-def tcp_floor(source: Path, block: int = MiB) -> float:
-    """Seconds to move the file's bytes over loopback TCP and nothing else: ``sendfile`` in one
-    thread, ``recv_into`` one reused buffer in another (what the server's receiving costs at best)."""
-    with socket.create_server(("127.0.0.1", 0)) as server:
-        sender = socket.create_connection(server.getsockname())
-        receiver, _ = server.accept()
-    buffer = bytearray(block)
-    view = memoryview(buffer)
-
-    def send():
-        with open(source, "rb") as fh, sender:
-            sender.sendfile(fh)
-
-    start = time.perf_counter()
-    thread = threading.Thread(target=send)
-    thread.start()
-    with receiver:
-        while receiver.recv_into(view):
-            pass
-    thread.join()
-    return time.perf_counter() - start
-
-
-def tcp_file_floor(source: Path, target: Path, block: int = MiB) -> float:
-    """Seconds to move the file's bytes over loopback TCP into a file on the same disk the way the
-    server does, with no HTTP, Django or database on the way: ``sendfile`` in one thread,
-    ``recv_into`` one reused buffer and ``write`` in another, writeback every 8 MiB, ``fsync``."""
+def tcp_floor(source: Path, target: Path | None = None, block: int = MiB) -> float:
+    """Seconds to move the file's bytes over loopback TCP: ``sendfile`` in one thread, ``recv_into``
+    one reused buffer in another. With no ``target``, nothing else (what receiving costs at best);
+    with one, each block is also written there, writeback every 8 MiB, ``fsync`` at the end: the
+    server's own data path without HTTP, Django or the database."""
     from media.storage import WRITEBACK_EVERY, start_writeback
 
     with socket.create_server(("127.0.0.1", 0)) as server:
@@ -200,19 +178,32 @@ def tcp_file_floor(source: Path, target: Path, block: int = MiB) -> float:
     start = time.perf_counter()
     thread = threading.Thread(target=send)
     thread.start()
-    with receiver, open(target, "wb", buffering=0) as dst:
-        fd, written, flushed = dst.fileno(), 0, 0
+    with receiver, (open(target, "wb", buffering=0) if target else open(os.devnull, "wb")) as dst:
+        written = flushed = 0
         while n := receiver.recv_into(view):
-            dst.write(view[:n])
-            written += n
-            if written - flushed >= WRITEBACK_EVERY:
-                start_writeback(fd, flushed, written - flushed)
-                flushed = written
-        os.fsync(fd)
+            if target:
+                dst.write(view[:n])
+                written += n
+                if written - flushed >= WRITEBACK_EVERY:
+                    start_writeback(dst.fileno(), flushed, written - flushed)
+                    flushed = written
+        if target:
+            os.fsync(dst.fileno())
     thread.join()
     elapsed = time.perf_counter() - start
-    target.unlink()
+    if target:
+        target.unlink()
     return elapsed
+
+
+def _stop(proc: subprocess.Popen | None) -> None:
+    """SIGTERM a child process (gunicorn, a worker) and wait for it; kill it after 20 s."""
+    if proc is not None and proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
 def _wait_for(port: int, proc: subprocess.Popen, timeout: float = 30) -> None:
@@ -363,7 +354,7 @@ def run(size_mb: int = 1024, chunk_mb: int = 32, rounds: int = 3, clients=CLIENT
             results["sha256"].append({"seconds": sha256_floor(source)})
             results["tcp"].append({"seconds": tcp_floor(source)})
             os.sync()
-            results["tcp_file"].append({"seconds": tcp_file_floor(source, data_dir / "tcp-copy.bin")})
+            results["tcp_file"].append({"seconds": tcp_floor(source, data_dir / "tcp-copy.bin")})
             progress(f"round {r + 1}: raw {plain_s:.2f} s, with early writeback {writeback_s:.2f} s", file=sys.stderr)
             for kind in clients:
                 os.sync()
@@ -393,13 +384,8 @@ def run(size_mb: int = 1024, chunk_mb: int = 32, rounds: int = 3, clients=CLIENT
                 "idle_rss": idle_rss, "peak_reset": peak_reset, "results": results,
                 "load": (load_before, os.getloadavg()[0])}
     finally:
-        for proc in (worker, gunicorn):
-            if proc is not None and proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+        _stop(worker)
+        _stop(gunicorn)
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
