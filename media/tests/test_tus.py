@@ -287,14 +287,21 @@ class Generated(io.RawIOBase):
         return block
 
 
-def test_memory_stays_constant_whatever_the_size(tree, probes):
-    """Appending 64 MiB allocates a few blocks at a time, not the file."""
+@pytest.mark.parametrize("with_checksum", [False, True])
+def test_memory_stays_constant_whatever_the_size(tree, probes, with_checksum):
+    """Appending 64 MiB allocates a few blocks at a time, not the file (with a checksum too)."""
     size = 64 * 1024 * 1024
     upload = services.create_upload(tree.teacher, size, {"filename": "大文件.mp4"})
+    checksum = ""
+    if with_checksum:
+        digest, source = hashlib.sha1(), Generated(size)
+        while block := source.read(4 * 1024 * 1024):
+            digest.update(block)
+        checksum = "sha1 " + base64.b64encode(digest.digest()).decode()
     stream = Generated(size)
     tracemalloc.start()
     try:
-        services.append(upload, stream, offset=0, content_length=size)
+        services.append(upload, stream, offset=0, content_length=size, checksum=checksum)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
