@@ -295,8 +295,6 @@ def _upload(kind: str, endpoint: str, headers: dict, path: Path, chunk: int) -> 
 
 def run(size_mb: int = 1024, chunk_mb: int = 32, rounds: int = 3, clients=CLIENTS, workers: int = 2,
         progress=print) -> dict:
-    import requests
-
     (ROOT / "var").mkdir(exist_ok=True)
     data_dir = Path(tempfile.mkdtemp(prefix="bench-uploads-", dir=ROOT / "var"))
     env = {**os.environ, "JPK_DATA_DIR": str(data_dir), "DJANGO_SETTINGS_MODULE": "jingpinke.settings",
