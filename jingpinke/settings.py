@@ -142,6 +142,9 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_USERNAME_FORM_FIELD = "username"
+# Failures count per person: any letter case of the username and the mobile share one counter.
+AXES_USERNAME_CALLABLE = "orgs.lockout.lockout_key"
+AXES_LOCKOUT_CALLABLE = "orgs.lockout.lockout_response"
 AXES_VERBOSE = False
 
 API_TOKEN_LIFETIME = timedelta(days=config.get_int("JPK_API_TOKEN_DAYS"))

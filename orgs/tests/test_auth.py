@@ -146,3 +146,45 @@ def test_reset_password_then_login_and_forced_change(client, tree):
     c = Client()
     response = c.post(reverse("login"), {"username": "13800000001", "password": password}, follow=True)
     assert response.redirect_chain[-1][0] == reverse("password_change")
+
+
+@pytest.mark.parametrize("login", ["WC_ADMIN", "Wc_Admin", "13800000077"])
+def test_failures_count_per_person_whatever_the_spelling(client, tree, login):
+    from orgs.models import Role
+    from orgs.tests.factories import member
+
+    member(tree.county, Role.ADMIN, username="wc_admin", mobile="13800000077")
+    lock(client, "wc_admin")
+    response = client.post(reverse("login"), {"username": login, "password": PASSWORD})
+    assert response.status_code == 429
+    assert "账户已暂时锁定" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_failures_with_mixed_spellings_add_up(client, tree):
+    from axes.models import AccessAttempt
+
+    for login in ["teacher", "TEACHER", "Teacher", "13800000001", "tEACHER"]:
+        client.post(reverse("login"), {"username": login, "password": "wrong-password"})
+    assert list(AccessAttempt.objects.values_list("username", "failures_since_start")) == [("teacher", 5)]
+    response = client.post(reverse("login"), {"username": "teacher", "password": PASSWORD})
+    assert response.status_code == 429
+    assert "_auth_user_id" not in client.session
+
+
+def test_unknown_login_case_variants_share_a_counter(client, tree):
+    from axes.models import AccessAttempt
+
+    for login in ["Nobody", "NOBODY", "nobody"]:
+        client.post(reverse("login"), {"username": login, "password": "wrong-password"})
+    assert list(AccessAttempt.objects.values_list("username", "failures_since_start")) == [("nobody", 3)]
+
+
+def test_success_by_mobile_resets_the_persons_counter(client, tree):
+    from axes.models import AccessAttempt
+
+    for _ in range(4):
+        client.post(reverse("login"), {"username": "TEACHER", "password": "wrong-password"})
+    client.post(reverse("login"), {"username": "13800000001", "password": PASSWORD})
+    assert int(client.session["_auth_user_id"]) == tree.teacher.pk
+    assert AccessAttempt.objects.count() == 0
