@@ -1,17 +1,80 @@
-"""Who am I, and my API tokens."""
+"""Log in for a token, who am I, my password and my API tokens."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from django.contrib.auth import SESSION_KEY, update_session_auth_hash
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Router, Schema
 
+from api import services
+from api.auth import JpkSessionAuth, TokenAuth
 from api.models import ApiToken
 from audit.services import record
+from orgs import services as org_services
 
 router = Router(tags=["账户"])
+
+
+class ErrorOut(Schema):
+    detail: str
+    errors: list = []
+
+
+class LoginIn(Schema):
+    username: str  # the username (any letter case) or the 11-digit mobile number
+    password: str
+    name: str = ""
+    days: int | None = None
+
+
+class LoginOut(Schema):
+    token: str
+    token_type: str
+    id: int
+    name: str
+    prefix: str
+    expires_at: datetime
+    user_id: int
+    username: str
+    primary_role: str
+
+
+@router.post(
+    "/login", auth=None,
+    response={201: LoginOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 422: ErrorOut, 429: ErrorOut},
+    summary="脚本登录：用户名或手机号 + 密码 → 个人 API 令牌（无需 CSRF；与网页登录共用失败锁定）",
+    description="令牌默认 1 天有效，可用 days 指定 1 至 JPK_API_TOKEN_DAYS 天；name 是令牌用途（默认“API 登录”）。"
+                "之后每个请求带请求头 Authorization: Bearer <token>。密码连续输错会锁定（429），"
+                "尚未修改初始密码的账户返回 403。",
+)
+def login(request, payload: LoginIn):
+    token, raw = services.login_for_token(request, login=payload.username, password=payload.password,
+                                          name=payload.name, days=payload.days)
+    return 201, {"token": raw, "token_type": "Bearer", "id": token.pk, "name": token.name, "prefix": token.prefix,
+                 "expires_at": token.expires_at, "user_id": token.user_id, "username": token.user.username,
+                 "primary_role": token.user.primary_role()[0]}
+
+
+class PasswordIn(Schema):
+    old_password: str
+    new_password: str
+
+
+# Reachable before the initial password is changed: it is how the change is made.
+PASSWORD_AUTH = [TokenAuth(allow_must_change_password=True), JpkSessionAuth(allow_must_change_password=True)]
+
+
+@router.post("/password", auth=PASSWORD_AUTH, response={204: None, 400: ErrorOut, 401: ErrorOut, 422: ErrorOut},
+             summary="修改本人密码（也用于首次登录须修改的初始密码）；新密码不能与当前密码相同")
+def change_password(request, payload: PasswordIn):
+    user = request.auth
+    org_services.change_password(user, old_password=payload.old_password, new_password=payload.new_password)
+    if request.session.get(SESSION_KEY) == str(user.pk):
+        update_session_auth_hash(request, user)  # the browser session stays logged in
+    return 204, None
 
 
 class MembershipOut(Schema):

@@ -9,9 +9,20 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja.security import HttpBearer, SessionAuth
 
 from api.models import ApiToken, hash_token
+from jingpinke.errors import ServiceError
+
+
+def must_change_password_error() -> ServiceError:
+    """403, not 401: the person is known, he must first set his own password."""
+    return ServiceError(
+        _("请先修改初始密码：在网站的“修改密码”页面（/accounts/password/）设置自己的密码，"
+          "或调用 POST /api/v1/auth/password，然后再使用 API。"),
+        status=403,
+    )
 
 
 def user_for_token(raw: str):
@@ -43,7 +54,14 @@ def user_from_request(request):
 
 
 class TokenAuth(HttpBearer):
-    openapi_description = "个人 API 令牌：请求头 Authorization: Bearer jpk_…（在“我的账户 › API 令牌”中创建）"
+    openapi_description = (
+        "个人 API 令牌：请求头 Authorization: Bearer jpk_…（用 POST /api/v1/auth/login 获取，"
+        "或在“我的账户 › API 令牌”中创建）"
+    )
+
+    def __init__(self, allow_must_change_password: bool = False):
+        super().__init__()
+        self.allow_must_change_password = allow_must_change_password
 
     def authenticate(self, request, token):
         user = user_for_token(token)
@@ -51,14 +69,18 @@ class TokenAuth(HttpBearer):
             return None
         request.user = user
         # A password change forced at first login applies to the API as well.
-        if user.must_change_password:
-            return None
+        if user.must_change_password and not self.allow_must_change_password:
+            raise must_change_password_error()
         return user
 
 
 class JpkSessionAuth(SessionAuth):
+    def __init__(self, allow_must_change_password: bool = False, csrf: bool = True):
+        super().__init__(csrf=csrf)
+        self.allow_must_change_password = allow_must_change_password
+
     def authenticate(self, request, key):
         user = super().authenticate(request, key)
-        if user is not None and getattr(user, "must_change_password", False):
-            return None
+        if user is not None and user.must_change_password and not self.allow_must_change_password:
+            raise must_change_password_error()
         return user

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
@@ -36,14 +37,15 @@ class ApiToken(models.Model):
         return f"{self.name} ({self.prefix}…)"
 
     @classmethod
-    def issue(cls, user, name: str) -> tuple["ApiToken", str]:
+    def issue(cls, user, name: str, lifetime: timedelta | None = None) -> tuple["ApiToken", str]:
+        """A new token for ``user``, valid for ``lifetime`` (default: JPK_API_TOKEN_DAYS)."""
         raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
         token = cls.objects.create(
             user=user,
             name=name,
             prefix=raw[:10],
             key_hash=hash_token(raw),
-            expires_at=timezone.now() + settings.API_TOKEN_LIFETIME,
+            expires_at=timezone.now() + (lifetime or settings.API_TOKEN_LIFETIME),
         )
         return token, raw
 

@@ -31,8 +31,13 @@ class PasswordChangeForm(DjangoPasswordChangeForm):
         self.fields["new_password2"].help_text = ""
 
     def clean(self):
+        from orgs.services import new_password_problems
+
         self.validate_passwords("new_password1", "new_password2")
-        self.validate_password_for_user(self.user, "new_password1")
+        password = self.cleaned_data.get("new_password1")
+        if password:
+            for problem in new_password_problems(self.user, password):  # the same password, the validators
+                self.add_error("new_password1", problem)
         return super(SetPasswordForm, self).clean()  # skip SetPasswordForm.clean, done above
 
 

@@ -360,6 +360,29 @@ def reset_password(actor, user: User) -> str:
     return password
 
 
+def new_password_problems(user: User, new_password: str) -> list[str]:
+    """Why ``new_password`` cannot replace the user's password (empty when it can)."""
+    if new_password and user.check_password(new_password):
+        return [_("新密码不能与当前密码相同，请换一个新密码。")]
+    return _password_problems(new_password, user)
+
+
+@transaction.atomic
+def change_password(user: User, *, old_password: str, new_password: str) -> None:
+    """The person sets his own password (also the forced change after import or reset).
+    The page and the API both call this."""
+    if not user.check_password(old_password or ""):
+        raise ServiceError(_("当前密码不正确，请重新输入。"))
+    problems = new_password_problems(user, new_password or "")
+    if problems:
+        raise ServiceError(_("新密码不符合要求：%(p)s") % {"p": "".join(problems)}, errors=problems)
+    was_forced = user.must_change_password
+    user.set_password(new_password)
+    user.must_change_password = False
+    user.save(update_fields=["password", "must_change_password"])
+    record(user, "orgs.user.password_change", user, after={"forced": was_forced})
+
+
 def _login_names(user: User) -> list[str]:
     return [n for n in {user.username, user.mobile} if n]
 

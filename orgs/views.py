@@ -2,18 +2,17 @@ import base64
 from functools import wraps
 
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from audit.services import record
 from jingpinke.errors import ServiceError
 from orgs import rules as org_rules
 from orgs import services
@@ -49,16 +48,15 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         return form
 
     def form_valid(self, form):
-        with transaction.atomic():
-            response = super().form_valid(form)
-            user = form.user
-            was_forced = user.must_change_password
-            if was_forced:
-                user.must_change_password = False
-                user.save(update_fields=["must_change_password"])
-            record(user, "orgs.user.password_change", user, after={"forced": was_forced})
+        try:
+            services.change_password(form.user, old_password=form.cleaned_data["old_password"],
+                                     new_password=form.cleaned_data["new_password1"])
+        except ServiceError as exc:
+            form.add_error(None, exc.message)
+            return self.form_invalid(form)
+        update_session_auth_hash(self.request, form.user)
         messages.success(self.request, _("密码已修改。"))
-        return response
+        return redirect(self.get_success_url())
 
 
 def admin_required(view):

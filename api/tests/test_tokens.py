@@ -71,11 +71,28 @@ def test_unusable_tokens_are_refused(client, tree, state):
     assert client.get("/api/v1/auth/me", **bearer(raw)).status_code == 401
 
 
-def test_must_change_password_blocks_the_api(client, tree):
+MUST_CHANGE = ("请先修改初始密码：在网站的“修改密码”页面（/accounts/password/）设置自己的密码，"
+               "或调用 POST /api/v1/auth/password，然后再使用 API。")
+
+
+@pytest.mark.parametrize("url", ["/api/v1/auth/me", "/api/v1/auth/tokens", "/api/v1/orgs/units",
+                                 "/api/v1/courses", "/api/v1/notifications"])
+def test_must_change_password_gets_its_own_403_with_a_token(client, tree, url):
     tree.teacher.must_change_password = True
     tree.teacher.save()
     _, raw = ApiToken.issue(tree.teacher, "t")
-    assert client.get("/api/v1/auth/me", **bearer(raw)).status_code == 401
+    response = client.get(url, **bearer(raw))
+    assert response.status_code == 403
+    assert response.json() == {"detail": MUST_CHANGE, "errors": []}
+
+
+def test_must_change_password_gets_its_own_403_in_the_session(client, tree):
+    tree.teacher.must_change_password = True
+    tree.teacher.save()
+    client.force_login(tree.teacher)
+    response = client.get("/api/v1/auth/me")
+    assert response.status_code == 403
+    assert response.json() == {"detail": MUST_CHANGE, "errors": []}
 
 
 def test_revoke_only_own_tokens(client, tree):

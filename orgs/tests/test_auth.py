@@ -188,3 +188,22 @@ def test_success_by_mobile_resets_the_persons_counter(client, tree):
     client.post(reverse("login"), {"username": "13800000001", "password": PASSWORD})
     assert int(client.session["_auth_user_id"]) == tree.teacher.pk
     assert AccessAttempt.objects.count() == 0
+
+
+def test_password_change_to_the_same_password_is_refused(client, tree):
+    client.force_login(tree.teacher)
+    response = client.post(reverse("password_change"), {
+        "old_password": PASSWORD, "new_password1": PASSWORD, "new_password2": PASSWORD})
+    assert response.status_code == 200
+    assert response.context["form"].errors["new_password1"] == ["新密码不能与当前密码相同，请换一个新密码。"]
+    assert Event.objects.filter(action="orgs.user.password_change").count() == 0
+
+
+def test_forced_password_change_to_the_initial_password_is_refused(client, tree):
+    user = UserFactory(username="newbie", must_change_password=True)
+    client.force_login(user)
+    response = client.post(reverse("password_change"), {
+        "old_password": PASSWORD, "new_password1": PASSWORD, "new_password2": PASSWORD})
+    assert response.context["form"].errors["new_password1"] == ["新密码不能与当前密码相同，请换一个新密码。"]
+    user.refresh_from_db()
+    assert user.must_change_password is True
