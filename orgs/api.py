@@ -6,7 +6,7 @@ from datetime import datetime
 
 from django.core.paginator import Paginator
 from django.http import HttpResponse
-from ninja import File, Query, Router, Schema
+from ninja import Field, File, Query, Router, Schema
 from ninja.files import UploadedFile
 
 from jingpinke.errors import ServiceError
@@ -100,7 +100,7 @@ class MembershipOut(Schema):
     @staticmethod
     def from_membership(m: Membership) -> dict:
         return {"id": m.pk, "unit_id": m.unit_id, "unit_name": m.unit.name, "unit_code": m.unit.code,
-                "role": m.role, "role_label": m.role_label, "title": m.title, "subject": m.subject}
+                "role": m.role_key, "role_label": m.role_label, "title": m.title, "subject": m.subject}
 
 
 class UserOut(Schema):
@@ -126,9 +126,13 @@ class UserPage(Schema):
     items: list[UserOut]
 
 
+ROLE_HELP = ("角色：teacher、expert、school_admin、county_admin、city_admin、province_admin（管理员角色须与单位类型一致；"
+             "admin 为别名，表示该单位的管理员）")
+
+
 class UserIn(Schema):
     unit_id: int
-    role: str
+    role: str = Field(..., description=ROLE_HELP)
     real_name: str
     mobile: str
     username: str = ""
@@ -149,7 +153,7 @@ class UserPatch(Schema):
 
 class MembershipIn(Schema):
     unit_id: int
-    role: str
+    role: str = Field(..., description=ROLE_HELP)
     title: str = ""
     subject: str = ""
 
@@ -194,7 +198,7 @@ class UnitFilters(Schema):
 class UserFilters(Schema):
     q: str = ""
     unit_id: int | None = None
-    role: str = ""
+    role: str = Field("", description=ROLE_HELP)
     active: str = ""
     page: int = 1
 
@@ -249,7 +253,7 @@ def get_unit(request, unit_id: int):
         "path_names": [a.name for a in unit.ancestors(include_self=True)],
         "children": [UnitOut.from_unit(c) for c in children],
         "members": [{"membership_id": m.pk, "user_id": m.user_id, "real_name": m.user.real_name,
-                     "username": m.user.username, "role": m.role, "title": m.title, "subject": m.subject}
+                     "username": m.user.username, "role": m.role_key, "title": m.title, "subject": m.subject}
                     for m in members],
     }
 
@@ -308,7 +312,7 @@ def user_import(request, file: File[UploadedFile], format: str = ""):
         return response
     return 201, {"count": len(imported), "users": [
         {"id": i.user.pk, "username": i.user.username, "real_name": i.user.real_name, "mobile": i.user.mobile,
-         "unit_code": i.membership.unit.code, "role": i.membership.role, "initial_password": i.password}
+         "unit_code": i.membership.unit.code, "role": i.membership.role_key, "initial_password": i.password}
         for i in imported]}
 
 
@@ -356,7 +360,7 @@ def unlock_user(request, user_id: int):
 
 
 @router.post("/users/{int:user_id}/memberships", response={201: MembershipOut, **ERRORS},
-             summary="给用户添加身份（本人管理的单位中的教师、管理员或评审专家）")
+             summary="给用户添加身份（本人管理的单位中的 teacher、expert 或与单位类型一致的管理员角色，如 school_admin）")
 def add_membership(request, user_id: int, data: MembershipIn):
     user = services.get_user(request.user, user_id)
     unit = services.get_unit(request.user, data.unit_id)

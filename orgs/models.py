@@ -16,6 +16,8 @@ from django.db.models import F, Q, Value
 from django.db.models.functions import Concat, Substr
 from django.utils.translation import gettext_lazy as _
 
+from orgs import rules as org_rules
+
 
 class UnitKind(models.TextChoices):
     PROVINCE = "province", _("省")
@@ -266,9 +268,8 @@ class Membership(models.Model):
 
     @property
     def role_key(self) -> str:
-        if self.role == Role.ADMIN:
-            return f"{self.unit.kind}_admin"
-        return self.role
+        """teacher, expert or <unit kind>_admin: the vocabulary of the API (see orgs.rules)."""
+        return org_rules.role_key(self.role, self.unit.kind)
 
     @property
     def role_label(self) -> str:

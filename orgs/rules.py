@@ -38,8 +38,68 @@ KIND_FROM_LABEL = {
 }
 KIND_TEMPLATE_CHOICES = ["省", "市", "县（市、区）", "学校"]
 
-ROLE_FROM_LABEL = {"教师": "teacher", "管理员": "admin", "评审专家": "expert", "专家": "expert"}
-ROLE_TEMPLATE_CHOICES = ["教师", "管理员", "评审专家"]
+# --- roles ------------------------------------------------------------------------------
+# One vocabulary in both directions: what creating a person takes (API, sheet) is what
+# /auth/me and every membership in the API return. A membership stores teacher/expert/admin;
+# an admin's key names his unit's kind, so the specific key must match the unit.
+TEACHER, EXPERT, ADMIN = "teacher", "expert", "admin"
+ADMIN_ROLE_BY_KIND = {SCHOOL: "school_admin", COUNTY: "county_admin", CITY: "city_admin", PROVINCE: "province_admin"}
+KIND_OF_ADMIN_ROLE = {key: kind for kind, key in ADMIN_ROLE_BY_KIND.items()}
+MEMBERSHIP_ROLE_KEYS = (TEACHER, EXPERT, *ADMIN_ROLE_BY_KIND.values())
+ROLE_ALIASES = {ADMIN: ADMIN}  # "admin" = the admin of the given unit, whatever its kind
+
+# What an admin types in the 角色 column of the user sheet (the labels shown everywhere, or the keys).
+ROLE_FROM_LABEL = {
+    "教师": TEACHER,
+    "评审专家": EXPERT,
+    "专家": EXPERT,
+    "学校管理员": "school_admin",
+    "区县管理员": "county_admin",
+    "市级管理员": "city_admin",
+    "省级管理员": "province_admin",
+    "管理员": ADMIN,
+}
+ROLE_TEMPLATE_CHOICES = ["教师", "评审专家", "学校管理员", "区县管理员", "市级管理员", "省级管理员"]
+
+
+def role_key(stored_role: str, unit_kind: str) -> str:
+    """The vocabulary key of a membership: teacher, expert, or <kind>_admin."""
+    return ADMIN_ROLE_BY_KIND.get(unit_kind, ADMIN) if stored_role == ADMIN else stored_role
+
+
+def admin_role_label(key: str) -> str:
+    return {"school_admin": _("学校管理员"), "county_admin": _("区县管理员"), "city_admin": _("市级管理员"),
+            "province_admin": _("省级管理员")}[key]
+
+
+def role_choices_text() -> str:
+    return "、".join(MEMBERSHIP_ROLE_KEYS)
+
+
+def resolve_role(key: str, unit_kind: str | None) -> tuple[str | None, str | None]:
+    """The stored role for a vocabulary key given for a unit of ``unit_kind``: (role, None),
+    or (None, the reason it is refused). ``unit_kind`` None skips the kind check."""
+    key = (key or "").strip()
+    if key in (TEACHER, EXPERT) or key in ROLE_ALIASES:
+        return (ROLE_ALIASES.get(key, key), None)
+    if key in KIND_OF_ADMIN_ROLE:
+        wanted = KIND_OF_ADMIN_ROLE[key]
+        if unit_kind is not None and unit_kind != wanted:
+            return (None, _("角色 %(key)s 只能授予%(wanted)s的人员，所选单位是%(kind)s，请填写 %(fit)s。") % {
+                "key": key, "wanted": kind_label(wanted), "kind": kind_label(unit_kind),
+                "fit": ADMIN_ROLE_BY_KIND[unit_kind]})
+        return (ADMIN, None)
+    return (None, _("角色“%(key)s”无法识别，请填写：%(keys)s。") % {"key": key, "keys": role_choices_text()})
+
+
+def role_filter(key: str) -> tuple[str, str | None] | None:
+    """A role key as a list filter: (stored role, unit kind or None); None when unknown."""
+    key = (key or "").strip()
+    if key in (TEACHER, EXPERT, ADMIN):
+        return (key, None)
+    if key in KIND_OF_ADMIN_ROLE:
+        return (ADMIN, KIND_OF_ADMIN_ROLE[key])
+    return None
 
 MOBILE_RE = re.compile(r"^1\d{10}$")
 USERNAME_RE = re.compile(r"^[\w.@+-]+$")
@@ -275,6 +335,7 @@ def validate_user_rows(
     units: dict[str, bool | str],
     taken_logins: set[str],
     password_errors: Callable[[str, dict], list[str]],
+    unit_kinds: dict[str, str] | None = None,
 ) -> tuple[list[UserRow], list[dict]]:
     """Check every row of a user sheet.
 
@@ -282,7 +343,8 @@ def validate_user_rows(
     scope) or "inactive" (a deactivated unit in his scope);
     ``taken_logins`` holds every username (lower-cased) and mobile already in the database
     (a login name must not match another person's username or mobile);
-    ``password_errors(password, attrs)`` runs the password validators."""
+    ``password_errors(password, attrs)`` runs the password validators;
+    ``unit_kinds`` maps existing unit codes to their kind (a specific admin role must match it)."""
     rows = list(rows)
     errors: list[dict] = []
     parsed: list[UserRow] = []
@@ -349,13 +411,23 @@ def validate_user_rows(
         elif units[unit_code] is not True:
             err(row, "单位代码", _("单位 %(code)s 不在您管理的范围内。") % {"code": unit_code})
             ok = False
-        role = ROLE_FROM_LABEL.get(role_text)
+        key = ROLE_FROM_LABEL.get(role_text) or (role_text if role_text in MEMBERSHIP_ROLE_KEYS else None)
+        role = None
         if not role_text:
-            err(row, "角色", _("请填写角色：教师、管理员或评审专家。"))
+            err(row, "角色", _("请填写角色：%(labels)s。") % {"labels": "、".join(ROLE_TEMPLATE_CHOICES)})
             ok = False
-        elif role is None:
-            err(row, "角色", _("角色“%(text)s”无法识别，请填写：教师、管理员或评审专家。") % {"text": role_text})
+        elif key is None:
+            err(row, "角色", _("角色“%(text)s”无法识别，请填写：%(labels)s。")
+                % {"text": role_text, "labels": "、".join(ROLE_TEMPLATE_CHOICES)})
             ok = False
+        else:
+            role, problem = resolve_role(key, (unit_kinds or {}).get(unit_code))
+            if problem:
+                kind = (unit_kinds or {}).get(unit_code)
+                err(row, "角色", _("角色“%(text)s”与单位 %(code)s 的类型（%(kind)s）不符，请填写%(fit)s。") % {
+                    "text": role_text, "code": unit_code, "kind": kind_label(kind),
+                    "fit": admin_role_label(ADMIN_ROLE_BY_KIND[kind])})
+                ok = False
         if len(row.get("职务")) > 50:
             err(row, "职务", _("职务最多 50 个字。"))
             ok = False

@@ -21,7 +21,7 @@ from audit.services import record
 from jingpinke.errors import ServiceError
 from jingpinke.excel import XLSX_CONTENT_TYPE, RowErrors, read_sheet, template_response
 from orgs import rules as org_rules
-from orgs.models import Membership, Role, Unit, UnitKind, User
+from orgs.models import ROLE_KEYS, Membership, Role, Unit, UnitKind, User
 from orgs.permissions import users_visible_to
 
 UNSET = object()
@@ -98,7 +98,13 @@ def search_users(actor, *, q: str = "", unit: Unit | None = None, role: str = ""
         memberships = Membership.objects.filter(user=OuterRef("pk"))
         memberships = memberships.filter(unit__in=Unit.objects.subtree(unit) if unit else visible_units(actor))
         if role:
-            memberships = memberships.filter(role=role)
+            wanted = org_rules.role_filter(role)
+            if wanted is None:
+                raise ServiceError(_("角色“%(key)s”无法识别，请填写：%(keys)s。")
+                                   % {"key": role, "keys": org_rules.role_choices_text()})
+            memberships = memberships.filter(role=wanted[0])
+            if wanted[1]:
+                memberships = memberships.filter(unit__kind=wanted[1])
         qs = qs.filter(Exists(memberships))
     if q:
         qs = qs.filter(Q(real_name__icontains=q) | Q(username__icontains=q) | Q(mobile__icontains=q))
@@ -237,9 +243,13 @@ def _password_problems(password: str, user: User) -> list[str]:
     return []
 
 
-def _check_role(role: str) -> None:
-    if role not in Role.values:
-        raise ServiceError(_("请选择角色：教师、管理员或评审专家。"))
+def _resolve_role(role: str, unit: Unit) -> str:
+    """The stored role for a role key (teacher, expert, school_admin … province_admin, or the
+    alias admin) given to a member of ``unit``; refused when it does not fit the unit's kind."""
+    stored, problem = org_rules.resolve_role(role, unit.kind)
+    if problem:
+        raise ServiceError(problem)
+    return stored
 
 
 @transaction.atomic
@@ -249,7 +259,7 @@ def create_user(actor, *, unit: Unit, role: str, real_name: str, mobile: str, us
     (generated when none is given; shown once, never stored in plain text)."""
     require_admin(actor)
     require(actor, "orgs.add_child_unit", unit, _("您只能在自己管理的单位中添加人员。"))
-    _check_role(role)
+    role = _resolve_role(role, unit)
     real_name = (real_name or "").strip()
     mobile = (mobile or "").strip()
     username = (username or "").strip() or mobile
@@ -314,12 +324,12 @@ def add_membership(actor, user: User, *, unit: Unit, role: str, title: str = "",
     require_admin(actor)
     require(actor, "orgs.change_user", user, _("该用户还属于您管理范围以外的单位，只能由更上级的管理员修改。"))
     require(actor, "orgs.add_child_unit", unit, _("您只能在自己管理的单位中添加身份。"))
-    _check_role(role)
+    role = _resolve_role(role, unit)
     if not unit.is_active:
         raise ServiceError(_("单位“%(name)s”已停用，不能在其中添加身份。") % {"name": unit.name})
     if Membership.objects.filter(user=user, unit=unit, role=role).exists():
         raise ServiceError(_("%(user)s 在“%(unit)s”已经是%(role)s。") % {
-            "user": user.display_name, "unit": unit.name, "role": Role(role).label})
+            "user": user.display_name, "unit": unit.name, "role": ROLE_KEYS[org_rules.role_key(role, unit.kind)]})
     m = Membership.objects.create(user=user, unit=unit, role=role, title=(title or "").strip(),
                                   subject=(subject or "").strip())
     record(actor, "orgs.membership.add", m, after=membership_snapshot(m), unit=unit)
@@ -438,7 +448,8 @@ def user_template() -> "HttpResponse":  # noqa: F821
         notes=[
             _("用户名可留空，留空时用手机号作为用户名。用户名和手机号都可以用来登录，不能与系统中已有的账户重复。"),
             _("单位代码填系统中已有单位的代码（可先导入单位），只能填您管理的单位。"),
-            _("角色填写：教师、管理员或评审专家。"),
+            _("角色填写：教师、评审专家、学校管理员、区县管理员、市级管理员或省级管理员；管理员的角色须与单位类型一致"
+              "（填“管理员”时按单位类型确定）。"),
             _("初始密码可留空，由系统生成；导入成功后可下载初始密码表。填写时至少 8 位，不能全是数字或过于简单。"),
             _("导入的账户首次登录时必须修改密码。"),
         ],
@@ -516,7 +527,8 @@ def import_users(actor, upload) -> list[ImportedUser]:
         return _password_problems(password, User(username=attrs["username"], real_name=attrs["real_name"],
                                                  mobile=attrs["mobile"]))
 
-    parsed, errors = org_rules.validate_user_rows(rows, in_scope, taken, password_errors)
+    parsed, errors = org_rules.validate_user_rows(rows, in_scope, taken, password_errors,
+                                                  unit_kinds={c: u.kind for c, u in units.items()})
     RowErrors(errors).raise_if_any(_("用户"))
     out = []
     try:

@@ -38,7 +38,7 @@ def test_unit_detail_and_scope(client, tree):
     body = client.get(f"{API}/units/{tree.county.pk}").json()
     assert body["path_names"] == ["广东省", "湛江市", "赤坎区"]
     assert [c["code"] for c in body["children"]] == ["440802001"]
-    assert [(m["username"], m["role"]) for m in body["members"]] == [("ck_admin", "admin")]
+    assert [(m["username"], m["role"]) for m in body["members"]] == [("ck_admin", "county_admin")]
     for unit in (tree.other_county, tree.other_school, tree.city):
         response = client.get(f"{API}/units/{unit.pk}")
         assert response.status_code == 404
@@ -264,3 +264,76 @@ def test_openapi_documents_endpoints(client, tree, path):
     for op in ops.values():
         assert op["summary"]
         assert "200" in op["responses"] or "201" in op["responses"]
+
+
+ROLES = "teacher、expert、school_admin、county_admin、city_admin、province_admin"
+
+
+@pytest.mark.parametrize("unit,role,key", [
+    ("county", "county_admin", "county_admin"),
+    ("school", "school_admin", "school_admin"),
+    ("school", "admin", "school_admin"),  # the documented alias: the admin of that unit
+    ("school", "teacher", "teacher"),
+    ("county", "expert", "expert"),
+])
+def test_created_role_is_the_role_me_returns(client, tree, bearer, unit, role, key):
+    response = client.post(f"{API}/users", {"unit_id": getattr(tree, unit).pk, "role": role, "real_name": "周建华",
+                                            "mobile": "13800000003", "password": "Brand-new-77"},
+                           content_type="application/json", **bearer(tree.county_admin))
+    assert response.status_code == 201
+    assert [m["role"] for m in response.json()["memberships"]] == [key]
+    user = User.objects.get(username="13800000003")
+    user.must_change_password = False
+    user.save()
+    me = client.get("/api/v1/auth/me", **bearer(user)).json()
+    assert (me["primary_role"], [m["role"] for m in me["memberships"]]) == (key, [key])
+
+
+@pytest.mark.parametrize("unit,role,detail", [
+    ("school", "county_admin", "角色 county_admin 只能授予县（市、区）的人员，所选单位是学校，请填写 school_admin。"),
+    ("county", "city_admin", "角色 city_admin 只能授予市的人员，所选单位是县（市、区），请填写 county_admin。"),
+    ("school", "principal", f"角色“principal”无法识别，请填写：{ROLES}。"),
+])
+def test_create_user_refuses_a_role_that_does_not_fit(client, tree, bearer, unit, role, detail):
+    response = client.post(f"{API}/users", {"unit_id": getattr(tree, unit).pk, "role": role, "real_name": "周建华",
+                                            "mobile": "13800000003"},
+                           content_type="application/json", **bearer(tree.county_admin))
+    assert response.status_code == 400
+    assert response.json() == {"detail": detail, "errors": []}
+    assert not User.objects.filter(mobile="13800000003").exists()
+
+
+def test_membership_and_lists_speak_the_same_vocabulary(client, tree, bearer):
+    headers = bearer(tree.city_admin)
+    response = client.post(f"{API}/users/{tree.teacher.pk}/memberships", {"unit_id": tree.city.pk, "role": "city_admin"},
+                           content_type="application/json", **headers)
+    assert response.status_code == 201
+    assert (response.json()["role"], response.json()["role_label"]) == ("city_admin", "市级管理员")
+    response = client.post(f"{API}/users/{tree.teacher.pk}/memberships", {"unit_id": tree.county.pk, "role": "city_admin"},
+                           content_type="application/json", **headers)
+    assert response.status_code == 400
+    body = client.get(f"{API}/users", {"role": "county_admin"}, **headers).json()
+    assert [u["username"] for u in body["items"]] == ["ck_admin", "xs_admin"]
+    assert [m["role"] for m in body["items"][0]["memberships"]] == ["county_admin"]
+    body = client.get(f"{API}/users", {"role": "city_admin"}, **headers).json()
+    assert sorted(u["username"] for u in body["items"]) == ["teacher", "zj_admin"]
+    response = client.get(f"{API}/users", {"role": "principal"}, **headers)
+    assert (response.status_code, response.json()["detail"]) == (400, f"角色“principal”无法识别，请填写：{ROLES}。")
+    detail = client.get(f"{API}/units/{tree.school.pk}", **headers).json()
+    assert sorted((m["username"], m["role"]) for m in detail["members"]) == [
+        ("school_admin", "school_admin"), ("teacher", "teacher")]
+
+
+def test_user_import_takes_the_specific_admin_role(client, tree, user_sheet, bearer):
+    headers = bearer(tree.county_admin)
+    response = client.post(f"{API}/users/import", {"file": user_sheet(
+        ["周建华", None, "13800000003", "440802001", "学校管理员", None, None, None],
+        ["赵敏", None, "13800000004", "440802", "区县管理员", None, None, None])}, **headers)
+    assert response.status_code == 201
+    assert [(u["username"], u["role"]) for u in response.json()["users"]] == [
+        ("13800000003", "school_admin"), ("13800000004", "county_admin")]
+    response = client.post(f"{API}/users/import", {"file": user_sheet(
+        ["钱进", None, "13800000005", "440802001", "区县管理员", None, None, None])}, **headers)
+    assert response.status_code == 400
+    assert response.json()["errors"] == [{"row": 2, "column": "角色",
+                                          "message": "角色“区县管理员”与单位 440802001 的类型（学校）不符，请填写学校管理员。"}]

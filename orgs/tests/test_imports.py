@@ -34,7 +34,7 @@ def test_user_template_has_headers_and_role_dropdown(client, tree):
     response = client.get(reverse("orgs:user_template"))
     ws = load_workbook(io.BytesIO(response.content)).worksheets[0]
     assert [c.value for c in ws[1]] == ["姓名*", "用户名", "手机号*", "单位代码*", "角色*", "职务", "任教学科", "初始密码"]
-    assert [v.formula1 for v in ws.data_validations.dataValidation] == ['"教师,管理员,评审专家"']
+    assert [v.formula1 for v in ws.data_validations.dataValidation] == ['"教师,评审专家,学校管理员,区县管理员,市级管理员,省级管理员"']
 
 
 def test_templates_need_an_admin(client, tree):
@@ -176,7 +176,7 @@ def test_bad_user_sheet_imports_nothing(client, tree, user_sheet):
         {"row": 5, "column": "手机号", "message": "手机号 13800000001 已被系统中的其他账户使用。"},
         {"row": 6, "column": "手机号", "message": "手机号“12345”格式不对，请填写 11 位手机号码，例如 13800138000。"},
         {"row": 7, "column": "单位代码", "message": "找不到单位代码 000，请先在“单位”中创建或导入该单位。"},
-        {"row": 8, "column": "角色", "message": "角色“校长”无法识别，请填写：教师、管理员或评审专家。"},
+        {"row": 8, "column": "角色", "message": "角色“校长”无法识别，请填写：教师、评审专家、学校管理员、区县管理员、市级管理员、省级管理员。"},
         {"row": 9, "column": "初始密码", "message": "初始密码不符合要求：这个密码太常见了。 也可以留空，由系统生成。"},
         {"row": 10, "column": "用户名", "message": "用户名 teacher 已被系统中的其他账户使用，请换一个用户名。"},
     ]
@@ -190,7 +190,7 @@ def test_user_import_missing_required_values(client, tree, user_sheet):
         {"row": 2, "column": "姓名", "message": "请填写姓名。"},
         {"row": 2, "column": "手机号", "message": "请填写手机号。"},
         {"row": 2, "column": "单位代码", "message": "请填写单位代码。"},
-        {"row": 2, "column": "角色", "message": "请填写角色：教师、管理员或评审专家。"},
+        {"row": 2, "column": "角色", "message": "请填写角色：教师、评审专家、学校管理员、区县管理员、市级管理员、省级管理员。"},
     ]
 
 

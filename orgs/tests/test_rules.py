@@ -1,5 +1,7 @@
 """The pure import and tree rules, tested on plain data."""
 
+import pytest
+
 from orgs import rules
 from orgs.rules import KnownUnit
 
@@ -159,7 +161,7 @@ def test_every_user_row_error():
         {"row": 2, "column": "姓名", "message": "请填写姓名。"},
         {"row": 2, "column": "手机号", "message": "请填写手机号。"},
         {"row": 2, "column": "单位代码", "message": "请填写单位代码。"},
-        {"row": 2, "column": "角色", "message": "请填写角色：教师、管理员或评审专家。"},
+        {"row": 2, "column": "角色", "message": "请填写角色：教师、评审专家、学校管理员、区县管理员、市级管理员、省级管理员。"},
         {"row": 3, "column": "手机号", "message": "手机号“1390000000”格式不对，请填写 11 位手机号码，例如 13800138000。"},
         {"row": 4, "column": "手机号", "message": "手机号 13800000001 已被系统中的其他账户使用。"},
         {"row": 5, "column": "用户名", "message": "用户名 teacher 已被系统中的其他账户使用，请换一个用户名。"},
@@ -167,8 +169,42 @@ def test_every_user_row_error():
         {"row": 8, "column": "用户名", "message": "用户名只能包含字母、数字和 @ . + - _，最多 150 个字符。"},
         {"row": 9, "column": "单位代码", "message": "找不到单位代码 999，请先在“单位”中创建或导入该单位。"},
         {"row": 10, "column": "单位代码", "message": "单位 440803001 不在您管理的范围内。"},
-        {"row": 11, "column": "角色", "message": "角色“校长”无法识别，请填写：教师、管理员或评审专家。"},
+        {"row": 11, "column": "角色", "message": "角色“校长”无法识别，请填写：教师、评审专家、学校管理员、区县管理员、市级管理员、省级管理员。"},
         {"row": 12, "column": "初始密码", "message": "初始密码不符合要求：密码太短。 也可以留空，由系统生成。"},
         {"row": 13, "column": "用户名", "message": "用户名 13900000006 与第 6 行重复。"},
         {"row": 14, "column": "单位代码", "message": "单位 440802009 已停用，不能向其中导入人员。"},
     ]
+
+
+@pytest.mark.parametrize("key,kind,expected", [
+    ("teacher", "school", ("teacher", None)),
+    ("expert", "city", ("expert", None)),
+    ("admin", "county", ("admin", None)),
+    ("school_admin", "school", ("admin", None)),
+    ("county_admin", "county", ("admin", None)),
+    ("city_admin", "city", ("admin", None)),
+    ("province_admin", "province", ("admin", None)),
+    ("county_admin", "school", (None, "角色 county_admin 只能授予县（市、区）的人员，所选单位是学校，请填写 school_admin。")),
+    ("principal", "school", (None, "角色“principal”无法识别，请填写：teacher、expert、school_admin、county_admin、"
+                                   "city_admin、province_admin。")),
+])
+def test_resolve_role(key, kind, expected):
+    assert rules.resolve_role(key, kind) == expected
+
+
+@pytest.mark.parametrize("role,kind", [("teacher", "school"), ("expert", "city"), ("admin", "school"),
+                                       ("admin", "county"), ("admin", "city"), ("admin", "province")])
+def test_role_key_round_trips_through_resolve_role(role, kind):
+    key = rules.role_key(role, kind)
+    assert key in rules.MEMBERSHIP_ROLE_KEYS
+    assert rules.resolve_role(key, kind) == (role, None)
+
+
+def test_user_rows_take_the_specific_admin_labels_and_keys_matching_the_unit():
+    rows = [user_row(2, role="学校管理员"), user_row(3, mobile="13900000003", role="county_admin", unit="440802"),
+            user_row(4, mobile="13900000004", role="区县管理员"), user_row(5, mobile="13900000005", role="管理员")]
+    parsed, errors = rules.validate_user_rows(rows, {"440802001": True, "440802": True}, set(), no_password_problems,
+                                              unit_kinds={"440802001": "school", "440802": "county"})
+    assert [(p.number, p.role) for p in parsed] == [(2, "admin"), (3, "admin"), (5, "admin")]
+    assert errors == [{"row": 4, "column": "角色",
+                       "message": "角色“区县管理员”与单位 440802001 的类型（学校）不符，请填写学校管理员。"}]
