@@ -7,8 +7,8 @@ import json
 
 import openpyxl
 import pytest
-from django.test.utils import CaptureQueriesContext
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from catalog.models import CatalogNode
 from orgs.models import Unit
