@@ -251,10 +251,11 @@ def post(client, path, data):
     return client.post(path, json.dumps(data), content_type="application/json")
 
 
-def test_api_page_size_sort_bulk_and_export(client, tree, campaign, desk):
+def test_api_page_size_sort_bulk_and_export(client, tree, campaign, desk, django_assert_max_num_queries):
     client.force_login(tree.county_admin)
     params = {"campaign": campaign.pk, "held_by": tree.county.pk, "sort": "-title"}
-    body = client.get(f"{API}/entries", {**params, "page_size": 100}).json()
+    with django_assert_max_num_queries(6):
+        body = client.get(f"{API}/entries", {**params, "page_size": 100}).json()
     assert [i["title"] for i in body["items"]] == ["认识颜色", "认识数字", "秋天", "10以内的加法"]
     response = client.get(f"{API}/entries", {**params, "page_size": 50})
     assert response.status_code == 400
