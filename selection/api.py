@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.core.paginator import Paginator
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 
 from campaigns import services as campaign_services
@@ -334,20 +335,69 @@ class EntryQuery(Schema):
     q: str = ""
     sort: str = ""
     page: int = 1
+    page_size: int = services.PAGE_SIZE
 
 
-@router.get("/entries", response=EntryPage,
-            summary="我管理的单位持有的推荐记录（筛选：活动、层级、持有单位、来源单位、类别、学段、学科、年级、目录节点、状态、检测结果、本级荣誉；排序）",
-            description="sort: rank, arrived, title, school, category, subject, grade, state（前加 - 倒序）。"
-                        "unit: 来源单位（该单位及其下级学校申报的课程）；held_by: 持有单位（在该单位手中待处理或已处理）。"
-                        "compliance: fail（有不合格文件）, pending（检测中）, warn（有提醒）, pass（全部通过）, none（未上传文件）。")
+LIST_DESCRIPTION = ("sort: rank, arrived, title, school, county, category, subject, grade, state, compliance"
+                    "（前加 - 倒序；compliance 按检测结果从差到好）。"
+                    "unit: 来源单位（该单位及其下级学校申报的课程）；held_by: 持有单位（在该单位手中待处理或已处理）。"
+                    "compliance: fail（有不合格文件）, pending（检测中）, warn（有提醒）, pass（全部通过）, none（未上传文件）。")
+
+
+@router.get("/entries", response={200: EntryPage, **ERRORS},
+            summary="我管理的单位持有的推荐记录（筛选：活动、层级、持有单位、来源单位、类别、学段、学科、年级、目录节点、状态、检测结果、本级荣誉；排序；每页 30/100/500 条）",
+            description=LIST_DESCRIPTION + "page_size: 每页条数，30、100 或 500（缺省 30）。")
 def list_entries(request, filters: Query[EntryQuery]):
     data = filters.dict()
-    page = data.pop("page")
+    page, size = data.pop("page"), services.page_size(data.pop("page_size"), strict=True)
     f = services.EntryFilter(**data)
-    p = Paginator(services.list_entries(request.user, f), services.PAGE_SIZE).get_page(page)
+    p = Paginator(services.list_entries(request.user, f), size).get_page(page)
     return {"count": p.paginator.count, "page": p.number, "num_pages": p.paginator.num_pages,
             "items": [entry_out(e, request.user) for e in p.object_list]}
+
+
+XLSX_RESPONSE = {"200": {"description": "Excel 工作簿（.xlsx）",
+                         "content": {exports.XLSX: {"schema": {"type": "string", "format": "binary"}}}}}
+
+
+@router.get("/entries.xlsx", response={200: None, **ERRORS}, openapi_extra={"responses": XLSX_RESPONSE},
+            summary="把筛选出的全部推荐记录（不分页）导出为 Excel，筛选与排序同 GET /entries",
+            description=LIST_DESCRIPTION)
+def export_entries(request, filters: Query[EntryQuery]):
+    data = filters.dict()
+    data.pop("page"), data.pop("page_size")
+    f = services.EntryFilter(**data)
+    return exports.entries_download(request.user, f, title=_("推荐记录"), filename=_("推荐记录.xlsx"))
+
+
+class BulkIn(Schema):
+    ids: list[int]
+    action: str
+    reason: str = ""
+
+
+class BulkResultOut(Schema):
+    entry_id: int
+    title: str
+    ok: bool
+    detail: str
+
+
+class BulkOut(Schema):
+    done: int
+    refused: int
+    results: list[BulkResultOut]
+
+
+@router.post("/entries/bulk", response={200: BulkOut, **ERRORS},
+             summary="批量推荐、未推荐或退回（一条理由共用）：逐条检查，每条记录各自成败并说明原因",
+             description="action: recommend, decline, return（退回须写 reason）。ids 最多 500 个，按给出的顺序处理"
+                         "（推荐顺序依次排在最后）；每条记录单独提交，某条被拒绝（名额已满、同一目录节点、已截止……）"
+                         "不影响其他记录，results 中 ok=false 的 detail 说明原因。请求本身不合法时返回 400。")
+def bulk_entries(request, payload: BulkIn):
+    outcomes = services.bulk_decide(request.user, payload.ids, payload.action, reason=payload.reason)
+    return {"done": sum(1 for o in outcomes if o.ok), "refused": sum(1 for o in outcomes if not o.ok),
+            "results": [{"entry_id": o.entry_id, "title": o.title, "ok": o.ok, "detail": o.message} for o in outcomes]}
 
 
 @router.get("/entries/{entry_id}", response={200: EntryDetailOut, **ERRORS},
@@ -465,13 +515,15 @@ def package_zip(request, campaign_id: int, unit_id: int):
 
 
 # --- the progress board ------------------------------------------------------------------------------
+PROGRESS_SORT_DESCRIPTION = ("sort: unit（缺省，单位顺序）, pending, recommended, deadline, confirmed, contact, "
+                             "quota:<类别>（如 quota:subject，按该类别已推荐数）；前加 - 倒序，没有值的排在最后。")
 @router.get("/campaigns/{campaign_id}/progress", response={200: ProgressOut, **ERRORS},
             summary="进度看板：各下级单位的推荐数与名额（按类别）、目录节点冲突、汇总表确认、距截止时间、工作联系表是否提交",
-            description="unit: 看哪个单位的下级（缺省为您管理的最高一级单位）。")
-def progress(request, campaign_id: int, unit: int | None = None):
+            description="unit: 看哪个单位的下级（缺省为您管理的最高一级单位）。" + PROGRESS_SORT_DESCRIPTION)
+def progress(request, campaign_id: int, unit: int | None = None, sort: str = ""):
     campaign = campaign_services.get_campaign(request.user, campaign_id)
     parent = services.get_board_unit(request.user, campaign, unit)
-    rows = services.progress(request.user, campaign, parent)
+    rows = services.sort_progress(services.progress(request.user, campaign, parent), sort)
     return {"campaign_id": campaign.pk, "unit_id": parent.pk, "unit_name": parent.name, "children": [
         {"unit_id": r.unit.pk, "unit_name": r.unit.name, "unit_kind": r.unit.kind, "level": r.level.kind,
          "level_name": r.level.name, "quotas": [quota_out(q) for q in r.quotas], "counts": counts_out(r.held),
@@ -480,3 +532,14 @@ def progress(request, campaign_id: int, unit: int | None = None):
          "confirm_deadline": r.confirm_deadline, "seconds_left": r.seconds_left,
          "time_left_text": r.time_left_text, "behind": r.behind, "contact_required": r.contact_required,
          "contact_filed": r.contact_filed, "contact_filed_at": r.contact_filed_at} for r in rows]}
+
+
+@router.get("/campaigns/{campaign_id}/progress.xlsx", response={200: None, **ERRORS},
+            openapi_extra={"responses": XLSX_RESPONSE},
+            summary="进度看板导出 Excel：每个下级单位一行（各类别已推荐/名额、待处理、截止、确认、工作联系表）",
+            description="unit、sort 同 GET /campaigns/{campaign_id}/progress。" + PROGRESS_SORT_DESCRIPTION)
+def progress_xlsx(request, campaign_id: int, unit: int | None = None, sort: str = ""):
+    campaign = campaign_services.get_campaign(request.user, campaign_id)
+    parent = services.get_board_unit(request.user, campaign, unit)
+    rows = services.sort_progress(services.progress(request.user, campaign, parent), sort)
+    return exports.progress_download(campaign, parent, rows, services.progress_categories(campaign))

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from selection import rules, services
+from selection.models import EntryState
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -87,4 +88,101 @@ def summary_download(user, campaign, unit, level) -> FileResponse:
     handle = summary_workbook(campaign, unit, level, services.summary_rows(user, campaign, unit, level),
                               now=timezone.now(), confirmed_at=confirmed.confirmed_at if confirmed else None)
     return FileResponse(handle, as_attachment=True, filename=summary_filename(campaign, unit, level),
+                        content_type=XLSX)
+
+
+# --- the desk's filtered list and the progress board (same writer, one sheet each) -------------------
+def table_workbook(title: str, columns, rows, *, now: datetime, sheet_name: str):
+    """A titled sheet (row 1 the title, row 2 the export time, headers in row 4, data from row 5)
+    on a temporary file, in constant memory; ``columns`` are (header, width) pairs."""
+    handle = tempfile.TemporaryFile(suffix=".xlsx")
+    book = xlsxwriter.Workbook(handle, {"constant_memory": True, "tmpdir": tempfile.gettempdir()})
+    sheet = book.add_worksheet(sheet_name)
+    bold = book.add_format({"bold": True, "font_size": 14})
+    head = book.add_format({"bold": True, "border": 1, "bg_color": "#EEF2F7", "align": "center", "valign": "vcenter",
+                            "text_wrap": True})
+    cell = book.add_format({"border": 1, "valign": "top", "text_wrap": True})
+    for col, (_h, width) in enumerate(columns):
+        sheet.set_column(col, col, width)
+    sheet.write_string(0, 0, title, bold)
+    sheet.write_string(1, 0, _("导出时间：%(when)s") % {"when": rules.local_text(now)})
+    for col, (header, _w) in enumerate(columns):
+        sheet.write_string(3, col, str(header), head)
+    count = 0
+    for count, row in enumerate(rows, 1):
+        for col, value in enumerate(row):
+            if isinstance(value, int) and not isinstance(value, bool):
+                sheet.write_number(3 + count, col, value, cell)
+            elif value in (None, ""):
+                sheet.write_blank(3 + count, col, None, cell)
+            else:
+                sheet.write_string(3 + count, col, str(value), cell)
+    sheet.freeze_panes(4, 0)
+    sheet.autofilter(3, 0, 3 + count, len(columns) - 1)
+    book.close()
+    handle.seek(0)
+    return handle
+
+
+ENTRY_COLUMNS = [
+    (gettext_lazy("序号"), 6), (gettext_lazy("课名"), 28), (gettext_lazy("类别"), 10), (gettext_lazy("学段"), 8),
+    (gettext_lazy("学科"), 10), (gettext_lazy("年级"), 9), (gettext_lazy("版本"), 10), (gettext_lazy("册次"), 8),
+    (gettext_lazy("单元/课"), 28), (gettext_lazy("学校"), 24), (gettext_lazy("所属区县"), 12),
+    (gettext_lazy("主讲教师"), 10), (gettext_lazy("文件检测"), 12), (gettext_lazy("状态"), 8),
+    (gettext_lazy("推荐顺序"), 8), (gettext_lazy("本级荣誉"), 12), (gettext_lazy("理由"), 28),
+    (gettext_lazy("到达时间"), 17),
+]
+
+
+def entry_row(number: int, entry) -> list:
+    course, textbook = entry.course, entry.node.textbook
+    return [
+        number, course.title, rules.category_label(course.category), textbook.stage_label, textbook.subject,
+        textbook.grade, textbook.version, textbook.volume, entry.node.label_path or entry.node.title,
+        course.school.name, services.county_of(course.school), course.lead_teacher.display_name,
+        entry.compliance_label, str(EntryState(entry.state).label), entry.rank or "",
+        entry.level.award_name if entry.awarded else "", entry.reason, rules.local_text(entry.arrived_at),
+    ]
+
+
+def entries_download(user, f: services.EntryFilter, *, title: str, filename: str) -> FileResponse:
+    """Every entry of the filtered list (not one page), in the list's order, streamed from the
+    database in chunks into a constant-memory workbook."""
+    rows = (entry_row(n, e) for n, e in enumerate(services.list_entries(user, f).iterator(chunk_size=500), 1))
+    handle = table_workbook(title, ENTRY_COLUMNS, rows, now=timezone.now(), sheet_name=_("推荐记录"))
+    return FileResponse(handle, as_attachment=True, filename=filename, content_type=XLSX)
+
+
+def entries_title(campaign, unit, level) -> str:
+    return _("%(campaign)s %(unit)s%(level)s课程列表") % {"campaign": campaign.title, "unit": unit.name,
+                                                      "level": level.name}
+
+
+def entries_filename(unit, level) -> str:
+    return _("%(unit)s-%(level)s-课程列表.xlsx") % {"unit": unit.name, "level": level.name}
+
+
+def progress_columns(categories) -> list:
+    return ([(gettext_lazy("单位"), 18), (gettext_lazy("层级"), 10)]
+            + [(_("%(category)s（已推荐/名额）") % {"category": label}, 16) for _c, label in categories]
+            + [(gettext_lazy("待处理"), 8), (gettext_lazy("已推荐"), 8), (gettext_lazy("节点冲突"), 8),
+               (gettext_lazy("推荐截止"), 17), (gettext_lazy("汇总表确认"), 17), (gettext_lazy("工作联系表"), 17)])
+
+
+def progress_row(r: services.ChildProgress, categories) -> list:
+    if r.contact_required:
+        contact = rules.local_text(r.contact_filed_at) if r.contact_filed else _("未提交")
+    else:
+        contact = _("无需提交")
+    return ([r.unit.name, r.level.name] + [services.quota_cell(r, c) for c, _l in categories]
+            + [r.held.count(EntryState.PENDING), r.held.count(EntryState.RECOMMENDED), r.node_conflicts,
+               rules.local_text(r.deadline) if r.deadline else _("未设截止时间"),
+               rules.local_text(r.unit_level.confirmed_at) if r.confirmed else _("未确认"), contact])
+
+
+def progress_download(campaign, parent, rows, categories) -> FileResponse:
+    title = _("%(campaign)s %(unit)s下级推荐进度") % {"campaign": campaign.title, "unit": parent.name}
+    handle = table_workbook(title, progress_columns(categories), (progress_row(r, categories) for r in rows),
+                            now=timezone.now(), sheet_name=_("下级推荐进度"))
+    return FileResponse(handle, as_attachment=True, filename=_("%(unit)s-下级推荐进度.xlsx") % {"unit": parent.name},
                         content_type=XLSX)

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import Case, CharField, Exists, F, Max, OuterRef, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Case, CharField, Exists, F, IntegerField, Max, OuterRef, Prefetch, Q, QuerySet, Value, When
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -392,12 +392,78 @@ SORTS = {
     "subject": ("node__textbook__subject", "node__textbook__rank", "id"),
     "grade": ("node__textbook__rank", "node__textbook__subject", "id"),
     "state": ("state", "rank", "id"),
+    "county": ("course__school__parent__code", "course__school__path", "rank", "id"),
+    "compliance": ("compliance_order", "rank", "id"),  # worst first (see _COMPLIANCE_ORDER)
 }
 SORT_LABELS = {
     "rank": _lazy("推荐顺序"), "arrived": _lazy("到达时间"), "title": _lazy("课名"), "school": _lazy("学校"),
     "category": _lazy("类别"), "subject": _lazy("学科"), "grade": _lazy("学段年级"), "state": _lazy("状态"),
+    "county": _lazy("所属区县"), "compliance": _lazy("文件检测"),
 }
+_COMPLIANCE_ORDER = (rules.Compliance.FAIL, rules.Compliance.PENDING, rules.Compliance.WARN, rules.Compliance.NONE,
+                     rules.Compliance.PASS)
 PAGE_SIZE = 30
+PAGE_SIZES = (30, 100, 500)  # the desk and the API list offer these; the query count does not depend on them
+
+
+def page_size(value, *, strict: bool = False) -> int:
+    """A page size of PAGE_SIZES from a query value; else PAGE_SIZE (``strict``: refuse it)."""
+    size = as_int(value)
+    if size in PAGE_SIZES:
+        return size
+    if strict and value not in (None, ""):
+        raise ServiceError(_("每页条数只能是 30、100 或 500。"), errors=[{"field": "page_size"}])
+    return PAGE_SIZE
+
+
+# --- the desk's table: several entries at once ----------------------------------------------------------
+BULK_ACTIONS = (rules.Action.RECOMMEND, rules.Action.DECLINE, rules.Action.RETURN)
+_MAX_ID = 2**63 - 1
+
+
+@dataclass(frozen=True)
+class BulkOutcome:
+    """What became of one entry of a bulk decision: done, or refused with ``message`` saying why."""
+
+    entry_id: int
+    title: str
+    ok: bool
+    message: str = ""
+
+
+def bulk_decide(actor, entry_ids, action: str, *, reason: str = "", now: datetime | None = None) -> list[BulkOutcome]:
+    """Recommend, decline or return several entries with one reason, in the order given.
+
+    Each entry goes through ``decide`` on its own, in its own transaction, so every rule (quota,
+    node, deadline, lock, resources) is checked entry by entry: a refusal stops that entry only and
+    its message says why; the others are decided. Not atomic on purpose: call it outside a
+    transaction. Ids outside the actor's scope are reported as not found, like ``get_entry``."""
+    if action not in BULK_ACTIONS:
+        raise ServiceError(_("批量操作只能是推荐、未推荐或退回。"), errors=[{"field": "action"}])
+    ids = list(dict.fromkeys(entry_ids or ()))
+    if not ids:
+        raise ServiceError(_("请先勾选要处理的课程。"), errors=[{"field": "ids"}])
+    if len(ids) > max(PAGE_SIZES):
+        raise ServiceError(_("一次最多处理 %(n)d 门课程，请分批操作。") % {"n": max(PAGE_SIZES)},
+                           errors=[{"field": "ids"}])
+    if action == rules.Action.RETURN and not reason.strip():
+        raise ServiceError(_("退回时请写明理由，告诉教师需要修改什么。"), errors=[{"field": "reason", "rule": "reason"}])
+    valid = [i for i in ids if isinstance(i, int) and 0 < i <= _MAX_ID]
+    titles = dict(entries_for(actor).filter(pk__in=valid).values_list("pk", "course__title"))
+    outcomes = []
+    for pk in ids:
+        if pk not in titles:
+            outcomes.append(BulkOutcome(pk, "", False, _("未找到该推荐记录，或您无权查看。")))
+            continue
+        try:
+            decide(actor, pk, action, reason=reason, now=now)
+        except ServiceError as exc:
+            outcomes.append(BulkOutcome(pk, titles[pk], False, exc.message))
+        except PermissionDenied as exc:
+            outcomes.append(BulkOutcome(pk, titles[pk], False, str(exc) or _("您没有权限执行此操作。")))
+        else:
+            outcomes.append(BulkOutcome(pk, titles[pk], True))
+    return outcomes
 
 
 def as_int(value) -> int | None:
@@ -487,6 +553,10 @@ def list_entries(user, f: EntryFilter) -> QuerySet[Entry]:
                        | Q(course__school__name__icontains=f.q))
     key = f.sort.lstrip("-")
     descending = f.sort.startswith("-") and key in SORTS
+    if key == "compliance":
+        qs = qs.annotate(compliance_order=Case(*(When(compliance=c, then=Value(i))
+                                                 for i, c in enumerate(_COMPLIANCE_ORDER)),
+                                               default=Value(len(_COMPLIANCE_ORDER)), output_field=IntegerField()))
     order = [F(name).desc(nulls_last=True) if descending else F(name).asc(nulls_last=True)
              for name in SORTS.get(key, SORTS["rank"])]
     return qs.order_by("level__campaign_id", *order)
@@ -743,6 +813,50 @@ def progress(actor, campaign: Campaign, unit: Unit, *, now: datetime | None = No
             deadline=deadline, confirm_deadline=resolved["confirm_deadline"].value or deadline, now=now,
             contact_required=files_contact[child.pk], contact_filed_at=contact_filed.get(child.pk)))
     return result
+
+
+# Sort keys of the progress board's table ("-key" reverses; "quota:<category>" sorts by the
+# recommendations of a category); rows without a value (no deadline) come last either way.
+PROGRESS_SORTS = {
+    "pending": lambda r: r.held.count(EntryState.PENDING),
+    "recommended": lambda r: r.held.count(EntryState.RECOMMENDED),
+    "deadline": lambda r: r.deadline,
+    "confirmed": lambda r: r.unit_level.confirmed_at if r.confirmed else None,
+    "contact": lambda r: r.contact_filed_at if r.contact_required else None,
+}
+
+
+def sort_progress(rows: list[ChildProgress], sort: str) -> list[ChildProgress]:
+    """The board's rows in the order asked for; unknown keys (and "unit") keep the units' order."""
+    key = (sort or "").lstrip("-")
+    descending = (sort or "").startswith("-")
+    if key.startswith("quota:"):
+        category = key.split(":", 1)[1]
+
+        def value(r):
+            return sum(1 for p in r.held.of(EntryState.RECOMMENDED) if p.category == category)
+    elif key in PROGRESS_SORTS:
+        value = PROGRESS_SORTS[key]
+    else:
+        return list(reversed(rows)) if descending and key == "unit" else list(rows)
+    present = [r for r in rows if value(r) is not None]
+    return sorted(present, key=value, reverse=descending) + [r for r in rows if value(r) is None]
+
+
+def progress_categories(campaign: Campaign) -> list[tuple[str, str]]:
+    """The categories of the campaign as (code, label): the board's quota columns."""
+    return [(c, rules.category_label(c)) for c in _categories(campaign)]
+
+
+def quota_cell(row: ChildProgress, category: str) -> str:
+    """A unit's quota use in one category, short: "3/25", "2（不限）", or per subject "数学 1/1；语文 0/1"."""
+    parts = []
+    for q in row.quotas:
+        if q.category != category:
+            continue
+        used = f"{q.used}/{q.limit}" if q.limit is not None else _("%(n)d（不限）") % {"n": q.used}
+        parts.append(f"{q.subject} {used}" if q.subject else used)
+    return "；".join(parts) or "0"
 
 
 def board_units(actor, campaign: Campaign) -> list[Unit]:

@@ -6,6 +6,8 @@ app_name = "selection"
 UNIT = "campaigns/<int:campaign_id>/units/<int:unit_id>/"
 urlpatterns = [
     path("", views.entry_list, name="list"),
+    path("bulk/", views.bulk, name="bulk"),
+    path("entries.xlsx", views.export, name="export"),
     path("entries/<int:pk>/", views.entry_detail, name="entry"),
     path("entries/<int:pk>/<str:action>/", views.entry_action, name="action"),
     path(UNIT + "confirm/", views.confirm, name="confirm"),
@@ -15,4 +17,5 @@ urlpatterns = [
     path(UNIT + "summary.xlsx", views.summary_xlsx, name="summary_xlsx"),
     path(UNIT + "package.zip", views.package_zip, name="package_zip"),
     path("campaigns/<int:campaign_id>/progress/", views.progress, name="progress"),
+    path("campaigns/<int:campaign_id>/progress.xlsx", views.progress_xlsx, name="progress_xlsx"),
 ]

@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST, require_safe
 
 from campaigns import services as campaign_services
@@ -58,13 +59,23 @@ def _campaign(request):
 
 
 # --- the desk: entries held by one unit -------------------------------------------------------------
-@login_required
-@require_safe
-def entry_list(request):
-    actor = request.user
+FILTER_KEYS = ("category", "stage", "subject", "grade", "state", "compliance", "unit", "awarded", "q", "node")
+# The desk table's columns: (label, sort key or None)
+DESK_COLUMNS = [
+    (_lazy("课程"), "title"), (_lazy("类别"), "category"), (_lazy("学段/学科/年级"), "grade"),
+    (_lazy("学校"), "school"), (_lazy("区县"), "county"), (_lazy("文件检测"), "compliance"),
+    (_lazy("状态"), "state"), (_lazy("推荐顺序"), "rank"),
+]
+
+BULK_ACTIONS = [(rules.Action.RECOMMEND, _lazy("推荐到上一级")), (rules.Action.DECLINE, _lazy("未推荐")),
+                (rules.Action.RETURN, _lazy("退回修改"))]
+
+
+def _desk(request, actor):
+    """The desk asked for by ?campaign= and ?held_by= (else the first one), with its level."""
     campaign, campaigns = _campaign(request)
     if campaign is None:
-        return render(request, "selection/list.html", {"campaign": None, "campaigns": campaigns})
+        return None, campaigns, [], None, None
     desks = services.desks(actor, campaign)
     if not desks:
         raise PermissionDenied(_("只有单位管理员可以处理推荐。"))
@@ -74,18 +85,97 @@ def entry_list(request):
     else:
         desk = desks[0]
         level = services.get_unit(actor, campaign, desk.pk)[1]
+    return campaign, campaigns, desks, desk, level
+
+
+def _query(request, **changes) -> str:
+    """The current query string with ``changes`` (None removes a key); the page number is dropped."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    for key, value in changes.items():
+        query.pop(key, None)
+        if value is not None:
+            query[key] = value
+    return query.urlencode()
+
+
+def sort_headers(request, columns, current: str) -> list[dict]:
+    """Column headers that sort: a click sorts by the column, a second click reverses it."""
+    heads = []
+    for label, key in columns:
+        state = "ascending" if current == key else "descending" if current == f"-{key}" else ""
+        heads.append({"label": label, "key": key, "state": state,
+                      "url": "?" + _query(request, sort=f"-{key}" if state == "ascending" else key) if key else ""})
+    return heads
+
+
+@login_required
+@require_safe
+def entry_list(request):
+    actor = request.user
+    campaign, campaigns, desks, desk, level = _desk(request, actor)
+    if campaign is None:
+        return render(request, "selection/list.html", {"campaign": None, "campaigns": campaigns})
     st = services.standing(actor, campaign, desk, level)
     f = services.EntryFilter.from_query(request.GET, campaign=campaign.pk, held_by=desk.pk, level="")
-    page = Paginator(services.list_entries(actor, f), services.PAGE_SIZE).get_page(request.GET.get("page"))
+    per_page = services.page_size(request.GET.get("per_page"))
+    page = Paginator(services.list_entries(actor, f), per_page).get_page(request.GET.get("page"))
     return render(request, "selection/list.html", {
         "campaign": campaign, "campaigns": campaigns, "desks": desks, "desk": desk, "level": level, "st": st,
         "f": f, "page_obj": page, "choices": services.filter_choices(campaign, level, desk),
+        "rows": [(e, services.county_of(e.course.school)) for e in page.object_list],
+        "heads": sort_headers(request, DESK_COLUMNS, f.sort or "rank"), "per_page": per_page,
+        "page_sizes": [(n, "?" + _query(request, per_page=str(n))) for n in services.PAGE_SIZES],
+        "export_url": reverse("selection:export") + "?" + _query(request, per_page=None),
+        "bulk_actions": BULK_ACTIONS,
         "stages": Stage.choices, "states": EntryState.choices, "compliances": list(rules.COMPLIANCE_LABELS.items()),
         "sorts": list(services.SORT_LABELS.items()), "warn_mode": campaign.node_rule == NodeRule.WARN,
-        "filtered": any(request.GET.get(k) for k in ("category", "stage", "subject", "grade", "state", "compliance",
-                                                     "unit", "awarded", "q", "node")),
+        "filtered": any(request.GET.get(k) for k in FILTER_KEYS),
         **_powers(actor, st),
     })
+
+
+BULK_DONE = {
+    rules.Action.RECOMMEND: _lazy("已推荐 %(n)d 门课程到上一级。"),
+    rules.Action.DECLINE: _lazy("已将 %(n)d 门课程标记为未推荐。"),
+    rules.Action.RETURN: _lazy("已退回 %(n)d 门课程，教师会看到退回理由。"),
+}
+
+
+@login_required
+@require_POST
+def bulk(request):
+    """Several checked entries of the desk table: recommend, decline or return (one reason for
+    all). Each is decided on its own; every refusal is shown with the course it concerns."""
+    ids = [services.as_int(v) for v in request.POST.getlist("ids")]
+    action = request.POST.get("action", "")
+    try:
+        outcomes = services.bulk_decide(request.user, [i for i in ids if i is not None], action,
+                                        reason=request.POST.get("reason", ""))
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        done = sum(1 for o in outcomes if o.ok)
+        if done:
+            messages.success(request, BULK_DONE[action] % {"n": done})
+        for o in outcomes:
+            if not o.ok:
+                messages.error(request, _("《%(title)s》：%(why)s") % {"title": o.title, "why": o.message} if o.title
+                               else _("编号 %(id)s：%(why)s") % {"id": o.entry_id, "why": o.message})
+    return _back(request, reverse("selection:list"))
+
+
+@login_required
+@require_safe
+def export(request):
+    """The whole filtered list of a desk (every page) as an Excel workbook."""
+    actor = request.user
+    campaign, _campaigns, _desks, desk, level = _desk(request, actor)
+    if campaign is None:
+        raise Http404(_("目前没有进行中的遴选活动。"))
+    f = services.EntryFilter.from_query(request.GET, campaign=campaign.pk, held_by=desk.pk, level="")
+    return exports.entries_download(actor, f, title=exports.entries_title(campaign, desk, level),
+                                    filename=exports.entries_filename(desk, level))
 
 
 def _powers(actor, st: services.Standing) -> dict:
@@ -226,15 +316,39 @@ def package_zip(request, campaign_id, unit_id):
 
 
 # --- the progress board -----------------------------------------------------------------------------
+PROGRESS_COLUMNS_BEFORE = [(_lazy("单位"), "unit")]
+PROGRESS_COLUMNS_AFTER = [(_lazy("待处理"), "pending"), (_lazy("推荐截止"), "deadline"), (_lazy("汇总表"), "confirmed"),
+                          (_lazy("工作联系表"), "contact")]
+
+
+def _board(request):
+    actor = request.user
+    campaign = campaign_services.get_campaign(actor, request.resolver_match.kwargs["campaign_id"])
+    parent = services.get_board_unit(actor, campaign, request.GET.get("unit"))
+    sort = request.GET.get("sort", "")
+    return campaign, parent, services.sort_progress(services.progress(actor, campaign, parent), sort), sort
+
+
 @login_required
 @require_safe
 def progress(request, campaign_id):
     actor = request.user
-    campaign = campaign_services.get_campaign(actor, campaign_id)
-    parent = services.get_board_unit(actor, campaign, request.GET.get("unit"))
-    rows = services.progress(actor, campaign, parent)
+    campaign, parent, rows, sort = _board(request)
+    categories = services.progress_categories(campaign)
+    columns = (PROGRESS_COLUMNS_BEFORE + [(label, f"quota:{code}") for code, label in categories]
+               + PROGRESS_COLUMNS_AFTER)
     return render(request, "selection/progress.html", {
         "campaign": campaign, "parent": parent, "rows": rows, "boards": services.board_units(actor, campaign),
         "behind": sum(1 for r in rows if r.behind),
         "can_manage": actor.has_perm("selection.unlock_unit", rows[0].unit) if rows else False,
+        "heads": sort_headers(request, columns, sort or "unit"),
+        "table": [(r, [services.quota_cell(r, code) for code, _l in categories]) for r in rows],
+        "export_url": reverse("selection:progress_xlsx", args=[campaign.pk]) + "?" + _query(request),
     })
+
+
+@login_required
+@require_safe
+def progress_xlsx(request, campaign_id):
+    campaign, parent, rows, _sort = _board(request)
+    return exports.progress_download(campaign, parent, rows, services.progress_categories(campaign))

@@ -81,3 +81,52 @@ def test_county_admin_recommends_and_confirms_on_a_phone(transactional_db, tree,
     assert UnitLevel.objects.get(unit=tree.county).confirmed_at is not None
     assert Entry.objects.get(pk=autumn.pk).state == "recommended"
     assert Entry.objects.get(course=autumn.course, level__kind="city").state == "pending"
+
+
+def test_county_admin_bulk_recommends_from_the_desk_table_on_a_desktop(transactional_db, tree, campaign, make_course,
+                                                                       nodes, browser_page, screenshot_dir):
+    """At 1280 px the desk is a table: sort by a column, check all, recommend them at once; each
+    entry is still checked on its own (the second special-education course finds the quota full)."""
+    courses = [make_course(node=nodes[0], title="秋天"), make_course(node=nodes[3], title="10以内的加法"),
+               make_course("special", node=nodes[1], title="认识颜色"),
+               make_course("special", node=nodes[4], title="认识数字")]
+    for course in courses:
+        up_to_county(course, tree)
+    page = browser_page
+    page.set_viewport_size({"width": 1280, "height": 900})
+    login(page, tree.county_admin.username)
+    page.goto(f"/selection/?campaign={campaign.pk}&held_by={tree.county.pk}&state=pending")
+    assert page.is_visible(".desk-table") and not page.is_visible(".entry-list")
+    page.click(".desk-table th >> text=课程")
+    page.wait_for_url("**sort=title**")
+    assert page.locator(".desk-table tbody td:nth-child(2) > a").all_inner_texts() == [
+        "10以内的加法", "秋天", "认识数字", "认识颜色"]
+    assert page.get_attribute(".desk-table th[aria-sort]", "aria-sort") == "ascending"
+    assert page.locator(".desk-table tbody tr:first-child td:nth-child(6)").inner_text() == "赤坎区"
+    assert page.get_attribute("#export-xlsx", "href") == (
+        f"/selection/entries.xlsx?campaign={campaign.pk}&held_by={tree.county.pk}&state=pending&sort=title")
+
+    page.check("[data-check-all]")
+    assert page.locator("[data-selected-count]").inner_text() == "4"
+    page.select_option("#bulk-action", "return")
+    assert page.evaluate("document.getElementById('bulk-reason').required") is True  # a return needs its reason
+    page.select_option("#bulk-action", "recommend")
+    assert page.evaluate("document.getElementById('bulk-reason').required") is False
+    page.screenshot(path=str(screenshot_dir / "selection-desk-table.png"), full_page=True)
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#bulk-go")
+    page.wait_for_selector(".messages")
+    assert page.locator(".messages li").all_inner_texts() == [
+        "已推荐 3 门课程到上一级。",
+        "《认识颜色》：名额已满：特殊教育 已推荐 1/1。请先撤销其他推荐，或联系上级调整名额。",
+    ]
+    assert page.url.endswith(f"/selection/?campaign={campaign.pk}&held_by={tree.county.pk}&state=pending&sort=title")
+    assert page.locator(".desk-table tbody td:nth-child(2) > a").all_inner_texts() == ["认识颜色"]
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+    page.screenshot(path=str(screenshot_dir / "selection-desk-table-done.png"), full_page=True)
+    assert sorted(Entry.objects.filter(level__kind="county", state="recommended").values_list("rank", flat=True)) == [
+        1, 2, 3]
+
+    page.goto(f"/selection/campaigns/{campaign.pk}/progress/")
+    assert page.is_visible(".progress-table") and not page.is_visible(".progress-list")
+    page.screenshot(path=str(screenshot_dir / "selection-progress-table.png"), full_page=True)
