@@ -29,7 +29,7 @@ from contacts import rules as contact_rules
 from contacts.models import ContactForm
 from jingpinke.errors import ServiceError
 from orgs.models import Unit
-from selection import rules
+from selection import rules, signals
 from selection.models import Entry, EntryState, UnitLevel
 
 CHAIN_KINDS = ("school", "county", "city", "province")
@@ -145,9 +145,8 @@ def enter(actor, course) -> Entry:
         returned.state, returned.decided_at, returned.decided_by = EntryState.PENDING, None, None
         returned.save(update_fields=["state", "decided_at", "decided_by"])
         record(actor, "selection.resubmit", course, before=before, after=_snapshot(returned), unit=returned.unit)
-        from notifications.services import entry_decided  # notifications sits above selection (it reads progress)
-
-        entry_decided(returned, "resubmit", actor, before=before)
+        signals.entry_decided.send(Entry, entry=returned, action="resubmit", actor=actor, before=before,
+                                   now=timezone.now())
         return returned
     level = _level(course.campaign, "school")
     if level is None:
@@ -259,9 +258,7 @@ def decide(actor, entry_id, action: str, *, reason: str = "", node_reason: str =
                            errors=[{"rule": "node"}]) from None
     record(actor, f"selection.{action}", course, before=before, after=_snapshot(entry), reason=reason or node_reason,
            unit=entry.unit)
-    from notifications.services import entry_decided  # notifications sits above selection (it reads progress)
-
-    entry_decided(entry, action, actor, before=before, now=now)
+    signals.entry_decided.send(Entry, entry=entry, action=action, actor=actor, before=before, now=now)
     return entry
 
 
@@ -283,9 +280,8 @@ def set_award(actor, entry_id, awarded: bool, *, now: datetime | None = None) ->
     entry.save(update_fields=["awarded"])
     record(actor, "selection.award" if awarded else "selection.unaward", entry.course, before=before,
            after=_snapshot(entry), unit=entry.unit)
-    from notifications.services import entry_decided  # notifications sits above selection (it reads progress)
-
-    entry_decided(entry, "award" if awarded else "unaward", actor, before=before, now=now)
+    signals.entry_decided.send(Entry, entry=entry, action="award" if awarded else "unaward", actor=actor,
+                               before=before, now=now)
     return entry
 
 
