@@ -13,7 +13,9 @@ here, and act. Every refusal names its rule and says why, in Chinese.
   city's 特殊教育 市级精品课), shown live and enforced when the set is confirmed;
 - ``target_guidance``: target shares (more science), shown as guidance, never blocking;
 - ``deadline_decision`` / ``lock_decision``: a unit acts only before its effective deadline and while
-  its level is not confirmed.
+  its level is not confirmed;
+- ``destination_decision``: a recommendation (or a resubmitted course) is received only by a unit
+  that can still decide it (not confirmed, deadline not passed).
 """
 
 from __future__ import annotations
@@ -133,6 +135,19 @@ def lock_decision(confirmed: bool) -> Decision:
     if not confirmed:
         return ALLOW
     return refuse("locked", _("本单位本级的推荐汇总表已确认，推荐结果已锁定。如需修改，请联系上级单位解锁。"))
+
+
+def destination_decision(unit_name: str, level_name: str, confirmed: bool, now: datetime,
+                         deadline: datetime | None) -> Decision:
+    """A recommendation goes only where it can still be decided: the receiving unit (``unit_name``
+    at ``level_name``) has not confirmed its summary table and its deadline has not passed.
+    Otherwise the course would wait there until the level above unlocks or reopens it."""
+    if confirmed:
+        return refuse("destination", _("%(unit)s 已确认推荐汇总表，无法再接收推荐；请联系该单位。") % {"unit": unit_name})
+    if deadline is not None and now > deadline:
+        return refuse("destination", _("%(unit)s 的%(what)s已于 %(when)s 截止，无法再接收推荐；请联系该单位。") % {
+            "unit": unit_name, "what": level_name, "when": local_text(deadline)})
+    return ALLOW
 
 
 def reopen_decision(now: datetime, new_deadline: datetime | None, reason: str) -> Decision:

@@ -70,6 +70,15 @@ def _locked_unit_level(campaign: Campaign, level: Level, unit: Unit) -> UnitLeve
     return UnitLevel.objects.select_for_update().get(level=level, unit=unit)
 
 
+def _receiving(campaign: Campaign, level: Level, unit: Unit, now: datetime) -> rules.Decision:
+    """Whether ``unit`` can still decide a course arriving at ``level``. Locks its ``UnitLevel`` row
+    as its own confirmation does, so a confirmation racing the arrival is served before or after
+    it, never beside it: the confirmation then sees the new pending entry, or the arrival sees the
+    confirmation. Locks go from the lower unit to the higher, never the other way."""
+    unit_level = _locked_unit_level(campaign, level, unit)
+    return rules.destination_decision(unit.name, level.name, unit_level.confirmed, now, _deadline(campaign, unit, level))
+
+
 def _deadline(campaign: Campaign, unit: Unit, level: Level, field: str = "deadline") -> datetime | None:
     for row in campaign_services.deadlines_for(campaign, unit):
         if row.level.pk == level.pk:
@@ -137,10 +146,18 @@ def _require(actor, perm: str, obj, message: str) -> None:
 def enter(actor, course) -> Entry:
     """A submitted course reaches its school; a course that was returned goes back to the unit
     that returned it."""
-    returned = Entry.objects.select_for_update().filter(course=course, state=EntryState.RETURNED).first()
+    returned = Entry.objects.filter(course=course, state=EntryState.RETURNED).select_related("level", "unit").first()
     if returned is not None:
+        # The unit's row first, then the entry: the order decide() locks them in.
+        unit_level = _locked_unit_level(course.campaign, returned.level, returned.unit)
+        returned = (Entry.objects.select_for_update(of=("self",)).select_related("level", "unit")
+                    .filter(pk=returned.pk, state=EntryState.RETURNED).first())
+        if returned is None:
+            raise ServiceError(_("该课程的状态刚刚发生了变化，请刷新页面后重试。"))
         deadline = _deadline(course.campaign, returned.unit, returned.level)
         _refuse(rules.deadline_decision(timezone.now(), deadline, returned.level.name))
+        _refuse(rules.destination_decision(returned.unit.name, returned.level.name, unit_level.confirmed,
+                                           timezone.now(), None))
         before = _snapshot(returned)
         returned.state, returned.decided_at, returned.decided_by = EntryState.PENDING, None, None
         returned.save(update_fields=["state", "decided_at", "decided_by"])
@@ -206,7 +223,7 @@ def decide(actor, entry_id, action: str, *, reason: str = "", node_reason: str =
              .get(pk=entry.pk))
     _refuse(rules.lock_decision(unit_level.confirmed))
     _refuse(rules.deadline_decision(now, _deadline(campaign, entry.unit, entry.level), entry.level.name))
-    next_entry = None
+    next_entry, step = None, None
     if action == rules.Action.UNDO and entry.state == EntryState.RECOMMENDED:
         next_entry = Entry.objects.filter(course=entry.course, from_unit=entry.unit).exclude(pk=entry.pk).first()
     acted_above = bool(next_entry and (next_entry.state != EntryState.PENDING or next_entry.awarded))
@@ -222,6 +239,9 @@ def decide(actor, entry_id, action: str, *, reason: str = "", node_reason: str =
             quota=_quota(campaign, entry.unit, course.category, entry.node.textbook.subject),
             node_rule=campaign.node_rule, missing_resources=_missing_resources(entry.level, course))
         _refuse(rules.recommend_decision(situation, _pick(entry), node_reason))
+        step = _next_step(campaign, entry.unit)
+        if step is not None:
+            _refuse(_receiving(campaign, *step, now))
         if rank is None:
             rank = (Entry.objects.filter(level=entry.level, unit=entry.unit, state=EntryState.RECOMMENDED)
                     .aggregate(m=Max("rank"))["m"] or 0) + 1
@@ -248,7 +268,6 @@ def decide(actor, entry_id, action: str, *, reason: str = "", node_reason: str =
         with transaction.atomic():
             entry.save()
             if action == rules.Action.RECOMMEND:
-                step = _next_step(campaign, entry.unit)
                 if step is not None:
                     level, unit = step
                     Entry.objects.create(course=course, level=level, unit=unit, from_unit=entry.unit, node=entry.node,
