@@ -8,3 +8,4 @@ class NotificationsConfig(AppConfig):
 
     def ready(self):
         from notifications import permissions  # noqa: F401  (registers the rules permissions)
+        from notifications import receivers  # noqa: F401  (listens to what selection announces)

@@ -3,9 +3,10 @@
 - ``notify``: one notification per recipient, e-mailed after the transaction commits by a
   django-tasks task (``tasks.send_emails``), so a failing mail server never undoes the change that
   caused the notification; users without an e-mail address get the in-app notification only;
-- ``entry_decided``: called by selection after a decision on an entry is saved (return, decline,
-  recommend, undo, award, unaward): tells the course's lead teacher and team, and on a
-  recommendation the admins of the unit that receives it;
+- ``entry_decided``: run by ``notifications.receivers`` when selection announces a decision on an
+  entry (``selection.signals.entry_decided``: return, decline, recommend, undo, award, unaward,
+  resubmit): tells the course's lead teacher and team, and on a recommendation the admins of the
+  unit that receives it;
 - ``send_deadline_reminders``: the periodic reminders (recommendation and confirmation deadlines
   of units near and not yet confirmed; contact forms not yet filed; courses not yet submitted),
   each reaching a user once;
@@ -35,11 +36,17 @@ from audit.services import record
 from campaigns import services as campaign_services
 from campaigns.enums import CampaignStatus
 from campaigns.models import Campaign, DeadlineOverride, Level
+from contacts import services as contacts
+from courses.models import Course, CourseMember
+from courses.services import school_deadline
 from jingpinke import config
 from jingpinke.errors import ServiceError
 from notifications import rules, texts
 from notifications.models import Kind, Notification, UnitReminder
 from orgs.models import Membership, Role, Unit
+from selection.models import Entry, UnitLevel
+from selection.rules import category_label
+from selection.services import as_int, board_units, progress
 
 log = logging.getLogger("notifications")
 
@@ -140,8 +147,6 @@ def retry_unsent_emails(now: datetime | None = None) -> dict:
 # --- who --------------------------------------------------------------------------------------------
 def team(course) -> list:
     """The course's lead teacher and team members, lead first."""
-    from courses.models import CourseMember  # courses sits beside us; imported where used
-
     members = [m.user for m in CourseMember.objects.filter(course=course).select_related("user").order_by("order", "id")]
     return [course.lead_teacher, *members]
 
@@ -187,8 +192,6 @@ def unit_deadlines(campaign: Campaign, unit: Unit, level: Level) -> dict[str, da
 def course_deadline(course, returned_entry=None) -> datetime | None:
     """By when the teacher must submit the course: the school's deadline; for a returned course
     also the returning unit's (the earlier one counts)."""
-    from courses.services import school_deadline  # courses sits beside us; imported where used
-
     row = school_deadline(course.campaign, course.school)
     school = row.deadline if row is not None else None
     if returned_entry is None:
@@ -202,8 +205,8 @@ def entry_decided(entry, action: str, actor, *, before: dict | None = None,
                   now: datetime | None = None) -> list[Notification]:
     """Tell the people concerned about a decision just saved on ``entry`` (``action``: return,
     decline, recommend, undo, award, unaward, resubmit (the teacher sent a returned course back); ``before``: the entry's state and award before it).
-    Called inside the decision's transaction; a failure here is logged and never undoes the
-    decision."""
+    Runs inside the decision's transaction (the signal is sent there); a failure here is logged
+    and never undoes the decision."""
     before = before or {}
     if action in ("award", "unaward") and bool(before.get("awarded")) == (action == "award"):
         return []  # nothing changed
@@ -216,8 +219,6 @@ def entry_decided(entry, action: str, actor, *, before: dict | None = None,
 
 
 def _entry_decided(entry, action: str, actor, previous: str, now: datetime) -> list[Notification]:
-    from selection.models import Entry  # selection calls us; imported where used
-
     course, unit, level = entry.course, entry.unit, entry.level
     campaign = course.campaign
     people = _others(team(course), actor)
@@ -238,8 +239,6 @@ def _entry_decided(entry, action: str, actor, previous: str, now: datetime) -> l
         created = notify(people, Kind.RECOMMENDED, *texts.recommended(course.title, unit.name, to_unit, to_level),
                          **common)
         if nxt is not None:
-            from selection.rules import category_label
-
             deadline = unit_deadlines(campaign, nxt.unit, nxt.level)["deadline"]
             title, body = texts.incoming(course.title, unit.name, course.school.name, category_label(course.category),
                                          nxt.node.textbook.subject, deadline, now)
@@ -291,8 +290,6 @@ def _any_near(now: datetime, rows, names) -> bool:
 
 
 def _level_units(campaign: Campaign, level: Level) -> QuerySet[Unit]:
-    from selection.models import Entry  # selection calls us; imported where used
-
     owner = campaign.owner
     qs = Unit.objects.filter(is_active=True, kind=level.kind).select_related("parent")
     if level.kind == "school":  # only schools that hold courses have something to decide
@@ -301,8 +298,6 @@ def _level_units(campaign: Campaign, level: Level) -> QuerySet[Unit]:
 
 
 def _remind_units(campaign: Campaign, level: Level, now: datetime) -> int:
-    from selection.models import Entry, UnitLevel  # selection calls us; imported where used
-
     units = list(_level_units(campaign, level))
     ids = [u.pk for u in units]
     confirmed = set(UnitLevel.objects.filter(level=level, unit_id__in=ids, confirmed_at__isnull=False)
@@ -327,8 +322,6 @@ def _remind_units(campaign: Campaign, level: Level, now: datetime) -> int:
 def _remind_contact_forms(campaign: Campaign, now: datetime) -> int:
     """Units that file a contact form (app contacts: those reporting straight to the organiser)
     and have not filed it, with the deadline near."""
-    from contacts import services as contacts  # contacts sits beside us; imported where used
-
     units = contacts.reporting_units(campaign)
     admins = unit_admins([u.pk for u in units])
     sent = 0
@@ -344,9 +337,6 @@ def _remind_contact_forms(campaign: Campaign, now: datetime) -> int:
 
 
 def _remind_courses(campaign: Campaign, now: datetime) -> int:
-    from courses.models import Course  # courses sits beside us; imported where used
-    from selection.models import Entry
-
     courses = list(Course.objects.filter(campaign=campaign, status__in=rules.EDITABLE_COURSE_STATES)
                    .select_related("campaign", "school__parent", "lead_teacher"))
     returned = {e.course_id: e for e in Entry.objects.filter(course__in=courses, state="returned")
@@ -395,8 +385,6 @@ class RemindResult:
 def reminder_parent(actor, campaign: Campaign, unit_id=None) -> Unit:
     """The unit whose children the actor reminds: one he administers himself (county, city or
     province), by default his highest in the campaign."""
-    from selection.services import as_int, board_units  # selection calls us; imported where used
-
     if unit_id in (None, ""):
         units = sorted((u for u in board_units(actor, campaign)
                         if actor.has_perm("notifications.remind_children", u)), key=lambda u: u.depth)
@@ -419,8 +407,6 @@ def remind_behind(actor, campaign: Campaign, unit_ids: Iterable[int] | None = No
     table not confirmed; ``selection.services.progress``): all of them, or those in ``unit_ids``.
     A unit reminded within the last ``rules.REMIND_INTERVAL`` is skipped and the result says when it
     was reminded; when nothing could be sent the call is refused with that reason."""
-    from selection.services import as_int, progress  # selection calls us; imported where used
-
     now = now or timezone.now()
     if campaign.status != CampaignStatus.OPEN:
         raise ServiceError(_("遴选活动不在进行中，不能发送提醒。"))

@@ -1,6 +1,7 @@
 """The selection workflow in the REST API: the entries a unit holds, its decisions on them, its
 standing at its level (quotas, live share caps, target guidance, deadline, confirmation), the
-summary table and the resource package (ZIP), and the progress board of the level above.
+summary table and the resource package (ZIP), the progress board of the level above, and the
+history of a unit (its decisions and unit-level events, filtered, as Excel too).
 
 Thin: every endpoint calls selection.services, the same functions the pages use. Scope: an entry
 or a unit outside the units you administer answers 404; a decision you may not take answers 403;
@@ -11,11 +12,11 @@ Times are ISO 8601; a date alone ("2024-09-20") means 23:59:59 Beijing time of t
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from django.core.paginator import Paginator
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 
 from campaigns import services as campaign_services
 from selection import archive, exports, rules, services
@@ -89,9 +90,36 @@ class EventOut(Schema):
     actor: str
     action: str
     action_label: str
+    unit_name: str = Field("", description="操作所属的单位（课程所经各级单位之一）")
+    unit_event: bool = Field(False, description="单位层面的操作（确认、解锁汇总表，重新开放，截止时间调整），而非对本课程的操作")
+    details: str = Field("", description="单位层面操作的内容，如新的截止时间")
     reason: str
-    before: dict | None
-    after: dict | None
+    before: dict | list | None
+    after: dict | list | None
+
+
+class UnitEventOut(Schema):
+    id: int
+    at: datetime
+    actor: str
+    actor_id: int | None
+    action: str
+    action_label: str
+    target: str
+    details: str
+    reason: str
+    before: dict | list | None
+    after: dict | list | None
+
+
+class UnitHistoryPage(Schema):
+    campaign_id: int
+    unit_id: int
+    unit_name: str
+    count: int
+    page: int
+    num_pages: int
+    items: list[UnitEventOut]
 
 
 class StepOut(Schema):
@@ -261,15 +289,17 @@ def entry_out(entry: Entry, user) -> dict:
 
 
 def detail_out(entry: Entry, user) -> dict:
+    steps = services.chain(entry)
     return {
         **entry_out(entry, user), "members": services.members(entry),
         "chain": [{"entry_id": e.pk, "level": e.level.kind, "level_name": e.level.name, "unit_id": e.unit_id,
                    "unit_name": e.unit.name, "state": e.state, "state_label": str(EntryState(e.state).label),
                    "rank": e.rank, "awarded": e.awarded, "award_name": e.level.award_name}
-                  for e in services.chain(entry)],
+                  for e in steps],
         "history": [{"at": ev.at, "actor": ev.actor_name, "action": ev.action,
-                     "action_label": services.action_label(ev.action), "reason": ev.reason, "before": ev.before,
-                     "after": ev.after} for ev in services.history(entry)],
+                     "action_label": services.action_label(ev.action), "unit_name": ev.unit_name, "unit_event": ev.unit_event,
+                     "details": ev.details, "reason": ev.reason, "before": ev.before, "after": ev.after}
+                    for ev in services.history(entry, user, steps=steps)],
     }
 
 
@@ -496,6 +526,46 @@ def summary_xlsx(request, campaign_id: int, unit_id: int):
     campaign = campaign_services.get_campaign(request.user, campaign_id)
     unit, level = services.get_unit(request.user, campaign, unit_id)
     return exports.summary_download(request.user, campaign, unit, level)
+
+
+class HistoryQuery(Schema):
+    action: str = Field("", description="操作代码，如 selection.confirm、selection.unlock、selection.reopen、"
+                                        "campaigns.deadline_override.set、campaigns.quota_override.set、contacts.reopen、"
+                                        "selection.recommend")
+    actor: int | None = Field(None, description="操作人的用户编号")
+    since: date | None = Field(None, description="起始日期（含，北京时间）")
+    until: date | None = Field(None, description="截止日期（含，北京时间）")
+    page: int = 1
+
+
+@router.get(UNIT + "/history", response={200: UnitHistoryPage, **ERRORS},
+            summary="单位操作记录：本单位对课程的处理，以及确认/解锁汇总表、重新开放、截止时间与名额调整、工作联系表等（最新在前，每页 50 条）",
+            description="仅本单位管理员及其上级单位管理员可以查看；其他单位返回 404。筛选：action、actor、since、until。")
+def unit_history(request, campaign_id: int, unit_id: int, filters: Query[HistoryQuery]):
+    campaign = campaign_services.get_campaign(request.user, campaign_id)
+    unit, _level = services.get_unit(request.user, campaign, unit_id)
+    data = filters.dict()
+    page = data.pop("page")
+    p = Paginator(services.unit_history(request.user, campaign, unit, services.HistoryFilter(**data)),
+                  services.HISTORY_PAGE_SIZE).get_page(page)
+    items = []
+    for ev in p.object_list:
+        _at, _who, label, target, details, reason = services.history_row(ev)
+        items.append({"id": ev.pk, "at": ev.at, "actor": ev.actor_name, "actor_id": ev.actor_id, "action": ev.action,
+                      "action_label": label, "target": target, "details": details, "reason": reason,
+                      "before": ev.before, "after": ev.after})
+    return {"campaign_id": campaign.pk, "unit_id": unit.pk, "unit_name": unit.name, "count": p.paginator.count,
+            "page": p.number, "num_pages": p.paginator.num_pages, "items": items}
+
+
+@router.get(UNIT + "/history.xlsx", response={200: None, **ERRORS},
+            summary="下载单位操作记录（Excel，筛选条件同上）")
+def unit_history_xlsx(request, campaign_id: int, unit_id: int, filters: Query[HistoryQuery]):
+    campaign = campaign_services.get_campaign(request.user, campaign_id)
+    unit, _level = services.get_unit(request.user, campaign, unit_id)
+    data = filters.dict()
+    data.pop("page")
+    return exports.history_download(request.user, campaign, unit, services.HistoryFilter(**data))
 
 
 PACKAGE_RESPONSE = {"200": {"description": "ZIP（application/zip），带 Content-Length，边打包边下载",

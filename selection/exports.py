@@ -1,5 +1,5 @@
-"""推荐汇总表 as an Excel workbook (XlsxWriter in constant-memory mode: rows go to disk as they
-are written, so a province's table costs no more memory than a school's)."""
+"""推荐汇总表 and a unit's history (操作记录) as Excel workbooks (XlsxWriter in constant-memory mode:
+rows go to disk as they are written, so a province's table costs no more memory than a school's)."""
 
 from __future__ import annotations
 
@@ -92,9 +92,10 @@ def summary_download(user, campaign, unit, level) -> FileResponse:
 
 
 # --- the desk's filtered list and the progress board (same writer, one sheet each) -------------------
-def table_workbook(title: str, columns, rows, *, now: datetime, sheet_name: str):
+def table_workbook(title: str, columns, rows, *, now: datetime, sheet_name: str, note: str = ""):
     """A titled sheet (row 1 the title, row 2 the export time, headers in row 4, data from row 5)
-    on a temporary file, in constant memory; ``columns`` are (header, width) pairs."""
+    on a temporary file, in constant memory; ``columns`` are (header, width) pairs; ``note`` (the filter)
+    follows the export time."""
     handle = tempfile.TemporaryFile(suffix=".xlsx")
     book = xlsxwriter.Workbook(handle, {"constant_memory": True, "tmpdir": tempfile.gettempdir()})
     sheet = book.add_worksheet(sheet_name)
@@ -105,7 +106,8 @@ def table_workbook(title: str, columns, rows, *, now: datetime, sheet_name: str)
     for col, (_h, width) in enumerate(columns):
         sheet.set_column(col, col, width)
     sheet.write_string(0, 0, title, bold)
-    sheet.write_string(1, 0, _("导出时间：%(when)s") % {"when": rules.local_text(now)})
+    made = _("导出时间：%(when)s") % {"when": rules.local_text(now)}
+    sheet.write_string(1, 0, made + (_("；筛选：%(f)s") % {"f": note} if note else ""))
     for col, (header, _w) in enumerate(columns):
         sheet.write_string(3, col, str(header), head)
     count = 0
@@ -122,6 +124,19 @@ def table_workbook(title: str, columns, rows, *, now: datetime, sheet_name: str)
     book.close()
     handle.seek(0)
     return handle
+
+
+# --- the history of a unit -------------------------------------------------------------------------
+HISTORY_COLUMNS = [(gettext_lazy("时间"), 17), (gettext_lazy("操作人"), 12), (gettext_lazy("操作"), 18),
+                   (gettext_lazy("对象"), 30), (gettext_lazy("内容"), 44), (gettext_lazy("理由"), 36)]
+
+
+def history_headers() -> list[str]:
+    return [str(h) for h, _w in HISTORY_COLUMNS]
+
+
+def history_title(campaign, unit) -> str:
+    return _("%(campaign)s %(unit)s操作记录") % {"campaign": campaign.title, "unit": unit.name}
 
 
 ENTRY_COLUMNS = [
@@ -186,3 +201,23 @@ def progress_download(campaign, parent, rows, categories) -> FileResponse:
                             now=timezone.now(), sheet_name=_("下级推荐进度"))
     return FileResponse(handle, as_attachment=True, filename=_("%(unit)s-下级推荐进度.xlsx") % {"unit": parent.name},
                         content_type=XLSX)
+
+
+def history_filter_text(f: services.HistoryFilter) -> str:
+    parts = []
+    if f.action:
+        parts.append(_("操作：%(a)s") % {"a": services.action_label(f.action)})
+    if f.actor is not None:
+        parts.append(_("操作人：%(name)s") % {"name": services.actor_name(f.actor)})
+    if f.since or f.until:
+        parts.append(_("日期：%(a)s 至 %(b)s") % {"a": f.since or "", "b": f.until or ""})
+    return "，".join(parts)
+
+
+def history_download(user, campaign, unit, f: services.HistoryFilter) -> FileResponse:
+    """The unit's history (filtered) as a download (the page and the API serve the same file)."""
+    rows = (services.history_row(ev) for ev in services.unit_history(user, campaign, unit, f).iterator(chunk_size=500))
+    handle = table_workbook(history_title(campaign, unit), HISTORY_COLUMNS, rows, now=timezone.now(),
+                            sheet_name=_("操作记录"), note=history_filter_text(f))
+    return FileResponse(handle, as_attachment=True, content_type=XLSX,
+                        filename=_("%(unit)s-操作记录.xlsx") % {"unit": unit.name})

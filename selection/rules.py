@@ -13,7 +13,9 @@ here, and act. Every refusal names its rule and says why, in Chinese.
   city's 特殊教育 市级精品课), shown live and enforced when the set is confirmed;
 - ``target_guidance``: target shares (more science), shown as guidance, never blocking;
 - ``deadline_decision`` / ``lock_decision``: a unit acts only before its effective deadline and while
-  its level is not confirmed.
+  its level is not confirmed;
+- ``destination_decision``: a recommendation (or a resubmitted course) is received only by a unit
+  that can still decide it (not confirmed, deadline not passed).
 """
 
 from __future__ import annotations
@@ -135,6 +137,19 @@ def lock_decision(confirmed: bool) -> Decision:
     return refuse("locked", _("本单位本级的推荐汇总表已确认，推荐结果已锁定。如需修改，请联系上级单位解锁。"))
 
 
+def destination_decision(unit_name: str, level_name: str, confirmed: bool, now: datetime,
+                         deadline: datetime | None) -> Decision:
+    """A recommendation goes only where it can still be decided: the receiving unit (``unit_name``
+    at ``level_name``) has not confirmed its summary table and its deadline has not passed.
+    Otherwise the course would wait there until the level above unlocks or reopens it."""
+    if confirmed:
+        return refuse("destination", _("%(unit)s 已确认推荐汇总表，无法再接收推荐；请联系该单位。") % {"unit": unit_name})
+    if deadline is not None and now > deadline:
+        return refuse("destination", _("%(unit)s 的%(what)s已于 %(when)s 截止，无法再接收推荐；请联系该单位。") % {
+            "unit": unit_name, "what": level_name, "when": local_text(deadline)})
+    return ALLOW
+
+
 def reopen_decision(now: datetime, new_deadline: datetime | None, reason: str) -> Decision:
     """The level above reopens a unit: with a reason and a new deadline in the future."""
     if not reason.strip():
@@ -142,6 +157,70 @@ def reopen_decision(now: datetime, new_deadline: datetime | None, reason: str) -
     if new_deadline is None or new_deadline <= now:
         return refuse("deadline", _("新的截止时间必须晚于现在。"))
     return ALLOW
+
+
+# --- the history of a unit and of an entry -----------------------------------------------------------
+# Unit-level events are recorded on the campaign, scoped to the unit (audit ``unit_path``). These
+# bear on the entries the unit holds at its level and join each entry's timeline.
+ENTRY_UNIT_ACTIONS = ("selection.confirm", "selection.unlock", "selection.reopen",
+                      "campaigns.deadline_override.set", "campaigns.deadline_override.delete")
+# Events that carry the level they concern (a deadline override may be set on a county for the
+# school level, to apply to its schools).
+_LEVELLED = {"selection.reopen", "campaigns.deadline_override.set", "campaigns.deadline_override.delete"}
+
+
+def bears_on_entry(action: str, before: dict | None, after: dict | None, entry_level: str) -> bool:
+    """Whether a unit-level event of the unit holding an entry concerns the entry's level."""
+    if action not in ENTRY_UNIT_ACTIONS:
+        return False
+    if action not in _LEVELLED:
+        return True  # confirm / unlock: of the unit's one level in the campaign
+    level = (after or {}).get("level") or (before or {}).get("level") or ""
+    return level in ("", entry_level)
+
+
+def _moment(value) -> str:
+    """An ISO 8601 time of an audit snapshot as local text; anything else as it is."""
+    if not value:
+        return ""
+    try:
+        return local_text(datetime.fromisoformat(str(value)))
+    except ValueError:
+        return str(value)
+
+
+DEADLINE_LABELS = (("deadline", gettext_lazy("推荐截止")), ("confirm_deadline", gettext_lazy("汇总表确认截止")),
+                   ("contact_form_deadline", gettext_lazy("工作联系表截止")))
+
+
+def event_details(action: str, before: dict | None, after: dict | None) -> str:
+    """One line saying what a unit-level event changed, for the history page, the entry's
+    timeline and the Excel export; "" when the action label says it all."""
+    before, after = before or {}, after or {}
+    if action == "selection.reopen":
+        return _("新的截止时间：%(when)s") % {"when": _moment(after.get("deadline"))}
+    if action == "contacts.reopen":
+        return _("工作联系表新的截止时间：%(when)s") % {"when": _moment(after.get("contact_form_deadline"))}
+    if action == "selection.confirm":
+        return _("%(level)s：推荐 %(n)s 门，本级荣誉 %(m)s 门") % {
+            "level": after.get("level", ""), "n": after.get("recommended", 0), "m": after.get("awarded", 0)}
+    if action == "campaigns.deadline_override.set":
+        parts = [f"{label}：{_moment(after.get(name)) or _('继承上级')}" for name, label in DEADLINE_LABELS]
+        return "；".join(parts)
+    if action == "campaigns.deadline_override.delete":
+        return _("恢复继承上级的截止时间")
+    if action in ("campaigns.quota_override.set", "campaigns.quota_override.delete"):
+        row = after or before
+        what = category_label(row.get("category", ""))
+        if row.get("subject"):
+            what += f"（{row['subject']}）"
+        if action.endswith(".delete"):
+            return _("%(what)s：恢复默认名额（原为 %(old)s）") % {"what": what, "old": before.get("limit", "")}
+        if before:
+            return _("%(what)s：名额 %(old)s → %(new)s") % {"what": what, "old": before.get("limit", ""),
+                                                          "new": after.get("limit", "")}
+        return _("%(what)s：名额 %(new)s") % {"what": what, "new": after.get("limit", "")}
+    return ""
 
 
 # --- quotas -----------------------------------------------------------------------------------------

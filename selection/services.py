@@ -10,16 +10,18 @@ are counted; database constraints back the one-entry-per-level and one-course-pe
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import Case, CharField, Exists, F, IntegerField, Max, OuterRef, Prefetch, Q, QuerySet, Value, When
+from django.db.models.functions import Cast
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
+from audit.models import Event
 from audit.services import record
 from campaigns import rules as campaign_rules
 from campaigns import services as campaign_services
@@ -27,9 +29,10 @@ from campaigns.enums import NodeRule, ResourceKind
 from campaigns.models import Campaign, DeadlineOverride, Level, Quota, ResourceSlot
 from contacts import rules as contact_rules
 from contacts.models import ContactForm
+from courses.models import Course
 from jingpinke.errors import ServiceError
 from orgs.models import Unit
-from selection import rules
+from selection import rules, signals
 from selection.models import Entry, EntryState, UnitLevel
 
 CHAIN_KINDS = ("school", "county", "city", "province")
@@ -68,6 +71,15 @@ def _level(campaign: Campaign, kind: str) -> Level | None:
 def _locked_unit_level(campaign: Campaign, level: Level, unit: Unit) -> UnitLevel:
     UnitLevel.objects.get_or_create(campaign=campaign, level=level, unit=unit)
     return UnitLevel.objects.select_for_update().get(level=level, unit=unit)
+
+
+def _receiving(campaign: Campaign, level: Level, unit: Unit, now: datetime) -> rules.Decision:
+    """Whether ``unit`` can still decide a course arriving at ``level``. Locks its ``UnitLevel`` row
+    as its own confirmation does, so a confirmation racing the arrival is served before or after
+    it, never beside it: the confirmation then sees the new pending entry, or the arrival sees the
+    confirmation. Locks go from the lower unit to the higher, never the other way."""
+    unit_level = _locked_unit_level(campaign, level, unit)
+    return rules.destination_decision(unit.name, level.name, unit_level.confirmed, now, _deadline(campaign, unit, level))
 
 
 def _deadline(campaign: Campaign, unit: Unit, level: Level, field: str = "deadline") -> datetime | None:
@@ -137,17 +149,24 @@ def _require(actor, perm: str, obj, message: str) -> None:
 def enter(actor, course) -> Entry:
     """A submitted course reaches its school; a course that was returned goes back to the unit
     that returned it."""
-    returned = Entry.objects.select_for_update().filter(course=course, state=EntryState.RETURNED).first()
+    returned = Entry.objects.filter(course=course, state=EntryState.RETURNED).select_related("level", "unit").first()
     if returned is not None:
+        # The unit's row first, then the entry: the order decide() locks them in.
+        unit_level = _locked_unit_level(course.campaign, returned.level, returned.unit)
+        returned = (Entry.objects.select_for_update(of=("self",)).select_related("level", "unit")
+                    .filter(pk=returned.pk, state=EntryState.RETURNED).first())
+        if returned is None:
+            raise ServiceError(_("该课程的状态刚刚发生了变化，请刷新页面后重试。"))
         deadline = _deadline(course.campaign, returned.unit, returned.level)
         _refuse(rules.deadline_decision(timezone.now(), deadline, returned.level.name))
+        _refuse(rules.destination_decision(returned.unit.name, returned.level.name, unit_level.confirmed,
+                                           timezone.now(), None))
         before = _snapshot(returned)
         returned.state, returned.decided_at, returned.decided_by = EntryState.PENDING, None, None
         returned.save(update_fields=["state", "decided_at", "decided_by"])
         record(actor, "selection.resubmit", course, before=before, after=_snapshot(returned), unit=returned.unit)
-        from notifications.services import entry_decided  # notifications sits above selection (it reads progress)
-
-        entry_decided(returned, "resubmit", actor, before=before)
+        signals.entry_decided.send(Entry, entry=returned, action="resubmit", actor=actor, before=before,
+                                   now=timezone.now())
         return returned
     level = _level(course.campaign, "school")
     if level is None:
@@ -207,7 +226,7 @@ def decide(actor, entry_id, action: str, *, reason: str = "", node_reason: str =
              .get(pk=entry.pk))
     _refuse(rules.lock_decision(unit_level.confirmed))
     _refuse(rules.deadline_decision(now, _deadline(campaign, entry.unit, entry.level), entry.level.name))
-    next_entry = None
+    next_entry, step = None, None
     if action == rules.Action.UNDO and entry.state == EntryState.RECOMMENDED:
         next_entry = Entry.objects.filter(course=entry.course, from_unit=entry.unit).exclude(pk=entry.pk).first()
     acted_above = bool(next_entry and (next_entry.state != EntryState.PENDING or next_entry.awarded))
@@ -223,6 +242,9 @@ def decide(actor, entry_id, action: str, *, reason: str = "", node_reason: str =
             quota=_quota(campaign, entry.unit, course.category, entry.node.textbook.subject),
             node_rule=campaign.node_rule, missing_resources=_missing_resources(entry.level, course))
         _refuse(rules.recommend_decision(situation, _pick(entry), node_reason))
+        step = _next_step(campaign, entry.unit)
+        if step is not None:
+            _refuse(_receiving(campaign, *step, now))
         if rank is None:
             rank = (Entry.objects.filter(level=entry.level, unit=entry.unit, state=EntryState.RECOMMENDED)
                     .aggregate(m=Max("rank"))["m"] or 0) + 1
@@ -249,7 +271,6 @@ def decide(actor, entry_id, action: str, *, reason: str = "", node_reason: str =
         with transaction.atomic():
             entry.save()
             if action == rules.Action.RECOMMEND:
-                step = _next_step(campaign, entry.unit)
                 if step is not None:
                     level, unit = step
                     Entry.objects.create(course=course, level=level, unit=unit, from_unit=entry.unit, node=entry.node,
@@ -259,9 +280,7 @@ def decide(actor, entry_id, action: str, *, reason: str = "", node_reason: str =
                            errors=[{"rule": "node"}]) from None
     record(actor, f"selection.{action}", course, before=before, after=_snapshot(entry), reason=reason or node_reason,
            unit=entry.unit)
-    from notifications.services import entry_decided  # notifications sits above selection (it reads progress)
-
-    entry_decided(entry, action, actor, before=before, now=now)
+    signals.entry_decided.send(Entry, entry=entry, action=action, actor=actor, before=before, now=now)
     return entry
 
 
@@ -283,9 +302,8 @@ def set_award(actor, entry_id, awarded: bool, *, now: datetime | None = None) ->
     entry.save(update_fields=["awarded"])
     record(actor, "selection.award" if awarded else "selection.unaward", entry.course, before=before,
            after=_snapshot(entry), unit=entry.unit)
-    from notifications.services import entry_decided  # notifications sits above selection (it reads progress)
-
-    entry_decided(entry, "award" if awarded else "unaward", actor, before=before, now=now)
+    signals.entry_decided.send(Entry, entry=entry, action="award" if awarded else "unaward", actor=actor,
+                               before=before, now=now)
     return entry
 
 
@@ -570,17 +588,119 @@ def get_entry_detail(actor, pk) -> Entry:
     return entry
 
 
-def history(entry: Entry) -> list:
-    """The course's audit events, oldest first: its timeline."""
-    from audit.models import Event
-
-    return list(Event.objects.for_object(entry.course).order_by("at", "id"))
+def history(entry: Entry, viewer=None, *, steps: list[Entry] | None = None) -> list[Event]:
+    """The course's timeline, oldest first: its own audit events and, for each level it reached,
+    the unit-level events of the unit holding it there that bear on it (confirmation, unlock,
+    reopen, deadline change; ``rules.bears_on_entry``), for the units ``viewer`` may see. Each
+    event gets ``unit_name`` (the unit it is scoped to, when on the course's chain),
+    ``unit_event`` (a unit-level event) and ``details`` (``rules.event_details``). Two queries (one with ``steps`` given)."""
+    steps = chain(entry) if steps is None else steps
+    by_path = {e.unit.path: e for e in steps}
+    visible = [e for e in steps if viewer is not None and viewer.has_perm("selection.view_unit", e.unit)]
+    q = Q(target_type=Course._meta.label_lower, target_id=str(entry.course_id))
+    if visible:
+        q |= Q(target_type=Campaign._meta.label_lower, target_id=str(entry.level.campaign_id),
+               unit_path__in=[e.unit.path for e in visible], action__in=rules.ENTRY_UNIT_ACTIONS)
+    result = []
+    for ev in Event.objects.filter(q).order_by("at", "id"):
+        step = by_path.get(ev.unit_path)
+        if ev.target_type == Campaign._meta.label_lower and not (
+                step and rules.bears_on_entry(ev.action, ev.before, ev.after, step.level.kind)):
+            continue
+        ev.unit_name = step.unit.name if step else ""
+        ev.unit_event = ev.target_type == Campaign._meta.label_lower
+        ev.details = rules.event_details(ev.action, ev.before, ev.after)
+        result.append(ev)
+    return result
 
 
 def chain(entry: Entry) -> list[Entry]:
     """Where the course stands at every level it reached, lowest first."""
     rows = list(Entry.objects.filter(course_id=entry.course_id).select_related("level", "unit"))
     return sorted(rows, key=lambda e: campaign_rules.level_rank(e.level.kind))
+
+
+# --- the history of a unit in a campaign ---------------------------------------------------------------
+HISTORY_PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class HistoryFilter:
+    """What a unit's history is narrowed to: an action code, an actor (user id), and a date range
+    (Beijing days, both inclusive)."""
+
+    action: str = ""
+    actor: int | None = None
+    since: date | None = None
+    until: date | None = None
+
+    @classmethod
+    def from_query(cls, data) -> HistoryFilter:
+        """From GET parameters (page and API alike); malformed values are ignored."""
+        def day(key):
+            try:
+                return date.fromisoformat(str(data.get(key) or "").strip())
+            except ValueError:
+                return None
+
+        return cls(action=str(data.get("action") or "").strip()[:64], actor=as_int(data.get("actor")),
+                   since=day("since"), until=day("until"))
+
+    def as_query(self) -> str:
+        pairs = [("action", self.action), ("actor", self.actor or ""), ("since", self.since or ""),
+                 ("until", self.until or "")]
+        return "&".join(f"{k}={v}" for k, v in pairs if v)
+
+
+def unit_events(actor, campaign: Campaign, unit: Unit) -> QuerySet[Event]:
+    """Everything recorded for ``unit`` in ``campaign``, newest first: its decisions on the courses
+    it holds, its confirmations, unlocks, reopenings, deadline and quota changes, its contact form
+    and resource packages. Only for the unit's admins and the levels above (else 404)."""
+    if not (actor.has_perm("selection.view_unit", unit)
+            and (unit.is_within(campaign.owner) or campaign.owner.is_within(unit))):
+        raise Http404(_("未找到该单位，或它不在您管理的范围内。"))
+    as_text = Cast("pk", output_field=CharField())
+    courses = Course.objects.filter(campaign=campaign).annotate(key=as_text).values("key")
+    forms = ContactForm.objects.filter(campaign=campaign, unit=unit).annotate(key=as_text).values("key")
+    return Event.objects.filter(
+        Q(target_type=Campaign._meta.label_lower, target_id=str(campaign.pk))
+        | Q(target_type=Course._meta.label_lower, target_id__in=courses)
+        | Q(target_type=ContactForm._meta.label_lower, target_id__in=forms)
+        | Q(target_type=Unit._meta.label_lower, target_id=str(unit.pk), after__campaign=campaign.pk),
+        unit_path=unit.path).order_by("-at", "-id")
+
+
+def unit_history(actor, campaign: Campaign, unit: Unit, f: HistoryFilter) -> QuerySet[Event]:
+    """``unit_events`` narrowed by the filter; every page, export and API list starts here."""
+    qs = unit_events(actor, campaign, unit)
+    if f.action:
+        qs = qs.filter(action=f.action)
+    if f.actor is not None:
+        qs = qs.filter(actor_id=f.actor) if 0 < f.actor < 2**63 else qs.none()
+    if f.since is not None:
+        qs = qs.filter(at__gte=datetime.combine(f.since, time.min, tzinfo=rules.TZ))
+    if f.until is not None:
+        qs = qs.filter(at__lt=datetime.combine(f.until + timedelta(days=1), time.min, tzinfo=rules.TZ))
+    return qs
+
+
+def history_choices(actor, campaign: Campaign, unit: Unit) -> dict:
+    """Options of the history filter: the actions and the actors found in the unit's history."""
+    qs = unit_events(actor, campaign, unit).order_by()
+    actions = sorted(set(qs.values_list("action", flat=True)))
+    actors = sorted(set(qs.exclude(actor_id=None).values_list("actor_id", "actor_name")), key=lambda p: (p[1], p[0]))
+    return {"actions": [(a, action_label(a)) for a in actions], "actors": actors}
+
+
+def actor_name(actor_id: int) -> str:
+    """The name an actor has in the audit log (for a filter's description)."""
+    return Event.objects.filter(actor_id=actor_id).values_list("actor_name", flat=True).first() or str(actor_id)
+
+
+def history_row(ev: Event) -> list[str]:
+    """One event as the history table and its Excel export show it."""
+    return [rules.local_text(ev.at), ev.actor_name or _("系统"), action_label(ev.action), ev.target_repr,
+            rules.event_details(ev.action, ev.before, ev.after), ev.reason]
 
 
 def members(entry: Entry) -> list[str]:
@@ -927,7 +1047,19 @@ ACTION_LABELS = {
     "selection.resubmit": _lazy("修改后重新提交"), "selection.withdraw": _lazy("教师撤回"),
     "selection.return": _lazy("退回修改"), "selection.decline": _lazy("未推荐"), "selection.recommend": _lazy("推荐"),
     "selection.undo": _lazy("撤销决定"), "selection.award": _lazy("评为本级荣誉"),
-    "selection.unaward": _lazy("取消本级荣誉"),
+    "selection.unaward": _lazy("取消本级荣誉"), "courses.course.delete": _lazy("删除申报"),
+    # unit-level events (the history of a unit; confirm/unlock/reopen/deadline also in an entry's timeline)
+    "selection.confirm": _lazy("确认推荐汇总表"), "selection.unlock": _lazy("解锁推荐汇总表"),
+    "selection.reopen": _lazy("截止后重新开放"), "selection.package": _lazy("下载推荐资源包"),
+    "campaigns.deadline_override.set": _lazy("设置本单位截止时间"),
+    "campaigns.deadline_override.delete": _lazy("取消本单位截止时间"),
+    "campaigns.quota_override.set": _lazy("设置本单位名额"), "campaigns.quota_override.delete": _lazy("取消本单位名额"),
+    "campaigns.quotas.defaults": _lazy("修改默认名额"), "campaigns.campaign.create": _lazy("创建遴选活动"),
+    "campaigns.campaign.update": _lazy("修改遴选活动"),
+    "campaigns.campaign.import": _lazy("导入遴选活动"), "contacts.reopen": _lazy("重新开放工作联系表"),
+    "contacts.form.update": _lazy("填写工作联系表"), "contacts.form.scan": _lazy("上传工作联系表扫描件"),
+    "contacts.form.file": _lazy("提交工作联系表"), "contacts.export": _lazy("导出工作联系表"),
+    "notifications.remind": _lazy("提醒下级单位"),
 }
 
 

@@ -16,6 +16,8 @@ urlpatterns = [
     path(UNIT + "summary/", views.summary, name="summary"),
     path(UNIT + "summary.xlsx", views.summary_xlsx, name="summary_xlsx"),
     path(UNIT + "package.zip", views.package_zip, name="package_zip"),
+    path(UNIT + "history/", views.unit_history, name="history"),
+    path(UNIT + "history.xlsx", views.unit_history_xlsx, name="history_xlsx"),
     path("campaigns/<int:campaign_id>/progress/", views.progress, name="progress"),
     path("campaigns/<int:campaign_id>/progress.xlsx", views.progress_xlsx, name="progress_xlsx"),
 ]

@@ -6,7 +6,9 @@ the API uses; every action is a plain form post that redirects back with a messa
 - an entry with its chain of levels and its timeline;
 - the printable summary table (推荐汇总表) and its Excel download;
 - the resource package (推荐资源包: the table and every file of the recommended courses, one ZIP);
-- the progress board of a county, city or province.
+- the progress board of a county, city or province;
+- the history of a unit in a campaign (its decisions and the unit-level events: confirmation,
+  unlock, reopen, deadline and quota changes), filtered, paginated, and as Excel.
 """
 
 from __future__ import annotations
@@ -192,9 +194,10 @@ def entry_detail(request, pk):
     actor = request.user
     entry = services.get_entry_detail(actor, pk)
     campaign = entry.level.campaign
+    steps = services.chain(entry)
     return render(request, "selection/detail.html", {
-        "entry": entry, "campaign": campaign, "chain": services.chain(entry),
-        "timeline": [(ev, services.action_label(ev.action)) for ev in services.history(entry)],
+        "entry": entry, "campaign": campaign, "chain": steps,
+        "timeline": [(ev, services.action_label(ev.action)) for ev in services.history(entry, actor, steps=steps)],
         "members": services.members(entry), "can_decide": actor.has_perm("selection.decide_entry", entry),
         "warn_mode": campaign.node_rule == NodeRule.WARN,
         "open": services.is_open(campaign, entry.level, entry.unit),
@@ -313,6 +316,29 @@ def package_zip(request, campaign_id, unit_id):
     except ServiceError as exc:
         messages.error(request, exc.message)
         return redirect("selection:summary", campaign.pk, unit.pk)
+
+
+# --- the history of a unit ---------------------------------------------------------------------------
+@login_required
+@require_safe
+def unit_history(request, campaign_id, unit_id):
+    campaign, unit, level = _unit(request, campaign_id, unit_id)
+    f = services.HistoryFilter.from_query(request.GET)
+    qs = services.unit_history(request.user, campaign, unit, f)
+    page = Paginator(qs, services.HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "selection/history.html", {
+        "campaign": campaign, "unit": unit, "level": level, "f": f, "page_obj": page,
+        "rows": [services.history_row(ev) for ev in page.object_list],
+        "choices": services.history_choices(request.user, campaign, unit), "desk_url": _desk_url(campaign, unit),
+        "filtered": any((f.action, f.actor, f.since, f.until)), "query": f.as_query(),
+    })
+
+
+@login_required
+@require_safe
+def unit_history_xlsx(request, campaign_id, unit_id):
+    campaign, unit, _level = _unit(request, campaign_id, unit_id)
+    return exports.history_download(request.user, campaign, unit, services.HistoryFilter.from_query(request.GET))
 
 
 # --- the progress board -----------------------------------------------------------------------------

@@ -107,6 +107,7 @@ def test_deadline_passes_and_the_level_above_reopens(make_course, tree, campaign
     course = make_course()
     county_entry = up_to_county(course, tree)
     deadline = campaign.levels.get(kind="county").deadline
+    campaign.levels.filter(kind="city").update(deadline=deadline + timedelta(days=10))  # the city still receives
     with pytest.raises(ServiceError, match="截止"):
         services.decide(tree.county_admin, county_entry.pk, "recommend", now=deadline + timedelta(seconds=1))
     with pytest.raises(PermissionDenied):
