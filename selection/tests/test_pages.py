@@ -124,6 +124,8 @@ def test_the_progress_board_page(client, tree, campaign, desk, django_assert_max
     html = response.content.decode()
     assert [r.unit.name for r in response.context["rows"]] == ["赤坎区", "霞山区", "湛江市第一中学"]
     assert "学科课程 已推荐 1/25" in html and "重新开放" in html
+    # Each child unit's row and card link to its history (操作记录).
+    assert html.count(f'href="/selection/campaigns/{campaign.pk}/units/{tree.county.pk}/history/"') == 2
     client.force_login(tree.county_admin)
     response = client.get(f"/selection/campaigns/{campaign.pk}/progress/")
     assert [r.unit.name for r in response.context["rows"]] == ["湛江市第二十一小学"]
