@@ -16,9 +16,11 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, HttpResponse
 from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
+from pydantic import Field
 
 from campaigns import rules, services
 from campaigns.models import Campaign, DeadlineOverride, NoticeDocument, Quota
+from media.rules import CHECK_RULES
 
 router = Router(tags=["遴选活动"])
 
@@ -80,6 +82,11 @@ class SpecSchema(Schema):
     max_duration_s: int = 900
     max_size_mb: int = 1024
     title_card_seconds: int = 5
+    severities: dict[str, str] = Field(
+        default_factory=dict,
+        description="每个检测项的严重程度：fail（不通过，阻止提交）、warn（提醒）、off（不检查）。检测项："
+                    + "、".join(f"{rule}（{label}，默认 {default}）" for rule, (label, default) in CHECK_RULES.items())
+                    + "。未给出的检测项取默认值。")
 
 
 class CategoryIn(Schema):

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from campaigns import rules
 from campaigns.enums import CampaignStatus, Category, NodeRule, ResourceKind, ShareAppliesTo, Stage
+from media import rules as media_rules
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
@@ -72,8 +73,30 @@ class SpecForm(forms.Form):
     max_size_mb = forms.IntegerField(label=_("文件大小上限（MB）"), min_value=1, initial=1024)
     title_card_seconds = forms.IntegerField(label=_("片头时长（秒）"), min_value=0, max_value=60, initial=5)
 
+    SEVERITY_PREFIX = "severity_"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        given = media_rules.severities_with_defaults(self.initial.get("severities"))
+        choices = [(level, label) for level, label in media_rules.SEVERITY_LABELS.items()]
+        for i, (rule, (label, default)) in enumerate(media_rules.CHECK_RULES.items()):
+            name = self.SEVERITY_PREFIX + rule
+            self.fields[name] = forms.ChoiceField(
+                label=_("检测项“%(r)s”") % {"r": label}, choices=choices, initial=default, required=False,
+                help_text=_("每个检测项不符合规范时：不通过（阻止提交）、提醒（不阻止提交）或不检查。") if i == 0 else "")
+            if self.initial:
+                self.initial[name] = given[rule]
+
     def clean_fps(self):
         return float(self.cleaned_data["fps"])
+
+    def row(self) -> dict:
+        data = self.cleaned_data
+        row = {k: v for k, v in data.items() if k != "DELETE" and not k.startswith(self.SEVERITY_PREFIX)}
+        # A rule left out of the post keeps its shipped default.
+        row["severities"] = {rule: data[self.SEVERITY_PREFIX + rule] for rule in media_rules.CHECK_RULES
+                             if data.get(self.SEVERITY_PREFIX + rule)}
+        return row
 
 
 class DeadlineFieldsMixin:

@@ -17,6 +17,7 @@ from campaigns.enums import (  # noqa: F401  (re-exported: other apps import the
     ShareAppliesTo,
     Stage,
 )
+from media.rules import CHECK_RULES, SEVERITY_LABELS, severities_with_defaults
 from orgs.models import Unit, UnitKind
 
 
@@ -119,6 +120,9 @@ class ProductionSpec(models.Model):
     max_duration_s = models.PositiveIntegerField(_("最长时长（秒）"), default=900)
     max_size_mb = models.PositiveIntegerField(_("文件大小上限（MB）"), default=1024)
     title_card_seconds = models.PositiveSmallIntegerField(_("片头时长（秒）"), default=5)
+    # {rule: "fail" | "warn" | "off"} for every rule of media.rules.CHECK_RULES (missing rules: the
+    # shipped default). Applies to every file of the category and stage, videos and documents.
+    severities = models.JSONField(_("检测项严重程度"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("制作规范")
@@ -130,6 +134,17 @@ class ProductionSpec(models.Model):
 
     def __str__(self) -> str:
         return f"{self.campaign_category} · {self.get_stage_display() or _('全部学段')}"
+
+    @property
+    def severity_groups(self) -> list[tuple[str, str, list[str]]]:
+        """(severity, its label, labels of the rules at it) for fail, warn and off, non-empty only."""
+        severities = severities_with_defaults(self.severities)
+        groups = []
+        for level, label in SEVERITY_LABELS.items():
+            rules = [str(CHECK_RULES[r][0]) for r, lv in severities.items() if lv == level]
+            if rules:
+                groups.append((level, str(label), rules))
+        return groups
 
 
 class Level(models.Model):

@@ -30,6 +30,7 @@ from campaigns.enums import (
     ShareAppliesTo,
     Stage,
 )
+from media.rules import CHECK_RULES, SEVERITY_LABELS, severities_with_defaults
 
 TZ = ZoneInfo("Asia/Shanghai")
 END_OF_DAY = time(23, 59, 59)
@@ -427,6 +428,26 @@ SPEC_INTS = [
 ]
 
 
+def clean_severities(value, where: str, problems: Problems) -> dict[str, str]:
+    """The severity of every check rule (fail / warn / off): the given ones, the shipped default
+    for the others (media.rules.CHECK_RULES)."""
+    label = _("检测项严重程度")
+    if value in (None, ""):
+        value = {}
+    if not isinstance(value, dict):
+        problems.add(where, label, _("应为一个对象，例如 {\"audio\": \"fail\", \"fps\": \"warn\"}。"))
+        return severities_with_defaults()
+    for rule, level in value.items():
+        if rule not in CHECK_RULES:
+            problems.add(where, label, _("没有“%(r)s”这个检测项，可选：%(ok)s。") % {
+                "r": rule, "ok": "、".join(f"{r}（{lbl}）" for r, (lbl, _d) in CHECK_RULES.items())})
+        elif level not in SEVERITY_LABELS:
+            problems.add(where, label, _("“%(r)s”的严重程度“%(v)s”无效，可选值：%(ok)s。") % {
+                "r": CHECK_RULES[rule][0], "v": level,
+                "ok": "、".join(f"{v}（{lbl}）" for v, lbl in SEVERITY_LABELS.items())})
+    return severities_with_defaults(value)
+
+
 def clean_specs(rows: Sequence, problems: Problems, where: str) -> list[dict]:
     result, seen = [], set()
     for i, raw in enumerate(rows, start=1):
@@ -445,6 +466,7 @@ def clean_specs(rows: Sequence, problems: Problems, where: str) -> list[dict]:
             value = clean_str(row, key, label, w, problems, max_length=10) or default
             spec[key] = value.lower()
         spec["fps"] = clean_number(row, "fps", _("帧率"), w, problems, minimum=1, maximum=240, default=25)
+        spec["severities"] = clean_severities(row.get("severities"), w, problems)
         if spec["min_duration_s"] > spec["max_duration_s"]:
             problems.add(w, _("最短时长（秒）"), _("最短时长 %(a)s 秒大于最长时长 %(b)s 秒。") % {
                 "a": spec["min_duration_s"], "b": spec["max_duration_s"]})

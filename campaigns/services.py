@@ -32,6 +32,7 @@ from campaigns.models import (
 )
 from campaigns.permissions import OWNER_KINDS, UnitSetting
 from jingpinke.errors import ServiceError
+from media.rules import severities_with_defaults
 from orgs.models import Unit
 
 PAGE_SIZE = 30
@@ -167,7 +168,8 @@ def _rows(qs, fields) -> list[dict]:
 CATEGORY_FIELDS = ("category", "max_periods", "default_periods", "max_team_members", "note")
 SLOT_FIELDS = ("kind", "label", "required", "formats", "max_size_mb", "order")
 SPEC_FIELDS = ("stage", "container", "video_codec", "width", "height", "fps", "video_bitrate_kbps", "audio_codec",
-               "audio_bitrate_kbps", "min_duration_s", "max_duration_s", "max_size_mb", "title_card_seconds")
+               "audio_bitrate_kbps", "min_duration_s", "max_duration_s", "max_size_mb", "title_card_seconds",
+               "severities")
 LEVEL_FIELDS = ("kind", "name", "award_name", "deadline", "confirm_deadline", "contact_form_deadline",
                 "required_resources")
 CONTACT_FIELDS = ("category", "unit_name", "name", "phone", "email")
@@ -178,6 +180,7 @@ NOTICE_FIELDS = ("title", "issuer", "doc_number", "published_on", "body")
 def spec_row(spec: ProductionSpec) -> dict:
     row = {f: getattr(spec, f) for f in SPEC_FIELDS}
     row["fps"] = float(spec.fps)
+    row["severities"] = severities_with_defaults(spec.severities)
     return row
 
 

@@ -11,6 +11,7 @@
 - changing the catalog node or the category (``may_relocate``), and which filled slots a new
   category empties (``emptied_by_category``, ``category_fits``);
 - deleting a draft (``may_delete``);
+- a course whose checks passed and now fail after its requirements changed (``turned_failing``);
 - the same-node warning text.
 """
 
@@ -201,6 +202,14 @@ def can_submit(*, status: str, campaign_open: bool, periods: int, slots: Sequenc
         elif r.status == PENDING:
             reasons.append(_("第%(n)d课时的“%(label)s”还在检测中，请稍候。") % {"n": r.period, "label": labels[r.kind]})
     return Decision(not reasons, reasons)
+
+
+def turned_failing(before: Iterable[str], after: Iterable[str]) -> bool:
+    """The check statuses of a course's resources before and after a re-evaluation: did the course
+    go from passing (every check passed or only warned) to failing? A course still being checked
+    (pending) was not passing yet."""
+    before, after = list(before), list(after)
+    return bool(before) and all(s in (PASS, WARN) for s in before) and FAIL in after
 
 
 def can_withdraw(*, status: str, school_acted: bool) -> Decision:

@@ -32,6 +32,7 @@ from campaigns.models import Campaign, CampaignCategory, ResourceSlot
 from campaigns.services import campaigns_for, deadlines_for, spec_row
 from courses import rules
 from courses.models import CheckStatus, Course, CourseMember, CourseStatus, Period, Resource
+from courses.signals import checks_failed
 from jingpinke.errors import ServiceError
 from media import rules as media_rules
 from media.models import ProbeStatus, StoredFile
@@ -172,9 +173,12 @@ class RequirementBook:
         return self.specs.get((category, stage)) or self.specs.get((category, ""))
 
     def requirements(self, category: str, stage: str, slot: ResourceSlot) -> media_rules.Requirements:
-        spec = self.spec(category, stage) if slot.kind in VIDEO_KINDS else None
+        """The slot's formats and cap; for a video the production spec; for every file the spec's
+        check severities (the shipped defaults without a spec)."""
+        spec = self.spec(category, stage)
         return media_rules.requirements_for(
-            {"formats": list(slot.formats), "max_size_mb": slot.max_size_mb, "label": str(slot)}, spec)
+            {"formats": list(slot.formats), "max_size_mb": slot.max_size_mb, "label": str(slot)},
+            spec if slot.kind in VIDEO_KINDS else None, (spec or {}).get("severities"))
 
 
 def accepts_text(req: media_rules.Requirements) -> str:
@@ -199,7 +203,8 @@ def video_text(req: media_rules.Requirements) -> str:
 
 
 def _evaluate(stored: StoredFile, req: media_rules.Requirements) -> list[media_rules.Finding]:
-    return media_rules.evaluate(stored.kind, stored.size, stored.probe_status, stored.probe or {}, req)
+    return media_rules.evaluate(stored.kind, stored.size, stored.probe_status, stored.probe or {}, req,
+                                name=stored.original_name)
 
 
 def _apply_findings(resource: Resource, findings, req) -> bool:
@@ -218,10 +223,12 @@ def _is_stale(resource: Resource, req) -> bool:
     return resource.status == CheckStatus.PENDING and resource.file.probe_status in (ProbeStatus.DONE, ProbeStatus.FAILED)
 
 
-def _reevaluate(resources, book_for) -> int:
+def _reevaluate(resources, book_for, *, announce: bool = False) -> int:
     """Re-judge resources (with ``file`` and ``period__course__node__textbook`` loaded); save the
-    changed ones. ``book_for(campaign_id)`` gives the RequirementBook. Returns how many changed."""
-    changed = []
+    changed ones. ``book_for(campaign_id)`` gives the RequirementBook. With ``announce`` (the
+    requirements changed, not the files) a course that turns from passing to failing is announced
+    (see ``_save_rejudged``). Returns how many changed."""
+    changed, before, labels = [], {}, {}
     for r in resources:
         course = r.period.course
         book = book_for(course.campaign_id)
@@ -229,12 +236,41 @@ def _reevaluate(resources, book_for) -> int:
         if slot is None:
             continue  # the slot left the package: the resource is ignored by submission
         req = book.requirements(course.category, course.node.textbook.stage, slot)
+        status = r.status
         if _apply_findings(r, _evaluate(r.file, req), req):
-            changed.append(r)
-    for r in changed:
-        Resource.objects.filter(pk=r.pk).update(findings=r.findings, status=r.status,
-                                                evaluated_spec=r.evaluated_spec, updated_at=timezone.now())
+            changed.append((r, course, r.period.number))
+            before[r.pk], labels[r.pk] = status, str(slot)
+    _save_rejudged(changed, before, labels, announce=announce)
     return len(changed)
+
+
+def _save_rejudged(changed, before: dict, labels: dict, *, announce: bool) -> None:
+    """Save re-judged resources (``changed``: (resource, its course, its 课时 number)); with
+    ``announce``, send ``courses.signals.checks_failed`` for every course whose checks passed
+    before (``before``: the resources' earlier statuses) and fail now, with its failing items
+    (``labels``: slot names by resource id)."""
+    now = timezone.now()
+    for r, _course, _number in changed:
+        Resource.objects.filter(pk=r.pk).update(findings=r.findings, status=r.status,
+                                                evaluated_spec=r.evaluated_spec, updated_at=now)
+    if not announce or not any(r.status == CheckStatus.FAIL for r, _c, _n in changed):
+        return
+    courses = {course.pk: course for _r, course, _n in changed}
+    statuses: dict[int, list[tuple[str, str]]] = {pk: [] for pk in courses}
+    rows = Resource.objects.filter(period__course_id__in=list(courses)).values_list("period__course_id", "pk", "status")
+    for course_id, pk, status in rows:
+        statuses[course_id].append((before.get(pk, status), status))
+    for course_id, course in courses.items():
+        pairs = statuses[course_id]
+        if not rules.turned_failing([b for b, _a in pairs], [a for _b, a in pairs]):
+            continue
+        problems = []
+        for r, c, number in sorted(changed, key=lambda item: (item[2], item[0].slot_kind)):
+            if c.pk != course_id or r.status != CheckStatus.FAIL:
+                continue
+            what = "；".join(media_rules.Finding(**f).summary for f in r.findings if f.get("level") == media_rules.FAIL)
+            problems.append(_("第%(n)d课时“%(slot)s”：%(what)s") % {"n": number, "slot": labels[r.pk], "what": what})
+        checks_failed.send(sender=Course, course=course, problems=problems)
 
 
 def _books():
@@ -258,7 +294,9 @@ def reevaluate_file(stored_file: StoredFile) -> int:
 
 
 def reevaluate_campaign(campaign_id: int) -> int:
-    """A campaign's slots or specs changed: judge again every resource of its courses."""
+    """A campaign's slots or specs (severities included) changed: judge again every resource of
+    its courses from the stored probe results (nothing is probed again), and announce the courses
+    that turn from passing to failing."""
     book_for = _books()
     total = 0
     qs = _resources_qs().filter(period__course__campaign_id=campaign_id).order_by("pk")
@@ -266,9 +304,9 @@ def reevaluate_campaign(campaign_id: int) -> int:
     for r in qs.iterator(chunk_size=500):
         batch.append(r)
         if len(batch) >= 500:
-            total += _reevaluate(batch, book_for)
+            total += _reevaluate(batch, book_for, announce=True)
             batch = []
-    return total + _reevaluate(batch, book_for)
+    return total + _reevaluate(batch, book_for, announce=True)
 
 
 # --- the course package (pages, API) ----------------------------------------------------------------
@@ -357,7 +395,7 @@ def package(course: Course, book: RequirementBook | None = None) -> list[PeriodC
     stage = course.node.textbook.stage
     periods = list(course.periods.order_by("number").prefetch_related(
         Prefetch("resources", queryset=Resource.objects.select_related("file"))))
-    stale = []
+    stale, before, labels = [], {}, {}
     cards = []
     for period in periods:
         by_kind = {r.slot_kind: r for r in period.resources.all()}
@@ -366,13 +404,13 @@ def package(course: Course, book: RequirementBook | None = None) -> list[PeriodC
             req = book.requirements(course.category, stage, slot)
             r = by_kind.get(slot.kind)
             if r is not None and _is_stale(r, req):
+                before[r.pk], labels[r.pk] = r.status, str(slot)
                 _apply_findings(r, _evaluate(r.file, req), req)
-                stale.append(r)
+                stale.append((r, course, period.number))
             pc.slots.append(SlotCard(period, slot, req, r))
         cards.append(pc)
-    for r in stale:
-        Resource.objects.filter(pk=r.pk).update(findings=r.findings, status=r.status,
-                                                evaluated_spec=r.evaluated_spec, updated_at=timezone.now())
+    # Read before the task of a requirements change ran: announce here what the task would have.
+    _save_rejudged(stale, before, labels, announce=True)
     return cards
 
 

@@ -1,4 +1,10 @@
-"""Re-evaluate resource checks when a probe finishes or a campaign spec changes.
+"""Re-evaluate resource checks when a probe finishes or a campaign spec changes, and announce a
+course that fails its checks since its requirements changed.
+
+- ``checks_failed`` (sent by ``courses.services``): a course whose checks passed fails them after
+  its campaign's requirements changed (a severity, a spec, a slot; re-judged from the stored probe
+  results). Keyword arguments: ``course`` (courses.models.Course) and ``problems`` (Chinese lines,
+  "第1课时“微课视频”：音频 没有声音，要求 AAC"). notifications listens (notifications.checks);
 
 - ``media.signals.file_probed`` → every resource using that file is judged again, now;
 - a ``ProductionSpec`` or ``ResourceSlot`` saved or deleted → after the transaction commits, one
@@ -13,12 +19,14 @@ import logging
 
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
 
 from campaigns.models import CampaignCategory, ProductionSpec, ResourceSlot
 from media.signals import file_probed
 
 log = logging.getLogger(__name__)
+
+checks_failed = Signal()
 
 
 @receiver(file_probed, dispatch_uid="courses.reevaluate_file")

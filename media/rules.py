@@ -4,31 +4,64 @@ The probe (``media.probe``) measures; this module compares the measurements with
 requirements for the slot (accepted formats, size cap, and for videos the production spec of the
 node's stage) and says, in plain Chinese, what passes, what is off and how to fix it.
 
-Policy. The notices state the production spec as requirements, so:
-- **fail** (blocks submission): a type the slot does not accept (judged by content, not name), an
-  empty file, a file over the size cap, a file that cannot be read (corrupt, truncated, zip bomb,
-  external entities), an encrypted document (a PDF with a password, or an Office file with an open
-  password, which Office stores as an OLE2 "EncryptedPackage"), a document without
-  pages/slides/text content, a video whose container or video codec differs from the spec, whose resolution differs from the
-  spec or is not 16:9 (as shown: a portrait phone recording turned by its display matrix is
-  1080×1920), or whose duration lies outside the stage's range;
-- **warn** (shown, does not block): frame rate off by more than 0.5 fps, video bitrate below 60 %
-  or above 150 % of the spec, an audio codec other than the spec's, audio bitrate below 75 % of the
-  spec, no audio track, a PDF from which no text could be extracted (a scan);
-- **pending**: the probe has not run yet; the overall result is pending until it has.
+Policy. A file that cannot serve as the slot's resource always **fails** (blocks submission): a
+type the slot does not accept (judged by content, not name), an empty file, a file over the size
+cap, a file that cannot be read (corrupt, truncated, zip bomb, external entities), an encrypted
+document (a PDF with a password, or an Office file with an open password, which Office stores as
+an OLE2 "EncryptedPackage"), a document without pages/slides/text content, a video without a
+video track.
+
+Every other rule (``CHECK_RULES``) has a severity that is campaign data (the production spec's
+``severities``): **fail**, **warn** (shown, does not block) or **off** (not checked, not shown).
+Shipped defaults (``DEFAULT_SEVERITIES``): fail for a container, video codec, resolution (as
+shown: a portrait phone recording turned by its display matrix is 1080×1920), aspect (16:9),
+duration outside the stage's range, and no audio track; warn for frame rate off by more than
+0.5 fps, video bitrate below 60 % or above 150 % of the spec, another audio codec, audio bitrate
+below 75 % of the spec, a PDF from which no text could be extracted (a scan), and a file name
+whose extension disagrees with the content (a PDF named ``.docx``: judged as the PDF it is).
+**pending**: the probe has not run yet; the overall result is pending until it has.
 Overall: fail if anything fails, else pending, else warn, else pass.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 PASS, WARN, FAIL, PENDING = "pass", "warn", "fail", "pending"
+OFF = "off"  # a severity only: the rule is not checked
 SEVERITY = {PASS: 0, WARN: 1, PENDING: 2, FAIL: 3}
+SEVERITY_LEVELS = (FAIL, WARN, OFF)
+SEVERITY_LABELS = {FAIL: gettext_lazy("不通过（阻止提交）"), WARN: gettext_lazy("提醒（不阻止提交）"),
+                   OFF: gettext_lazy("不检查")}
+
+# The rules whose severity a campaign sets (production spec), with their label and shipped default.
+CHECK_RULES = {
+    "container": (gettext_lazy("封装格式"), FAIL),
+    "video_codec": (gettext_lazy("视频编码"), FAIL),
+    "resolution": (gettext_lazy("分辨率"), FAIL),
+    "aspect": (gettext_lazy("画面比例"), FAIL),
+    "fps": (gettext_lazy("帧率"), WARN),
+    "video_bitrate": (gettext_lazy("视频码率"), WARN),
+    "audio": (gettext_lazy("没有音频轨道"), FAIL),
+    "audio_codec": (gettext_lazy("音频编码"), WARN),
+    "audio_bitrate": (gettext_lazy("音频码率"), WARN),
+    "duration": (gettext_lazy("时长"), FAIL),
+    "text": (gettext_lazy("PDF 无文字（扫描件）"), WARN),
+    "extension": (gettext_lazy("扩展名与内容不符"), WARN),
+}
+DEFAULT_SEVERITIES = {rule: default for rule, (_label, default) in CHECK_RULES.items()}
+
+
+def severities_with_defaults(given: Mapping | None = None) -> dict[str, str]:
+    """Every rule of ``CHECK_RULES`` with its severity: the given one where it is valid, else the
+    shipped default (unknown rules are dropped), in ``CHECK_RULES`` order."""
+    given = given or {}
+    return {rule: given[rule] if given.get(rule) in SEVERITY_LEVELS else default
+            for rule, default in DEFAULT_SEVERITIES.items()}
 
 FPS_TOLERANCE = 0.5
 VIDEO_BITRATE_LOW, VIDEO_BITRATE_HIGH = 0.6, 1.5
@@ -66,6 +99,12 @@ class Requirements:
     max_size_bytes: int
     video: VideoSpec | None = None
     label: str = ""  # the slot's name, e.g. 微课视频
+    # (rule, severity) for every rule of CHECK_RULES (a tuple: the requirements stay immutable).
+    severities: tuple[tuple[str, str], ...] = tuple(DEFAULT_SEVERITIES.items())
+
+    def severity(self, rule: str) -> str | None:
+        """fail / warn / off for a rule of CHECK_RULES; None for a rule that always fails."""
+        return dict(self.severities).get(rule)
 
     def fingerprint(self) -> str:
         """Changes whenever anything that decides the findings changes (re-run the checks)."""
@@ -112,10 +151,11 @@ def normalise_name(name) -> str:
     return NAME_ALIASES.get(text, text)
 
 
-def requirements_for(slot: Mapping, spec: Mapping | None = None) -> Requirements:
+def requirements_for(slot: Mapping, spec: Mapping | None = None, severities: Mapping | None = None) -> Requirements:
     """From plain dicts: a slot (formats, max_size_mb, label) and, for a video slot, the
     production spec (the fields of VideoSpec; its max_size_mb caps the size too). Format and codec
-    names are normalised (``"H.264"``, ``"MP4"``, ``".pdf"`` are understood)."""
+    names are normalised (``"H.264"``, ``"MP4"``, ``".pdf"`` are understood). The severities are
+    ``severities``, else the spec's, completed with the shipped defaults."""
     formats = tuple(dict.fromkeys(normalise_name(f) for f in (slot.get("formats") or ()) if normalise_name(f)))
     caps = [int(slot.get("max_size_mb") or 0)]
     video = None
@@ -127,7 +167,10 @@ def requirements_for(slot: Mapping, spec: Mapping | None = None) -> Requirements
         caps.append(int(spec.get("max_size_mb") or 0))
     caps = [c for c in caps if c > 0]
     max_bytes = min(caps) * 1024 * 1024 if caps else 0
-    return Requirements(formats, max_bytes, video, str(slot.get("label") or ""))
+    if severities is None and spec:
+        severities = spec.get("severities")
+    return Requirements(formats, max_bytes, video, str(slot.get("label") or ""),
+                        tuple(severities_with_defaults(severities).items()))
 
 
 # --- formatting -----------------------------------------------------------------------------------
@@ -171,8 +214,50 @@ def _ratio(w: int, h: int) -> tuple[int, int]:
 
 
 # --- evaluation -----------------------------------------------------------------------------------
-def evaluate(kind: str, size: int, probe_status: str, probe: Mapping | None, requirements: Requirements) -> list[Finding]:
-    """Every finding for one file in one slot, in the order a teacher would fix them."""
+def evaluate(kind: str, size: int, probe_status: str, probe: Mapping | None, requirements: Requirements,
+             name: str = "") -> list[Finding]:
+    """Every finding for one file (``name``: the file name the teacher gave it) in one slot, in
+    the order a teacher would fix them, at the severities of the requirements: a rule set to
+    "off" is left out, a rule's problem is a failure or a warning as the campaign says."""
+    out = []
+    for f in _findings(kind, size, probe_status, probe, requirements, name):
+        severity = requirements.severity(f.rule)
+        if severity == OFF:
+            continue
+        if severity and f.level in (WARN, FAIL) and f.level != severity:
+            f = replace(f, level=severity)
+        out.append(f)
+    return out
+
+
+def extension_of(name: str) -> str:
+    """``"教学设计.DOCX"`` → ``"docx"``; "" without one."""
+    base = str(name or "").strip().rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
+    if "." not in base.strip("."):
+        return ""
+    return base.rsplit(".", 1)[-1].strip().lower()
+
+
+OFFICE_OPEN_XML = {"docx", "pptx", "xlsx"}
+
+
+def extension_finding(name: str, kind: str, probe_status: str = "", probe: Mapping | None = None) -> Finding | None:
+    """A file whose extension names another known type than its content (a PDF named .docx)."""
+    ext = extension_of(name)
+    named = normalise_name(ext)
+    known = set(KIND_LABELS) - {"empty", "unknown"}
+    if not ext or kind in ("empty", "unknown") or named not in known or named == kind:
+        return None
+    if kind == "doc" and named in OFFICE_OPEN_XML and not (probe_status == "done" and (probe or {}).get("encrypted") is False):
+        return None  # an Office file with an open password is OLE2 inside: a .docx until the probe says otherwise
+    return Finding("extension", WARN, _("文件名"),
+                   _("扩展名为 .%(ext)s，实际内容为 %(kind)s") % {"ext": ext, "kind": kind_label(kind)}, "",
+                   _("文件按实际内容（%(kind)s）检测和使用。建议在电脑上把文件另存为正确的格式，或把扩展名改为 .%(right)s，"
+                     "以免下载后打不开。") % {"kind": kind_label(kind), "right": kind})
+
+
+def _findings(kind: str, size: int, probe_status: str, probe: Mapping | None, requirements: Requirements,
+              name: str) -> list[Finding]:
     r = requirements
     probe = probe or {}
     out: list[Finding] = []
@@ -196,6 +281,9 @@ def evaluate(kind: str, size: int, probe_status: str, probe: Mapping | None, req
         out.append(Finding("type", FAIL, _("文件类型"), measured, accepted, advice))
     else:
         out.append(Finding("type", PASS, _("文件类型"), kind_label(kind), accepted))
+    mismatch = extension_finding(name, kind, probe_status, probe)
+    if mismatch:
+        out.append(mismatch)
     if r.max_size_bytes:
         if size > r.max_size_bytes:
             out.append(Finding("size", FAIL, _("文件大小"), size_text(size), _("不超过 %(cap)s") % {"cap": size_text(r.max_size_bytes)},
@@ -236,7 +324,7 @@ def _video(p: Mapping, spec: VideoSpec) -> list[Finding]:
                            _("请导出为 %(c)s 文件。") % {"c": kind_label(spec.container)}))
     codec = p.get("video_codec")
     if not codec:
-        out.append(Finding("video_codec", FAIL, _("视频轨道"), _("没有视频画面"), codec_label(spec.video_codec),
+        out.append(Finding("video_track", FAIL, _("视频轨道"), _("没有视频画面"), codec_label(spec.video_codec),
                            _("文件里没有视频轨道，请检查导出设置。")))
         return out
     out.append(Finding("video_codec", PASS if codec == spec.video_codec else FAIL, _("视频编码"), codec_label(codec),
@@ -274,7 +362,7 @@ def _video(p: Mapping, spec: VideoSpec) -> list[Finding]:
                            _("约 %(r)s Mbps") % {"r": number(spec.video_bitrate_kbps / 1000)}, advice))
     acodec = p.get("audio_codec")
     if not acodec:
-        out.append(Finding("audio", WARN, _("音频"), _("没有声音"), codec_label(spec.audio_codec),
+        out.append(Finding("audio", FAIL, _("音频"), _("没有声音"), codec_label(spec.audio_codec),
                            _("视频没有音频轨道。微课通常需要讲解声音，请检查录制或导出设置。")))
     else:
         ok = acodec == spec.audio_codec

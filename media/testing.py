@@ -94,12 +94,14 @@ def title_card(width: int, height: int, lines: tuple[str, ...]) -> av.VideoFrame
     return av.VideoFrame.from_image(image).reformat(format="yuv420p")
 
 
-def make_long_video(path, *, seconds=600, width=1920, height=1080, fps=25, title=(), block_seconds=10) -> Path:
+def make_long_video(path, *, seconds=600, width=1920, height=1080, fps=25, title=(), block_seconds=10,
+                    audio=True) -> Path:
     """A full-length lesson video in about a second: ``block_seconds`` of a still title card are
     encoded once (H.264, a key frame at the start of each block) and their packets are muxed again
     for every further block, with AAC silence beside it. The result has the spec's container, codecs,
     resolution, frame rate and duration, but a very low bitrate (a still picture), which the
-    checks report as a warning. For the demo and the benchmark, where a real 10-minute 1080p
+    checks report as a warning. ``audio=False``: no audio track at all (a recording whose sound
+    was lost). For the demo, the benchmark and the checks' tests, where a real 10-minute 1080p
     encode would take minutes."""
     path = Path(path)
     with av.open(str(path), mode="w", format="mp4") as out:
@@ -108,8 +110,9 @@ def make_long_video(path, *, seconds=600, width=1920, height=1080, fps=25, title
         block = fps * block_seconds
         v.options = {"preset": "ultrafast", "g": str(block), "keyint_min": str(block), "sc_threshold": "0",
                      "bframes": "0"}
-        a = out.add_stream("aac", rate=48000)
-        a.layout, a.bit_rate = "stereo", 128_000
+        a = out.add_stream("aac", rate=48000) if audio else None
+        if a is not None:
+            a.layout, a.bit_rate = "stereo", 128_000
         card = title_card(width, height, tuple(title))
         second = []  # the packets of one block
         for i in range(block):
@@ -118,7 +121,7 @@ def make_long_video(path, *, seconds=600, width=1920, height=1080, fps=25, title
             second += [(bytes(p), p.pts, p.dts, p.is_keyframe) for p in v.encode(frame)]
         second += [(bytes(p), p.pts, p.dts, p.is_keyframe) for p in v.encode()]
         silence, t = None, 0
-        while silence is None:  # the first packets carry the encoder's priming; take a steady one
+        while a is not None and silence is None:  # the first packets carry the encoder's priming; take a steady one
             frame = av.AudioFrame(format="fltp", layout="stereo", samples=1024)
             for plane in frame.planes:
                 plane.update(bytes(plane.buffer_size))
@@ -136,7 +139,7 @@ def make_long_video(path, *, seconds=600, width=1920, height=1080, fps=25, title
                 p.stream, p.time_base, p.duration = v, video_tb, 1
                 p.pts, p.dts, p.is_keyframe = pts + k * block, dts + k * block, key
                 out.mux(p)
-            while sent * 1024 < min((k + 1) * block_seconds, seconds) * 48000:
+            while a is not None and sent * 1024 < min((k + 1) * block_seconds, seconds) * 48000:
                 p = av.Packet(silence)
                 p.stream, p.time_base, p.duration = a, audio_tb, 1024
                 p.pts = p.dts = sent * 1024

@@ -27,6 +27,7 @@ class Kind(models.TextChoices):
     DEADLINE = "deadline", _("截止提醒")
     DRAFT = "draft", _("申报截止提醒")
     REMIND = "remind", _("上级提醒")
+    CHECKS = "checks", _("检测未通过")
 
 
 class NotificationQuerySet(models.QuerySet):
@@ -86,7 +87,7 @@ LINK_LABELS = {
     Kind.RETURNED: _("去修改课程"), Kind.DECLINED: _("查看课程"), Kind.RECOMMENDED: _("查看课程"),
     Kind.UNDONE: _("查看课程"), Kind.AWARDED: _("查看课程"), Kind.UNAWARDED: _("查看课程"),
     Kind.INCOMING: _("去处理"), Kind.INCOMING_UNDONE: _("打开推荐列表"), Kind.DEADLINE: _("打开推荐列表"),
-    Kind.DRAFT: _("去提交课程"), Kind.REMIND: _("打开推荐列表"),
+    Kind.DRAFT: _("去提交课程"), Kind.REMIND: _("打开推荐列表"), Kind.CHECKS: _("查看检测报告"),
 }
 
 

@@ -231,3 +231,15 @@ def test_refusals_to_delete_say_what_to_do_instead():
         "课程已被退回修改，仍在遴选记录中，不能删除。请修改后重新提交；不再申报的话，请联系退回的单位。"]
     assert rules.may_delete(status="withdrawn", ever_submitted=True).reasons == [
         "这门课程曾提交到学校，学校留有记录，不能删除。它已撤回，不会进入遴选。"]
+
+
+@pytest.mark.parametrize("before, after, turned", [
+    (["pass", "warn"], ["pass", "fail"], True),
+    (["warn"], ["fail"], True),
+    (["pass", "fail"], ["fail", "fail"], False),  # already failing
+    (["pending", "pass"], ["pending", "fail"], False),  # still being checked: not passing yet
+    (["warn"], ["pass"], False),
+    ([], [], False),
+])
+def test_turned_failing(before, after, turned):
+    assert rules.turned_failing(before, after) is turned

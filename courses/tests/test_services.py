@@ -196,7 +196,7 @@ def test_pending_until_the_probe_then_judged(tree, course):
     f.save()
     file_probed.send(sender=type(f), stored_file=f)
     r.refresh_from_db()
-    assert r.status == "warn"
+    assert r.status == "fail"  # the Zhanjiang template makes the notice's 25 fps a requirement
     fps = next(x for x in r.findings if x["rule"] == "fps")
     assert (fps["measured"], fps["required"], fps["advice"]) == ("30 fps", "25 fps", "请在导出时把帧率设为 25 fps。")
 
@@ -248,7 +248,7 @@ def test_spec_change_rejudges_through_the_task(tree, course, django_capture_on_c
         campaign_services.set_specs(tree.sysadmin, course.campaign, "subject", specs)
     assert len([c for c in callbacks if getattr(c, "jpk_campaign_id", None)]) == 1  # one task for many rows
     r = Resource.objects.get()
-    assert r.status == "warn"
+    assert r.status == "fail"  # the template's severity of the frame rate: fail
     assert next(x for x in r.findings if x["rule"] == "fps")["required"] == "30 fps"
 
 

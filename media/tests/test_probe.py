@@ -82,7 +82,7 @@ def test_frame_rate_and_missing_audio_are_measured(tmp_path):
     req = rules.requirements_for(VIDEO_SLOT, {"width": 320, "height": 180, "min_duration_s": 1, "max_duration_s": 5})
     findings = {f.rule: f for f in rules.evaluate("mp4", 10_000, "done", facts, req)}
     assert findings["fps"].summary == "帧率 30 fps，要求 25 fps"
-    assert findings["audio"].level == "warn"
+    assert findings["audio"].level == "fail"  # a micro-lecture without sound is unusable (shipped default)
 
 
 def test_an_upright_phone_recording_is_measured_as_shown(tmp_path):

@@ -62,6 +62,8 @@ def test_frame_rate_is_a_warning_in_plain_words():
     ({"duration_s": 1000}, "duration", "时长 16 分 40 秒，要求 10 分钟–15 分钟"),
     ({"container": "mov"}, "type", "文件类型 MOV (QuickTime)，要求 MP4"),
     ({"rotation": 90, "display_aspect": "9:16"}, "resolution", "分辨率 1080×1920（竖屏），要求 1920×1080"),
+    # A micro-lecture without sound is unusable: no audio track fails by default.
+    ({"audio_codec": None, "audio_bitrate_kbps": None}, "audio", "音频 没有声音，要求 AAC"),
 ])
 def test_hard_failures(changes, rule, summary):
     findings = video(**changes)
@@ -76,7 +78,6 @@ def test_hard_failures(changes, rule, summary):
     ({"video_bitrate_kbps": 20000}, "video_bitrate"),
     ({"audio_codec": "mp3"}, "audio_codec"),
     ({"audio_bitrate_kbps": 64}, "audio_bitrate"),
-    ({"audio_codec": None, "audio_bitrate_kbps": None}, "audio"),
 ])
 def test_warnings_do_not_fail(changes, rule):
     findings = video(**changes)
@@ -186,3 +187,84 @@ def test_a_frame_rate_closer_to_the_spec_is_never_judged_worse(a, b):
     level = {x: by_rule(rules.evaluate("mp4", 1, "done", {**GOOD, "fps": x}, req))["fps"].level for x in (a, b)}
     if abs(a - 25) <= abs(b - 25):
         assert rules.SEVERITY[level[a]] <= rules.SEVERITY[level[b]]
+
+
+# --- severities (campaign data) -----------------------------------------------------------------
+def test_shipped_default_severities():
+    assert rules.DEFAULT_SEVERITIES == {
+        "container": FAIL, "video_codec": FAIL, "resolution": FAIL, "aspect": FAIL, "fps": WARN,
+        "video_bitrate": WARN, "audio": FAIL, "audio_codec": WARN, "audio_bitrate": WARN, "duration": FAIL,
+        "text": WARN, "extension": WARN}
+    # Unknown rules and values are dropped; missing rules take the default.
+    assert rules.severities_with_defaults({"fps": "fail", "audio": "loud", "nope": "off"}) == {
+        **rules.DEFAULT_SEVERITIES, "fps": FAIL}
+
+
+def test_a_spec_sets_each_rules_severity():
+    def video_at(severities, **changes):
+        req = rules.requirements_for(VIDEO_SLOT, {**PRIMARY, "severities": severities})
+        return by_rule(rules.evaluate("mp4", 500 * MB, "done", {**GOOD, **changes}, req))
+
+    assert video_at({"fps": "fail"}, fps=30.0)["fps"].level == FAIL
+    assert video_at({"audio": "warn"}, audio_codec=None)["audio"].level == WARN
+    assert video_at({"duration": "warn"}, duration_s=510)["duration"].level == WARN
+    # Off: the rule is not checked, neither its problem nor its pass is shown.
+    off = video_at({"fps": "off", "audio": "off"}, fps=30.0, audio_codec=None)
+    assert "fps" not in off and "audio" not in off and rules.overall(off.values()) == PASS
+    assert "fps" not in video_at({"fps": "off"})
+    # A passing rule stays a pass at any severity.
+    assert video_at({"fps": "fail"})["fps"].level == PASS
+    # Severities decide the findings, so they are part of the fingerprint.
+    assert (rules.requirements_for(VIDEO_SLOT, {**PRIMARY, "severities": {"fps": "fail"}}).fingerprint()
+            != rules.requirements_for(VIDEO_SLOT, PRIMARY).fingerprint())
+    # Given apart from the spec (a document slot of the category takes the spec's severities).
+    doc = rules.requirements_for({"formats": ["pdf"], "max_size_mb": 20}, None, {"text": "off"})
+    assert [f.rule for f in rules.evaluate("pdf", 9000, "done", {"pages": 3, "chars": 0}, doc)] == ["type", "size", "pages"]
+
+
+def test_rules_that_make_a_file_unusable_always_fail():
+    req = rules.requirements_for(VIDEO_SLOT, {**PRIMARY, "severities": {r: "off" for r in rules.CHECK_RULES}})
+    no_video = rules.evaluate("mp4", MB, "done", {"container": "mp4", "duration_s": 720}, req)
+    assert [(f.rule, f.level) for f in no_video] == [("type", PASS), ("size", PASS), ("video_track", FAIL)]
+    assert rules.overall(rules.evaluate("mp4", MB, "failed", {"error": "坏了"}, req)) == FAIL
+
+
+# --- the file name's extension against the content --------------------------------------------------
+DOCS = {"formats": ["pdf", "docx"], "max_size_mb": 20}
+
+
+def test_an_extension_that_disagrees_with_the_content_is_reported_not_refused():
+    findings = rules.evaluate("pdf", 9000, "done", {"pages": 3, "chars": 500}, rules.requirements_for(DOCS),
+                              name="教学设计.docx")
+    ext = by_rule(findings)["extension"]
+    assert (ext.level, ext.label, ext.measured) == (WARN, "文件名", "扩展名为 .docx，实际内容为 PDF")
+    assert ext.summary == "文件名 扩展名为 .docx，实际内容为 PDF"
+    assert ext.advice == "文件按实际内容（PDF）检测和使用。建议在电脑上把文件另存为正确的格式，或把扩展名改为 .pdf，以免下载后打不开。"
+    assert by_rule(findings)["type"].level == PASS and rules.overall(findings) == WARN
+
+
+@pytest.mark.parametrize("name, kind, probe_status, probe", [
+    ("教学设计.pdf", "pdf", "done", {}),
+    ("教学设计.PDF", "pdf", "done", {}),
+    ("微课.m4v", "mp4", "done", {}),
+    ("照片.jpg", "jpeg", "done", {}),
+    ("没有扩展名", "pdf", "done", {}),
+    ("说明.txt", "pdf", "done", {}),  # not a type we know by its content
+    ("加密的.docx", "doc", "pending", {}),  # an Office file with an open password is OLE2 inside
+    ("加密的.docx", "doc", "done", {"encrypted": True}),
+])
+def test_no_extension_finding_when_the_name_fits_or_says_nothing(name, kind, probe_status, probe):
+    assert rules.extension_finding(name, kind, probe_status, probe) is None
+
+
+def test_a_legacy_office_file_renamed_docx_is_reported_once_probed():
+    f = rules.extension_finding("旧.docx", "doc", "done", {"encrypted": False})
+    assert f.measured == "扩展名为 .docx，实际内容为 旧版 Office (doc/ppt/xls)"
+
+
+def test_the_extension_rule_follows_its_severity():
+    probe = {"pages": 3, "chars": 500}
+    off = rules.requirements_for(DOCS, None, {"extension": "off"})
+    assert "extension" not in by_rule(rules.evaluate("pdf", 9000, "done", probe, off, name="a.docx"))
+    fail = rules.requirements_for(DOCS, None, {"extension": "fail"})
+    assert rules.overall(rules.evaluate("pdf", 9000, "done", probe, fail, name="a.docx")) == FAIL
