@@ -57,7 +57,11 @@ def test_readme_production_settings_are_the_ones_checked():
 
 @pytest.mark.slow
 def test_deploy_check_is_clean_with_readme_production_settings(tmp_path):
-    result = deploy_check(tmp_path, README_PRODUCTION)
+    # README's exports as written (the checks do not connect to its database), with a real secret
+    # in place of the command that generates one.
+    env = {**readme_production_exports(), "JPK_SECRET_KEY": README_PRODUCTION["JPK_SECRET_KEY"]}
+    assert env["JPK_DATABASE_URL"].startswith("postgres://")
+    result = deploy_check(tmp_path, env)
     assert result.returncode == 0, result.stderr
     assert "System check identified no issues (0 silenced)." in result.stdout, result.stdout + result.stderr
 
