@@ -62,7 +62,20 @@ def browser_page(live_server, settings):
     """A Playwright page in Debian's Chromium, 375 px wide (a phone), against the live server.
 
     Skips, saying why, when Chromium or Playwright is missing (``make test`` installs Chromium as root).
+    It bypasses the site's Content-Security-Policy: Playwright evaluates a string predicate
+    (``wait_for_function("a && b")``) with eval in the page, which the policy forbids.
+    ``csp_browser_page`` enforces the policy (use function predicates, ``"() => …"``, there).
     """
+    yield from _chromium_page(live_server, bypass_csp=True)
+
+
+@pytest.fixture
+def csp_browser_page(live_server, settings):
+    """``browser_page`` with the site's Content-Security-Policy enforced, as a real browser does."""
+    yield from _chromium_page(live_server, bypass_csp=False)
+
+
+def _chromium_page(live_server, *, bypass_csp: bool):
     import os
     import shutil
 
@@ -82,7 +95,8 @@ def browser_page(live_server, settings):
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"],
         )
         context = browser.new_context(viewport={"width": 375, "height": 812}, locale="zh-CN",
-                                      timezone_id="Asia/Shanghai", base_url=live_server.url)
+                                      timezone_id="Asia/Shanghai", base_url=live_server.url,
+                                      bypass_csp=bypass_csp)
         page = context.new_page()
         page.set_default_timeout(15000)
         try:

@@ -396,7 +396,10 @@ def from_template(request):
     actor = request.user
     services.require(actor, "campaigns.create_campaign", None, _("只有省、市教育局或系统管理员可以创建遴选活动。"))
     templates = services.shipped_templates()
-    form = f.FromShippedForm(request.POST or None, owners=services.owner_choices(actor), templates=templates)
+    # The home page links here with the fitting template, owner and year offset filled in.
+    initial = {k: request.GET[k] for k in ("template", "owner", "year_offset") if request.GET.get(k)}
+    form = f.FromShippedForm(request.POST or None, initial=initial, owners=services.owner_choices(actor),
+                             templates=templates)
     error = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -311,3 +311,20 @@ def same_node_warning(others: Sequence[tuple[str, str]], node_rule: str) -> str:
     if node_rule == "block":
         return text + _("按本次活动规则，同一目录节点原则上只推荐 1 节，请与学校或同事协调。")
     return text + _("学校推荐时需说明理由。")
+
+
+def node_count_hint(*, in_group: int, in_school: int, group_name: str, group_kind: str, node_rule: str) -> str:
+    """What the node picker tells a teacher about a lesson: how many courses of his recommending
+    unit (his county; for a 市直属/省属 school, the schools directly under the city/province)
+    already chose it, his own school's among them. Counts only, never a name or a school."""
+    if in_group <= 0:
+        return ""
+    where = group_name if group_kind == "county" else _("%(unit)s直属学校中") % {"unit": group_name}
+    text = _("%(where)s已有 %(n)d 门课程选择了这个节点") % {"where": where, "n": in_group}
+    if in_school:
+        text += _("（其中本校 %(k)d 门）") % {"k": in_school}
+    if node_rule == "block":
+        text += _("。按本次活动规则，%(unit)s原则上只推荐其中 1 节，可考虑换一节课。") % {"unit": group_name}
+    else:
+        text += _("。%(unit)s推荐同一节点的多门课程时须说明理由。") % {"unit": group_name}
+    return text

@@ -19,7 +19,7 @@ from datetime import datetime
 from django.apps import apps
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -475,14 +475,24 @@ def same_node_warning(course: Course) -> str:
 
 
 def school_counts_by_node(school: Unit | None, campaign: Campaign, node_ids, exclude: Course | None = None) -> dict[int, int]:
-    """How many courses of the school target each node (for the node picker)."""
-    if school is None:
+    """How many courses of the school target each node."""
+    return {pk: mine for pk, (_group, mine) in node_counts(school, campaign, node_ids, exclude).items()}
+
+
+def node_counts(school: Unit | None, campaign: Campaign, node_ids, exclude: Course | None = None
+                ) -> dict[int, tuple[int, int]]:
+    """Per node: (courses of the school's recommending unit, of the school itself) that target it
+    in the campaign, withdrawn ones not counted. The recommending unit is the school's parent:
+    its county, or for a city-/province-owned school the schools directly under that unit. One
+    query; only counts leave here (the picker shows them to teachers of other schools)."""
+    if school is None or school.parent_id is None:
         return {}
-    qs = Course.objects.filter(campaign=campaign, school=school, node_id__in=list(node_ids))
+    qs = Course.objects.filter(campaign=campaign, school__parent_id=school.parent_id, node_id__in=list(node_ids))
+    qs = qs.exclude(status=CourseStatus.WITHDRAWN)
     if exclude is not None:
         qs = qs.exclude(pk=exclude.pk)
-    rows = qs.values("node_id").annotate(n=Count("pk"))
-    return {row["node_id"]: row["n"] for row in rows}
+    rows = qs.values("node_id").annotate(n=Count("pk"), mine=Count("pk", filter=Q(school_id=school.pk)))
+    return {row["node_id"]: (row["n"], row["mine"]) for row in rows}
 
 
 # --- snapshots --------------------------------------------------------------------------------------
@@ -1044,9 +1054,13 @@ def node_picker(actor, campaign: Campaign, params, school: Unit | None = None, e
                         "textbook": n.textbook.label}
             if not any(item["id"] == n.pk for item in lessons):
                 lessons.insert(0, selected)
-    counts = school_counts_by_node(school, campaign, [item["id"] for item in lessons], exclude=exclude)
+    counts = node_counts(school, campaign, [item["id"] for item in lessons], exclude=exclude)
+    group = school.parent if school is not None and school.parent_id else None
     for item in lessons:
-        item["same_school"] = counts.get(item["id"], 0)
+        item["same_group"], item["same_school"] = counts.get(item["id"], (0, 0))
+        item["hint"] = rules.node_count_hint(
+            in_group=item["same_group"], in_school=item["same_school"], group_name=group.name if group else "",
+            group_kind=group.kind if group else "", node_rule=campaign.node_rule) if group else ""
     return {"facets": f, "chosen": chosen, "textbook_id": textbook_id, "unit_id": unit_id, "q": q,
             "lessons": lessons, "selected": selected, "searching": bool(q)}
 

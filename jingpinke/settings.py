@@ -35,6 +35,33 @@ SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = config.get_bool("JPK_SECURE_COOKIES
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# HTTPS: all off by default (`make run` serves plain HTTP on 127.0.0.1); README's production
+# configuration turns them on, so `manage.py check --deploy` has no W004/W008.
+SECURE_SSL_REDIRECT = config.get_bool("JPK_SSL_REDIRECT")
+if config.get_bool("JPK_PROXY_SSL_HEADER"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_HSTS_SECONDS = config.get_int("JPK_HSTS_SECONDS")
+SECURE_HSTS_INCLUDE_SUBDOMAINS = config.get_bool("JPK_HSTS_INCLUDE_SUBDOMAINS")
+SECURE_HSTS_PRELOAD = config.get_bool("JPK_HSTS_PRELOAD")
+# The health check answers the load balancer's plain-HTTP probe without a redirect.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# Content-Security-Policy (django-csp): every script, style, font and request from our own origin
+# (htmx and tus-js-client are vendored in static/vendor/), no inline script or style, no eval.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "media-src": ["'self'"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -50,6 +77,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "ninja",
+    "csp",
     # ours, in the direction data flows
     "audit",
     "orgs",
@@ -66,6 +94,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",

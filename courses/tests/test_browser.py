@@ -161,7 +161,7 @@ def test_teacher_changes_the_lesson_of_a_draft_and_names_its_period(transactiona
         page.select_option("#pk-unit", label="第一单元（识字）")
     # The picker swaps itself in: a lesson checked in the old list would be lost.
     page.wait_for_function("n => document.querySelectorAll('label.lesson').length < n", arg=every)
-    assert "本校已有 1 门课程选择了这个节点" in page.inner_text("label.lesson:has-text('1 天地人')")
+    assert "赤坎区已有 1 门课程选择了这个节点（其中本校 1 门）" in page.inner_text("label.lesson:has-text('1 天地人')")
     page.check("label.lesson:has-text('1 天地人') input")
     assert fits(page)
     page.screenshot(path=str(screenshot_dir / "course-relocate-picked.png"), full_page=True)

@@ -33,7 +33,9 @@ def concrete(route: str) -> str:
 
 
 ALL = sorted({(name or "", concrete(route)) for name, route in walk(get_resolver().url_patterns)})
-ROUTES = [(n, u) for n, u in ALL if n not in PUBLIC and not u.startswith(("/static/", "/media/"))]
+# Public by design, for anonymous scripts: they exchange a password for a token (POST only).
+CREDENTIALS = {"api:login"}
+ROUTES = [(n, u) for n, u in ALL if n not in PUBLIC | CREDENTIALS and not u.startswith(("/static/", "/media/"))]
 PUBLIC_ROUTES = [(n, u) for n, u in ALL if n in PUBLIC]
 
 
@@ -45,6 +47,16 @@ def test_every_public_name_exists():
 def test_public_pages_answer_anonymous_visitors(client, db, name, url):
     response = client.get(url)
     assert response.status_code == 200, (url, response.status_code)
+
+
+def test_the_credential_endpoints_give_nothing_without_credentials(client, db):
+    urls = [u for n, u in ALL if n in CREDENTIALS]
+    assert len(urls) == len(CREDENTIALS)
+    for url in urls:
+        assert client.get(url).status_code == 405
+        response = client.post(url, {}, content_type="application/json")
+        assert response.status_code in (400, 401, 422), (url, response.status_code)
+        assert "token" not in response.json()
 
 
 @pytest.mark.parametrize("name,url", ROUTES, ids=[f"{n or '-'} {u}" for n, u in ROUTES])

@@ -1,4 +1,6 @@
 from django import template
+from urllib.parse import urlencode
+
 from django.urls import NoReverseMatch, reverse
 
 register = template.Library()
@@ -13,3 +15,16 @@ def url_or_empty(name):
         return reverse(name)
     except NoReverseMatch:
         return ""
+
+
+@register.filter
+def step_url(step):
+    """The link of a home-page step (portal.rules.Step): its page with its arguments and query,
+    or "" when it has none."""
+    if not step.url_name:
+        return ""
+    try:
+        url = reverse(step.url_name, args=step.url_args)
+    except NoReverseMatch:
+        return ""
+    return f"{url}?{urlencode(step.query)}" if step.query else url

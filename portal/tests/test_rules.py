@@ -55,3 +55,26 @@ def test_open_steps_come_before_overdue_ones_and_by_date(offsets):
     assert flags == sorted(flags)  # all open ones first
     open_dated = [s.due for s in steps if s.due and not s.is_overdue(NOW)]
     assert open_dated == sorted(open_dated)
+
+
+def test_admin_whose_level_the_campaign_does_not_reach_is_told_so():
+    steps = next_steps("province_admin", {}, NOW, levels=["school", "county", "city"], owner_name="湛江市")
+    assert [(s.key, s.text) for s in steps] == [
+        ("people", "导入或核对下级单位与管理员账号"),
+        ("no_deadline", "本活动由湛江市主办，只到市级，不经过省级：本级无需审核和推荐，可查看各地进度。"),
+    ]
+
+
+def test_level_without_dates_shows_what_the_level_below_owes():
+    below = {"city": {"deadline": dl(27), "confirm_deadline": dl(30), "contact_form_deadline": None}}
+    steps = next_steps("province_admin", {"province": {}}, NOW, levels=["school", "county", "city", "province"],
+                       all_levels=below)
+    assert [(s.key, s.due) for s in steps] == [
+        ("receive", dl(27)), ("receive_confirm", dl(30)), ("people", None), ("screen", None)]
+    assert steps[1].text == "各市确认推荐汇总表截止"
+
+
+def test_non_owner_told_who_sets_the_missing_deadline():
+    steps = next_steps("county_admin", {"county": {}}, NOW, levels=["school", "county", "city"], owner_name="湛江市")
+    assert steps[-1].text == "本活动尚未设置区县级的截止时间：由主办单位湛江市设置后，这里会显示。"
+    assert steps[-1].url_name is None

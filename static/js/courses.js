@@ -12,12 +12,17 @@
       source: card, target: card, swap: "outerHTML", values: {file_id: event.detail.fileId}
     });
   });
-  // A card polls while its check runs, but never while a replacement is being uploaded into it
-  // (swapping the card would break the upload off).
-  window.jpkSlotIdle = function (el) {
+  // A card polls while its check runs ([data-slot-poll]), but never while a replacement is being
+  // uploaded into it (swapping the card would break the upload off). A listener, not an htmx
+  // trigger filter: filters are eval'd, which the Content-Security-Policy forbids.
+  function slotIdle(el) {
     var card = el.closest("article");
     var widget = card && card.querySelector("[data-upload]");
     var state = widget ? widget.getAttribute("data-state") : "";
     return !state || state === "done";
-  };
+  }
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var el = event.detail && event.detail.elt;
+    if (el && el.hasAttribute && el.hasAttribute("data-slot-poll") && !slotIdle(el)) event.preventDefault();
+  });
 })();

@@ -1,0 +1,111 @@
+"""HTTPS settings and the Content-Security-Policy.
+
+The deploy checks run in a subprocess with README's production environment, because settings are
+read once, from the environment, when Django starts.
+"""
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from jingpinke import config
+
+README_PRODUCTION = {
+    "JPK_DATABASE_URL": "",  # the checks need no database; README's PostgreSQL URL needs a server
+    "JPK_SECRET_KEY": "x" * 20 + "-production-secret-key-for-the-deploy-check-0123456789",
+    "JPK_ALLOWED_HOSTS": "jpk.example.cn",
+    "JPK_CSRF_TRUSTED_ORIGINS": "https://jpk.example.cn",
+    "JPK_SECURE_COOKIES": "1",
+    "JPK_SSL_REDIRECT": "1",
+    "JPK_PROXY_SSL_HEADER": "1",
+    "JPK_HSTS_SECONDS": "31536000",
+    "JPK_HSTS_INCLUDE_SUBDOMAINS": "1",
+    "JPK_HSTS_PRELOAD": "1",
+}
+
+
+def readme_production_exports() -> dict:
+    """The `export JPK_…=value` lines of README's production section (values without quotes/$())."""
+    text = (config.BASE_DIR / "README.md").read_text()
+    section = text.split("### Production (scaled mode)", 1)[1].split("\n## ", 1)[0]
+    found = {}
+    for line in section.splitlines():
+        if line.startswith("export "):
+            for name, value in re.findall(r"(JPK_[A-Z_]+)=(\S+)", line):
+                found[name] = value
+    return found
+
+
+def deploy_check(tmp_path, env_overrides: dict) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JPK_")}
+    env.update({"DJANGO_SETTINGS_MODULE": "jingpinke.settings", "JPK_DATA_DIR": str(tmp_path)}, **env_overrides)
+    return subprocess.run([sys.executable, "manage.py", "check", "--deploy"], cwd=config.BASE_DIR, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_readme_production_settings_are_the_ones_checked():
+    exports = readme_production_exports()
+    # Everything this test sets (bar the secret and database, which README generates/points away)
+    # is what README tells production to export.
+    for name in ("JPK_SECURE_COOKIES", "JPK_SSL_REDIRECT", "JPK_PROXY_SSL_HEADER", "JPK_HSTS_SECONDS",
+                 "JPK_HSTS_INCLUDE_SUBDOMAINS", "JPK_HSTS_PRELOAD"):
+        assert exports[name] == README_PRODUCTION[name], name
+
+
+@pytest.mark.slow
+def test_deploy_check_is_clean_with_readme_production_settings(tmp_path):
+    # README's exports as written (the checks do not connect to its database), with a real secret
+    # in place of the command that generates one.
+    env = {**readme_production_exports(), "JPK_SECRET_KEY": README_PRODUCTION["JPK_SECRET_KEY"]}
+    assert env["JPK_DATABASE_URL"].startswith("postgres://")
+    result = deploy_check(tmp_path, env)
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues (0 silenced)." in result.stdout, result.stdout + result.stderr
+
+
+@pytest.mark.slow
+def test_deploy_check_warns_about_hsts_and_ssl_redirect_by_default(tmp_path):
+    # `make run` defaults: plain HTTP on 127.0.0.1, so no redirect and no HSTS (W004, W008 expected).
+    result = deploy_check(tmp_path, {"JPK_SECRET_KEY": README_PRODUCTION["JPK_SECRET_KEY"]})
+    output = result.stdout + result.stderr
+    assert "security.W004" in output
+    assert "security.W008" in output
+
+
+def test_https_settings_are_off_by_default(settings):
+    assert (settings.SECURE_SSL_REDIRECT, settings.SECURE_HSTS_SECONDS, settings.SECURE_HSTS_INCLUDE_SUBDOMAINS,
+            settings.SECURE_HSTS_PRELOAD) == (False, 0, False, False)
+
+
+def test_every_page_carries_the_content_security_policy(client, tree):
+    pages = [("/accounts/login/", None), ("/", tree.teacher), ("/help/", tree.teacher), ("/courses/", tree.teacher)]
+    for url, user in pages:
+        if user is not None:
+            client.force_login(user)
+        response = client.get(url)
+        assert response.status_code == 200, url
+        policy = dict(part.strip().split(" ", 1) for part in response["Content-Security-Policy"].split(";"))
+        assert policy == {
+            "default-src": "'self'", "script-src": "'self'", "style-src": "'self'", "img-src": "'self' data:",
+            "media-src": "'self'", "font-src": "'self'", "connect-src": "'self'", "object-src": "'none'",
+            "base-uri": "'self'", "form-action": "'self'", "frame-ancestors": "'none'"}, url
+
+
+INLINE = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>|\sstyle=|\son[a-z]+=|<style\b|javascript:|hx-on|hx-trigger=\"[^\"]*\[",
+                    re.I)
+
+
+def test_no_template_has_inline_script_style_or_eval():
+    """What the policy would block: inline <script>, on…= handlers, style attributes and <style>,
+    javascript: links, and htmx's eval'd hx-on and trigger filters."""
+    offenders = []
+    for path in sorted(config.BASE_DIR.glob("**/templates/**/*.html")):
+        if ".venv" in path.parts:
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if INLINE.search(line):
+                offenders.append(f"{path.relative_to(config.BASE_DIR)}:{number}")
+    assert offenders == []
