@@ -236,10 +236,10 @@ def _reevaluate(resources, book_for, *, announce: bool = False) -> int:
         if slot is None:
             continue  # the slot left the package: the resource is ignored by submission
         req = book.requirements(course.category, course.node.textbook.stage, slot)
-        status = r.status
+        status, spec = r.status, r.evaluated_spec
         if _apply_findings(r, _evaluate(r.file, req), req):
             changed.append((r, course, r.period.number))
-            before[r.pk], labels[r.pk] = status, str(slot)
+            before[r.pk], labels[r.pk] = (status, spec), str(slot)
     _save_rejudged(changed, before, labels, announce=announce)
     return len(changed)
 
@@ -247,19 +247,27 @@ def _reevaluate(resources, book_for, *, announce: bool = False) -> int:
 def _save_rejudged(changed, before: dict, labels: dict, *, announce: bool) -> None:
     """Save re-judged resources (``changed``: (resource, its course, its 课时 number)); with
     ``announce``, send ``courses.signals.checks_failed`` for every course whose checks passed
-    before (``before``: the resources' earlier statuses) and fail now, with its failing items
-    (``labels``: slot names by resource id)."""
+    before (``before``: the resources' earlier (status, evaluated_spec)) and fail now, with its
+    failing items (``labels``: slot names by resource id).
+
+    Each row is written only if it still holds what was read (compare and set): the campaign's
+    task and a course page may re-judge the same resource at the same moment, and only the one
+    whose write lands announces it, so a team is told once."""
     now = timezone.now()
-    for r, _course, _number in changed:
-        Resource.objects.filter(pk=r.pk).update(findings=r.findings, status=r.status,
-                                                evaluated_spec=r.evaluated_spec, updated_at=now)
+    saved = []
+    for r, course, number in changed:
+        status, spec = before[r.pk]
+        if Resource.objects.filter(pk=r.pk, status=status, evaluated_spec=spec).update(
+                findings=r.findings, status=r.status, evaluated_spec=r.evaluated_spec, updated_at=now):
+            saved.append((r, course, number))
+    changed, before = saved, {r.pk: before[r.pk] for r, _c, _n in saved}
     if not announce or not any(r.status == CheckStatus.FAIL for r, _c, _n in changed):
         return
     courses = {course.pk: course for _r, course, _n in changed}
     statuses: dict[int, list[tuple[str, str]]] = {pk: [] for pk in courses}
     rows = Resource.objects.filter(period__course_id__in=list(courses)).values_list("period__course_id", "pk", "status")
     for course_id, pk, status in rows:
-        statuses[course_id].append((before.get(pk, status), status))
+        statuses[course_id].append((before[pk][0] if pk in before else status, status))
     for course_id, course in courses.items():
         pairs = statuses[course_id]
         if not rules.turned_failing([b for b, _a in pairs], [a for _b, a in pairs]):
@@ -404,7 +412,7 @@ def package(course: Course, book: RequirementBook | None = None) -> list[PeriodC
             req = book.requirements(course.category, stage, slot)
             r = by_kind.get(slot.kind)
             if r is not None and _is_stale(r, req):
-                before[r.pk], labels[r.pk] = r.status, str(slot)
+                before[r.pk], labels[r.pk] = (r.status, r.evaluated_spec), str(slot)
                 _apply_findings(r, _evaluate(r.file, req), req)
                 stale.append((r, course, period.number))
             pc.slots.append(SlotCard(period, slot, req, r))

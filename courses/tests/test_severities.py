@@ -185,6 +185,23 @@ def test_a_change_read_before_its_task_ran_is_announced_once(tree, course):
     assert [title for title, _b, _l in told(tree.teacher)] == [TOLD_TITLE]
 
 
+def test_a_page_and_the_task_rejudging_at_once_tell_the_team_once(tree, course, django_capture_on_commit_callbacks):
+    set_severities(tree.city_admin, course.campaign, django_capture_on_commit_callbacks, audio="warn")
+    fill(course, tree.teacher, overrides={(1, "video"): make_file(tree.teacher, "mp4", probe=NO_AUDIO)})
+    specs = ProductionSpec.objects.filter(campaign_category__campaign=course.campaign)
+    for spec in specs:
+        spec.severities = {**spec.severities, "audio": "fail"}
+    ProductionSpec.objects.bulk_update(specs, ["severities"])
+    # Two readers (the campaign's task and a course page) both read the passing report, then both
+    # re-judge it: the second write finds the row already changed and announces nothing.
+    stale = list(Resource.objects.filter(period__course=course).select_related(
+        "file", "period__course__node__textbook").order_by("pk"))
+    services.package(course)
+    assert services._reevaluate(stale, services._books(), announce=True) == len(stale)
+    assert Resource.objects.get(slot_kind="video").status == "fail"
+    assert [title for title, _b, _l in told(tree.teacher)] == [TOLD_TITLE]
+
+
 def test_rejudging_a_campaign_reads_a_bounded_number_of_queries(tree, campaign, node,
                                                                django_assert_max_num_queries):
     for i in range(4):
