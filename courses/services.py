@@ -33,6 +33,7 @@ from campaigns.services import campaigns_for, deadlines_for, spec_row
 from courses import rules
 from courses.models import CheckStatus, Course, CourseMember, CourseStatus, Period, Resource
 from jingpinke.errors import ServiceError
+from jingpinke.inputs import parse_id
 from media import rules as media_rules
 from media.models import ProbeStatus, StoredFile
 from orgs.models import Role, Unit, UnitKind, User
@@ -959,8 +960,7 @@ MAX_PICKER_RESULTS = 40
 
 
 def _digits(value) -> int | None:
-    text = str(value or "").strip()
-    return int(text) if text.isdigit() else None
+    return parse_id(value)
 
 
 def node_picker(actor, campaign: Campaign, params, school: Unit | None = None, exclude: Course | None = None) -> dict:

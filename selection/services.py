@@ -28,6 +28,7 @@ from campaigns.models import Campaign, DeadlineOverride, Level, Quota, ResourceS
 from contacts import rules as contact_rules
 from contacts.models import ContactForm
 from jingpinke.errors import ServiceError
+from jingpinke.inputs import parse_id
 from orgs.models import Unit
 from selection import rules
 from selection.models import Entry, EntryState, UnitLevel
@@ -401,8 +402,8 @@ PAGE_SIZE = 30
 
 
 def as_int(value) -> int | None:
-    value = str(value or "").strip()
-    return int(value) if value.isdigit() else None
+    """An id from a query string or form; None when absent, malformed or beyond the database's range."""
+    return parse_id(value)
 
 
 @dataclass(frozen=True)
