@@ -5,6 +5,7 @@ from ninja import NinjaAPI
 
 from api.auth import JpkSessionAuth, TokenAuth
 from api.errors import install_error_handlers
+from api.parser import GuardedParser
 
 api = NinjaAPI(
     title="jingpinke API",
@@ -12,6 +13,7 @@ api = NinjaAPI(
     description="基础教育精品课遴选平台 REST API。所有页面上的操作都可以通过本接口完成。",
     auth=[TokenAuth(), JpkSessionAuth()],
     urls_namespace="api",
+    parser=GuardedParser(),
 )
 install_error_handlers(api)
 

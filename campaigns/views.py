@@ -16,6 +16,7 @@ from campaigns import forms as f
 from campaigns import services
 from campaigns.enums import Category
 from jingpinke.errors import ServiceError
+from jingpinke.inputs import parse_id
 
 
 def _service_error(exc: ServiceError) -> dict:
@@ -231,8 +232,8 @@ def overrides(request, pk):
             messages.success(request, _("单位截止时间已保存。"))
             return redirect("campaigns:overrides", campaign.pk)
     shown = None
-    if request.GET.get("unit", "").isdigit():
-        shown = services.get_scope_unit(actor, campaign, pk=int(request.GET["unit"]))
+    if (unit_id := parse_id(request.GET.get("unit"))) is not None:
+        shown = services.get_scope_unit(actor, campaign, pk=unit_id)
     return render(request, "campaigns/overrides.html", {
         "campaign": campaign, "form": form, "import_error": error,
         "overrides": services.deadline_overrides_for(actor, campaign),
@@ -273,8 +274,8 @@ def quotas(request, pk):
             messages.success(request, _("单位名额已保存。"))
             return redirect("campaigns:quotas", campaign.pk)
     shown, shown_quotas = None, []
-    if request.GET.get("unit", "").isdigit():
-        shown = services.get_scope_unit(actor, campaign, pk=int(request.GET["unit"]))
+    if (unit_id := parse_id(request.GET.get("unit"))) is not None:
+        shown = services.get_scope_unit(actor, campaign, pk=unit_id)
         subject = request.GET.get("subject", "").strip()
         shown_quotas = [(label, services.quota_for(campaign, shown, value, subject)) for value, label in Category.choices
                         if campaign.categories.filter(category=value).exists()]

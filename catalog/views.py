@@ -18,12 +18,13 @@ from catalog import services
 from catalog.forms import ExcelImportForm, JsonImportForm
 from catalog.models import Edition
 from jingpinke.errors import ServiceError
+from jingpinke.inputs import parse_id
 
 FILTER_FIELDS = ("stage", "subject", "grade", "version", "volume", "edition", "q")
 
 
 def _ints(values) -> list[int]:
-    return [int(v) for v in values if str(v).strip().isdigit()]
+    return [i for i in map(parse_id, values) if i is not None]
 
 
 def _filters(data) -> services.NodeFilters:

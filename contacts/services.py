@@ -33,6 +33,7 @@ from campaigns.models import Campaign, DeadlineOverride, Level
 from contacts import rules
 from contacts.models import ContactForm, ContactPerson
 from jingpinke.errors import ServiceError
+from jingpinke.inputs import parse_id
 from media import sniff, storage
 from media.models import FileKind, StoredFile
 from orgs.models import Unit
@@ -181,10 +182,7 @@ def duty(campaign: Campaign, unit: Unit, *, now: datetime | None = None) -> Duty
 
 
 def _as_int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+    return parse_id(value)
 
 
 def get_unit(actor, campaign: Campaign, unit_id) -> Unit:

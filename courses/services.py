@@ -34,6 +34,7 @@ from courses import rules
 from courses.models import CheckStatus, Course, CourseMember, CourseStatus, Period, Resource
 from courses.signals import checks_failed
 from jingpinke.errors import ServiceError
+from jingpinke.inputs import parse_id
 from media import rules as media_rules
 from media.models import ProbeStatus, StoredFile
 from orgs.models import Role, Unit, UnitKind, User
@@ -1015,8 +1016,7 @@ MAX_PICKER_RESULTS = 40
 
 
 def _digits(value) -> int | None:
-    text = str(value or "").strip()
-    return int(text) if text.isdigit() else None
+    return parse_id(value)
 
 
 def node_picker(actor, campaign: Campaign, params, school: Unit | None = None, exclude: Course | None = None) -> dict:

@@ -27,3 +27,6 @@ urlpatterns = [
     path("django-admin/", admin.site.urls),
     path("", include("portal.urls")),
 ]
+
+# JSON under /api/ (an unmatched path such as /api/v1/campaigns/abc), Django's page elsewhere.
+handler404 = "api.views.not_found"

@@ -92,6 +92,9 @@ def get_upload(user, upload_id) -> Upload:
 def create_upload(user, length: int, metadata: dict[str, str]) -> Upload:
     if length < 0:
         raise ServiceError(_("Upload-Length 必须是不小于 0 的整数（文件的字节数）。"))
+    if length == 0:
+        # An empty file is never a valid resource (no video, document or scan is 0 bytes).
+        raise ServiceError(_("文件是空的（0 字节），不能上传：请检查是否选错了文件，或文件是否已损坏。"))
     if length > max_upload_bytes():
         raise ServiceError(
             _("文件太大：%(size)s，上传上限是 %(max)s。请压缩后再上传。") % {"size": _mb(length), "max": _mb(max_upload_bytes())},
@@ -110,8 +113,6 @@ def create_upload(user, length: int, metadata: dict[str, str]) -> Upload:
     upload.partial_path = str(storage.partial_path(upload.pk))
     Path(upload.partial_path).touch(exist_ok=False)
     upload.save()
-    if length == 0:
-        finish_upload(upload)
     return upload
 
 

@@ -26,6 +26,8 @@ from django.views.decorators.csrf import csrf_exempt
 
 from api.auth import user_from_request
 from jingpinke.errors import ServiceError
+from jingpinke.inputs import NUL, nul_message
+from jingpinke.middleware import streams_body
 from media import services
 from media.body import open_body
 
@@ -57,18 +59,20 @@ def parse_metadata(header: str) -> dict[str, str]:
             raise ServiceError(_("Upload-Metadata 格式不对：应为“键 Base64值”并以逗号分隔。"))
         try:
             text = base64.b64decode(value.strip(), validate=True).decode("utf-8") if value.strip() else ""
-            # NUL cannot be stored in PostgreSQL text or jsonb; the display name is cleaned later.
-            result[key] = text.replace("\x00", "")[:1000]
         except (binascii.Error, UnicodeDecodeError, ValueError):
             raise ServiceError(
                 _("Upload-Metadata 中“%(key)s”的值不是有效的 Base64 编码的 UTF-8 文本。") % {"key": key[:40]}
             ) from None
+        if NUL in key or NUL in text:
+            # PostgreSQL cannot store NUL in text or jsonb; refused as everywhere else (jingpinke.inputs).
+            raise ServiceError(nul_message(("Upload-Metadata", key.replace(NUL, "\\u0000")[:40])))
+        result[key] = text[:1000]
     return result
 
 
 def _int_header(request, name: str) -> int:
     raw = request.headers.get(name)
-    if raw is None or not raw.strip().isdigit():
+    if raw is None or not (raw.strip().isascii() and raw.strip().isdigit()):
         raise ServiceError(_("缺少请求头 %(name)s，或它不是非负整数。") % {"name": name})
     return int(raw)
 
@@ -117,6 +121,7 @@ def _file_headers(response, upload):
     return response
 
 
+@streams_body
 @csrf_exempt
 def collection(request):
     """OPTIONS (capabilities) and POST (create an upload) at /api/v1/uploads/."""
@@ -148,6 +153,7 @@ def collection(request):
     return _file_headers(response, upload)
 
 
+@streams_body
 @csrf_exempt
 def resource(request, upload_id):
     """HEAD (progress), PATCH (append bytes), DELETE (terminate) at /api/v1/uploads/<id>."""

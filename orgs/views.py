@@ -14,6 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from jingpinke.errors import ServiceError
+from jingpinke.inputs import parse_id
 from orgs import rules as org_rules
 from orgs import services
 from orgs.forms import (
@@ -168,8 +169,8 @@ def users(request):
         role = ""
     active = request.GET.get("active", "")
     unit = None
-    if request.GET.get("unit", "").isdigit():
-        unit = services.get_unit(actor, int(request.GET["unit"]))
+    if (unit_id := parse_id(request.GET.get("unit"))) is not None:
+        unit = services.get_unit(actor, unit_id)
     qs = services.search_users(actor, q=q, unit=unit, role=role, active=active)
     page = _page(request, qs)
     return render(request, "orgs/users.html", {
@@ -198,8 +199,8 @@ def user_create(request):
     actor = request.user
     units = services.visible_units(actor).filter(is_active=True).order_by("path")
     initial = {}
-    if request.GET.get("unit", "").isdigit():
-        initial["unit"] = int(request.GET["unit"])
+    if (unit_id := parse_id(request.GET.get("unit"))) is not None:
+        initial["unit"] = unit_id
     form = UserCreateForm(request.POST if request.method == "POST" else None, units=units, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -31,6 +31,7 @@ from contacts import rules as contact_rules
 from contacts.models import ContactForm
 from courses.models import Course
 from jingpinke.errors import ServiceError
+from jingpinke.inputs import parse_id
 from orgs.models import Unit
 from selection import rules, signals
 from selection.models import Entry, EntryState, UnitLevel
@@ -485,8 +486,8 @@ def bulk_decide(actor, entry_ids, action: str, *, reason: str = "", now: datetim
 
 
 def as_int(value) -> int | None:
-    value = str(value or "").strip()
-    return int(value) if value.isdigit() else None
+    """An id from a query string or form; None when absent, malformed or beyond the database's range."""
+    return parse_id(value)
 
 
 @dataclass(frozen=True)

@@ -189,7 +189,7 @@ def test_another_city_cannot_even_see_the_campaign(client, tree, campaign, other
     client.force_login(tree.city_admin)
     response = client.post(api(other_campaign, "open"), {"subject": "语文"}, content_type="application/json")
     assert response.status_code == 404
-    assert response.json() == {"detail": "未找到该对象，或您无权查看。"}
+    assert response.json() == {"detail": "未找到该对象，或您无权查看。", "errors": []}
 
 
 def test_province_and_system_admins_manage_the_city_campaign(client, tree, campaign, catalog):

@@ -216,12 +216,23 @@ def test_protocol_errors(teacher_client):
     assert teacher_client.options(url).status_code == 204
 
 
-def test_empty_file_is_finished_at_creation(teacher_client, probes):
+def test_empty_file_is_refused_at_creation(teacher_client, probes):
     r = create(teacher_client, 0, "空.docx")
-    assert r.status_code == 201
-    stored = StoredFile.objects.get()
-    assert r["X-Jpk-File-Id"] == str(stored.pk)
-    assert stored.size == 0 and services.file_sha256(stored) == hashlib.sha256(b"").hexdigest()
+    assert (r.status_code, r.content.decode()) == (
+        400, "文件是空的（0 字节），不能上传：请检查是否选错了文件，或文件是否已损坏。\n")
+    assert (Upload.objects.count(), StoredFile.objects.count()) == (0, 0)
+
+
+def test_nul_in_upload_metadata_is_refused(teacher_client):
+    r = create(teacher_client, 3, "课件\x00.pptx")
+    assert (r.status_code, r.content.decode()) == (
+        400, "字段“filename”含有空字符（\\u0000），无法保存：请删除其中的不可见字符后重试。\n")
+    assert Upload.objects.count() == 0
+
+
+def test_non_ascii_digits_in_length_are_refused(teacher_client):
+    r = teacher_client.post(ENDPOINT, **TUS, HTTP_UPLOAD_LENGTH="²", HTTP_UPLOAD_METADATA=metadata(filename="a.pdf"))
+    assert (r.status_code, r.content.decode()) == (400, "缺少请求头 Upload-Length，或它不是非负整数。\n")
 
 
 @pytest.mark.parametrize(
@@ -229,7 +240,7 @@ def test_empty_file_is_finished_at_creation(teacher_client, probes):
     [
         ("../../etc/passwd", "passwd"),
         ("C:\\Users\\李老师\\桌面\\教学设计.docx", "教学设计.docx"),
-        ("课件\x00\x1b[31m.pptx", "课件[31m.pptx"),
+        ("课件\x07\x1b[31m.pptx", "课件[31m.pptx"),
         ("evil\u202egpj.exe", "evilgpj.exe"),
         ("📚 微课 🎬.mp4", "📚 微课 🎬.mp4"),
         ("...", ""),
