@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "courses",
     "selection",
     "contacts",
+    "review",
     "notifications",
     "api",
     "portal",

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class ReviewConfig(AppConfig):
+    """Expert review: rubrics in use, review rounds and panels, expert pools, assignment, blind
+    scoring, aggregation and ranking, the recommendation proposal, 公示 and objections."""
+
+    name = "review"
+    verbose_name = "专家评审"
+    default_auto_field = "django.db.models.BigAutoField"
