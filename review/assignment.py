@@ -304,11 +304,14 @@ def solve(problem: Problem, fixed: Iterable[Pair] = ()) -> Assignment:
             if x.id not in taken and x.max_load > load[x.id] and problem.conflict(x, entry) is None:
                 pair_arcs.append((x.id, entry.id))
     first_pair_arc = len(tails)
+    candidates: dict[int, int] = defaultdict(int)
     for expert_id, entry_id in pair_arcs:
         arc(1 + problem.entry_index[entry_id], expert_node[expert_id], 1, 0)
+        candidates[expert_id] += 1
     for x in experts:
         # One arc per further entry: the k-th entry on an expert costs k (convex: loads even out).
-        for k in range(load[x.id] + 1, x.max_load + 1):
+        # No more arcs than entries he may take, however high his limit.
+        for k in range(load[x.id] + 1, min(x.max_load, load[x.id] + candidates[x.id]) + 1):
             arc(expert_node[x.id], sink, 1, k)
 
     new_pairs: list[Pair] = []
