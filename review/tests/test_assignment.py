@@ -397,3 +397,10 @@ def test_solver_is_valid_maximal_and_balanced_like_brute_force(instance):
         free = [x for x in p.experts if p.exclusion(x, en) is None and (x.id, en.id) not in result.pairs]
         assert all(loads[x.id] >= x.max_load for x in free)
         assert s.at_limit == len(free)
+    # check_move applies the same rules: each proposed pair could have been added by hand.
+    pairs = set(result.pairs)
+    for x, e in result.new_pairs:
+        assert check_move(p, pairs - {(x, e)}, Move(ADD, e, x)).ok
+        assert check_move(p, pairs, Move(REMOVE, e, x), locked=fixed).ok
+    for x, e in fixed:
+        assert check_move(p, pairs, Move(REMOVE, e, x), locked=fixed).rule == "locked"
