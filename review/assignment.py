@@ -199,7 +199,7 @@ def _excluded_phrase(reason: str, count: int) -> str:
     }[reason] % {"n": count}
 
 
-def refusal_message(reason: str, problem: Problem, expert: Expert, entry: Entry) -> str:
+def refusal_message(reason: str, expert: Expert, entry: Entry) -> str:
     """Why ``expert`` may not review ``entry``, for the admin moving pairs by hand."""
     values = {"expert": expert.label, "title": entry.label, "subject": entry.subject,
               "stage": stage_label(entry.stage)}
@@ -269,7 +269,7 @@ def solve(problem: Problem, fixed: Iterable[Pair] = ()) -> Assignment:
         load[expert_id] += 1
         reason = problem.exclusion(expert, entry)
         if reason is not None:
-            warnings.append(_("已锁定的分配不符合规则：") + refusal_message(reason, problem, expert, entry))
+            warnings.append(_("已锁定的分配不符合规则：") + refusal_message(reason, expert, entry))
     for expert in problem.experts:
         if load[expert.id] > expert.max_load:
             warnings.append(_("%(expert)s 已锁定的评审作品有 %(load)d 件，超过其评审上限 %(max)d 件。") % {
@@ -399,7 +399,7 @@ def check_move(problem: Problem, pairs: Iterable[Pair], move: Move, locked: Iter
 
     reason = problem.exclusion(target, entry)
     if reason is not None:
-        return refuse(reason, refusal_message(reason, problem, target, entry))
+        return refuse(reason, refusal_message(reason, target, entry))
     target_load = sum(1 for x, _e in pairs if x == target.id)
     if target_load >= target.max_load:
         return refuse("load", _("%(expert)s 已分配 %(load)d 件作品，达到评审上限 %(max)d 件；请选择其他专家或提高其上限。") % {
@@ -423,7 +423,7 @@ def violations(problem: Problem, pairs: Iterable[Pair]) -> list[str]:
         per_expert[expert_id] += 1
         reason = problem.exclusion(expert, entry)
         if reason is not None:
-            found.append(refusal_message(reason, problem, expert, entry))
+            found.append(refusal_message(reason, expert, entry))
     n = problem.reviewers_per_entry
     for entry in problem.entries:
         if per_entry[entry.id] != n:
