@@ -1,7 +1,8 @@
 """`make bench`: measure the platform on this machine. Figures go to stdout and README.md by hand.
 
-Sections: `pages` (below), `probe` (bench/probe.py: probe time per video), `uploads` (bench/uploads.py: a 1 GiB tus upload through gunicorn)
-and `package` (bench/package.py: a county's ~1 GiB resource package downloaded from gunicorn);
+Sections: `pages` (below), `probe` (bench/probe.py: probe time per video), `uploads` (bench/uploads.py: a 1 GiB tus upload through gunicorn),
+`package` (bench/package.py: a county's ~1 GiB resource package downloaded from gunicorn)
+and `assign` (bench/assign.py: reviewer assignment, 5,000 entries × 300 experts, N = 3);
 `python -m bench uploads --size-mb 256` runs one section with its options.
 
 Runs against a throw-away SQLite database with the demo loaded (or PostgreSQL when
@@ -82,7 +83,13 @@ def package(argv: list[str] | None = None) -> int:
     return package_bench.main(argv or [])
 
 
-SECTIONS = {"pages": pages, "probe": probes, "uploads": uploads, "package": package}
+def assign(argv: list[str] | None = None) -> int:
+    from bench import assign as assign_bench
+
+    return assign_bench.main(argv or [])
+
+
+SECTIONS = {"pages": pages, "probe": probes, "uploads": uploads, "package": package, "assign": assign}
 
 
 def main(argv: list[str] | None = None) -> int:
