@@ -658,7 +658,8 @@ def round_entries(actor, review_round: ReviewRound) -> list[EntryRow]:
 def panel(review_round: ReviewRound) -> list[PanelMember]:
     return list(review_round.panel.select_related("expert__expert_profile__work_unit")
                 .annotate(load=Count("expert__review_assignments",
-                                     filter=Q(expert__review_assignments__round=review_round))))
+                                     filter=Q(expert__review_assignments__round=review_round)))
+                .order_by("-is_chair", "pk"))
 
 
 @transaction.atomic
@@ -722,11 +723,18 @@ def _node_label(node) -> str:
         " › " + (node.label_path or node.title)
 
 
+def neutral_round_title(r: ReviewRound) -> str:
+    """What an expert calls a round: its level, category and phase (the admin's own title may name
+    the county, so it is never shown to experts)."""
+    return _("%(level)s · %(category)s · %(phase)s") % {
+        "level": r.level.name, "category": Category(r.category).label, "phase": Phase(r.phase).label}
+
+
 def my_tasks(user, now: datetime | None = None) -> list[ExpertTask]:
     """The expert's assignments in published rounds, open windows first, soonest deadline first."""
     now = now or timezone.now()
     qs = (Assignment.objects.of_expert(user).exclude(round__status=RoundStatus.DRAFT)
-          .select_related("round", "entry__entry__course__node__textbook"))
+          .select_related("round__level", "entry__entry__course__node__textbook"))
     chairs = set(PanelMember.objects.filter(expert=user, is_chair=True).values_list("round_id", flat=True))
     tasks = []
     for a in qs:
@@ -737,7 +745,7 @@ def my_tasks(user, now: datetime | None = None) -> list[ExpertTask]:
         tasks.append(ExpertTask(
             id=a.pk, code=a.entry.code, title=course.title, node=_node_label(course.node), category=course.category,
             category_label=str(Category(course.category).label), stage=tb.stage, stage_label=str(tb.get_stage_display()),
-            subject=tb.subject, round_id=r.pk, round_title=r.title, phase=r.phase,
+            subject=tb.subject, round_id=r.pk, round_title=neutral_round_title(r), phase=r.phase,
             phase_label=str(Phase(r.phase).label), is_chair=r.pk in chairs, state=a.state,
             state_label=str(AssignmentState(a.state).label), opens_at=r.opens_at, closes_at=r.closes_at,
             lecture_date=r.lecture_date, lecture_place=r.lecture_place, window=window,
