@@ -149,10 +149,13 @@ class Conflict(models.Model):
         verbose_name_plural = _("回避声明")
         constraints = [models.UniqueConstraint(fields=["expert", "course"], name="review_conflict_unique")]
 
+    def __str__(self) -> str:
+        return f"{self.expert} ↔ {self.course}"
+
 
 # --- rounds ------------------------------------------------------------------------------------
 class RoundQuerySet(models.QuerySet):
-    def visible_to(self, user) -> "RoundQuerySet":
+    def visible_to(self, user) -> RoundQuerySet:
         """Rounds of the units the user administers (his own and those below)."""
         if not (user and user.is_authenticated):
             return self.none()
@@ -235,9 +238,12 @@ class PanelMember(models.Model):
             models.UniqueConstraint(fields=["round"], condition=Q(is_chair=True), name="review_panel_one_chair"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.round} · {self.expert}"
+
 
 class AssignmentQuerySet(models.QuerySet):
-    def of_expert(self, user) -> "AssignmentQuerySet":
+    def of_expert(self, user) -> AssignmentQuerySet:
         if not (user and user.is_authenticated):
             return self.none()
         return self.filter(expert=user)
@@ -259,6 +265,9 @@ class Assignment(models.Model):
         verbose_name_plural = _("评审分配")
         ordering = ["round", "entry__code", "id"]
         constraints = [models.UniqueConstraint(fields=["entry", "expert"], name="review_assignment_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.entry.code} · {self.expert}"
 
 
 class ScoreSheet(models.Model):
@@ -285,6 +294,9 @@ class ScoreSheet(models.Model):
             models.CheckConstraint(condition=Q(veto__isnull=True) | ~Q(veto_reason=""), name="review_sheet_veto_reason"),
         ]
 
+    def __str__(self) -> str:
+        return str(self.assignment)
+
 
 class Score(models.Model):
     sheet = models.ForeignKey(ScoreSheet, on_delete=models.CASCADE, related_name="scores")
@@ -298,3 +310,6 @@ class Score(models.Model):
             models.UniqueConstraint(fields=["sheet", "item"], name="review_score_unique"),
             models.CheckConstraint(condition=Q(points__gte=0), name="review_score_non_negative"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.item}: {self.points}"

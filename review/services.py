@@ -211,7 +211,7 @@ def experts_of(actor, unit: Unit) -> QuerySet[User]:
 
 def parse_list(text) -> list[str]:
     """"语文、数学, 英语" → ["语文", "数学", "英语"] (a list is taken as is)."""
-    if isinstance(text, (list, tuple)):
+    if isinstance(text, list | tuple):
         parts = text
     else:
         parts = str(text or "").replace("，", ",").replace("、", ",").replace("；", ",").replace(";", ",").split(",")

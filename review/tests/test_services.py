@@ -6,15 +6,13 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.utils import timezone
 
 from audit.models import Event
 from courses.models import CourseMember
-from orgs.models import Membership, Role
-from orgs.tests.factories import member
-from review import services
-from review.models import Assignment, Conflict, ExpertProfile, ReviewRound, Rubric, RoundStatus, ScoreSheet
 from jingpinke.errors import ServiceError
+from orgs.models import Membership, Role
+from review import services
+from review.models import Assignment, Conflict, ExpertProfile, ReviewRound, RoundStatus, Rubric, ScoreSheet
 
 
 # --- rubrics ---------------------------------------------------------------------------------------
