@@ -5,7 +5,8 @@ units he administers) and ``Assignment.objects.of_expert(user)`` (an expert's ow
 object checks go through these predicates.
 
 - a campaign's rubrics belong to the admins of its owner (and those above);
-- a round is created by an admin of the unit that holds the entries at that level, and managed by
+- a round is created by an admin of the county, city or province that holds the entries at that
+  level (schools have no rounds), and managed by
   the admins of its unit (and those above);
 - a unit's expert pool is kept by the unit's admins;
 - an expert sees and scores only his own assignments.
@@ -41,10 +42,12 @@ def owns_campaign(user, campaign) -> bool:
 @rules.predicate
 def holds_level(user, target: RoundTarget) -> bool:
     """The unit acts at the level (a county at the county level) within the campaign, and the user
-    administers it."""
+    administers it. Schools screen their teachers' entries without expert rounds."""
     if not _logged_in(user) or target is None:
         return False
     unit, level, campaign = target.unit, target.level, target.campaign
+    if unit.kind == "school":
+        return False
     return (unit.kind == level.kind and level.campaign_id == campaign.pk and unit.is_within(campaign.owner) or
             unit.pk == campaign.owner_id and unit.kind == level.kind) and user.administers(unit)
 

@@ -81,3 +81,14 @@ def county_round(campaign, tree, nodes, county_entry, pool, window):
     county_entry(node=nodes[1], title="小小的船")
     return services.create_round(tree.county_admin, campaign, tree.county, title="赤坎区初选 · 学科课程",
                                  category="subject", phase="video", reviewers_per_entry=2, **window)
+
+
+@pytest.fixture
+def bearer():
+    from api.models import ApiToken
+
+    def issue(user):
+        _, raw = ApiToken.issue(user, "t")
+        return {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+
+    return issue
