@@ -339,3 +339,14 @@ def my_tasks(request):
     if not request.auth.is_expert():
         raise Http404
     return [vars(t) for t in services.my_tasks(request.auth)]
+
+
+class ConflictIn(Schema):
+    reason: str = Field(..., description="回避理由，如亲属关系")
+
+
+@router.post("/my/tasks/{assignment_id}/conflict", response={204: None, **ERRORS},
+             summary="专家对自己的一项任务申请回避：记录回避并撤回这项任务（已提交评分的不能）")
+def declare_conflict(request, assignment_id: int, payload: ConflictIn):
+    services.declare_own_conflict(request.auth, assignment_id, payload.reason)
+    return 204, None

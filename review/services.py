@@ -686,6 +686,31 @@ def declare_conflict(actor, review_round: ReviewRound, round_entry_id, expert_id
 
 
 # --- the expert's side (blind: nothing names teacher, school or county) ------------------------
+@transaction.atomic
+def declare_own_conflict(actor, assignment_id, reason: str) -> Conflict:
+    """The expert declares a personal conflict with one of his tasks (回避): the conflict is kept
+    for every later round and the assignment is withdrawn, for the admin to assign someone else."""
+    assignment = (Assignment.objects.of_expert(actor).select_related("round__unit", "entry__entry")
+                  .filter(pk=assignment_id).exclude(round__status=RoundStatus.DRAFT).first())
+    if assignment is None:
+        raise Http404
+    require(actor, "review.declare_conflict", assignment)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ServiceError(_("请写明回避理由，例如“亲属关系”或“曾指导过这节课”。"))
+    if assignment.state == AssignmentState.SUBMITTED:
+        raise ServiceError(_("您已提交这件作品的评分，如需回避请联系评审组长。"))
+    conflict, _created = Conflict.objects.get_or_create(
+        expert=actor, course_id=assignment.entry.entry.course_id,
+        defaults={"reason": reason[:200], "declared_by": actor})
+    review_round, code = assignment.round, assignment.entry.code
+    assignment.delete()
+    record(actor, "review.conflict.declare", review_round, after={"expert": actor.pk, "code": code,
+                                                                  "by_expert": True, "assignments_removed": 1},
+           reason=reason, unit=review_round.unit)
+    return conflict
+
+
 @dataclass(frozen=True)
 class ExpertTask:
     """One assignment as the expert sees it: neutral code, course title, catalog node, category,

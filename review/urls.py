@@ -6,6 +6,7 @@ app_name = "review"
 urlpatterns = [
     path("", views.home, name="home"),
     path("my/", views.my_tasks, name="my"),
+    path("my/<int:assignment_id>/decline/", views.decline_task, name="decline"),
     path("experts/", views.experts, name="experts"),
     path("experts/import/", views.expert_import, name="expert_import"),
     path("experts/template.xlsx", views.expert_template, name="expert_template"),

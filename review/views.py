@@ -69,6 +69,18 @@ def my_tasks(request):
     return render(request, "review/my_tasks.html", {"tasks": services.my_tasks(request.user)})
 
 
+@login_required
+@require_POST
+def decline_task(request, assignment_id):
+    try:
+        services.declare_own_conflict(request.user, assignment_id, request.POST.get("reason", ""))
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("已记录回避，这项任务已撤回，组织单位会另行安排专家。"))
+    return redirect("review:my")
+
+
 # --- rubrics -----------------------------------------------------------------------------------
 @login_required
 @require_safe

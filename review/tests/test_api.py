@@ -102,3 +102,18 @@ def test_expert_pool_in_the_api(client, tree, bearer):
     listed = api(client, "get", f"/experts?unit_id={tree.county.pk}", admin).json()
     assert [e["real_name"] for e in listed] == ["李明"]
     assert api(client, "get", f"/experts?unit_id={tree.county.pk}", bearer(tree.other_county_admin)).status_code == 404
+
+
+def test_the_expert_declares_a_conflict_in_the_api(client, tree, county_round, pool, bearer):
+    from review import services
+
+    services.add_panel_member(tree.county_admin, county_round, pool[0].pk)
+    a = services.assign(tree.county_admin, county_round, county_round.round_entries.first().pk, pool[0].pk)
+    services.publish_round(tree.county_admin, county_round)
+    url = f"/my/tasks/{a.pk}/conflict"
+    assert api(client, "post", url, bearer(pool[1]), {"reason": "亲属"}).status_code == 404
+    response = api(client, "post", url, bearer(pool[0]), {"reason": ""})
+    assert response.status_code == 400
+    assert response.json()["detail"] == "请写明回避理由，例如“亲属关系”或“曾指导过这节课”。"
+    assert api(client, "post", url, bearer(pool[0]), {"reason": "亲属"}).status_code == 204
+    assert Assignment.objects.count() == 0

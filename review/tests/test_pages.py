@@ -235,3 +235,15 @@ def test_an_expert_with_a_profile_from_setup_sees_nothing_before_publishing(clie
     ExpertProfile.objects.filter(user=pool[0]).update(max_load=9)
     client.force_login(pool[0])
     assert 'id="no-tasks"' in html(client.get(reverse("review:my")))
+
+
+def test_the_expert_declines_a_task_on_his_page(client, tree, county_round, pool):
+    _published(tree, county_round, pool)
+    a = Assignment.objects.filter(expert=pool[0]).order_by("entry__code").first()
+    client.force_login(pool[0])
+    response = client.post(reverse("review:decline", args=[a.pk]), {"reason": "亲属关系"}, follow=True)
+    assert "已记录回避，这项任务已撤回，组织单位会另行安排专家。" in html(response)
+    assert not Assignment.objects.filter(pk=a.pk).exists()
+    client.force_login(pool[1])
+    other = Assignment.objects.filter(expert=pool[0]).first()
+    assert client.post(reverse("review:decline", args=[other.pk]), {"reason": "x"}).status_code == 404

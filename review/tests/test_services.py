@@ -274,3 +274,24 @@ def test_my_tasks_are_blind_and_show_the_countdown(county_round, tree, pool):
     for secret in (tree.teacher.real_name, tree.school.name, tree.county.name):
         assert secret not in values
     assert services.my_tasks(pool[1]) == []
+
+
+def test_an_expert_declares_a_conflict_with_his_own_task(county_round, tree, pool):
+    services.add_panel_member(tree.county_admin, county_round, pool[0].pk)
+    entry = county_round.round_entries.order_by("code").first()
+    a = services.assign(tree.county_admin, county_round, entry.pk, pool[0].pk)
+    with pytest.raises(Http404):  # not visible before publishing
+        services.declare_own_conflict(pool[0], a.pk, "亲属关系")
+    services.publish_round(tree.county_admin, county_round)
+    with pytest.raises(Http404):  # someone else's task
+        services.declare_own_conflict(pool[1], a.pk, "亲属关系")
+    with pytest.raises(ServiceError) as exc:
+        services.declare_own_conflict(pool[0], a.pk, " ")
+    assert exc.value.message == "请写明回避理由，例如“亲属关系”或“曾指导过这节课”。"
+    services.declare_own_conflict(pool[0], a.pk, "曾指导过这节课")
+    assert Assignment.objects.count() == 0
+    assert list(Conflict.objects.values_list("expert", "course", "reason")) == [
+        (pool[0].pk, entry.entry.course_id, "曾指导过这节课")]
+    event = Event.objects.get(action="review.conflict.declare")
+    assert (event.actor, event.reason, event.after["by_expert"], event.unit_path) == (
+        pool[0], "曾指导过这节课", True, tree.county.path)
