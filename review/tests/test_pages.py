@@ -247,3 +247,20 @@ def test_the_expert_declines_a_task_on_his_page(client, tree, county_round, pool
     client.force_login(pool[1])
     other = Assignment.objects.filter(expert=pool[0]).first()
     assert client.post(reverse("review:decline", args=[other.pk]), {"reason": "x"}).status_code == 404
+
+
+def test_list_pages_have_bounded_query_counts(client, tree, campaign, county_round, pool,
+                                              django_assert_max_num_queries):
+    for i in range(10):
+        services.add_expert(tree.county_admin, tree.county, real_name=f"新专家{i}", mobile=f"1370000000{i}",
+                            work_unit="440800", subjects="语文", stages="小学")
+    client.force_login(tree.county_admin)
+    with django_assert_max_num_queries(12):
+        page = html(client.get(reverse("review:experts") + f"?unit={tree.county.pk}"))
+    assert page.count("<tr><td>") == 13 and "湛江市" in page
+    services.rubrics_for(tree.county_admin, campaign)  # the defaults exist already
+    with django_assert_max_num_queries(14):
+        assert client.get(reverse("review:rubrics", args=[campaign.pk])).status_code == 200
+    with django_assert_max_num_queries(16):
+        page = html(client.get(reverse("review:home")))
+    assert county_round.title in page

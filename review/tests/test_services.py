@@ -295,3 +295,17 @@ def test_an_expert_declares_a_conflict_with_his_own_task(county_round, tree, poo
     event = Event.objects.get(action="review.conflict.declare")
     assert (event.actor, event.reason, event.after["by_expert"], event.unit_path) == (
         pool[0], "曾指导过这节课", True, tree.county.path)
+
+
+def test_the_demo_round_gives_the_city_expert_work(campaign, tree, nodes, county_entry):
+    from review import demo
+    from selection import services as selection_services
+    from selection.models import Entry
+
+    entry = county_entry(node=nodes[0], title="认识天地")
+    selection_services.decide(tree.county_admin, entry.pk, "recommend")
+    assert Entry.objects.filter(level__kind="city", unit=tree.city).count() == 1
+    r = demo.load(campaign, admin_username="zj_admin", expert_username="expert")
+    assert (r.unit, r.status, r.round_entries.count()) == (tree.city, "published", 1)
+    [task] = services.my_tasks(tree.expert)
+    assert (task.title, task.is_chair, task.window) == ("认识天地", True, "open")
