@@ -309,3 +309,16 @@ def test_the_demo_round_gives_the_city_expert_work(campaign, tree, nodes, county
     assert (r.unit, r.status, r.round_entries.count()) == (tree.city, "published", 1)
     [task] = services.my_tasks(tree.expert)
     assert (task.title, task.is_chair, task.window) == ("认识天地", True, "open")
+
+
+def test_adding_a_pool_member_again_updates_his_profile(tree):
+    user, _ = services.add_expert(tree.county_admin, tree.county, real_name="李明", mobile="13911112222",
+                                  subjects="语文", stages="小学", max_load="12")
+    again, password = services.add_expert(tree.county_admin, tree.county, real_name="李明", mobile="13911112222",
+                                          subjects="数学", stages="初中", max_load="4")
+    assert (again, password) == (user, "")
+    profile = ExpertProfile.objects.get(user=user)
+    assert (profile.subjects, profile.stages, profile.max_load) == (["数学"], ["junior"], 4)
+    assert Membership.objects.filter(user=user, role=Role.EXPERT).count() == 1
+    event = Event.objects.filter(action="review.expert.save").latest("id")
+    assert (event.before["max_load"], event.after["max_load"]) == (12, 4)
