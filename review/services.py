@@ -113,10 +113,13 @@ def install_default_rubric(campaign: Campaign, category: str) -> Rubric | None:
     clean, problems = rules.clean_rubric(doc)
     if problems:  # a broken shipped file is a bug, not a user error
         raise ValueError(problems)
-    with transaction.atomic():
-        rubric = Rubric.objects.create(campaign=campaign, category=category, title=clean.title,
-                                       total_points=clean.total_points, source=doc.get("source", "")[:100])
-        _write_rubric(rubric, clean)
+    try:
+        with transaction.atomic():
+            rubric = Rubric.objects.create(campaign=campaign, category=category, title=clean.title,
+                                           total_points=clean.total_points, source=doc.get("source", "")[:100])
+            _write_rubric(rubric, clean)
+    except IntegrityError:  # two first readers at once: the other one installed it
+        return Rubric.objects.get(campaign=campaign, category=category)
     return rubric
 
 

@@ -322,3 +322,10 @@ def test_adding_a_pool_member_again_updates_his_profile(tree):
     assert Membership.objects.filter(user=user, role=Role.EXPERT).count() == 1
     event = Event.objects.filter(action="review.expert.save").latest("id")
     assert (event.before["max_load"], event.after["max_load"]) == (12, 4)
+
+
+def test_a_campaign_from_before_review_gets_its_rubrics_when_first_read(campaign, tree):
+    Rubric.objects.filter(campaign=campaign).delete()
+    assert [r.category for r in services.rubrics_for(tree.county_admin, campaign)] == ["subject", "special", "experiment"]
+    assert Rubric.objects.filter(campaign=campaign).count() == 3
+    assert services.install_default_rubric(campaign, "subject") == Rubric.objects.get(campaign=campaign, category="subject")
