@@ -1,7 +1,8 @@
 """`make bench`: measure the platform on this machine. Figures go to stdout and README.md by hand.
 
 Sections: `pages` (below), `probe` (bench/probe.py: probe time per video), `uploads` (bench/uploads.py: a 1 GiB tus upload through gunicorn)
-and `package` (bench/package.py: a county's ~1 GiB resource package downloaded from gunicorn);
+`package` (bench/package.py: a county's ~1 GiB resource package downloaded from gunicorn)
+and `ranking` (bench/ranking.py: aggregation and ranking of 20,000 entries and 60,000 scores);
 `python -m bench uploads --size-mb 256` runs one section with its options.
 
 Runs against a throw-away SQLite database with the demo loaded (or PostgreSQL when
@@ -82,7 +83,13 @@ def package(argv: list[str] | None = None) -> int:
     return package_bench.main(argv or [])
 
 
-SECTIONS = {"pages": pages, "probe": probes, "uploads": uploads, "package": package}
+def ranking(argv: list[str] | None = None) -> int:
+    from bench import ranking as ranking_bench
+
+    return ranking_bench.main(argv or [])
+
+
+SECTIONS = {"pages": pages, "probe": probes, "uploads": uploads, "package": package, "ranking": ranking}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -56,6 +56,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from operator import attrgetter
+from typing import NamedTuple
 
 from django.db import models
 from django.utils.translation import gettext as _
@@ -73,8 +75,7 @@ class Method(models.TextChoices):
 
 
 # --- input ---------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Score:
+class Score(NamedTuple):
     """One expert's submitted sheet for one entry: total points, veto and its written reason."""
 
     expert_id: int
@@ -84,8 +85,7 @@ class Score:
     veto_reason: str = ""
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(NamedTuple):
     """An entry of the round as the ranking needs it. ``title`` is what the exports show."""
 
     entry_id: int
@@ -110,8 +110,7 @@ DEFAULTS = Settings()
 
 
 # --- output --------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class SheetResult:
+class SheetResult(NamedTuple):
     """One sheet after aggregation: ``z`` only for a normalised expert; ``value`` is what the
     z-score method uses (re-scaled for a normalised expert, else the raw points)."""
 
@@ -124,8 +123,7 @@ class SheetResult:
     value: float
 
 
-@dataclass(frozen=True)
-class ExpertNorm:
+class ExpertNorm(NamedTuple):
     expert_id: int
     count: int  # sheets without a veto
     mean: float | None
@@ -134,8 +132,7 @@ class ExpertNorm:
     reason: str = ""  # why not normalised, in Chinese
 
 
-@dataclass(frozen=True)
-class EntryResult:
+class EntryResult(NamedTuple):
     entry_id: int
     count: int
     mean: float
@@ -182,14 +179,18 @@ def settings_problems(settings: Settings) -> list[str]:
 
 def score_problems(scores: Iterable[Score], settings: Settings) -> list[str]:
     problems, seen = [], set()
-    for s in sorted(scores, key=lambda s: (s.expert_id, s.entry_id)):
+    top = settings.scale_max
+    for s in sorted(scores, key=attrgetter("expert_id", "entry_id")):
         key = (s.expert_id, s.entry_id)
-        names = {"e": s.expert_id, "x": s.entry_id, "p": s.points, "max": _fmt(settings.scale_max)}
-        if key in seen:
+        duplicate = key in seen
+        seen.add(key)
+        if not duplicate and 0 <= s.points <= top and not (s.vetoed and not s.veto_reason.strip()):
+            continue  # the common case: no message to build
+        names = {"e": s.expert_id, "x": s.entry_id, "p": s.points, "max": _fmt(top)}
+        if duplicate:
             problems.append(_("专家 %(e)s 对作品 %(x)s 有多份评分：每位专家对每件作品只能提交一份评分。") % names)
             continue
-        seen.add(key)
-        if not (0 <= s.points <= settings.scale_max):  # also refuses NaN
+        if not (0 <= s.points <= top):  # also refuses NaN
             problems.append(_("专家 %(e)s 对作品 %(x)s 的总分 %(p)s 超出 0–%(max)s 分：请更正评分。") % names)
         if s.vetoed and not s.veto_reason.strip():
             problems.append(_("专家 %(e)s 对作品 %(x)s 一票否决但未填写理由：一票否决须有书面理由。") % names)
@@ -230,24 +231,25 @@ def _fmt(x: float) -> str:
 def aggregate(scores: Iterable[Score], settings: Settings = DEFAULTS) -> Aggregate:
     """Every statistic of every scored entry and expert; raises ``ServiceError`` listing every
     problem (bad settings, duplicate sheets, points out of range, a veto without a reason)."""
-    scores = list(scores)
+    scores = sorted(scores, key=attrgetter("expert_id", "entry_id"))
     problems = settings_problems(settings) or score_problems(scores, settings)
     if problems:
         raise ServiceError(_("评分数据有误，未能汇总：请先更正以下问题。"), errors=problems)
-    scores.sort(key=lambda s: (s.expert_id, s.entry_id))
 
     # Experts: statistics over their vetoless sheets; normalised from k sheets on, with sₑ > 0.
-    by_expert: dict[int, list[Score]] = defaultdict(list)
+    vetoless: dict[int, list[float]] = defaultdict(list)
     for s in scores:
-        by_expert[s.expert_id].append(s)
+        if not s.vetoed:
+            vetoless[s.expert_id].append(s.points)
     experts: dict[int, ExpertNorm] = {}
-    for expert_id, sheets in by_expert.items():
-        values = [s.points for s in sheets if not s.vetoed]
+    k = settings.min_scored
+    for expert_id in dict.fromkeys(s.expert_id for s in scores):  # ascending: scores are sorted
+        values = vetoless.get(expert_id, [])
         n = len(values)
         m = mean(values) if n else None
         sd = pstdev(values, m) if n else None
-        if n < settings.min_scored:
-            reason = _("仅 %(n)s 份有效评分（不少于 %(k)s 份才换算标准分），按原始分计") % {"n": n, "k": settings.min_scored}
+        if n < k:
+            reason = _("仅 %(n)s 份有效评分（不少于 %(k)s 份才换算标准分），按原始分计") % {"n": n, "k": k}
             experts[expert_id] = ExpertNorm(expert_id, n, m, sd, False, reason)
         elif sd == 0:
             experts[expert_id] = ExpertNorm(expert_id, n, m, sd, False, _("所评分数全部相同，无法换算标准分，按原始分计"))
@@ -259,50 +261,53 @@ def aggregate(scores: Iterable[Score], settings: Settings = DEFAULTS) -> Aggrega
     mu = sigma = None
     if normalised:
         total = sum(e.count for e in normalised)
-        mu = math.fsum(s.points for e in normalised for s in by_expert[e.expert_id] if not s.vetoed) / total
+        mu = math.fsum(v for e in normalised for v in vetoless[e.expert_id]) / total
         sigma = math.sqrt(math.fsum(e.count * e.sd ** 2 for e in normalised) / total)
 
+    top = float(settings.scale_max)
     sheets: list[SheetResult] = []
     by_entry: dict[int, list[SheetResult]] = defaultdict(list)
     for s in scores:
         e = experts[s.expert_id]
+        points = float(s.points)
         if e.normalised:
-            z = (s.points - e.mean) / e.sd
-            value = min(max(mu + z * sigma, 0.0), settings.scale_max)
+            z = (points - e.mean) / e.sd
+            value = min(max(mu + z * sigma, 0.0), top)
         else:
-            z, value = None, s.points
-        sheet = SheetResult(s.expert_id, s.entry_id, float(s.points), s.vetoed, s.veto_reason.strip(), z, float(value))
+            z, value = None, points
+        sheet = SheetResult(s.expert_id, s.entry_id, points, s.vetoed, s.veto_reason.strip(), z, value)
         sheets.append(sheet)
         by_entry[s.entry_id].append(sheet)
 
     entries = {entry_id: _entry_result(entry_id, by_entry[entry_id], settings) for entry_id in sorted(by_entry)}
-    return Aggregate(settings, entries, dict(sorted(experts.items())), tuple(sheets), mu, sigma)
+    return Aggregate(settings, entries, experts, tuple(sheets), mu, sigma)
 
 
 def _entry_result(entry_id: int, sheets: list[SheetResult], settings: Settings) -> EntryResult:
-    ordered = sorted(s.points for s in sheets)
+    ordered = sorted([s.points for s in sheets])
     n = len(ordered)
+    m = mean(ordered)
     stats = {
-        Method.MEAN: mean(ordered),
+        Method.MEAN: m,
         Method.MEDIAN: median(ordered),
         Method.TRIMMED: trimmed_mean(ordered, settings.trim_fraction),
-        Method.ZSCORE: mean(sorted(s.value for s in sheets)),
+        Method.ZSCORE: mean([s.value for s in sheets]),  # fsum: the same in any order
     }
     spread = round(ordered[-1] - ordered[0], 2)
     vetoes = tuple((s.expert_id, s.veto_reason) for s in sheets if s.vetoed)  # sheets are by expert id
     score = 0.0 if vetoes else round(stats[settings.method], 2)
     disagreement = n >= 2 and spread > settings.disagreement_threshold
-    flags = []
-    if disagreement:
-        flags.append(_("评分分歧：最高分与最低分相差 %(d)s 分，超过 %(t)s 分，请组长裁定或增加评审专家") % {
-            "d": _fmt(spread), "t": _fmt(settings.disagreement_threshold)})
-    if vetoes and len(vetoes) < n:
-        flags.append(_("%(v)s/%(n)s 位专家一票否决，请组长核实") % {"v": len(vetoes), "n": n})
-    return EntryResult(
-        entry_id=entry_id, count=n, mean=stats[Method.MEAN], median=stats[Method.MEDIAN],
-        trimmed_mean=stats[Method.TRIMMED], sd=pstdev(ordered), minimum=ordered[0], maximum=ordered[-1],
-        spread=spread, normalised_mean=stats[Method.ZSCORE], score=score, vetoes=len(vetoes),
-        veto_reasons=vetoes, disagreement=disagreement, flags=tuple(flags))
+    flags = ()
+    if disagreement or vetoes:
+        flags = []
+        if disagreement:
+            flags.append(_("评分分歧：最高分与最低分相差 %(d)s 分，超过 %(t)s 分，请组长裁定或增加评审专家") % {
+                "d": _fmt(spread), "t": _fmt(settings.disagreement_threshold)})
+        if vetoes and len(vetoes) < n:
+            flags.append(_("%(v)s/%(n)s 位专家一票否决，请组长核实") % {"v": len(vetoes), "n": n})
+        flags = tuple(flags)
+    return EntryResult(entry_id, n, m, stats[Method.MEDIAN], stats[Method.TRIMMED], pstdev(ordered, m), ordered[0],
+                       ordered[-1], spread, stats[Method.ZSCORE], score, len(vetoes), vetoes, disagreement, flags)
 
 
 # --- ranking -------------------------------------------------------------------------------------------
@@ -322,8 +327,7 @@ def sort_key(entry: Entry, r: EntryResult) -> tuple:
     return (-r.score, r.vetoes, -round(r.median, 2), round(r.sd, 2), submitted, entry.entry_id)
 
 
-@dataclass(frozen=True)
-class RankedEntry:
+class RankedEntry(NamedTuple):
     rank: int
     entry: Entry
     result: EntryResult
@@ -357,6 +361,7 @@ def rank(entries: Iterable[Entry], result: Aggregate) -> list[Group]:
     groups: dict[tuple[str, str], list[Entry]] = defaultdict(list)
     for e in entries:
         groups[(e.category, e.subject)].append(e)
+    labels = [str(label) for label in TIE_BREAKS]
     out = []
     for (category, subject) in sorted(groups, key=lambda g: (_category_order(g[0]), g[1])):
         members = groups[(category, subject)]
@@ -366,7 +371,7 @@ def rank(entries: Iterable[Entry], result: Aggregate) -> list[Group]:
         for i, (key, e) in enumerate(scored, start=1):
             decided_by = ""
             if previous is not None:
-                decided_by = str(TIE_BREAKS[next(j for j, (a, b) in enumerate(zip(previous, key, strict=True)) if a != b)])
+                decided_by = labels[next(j for j, (a, b) in enumerate(zip(previous, key, strict=True)) if a != b)]
             rows.append(RankedEntry(i, e, result.entries[e.entry_id], decided_by))
             previous = key
         unscored = tuple(sorted((e for e in members if e.entry_id not in result.entries), key=lambda e: e.entry_id))
@@ -386,27 +391,26 @@ def _num(x: float | None):
     return "" if x is None else round(x, 2)
 
 
-def _category_label(category: str) -> str:
-    try:
-        return str(Category(category).label)
-    except ValueError:
-        return category
+def _category_labels() -> dict[str, str]:
+    """Looked up once per sheet: gettext per row would cost more than the whole aggregation."""
+    return defaultdict(str, {value: str(label) for value, label in Category.choices})
 
 
-def _yes(flag: bool) -> str:
-    return _("是") if flag else ""
+def _label(labels: dict[str, str], category: str) -> str:
+    return labels.get(category) or category
 
 
 def expert_sheet(result: Aggregate, entries: Mapping[int, Entry], expert_names: Mapping[int, str]) -> Sheet:
     """Scores per expert: one row per sheet, by expert id then entry id."""
     headers = [_("专家编号"), _("专家"), _("作品编号"), _("作品名称"), _("类别"), _("学科"), _("总分"),
                _("z 分数"), _("换算分"), _("一票否决"), _("否决理由")]
+    labels, yes = _category_labels(), _("是")
     rows = []
     for s in result.sheets:
         e = entries.get(s.entry_id)
         rows.append([s.expert_id, expert_names.get(s.expert_id, ""), s.entry_id, e.title if e else "",
-                     _category_label(e.category) if e else "", e.subject if e else "", _num(s.points),
-                     "" if s.z is None else round(s.z, 4), _num(s.value), _yes(s.vetoed), s.veto_reason])
+                     _label(labels, e.category) if e else "", e.subject if e else "", _num(s.points),
+                     "" if s.z is None else round(s.z, 4), _num(s.value), yes if s.vetoed else "", s.veto_reason])
     return Sheet(_("专家评分"), headers, rows)
 
 
@@ -416,12 +420,13 @@ def entry_sheet(result: Aggregate, entries: Iterable[Entry]) -> Sheet:
                _("截尾均值"), _("标准差"), _("最高分"), _("最低分"), _("极差"), _("标准分均值"),
                _("最终得分（%(m)s）") % {"m": Method(result.settings.method).label}, _("否决票数"), _("否决理由"),
                _("提示")]
+    labels, unscored = _category_labels(), _("未评分")
     rows = []
     for e in sorted(entries, key=lambda e: e.entry_id):
-        head = [e.entry_id, e.title, _category_label(e.category), e.subject]
+        head = [e.entry_id, e.title, _label(labels, e.category), e.subject]
         r = result.entries.get(e.entry_id)
         if r is None:
-            rows.append(head + [0] + [""] * 11 + [_("未评分")])
+            rows.append(head + [0] + [""] * 11 + [unscored])
             continue
         reasons = "；".join(_("专家 %(e)s：%(r)s") % {"e": x, "r": why} for x, why in r.veto_reasons)
         rows.append(head + [r.count, _num(r.mean), _num(r.median), _num(r.trimmed_mean), _num(r.sd),
@@ -434,15 +439,16 @@ def ranking_sheet(groups: Iterable[Group]) -> Sheet:
     """The ranking, group by group; each group's unscored entries follow it without a rank."""
     headers = [_("类别"), _("学科"), _("名次"), _("作品编号"), _("作品名称"), _("最终得分"), _("中位数"),
                _("标准差"), _("否决票数"), _("排名依据"), _("提示")]
+    labels, unscored = _category_labels(), _("未评分")
     rows = []
     for g in groups:
-        label = _category_label(g.category)
+        label = _label(labels, g.category)
         for row in g.rows:
             r = row.result
             rows.append([label, g.subject, row.rank, row.entry.entry_id, row.entry.title, _num(r.score),
                          _num(r.median), _num(r.sd), r.vetoes, row.decided_by, "；".join(r.flags)])
         for e in g.unscored:
-            rows.append([label, g.subject, "", e.entry_id, e.title, "", "", "", "", "", _("未评分")])
+            rows.append([label, g.subject, "", e.entry_id, e.title, "", "", "", "", "", unscored])
     return Sheet(_("排名"), headers, rows)
 
 
