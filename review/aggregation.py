@@ -36,7 +36,9 @@ statistics above still describe the sheets as entered). A veto without a reason 
 
 Disagreement: ``spread`` (rounded to 2 decimals) strictly above ``Settings.disagreement_threshold``
 flags the entry for the chair (adjudicate or add a reviewer); so does a veto by some but not all of
-its experts.
+its experts. The chair's adjudication (``Adjudication``: his score and a written reason) replaces the
+round's statistic of a flagged entry without a veto; a split veto is settled by reopening the vetoing
+expert's sheet instead.
 
 Ranking (``rank``): per category and subject, a total order, whatever order the data came in:
 1. higher score; 2. fewer vetoes; 3. higher median; 4. lower standard deviation (medians and SDs
@@ -109,6 +111,15 @@ class Settings:
 DEFAULTS = Settings()
 
 
+class Adjudication(NamedTuple):
+    """The panel chair's decision on an entry flagged for disagreement: his score, with a written
+    reason, replaces the round's statistic."""
+
+    entry_id: int
+    points: float
+    reason: str
+
+
 # --- output --------------------------------------------------------------------------------------------
 class SheetResult(NamedTuple):
     """One sheet after aggregation: ``z`` only for a normalised expert; ``value`` is what the
@@ -143,11 +154,13 @@ class EntryResult(NamedTuple):
     maximum: float
     spread: float
     normalised_mean: float
-    score: float  # by the round's method, 0 when vetoed, rounded to 2 decimals
+    score: float  # by the round's method (or the chair's adjudication), 0 when vetoed, rounded to 2 decimals
     vetoes: int
     veto_reasons: tuple[tuple[int, str], ...]  # (expert id, reason), by expert id
     disagreement: bool
     flags: tuple[str, ...]  # for the chair, in Chinese
+    adjudicated: float | None = None  # the chair's score, when he adjudicated
+    adjudication_reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -228,9 +241,11 @@ def _fmt(x: float) -> str:
 
 
 # --- aggregation ---------------------------------------------------------------------------------------
-def aggregate(scores: Iterable[Score], settings: Settings = DEFAULTS) -> Aggregate:
+def aggregate(scores: Iterable[Score], settings: Settings = DEFAULTS,
+              adjudications: Iterable[Adjudication] = ()) -> Aggregate:
     """Every statistic of every scored entry and expert; raises ``ServiceError`` listing every
-    problem (bad settings, duplicate sheets, points out of range, a veto without a reason)."""
+    problem (bad settings, duplicate sheets, points out of range, a veto without a reason, an
+    adjudication that does not apply)."""
     scores = sorted(scores, key=attrgetter("expert_id", "entry_id"))
     problems = settings_problems(settings) or score_problems(scores, settings)
     if problems:
@@ -280,6 +295,8 @@ def aggregate(scores: Iterable[Score], settings: Settings = DEFAULTS) -> Aggrega
         by_entry[s.entry_id].append(sheet)
 
     entries = {entry_id: _entry_result(entry_id, by_entry[entry_id], settings) for entry_id in sorted(by_entry)}
+    if adjudications:
+        entries = _adjudicate(entries, list(adjudications), settings)
     return Aggregate(settings, entries, experts, tuple(sheets), mu, sigma)
 
 
@@ -308,6 +325,39 @@ def _entry_result(entry_id: int, sheets: list[SheetResult], settings: Settings) 
         flags = tuple(flags)
     return EntryResult(entry_id, n, m, stats[Method.MEDIAN], stats[Method.TRIMMED], pstdev(ordered, m), ordered[0],
                        ordered[-1], spread, stats[Method.ZSCORE], score, len(vetoes), vetoes, disagreement, flags)
+
+
+def _adjudicate(entries: dict[int, EntryResult], adjudications: list[Adjudication],
+                settings: Settings) -> dict[int, EntryResult]:
+    """Only an entry flagged for disagreement, without a veto (a split veto is settled by reopening
+    the vetoing expert's sheet), once, within the scale and with a written reason."""
+    problems, seen = [], set()
+    for a in sorted(adjudications, key=attrgetter("entry_id")):
+        r = entries.get(a.entry_id)
+        names = {"x": a.entry_id, "p": a.points, "max": _fmt(settings.scale_max)}
+        if a.entry_id in seen:
+            problems.append(_("作品 %(x)s 有多份组长裁定：每件作品只能裁定一次。") % names)
+        elif r is None:
+            problems.append(_("作品 %(x)s 尚无评分：不能裁定。") % names)
+        elif r.vetoes:
+            problems.append(_("作品 %(x)s 已被一票否决：请组长先重开否决专家的评分表核实，不能以裁定分代替。") % names)
+        elif not r.disagreement:
+            problems.append(_("作品 %(x)s 的评分分歧未超过阈值：无需裁定。") % names)
+        elif not (0 <= a.points <= settings.scale_max):
+            problems.append(_("作品 %(x)s 的裁定分 %(p)s 超出 0–%(max)s 分：请更正。") % names)
+        elif not a.reason.strip():
+            problems.append(_("作品 %(x)s 的裁定未填写理由：裁定须有书面理由。") % names)
+        seen.add(a.entry_id)
+    if problems:
+        raise ServiceError(_("组长裁定有误，未能汇总：请先更正以下问题。"), errors=problems)
+    entries = dict(entries)
+    for a in adjudications:
+        r = entries[a.entry_id]
+        reason = a.reason.strip()
+        flag = _("组长已裁定为 %(p)s 分：%(r)s") % {"p": _fmt(round(float(a.points), 2)), "r": reason}
+        entries[a.entry_id] = r._replace(score=round(float(a.points), 2), adjudicated=float(a.points),
+                                         adjudication_reason=reason, flags=(*r.flags, flag))
+    return entries
 
 
 # --- ranking -------------------------------------------------------------------------------------------
@@ -418,20 +468,21 @@ def entry_sheet(result: Aggregate, entries: Iterable[Entry]) -> Sheet:
     """Scores per entry, by entry id; unscored entries show 评分数 0 and 未评分."""
     headers = [_("作品编号"), _("作品名称"), _("类别"), _("学科"), _("评分数"), _("平均分"), _("中位数"),
                _("截尾均值"), _("标准差"), _("最高分"), _("最低分"), _("极差"), _("标准分均值"),
-               _("最终得分（%(m)s）") % {"m": Method(result.settings.method).label}, _("否决票数"), _("否决理由"),
-               _("提示")]
+               _("组长裁定分"), _("裁定理由"), _("最终得分（%(m)s）") % {"m": Method(result.settings.method).label},
+               _("否决票数"), _("否决理由"), _("提示")]
     labels, unscored = _category_labels(), _("未评分")
     rows = []
     for e in sorted(entries, key=lambda e: e.entry_id):
         head = [e.entry_id, e.title, _label(labels, e.category), e.subject]
         r = result.entries.get(e.entry_id)
         if r is None:
-            rows.append(head + [0] + [""] * 11 + [unscored])
+            rows.append(head + [0] + [""] * 13 + [unscored])
             continue
         reasons = "；".join(_("专家 %(e)s：%(r)s") % {"e": x, "r": why} for x, why in r.veto_reasons)
         rows.append(head + [r.count, _num(r.mean), _num(r.median), _num(r.trimmed_mean), _num(r.sd),
                             _num(r.maximum), _num(r.minimum), _num(r.spread), _num(r.normalised_mean),
-                            _num(r.score), r.vetoes, reasons, "；".join(r.flags)])
+                            _num(r.adjudicated), r.adjudication_reason, _num(r.score), r.vetoes, reasons,
+                            "；".join(r.flags)])
     return Sheet(_("作品汇总"), headers, rows)
 
 

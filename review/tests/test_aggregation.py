@@ -143,6 +143,43 @@ def test_disagreement_is_max_minus_min_strictly_above_the_threshold(low, high, t
     assert bool(r.flags) is flagged
 
 
+# --- the chair's adjudication -------------------------------------------------------------------------
+def test_the_chair_adjudicates_a_disagreement():
+    scores = sheets(1, 60, 90, 91) + sheets(2, 70, 95)
+    result = agg.aggregate(scores, Settings(method=Method.MEDIAN),
+                           [agg.Adjudication(1, 88.5, " 60 分专家误读评分细则，组长复核后定为 88.5 分 ")])
+    r = result.entries[1]
+    assert (r.median, r.score, r.adjudicated) == (90.0, 88.5, 88.5)
+    assert r.adjudication_reason == "60 分专家误读评分细则，组长复核后定为 88.5 分"
+    assert r.flags == ("评分分歧：最高分与最低分相差 31 分，超过 20 分，请组长裁定或增加评审专家",
+                       "组长已裁定为 88.5 分：60 分专家误读评分细则，组长复核后定为 88.5 分")
+    assert result.entries[2].score == 82.5  # flagged (25 > 20) but not adjudicated: (70 + 95) / 2
+    rows = agg.rank([entry(1), entry(2)], result)[0].rows
+    assert [(row.entry.entry_id, row.result.score) for row in rows] == [(1, 88.5), (2, 82.5)]
+    row = agg.entry_sheet(result, [entry(1)]).rows[0]
+    assert row[12:16] == [87.0, 88.5, "60 分专家误读评分细则，组长复核后定为 88.5 分", 88.5]  # 标准分均值 (60+90+91)/3
+
+
+def test_an_adjudication_must_apply():
+    scores = sheets(1, 60, 90) + sheets(2, 80, 82) + [Score(1, 3, 50), Score(2, 3, 90, True, "非原创")]
+    adjudications = [agg.Adjudication(1, 101, "复核"), agg.Adjudication(1, 80, "复核"),
+                     agg.Adjudication(2, 81, "复核"), agg.Adjudication(3, 70, "复核"),
+                     agg.Adjudication(4, 70, "复核")]
+    with pytest.raises(ServiceError) as e:
+        agg.aggregate(scores, Settings(), adjudications)
+    assert e.value.message == "组长裁定有误，未能汇总：请先更正以下问题。"
+    assert e.value.errors == [
+        "作品 1 的裁定分 101 超出 0–100 分：请更正。",
+        "作品 1 有多份组长裁定：每件作品只能裁定一次。",
+        "作品 2 的评分分歧未超过阈值：无需裁定。",
+        "作品 3 已被一票否决：请组长先重开否决专家的评分表核实，不能以裁定分代替。",
+        "作品 4 尚无评分：不能裁定。",
+    ]
+    with pytest.raises(ServiceError) as e:
+        agg.aggregate(scores, Settings(), [agg.Adjudication(1, 75, "  ")])
+    assert e.value.errors == ["作品 1 的裁定未填写理由：裁定须有书面理由。"]
+
+
 # --- z-score normalisation -------------------------------------------------------------------------------
 def lenient_and_harsh():
     # expert 1 (lenient, narrow): 81 81 79 79 → m = 80, population SD = 1
@@ -359,16 +396,17 @@ def test_export_sheets_rows():
     ]
     assert entry_sheet.name == "作品汇总"
     assert entry_sheet.headers == ["作品编号", "作品名称", "类别", "学科", "评分数", "平均分", "中位数", "截尾均值", "标准差",
-                                   "最高分", "最低分", "极差", "标准分均值", "最终得分（标准分）", "否决票数", "否决理由", "提示"]
+                                   "最高分", "最低分", "极差", "标准分均值", "组长裁定分", "裁定理由", "最终得分（标准分）", "否决票数",
+                                   "否决理由", "提示"]
     assert entry_sheet.rows == [
-        [1, "课1", "学科课程", "语文", 2, 74.0, 74.0, 74.0, 7.0, 81.0, 67.0, 14.0, 76.17, 76.17, 0, "", ""],
-        [2, "课2", "特殊教育", "生活适应", 2, 67.0, 67.0, 67.0, 14.0, 81.0, 53.0, 28.0, 71.52, 71.52, 0, "",
+        [1, "课1", "学科课程", "语文", 2, 74.0, 74.0, 74.0, 7.0, 81.0, 67.0, 14.0, 76.17, "", "", 76.17, 0, "", ""],
+        [2, "课2", "特殊教育", "生活适应", 2, 67.0, 67.0, 67.0, 14.0, 81.0, 53.0, 28.0, 71.52, "", "", 71.52, 0, "",
          "评分分歧：最高分与最低分相差 28 分，超过 20 分，请组长裁定或增加评审专家"],
-        [3, "课3", "学科课程", "语文", 2, 73.0, 73.0, 73.0, 6.0, 79.0, 67.0, 12.0, 71.79, 71.79, 0, "", ""],
-        [4, "课4", "学科课程", "语文", 2, 66.0, 66.0, 66.0, 13.0, 79.0, 53.0, 26.0, 67.13, 0.0, 1,
+        [3, "课3", "学科课程", "语文", 2, 73.0, 73.0, 73.0, 6.0, 79.0, 67.0, 12.0, 71.79, "", "", 71.79, 0, "", ""],
+        [4, "课4", "学科课程", "语文", 2, 66.0, 66.0, 66.0, 13.0, 79.0, 53.0, 26.0, 67.13, "", "", 0.0, 1,
          "专家 2：科学性错误",
          "评分分歧：最高分与最低分相差 26 分，超过 20 分，请组长裁定或增加评审专家；1/2 位专家一票否决，请组长核实"],
-        [5, "课5", "学科课程", "语文", 0, "", "", "", "", "", "", "", "", "", "", "", "未评分"],
+        [5, "课5", "学科课程", "语文", 0, "", "", "", "", "", "", "", "", "", "", "", "", "", "未评分"],
     ]
     assert ranking_sheet.name == "排名"
     assert ranking_sheet.headers == ["类别", "学科", "名次", "作品编号", "作品名称", "最终得分", "中位数", "标准差", "否决票数",
