@@ -157,7 +157,7 @@ def test_the_chair_adjudicates_a_disagreement():
     rows = agg.rank([entry(1), entry(2)], result)[0].rows
     assert [(row.entry.entry_id, row.result.score) for row in rows] == [(1, 88.5), (2, 82.5)]
     row = agg.entry_sheet(result, [entry(1)]).rows[0]
-    assert row[12:16] == [87.0, 88.5, "60 分专家误读评分细则，组长复核后定为 88.5 分", 88.5]  # 标准分均值 (60+90+91)/3
+    assert row[12:16] == [80.33, 88.5, "60 分专家误读评分细则，组长复核后定为 88.5 分", 88.5]  # 标准分均值: (60 + 90 + 91) / 3, raw below k
 
 
 def test_an_adjudication_must_apply():
