@@ -47,6 +47,9 @@ after those with one); 6. lower entry id. Every ranked row says which of these s
 above (``decided_by``). Entries without any score are not ranked; they are listed per group as
 unscored.
 
+Defaults (``Settings``, a round sets its own): the mean, trimming one score at each end, k = 5, a
+0–100 scale, disagreement above 20 points.
+
 The export rows (``export_sheets``) hold only what the caller passes in ``Entry`` (its title) and
 the expert names it maps: no teacher, school or county unless the caller puts it there.
 """
