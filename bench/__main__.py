@@ -1,8 +1,9 @@
 """`make bench`: measure the platform on this machine. Figures go to stdout and README.md by hand.
 
 Sections: `pages` (below), `probe` (bench/probe.py: probe time per video), `uploads` (bench/uploads.py: a 1 GiB tus upload through gunicorn),
-`package` (bench/package.py: a county's ~1 GiB resource package downloaded from gunicorn)
-and `assign` (bench/assign.py: reviewer assignment, 5,000 entries × 300 experts, N = 3);
+`package` (bench/package.py: a county's ~1 GiB resource package downloaded from gunicorn),
+`assign` (bench/assign.py: reviewer assignment, 5,000 entries × 300 experts, N = 3)
+and `ranking` (bench/ranking.py: aggregation and ranking of 20,000 entries and 60,000 scores);
 `python -m bench uploads --size-mb 256` runs one section with its options.
 
 Runs against a throw-away SQLite database with the demo loaded (or PostgreSQL when
@@ -89,7 +90,14 @@ def assign(argv: list[str] | None = None) -> int:
     return assign_bench.main(argv or [])
 
 
-SECTIONS = {"pages": pages, "probe": probes, "uploads": uploads, "package": package, "assign": assign}
+def ranking(argv: list[str] | None = None) -> int:
+    from bench import ranking as ranking_bench
+
+    return ranking_bench.main(argv or [])
+
+
+SECTIONS = {"pages": pages, "probe": probes, "uploads": uploads, "package": package, "assign": assign,
+            "ranking": ranking}
 
 
 def main(argv: list[str] | None = None) -> int:
