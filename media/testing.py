@@ -524,3 +524,26 @@ def make_tagged_video(path, person="李明华", school="湛江市第二十一小
             out.mux(packet)
     plain.unlink()
     return path
+
+
+def make_bulky_video(path, megabytes=300, fps=25) -> Path:
+    """A large MP4 in about a second, for memory tests of code that copies packets without
+    decoding them (remuxing): the stream's parameters come from a real H.264 encode, its packets
+    are ``megabytes`` blocks of 1 MiB of random bytes (one frame each, a key frame every second).
+    Decoding it shows garbage; demuxing and remuxing it is what a 1 GB lesson video costs."""
+    import os
+
+    path = Path(path)
+    seed = path.with_name(path.stem + "-seed.mp4")
+    make_video(seed, seconds=0.2, audio=False, fps=fps)
+    block = os.urandom(1024 * 1024)
+    with av.open(str(seed)) as source, av.open(str(path), mode="w", format="mp4") as out:
+        stream = out.add_stream_from_template(source.streams.video[0])
+        for i in range(megabytes):
+            packet = av.Packet(block)
+            packet.stream, packet.time_base, packet.duration = stream, Fraction(1, fps), 1
+            packet.pts = packet.dts = i
+            packet.is_keyframe = i % fps == 0
+            out.mux(packet)
+    seed.unlink()
+    return path
