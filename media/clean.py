@@ -16,7 +16,9 @@ writes that copy, format by format, streaming with bounded memory:
   (same bytes after decompression), the rewritten parts change only in the values named here.
 - PDF (pypdf): a new file without the Info dictionary, the XMP metadata streams (document and
   page level) and the applications' private data (PieceInfo); objects that only earlier revisions
-  (incremental updates) reached are not written. Pages are kept.
+  (incremental updates) reached are not written. Pages are kept. pypdf holds the document's objects
+  while writing, so memory follows the PDF's size (documents are capped by the campaign at a few
+  tens of MB; videos, the large files, stream).
 - MP4/MOV (PyAV): remuxed packet by packet, never re-encoded; container and stream tags (title,
   artist, comment, encoder, handler_name, creation_time, …) are dropped and the writer's own tags
   are suppressed (bitexact), only video and audio streams are kept (subtitle, data and timecode

@@ -268,6 +268,40 @@ def test_video_tags_are_dropped_without_reencoding(tmp_path):
             hashlib.sha256(f).digest() for f in frames]
 
 
+def _timestamps(path) -> list[tuple[int, int, int]]:
+    with av.open(str(path)) as container:
+        return [(p.stream.index, p.pts, p.dts) for p in container.demux() if p.dts is not None]
+
+
+def test_reordered_frames_keep_their_timestamps_and_the_copy_seeks(tmp_path):
+    """Camera and editor exports reorder frames (B-frames: negative decode times at the start);
+    the copy keeps every packet's timestamps and seeks to a second in the middle."""
+    source = tmp_path / "b-frames.mp4"
+    with av.open(str(source), "w", format="mp4") as out:
+        video = out.add_stream("h264", rate=25)
+        video.width, video.height, video.pix_fmt = 320, 180, "yuv420p"
+        video.options = {"preset": "medium", "bf": "3", "g": "25", "keyint_min": "25", "sc_threshold": "0"}
+        for i in range(50):
+            frame = av.VideoFrame(320, 180, "yuv420p")
+            for k, plane in enumerate(frame.planes):
+                plane.update(bytes([(i * 9 + k * 40) % 256]) * (plane.line_size * plane.height))
+            frame.pts = i
+            for packet in video.encode(frame):
+                out.mux(packet)
+        for packet in video.encode():
+            out.mux(packet)
+    original = _timestamps(source)
+    assert original[:2] == [(0, 0, -1024), (0, 2048, -512)]  # really reordered
+    target = tmp_path / "clean.mp4"
+    clean_copy(source, target, "mp4")
+    assert _timestamps(target) == original
+    with av.open(str(target)) as container:
+        stream = container.streams.video[0]
+        container.seek(int(1 / stream.time_base), stream=stream)
+        frame = next(container.decode(stream))
+        assert frame.time == 1.0
+
+
 def test_subtitle_tracks_are_left_out(tmp_path):
     """A subtitle track may name anyone (its text is in the packets): the copy keeps only the
     picture and the sound."""
