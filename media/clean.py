@@ -12,8 +12,11 @@ writes that copy, format by format, streaming with bounded memory:
   content-type entry; the authors of comments and tracked changes (``author``/``initials``
   attributes in every Word/PowerPoint part, ``word/people.xml``, ``ppt/commentAuthors.xml``,
   ``ppt/authors.xml``) become the neutral “作者”; an attached template or a linked local file
-  (``file:`` paths name the user's folder) points nowhere. Every other member is copied unchanged
-  (same bytes after decompression), the rewritten parts change only in the values named here.
+  (``file:`` paths name the user's folder) points nowhere. Pictures (JPEG, PNG) lose their EXIF,
+  XMP, IPTC, comment and text blocks (a phone photo's EXIF holds the owner and the GPS position of
+  the school); their image data is copied as it is, never re-encoded. Every other member is copied
+  unchanged (same bytes after decompression), the rewritten parts change only in the values named
+  here.
 - PDF (pypdf): a new file without the Info dictionary, the XMP metadata streams (document and
   page level) and the applications' private data (PieceInfo); objects that only earlier revisions
   (incremental updates) reached are not written. Pages are kept. pypdf holds the document's objects
@@ -36,7 +39,6 @@ from __future__ import annotations
 
 import codecs
 import re
-import shutil
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -181,7 +183,7 @@ def clean_office(source: str, target: str, kind: str) -> None:
                         _rewrite_attributes(src, dst, _attribute_pattern(attributes))
                 else:
                     with archive.open(info) as src, out.open(new, "w", force_zip64=info.file_size > 2**31) as dst:
-                        shutil.copyfileobj(src, dst, CHUNK)
+                        strip_image(src, dst)
     except (zipfile.BadZipFile, OSError, EOFError, UnicodeDecodeError, LookupError) as exc:
         Path(target).unlink(missing_ok=True)
         if isinstance(exc, FileNotFoundError):
@@ -331,6 +333,8 @@ def office_metadata(path: str, kind: str) -> list[Leftover]:
                 continue
             attributes = _people_attributes(name, kind)
             if attributes is None:
+                with archive.open(info) as member:
+                    found += [Leftover(name, block, "") for block in strip_image(member, None)]
                 continue
             pattern = _attribute_pattern(attributes)
             data = archive.read(info)
@@ -340,6 +344,86 @@ def office_metadata(path: str, kind: str) -> list[Leftover]:
                 if value != _neutral_value(match.group(2)):
                     found.append(Leftover(name, match.group(2), value))
     return found
+
+
+# --- pictures inside Office files ----------------------------------------------------------------
+
+JPEG_DROP = {0xE1: "APP1 (EXIF/XMP)", 0xEC: "APP12", 0xED: "APP13 (IPTC)", 0xFE: "COM"}
+JPEG_STANDALONE = {0x01, *range(0xD0, 0xD8)}
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+PNG_DROP = {b"tEXt", b"zTXt", b"iTXt", b"eXIf", b"tIME"}
+
+
+class _Discard:
+    def write(self, data) -> None:
+        pass
+
+
+def strip_image(src, dst) -> list[str]:
+    """Copy ``src`` to ``dst`` (None: only look), leaving out a JPEG's or PNG's metadata blocks;
+    any other content is copied unchanged. Returns the names of the blocks left out. Reads block
+    by block (a JPEG segment is at most 64 KiB; PNG chunks are copied in ``CHUNK`` pieces)."""
+    out = dst if dst is not None else _Discard()
+    head = src.read(8)
+    if head.startswith(b"\xff\xd8"):
+        return _strip_jpeg(head, src, out)
+    out.write(head)
+    if head == PNG_SIGNATURE:
+        return _strip_png(src, out)
+    _copy_rest(src, out)
+    return []
+
+
+def _copy_rest(src, out, limit: int | None = None) -> None:
+    left = limit
+    while left is None or left > 0:
+        block = src.read(CHUNK if left is None else min(CHUNK, left))
+        if not block:
+            return
+        out.write(block)
+        if left is not None:
+            left -= len(block)
+
+
+def _strip_jpeg(head: bytes, src, out) -> list[str]:
+    dropped: list[str] = []
+    out.write(head[:2])
+    pending = head[2:]
+
+    def read(n: int) -> bytes:
+        nonlocal pending
+        data, pending = pending[:n], pending[n:]
+        return data + (src.read(n - len(data)) if len(data) < n else b"")
+
+    while True:
+        marker = read(2)
+        while len(marker) == 2 and marker[0] == 0xFF and marker[1] == 0xFF:  # fill bytes
+            marker = b"\xff" + read(1)
+        if len(marker) < 2 or marker[0] != 0xFF or marker[1] in (0xDA, 0xD9) or marker[1] in JPEG_STANDALONE:
+            out.write(marker + pending)  # the image data (start of scan) onwards: as it is
+            _copy_rest(src, out)
+            return dropped
+        size = read(2)
+        length = int.from_bytes(size, "big") if len(size) == 2 else 0
+        body = read(max(length - 2, 0))
+        if marker[1] in JPEG_DROP:
+            dropped.append(JPEG_DROP[marker[1]])
+        else:
+            out.write(marker + size + body)
+
+
+def _strip_png(src, out) -> list[str]:
+    dropped: list[str] = []
+    while len(header := src.read(8)) == 8:
+        length, kind = int.from_bytes(header[:4], "big"), header[4:]
+        if kind in PNG_DROP:
+            _copy_rest(src, _Discard(), length + 4)
+            dropped.append(kind.decode("latin-1"))
+            continue
+        out.write(header)
+        _copy_rest(src, out, length + 4)
+    out.write(header)
+    return dropped
 
 
 # --- PDF ---------------------------------------------------------------------------------------

@@ -380,12 +380,32 @@ def _tag_package(members: dict, person: str, school: str, template_rels: str) ->
             f'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">{template}</Relationships>').encode()
 
 
+def tagged_picture(person="李明华", school="湛江市第二十一小学", fmt="JPEG") -> bytes:
+    """A small photo as a phone takes it: EXIF (artist, copyright, description), XMP and a comment
+    (JPEG) or text chunks (PNG) naming ``person`` and ``school``."""
+    from PIL import Image, PngImagePlugin
+
+    image = Image.new("RGB", (64, 48), (200, 100, 50))
+    exif = Image.Exif()
+    exif[0x013B], exif[0x8298], exif[0x010E] = person, school, f"{school}{person}"
+    out = io.BytesIO()
+    if fmt == "PNG":
+        info = PngImagePlugin.PngInfo()
+        info.add_itxt("Author", person)
+        info.add_itxt("Comment", school)
+        image.save(out, "PNG", pnginfo=info, exif=exif)
+    else:
+        image.save(out, "JPEG", exif=exif, comment=school.encode(),
+                   xmp=f"<x:xmpmeta><dc:creator>{person}</dc:creator></x:xmpmeta>".encode())
+    return out.getvalue()
+
+
 def make_tagged_docx(path, person="李明华", school="湛江市第二十一小学",
                      paragraphs=("教学目标：认识秋天的特征。", "教学过程：观察、朗读、交流。")) -> Path:
     """A lesson plan whose metadata names ``person`` and ``school`` everywhere Word keeps it: core
     and app properties, custom properties, a comment (author, initials), a tracked insertion and
-    deletion, the co-authors list (word/people.xml), an attached template under the user's folder.
-    The body text names neither."""
+    deletion, the co-authors list (word/people.xml), an attached template under the user's folder,
+    a photo's EXIF/XMP/comment. The body text names neither."""
     import docx
 
     path = Path(path)
@@ -393,11 +413,16 @@ def make_tagged_docx(path, person="李明华", school="湛江市第二十一小�
     for text in paragraphs:
         document.add_paragraph(text)
     document.add_comment(document.paragraphs[0].runs, text="请补充学情分析。", author=person, initials="LMH")
+    plain = io.BytesIO()
+    __import__("PIL.Image").Image.new("RGB", (64, 48), (200, 100, 50)).save(plain, "JPEG")
+    document.add_picture(plain)  # python-docx cannot parse every EXIF block: the tagged bytes go in below
     _set_core(document.core_properties, person, school)
     document.save(str(path))
 
     def edit(members):
         _tag_package(members, person, school, "word/_rels/settings.xml.rels")
+        for name in [n for n in members if n.startswith("word/media/")]:
+            members[name] = tagged_picture(person, school)
         body = members["word/document.xml"].decode()
         revision = (f'<w:p><w:ins w:id="901" w:author="{person}" w:date="2024-09-01T08:00:00Z"><w:r><w:t>修订：增加板书。</w:t></w:r></w:ins>'
                     f'<w:del w:id="902" w:author=\'{school}\' w:date="2024-09-01T08:00:00Z"><w:r><w:delText>旧内容</w:delText></w:r></w:del></w:p>')
@@ -422,11 +447,12 @@ def make_tagged_docx(path, person="李明华", school="湛江市第二十一小�
 def make_tagged_pptx(path, person="李明华", school="湛江市第二十一小学", slides=("秋天", "学习目标")) -> Path:
     """Slides whose metadata names ``person`` and ``school``: core, app and custom properties, the
     comment authors (classic ppt/commentAuthors.xml and modern ppt/authors.xml) with a comment,
-    an attached template. The slides' text names neither."""
+    an attached template, a PNG's text chunks and EXIF. The slides' text names neither."""
     path = make_pptx(path, slides)
     from pptx import Presentation
 
     presentation = Presentation(str(path))
+    presentation.slides[0].shapes.add_picture(io.BytesIO(tagged_picture(person, school, "PNG")), 0, 0)
     _set_core(presentation.core_properties, person, school)
     presentation.save(str(path))
 

@@ -47,6 +47,18 @@ def names_in_zip(path) -> dict[str, list[str]]:
     return {name: found for name, data in members(path).items() if (found := names_in(data))}
 
 
+def assert_same_picture(before: bytes, after: bytes, fmt: str) -> None:
+    """The picture lost its metadata blocks, not a pixel: its image data is the same bytes."""
+    from PIL import Image
+
+    old, new = Image.open(io.BytesIO(before)), Image.open(io.BytesIO(after))
+    assert names_in(before) and names_in(after) == [] and len(after) < len(before)
+    assert (new.format, new.size, new.tobytes()) == (fmt, old.size, old.tobytes())
+    assert new.getexif() == {} and "xmp" not in new.info and "comment" not in new.info
+    if fmt == "JPEG":  # everything from the start of scan on is untouched
+        assert after[after.index(b"\xff\xda"):] == before[before.index(b"\xff\xda"):]
+
+
 def fields(leftovers) -> list[tuple[str, str]]:
     return sorted((item.where, item.field) for item in leftovers)
 
@@ -62,7 +74,10 @@ DOCX_METADATA = sorted(
     + [("word/document.xml", "author"), ("word/document.xml", "author")]
     + [("word/comments.xml", "author"), ("word/comments.xml", "initials")]
     + [("word/_rels/settings.xml.rels", "Target")]
-    + [("word/people.xml", "author"), ("word/people.xml", "providerId"), ("word/people.xml", "userId")])
+    + [("word/people.xml", "author"), ("word/people.xml", "providerId"), ("word/people.xml", "userId")]
+    + [("word/media/image1.jpg", "APP1 (EXIF/XMP)"), ("word/media/image1.jpg", "APP1 (EXIF/XMP)"),
+       ("word/media/image1.jpg", "COM")]
+    + [("docProps/thumbnail.jpeg", "APP1 (EXIF/XMP)")])  # python-docx's template thumbnail has EXIF of its own
 
 
 def test_docx_metadata_is_stripped_and_the_document_kept(tmp_path):
@@ -73,7 +88,7 @@ def test_docx_metadata_is_stripped_and_the_document_kept(tmp_path):
     before = members(source)
     assert sorted(names_in_zip(source)) == sorted([
         "docProps/core.xml", "docProps/app.xml", "docProps/custom.xml", "word/document.xml", "word/comments.xml",
-        "word/_rels/settings.xml.rels", "word/people.xml"])
+        "word/_rels/settings.xml.rels", "word/people.xml", "word/media/image1.jpg"])
 
     target = tmp_path / "clean.docx"
     clean_copy(source, target, "docx")
@@ -84,7 +99,7 @@ def test_docx_metadata_is_stripped_and_the_document_kept(tmp_path):
     assert list(after) == [name for name in before if name != "docProps/custom.xml"]
     # Everything that named nobody is byte for byte the same.
     rewritten = {"docProps/core.xml", "docProps/app.xml", "[Content_Types].xml", "_rels/.rels", "word/document.xml",
-                 "word/comments.xml", "word/_rels/settings.xml.rels", "word/people.xml"}
+                 "word/comments.xml", "word/_rels/settings.xml.rels", "word/people.xml", "word/media/image1.jpg", "docProps/thumbnail.jpeg"}
     assert {n: after[n] for n in after if n not in rewritten} == {n: before[n] for n in after if n not in rewritten}
     # The rewritten parts change only in the named values.
     assert after["docProps/core.xml"] == EMPTY_CORE
@@ -103,6 +118,7 @@ def test_docx_metadata_is_stripped_and_the_document_kept(tmp_path):
     assert after["[Content_Types].xml"] == before["[Content_Types].xml"].replace(
         b'<Override PartName="/docProps/custom.xml" ContentType="application/vnd.openxmlformats-officedocument.custom-properties+xml"/>', b"")
     assert b'Target="about:blank" TargetMode="External"' in after["word/_rels/settings.xml.rels"]
+    assert_same_picture(before["word/media/image1.jpg"], after["word/media/image1.jpg"], "JPEG")
 
     original, copy = docx.Document(str(source)), docx.Document(str(target))
     assert [p.text for p in copy.paragraphs] == [p.text for p in original.paragraphs]
@@ -139,7 +155,8 @@ def test_pptx_metadata_is_stripped_and_the_slides_kept(tmp_path):
         [item for item in DOCX_METADATA if item[0].startswith("docProps/")]
         + [("ppt/_rels/presentation.xml.rels", "Target")]
         + [("ppt/commentAuthors.xml", f) for f in ("name", "initials", "name", "initials")]
-        + [("ppt/authors.xml", f) for f in ("name", "initials", "userId", "providerId")])
+        + [("ppt/authors.xml", f) for f in ("name", "initials", "userId", "providerId")]
+        + [("ppt/media/image1.png", f) for f in ("iTXt", "iTXt", "eXIf")])
     before = members(source)
     target = tmp_path / "clean.pptx"
     clean_copy(source, target, "pptx")
@@ -153,6 +170,7 @@ def test_pptx_metadata_is_stripped_and_the_slides_kept(tmp_path):
         '<p:cmAuthor id="0" name="作者" initials="作者" lastIdx="1" clrIdx="0"/>'
         '<p:cmAuthor id="1" name="作者" initials="作者" lastIdx="0" clrIdx="1"/></p:cmAuthorLst>')
     assert after["ppt/comments/comment1.xml"] == before["ppt/comments/comment1.xml"]  # the comment's text is content
+    assert_same_picture(before["ppt/media/image1.png"], after["ppt/media/image1.png"], "PNG")
     for name in ("ppt/slides/slide1.xml", "ppt/slides/slide2.xml", "ppt/presentation.xml"):
         assert after[name] == before[name]
 
