@@ -17,8 +17,8 @@ writes that copy, format by format, streaming with bounded memory:
   the school); their image data is copied as it is, never re-encoded. Every other member is copied
   unchanged (same bytes after decompression), the rewritten parts change only in the values named
   here.
-- PDF (pypdf): a new file without the Info dictionary, the XMP metadata streams (document and
-  page level) and the applications' private data (PieceInfo); objects that only earlier revisions
+- PDF (pypdf): a new file without the Info dictionary, the XMP metadata streams (of the document,
+  its pages, pictures and forms) and the applications' private data (PieceInfo); objects that only earlier revisions
   (incremental updates) reached are not written. Pages are kept. pypdf holds the document's objects
   while writing, so memory follows the PDF's size (documents are capped by the campaign at a few
   tens of MB; videos, the large files, stream).
@@ -450,17 +450,19 @@ def clean_pdf(source: str, target: str) -> None:
     the removed metadata reached are not written."""
     from pypdf import PdfWriter
     from pypdf.errors import PdfReadError
+    from pypdf.generic import DictionaryObject
 
     reader = _open_pdf(source)
     try:
         writer = PdfWriter(clone_from=reader)
         writer.metadata = None
         writer.xmp_metadata = None
-        for key in PDF_PRIVATE_KEYS:
-            writer.root_object.pop(key, None)
-        for page in writer.pages:
-            for key in PDF_PRIVATE_KEYS:
-                page.pop(key, None)
+        # Every object: the catalog, pages, pictures and forms may each carry their own XMP (a
+        # photo placed in Word keeps its author there). ``_objects`` is pypdf's list of them.
+        for obj in [writer.root_object, *writer.pages, *writer._objects]:
+            if isinstance(obj, DictionaryObject):
+                for key in PDF_PRIVATE_KEYS:
+                    obj.pop(key, None)
         writer.compress_identical_objects(remove_duplicates=False, remove_unreferenced=True)
         with open(target, "wb") as out:
             writer.write(out)
@@ -480,6 +482,25 @@ def pdf_metadata(path: str) -> list[Leftover]:
         for key in PDF_PRIVATE_KEYS:
             if key in page:
                 found.append(Leftover(f"page {number}", key.lstrip("/"), _pdf_value(page[key])))
+        found += _xobject_metadata(page, f"page {number}", set())
+    return found
+
+
+def _xobject_metadata(holder, where: str, seen: set) -> list[Leftover]:
+    """Metadata of the pictures and forms a page (or a form, recursively) uses."""
+    found = []
+    resources = holder.get("/Resources")
+    xobjects = resources.get_object().get("/XObject") if resources is not None else None
+    for name, ref in (xobjects.get_object().items() if xobjects is not None else ()):
+        key = getattr(ref, "idnum", None) or id(ref)
+        if key in seen:
+            continue
+        seen.add(key)
+        xobject = ref.get_object()
+        for private in PDF_PRIVATE_KEYS:
+            if private in xobject:
+                found.append(Leftover(f"{where} {name}", private.lstrip("/"), _pdf_value(xobject[private])))
+        found += _xobject_metadata(xobject, f"{where} {name}", seen)
     return found
 
 

@@ -500,11 +500,12 @@ def _xmp(person: str, school: str) -> bytes:
 
 def make_tagged_pdf(path, person="李明华", school="湛江市第二十一小学", pages=2, text="Lesson plan") -> Path:
     """A PDF naming ``person`` and ``school`` in its Info dictionary (every standard key), in an
-    XMP stream of the document and of the first page, and in the page's PieceInfo; then an
+    XMP stream of the document, of the first page and of a picture on it, and in the page's
+    PieceInfo; then an
     incremental update that changes the Author, so the first revision's Info (with the names)
     stays in the file's bytes, unreachable from the last revision's trailer."""
     from pypdf import PdfReader, PdfWriter
-    from pypdf.generic import DictionaryObject, NameObject, StreamObject, TextStringObject
+    from pypdf.generic import DictionaryObject, NameObject, NumberObject, StreamObject, TextStringObject
 
     path = Path(path)
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf_bytes(pages, text))))
@@ -518,6 +519,15 @@ def make_tagged_pdf(path, person="李明华", school="湛江市第二十一小�
     page[NameObject("/Metadata")] = writer._add_object(page_xmp)
     page[NameObject("/PieceInfo")] = DictionaryObject({NameObject("/Word"): DictionaryObject(
         {NameObject("/Private"): TextStringObject(person)})})
+    picture = StreamObject()  # a 1×1 grey picture with its own XMP, as a photo placed in Word keeps it
+    picture.set_data(b"\x80")
+    picture_xmp = StreamObject()
+    picture_xmp.set_data(_xmp(person, school))
+    picture.update({NameObject("/Type"): NameObject("/XObject"), NameObject("/Subtype"): NameObject("/Image"),
+                    NameObject("/Width"): NumberObject(1), NameObject("/Height"): NumberObject(1),
+                    NameObject("/ColorSpace"): NameObject("/DeviceGray"), NameObject("/BitsPerComponent"): NumberObject(8),
+                    NameObject("/Metadata"): writer._add_object(picture_xmp)})
+    page["/Resources"][NameObject("/XObject")] = DictionaryObject({NameObject("/Im1"): writer._add_object(picture)})
     first = io.BytesIO()
     writer.write(first)
     update = PdfWriter(io.BytesIO(first.getvalue()), incremental=True)

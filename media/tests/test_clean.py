@@ -222,7 +222,7 @@ def test_pdf_info_and_xmp_are_dropped_even_from_earlier_revisions(tmp_path):
     assert names_in(source.read_bytes()) == [TEACHER, SCHOOL]  # … and the first one's, still in the bytes
     assert fields(remaining_metadata(source, "pdf")) == sorted(
         [("Info", k) for k in ("Author", "Creator", "Producer", "Title", "Subject", "Keywords", "CreationDate", "ModDate")]
-        + [("Root", "Metadata"), ("page 1", "Metadata"), ("page 1", "PieceInfo")])
+        + [("Root", "Metadata"), ("page 1", "Metadata"), ("page 1", "PieceInfo"), ("page 1 /Im1", "Metadata")])
 
     target = tmp_path / "clean.pdf"
     clean_copy(source, target, "pdf")
@@ -234,6 +234,8 @@ def test_pdf_info_and_xmp_are_dropped_even_from_earlier_revisions(tmp_path):
     copy = PdfReader(target)
     assert (copy.metadata, copy.xmp_metadata, len(copy.pages)) == (None, None, 2)
     assert [p.extract_text() for p in copy.pages] == ["Lesson plan 1", "Lesson plan 2"]
+    picture = copy.pages[0]["/Resources"]["/XObject"]["/Im1"].get_object()  # the picture stays, its XMP goes
+    assert (picture.get_data(), "/Metadata" in picture) == (b"\x80", False)
 
 
 def test_an_encrypted_or_broken_pdf_cannot_be_cleaned(tmp_path):
