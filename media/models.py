@@ -97,3 +97,27 @@ class Upload(models.Model):
     class Meta:
         verbose_name = _("上传")
         verbose_name_plural = _("上传")
+
+
+class CleanCopy(models.Model):
+    """The metadata-free copy of a stored file that blind review serves (``media.clean``), made
+    once by ``media.tasks.make_clean_copy``. When the file cannot be cleaned (damaged, password,
+    unsupported type) ``error`` says why in Chinese and there is no copy (``storage_key`` empty)."""
+
+    source = models.OneToOneField(StoredFile, on_delete=models.CASCADE, related_name="clean_copy")
+    storage_key = models.CharField(max_length=255, blank=True)
+    size = models.BigIntegerField(default=0)
+    sha256 = models.CharField(max_length=64, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("匿名副本")
+        verbose_name_plural = _("匿名副本")
+
+    def __str__(self):
+        return f"clean copy of {self.source_id}"
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.storage_key) and not self.error

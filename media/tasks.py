@@ -39,3 +39,18 @@ def requeue_stuck_probes() -> dict:
     from media.services import requeue_stuck_probes as requeue
 
     return requeue()
+
+
+# --- blind copies: the metadata-free copy experts are served (media.clean) -----------------------
+
+
+@task()
+def make_clean_copy(stored_file_id: str) -> str:
+    """Make the file's blind copy once (media.services.make_clean_copy); returns "ok", the reason
+    it cannot be made, or "missing". The video's title card may still show the teacher (accepted)."""
+    from media.services import make_clean_copy as make
+
+    copy = make(stored_file_id)
+    if copy is None:
+        return "missing"
+    return "ok" if copy.ok else copy.error

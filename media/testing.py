@@ -13,6 +13,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import math
+import re
 import struct
 
 import av
@@ -311,3 +312,274 @@ def make_encrypted_office(path) -> Path:
 
     return make_ole2(path, {"\x06DataSpaces": b"", "EncryptionInfo": os.urandom(1024),
                             "EncryptedPackage": os.urandom(6000), "\x05SummaryInformation": b""})
+
+
+# --- blind copies: files whose every metadata field names the teacher and the school ------------
+# (media.clean strips them; the review's tests check each side channel with these.)
+
+_CUSTOM_XML = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/custom-properties" '
+    'xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes">'
+    '<property fmtid="{D5CDD505-2E9C-101B-9397-08002B2CF9AE}" pid="2" name="Teacher"><vt:lpwstr>{person}</vt:lpwstr></property>'
+    '<property fmtid="{D5CDD505-2E9C-101B-9397-08002B2CF9AE}" pid="3" name="School"><vt:lpwstr>{school}</vt:lpwstr></property>'
+    '</Properties>')
+_CUSTOM_TYPE = '<Override PartName="/docProps/custom.xml" ContentType="application/vnd.openxmlformats-officedocument.custom-properties+xml"/>'
+_CUSTOM_REL = ('<Relationship Id="rIdCustom9" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+               'custom-properties" Target="docProps/custom.xml"/>')
+
+
+def _set_core(props, person: str, school: str) -> None:
+    import datetime
+
+    props.author = person
+    props.last_modified_by = person
+    props.title = f"{school}{person}的教学设计"
+    props.subject = school
+    props.keywords = f"{person};{school}"
+    props.comments = f"{school} {person}"
+    props.category = school
+    props.content_status = person
+    props.identifier = person
+    props.version = school
+    props.created = props.modified = props.last_printed = datetime.datetime(2024, 9, 1, 8, 0)
+    props.revision = 7
+
+
+def _rewrite_zip(path: Path, edit) -> None:
+    """Apply ``edit(members)`` (a dict name → bytes, changed in place) to a small zip file."""
+    with zipfile.ZipFile(path) as source:
+        members = {name: source.read(name) for name in source.namelist()}
+    edit(members)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+
+
+def _tag_package(members: dict, person: str, school: str, template_rels: str) -> None:
+    """Company/Manager/Template in app.xml, custom properties with their relationship and type,
+    an attached template on the author's disk."""
+    app = members["docProps/app.xml"].decode()
+    for tag, value in (("Template", f"{school}.dotm"), ("Manager", person), ("Company", school),
+                       ("HyperlinkBase", f"file:///D:/{person}/")):
+        app, found = re.subn(rf"<{tag}>.*?</{tag}>|<{tag}/>", f"<{tag}>{value}</{tag}>", app)
+        if not found:
+            app = app.replace("</Properties>", f"<{tag}>{value}</{tag}></Properties>")
+    members["docProps/app.xml"] = app.encode()
+    members["docProps/custom.xml"] = _CUSTOM_XML.replace("{person}", person).replace("{school}", school).encode()
+    members["[Content_Types].xml"] = members["[Content_Types].xml"].replace(b"</Types>", _CUSTOM_TYPE.encode() + b"</Types>")
+    members["_rels/.rels"] = members["_rels/.rels"].replace(b"</Relationships>", _CUSTOM_REL.encode() + b"</Relationships>")
+    template = (f'<Relationship Id="rIdTpl9" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+                f'attachedTemplate" Target="file:///C:/Users/{person}/AppData/Roaming/Microsoft/Templates/{school}.dotm" '
+                f'TargetMode="External"/>')
+    if template_rels in members:
+        members[template_rels] = members[template_rels].replace(b"</Relationships>", template.encode() + b"</Relationships>")
+    else:
+        members[template_rels] = (
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            f'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">{template}</Relationships>').encode()
+
+
+def tagged_picture(person="李明华", school="湛江市第二十一小学", fmt="JPEG") -> bytes:
+    """A small photo as a phone takes it: EXIF (artist, copyright, description), XMP and a comment
+    (JPEG) or text chunks (PNG) naming ``person`` and ``school``."""
+    from PIL import Image, PngImagePlugin
+
+    image = Image.new("RGB", (64, 48), (200, 100, 50))
+    exif = Image.Exif()
+    exif[0x013B], exif[0x8298], exif[0x010E] = person, school, f"{school}{person}"
+    out = io.BytesIO()
+    if fmt == "PNG":
+        info = PngImagePlugin.PngInfo()
+        info.add_itxt("Author", person)
+        info.add_itxt("Comment", school)
+        image.save(out, "PNG", pnginfo=info, exif=exif)
+    else:
+        image.save(out, "JPEG", exif=exif, comment=school.encode(),
+                   xmp=f"<x:xmpmeta><dc:creator>{person}</dc:creator></x:xmpmeta>".encode())
+    return out.getvalue()
+
+
+def make_tagged_docx(path, person="李明华", school="湛江市第二十一小学",
+                     paragraphs=("教学目标：认识秋天的特征。", "教学过程：观察、朗读、交流。")) -> Path:
+    """A lesson plan whose metadata names ``person`` and ``school`` everywhere Word keeps it: core
+    and app properties, custom properties, a comment (author, initials), a tracked insertion and
+    deletion, the co-authors list (word/people.xml), an attached template under the user's folder,
+    a photo's EXIF/XMP/comment. The body text names neither."""
+    import docx
+
+    path = Path(path)
+    document = docx.Document()
+    for text in paragraphs:
+        document.add_paragraph(text)
+    document.add_comment(document.paragraphs[0].runs, text="请补充学情分析。", author=person, initials="LMH")
+    plain = io.BytesIO()
+    __import__("PIL.Image").Image.new("RGB", (64, 48), (200, 100, 50)).save(plain, "JPEG")
+    document.add_picture(plain)  # python-docx cannot parse every EXIF block: the tagged bytes go in below
+    _set_core(document.core_properties, person, school)
+    document.save(str(path))
+
+    def edit(members):
+        _tag_package(members, person, school, "word/_rels/settings.xml.rels")
+        for name in [n for n in members if n.startswith("word/media/")]:
+            members[name] = tagged_picture(person, school)
+        body = members["word/document.xml"].decode()
+        revision = (f'<w:p><w:ins w:id="901" w:author="{person}" w:date="2024-09-01T08:00:00Z"><w:r><w:t>修订：增加板书。</w:t></w:r></w:ins>'
+                    f'<w:del w:id="902" w:author=\'{school}\' w:date="2024-09-01T08:00:00Z"><w:r><w:delText>旧内容</w:delText></w:r></w:del></w:p>')
+        members["word/document.xml"] = body.replace("<w:sectPr", revision + "<w:sectPr", 1).encode()
+        settings = members["word/settings.xml"].decode()
+        members["word/settings.xml"] = re.sub(r"(<w:settings[^>]*>)", r'\1<w:attachedTemplate r:id="rIdTpl9"/>', settings, count=1).encode()
+        members["word/people.xml"] = (
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            '<w15:people xmlns:w15="http://schemas.microsoft.com/office/word/2012/wordml">'
+            f'<w15:person w15:author="{person}"><w15:presenceInfo w15:providerId="AD" w15:userId="{school}\\{person}"/></w15:person>'
+            '</w15:people>').encode()
+        members["word/_rels/document.xml.rels"] = members["word/_rels/document.xml.rels"].replace(
+            b"</Relationships>", b'<Relationship Id="rIdPeople9" Type="http://schemas.microsoft.com/office/2011/relationships/people" '
+                                 b'Target="people.xml"/></Relationships>')
+        members["[Content_Types].xml"] = members["[Content_Types].xml"].replace(
+            b"</Types>", b'<Override PartName="/word/people.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.people+xml"/></Types>')
+
+    _rewrite_zip(path, edit)
+    return path
+
+
+def make_tagged_pptx(path, person="李明华", school="湛江市第二十一小学", slides=("秋天", "学习目标")) -> Path:
+    """Slides whose metadata names ``person`` and ``school``: core, app and custom properties, the
+    comment authors (classic ppt/commentAuthors.xml and modern ppt/authors.xml) with a comment,
+    an attached template, a PNG's text chunks and EXIF. The slides' text names neither."""
+    path = make_pptx(path, slides)
+    from pptx import Presentation
+
+    presentation = Presentation(str(path))
+    presentation.slides[0].shapes.add_picture(io.BytesIO(tagged_picture(person, school, "PNG")), 0, 0)
+    _set_core(presentation.core_properties, person, school)
+    presentation.save(str(path))
+
+    def edit(members):
+        _tag_package(members, person, school, "ppt/_rels/presentation.xml.rels")
+        members["ppt/commentAuthors.xml"] = (
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            '<p:cmAuthorLst xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main">'
+            f'<p:cmAuthor id="0" name="{person}" initials="LMH" lastIdx="1" clrIdx="0"/>'
+            f'<p:cmAuthor id="1" name="{school}" initials="ZJ21" lastIdx="0" clrIdx="1"/></p:cmAuthorLst>').encode()
+        members["ppt/authors.xml"] = (
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            '<p188:authorLst xmlns:p188="http://schemas.microsoft.com/office/powerpoint/2018/8/main">'
+            f'<p188:author id="{{00000000-0000-0000-0000-000000000001}}" name="{person}" initials="LMH" '
+            f'userId="{person}@{school}" providerId="AD"/></p188:authorLst>').encode()
+        members["ppt/comments/comment1.xml"] = (
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            '<p:cmLst xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main">'
+            '<p:cm authorId="0" dt="2024-09-01T08:00:00.000" idx="1"><p:pos x="10" y="10"/><p:text>图片请换高清。</p:text></p:cm>'
+            '</p:cmLst>').encode()
+        members["ppt/_rels/presentation.xml.rels"] = members["ppt/_rels/presentation.xml.rels"].replace(
+            b"</Relationships>", b'<Relationship Id="rIdAuthors9" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+                                 b'relationships/commentAuthors" Target="commentAuthors.xml"/></Relationships>')
+        members["ppt/slides/_rels/slide1.xml.rels"] = members["ppt/slides/_rels/slide1.xml.rels"].replace(
+            b"</Relationships>", b'<Relationship Id="rIdCm9" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+                                 b'relationships/comments" Target="../comments/comment1.xml"/></Relationships>')
+        members["[Content_Types].xml"] = members["[Content_Types].xml"].replace(
+            b"</Types>", b'<Override PartName="/ppt/commentAuthors.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+                         b'presentationml.commentAuthors+xml"/><Override PartName="/ppt/comments/comment1.xml" ContentType='
+                         b'"application/vnd.openxmlformats-officedocument.presentationml.comments+xml"/></Types>')
+
+    _rewrite_zip(path, edit)
+    return path
+
+
+def _xmp(person: str, school: str) -> bytes:
+    return (
+        '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>'
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+        '<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:pdf="http://ns.adobe.com/pdf/1.3/">'
+        f'<dc:creator><rdf:Seq><rdf:li>{person}</rdf:li></rdf:Seq></dc:creator>'
+        f'<dc:title><rdf:Alt><rdf:li xml:lang="x-default">{school}</rdf:li></rdf:Alt></dc:title>'
+        f'<pdf:Producer>{school}</pdf:Producer></rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end="w"?>').encode()
+
+
+def make_tagged_pdf(path, person="李明华", school="湛江市第二十一小学", pages=2, text="Lesson plan") -> Path:
+    """A PDF naming ``person`` and ``school`` in its Info dictionary (every standard key), in an
+    XMP stream of the document, of the first page and of a picture on it, and in the page's
+    PieceInfo; then an
+    incremental update that changes the Author, so the first revision's Info (with the names)
+    stays in the file's bytes, unreachable from the last revision's trailer."""
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import DictionaryObject, NameObject, NumberObject, StreamObject, TextStringObject
+
+    path = Path(path)
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf_bytes(pages, text))))
+    writer.add_metadata({"/Author": person, "/Creator": school, "/Producer": school, "/Title": f"{school}{person}",
+                         "/Subject": school, "/Keywords": f"{person} {school}", "/CreationDate": "D:20240901080000+08'00'",
+                         "/ModDate": "D:20240901080000+08'00'"})
+    writer.xmp_metadata = _xmp(person, school)
+    page_xmp = StreamObject()
+    page_xmp.set_data(_xmp(person, school))
+    page = writer.pages[0]
+    page[NameObject("/Metadata")] = writer._add_object(page_xmp)
+    page[NameObject("/PieceInfo")] = DictionaryObject({NameObject("/Word"): DictionaryObject(
+        {NameObject("/Private"): TextStringObject(person)})})
+    picture = StreamObject()  # a 1×1 grey picture with its own XMP, as a photo placed in Word keeps it
+    picture.set_data(b"\x80")
+    picture_xmp = StreamObject()
+    picture_xmp.set_data(_xmp(person, school))
+    picture.update({NameObject("/Type"): NameObject("/XObject"), NameObject("/Subtype"): NameObject("/Image"),
+                    NameObject("/Width"): NumberObject(1), NameObject("/Height"): NumberObject(1),
+                    NameObject("/ColorSpace"): NameObject("/DeviceGray"), NameObject("/BitsPerComponent"): NumberObject(8),
+                    NameObject("/Metadata"): writer._add_object(picture_xmp)})
+    page["/Resources"][NameObject("/XObject")] = DictionaryObject({NameObject("/Im1"): writer._add_object(picture)})
+    first = io.BytesIO()
+    writer.write(first)
+    update = PdfWriter(io.BytesIO(first.getvalue()), incremental=True)
+    update.add_metadata({"/Author": f"{person}（修订）"})
+    with open(path, "wb") as out:
+        update.write(out)
+    return path
+
+
+def make_tagged_video(path, person="李明华", school="湛江市第二十一小学", **kwargs) -> Path:
+    """A clip (``make_video``'s options) whose container and stream tags name ``person`` and
+    ``school``: title, artist, comment, author, copyright, description, encoder, creation_time,
+    each stream's handler_name and title."""
+    path = Path(path)
+    plain = path.with_name(path.stem + "-untagged" + path.suffix)
+    make_video(plain, **kwargs)
+    tag = f"{person} {school}"
+    with av.open(str(plain)) as source, av.open(str(path), "w", format="mp4") as out:
+        out.metadata.update({"title": tag, "artist": tag, "comment": tag, "author": tag, "copyright": tag,
+                             "description": tag, "encoder": tag, "creation_time": "2024-09-01T08:00:00Z"})
+        streams = {}
+        for stream in source.streams:
+            copy = out.add_stream_from_template(stream)
+            copy.metadata.update({"handler_name": tag, "title": tag, "creation_time": "2024-09-01T08:00:00Z"})
+            streams[stream.index] = copy
+        for packet in source.demux():
+            if packet.dts is None:
+                continue
+            packet.stream = streams[packet.stream.index]
+            out.mux(packet)
+    plain.unlink()
+    return path
+
+
+def make_bulky_video(path, megabytes=300, fps=25) -> Path:
+    """A large MP4 in about a second, for memory tests of code that copies packets without
+    decoding them (remuxing): the stream's parameters come from a real H.264 encode, its packets
+    are ``megabytes`` blocks of 1 MiB of random bytes (one frame each, a key frame every second).
+    Decoding it shows garbage; demuxing and remuxing it is what a 1 GB lesson video costs."""
+    import os
+
+    path = Path(path)
+    seed = path.with_name(path.stem + "-seed.mp4")
+    make_video(seed, seconds=0.2, audio=False, fps=fps)
+    block = os.urandom(1024 * 1024)
+    with av.open(str(seed)) as source, av.open(str(path), mode="w", format="mp4") as out:
+        stream = out.add_stream_from_template(source.streams.video[0])
+        for i in range(megabytes):
+            packet = av.Packet(block)
+            packet.stream, packet.time_base, packet.duration = stream, Fraction(1, fps), 1
+            packet.pts = packet.dts = i
+            packet.is_keyframe = i % fps == 0
+            out.mux(packet)
+    seed.unlink()
+    return path
