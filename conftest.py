@@ -10,6 +10,12 @@ Log in with ``client.force_login(user)``: django-axes needs a request object tha
 from types import SimpleNamespace
 
 import pytest
+from hypothesis import settings as hypothesis_settings
+
+# Tests pin behaviour, never time (README): no per-example deadline, which fails property tests
+# at random on a loaded machine (2 cores shared with the browser tests).
+hypothesis_settings.register_profile("jpk", deadline=None)
+hypothesis_settings.load_profile("jpk")
 
 from orgs.models import Role, Unit, UnitKind
 from orgs.tests.factories import member
