@@ -1,7 +1,8 @@
 """`make bench`: measure the platform on this machine. Figures go to stdout and README.md by hand.
 
 Sections: `pages` (below), `probe` (bench/probe.py: probe time per video), `uploads` (bench/uploads.py: a 1 GiB tus upload through gunicorn)
-and `package` (bench/package.py: a county's ~1 GiB resource package downloaded from gunicorn);
+`package` (bench/package.py: a county's ~1 GiB resource package downloaded from gunicorn)
+and `proposal` (bench/proposal.py: ranking + recommendation proposal for a province of 20,000 entries);
 `python -m bench uploads --size-mb 256` runs one section with its options.
 
 Runs against a throw-away SQLite database with the demo loaded (or PostgreSQL when
@@ -76,13 +77,19 @@ def probes(argv: list[str] | None = None) -> int:
     return probe_bench.main(argv or [])
 
 
+def proposal(argv: list[str] | None = None) -> int:
+    from bench import proposal as proposal_bench
+
+    return proposal_bench.main(argv or [])
+
+
 def package(argv: list[str] | None = None) -> int:
     from bench import package as package_bench
 
     return package_bench.main(argv or [])
 
 
-SECTIONS = {"pages": pages, "probe": probes, "uploads": uploads, "package": package}
+SECTIONS = {"pages": pages, "probe": probes, "uploads": uploads, "package": package, "proposal": proposal}
 
 
 def main(argv: list[str] | None = None) -> int:
