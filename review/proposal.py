@@ -226,7 +226,7 @@ def propose(candidates: Sequence[Candidate], limit_for: LimitFor, node_rule: str
     picks = [c.pick() for c in chosen]
     total = sum((Decimal(scaled(c.score)) for c in chosen), Decimal(0)) / SCALE
     bonus = sum((Decimal(scaled(b.points)) * bonus_count(picks, b.target) for b in bonuses), Decimal(0)) / SCALE
-    left_out = _explain(order, chosen, pos, quotas, caps, node_rule, force_out)
+    left_out = _explain(order, chosen, pos, quotas, caps, bonuses, force_out)
     return Proposal(tuple(chosen), tuple(left_out), status, total, bonus, wall)
 
 
@@ -347,18 +347,24 @@ def _solve(cands, pos, n, quotas, caps, bonuses, force_in, time_limit):
     return chosen, status, solver.wall_time
 
 
-def _explain(order, chosen, pos, quotas, caps, node_rule, force_out) -> list[LeftOut]:
+def _bonus_subjects(c: Candidate, bonuses: Sequence[TargetBonus]) -> tuple[str, ...]:
+    """The target subjects of every bonus ``c`` earns (empty: none)."""
+    return tuple(s for b in bonuses if c.category == b.target.category and c.subject in b.target.subjects
+                 for s in b.target.subjects)
+
+
+def _explain(order, chosen, pos, quotas, caps, bonuses, force_out) -> list[LeftOut]:
     chosen_ids = {c.entry_id for c in chosen}
     node_pick: dict[int, Candidate] = {}
     for c in chosen:
         if c.node_id is not None:
             node_pick.setdefault(c.node_id, c)  # the best-ranked pick at the node
     used: dict[tuple[str, str], int] = defaultdict(int)
-    worst_in: dict[tuple[str, str], int] = defaultdict(lambda: -1)  # the lowest-ranked pick's position
-    for c in chosen:
+    worst_in: dict[tuple[str, str], Candidate] = {}  # the lowest-ranked pick of a scope
+    for c in chosen:  # in ranking order
         for scope in ((c.category, ""), (c.category, c.subject)):
             used[scope] += 1
-            worst_in[scope] = max(worst_in[scope], pos[c.entry_id])
+            worst_in[scope] = c
     cap_state = []
     for cap in caps:
         status = share_status([c.pick() for c in chosen], cap)
@@ -369,6 +375,7 @@ def _explain(order, chosen, pos, quotas, caps, node_rule, force_out) -> list[Lef
     forced_text, veto_text, score_text = _("管理员已调整为不推荐"), _("评审一票否决，不予推荐"), _("其他组合总分更高")
     node_better, node_other = _("同一目录节点已有更高分作品《%(title)s》"), _("同一目录节点已推荐《%(title)s》")
     quota_full, share_over = _("超出%(what)s名额 %(used)d/%(limit)d"), _("%(subject)s等学科占比将超过 %(max)d %%")
+    quota_bonus = _("超出%(what)s名额 %(used)d/%(limit)d：目标学科（%(subjects)s）的作品有加分，总分更高")
     quota_messages: dict[tuple, str] = {}
 
     out = []
@@ -391,11 +398,17 @@ def _explain(order, chosen, pos, quotas, caps, node_rule, force_out) -> list[Lef
         if q is not None:
             scope = quota_scope(c.category, c.subject, q)
             if used[scope] >= q.limit:
-                key = (c.category, c.subject, q, used[scope])
+                worst = worst_in.get(scope)
+                better = worst is None or pos[worst.entry_id] < me
+                # A lower-ranked pick holds a place: if it earns a bonus this entry does not, say so.
+                lifted = () if worst is None or better else tuple(
+                    s for s in _bonus_subjects(worst, bonuses) if s not in _bonus_subjects(c, bonuses))
+                key = (c.category, c.subject, q, used[scope], lifted)
                 if key not in quota_messages:
-                    quota_messages[key] = quota_full % {
-                        "what": _quota_what(c.category, c.subject, q), "used": used[scope], "limit": q.limit}
-                found.append((worst_in[scope] < me, "quota", quota_messages[key]))
+                    params = {"what": _quota_what(c.category, c.subject, q), "used": used[scope], "limit": q.limit,
+                              "subjects": "、".join(dict.fromkeys(lifted))}
+                    quota_messages[key] = (quota_bonus if lifted else quota_full) % params
+                found.append((better or bool(lifted), "quota", quota_messages[key]))
         for cap, inside, total, worst in cap_state:
             if c.category == cap.category and c.subject in cap.subjects \
                     and 100 * (inside + 1) > cap.max_percent * (total + 1):

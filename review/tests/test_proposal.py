@@ -4,7 +4,7 @@ and a property test against brute force (the workflow's own rule functions judge
 from decimal import Decimal
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 from campaigns.enums import NodeRule
@@ -63,6 +63,17 @@ def test_per_subject_quota_of_a_city_owned_school():
     assert ids(p.chosen) == [1, 3, 4]
     assert why(p) == {2: ("quota", "超出学科课程（语文）名额 1/1")}
     assert_valid(p, lf)
+
+
+def test_a_category_wide_quota_counts_picks_with_a_subject_row_too():
+    # As selection.rules.quota_used counts: the 学科课程 row (1) counts the 语文 pick as well,
+    # whichever of the two would be recommended first.
+    def lf(category, subject):
+        return QuotaLimit(1, "语文") if subject == "语文" else QuotaLimit(1)
+
+    p = propose([cand(1, 95, subject="语文"), cand(2, 90, subject="数学")], lf)
+    assert ids(p.chosen) == [1]
+    assert why(p) == {2: ("quota", "超出学科课程名额 1/1")}
 
 
 def test_no_quota_means_no_limit():
@@ -133,7 +144,7 @@ def test_science_bonus_tips_a_close_call():
     p = propose(cands, lf, bonuses=[TargetBonus(TargetShare("subject", SCIENCE), 2)])
     assert ids(p.chosen) == [2]
     assert (p.total_score, p.bonus, p.objective) == (Decimal(89), Decimal(2), Decimal(91))
-    assert why(p) == {1: ("quota", "超出学科课程名额 1/1")}
+    assert why(p) == {1: ("quota", "超出学科课程名额 1/1：目标学科（物理、化学、生物、科学）的作品有加分，总分更高")}
 
 
 def test_bonus_counts_only_up_to_the_target_share():
@@ -279,11 +290,12 @@ def brute_force(cands, limit_for, caps, bonuses, force_in, force_out):
             walk(i + 1, chosen)
         if c.entry_id in force_out or c.vetoed:
             return
-        picks = [p.pick() for p in chosen]
-        new = c.pick()
-        # Quota and node rules are hereditary: checking each addition visits every valid set.
-        if rules.quota_decision(picks, new, limit_for(new.category, new.subject)).ok \
-                and rules.node_decision(picks, new, NodeRule.BLOCK).ok:
+        picks = [p.pick() for p in chosen + [c]]
+        # Quota and node rules are hereditary (a subset of a valid set is valid): checking every
+        # pick of each grown set visits every valid set. Every pick, not only the new one: a
+        # category-wide quota also counts the picks that have a subject row of their own.
+        if all(rules.quota_decision(picks, p, limit_for(p.category, p.subject)).ok
+               and rules.node_decision(picks, p, NodeRule.BLOCK).ok for p in picks):
             walk(i + 1, chosen + [c])
 
     walk(0, [])
@@ -294,6 +306,8 @@ def brute_force(cands, limit_for, caps, bonuses, force_in, force_out):
 @given(instances())
 def test_proposal_matches_brute_force(instance):
     cands, limit_for, caps, bonuses, force_in, force_out = instance
+    note(f"{cands=}\nquotas={[(c, s, limit_for(c, s)) for c in ('subject', 'special') for s in SUBJECTS]}\n"
+         f"{caps=}\n{bonuses=}\n{force_in=} {force_out=}")
     best = brute_force(*instance)
     if best is None or any(c.vetoed for c in cands if c.entry_id in force_in):
         with pytest.raises(ServiceError):
