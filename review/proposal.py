@@ -361,10 +361,16 @@ def _explain(order, chosen, pos, quotas, caps, bonuses, force_out) -> list[LeftO
             node_pick.setdefault(c.node_id, c)  # the best-ranked pick at the node
     used: dict[tuple[str, str], int] = defaultdict(int)
     worst_in: dict[tuple[str, str], Candidate] = {}  # the lowest-ranked pick of a scope
+    tightest: dict[tuple[str, str], QuotaLimit] = {}  # the smallest quota a pick applies to a scope
     for c in chosen:  # in ranking order
         for scope in ((c.category, ""), (c.category, c.subject)):
             used[scope] += 1
             worst_in[scope] = c
+        q = quotas[c.entry_id]
+        if q is not None:
+            scope = quota_scope(c.category, c.subject, q)
+            if scope not in tightest or q.limit < tightest[scope].limit:
+                tightest[scope] = q
     cap_state = []
     for cap in caps:
         status = share_status([c.pick() for c in chosen], cap)
@@ -394,21 +400,27 @@ def _explain(order, chosen, pos, quotas, caps, bonuses, force_out) -> list[LeftO
         if other is not None:
             better = pos[other.entry_id] < me
             found.append((better, "node", (node_better if better else node_other) % {"title": other.title}))
-        q = quotas[c.entry_id]
-        if q is not None:
-            scope = quota_scope(c.category, c.subject, q)
-            if used[scope] >= q.limit:
-                worst = worst_in.get(scope)
-                better = worst is None or pos[worst.entry_id] < me
-                # A lower-ranked pick holds a place: if it earns a bonus this entry does not, say so.
-                lifted = () if worst is None or better else tuple(
-                    s for s in _bonus_subjects(worst, bonuses) if s not in _bonus_subjects(c, bonuses))
-                key = (c.category, c.subject, q, used[scope], lifted)
-                if key not in quota_messages:
-                    params = {"what": _quota_what(c.category, c.subject, q), "used": used[scope], "limit": q.limit,
-                              "subjects": "、".join(dict.fromkeys(lifted))}
-                    quota_messages[key] = (quota_bonus if lifted else quota_full) % params
-                found.append((better or bool(lifted), "quota", quota_messages[key]))
+        # Its own quota, and any quota a pick already in the set applies to a scope it falls in
+        # (a category-wide row counts the picks with a subject row of their own too).
+        own = quotas[c.entry_id]
+        limits = [(quota_scope(c.category, c.subject, own), own)] if own is not None else []
+        limits += [(scope, tightest[scope]) for scope in ((c.category, ""), (c.category, c.subject))
+                   if scope in tightest]
+        for scope, q in limits:
+            if used[scope] < q.limit:
+                continue
+            worst = worst_in.get(scope)
+            better = worst is None or pos[worst.entry_id] < me
+            # A lower-ranked pick holds a place: if it earns a bonus this entry does not, say so.
+            lifted = () if better else tuple(
+                s for s in _bonus_subjects(worst, bonuses) if s not in _bonus_subjects(c, bonuses))
+            key = (scope, q.limit, used[scope], lifted)
+            if key not in quota_messages:
+                params = {"what": _quota_what(scope[0], scope[1], q), "used": used[scope], "limit": q.limit,
+                          "subjects": "、".join(dict.fromkeys(lifted))}
+                quota_messages[key] = (quota_bonus if lifted else quota_full) % params
+            found.append((better or bool(lifted), "quota", quota_messages[key]))
+            break
         for cap, inside, total, worst in cap_state:
             if c.category == cap.category and c.subject in cap.subjects \
                     and 100 * (inside + 1) > cap.max_percent * (total + 1):

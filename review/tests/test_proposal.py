@@ -74,6 +74,10 @@ def test_a_category_wide_quota_counts_picks_with_a_subject_row_too():
     p = propose([cand(1, 95, subject="语文"), cand(2, 90, subject="数学")], lf)
     assert ids(p.chosen) == [1]
     assert why(p) == {2: ("quota", "超出学科课程名额 1/1")}
+    # The 语文 entry's own row has room, but the 数学 pick's category-wide row is full.
+    p = propose([cand(1, 90, subject="语文"), cand(2, 95, subject="数学")], lf)
+    assert ids(p.chosen) == [2]
+    assert why(p) == {1: ("quota", "超出学科课程名额 1/1")}
 
 
 def test_no_quota_means_no_limit():
@@ -323,4 +327,17 @@ def test_proposal_matches_brute_force(instance):
     assert p.objective * SCALE == scaled(p.total_score) + scaled(p.bonus)
     # Every candidate is either chosen or explained, once.
     assert sorted(ids(p.chosen) + [o.candidate.entry_id for o in p.left_out]) == sorted(ids(cands))
-    assert all(o.message for o in p.left_out)
+    # Each explanation names a rule the workflow itself would break by adding the entry.
+    picks = p.picks()
+    for o in p.left_out:
+        new = o.candidate.pick()
+        if o.rule == "node":
+            assert not rules.node_decision(picks, new, NodeRule.BLOCK).ok
+        elif o.rule == "quota":
+            grown = picks + [new]
+            assert not all(rules.quota_decision(grown, g, limit_for(g.category, g.subject)).ok for g in grown)
+        elif o.rule == "share":
+            assert not rules.share_decision(picks + [new], caps).ok
+        else:
+            assert (o.rule, o.candidate.entry_id in force_out, o.candidate.vetoed) in (
+                ("forced", True, o.candidate.vetoed), ("veto", False, True))
