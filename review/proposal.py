@@ -21,10 +21,13 @@ The model (OR-Tools CP-SAT, one boolean per candidate):
   sets still tie on the sum of positions, the solver runs single-threaded with a fixed seed, so the
   same input always gives the same set.
 
-Exact reductions before solving (each keeps every optimal set): at a catalog node only the
-best-ranked free candidate of each category × subject can be chosen (a lower one could be swapped
-for it); among the candidates of one category × subject that have a node to themselves, only the
-best ``limit`` can be chosen under a quota of ``limit``. The left-out ones are still explained.
+Exact reductions before solving (each keeps every optimal set). Two candidates of one class (same
+category, quota row, share caps and bonuses) are interchangeable, so a lower one is chosen only if
+no better one of its class could take its place: at a catalog node only the best free candidate of
+each class can be chosen; among the candidates of a class that have a node to themselves, only the
+best ``limit`` under a quota of ``limit``; and a candidate with better ones of its class at ``C`` or
+more other nodes is never chosen when a valid set holds at most ``C`` picks (each of those must be
+chosen or have its node taken, by at most ``C − 1`` other picks). The left-out ones are still explained.
 
 Every candidate left out gets a Chinese explanation computed from the chosen set: the constraint
 that blocks adding it, preferring one that is filled by better-ranked picks only (the binding one:
@@ -210,11 +213,21 @@ def propose(candidates: Sequence[Candidate], limit_for: LimitFor, node_rule: str
         if c.node_id is not None:
             per_node[c.node_id] += 1
     taken_in_class: dict[tuple, int] = defaultdict(int)
+    capacity = _capacity(forced + kept, quotas)
+    places_above: dict[tuple, set] = defaultdict(set)  # the nodes of the better candidates of a class
     model_set: list[Candidate] = []
     for c in kept:
+        key = cls(c)
+        above = places_above[key]
+        place = c.node_id if c.node_id is not None else ("alone", c.entry_id)
+        # Each better candidate of its class at another node must be chosen or have its node taken
+        # by a pick, else it could replace this one: at most ``capacity - 1`` other picks can do so.
+        beaten = capacity is not None and len(above) - (place in above) >= capacity
+        above.add(place)
+        if beaten:
+            continue
         q = quotas[c.entry_id]
         if q is not None and (c.node_id is None or per_node[c.node_id] == 1):
-            key = cls(c)
             if taken_in_class[key] >= q.limit:
                 continue
             taken_in_class[key] += 1
@@ -228,6 +241,19 @@ def propose(candidates: Sequence[Candidate], limit_for: LimitFor, node_rule: str
     bonus = sum((Decimal(scaled(b.points)) * bonus_count(picks, b.target) for b in bonuses), Decimal(0)) / SCALE
     left_out = _explain(order, chosen, pos, quotas, caps, bonuses, force_out)
     return Proposal(tuple(chosen), tuple(left_out), status, total, bonus, wall)
+
+
+def _capacity(cands: Sequence[Candidate], quotas) -> int | None:
+    """At most how many picks any valid set holds: the limits of the quota scopes summed (a scope
+    counted once, with its largest limit); None when a candidate has no quota."""
+    largest: dict[tuple[str, str], int] = {}
+    for c in cands:
+        q = quotas[c.entry_id]
+        if q is None:
+            return None
+        scope = quota_scope(c.category, c.subject, q)
+        largest[scope] = max(largest.get(scope, 0), q.limit)
+    return sum(largest.values())
 
 
 def _check_forced(order, by_id, limits, node_rule, force_in, force_out) -> None:
