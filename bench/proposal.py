@@ -7,6 +7,8 @@ and a science target share (物理/化学/生物/科学 ≥ 30 % of 学科课程
 
 Timed: the ranking (mean of each entry's scores on the 100-point rubric, highest first, ties by
 entry id) and ``review.proposal.propose`` (model, CP-SAT, explanations for the 19,620 left out).
+Also timed: the same entries with catalog nodes shared across subjects (a harder model), and with a
+quota per category × subject (as for city-owned schools).
 ``python -m bench proposal --entries 5000 --runs 3`` changes the size.
 """
 
@@ -77,26 +79,36 @@ def main(argv: list[str]) -> int:
     caps = [ShareCap("special", ("语文", "数学", "生活适应"), 80)]
     bonuses = [TargetBonus(TargetShare("subject", SCIENCE, 30), 2)]
     rows, scores = make_data(args.entries)
+    rng = random.Random(7)
+    shared = [(i, title, category, subject, rng.randrange(max(1, args.entries * 3 // 10)))
+              for i, title, category, subject, _node in rows]
+    scenarios = (("nodes of one subject's textbook", rows, lambda c, s: limits.get(c)),
+                 ("harder: nodes shared across subjects", shared, lambda c, s: limits.get(c)),
+                 ("per subject: 5 per category x subject", rows, lambda c, s: QuotaLimit(5, per_subject=True)))
+    status, slow = 0, False
+    print(f"entries: {args.entries}, scores: {len(scores)}, {args.runs} runs; median (max) seconds")
+    print(f"{'scenario':<40} {'ranking':>12} {'proposal':>12} {'total':>12} {'CP-SAT':>7} {'status':>9} {'chosen':>6}")
+    for name, data, limit_for in scenarios:
+        times_rank, times_prop, result = [], [], None
+        for _run in range(args.runs):
+            t0 = time.perf_counter()
+            ordered, mean = rank(data, scores)
+            candidates = [Candidate(i, title, f"{mean[i]:.2f}", category, subject, node)
+                          for i, title, category, subject, node in ordered]
+            t1 = time.perf_counter()
+            result = propose(candidates, limit_for, NodeRule.BLOCK, caps=caps, bonuses=bonuses)
+            t2 = time.perf_counter()
+            times_rank.append(t1 - t0)
+            times_prop.append(t2 - t1)
+        total = [a + b for a, b in zip(times_rank, times_prop, strict=True)]
 
-    times_rank, times_prop, result = [], [], None
-    for _run in range(args.runs):
-        t0 = time.perf_counter()
-        ordered, mean = rank(rows, scores)
-        candidates = [Candidate(i, title, f"{mean[i]:.2f}", category, subject, node)
-                      for i, title, category, subject, node in ordered]
-        t1 = time.perf_counter()
-        result = propose(candidates, lambda c, s: limits.get(c), NodeRule.BLOCK, caps=caps, bonuses=bonuses)
-        t2 = time.perf_counter()
-        times_rank.append(t1 - t0)
-        times_prop.append(t2 - t1)
+        def cell(values):
+            return f"{statistics.median(values):.2f} ({max(values):.2f})"
 
-    total = [a + b for a, b in zip(times_rank, times_prop, strict=True)]
-    print(f"entries: {args.entries}, scores: {len(scores)}; chosen: {len(result.chosen)}, left out: {len(result.left_out)}")
-    print(f"solver: {result.status}, objective {result.objective} (score {result.total_score} + bonus {result.bonus}), "
-          f"CP-SAT {result.wall_time:.2f} s")
-    print(f"{'step':<34} {'median s':>9} {'max s':>7}")
-    for name, values in (("ranking", times_rank), ("proposal (model+solve+explain)", times_prop),
-                         ("ranking + proposal", total)):
-        print(f"{name:<34} {statistics.median(values):>9.2f} {max(values):>7.2f}")
-    print(f"target ≤ 2 s: {'met' if statistics.median(total) <= 2.0 else 'MISSED'}")
-    return 0
+        print(f"{name:<40} {cell(times_rank):>12} {cell(times_prop):>12} {cell(total):>12} "
+              f"{result.wall_time:>7.2f} {result.status:>9} {len(result.chosen):>6}")
+        status = status or int(not result.optimal)  # a figure, not a test: only a non-optimal result fails
+        slow = slow or statistics.median(total) > 2.0
+    print("target ranking + proposal ≤ 2 s: " + ("MISSED" if slow else "met") + "; every proposal "
+          + ("OPTIMAL" if status == 0 else "NOT proved optimal"))
+    return status
