@@ -259,7 +259,7 @@ def _capacity(cands: Sequence[Candidate], quotas) -> int | None:
 def _check_forced(order, by_id, limits, node_rule, force_in, force_out) -> None:
     both = force_in & force_out
     if both:
-        names = "、".join(f"《{by_id[i].title}》" for i in sorted(both, key=lambda i: i) if i in by_id)
+        names = "、".join(f"《{by_id[i].title}》" for i in sorted(both) if i in by_id)
         raise ServiceError(_("同一作品不能既强制推荐又强制排除：%(names)s。") % {"names": names})
     unknown = (force_in | force_out) - set(by_id)
     if unknown:

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from campaigns.enums import NodeRule
 from jingpinke.errors import ServiceError
-from review.proposal import SCALE, Candidate, TargetBonus, propose, scaled
+from review.proposal import SCALE, Candidate, Proposal, TargetBonus, propose, scaled
 from selection import rules
 from selection.rules import QuotaLimit, ShareCap, TargetShare
 
@@ -213,6 +213,19 @@ def test_scores_are_scaled_to_hundredths_and_the_status_is_stated():
     p = propose([cand(1, "88.125", node=1), cand(2, 71.3, node=2)], limits())
     assert p.total_score == Decimal("159.43")
     assert p.status_text() == "求解状态：OPTIMAL（已证明为最优解）。推荐 2 门，总分 159.43，目标占比加分 0。"
+
+
+def test_a_proposal_not_proved_optimal_says_so():
+    p = Proposal((), (), "FEASIBLE", Decimal("90.5"), Decimal(0), 30.0)
+    assert not p.optimal
+    assert p.status_text() == "求解状态：FEASIBLE（在时限内找到可行方案，但未证明最优）。推荐 0 门，总分 90.5。"
+
+
+def test_the_same_input_gives_the_same_proposal():
+    cands = [cand(i, 80 + i % 3, subject=("语文", "物理")[i % 2], node=i % 7) for i in range(40)]
+    runs = [propose(cands, limits(subject=QuotaLimit(6)), bonuses=[TargetBonus(TargetShare("subject", SCIENCE), 1)])
+            for _ in range(3)]
+    assert len({(r.chosen, r.left_out, r.status) for r in runs}) == 1
 
 
 def test_empty():
