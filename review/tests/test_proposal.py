@@ -94,6 +94,12 @@ def test_one_course_per_node_names_the_better_entry():
     assert why(p) == {1: ("node", "同一目录节点已有更高分作品《课2》")}
 
 
+def test_a_forced_lower_entry_holds_the_node():
+    p = propose([cand(1, 95, node=7), cand(2, 80, node=7)], limits(), force_in={2})
+    assert ids(p.chosen) == [2]
+    assert why(p) == {1: ("node", "同一目录节点已推荐《课2》")}
+
+
 def test_the_binding_constraint_explains_when_a_lower_entry_holds_the_node():
     # Node 7 holds the better 学科课程 entry 1 and the 实验教学 entry 2. The single 学科课程 place
     # goes to entry 3, so entry 2 takes the node: entry 1 is out because the quota is full of
