@@ -28,6 +28,7 @@ def _register():
     from notifications.api import router as notifications_router
     from orgs.api import router as orgs_router
     from portal.api import router as portal_router
+    from review.api import router as review_router
     from selection.api import router as selection_router
 
     api.add_router("/auth", api_router)
@@ -40,6 +41,7 @@ def _register():
     api.add_router("/selection", selection_router)
     api.add_router("/contacts", contacts_router)
     api.add_router("/notifications", notifications_router)
+    api.add_router("/review", review_router)
 
 
 _register()

@@ -1,7 +1,9 @@
 """`make bench`: measure the platform on this machine. Figures go to stdout and README.md by hand.
 
-Sections: `pages` (below), `probe` (bench/probe.py: probe time per video), `uploads` (bench/uploads.py: a 1 GiB tus upload through gunicorn)
-`package` (bench/package.py: a county's ~1 GiB resource package downloaded from gunicorn)
+Sections: `pages` (below), `probe` (bench/probe.py: probe time per video), `uploads` (bench/uploads.py: a 1 GiB tus upload through gunicorn),
+`package` (bench/package.py: a county's ~1 GiB resource package downloaded from gunicorn),
+`assign` (bench/assign.py: reviewer assignment, 5,000 entries × 300 experts, N = 3),
+`ranking` (bench/ranking.py: aggregation and ranking of 20,000 entries and 60,000 scores)
 and `proposal` (bench/proposal.py: ranking + recommendation proposal for a province of 20,000 entries);
 `python -m bench uploads --size-mb 256` runs one section with its options.
 
@@ -89,7 +91,20 @@ def package(argv: list[str] | None = None) -> int:
     return package_bench.main(argv or [])
 
 
-SECTIONS = {"pages": pages, "probe": probes, "uploads": uploads, "package": package, "proposal": proposal}
+def assign(argv: list[str] | None = None) -> int:
+    from bench import assign as assign_bench
+
+    return assign_bench.main(argv or [])
+
+
+def ranking(argv: list[str] | None = None) -> int:
+    from bench import ranking as ranking_bench
+
+    return ranking_bench.main(argv or [])
+
+
+SECTIONS = {"pages": pages, "probe": probes, "uploads": uploads, "package": package, "assign": assign,
+            "ranking": ranking, "proposal": proposal}
 
 
 def main(argv: list[str] | None = None) -> int:

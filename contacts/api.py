@@ -176,7 +176,7 @@ def attach_scan(request, campaign_id: int, unit_id: int, payload: AttachIn):
     return _out(request, campaign, unit)
 
 
-SCAN_RESPONSE = {"200": {"description": "扫描件（application/pdf、image/jpeg 或 image/png），支持 Range",
+SCAN_RESPONSE = {200: {"description": "扫描件（application/pdf、image/jpeg 或 image/png），支持 Range",
                          "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}}
 
 
@@ -213,7 +213,7 @@ def status(request, campaign_id: int):
             "units": [form_out(d, request.user) for d in rows]}
 
 
-XLSX_RESPONSE = {"200": {"description": "Excel（.xlsx）：工作表“工作联系表”每位联系人一行，工作表“未提交单位”列出尚未提交的单位",
+XLSX_RESPONSE = {200: {"description": "Excel（.xlsx）：工作表“工作联系表”每位联系人一行，工作表“未提交单位”列出尚未提交的单位",
                          "content": {exports.XLSX: {"schema": {"type": "string", "format": "binary"}}}}}
 
 

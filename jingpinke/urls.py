@@ -19,6 +19,7 @@ urlpatterns = [
     path("courses/", include("courses.urls")),
     path("selection/", include("selection.urls")),
     path("contacts/", include("contacts.urls")),
+    path("review/", include("review.urls")),
     path("notifications/", include("notifications.urls")),
     path("files/", include("media.urls")),
     path("api/v1/uploads/", include("media.tus_urls")),

@@ -3,12 +3,13 @@
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
-# (label, url name, who sees it): "admin" = any unit admin or system admin.
+# (label, url name, who sees it): "admin" = any unit admin or system admin; "review" = an admin or an expert.
 NAV = [
     (_("首页"), "portal:home", "all"),
     (_("遴选活动"), "campaigns:list", "admin"),
     (_("推荐遴选"), "selection:list", "admin"),
     (_("工作联系表"), "contacts:home", "admin"),
+    (_("专家评审"), "review:home", "review"),
     (_("单位"), "orgs:units", "admin"),
     (_("用户"), "orgs:users", "admin"),
     (_("课程申报"), "courses:list", "all"),
@@ -24,6 +25,8 @@ def navigation(request):
         is_admin = user.is_superuser or bool(user.admin_units())
         for label, name, who in NAV:
             if who == "admin" and not is_admin:
+                continue
+            if who == "review" and not (is_admin or user.is_expert()):
                 continue
             try:
                 items.append((label, reverse(name)))

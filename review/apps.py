@@ -8,3 +8,6 @@ class ReviewConfig(AppConfig):
     name = "review"
     verbose_name = "专家评审"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from review import permissions, signals  # noqa: F401  (registers the rules permissions and receivers)

@@ -386,7 +386,7 @@ def list_entries(request, filters: Query[EntryQuery]):
             "items": [entry_out(e, request.user) for e in p.object_list]}
 
 
-XLSX_RESPONSE = {"200": {"description": "Excel 工作簿（.xlsx）",
+XLSX_RESPONSE = {200: {"description": "Excel 工作簿（.xlsx）",
                          "content": {exports.XLSX: {"schema": {"type": "string", "format": "binary"}}}}}
 
 
@@ -521,7 +521,8 @@ def reopen(request, campaign_id: int, unit_id: int, payload: ReopenIn):
     return {"unit_id": unit.pk, "level": level.kind, "deadline": override.deadline, "reason": payload.reason}
 
 
-@router.get(UNIT + "/summary.xlsx", response={200: None, **ERRORS}, summary="下载推荐汇总表（Excel）")
+@router.get(UNIT + "/summary.xlsx", response={200: None, **ERRORS}, openapi_extra={"responses": XLSX_RESPONSE},
+            summary="下载推荐汇总表（Excel）")
 def summary_xlsx(request, campaign_id: int, unit_id: int):
     campaign = campaign_services.get_campaign(request.user, campaign_id)
     unit, level = services.get_unit(request.user, campaign, unit_id)
@@ -558,7 +559,7 @@ def unit_history(request, campaign_id: int, unit_id: int, filters: Query[History
             "page": p.number, "num_pages": p.paginator.num_pages, "items": items}
 
 
-@router.get(UNIT + "/history.xlsx", response={200: None, **ERRORS},
+@router.get(UNIT + "/history.xlsx", response={200: None, **ERRORS}, openapi_extra={"responses": XLSX_RESPONSE},
             summary="下载单位操作记录（Excel，筛选条件同上）")
 def unit_history_xlsx(request, campaign_id: int, unit_id: int, filters: Query[HistoryQuery]):
     campaign = campaign_services.get_campaign(request.user, campaign_id)
@@ -568,7 +569,7 @@ def unit_history_xlsx(request, campaign_id: int, unit_id: int, filters: Query[Hi
     return exports.history_download(request.user, campaign, unit, services.HistoryFilter(**data))
 
 
-PACKAGE_RESPONSE = {"200": {"description": "ZIP（application/zip），带 Content-Length，边打包边下载",
+PACKAGE_RESPONSE = {200: {"description": "ZIP（application/zip），带 Content-Length，边打包边下载",
                             "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}}}}
 
 

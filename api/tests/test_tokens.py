@@ -133,3 +133,22 @@ def test_openapi_document_lists_every_router(client, db):
     assert "/api/v1/auth/me" in spec["paths"]
     schemes = spec["components"]["securitySchemes"]
     assert {s["type"] for s in schemes.values()} >= {"http", "apiKey"}
+
+
+def test_openapi_document_has_no_duplicate_keys(client, db):
+    """Swagger UI (/api/v1/docs) reads the document as YAML, which refuses a key twice: a response
+    documented as "200" beside ninja's own 200 broke the whole page."""
+    import json
+
+    duplicates = []
+
+    def pairs(items):
+        keys = [k for k, _v in items]
+        duplicates.extend(k for k in set(keys) if keys.count(k) > 1)
+        return dict(items)
+
+    json.loads(client.get("/api/v1/openapi.json").content, object_pairs_hook=pairs)
+    assert duplicates == []
+    spec = client.get("/api/v1/openapi.json").json()
+    summary = spec["paths"]["/api/v1/selection/campaigns/{campaign_id}/units/{unit_id}/summary.xlsx"]["get"]
+    assert "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" in summary["responses"]["200"]["content"]

@@ -268,8 +268,14 @@ def test_api_page_size_sort_bulk_and_export(client, tree, campaign, desk, django
         {"entry_id": colours.pk, "title": "认识颜色", "ok": True, "detail": ""},
         {"entry_id": digits.pk, "title": "认识数字", "ok": False,
          "detail": "名额已满：特殊教育 已推荐 1/1。请先撤销其他推荐，或联系上级调整名额。"}]}
+    # An id beyond the database's range is refused with the body (422, naming it), nothing decided;
+    # an id in range that is not in scope is that entry's own refusal.
     response = post(client, f"{API}/entries/bulk", {"ids": [autumn.pk, 10**30], "action": "decline"})
-    assert response.json()["results"][1] == {"entry_id": 10**30, "title": "", "ok": False,
+    assert (response.status_code, response.json()["errors"][0]["loc"]) == (422, ["body", "ids", 1])
+    autumn.refresh_from_db()
+    assert autumn.state == "pending"
+    response = post(client, f"{API}/entries/bulk", {"ids": [autumn.pk, 2**63 - 1], "action": "decline"})
+    assert response.json()["results"][1] == {"entry_id": 2**63 - 1, "title": "", "ok": False,
                                              "detail": "未找到该推荐记录，或您无权查看。"}
     response = post(client, f"{API}/entries/bulk", {"ids": [maths.pk], "action": "return"})
     assert response.status_code == 400

@@ -23,6 +23,7 @@ class Command(BaseCommand):
         from contacts import demo as contacts_demo
         from courses import demo as courses_demo
         from orgs import demo as orgs_demo
+        from review import demo as review_demo
 
         with transaction.atomic():
             units = orgs_demo.load()
@@ -31,4 +32,5 @@ class Command(BaseCommand):
             catalog_demo.open_demo_nodes(campaign)
             courses = courses_demo.load(campaign)
             contacts_demo.load(campaign)
+            review_demo.load(campaign)
         self.stdout.write(self.style.SUCCESS(f"已加载演示数据：{campaign}，演示课程 {len(courses)} 门"))

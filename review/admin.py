@@ -1,0 +1,53 @@
+"""Django admin for inspecting review data (changes go through the pages and the API, which audit them)."""
+
+from django.contrib import admin
+
+from review.models import Assignment, Conflict, ExpertProfile, PanelMember, ReviewRound, RoundEntry, Rubric
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Rubric)
+class RubricAdmin(ReadOnlyAdmin):
+    list_display = ("title", "campaign", "category", "total_points")
+    list_filter = ("category",)
+
+
+@admin.register(ExpertProfile)
+class ExpertProfileAdmin(ReadOnlyAdmin):
+    list_display = ("user", "work_unit", "work_unit_name", "max_load")
+
+
+@admin.register(Conflict)
+class ConflictAdmin(ReadOnlyAdmin):
+    list_display = ("expert", "course", "reason", "declared_at")
+
+
+@admin.register(ReviewRound)
+class ReviewRoundAdmin(ReadOnlyAdmin):
+    list_display = ("title", "campaign", "unit", "level", "phase", "status", "closes_at")
+    list_filter = ("phase", "status")
+
+
+@admin.register(RoundEntry)
+class RoundEntryAdmin(ReadOnlyAdmin):
+    list_display = ("code", "round", "entry")
+
+
+@admin.register(PanelMember)
+class PanelMemberAdmin(ReadOnlyAdmin):
+    list_display = ("round", "expert", "is_chair")
+
+
+@admin.register(Assignment)
+class AssignmentAdmin(ReadOnlyAdmin):
+    list_display = ("round", "entry", "expert", "state", "assigned_at")

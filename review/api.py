@@ -1,0 +1,352 @@
+"""Expert review in the REST API: rubrics, expert pools, rounds with their panel and manual
+assignments, and an expert's own tasks.
+
+Thin: every endpoint calls review.services, the same functions the pages use. Scope: a round
+outside the units you administer answers 404; an action you may not take answers 403; a refused
+action answers 400 with {"detail": "<why, in Chinese>", "errors": [...]}. An expert's tasks carry
+a neutral code, the course title, catalog node, category, stage and subject: never a teacher,
+school or county. Times are ISO 8601; a time without zone is Beijing time.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from django.http import Http404
+from ninja import Field, Router, Schema
+
+from campaigns import services as campaign_services
+from review import services
+from review.models import Rubric
+
+router = Router(tags=["专家评审"])
+TZ = ZoneInfo("Asia/Shanghai")
+
+
+class ErrorOut(Schema):
+    detail: str
+    errors: list = []
+
+
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut}
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=TZ) if value.tzinfo is None else value
+
+
+# --- rubrics -----------------------------------------------------------------------------------
+class ItemDoc(Schema):
+    name: str
+    description: str = ""
+    max_points: str = Field(..., description="分值，大于 0，最多一位小数，如 \"10\"")
+    weight: str = Field("1", description="权重，大于 0，最多两位小数；不加权为 1")
+
+
+class DimensionDoc(Schema):
+    name: str
+    items: list[ItemDoc]
+
+
+class RubricIn(Schema):
+    title: str
+    total_points: str = Field("100", description="满分：各要点分值 × 权重的合计须等于它")
+    dimensions: list[DimensionDoc]
+    vetoes: list[str] = Field([], description="一票否决项（专家选择时须写理由，总分记 0）")
+
+
+class RubricOut(RubricIn):
+    id: int
+    campaign_id: int
+    category: str
+    category_label: str
+    source: str
+    frozen: bool = Field(..., description="已有专家按它评分：不能再修改")
+
+
+def _rubric_out(rubric: Rubric) -> dict:
+    return {**services.rubric_doc(rubric), "id": rubric.pk, "campaign_id": rubric.campaign_id,
+            "category": rubric.category, "category_label": rubric.get_category_display(), "source": rubric.source,
+            "frozen": services.has_scores(rubric)}
+
+
+@router.get("/campaigns/{campaign_id}/rubrics", response={200: list[RubricOut], **ERRORS},
+            summary="活动各类别的评价指标（一级指标 → 评价要点、分值、权重，一票否决项）")
+def list_rubrics(request, campaign_id: int):
+    campaign = campaign_services.get_campaign(request.auth, campaign_id)
+    return [_rubric_out(r) for r in services.rubrics_for(request.auth, campaign)]
+
+
+@router.put("/campaigns/{campaign_id}/rubrics/{category}", response={200: RubricOut, **ERRORS},
+            summary="修改一个类别的评价指标（主办单位管理员；分值合计须等于满分；已有评分后不能修改）")
+def put_rubric(request, campaign_id: int, category: str, payload: RubricIn):
+    campaign = campaign_services.get_campaign(request.auth, campaign_id)
+    rubric = services.get_rubric(request.auth, campaign, category)
+    return _rubric_out(services.set_rubric(request.auth, rubric, payload.dict()))
+
+
+# --- experts -----------------------------------------------------------------------------------
+class ExpertOut(Schema):
+    id: int
+    real_name: str
+    mobile: str
+    work_unit: str
+    work_unit_id: int | None
+    subjects: list[str]
+    stages: list[str]
+    max_load: int | None
+
+
+class ExpertIn(Schema):
+    unit_id: int = Field(..., description="专家库所属单位（您管理的区县、市或省）")
+    real_name: str
+    mobile: str
+    work_unit: str = Field("", description="工作单位：单位代码或全称；系统外单位填名称")
+    subjects: list[str]
+    stages: list[str] = Field(..., description="primary, junior, senior, special（或中文：小学、初中、高中、特殊教育）")
+    max_load: int = 30
+
+
+class ExpertCreated(ExpertOut):
+    initial_password: str = Field(..., description="新账户的临时密码（只返回这一次）；已有账户为空")
+
+
+def _expert_out(user) -> dict:
+    p = getattr(user, "expert_profile", None)
+    return {"id": user.pk, "real_name": user.real_name, "mobile": user.mobile or "",
+            "work_unit": p.work_unit_label if p else "", "work_unit_id": p.work_unit_id if p else None,
+            "subjects": p.subjects if p else [], "stages": p.stages if p else [], "max_load": p.max_load if p else None}
+
+
+@router.get("/experts", response={200: list[ExpertOut], **ERRORS}, summary="一个单位的专家库")
+def list_experts(request, unit_id: int):
+    unit = services.get_pool_unit(request.auth, unit_id)
+    return [_expert_out(u) for u in services.experts_of(request.auth, unit)]
+
+
+@router.post("/experts", response={201: ExpertCreated, **ERRORS},
+             summary="把一位专家加入单位专家库（手机号已在系统中则用原账户，姓名须一致；否则新建账户）")
+def add_expert(request, payload: ExpertIn):
+    unit = services.get_pool_unit(request.auth, payload.unit_id)
+    user, password = services.add_expert(request.auth, unit, real_name=payload.real_name, mobile=payload.mobile,
+                                         work_unit=payload.work_unit, subjects=payload.subjects, stages=payload.stages,
+                                         max_load=str(payload.max_load))
+    user.refresh_from_db()
+    return 201, {**_expert_out(user), "initial_password": password}
+
+
+# --- rounds ------------------------------------------------------------------------------------
+class RoundIn(Schema):
+    unit_id: int = Field(..., description="持有作品的本单位（本级）")
+    title: str
+    category: str
+    stage: str = ""
+    subject: str = ""
+    phase: str = Field("video", description="design（课例设计，仅文档）, video（视频）, lecture（试讲，组长录入）")
+    reviewers_per_entry: int = 3
+    opens_at: datetime
+    closes_at: datetime
+    lecture_date: date | None = None
+    lecture_place: str = ""
+
+
+class PanelOut(Schema):
+    expert_id: int
+    name: str
+    is_chair: bool
+
+
+class RoundOut(Schema):
+    id: int
+    campaign_id: int
+    unit_id: int
+    unit_name: str
+    level: str
+    level_name: str
+    title: str
+    category: str
+    stage: str
+    subject: str
+    phase: str
+    phase_label: str
+    rubric_id: int
+    reviewers_per_entry: int
+    opens_at: datetime
+    closes_at: datetime
+    lecture_date: date | None
+    lecture_place: str
+    status: str
+    status_label: str
+    entries: int
+
+
+class AssignmentOut(Schema):
+    id: int
+    expert_id: int
+    expert_name: str
+    state: str
+
+
+class RoundEntryOut(Schema):
+    id: int
+    code: str
+    entry_id: int
+    course_id: int
+    title: str
+    school_name: str
+    lead_teacher: str
+    assignments: list[AssignmentOut]
+    missing: int
+
+
+class RoundDetailOut(RoundOut):
+    panel: list[PanelOut]
+    items: list[RoundEntryOut]
+
+
+def _round_out(r) -> dict:
+    return {"id": r.pk, "campaign_id": r.campaign_id, "unit_id": r.unit_id, "unit_name": r.unit.name,
+            "level": r.level.kind, "level_name": r.level.name, "title": r.title, "category": r.category,
+            "stage": r.stage, "subject": r.subject, "phase": r.phase, "phase_label": r.get_phase_display(),
+            "rubric_id": r.rubric_id, "reviewers_per_entry": r.reviewers_per_entry, "opens_at": r.opens_at,
+            "closes_at": r.closes_at, "lecture_date": r.lecture_date, "lecture_place": r.lecture_place,
+            "status": r.status, "status_label": r.get_status_display(),
+            "entries": getattr(r, "entry_count", None) if getattr(r, "entry_count", None) is not None
+            else r.round_entries.count()}
+
+
+def _detail(request, r) -> dict:
+    rows = services.round_entries(request.auth, r)
+    return {**_round_out(r), "entries": len(rows),
+            "panel": [{"expert_id": m.expert_id, "name": m.expert.real_name, "is_chair": m.is_chair}
+                      for m in services.panel(r)],
+            "items": [{"id": row.round_entry.pk, "code": row.round_entry.code, "entry_id": row.round_entry.entry_id,
+                       "course_id": row.round_entry.entry.course_id, "title": row.round_entry.entry.course.title,
+                       "school_name": row.round_entry.entry.course.school.name,
+                       "lead_teacher": row.round_entry.entry.course.lead_teacher.display_name,
+                       "assignments": [{"id": a.pk, "expert_id": a.expert_id, "expert_name": a.expert.real_name,
+                                        "state": a.state} for a in row.assignments],
+                       "missing": row.missing} for row in rows]}
+
+
+@router.get("/rounds", response={200: list[RoundOut], **ERRORS}, summary="您管理的单位（及下级）的评审轮次")
+def list_rounds(request):
+    from django.db.models import Count
+
+    qs = services.rounds_for(request.auth).annotate(entry_count=Count("round_entries")).order_by("-created_at")[:200]
+    return [_round_out(r) for r in qs]
+
+
+@router.post("/campaigns/{campaign_id}/rounds", response={201: RoundDetailOut, **ERRORS},
+             summary="创建评审轮次（本单位在本级持有的作品，按类别、学段、学科筛选；作品以中性编号呈现给专家）")
+def create_round(request, campaign_id: int, payload: RoundIn):
+    campaign = campaign_services.get_campaign(request.auth, campaign_id)
+    unit = next((u for u, _lv in services.round_places(request.auth, campaign) if u.pk == payload.unit_id), None)
+    if unit is None:
+        from django.core.exceptions import PermissionDenied
+        from django.utils.translation import gettext as _
+
+        raise PermissionDenied(_("只有持有这些作品的单位（本级）的管理员可以为本单位创建评审轮次。"))
+    r = services.create_round(request.auth, campaign, unit, title=payload.title, category=payload.category,
+                              stage=payload.stage, subject=payload.subject, phase=payload.phase,
+                              reviewers_per_entry=payload.reviewers_per_entry, opens_at=_aware(payload.opens_at),
+                              closes_at=_aware(payload.closes_at), lecture_date=payload.lecture_date,
+                              lecture_place=payload.lecture_place)
+    return 201, _detail(request, services.get_round(request.auth, r.pk))
+
+
+@router.get("/rounds/{round_id}", response={200: RoundDetailOut, **ERRORS}, summary="评审轮次：设置、评审组、作品与分配")
+def get_round(request, round_id: int):
+    return _detail(request, services.get_round(request.auth, round_id))
+
+
+class PanelIn(Schema):
+    expert_id: int
+    is_chair: bool = False
+
+
+@router.post("/rounds/{round_id}/panel", response={200: RoundDetailOut, **ERRORS},
+             summary="把本单位专家库中的专家加入评审组（可设为组长；每轮一位组长）")
+def add_panel_member(request, round_id: int, payload: PanelIn):
+    r = services.get_round(request.auth, round_id)
+    if payload.is_chair and r.panel.filter(expert_id=payload.expert_id).exists():
+        services.set_chair(request.auth, r, payload.expert_id)
+    else:
+        services.add_panel_member(request.auth, r, payload.expert_id, is_chair=payload.is_chair)
+    return _detail(request, r)
+
+
+class AssignIn(Schema):
+    entry_id: int = Field(..., description="本轮作品的 id（items[].id）")
+    expert_id: int
+
+
+@router.post("/rounds/{round_id}/assignments", response={201: AssignmentOut, **ERRORS},
+             summary="手工分配一位专家评审一件作品（每件至多 N 位、专家最大评审量、本校/团队成员/声明回避须回避）")
+def assign(request, round_id: int, payload: AssignIn):
+    r = services.get_round(request.auth, round_id)
+    a = services.assign(request.auth, r, payload.entry_id, payload.expert_id)
+    return 201, {"id": a.pk, "expert_id": a.expert_id, "expert_name": a.expert.real_name, "state": a.state}
+
+
+@router.delete("/rounds/{round_id}/assignments/{assignment_id}", response={204: None, **ERRORS},
+               summary="取消一项分配（已提交评分的不能取消）")
+def unassign(request, round_id: int, assignment_id: int):
+    services.unassign(request.auth, services.get_round(request.auth, round_id), assignment_id)
+    return 204, None
+
+
+@router.post("/rounds/{round_id}/publish", response={200: RoundOut, **ERRORS},
+             summary="发布评审轮次：评审组专家登录后看到自己的任务")
+def publish(request, round_id: int):
+    r = services.publish_round(request.auth, services.get_round(request.auth, round_id))
+    return _round_out(r)
+
+
+# --- the expert's tasks (blind) ------------------------------------------------------------------
+class TaskOut(Schema):
+    id: int
+    code: str = Field(..., description="作品的中性编号")
+    title: str
+    node: str
+    category: str
+    category_label: str
+    stage: str
+    stage_label: str
+    subject: str
+    round_id: int
+    round_title: str = Field(..., description="层级 · 类别 · 环节（不含单位名称）")
+    phase: str
+    phase_label: str
+    is_chair: bool
+    state: str
+    state_label: str
+    opens_at: datetime
+    closes_at: datetime
+    lecture_date: date | None
+    lecture_place: str
+    window: str = Field(..., description="upcoming / open / closed")
+    seconds_left: int
+    time_left: str
+
+
+@router.get("/my/tasks", response={200: list[TaskOut], **ERRORS},
+            summary="我的评审任务（专家本人；作品以编号呈现，不含教师、学校、区县）")
+def my_tasks(request):
+    if not request.auth.is_expert():
+        raise Http404
+    return [vars(t) for t in services.my_tasks(request.auth)]
+
+
+class ConflictIn(Schema):
+    reason: str = Field(..., description="回避理由，如亲属关系")
+
+
+@router.post("/my/tasks/{assignment_id}/conflict", response={204: None, **ERRORS},
+             summary="专家对自己的一项任务申请回避：记录回避并撤回这项任务（已提交评分的不能）")
+def declare_conflict(request, assignment_id: int, payload: ConflictIn):
+    services.declare_own_conflict(request.auth, assignment_id, payload.reason)
+    return 204, None

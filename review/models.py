@@ -1,0 +1,315 @@
+"""Expert review as data: the rubric a campaign uses per category, the experts (a profile on top of
+the expert role), their declared conflicts, review rounds with their entries under neutral codes,
+the panel, the assignments and the score sheets.
+
+A ``ReviewRound`` belongs to one unit at one level (the unit that holds the entries: a county at
+the county level, a city at the city level). Its entries are ``selection.Entry`` rows held there;
+``RoundEntry`` gives each one the neutral code experts see instead of teacher, school and county.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from campaigns.enums import Category, Stage
+
+
+class Phase(models.TextChoices):
+    DESIGN = "design", _("课例设计评审（仅看文档）")
+    VIDEO = "video", _("视频评审")
+    LECTURE = "lecture", _("试讲（评审组组长录入成绩）")
+
+
+class RoundStatus(models.TextChoices):
+    DRAFT = "draft", _("筹备中")
+    PUBLISHED = "published", _("评审中")
+    CLOSED = "closed", _("已结束")
+
+
+class AssignmentState(models.TextChoices):
+    ASSIGNED = "assigned", _("待评审")
+    STARTED = "started", _("评分中")
+    SUBMITTED = "submitted", _("已提交")
+
+
+# --- rubric ------------------------------------------------------------------------------------
+class Rubric(models.Model):
+    """The evaluation indicators (评价指标) of one category of a campaign, editable by its owner."""
+
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="rubrics")
+    category = models.CharField(_("类别"), max_length=12, choices=Category.choices)
+    title = models.CharField(_("名称"), max_length=100)
+    total_points = models.DecimalField(_("满分"), max_digits=6, decimal_places=1, default=100)
+    source = models.CharField(_("来源"), max_length=100, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("评价指标")
+        verbose_name_plural = _("评价指标")
+        ordering = ["campaign", "id"]
+        constraints = [models.UniqueConstraint(fields=["campaign", "category"], name="review_rubric_unique_category")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class RubricDimension(models.Model):
+    rubric = models.ForeignKey(Rubric, on_delete=models.CASCADE, related_name="dimensions")
+    name = models.CharField(_("一级指标"), max_length=50)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("一级指标")
+        verbose_name_plural = _("一级指标")
+        ordering = ["rubric", "order", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RubricItem(models.Model):
+    dimension = models.ForeignKey(RubricDimension, on_delete=models.CASCADE, related_name="items")
+    name = models.CharField(_("评价要点"), max_length=100)
+    description = models.TextField(_("说明"), blank=True)
+    max_points = models.DecimalField(_("分值"), max_digits=5, decimal_places=1)
+    weight = models.DecimalField(_("权重"), max_digits=4, decimal_places=2, default=1)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("评价要点")
+        verbose_name_plural = _("评价要点")
+        ordering = ["dimension", "order", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(max_points__gt=0), name="review_item_points_positive"),
+            models.CheckConstraint(condition=Q(weight__gt=0), name="review_item_weight_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class VetoItem(models.Model):
+    """A threshold (一票否决): ticked with a written reason, it sets the entry's score to 0."""
+
+    rubric = models.ForeignKey(Rubric, on_delete=models.CASCADE, related_name="vetoes")
+    name = models.CharField(_("否决项"), max_length=100)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("一票否决项")
+        verbose_name_plural = _("一票否决项")
+        ordering = ["rubric", "order", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+# --- experts -----------------------------------------------------------------------------------
+class ExpertProfile(models.Model):
+    """What matching needs to know of an expert. His expert memberships (orgs.Role.EXPERT) say
+    which units' pools he is in; ``work_unit`` is where he works (for conflicts), possibly
+    another unit, or outside the tree (``work_unit_name`` only)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="expert_profile")
+    work_unit = models.ForeignKey("orgs.Unit", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                                  verbose_name=_("工作单位"))
+    work_unit_name = models.CharField(_("工作单位名称"), max_length=100, blank=True)
+    subjects = models.JSONField(_("学科"), default=list, blank=True)
+    stages = models.JSONField(_("学段"), default=list, blank=True)
+    max_load = models.PositiveSmallIntegerField(_("最大评审量"), default=30)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("专家信息")
+        verbose_name_plural = _("专家信息")
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+    @property
+    def work_unit_label(self) -> str:
+        return self.work_unit.name if self.work_unit_id else self.work_unit_name
+
+
+class Conflict(models.Model):
+    """A declared personal conflict of interest (回避): the expert never reviews this course."""
+
+    expert = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="review_conflicts")
+    course = models.ForeignKey("courses.Course", on_delete=models.CASCADE, related_name="review_conflicts")
+    reason = models.CharField(_("回避理由"), max_length=200)
+    declared_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                                    related_name="+")
+    declared_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("回避声明")
+        verbose_name_plural = _("回避声明")
+        constraints = [models.UniqueConstraint(fields=["expert", "course"], name="review_conflict_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.expert} ↔ {self.course}"
+
+
+# --- rounds ------------------------------------------------------------------------------------
+class RoundQuerySet(models.QuerySet):
+    def visible_to(self, user) -> RoundQuerySet:
+        """Rounds of the units the user administers (his own and those below)."""
+        if not (user and user.is_authenticated):
+            return self.none()
+        if user.is_superuser:
+            return self.all()
+        units = user.admin_units()
+        if not units:
+            return self.none()
+        q = Q()
+        for unit in units:
+            q |= Q(unit__path__startswith=unit.path)
+        return self.filter(q)
+
+
+class ReviewRound(models.Model):
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="review_rounds")
+    level = models.ForeignKey("campaigns.Level", on_delete=models.PROTECT, related_name="review_rounds")
+    unit = models.ForeignKey("orgs.Unit", on_delete=models.PROTECT, related_name="review_rounds")
+    title = models.CharField(_("名称"), max_length=100)
+    category = models.CharField(_("类别"), max_length=12, choices=Category.choices)
+    stage = models.CharField(_("学段"), max_length=10, choices=Stage.choices, blank=True)
+    subject = models.CharField(_("学科"), max_length=30, blank=True)
+    rubric = models.ForeignKey(Rubric, on_delete=models.PROTECT, related_name="rounds", verbose_name=_("评价指标"))
+    phase = models.CharField(_("评审环节"), max_length=10, choices=Phase.choices, default=Phase.VIDEO)
+    reviewers_per_entry = models.PositiveSmallIntegerField(_("每件作品评审专家数"), default=3)
+    opens_at = models.DateTimeField(_("开始时间"))
+    closes_at = models.DateTimeField(_("截止时间"))
+    lecture_date = models.DateField(_("试讲日期"), null=True, blank=True)
+    lecture_place = models.CharField(_("试讲地点"), max_length=200, blank=True)
+    status = models.CharField(_("状态"), max_length=10, choices=RoundStatus.choices, default=RoundStatus.DRAFT)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = RoundQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("评审轮次")
+        verbose_name_plural = _("评审轮次")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(reviewers_per_entry__gte=1), name="review_round_n_positive"),
+            models.CheckConstraint(condition=Q(closes_at__gt=models.F("opens_at")), name="review_round_window"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class RoundEntry(models.Model):
+    """An entry in a round, under the neutral code experts see (e.g. R12-007)."""
+
+    round = models.ForeignKey(ReviewRound, on_delete=models.CASCADE, related_name="round_entries")
+    entry = models.ForeignKey("selection.Entry", on_delete=models.CASCADE, related_name="round_entries")
+    code = models.CharField(_("作品编号"), max_length=20)
+
+    class Meta:
+        verbose_name = _("评审作品")
+        verbose_name_plural = _("评审作品")
+        ordering = ["round", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["round", "entry"], name="review_roundentry_unique"),
+            models.UniqueConstraint(fields=["round", "code"], name="review_roundentry_unique_code"),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class PanelMember(models.Model):
+    round = models.ForeignKey(ReviewRound, on_delete=models.CASCADE, related_name="panel")
+    expert = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="review_panels")
+    is_chair = models.BooleanField(_("组长"), default=False)
+
+    class Meta:
+        verbose_name = _("评审组成员")
+        verbose_name_plural = _("评审组成员")
+        ordering = ["round", "-is_chair", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["round", "expert"], name="review_panel_unique"),
+            models.UniqueConstraint(fields=["round"], condition=Q(is_chair=True), name="review_panel_one_chair"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.round} · {self.expert}"
+
+
+class AssignmentQuerySet(models.QuerySet):
+    def of_expert(self, user) -> AssignmentQuerySet:
+        if not (user and user.is_authenticated):
+            return self.none()
+        return self.filter(expert=user)
+
+
+class Assignment(models.Model):
+    round = models.ForeignKey(ReviewRound, on_delete=models.CASCADE, related_name="assignments")
+    entry = models.ForeignKey(RoundEntry, on_delete=models.CASCADE, related_name="assignments")
+    expert = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="review_assignments")
+    state = models.CharField(_("状态"), max_length=10, choices=AssignmentState.choices,
+                             default=AssignmentState.ASSIGNED)
+    assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    assigned_at = models.DateTimeField(auto_now_add=True)
+
+    objects = AssignmentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("评审分配")
+        verbose_name_plural = _("评审分配")
+        ordering = ["round", "entry__code", "id"]
+        constraints = [models.UniqueConstraint(fields=["entry", "expert"], name="review_assignment_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.entry.code} · {self.expert}"
+
+
+class ScoreSheet(models.Model):
+    """One expert's scores for one entry: item points, or a veto with its written reason."""
+
+    assignment = models.OneToOneField(Assignment, on_delete=models.CASCADE, related_name="sheet")
+    veto = models.ForeignKey(VetoItem, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                             verbose_name=_("一票否决"))
+    veto_reason = models.TextField(_("否决理由"), blank=True)
+    comment = models.TextField(_("评语"), blank=True)
+    total = models.DecimalField(_("总分"), max_digits=6, decimal_places=1, null=True, blank=True)
+    saved_at = models.DateTimeField(_("保存时间"), null=True, blank=True)
+    submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
+    reopened_at = models.DateTimeField(_("重新开放时间"), null=True, blank=True)
+    reopened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="+")
+    reopen_reason = models.TextField(_("重新开放理由"), blank=True)
+
+    class Meta:
+        verbose_name = _("评分表")
+        verbose_name_plural = _("评分表")
+        constraints = [
+            # A veto needs a written reason.
+            models.CheckConstraint(condition=Q(veto__isnull=True) | ~Q(veto_reason=""), name="review_sheet_veto_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.assignment)
+
+
+class Score(models.Model):
+    sheet = models.ForeignKey(ScoreSheet, on_delete=models.CASCADE, related_name="scores")
+    item = models.ForeignKey(RubricItem, on_delete=models.PROTECT, related_name="+")
+    points = models.DecimalField(_("得分"), max_digits=5, decimal_places=1)
+
+    class Meta:
+        verbose_name = _("得分")
+        verbose_name_plural = _("得分")
+        constraints = [
+            models.UniqueConstraint(fields=["sheet", "item"], name="review_score_unique"),
+            models.CheckConstraint(condition=Q(points__gte=0), name="review_score_non_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item}: {self.points}"

@@ -1,0 +1,786 @@
+"""Use cases of expert review. One function per action: permission-checked, transactional, audited.
+Pages and the API both call these.
+
+- rubrics: the campaign's evaluation indicators per category, installed from the shipped defaults
+  of its year (``rubric_defaults/<year>.json``) when a category is created, edited by the owner;
+- experts: a unit's pool (members with the expert role) with subjects, stages and max load, added
+  by hand or from an Excel sheet; declared conflicts;
+- rounds: created by the admin of the unit holding the entries at a level, with the entries under
+  neutral codes, a panel with a chair and manual assignments (the solver comes later);
+- the expert's own assignments, with nothing that names teacher, school or county.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audit.services import record
+from campaigns.enums import Category, Stage
+from campaigns.models import Campaign, CampaignCategory, Level
+from jingpinke.errors import ServiceError
+from jingpinke.excel import RowErrors, read_sheet, template_response
+from orgs import rules as org_rules
+from orgs.models import Membership, Role, Unit, UnitKind, User
+from review import rules
+from review.models import (
+    Assignment,
+    AssignmentState,
+    Conflict,
+    ExpertProfile,
+    PanelMember,
+    Phase,
+    ReviewRound,
+    RoundEntry,
+    RoundStatus,
+    Rubric,
+    RubricDimension,
+    RubricItem,
+    Score,
+    VetoItem,
+)
+from review.permissions import RoundTarget
+from selection.models import Entry, EntryState
+from selection.rules import time_left_text
+
+DEFAULTS_DIR = Path(__file__).resolve().parent / "rubric_defaults"
+REVIEWABLE_STATES = (EntryState.PENDING, EntryState.RECOMMENDED)
+
+
+def require(actor, perm: str, obj=None, message: str | None = None) -> None:
+    if not actor.has_perm(perm, obj):
+        raise PermissionDenied(message or _("您没有权限执行此操作。"))
+
+
+def _refuse(problems: list[dict], message: str | None = None) -> None:
+    if problems:
+        first = problems[0]
+        raise ServiceError(message or _("输入有误，请修改后再保存：%(where)s %(col)s %(msg)s") % {
+            "where": first["row"], "col": first["column"], "msg": first["message"]}, errors=problems)
+
+
+# --- rubrics -----------------------------------------------------------------------------------
+def _default_years() -> list[int]:
+    return sorted(int(p.stem) for p in DEFAULTS_DIR.glob("*.json") if p.stem.isdigit())
+
+
+def default_rubric_doc(year: int, category: str) -> dict | None:
+    """The shipped rubric of ``category`` for ``year``: that year's file, else the latest before it,
+    else the earliest there is."""
+    years = _default_years()
+    if not years:
+        return None
+    chosen = max((y for y in years if y <= year), default=years[0])
+    data = json.loads((DEFAULTS_DIR / f"{chosen}.json").read_text(encoding="utf-8"))
+    doc = data["rubrics"].get(category)
+    if doc is None:
+        return None
+    return {**doc, "vetoes": list(data.get("vetoes", [])), "source": data.get("source", "")}
+
+
+def _write_rubric(rubric: Rubric, clean: rules.CleanRubric) -> None:
+    rubric.dimensions.all().delete()
+    rubric.vetoes.all().delete()
+    for d_order, dim in enumerate(clean.dimensions, start=1):
+        dimension = RubricDimension.objects.create(rubric=rubric, name=dim["name"], order=d_order)
+        RubricItem.objects.bulk_create([
+            RubricItem(dimension=dimension, name=item["name"], description=item["description"],
+                       max_points=item["max_points"], weight=item["weight"], order=i_order)
+            for i_order, item in enumerate(dim["items"], start=1)])
+    VetoItem.objects.bulk_create([VetoItem(rubric=rubric, name=name, order=i)
+                                  for i, name in enumerate(clean.vetoes, start=1)])
+
+
+def install_default_rubric(campaign: Campaign, category: str) -> Rubric | None:
+    """Give the campaign's category its rubric from the shipped defaults (once)."""
+    existing = Rubric.objects.filter(campaign=campaign, category=category).first()
+    if existing is not None:
+        return existing
+    doc = default_rubric_doc(campaign.year, category)
+    if doc is None:
+        return None
+    clean, problems = rules.clean_rubric(doc)
+    if problems:  # a broken shipped file is a bug, not a user error
+        raise ValueError(problems)
+    try:
+        with transaction.atomic():
+            rubric = Rubric.objects.create(campaign=campaign, category=category, title=clean.title,
+                                           total_points=clean.total_points, source=doc.get("source", "")[:100])
+            _write_rubric(rubric, clean)
+    except IntegrityError:  # two first readers at once: the other one installed it
+        return Rubric.objects.get(campaign=campaign, category=category)
+    return rubric
+
+
+def rubric_doc(rubric: Rubric) -> dict:
+    """The rubric as the document the page and the API edit."""
+    return {
+        "title": rubric.title,
+        "total_points": str(rubric.total_points),
+        "dimensions": [{"name": d.name, "items": [
+            {"name": i.name, "description": i.description, "max_points": str(i.max_points), "weight": str(i.weight)}
+            for i in d.items.all()]} for d in rubric.dimensions.all()],
+        "vetoes": [v.name for v in rubric.vetoes.all()],
+    }
+
+
+def _rubric_qs() -> QuerySet[Rubric]:
+    return Rubric.objects.select_related("campaign").prefetch_related("dimensions__items", "vetoes")
+
+
+def rubrics_for(actor, campaign: Campaign) -> list[Rubric]:
+    """The campaign's rubrics, one per category (defaults installed for a category that has none)."""
+    require(actor, "review.view_rubric", campaign, _("只有本活动相关单位的管理员可以查看评价指标。"))
+    categories = list(CampaignCategory.objects.filter(campaign=campaign).values_list("category", flat=True))
+    have = set(Rubric.objects.filter(campaign=campaign).values_list("category", flat=True))
+    for category in categories:
+        if category not in have:
+            install_default_rubric(campaign, category)
+    order = {c: i for i, c in enumerate(Category.values)}
+    return sorted(_rubric_qs().filter(campaign=campaign, category__in=categories), key=lambda r: order[r.category])
+
+
+def get_rubric(actor, campaign: Campaign, category: str) -> Rubric:
+    for rubric in rubrics_for(actor, campaign):
+        if rubric.category == category:
+            return rubric
+    raise Http404
+
+
+def has_scores(rubric: Rubric) -> bool:
+    return Score.objects.filter(item__dimension__rubric=rubric).exists()
+
+
+@transaction.atomic
+def set_rubric(actor, rubric: Rubric, doc: dict) -> Rubric:
+    """Replace the rubric's dimensions, items and vetoes; refused once an expert has scored with it."""
+    require(actor, "review.change_rubric", rubric.campaign,
+            _("只有主办单位（%(owner)s）及其上级的管理员可以修改评价指标。") % {"owner": rubric.campaign.owner.name})
+    rubric = Rubric.objects.select_for_update().get(pk=rubric.pk)
+    clean, problems = rules.clean_rubric(doc)
+    _refuse(problems, _("评价指标有 %(n)d 处问题，未保存：%(first)s") % {
+        "n": len(problems), "first": problems[0]["message"]} if problems else None)
+    if has_scores(rubric):
+        raise ServiceError(_("已有专家按这套评价指标评分，不能再修改；如确需调整，请为新的评审轮次使用新的评价指标。"))
+    before = rubric_doc(rubric)
+    rubric.title, rubric.total_points = clean.title, clean.total_points
+    rubric.save(update_fields=["title", "total_points", "updated_at"])
+    _write_rubric(rubric, clean)
+    rubric = _rubric_qs().get(pk=rubric.pk)
+    record(actor, "review.rubric.update", rubric, before=before, after=rubric_doc(rubric), unit=rubric.campaign.owner)
+    return rubric
+
+
+# --- experts -----------------------------------------------------------------------------------
+EXPERT_COLUMNS = ["姓名", "手机号", "工作单位", "学科", "学段", "最大评审量"]
+EXPERT_REQUIRED = ["姓名", "手机号", "学科", "学段"]
+EXPERT_EXAMPLE = ["王建国", "13900139000", "440802001", "语文、数学", "小学、初中", "30"]
+STAGE_FROM_LABEL = {str(label): value for value, label in Stage.choices}
+STAGE_LABELS = dict(Stage.choices)
+DEFAULT_MAX_LOAD = 30
+
+
+def pool_units(actor) -> list[Unit]:
+    """Units whose expert pool the actor keeps (the units he administers, not schools)."""
+    if actor.is_superuser:
+        return list(Unit.objects.exclude(kind=UnitKind.SCHOOL).filter(is_active=True))
+    return [u for u in actor.admin_units() if u.kind != UnitKind.SCHOOL]
+
+
+def get_pool_unit(actor, pk) -> Unit:
+    unit = Unit.objects.filter(pk=pk).first()
+    if unit is None or not actor.has_perm("review.manage_experts", unit):
+        raise Http404
+    return unit
+
+
+def experts_of(actor, unit: Unit) -> QuerySet[User]:
+    """The unit's pool: members with the expert role, with their profiles."""
+    require(actor, "review.manage_experts", unit, _("您只能管理自己单位的专家库。"))
+    return (User.objects.filter(memberships__unit=unit, memberships__role=Role.EXPERT)
+            .select_related("expert_profile", "expert_profile__work_unit").order_by("real_name", "pk").distinct())
+
+
+def parse_list(text) -> list[str]:
+    """"语文、数学, 英语" → ["语文", "数学", "英语"] (a list is taken as is)."""
+    if isinstance(text, list | tuple):
+        parts = text
+    else:
+        parts = str(text or "").replace("，", ",").replace("、", ",").replace("；", ",").replace(";", ",").split(",")
+    out = []
+    for part in parts:
+        part = str(part).strip()
+        if part and part not in out:
+            out.append(part)
+    return out
+
+
+def parse_stages(values) -> tuple[list[str], list[str]]:
+    """Stage codes from codes or Chinese labels; the unknown ones second."""
+    stages, unknown = [], []
+    for value in parse_list(values):
+        code = value if value in STAGE_LABELS else STAGE_FROM_LABEL.get(value)
+        if code is None:
+            unknown.append(value)
+        elif code not in stages:
+            stages.append(code)
+    return stages, unknown
+
+
+def _work_unit(text: str) -> tuple[Unit | None, str]:
+    """A unit code or the exact name of one active unit; anything else is kept as a name."""
+    text = (text or "").strip()
+    if not text:
+        return None, ""
+    unit = Unit.objects.filter(code=text).first()
+    if unit is None:
+        named = list(Unit.objects.filter(name=text, is_active=True)[:2])
+        unit = named[0] if len(named) == 1 else None
+    return unit, ("" if unit else text[:100])
+
+
+def _profile_problems(subjects: list[str], stages: list[str], unknown_stages: list[str], max_load) -> list[tuple[str, str]]:
+    problems = []
+    if not subjects:
+        problems.append(("学科", _("请填写评审学科，多个学科用顿号分隔，例如“语文、数学”。")))
+    elif any(len(s) > 30 for s in subjects):
+        problems.append(("学科", _("每个学科最多 30 个字。")))
+    if unknown_stages:
+        problems.append(("学段", _("学段“%(s)s”无法识别，请填写：小学、初中、高中或特殊教育。") % {"s": "、".join(unknown_stages)}))
+    elif not stages:
+        problems.append(("学段", _("请填写评审学段：小学、初中、高中或特殊教育（可填多个）。")))
+    if not isinstance(max_load, int) or isinstance(max_load, bool) or not 1 <= max_load <= 500:
+        problems.append(("最大评审量", _("最大评审量应为 1 到 500 之间的整数，留空为 %(n)d。") % {"n": DEFAULT_MAX_LOAD}))
+    return problems
+
+
+def _parse_load(value) -> int | None | str:
+    text = str(value if value is not None else "").strip()
+    if not text:
+        return DEFAULT_MAX_LOAD
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 6 else text
+
+
+def profile_snapshot(profile: ExpertProfile) -> dict:
+    return {"user": profile.user_id, "work_unit": profile.work_unit_label, "subjects": profile.subjects,
+            "stages": profile.stages, "max_load": profile.max_load}
+
+
+def _enrol(actor, unit: Unit, user: User, *, work_unit: Unit | None, work_unit_name: str, subjects, stages,
+           max_load, reason: str = "") -> ExpertProfile:
+    if not Membership.objects.filter(user=user, unit=unit, role=Role.EXPERT).exists():
+        m = Membership.objects.create(user=user, unit=unit, role=Role.EXPERT, subject="、".join(subjects)[:30])
+        record(actor, "orgs.membership.add", m, after={"user": user.pk, "unit": unit.pk, "role": Role.EXPERT},
+               reason=reason, unit=unit)
+    profile, created = ExpertProfile.objects.get_or_create(user=user)
+    before = None if created else profile_snapshot(profile)
+    profile.work_unit, profile.work_unit_name = work_unit, work_unit_name
+    profile.subjects, profile.stages, profile.max_load = subjects, stages, max_load
+    profile.save()
+    record(actor, "review.expert.save", profile, before=before, after=profile_snapshot(profile), reason=reason,
+           unit=unit)
+    return profile
+
+
+@transaction.atomic
+def add_expert(actor, unit: Unit, *, real_name: str, mobile: str, work_unit: str = "", subjects="", stages="",
+               max_load=None) -> tuple[User, str]:
+    """Put a person into the unit's expert pool. A mobile already in the system is that person
+    (from any unit) and must carry the same name; otherwise a new account is made. Returns the
+    user and his initial password ("" for an existing account)."""
+    require(actor, "review.manage_experts", unit, _("您只能管理自己单位的专家库。"))
+    real_name, mobile = (real_name or "").strip(), (mobile or "").strip()
+    subject_list = parse_list(subjects)
+    stage_list, unknown = parse_stages(stages)
+    load = _parse_load(max_load)
+    problems = []
+    if not real_name:
+        problems.append(("姓名", _("请填写姓名。")))
+    if not org_rules.is_valid_mobile(mobile):
+        problems.append(("手机号", _("请填写 11 位手机号码，例如 13800138000。")))
+    problems += _profile_problems(subject_list, stage_list, unknown, load)
+    if problems:
+        raise ServiceError(problems[0][1], errors=[{"row": "", "column": c, "message": str(m)} for c, m in problems])
+    place, place_name = _work_unit(work_unit)
+    user = User.objects.filter(mobile=mobile).first()
+    password = ""
+    if user is not None:
+        if user.real_name != real_name:
+            raise ServiceError(_("手机号 %(m)s 已属于系统中的另一位用户，姓名与您填写的不一致：请核对姓名或手机号。") % {"m": mobile})
+    else:
+        if User.objects.filter(username__iexact=mobile).exists():
+            raise ServiceError(_("手机号 %(m)s 已被系统中的其他账户用作用户名。") % {"m": mobile})
+        password = org_rules.generate_password()
+        user = User(username=mobile, real_name=real_name, mobile=mobile, must_change_password=True)
+        user.set_password(password)
+        user.save()
+        record(actor, "orgs.user.create", user, after={"username": user.username, "real_name": real_name,
+                                                         "must_change_password": True}, unit=unit)
+    _enrol(actor, unit, user, work_unit=place, work_unit_name=place_name, subjects=subject_list, stages=stage_list,
+           max_load=load)
+    return user, password
+
+
+@transaction.atomic
+def update_expert(actor, unit: Unit, user: User, *, work_unit: str = "", subjects="", stages="", max_load=None) -> ExpertProfile:
+    require(actor, "review.manage_experts", unit, _("您只能管理自己单位的专家库。"))
+    if not Membership.objects.filter(user=user, unit=unit, role=Role.EXPERT).exists():
+        raise Http404
+    subject_list = parse_list(subjects)
+    stage_list, unknown = parse_stages(stages)
+    load = _parse_load(max_load)
+    problems = _profile_problems(subject_list, stage_list, unknown, load)
+    if problems:
+        raise ServiceError(problems[0][1], errors=[{"row": "", "column": c, "message": str(m)} for c, m in problems])
+    place, place_name = _work_unit(work_unit)
+    return _enrol(actor, unit, user, work_unit=place, work_unit_name=place_name, subjects=subject_list,
+                  stages=stage_list, max_load=load)
+
+
+def expert_template():
+    return template_response(
+        _("评审专家导入模板.xlsx"), EXPERT_COLUMNS, EXPERT_REQUIRED, examples=[EXPERT_EXAMPLE],
+        notes=[
+            _("姓名、手机号、学科、学段必填。手机号已在系统中的人员（可来自其他单位）直接加入本单位专家库，姓名须与系统中一致。"),
+            _("工作单位填系统中的单位代码或单位全称（用于回避本校、本县作品）；系统外单位直接填名称。"),
+            _("学科、学段可填多个，用顿号分隔；学段填小学、初中、高中或特殊教育。"),
+            _("最大评审量可留空（按 30 件）。新建的账户首次登录时必须修改密码，导入后可下载初始密码表。"),
+            _("整张表没有错误才会导入；有错误时一条也不导入，并列出每一行的问题。"),
+        ])
+
+
+@dataclass
+class ImportedExpert:
+    user: User
+    membership: Membership
+    password: str  # "" for an account that already existed
+
+
+@transaction.atomic
+def import_experts(actor, unit: Unit, upload) -> list[ImportedExpert]:
+    """All or nothing: every row of the sheet joins the unit's pool, or none does."""
+    require(actor, "review.manage_experts", unit, _("您只能管理自己单位的专家库。"))
+    rows = read_sheet(upload, EXPERT_REQUIRED, EXPERT_COLUMNS)
+    errors = RowErrors()
+    mobiles = {r.get("手机号").strip() for r in rows}
+    existing = {u.mobile: u for u in User.objects.filter(mobile__in=mobiles - {""})}
+    usernames = {u.lower() for u in User.objects.filter(username__in=mobiles - {""}).values_list("username", flat=True)}
+    seen: dict[str, int] = {}
+    parsed = []
+    for row in rows:
+        if [row.get(c).strip() for c in EXPERT_COLUMNS] == EXPERT_EXAMPLE:
+            errors.add(row.number, "姓名", _("这是模板中的示例行，请删除后再上传。"))
+            continue
+        ok = True
+        name = row.get("姓名").strip()
+        mobile = row.get("手机号").strip().replace(" ", "").replace("-", "")
+        subjects = parse_list(row.get("学科"))
+        stages, unknown = parse_stages(row.get("学段"))
+        load = _parse_load(row.get("最大评审量"))
+        if not name:
+            errors.add(row.number, "姓名", _("请填写姓名。"))
+            ok = False
+        elif len(name) > 50:
+            errors.add(row.number, "姓名", _("姓名最多 50 个字。"))
+            ok = False
+        if not org_rules.is_valid_mobile(mobile):
+            errors.add(row.number, "手机号", _("手机号“%(m)s”格式不对，请填写 11 位手机号码，例如 13800138000。") % {"m": mobile})
+            ok = False
+        elif mobile in seen:
+            errors.add(row.number, "手机号", _("手机号 %(m)s 与第 %(first)d 行重复。") % {"m": mobile, "first": seen[mobile]})
+            ok = False
+        elif mobile in existing and existing[mobile].real_name != name:
+            errors.add(row.number, "姓名", _("手机号 %(m)s 已属于系统中的另一位用户，姓名与本行不一致：请核对姓名或手机号。") % {"m": mobile})
+            ok = False
+        elif mobile not in existing and mobile.lower() in usernames:
+            errors.add(row.number, "手机号", _("手机号 %(m)s 已被系统中的其他账户用作用户名。") % {"m": mobile})
+            ok = False
+        seen.setdefault(mobile, row.number)
+        for column, message in _profile_problems(subjects, stages, unknown, load):
+            errors.add(row.number, column, message)
+            ok = False
+        if ok:
+            parsed.append((name, mobile, row.get("工作单位").strip(), subjects, stages, load))
+    errors.raise_if_any(_("专家"))
+    if not parsed:
+        raise ServiceError(_("表格中没有专家数据：请在模板的表头下面逐行填写。"))
+    out = []
+    try:
+        for name, mobile, work, subjects, stages, load in parsed:
+            user = existing.get(mobile)
+            password = ""
+            if user is None:
+                password = org_rules.generate_password()
+                user = User(username=mobile, real_name=name, mobile=mobile, must_change_password=True)
+                user.set_password(password)
+                user.save()
+                record(actor, "orgs.user.create", user, after={"username": mobile, "real_name": name,
+                                                                 "must_change_password": True},
+                       reason=_("Excel 导入"), unit=unit)
+            place, place_name = _work_unit(work)
+            _enrol(actor, unit, user, work_unit=place, work_unit_name=place_name, subjects=subjects, stages=stages,
+                   max_load=load, reason=_("Excel 导入"))
+            membership = Membership.objects.select_related("unit").get(user=user, unit=unit, role=Role.EXPERT)
+            out.append(ImportedExpert(user, membership, password))
+    except IntegrityError:
+        raise ServiceError(_("导入时有其他管理员同时创建了相同手机号的账户，请刷新后重新导入。")) from None
+    record(actor, "review.expert.import", unit, after={"count": len(out), "mobiles": [i.user.mobile for i in out]},
+           unit=unit)
+    return out
+
+
+# --- rounds ------------------------------------------------------------------------------------
+def rounds_for(actor) -> QuerySet[ReviewRound]:
+    return ReviewRound.objects.visible_to(actor).select_related("campaign", "level", "unit", "rubric")
+
+
+def get_round(actor, pk) -> ReviewRound:
+    review_round = rounds_for(actor).filter(pk=pk).first()
+    if review_round is None:
+        raise Http404
+    return review_round
+
+
+def round_places(actor, campaign: Campaign) -> list[tuple[Unit, Level]]:
+    """The (unit, level) pairs for which the actor may create rounds in the campaign."""
+    levels = {lv.kind: lv for lv in campaign.levels.all()}
+    units = [u for u in (actor.admin_units() if not actor.is_superuser else
+                         Unit.objects.subtree(campaign.owner).exclude(kind=UnitKind.SCHOOL))]
+    out = []
+    for unit in sorted(units, key=lambda u: u.path):
+        level = levels.get(unit.kind)
+        if level is not None and actor.has_perm("review.create_round", RoundTarget(campaign, level, unit)):
+            out.append((unit, level))
+    return out
+
+
+def eligible_entries(level: Level, unit: Unit, *, category: str, stage: str = "", subject: str = "") -> QuerySet[Entry]:
+    """Entries held at the unit and level (pending or recommended) that fit the filter."""
+    qs = Entry.objects.filter(level=level, unit=unit, state__in=REVIEWABLE_STATES, course__category=category)
+    if stage:
+        qs = qs.filter(course__node__textbook__stage=stage)
+    if subject:
+        qs = qs.filter(course__node__textbook__subject=subject)
+    return qs.order_by("pk")
+
+
+def round_snapshot(r: ReviewRound) -> dict:
+    return {"title": r.title, "category": r.category, "stage": r.stage, "subject": r.subject, "phase": r.phase,
+            "rubric": r.rubric_id, "reviewers_per_entry": r.reviewers_per_entry, "opens_at": r.opens_at,
+            "closes_at": r.closes_at, "lecture_date": r.lecture_date, "lecture_place": r.lecture_place,
+            "status": r.status}
+
+
+@transaction.atomic
+def create_round(actor, campaign: Campaign, unit: Unit, *, title: str, category: str, stage: str = "",
+                 subject: str = "", phase: str = Phase.VIDEO, reviewers_per_entry=3, opens_at: datetime | None = None,
+                 closes_at: datetime | None = None, lecture_date=None, lecture_place: str = "") -> ReviewRound:
+    """A round of the unit at its level over the entries it holds that fit the filter, each under a
+    neutral code; the category's rubric; a draft until published."""
+    level = campaign.levels.filter(kind=unit.kind).first()
+    if level is None or not actor.has_perm("review.create_round", RoundTarget(campaign, level, unit)):
+        raise PermissionDenied(_("只有持有这些作品的单位（本级）的管理员可以为本单位创建评审轮次。"))
+    categories = list(campaign.categories.values_list("category", flat=True))
+    stage, subject = (stage or "").strip(), (subject or "").strip()
+    problems = rules.round_problems(title=title, category=category, categories=categories, phase=phase,
+                                    reviewers_per_entry=reviewers_per_entry, opens_at=opens_at, closes_at=closes_at,
+                                    lecture_date=lecture_date, lecture_place=lecture_place)
+    if stage and stage not in STAGE_LABELS:
+        problems.append({"row": _("评审轮次"), "column": _("学段"), "message": _("学段只能是小学、初中、高中或特殊教育，或留空表示全部。")})
+    _refuse(problems)
+    rubric = install_default_rubric(campaign, category)
+    if rubric is None:
+        raise ServiceError(_("这个类别还没有评价指标：请主办单位先在“评价指标”中设置。"))
+    entries = list(eligible_entries(level, unit, category=category, stage=stage, subject=subject))
+    if not entries:
+        raise ServiceError(_("本单位在本级没有符合条件的作品（待处理或已推荐）：请调整类别、学段或学科后再创建。"))
+    review_round = ReviewRound.objects.create(
+        campaign=campaign, level=level, unit=unit, title=title.strip(), category=category, stage=stage,
+        subject=subject, rubric=rubric, phase=phase, reviewers_per_entry=reviewers_per_entry, opens_at=opens_at,
+        closes_at=closes_at, lecture_date=lecture_date if phase == Phase.LECTURE else None,
+        lecture_place=(lecture_place or "").strip() if phase == Phase.LECTURE else "", created_by=actor)
+    # Codes in a shuffled order, so that a code says nothing about when or from where an entry came.
+    random.Random(review_round.pk).shuffle(entries)
+    RoundEntry.objects.bulk_create([RoundEntry(round=review_round, entry=e, code=rules.entry_code(review_round.pk, n))
+                                    for n, e in enumerate(entries, start=1)])
+    record(actor, "review.round.create", review_round, after={**round_snapshot(review_round),
+                                                              "entries": len(entries)}, unit=unit)
+    return review_round
+
+
+@transaction.atomic
+def publish_round(actor, review_round: ReviewRound) -> ReviewRound:
+    """Experts see their assignments once the round is published."""
+    require(actor, "review.change_round", review_round)
+    if review_round.status != RoundStatus.DRAFT:
+        raise ServiceError(_("本轮评审已发布。"))
+    if not review_round.assignments.exists():
+        raise ServiceError(_("本轮还没有分配任何评审任务：请先为作品分配专家，再发布。"))
+    review_round.status = RoundStatus.PUBLISHED
+    review_round.save(update_fields=["status"])
+    record(actor, "review.round.publish", review_round, before={"status": RoundStatus.DRAFT},
+           after={"status": review_round.status}, unit=review_round.unit)
+    return review_round
+
+
+def candidates(review_round: ReviewRound) -> QuerySet[User]:
+    """Experts of the round unit's pool who are not on the panel yet."""
+    return (User.objects.filter(memberships__unit=review_round.unit, memberships__role=Role.EXPERT, is_active=True)
+            .exclude(review_panels__round=review_round).select_related("expert_profile").order_by("real_name", "pk")
+            .distinct())
+
+
+@transaction.atomic
+def add_panel_member(actor, review_round: ReviewRound, expert_id, *, is_chair: bool = False) -> PanelMember:
+    require(actor, "review.change_round", review_round)
+    expert = candidates(review_round).filter(pk=expert_id).first()
+    if expert is None:
+        raise ServiceError(_("只能把本单位专家库中的专家加入评审组（他也不能已在组中）：请先在“专家库”中添加。"))
+    if is_chair:
+        PanelMember.objects.filter(round=review_round, is_chair=True).update(is_chair=False)
+    member = PanelMember.objects.create(round=review_round, expert=expert, is_chair=is_chair)
+    record(actor, "review.panel.add", review_round, after={"expert": expert.pk, "is_chair": is_chair},
+           unit=review_round.unit)
+    return member
+
+
+@transaction.atomic
+def set_chair(actor, review_round: ReviewRound, expert_id) -> PanelMember:
+    require(actor, "review.change_round", review_round)
+    member = PanelMember.objects.filter(round=review_round, expert_id=expert_id).first()
+    if member is None:
+        raise ServiceError(_("组长须是本轮评审组的成员。"))
+    before = list(PanelMember.objects.filter(round=review_round, is_chair=True).values_list("expert_id", flat=True))
+    PanelMember.objects.filter(round=review_round, is_chair=True).update(is_chair=False)
+    member.is_chair = True
+    member.save(update_fields=["is_chair"])
+    record(actor, "review.panel.chair", review_round, before={"chair": before[0] if before else None},
+           after={"chair": member.expert_id}, unit=review_round.unit)
+    return member
+
+
+@transaction.atomic
+def remove_panel_member(actor, review_round: ReviewRound, expert_id) -> None:
+    require(actor, "review.change_round", review_round)
+    member = PanelMember.objects.filter(round=review_round, expert_id=expert_id).first()
+    if member is None:
+        raise Http404
+    if review_round.assignments.filter(expert_id=expert_id).exists():
+        raise ServiceError(_("这位专家还有本轮的评审任务：请先取消他的分配，再移出评审组。"))
+    member.delete()
+    record(actor, "review.panel.remove", review_round, before={"expert": int(expert_id)}, unit=review_round.unit)
+
+
+def _assign_facts(review_round: ReviewRound, round_entry: RoundEntry, expert: User) -> rules.AssignFacts:
+    course = round_entry.entry.course
+    profile = ExpertProfile.objects.filter(user=expert).select_related("work_unit").first()
+    work = profile.work_unit if profile else None
+    school = course.school
+    county = school.parent if school.parent_id and school.parent.kind == UnitKind.COUNTY else None
+    load = Assignment.objects.filter(expert=expert).exclude(round__status=RoundStatus.CLOSED).count()
+    return rules.AssignFacts(
+        in_panel=PanelMember.objects.filter(round=review_round, expert=expert).exists(),
+        already_assigned=Assignment.objects.filter(entry=round_entry, expert=expert).exists(),
+        entry_reviewers=round_entry.assignments.count(),
+        reviewers_per_entry=review_round.reviewers_per_entry,
+        expert_load=load,
+        max_load=profile.max_load if profile else DEFAULT_MAX_LOAD,
+        declared_conflict=Conflict.objects.filter(expert=expert, course=course).exists(),
+        same_school=work is not None and work.is_within(school),
+        same_county=work is not None and county is not None and work.is_within(county),
+        above_county=review_round.level.kind in (UnitKind.CITY, UnitKind.PROVINCE),
+        team_member=course.lead_teacher_id == expert.pk or course.members.filter(user=expert).exists(),
+        round_closed=review_round.status == RoundStatus.CLOSED or timezone.now() >= review_round.closes_at,
+    )
+
+
+@transaction.atomic
+def assign(actor, review_round: ReviewRound, round_entry_id, expert_id) -> Assignment:
+    """Assign one expert to one entry by hand, checked against the round's hard rules."""
+    require(actor, "review.assign", review_round, _("只有本轮所属单位的管理员可以分配评审任务。"))
+    review_round = ReviewRound.objects.select_for_update().select_related("level", "unit").get(pk=review_round.pk)
+    round_entry = (RoundEntry.objects.select_related("entry__course__school__parent")
+                   .filter(round=review_round, pk=round_entry_id).first())
+    expert = User.objects.filter(pk=expert_id, is_active=True).first()
+    if round_entry is None or expert is None:
+        raise ServiceError(_("请选择本轮的一件作品和评审组中的一位专家。"))
+    problem = rules.assign_problem(_assign_facts(review_round, round_entry, expert))
+    if problem:
+        raise ServiceError(problem)
+    assignment = Assignment.objects.create(round=review_round, entry=round_entry, expert=expert, assigned_by=actor)
+    record(actor, "review.assignment.create", assignment, after={"round": review_round.pk, "code": round_entry.code,
+                                                                 "expert": expert.pk}, unit=review_round.unit)
+    return assignment
+
+
+@transaction.atomic
+def unassign(actor, review_round: ReviewRound, assignment_id) -> None:
+    require(actor, "review.assign", review_round, _("只有本轮所属单位的管理员可以取消分配。"))
+    assignment = Assignment.objects.select_related("entry").filter(round=review_round, pk=assignment_id).first()
+    if assignment is None:
+        raise Http404
+    if assignment.state == AssignmentState.SUBMITTED:
+        raise ServiceError(_("这位专家已提交评分，不能取消分配。"))
+    before = {"round": review_round.pk, "code": assignment.entry.code, "expert": assignment.expert_id}
+    assignment.delete()
+    record(actor, "review.assignment.delete", review_round, before=before, unit=review_round.unit)
+
+
+@dataclass
+class EntryRow:
+    """An entry of a round as its admin sees it (he knows the course)."""
+
+    round_entry: RoundEntry
+    assignments: list[Assignment]
+
+    @property
+    def missing(self) -> int:
+        return max(0, self.round_entry.round.reviewers_per_entry - len(self.assignments))
+
+
+def round_entries(actor, review_round: ReviewRound) -> list[EntryRow]:
+    require(actor, "review.view_round", review_round)
+    rows = (RoundEntry.objects.filter(round=review_round)
+            .select_related("round", "entry__course__school", "entry__course__lead_teacher",
+                            "entry__course__node__textbook")
+            .prefetch_related("assignments__expert").order_by("code"))
+    return [EntryRow(re, list(re.assignments.all())) for re in rows]
+
+
+def panel(review_round: ReviewRound) -> list[PanelMember]:
+    return list(review_round.panel.select_related("expert__expert_profile__work_unit")
+                .annotate(load=Count("expert__review_assignments",
+                                     filter=Q(expert__review_assignments__round=review_round)))
+                .order_by("-is_chair", "pk"))
+
+
+@transaction.atomic
+def declare_conflict(actor, review_round: ReviewRound, round_entry_id, expert_id, reason: str) -> Conflict:
+    """The round's admin records that an expert must not review a course (e.g. a relative)."""
+    require(actor, "review.change_round", review_round)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ServiceError(_("请写明回避理由，例如“亲属关系”。"))
+    round_entry = RoundEntry.objects.select_related("entry").filter(round=review_round, pk=round_entry_id).first()
+    if round_entry is None or not PanelMember.objects.filter(round=review_round, expert_id=expert_id).exists():
+        raise ServiceError(_("请选择本轮的一件作品和评审组中的一位专家。"))
+    course_id = round_entry.entry.course_id
+    if Assignment.objects.filter(entry__entry__course_id=course_id, expert_id=expert_id,
+                                 state=AssignmentState.SUBMITTED).exists():
+        raise ServiceError(_("这位专家已提交这件作品的评分，请由评审组长处理。"))
+    conflict, _created = Conflict.objects.get_or_create(expert_id=expert_id, course_id=course_id,
+                                                        defaults={"reason": reason[:200], "declared_by": actor})
+    removed = Assignment.objects.filter(entry__entry__course_id=course_id, expert_id=expert_id).delete()[0]
+    record(actor, "review.conflict.declare", review_round, after={"expert": int(expert_id), "code": round_entry.code,
+                                                                  "assignments_removed": removed},
+           reason=reason, unit=review_round.unit)
+    return conflict
+
+
+# --- the expert's side (blind: nothing names teacher, school or county) ------------------------
+@transaction.atomic
+def declare_own_conflict(actor, assignment_id, reason: str) -> Conflict:
+    """The expert declares a personal conflict with one of his tasks (回避): the conflict is kept
+    for every later round and the assignment is withdrawn, for the admin to assign someone else."""
+    assignment = (Assignment.objects.of_expert(actor).select_related("round__unit", "entry__entry")
+                  .filter(pk=assignment_id).exclude(round__status=RoundStatus.DRAFT).first())
+    if assignment is None:
+        raise Http404
+    require(actor, "review.declare_conflict", assignment)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ServiceError(_("请写明回避理由，例如“亲属关系”或“曾指导过这节课”。"))
+    if assignment.state == AssignmentState.SUBMITTED:
+        raise ServiceError(_("您已提交这件作品的评分，如需回避请联系评审组长。"))
+    conflict, _created = Conflict.objects.get_or_create(
+        expert=actor, course_id=assignment.entry.entry.course_id,
+        defaults={"reason": reason[:200], "declared_by": actor})
+    review_round, code = assignment.round, assignment.entry.code
+    assignment.delete()
+    record(actor, "review.conflict.declare", review_round, after={"expert": actor.pk, "code": code,
+                                                                  "by_expert": True, "assignments_removed": 1},
+           reason=reason, unit=review_round.unit)
+    return conflict
+
+
+@dataclass(frozen=True)
+class ExpertTask:
+    """One assignment as the expert sees it: neutral code, course title, catalog node, category,
+    stage, subject, the round's window."""
+
+    id: int
+    code: str
+    title: str
+    node: str
+    category: str
+    category_label: str
+    stage: str
+    stage_label: str
+    subject: str
+    round_id: int
+    round_title: str
+    phase: str
+    phase_label: str
+    is_chair: bool
+    state: str
+    state_label: str
+    opens_at: datetime
+    closes_at: datetime
+    lecture_date: object
+    lecture_place: str
+    window: str
+    window_label: str
+    seconds_left: int
+    time_left: str
+
+
+def _node_label(node) -> str:
+    tb = node.textbook
+    return " ".join(p for p in (str(tb.get_stage_display()), tb.grade, tb.subject, tb.version, tb.volume) if p) + \
+        " › " + (node.label_path or node.title)
+
+
+def neutral_round_title(r: ReviewRound) -> str:
+    """What an expert calls a round: its level, category and phase (the admin's own title may name
+    the county, so it is never shown to experts)."""
+    return _("%(level)s · %(category)s · %(phase)s") % {
+        "level": r.level.name, "category": Category(r.category).label, "phase": Phase(r.phase).label}
+
+
+def my_tasks(user, now: datetime | None = None) -> list[ExpertTask]:
+    """The expert's assignments in published rounds, open windows first, soonest deadline first."""
+    now = now or timezone.now()
+    qs = (Assignment.objects.of_expert(user).exclude(round__status=RoundStatus.DRAFT)
+          .select_related("round__level", "entry__entry__course__node__textbook"))
+    chairs = set(PanelMember.objects.filter(expert=user, is_chair=True).values_list("round_id", flat=True))
+    tasks = []
+    for a in qs:
+        r, course = a.round, a.entry.entry.course
+        tb = course.node.textbook
+        window = rules.window_state(r.opens_at, r.closes_at, now)
+        seconds = int((r.closes_at - now).total_seconds())
+        tasks.append(ExpertTask(
+            id=a.pk, code=a.entry.code, title=course.title, node=_node_label(course.node), category=course.category,
+            category_label=str(Category(course.category).label), stage=tb.stage, stage_label=str(tb.get_stage_display()),
+            subject=tb.subject, round_id=r.pk, round_title=neutral_round_title(r), phase=r.phase,
+            phase_label=str(Phase(r.phase).label), is_chair=r.pk in chairs, state=a.state,
+            state_label=str(AssignmentState(a.state).label), opens_at=r.opens_at, closes_at=r.closes_at,
+            lecture_date=r.lecture_date, lecture_place=r.lecture_place, window=window,
+            window_label=rules.window_label(window), seconds_left=seconds, time_left=str(time_left_text(seconds))))
+    order = {"open": 0, "upcoming": 1, "closed": 2}
+    return sorted(tasks, key=lambda t: (order[t.window], t.closes_at, t.code))
+
+
+def decimal_text(value: Decimal) -> str:
+    return rules._fmt(Decimal(value))

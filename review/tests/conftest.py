@@ -1,0 +1,94 @@
+"""Fixtures of the review tests: the Zhanjiang 2024 campaign (open) on the ``tree`` units, catalog
+nodes, submitted courses and their entries held by the county (赤坎区) at the county level, and a
+county expert pool."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from campaigns import services as campaign_services
+from campaigns.enums import CampaignStatus
+from catalog.models import CatalogNode, Textbook
+from courses.models import Course
+from orgs.models import Role
+from orgs.tests.factories import member
+from review import services
+from review.models import ExpertProfile
+from selection import services as selection_services
+from selection.models import Entry
+
+
+@pytest.fixture
+def campaign(tree):
+    campaign = campaign_services.create_from_shipped(tree.sysadmin, "zhanjiang-2024", tree.city,
+                                                     status=CampaignStatus.OPEN)
+    future = timezone.now() + timedelta(days=30)
+    campaign.levels.update(deadline=future, confirm_deadline=future + timedelta(days=3),
+                           contact_form_deadline=future)
+    return campaign
+
+
+@pytest.fixture
+def nodes(db):
+    def book(subject, grade, stage="primary"):
+        return Textbook.objects.create(stage=stage, grade=grade, subject=subject, version="统编版", volume="上册")
+
+    chinese, maths, physics = book("语文", "一年级"), book("数学", "一年级"), book("物理", "八年级", "junior")
+    return [CatalogNode.objects.create(textbook=tb, title=f"第{i}课", label_path=f"第一单元 › 第{i}课", order=i,
+                                       is_leaf=True)
+            for tb in (chinese, maths, physics) for i in range(1, 4)]
+
+
+@pytest.fixture
+def county_entry(campaign, tree, nodes):
+    """A submitted course of the county's school, recommended by the school: held by the county."""
+    counter = iter(range(1, 1000))
+
+    def make(node=None, category="subject", teacher=None, title=None):
+        course = Course.objects.create(campaign=campaign, category=category, node=node or nodes[0],
+                                       title=title or f"课程{next(counter)}", lead_teacher=teacher or tree.teacher,
+                                       school=tree.school, periods_count=1, status="submitted")
+        selection_services.enter(course.lead_teacher, course)
+        school_entry = Entry.objects.get(course=course, level__kind="school")
+        selection_services.decide(tree.school_admin, school_entry.pk, "recommend")
+        return Entry.objects.get(course=course, level__kind="county")
+
+    return make
+
+
+@pytest.fixture
+def pool(tree):
+    """Three experts in the county's pool, working at the city (no conflict with county schools)."""
+    experts = []
+    for i in range(3):
+        user = member(tree.county, Role.EXPERT, username=f"pool{i}", real_name=f"专家{i}", mobile=f"1390000000{i}")
+        ExpertProfile.objects.create(user=user, work_unit=tree.city, subjects=["语文", "数学"],
+                                     stages=["primary"], max_load=5)
+        experts.append(user)
+    return experts
+
+
+@pytest.fixture
+def window():
+    now = timezone.now()
+    return {"opens_at": now - timedelta(days=1), "closes_at": now + timedelta(days=3, hours=5)}
+
+
+@pytest.fixture
+def county_round(campaign, tree, nodes, county_entry, pool, window):
+    county_entry(node=nodes[0], title="认识天地")
+    county_entry(node=nodes[1], title="小小的船")
+    return services.create_round(tree.county_admin, campaign, tree.county, title="赤坎区初选 · 学科课程",
+                                 category="subject", phase="video", reviewers_per_entry=2, **window)
+
+
+@pytest.fixture
+def bearer():
+    from api.models import ApiToken
+
+    def issue(user):
+        _, raw = ApiToken.issue(user, "t")
+        return {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+
+    return issue

@@ -1,0 +1,283 @@
+"""Expert-review pages. Thin: every page calls review.services, the same functions the API uses.
+
+- ``home``: an admin's review rounds (scoped to his units) and where to start; an expert's tasks;
+- ``rubrics`` / ``rubric_edit``: a campaign's evaluation indicators per category, edited by its owner;
+- ``experts`` (+ ``expert_import``, ``expert_template``): a unit's expert pool;
+- ``round_new`` / ``round_detail`` / ``round_action``: a round, its panel and manual assignments;
+- ``my_tasks``: the expert's assignments (neutral codes only) with deadline and countdown.
+"""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from campaigns import services as campaign_services
+from campaigns.enums import Category, Stage
+from jingpinke.errors import ServiceError
+from jingpinke.inputs import parse_id
+from orgs.forms import ImportForm
+from orgs.services import PASSWORDS_CONTENT_TYPE, passwords_workbook
+from review import services
+from review.models import Phase, RoundStatus
+
+TZ = ZoneInfo("Asia/Shanghai")
+MAX_RUBRIC_ROWS = 60
+BLANK_ROWS = 3
+
+
+def local_datetime(text: str) -> datetime | None:
+    """A datetime-local input ("2024-09-20T18:00"), in Beijing time."""
+    value = parse_datetime((text or "").strip()) if text else None
+    if value is None:
+        return None
+    return value.replace(tzinfo=TZ) if value.tzinfo is None else value
+
+
+@login_required
+@require_safe
+def home(request):
+    user = request.user
+    rounds = list(services.rounds_for(user).order_by("-created_at")[:100])
+    campaigns = list(campaign_services.campaigns_for(user).exclude(status="draft").select_related("owner")) \
+        if user.admin_units() or user.is_superuser else []
+    places = [(c, services.round_places(user, c)) for c in campaigns]
+    return render(request, "review/home.html", {
+        "rounds": rounds, "places": [(c, p) for c, p in places if p],
+        "rubric_campaigns": [c for c in campaigns if user.has_perm("review.view_rubric", c)],
+        "pool_units": services.pool_units(user)[:20] if not user.is_superuser else [],
+        "is_expert": user.is_expert(),
+    })
+
+
+@login_required
+@require_safe
+def my_tasks(request):
+    if not request.user.is_expert():
+        raise PermissionDenied(_("只有评审专家可以查看评审任务。"))
+    return render(request, "review/my_tasks.html", {"tasks": services.my_tasks(request.user)})
+
+
+@login_required
+@require_POST
+def decline_task(request, assignment_id):
+    try:
+        services.declare_own_conflict(request.user, assignment_id, request.POST.get("reason", ""))
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("已记录回避，这项任务已撤回，组织单位会另行安排专家。"))
+    return redirect("review:my")
+
+
+# --- rubrics -----------------------------------------------------------------------------------
+@login_required
+@require_safe
+def rubrics(request, campaign_id):
+    campaign = campaign_services.get_campaign(request.user, campaign_id)
+    items = services.rubrics_for(request.user, campaign)
+    return render(request, "review/rubrics.html", {
+        "campaign": campaign, "rubrics": items, "can_change": request.user.has_perm("review.change_rubric", campaign)})
+
+
+def rubric_doc_from_post(post) -> dict:
+    """The rubric form's rows → the rubric document (rows with the same 一级指标 form one dimension,
+    in the order they first appear; blank rows are left out)."""
+    dimensions: dict[str, list] = {}
+    for n in range(MAX_RUBRIC_ROWS):
+        dim = post.get(f"row-{n}-dimension", "").strip()
+        name = post.get(f"row-{n}-item", "").strip()
+        points = post.get(f"row-{n}-points", "").strip()
+        weight = post.get(f"row-{n}-weight", "").strip()
+        if not (dim or name or points):
+            continue
+        dimensions.setdefault(dim, []).append({"name": name, "max_points": points, "weight": weight or "1",
+                                               "description": post.get(f"row-{n}-description", "").strip()})
+    return {"title": post.get("title", ""), "total_points": post.get("total_points", "").strip() or None,
+            "dimensions": [{"name": d, "items": items} for d, items in dimensions.items()],
+            "vetoes": [line.strip() for line in post.get("vetoes", "").splitlines() if line.strip()]}
+
+
+def _rows(doc: dict) -> list[dict]:
+    rows = [{"dimension": d["name"], **i} for d in doc["dimensions"] for i in d["items"]]
+    return rows + [{"dimension": "", "name": "", "max_points": "", "weight": "1", "description": ""}] * BLANK_ROWS
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def rubric_edit(request, campaign_id, category):
+    campaign = campaign_services.get_campaign(request.user, campaign_id)
+    if category not in Category.values:
+        raise Http404
+    rubric = services.get_rubric(request.user, campaign, category)
+    if not request.user.has_perm("review.change_rubric", campaign):
+        raise PermissionDenied(_("只有主办单位及其上级的管理员可以修改评价指标。"))
+    error, doc = None, services.rubric_doc(rubric)
+    if request.method == "POST":
+        doc = rubric_doc_from_post(request.POST)
+        try:
+            services.set_rubric(request.user, rubric, doc)
+        except ServiceError as exc:
+            error = exc
+        else:
+            messages.success(request, _("评价指标已保存。"))
+            return redirect("review:rubrics", campaign.pk)
+    return render(request, "review/rubric_edit.html", {
+        "campaign": campaign, "rubric": rubric, "doc": doc, "rows": _rows(doc), "error": error,
+        "vetoes_text": "\n".join(doc["vetoes"]), "frozen": services.has_scores(rubric),
+    }, status=400 if error else 200)
+
+
+# --- experts -----------------------------------------------------------------------------------
+def _pool_unit(request):
+    raw = parse_id(request.GET.get("unit"))
+    if raw is not None:
+        return services.get_pool_unit(request.user, raw)
+    units = services.pool_units(request.user) if not request.user.is_superuser else []
+    if not units:
+        raise PermissionDenied(_("只有区县、市、省的管理员可以管理专家库。"))
+    return units[0]
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def experts(request):
+    unit = _pool_unit(request)
+    error, created = None, None
+    if request.method == "POST":
+        try:
+            user, password = services.add_expert(
+                request.user, unit, real_name=request.POST.get("real_name", ""), mobile=request.POST.get("mobile", ""),
+                work_unit=request.POST.get("work_unit", ""), subjects=request.POST.get("subjects", ""),
+                stages=request.POST.getlist("stages"), max_load=request.POST.get("max_load", ""))
+        except ServiceError as exc:
+            error = exc
+        else:
+            created = {"user": user, "password": password}
+    return render(request, "review/experts.html", {
+        "unit": unit, "experts": services.experts_of(request.user, unit), "error": error, "created": created,
+        "stages": Stage.choices, "units": services.pool_units(request.user), "post": request.POST,
+    }, status=400 if error else 200)
+
+
+@login_required
+@require_safe
+def expert_template(request):
+    if not (request.user.is_superuser or services.pool_units(request.user)):
+        raise PermissionDenied
+    return services.expert_template()
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def expert_import(request):
+    unit = _pool_unit(request)
+    form = ImportForm(request.POST, request.FILES) if request.method == "POST" else ImportForm()
+    import_error = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            imported = services.import_experts(request.user, unit, form.cleaned_data["file"])
+        except ServiceError as exc:
+            import_error = exc
+        else:
+            # The passwords file is built now and embedded in this one page: it is never stored.
+            data = base64.b64encode(passwords_workbook([i for i in imported if i.password])).decode()
+            return render(request, "review/import_done.html", {
+                "unit": unit, "imported": imported, "generated": sum(1 for i in imported if i.password),
+                "passwords_href": f"data:{PASSWORDS_CONTENT_TYPE};base64,{data}"})
+    return render(request, "orgs/import.html", {
+        "form": form, "import_error": import_error, "what": _("评审专家（%(u)s专家库）") % {"u": unit.name},
+        "template_url_name": "review:expert_template"}, status=400 if import_error else 200)
+
+
+# --- rounds ------------------------------------------------------------------------------------
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def round_new(request, campaign_id):
+    campaign = campaign_services.get_campaign(request.user, campaign_id)
+    places = services.round_places(request.user, campaign)
+    if not places:
+        raise PermissionDenied(_("只有持有作品的单位（县、市、省）在本级的管理员可以创建评审轮次。"))
+    error = None
+    if request.method == "POST":
+        post = request.POST
+        unit_id = parse_id(post.get("unit"))
+        unit = next((u for u, _lv in places if u.pk == unit_id), None)
+        try:
+            if unit is None:
+                raise ServiceError(_("请选择本单位。"))
+            n = parse_id(post.get("reviewers_per_entry"))
+            review_round = services.create_round(
+                request.user, campaign, unit, title=post.get("title", ""), category=post.get("category", ""),
+                stage=post.get("stage", ""), subject=post.get("subject", ""), phase=post.get("phase", ""),
+                reviewers_per_entry=n if n is not None else -1, opens_at=local_datetime(post.get("opens_at")),
+                closes_at=local_datetime(post.get("closes_at")), lecture_date=parse_date(post.get("lecture_date") or ""),
+                lecture_place=post.get("lecture_place", ""))
+        except (ServiceError, ValueError) as exc:
+            error = exc if isinstance(exc, ServiceError) else ServiceError(_("日期格式不对，请用页面上的日期选择器填写。"))
+        else:
+            messages.success(request, _("评审轮次已创建，共 %(n)d 件作品。请组建评审组并分配专家。") % {
+                "n": review_round.round_entries.count()})
+            return redirect("review:round", review_round.pk)
+    return render(request, "review/round_new.html", {
+        "campaign": campaign, "places": places, "error": error, "post": request.POST,
+        "categories": [(c.category, c.get_category_display()) for c in campaign.categories.all()],
+        "stages": Stage.choices, "phases": Phase.choices,
+    }, status=400 if error else 200)
+
+
+@login_required
+@require_safe
+def round_detail(request, round_id):
+    review_round = services.get_round(request.user, round_id)
+    return render(request, "review/round.html", {
+        "round": review_round, "rows": services.round_entries(request.user, review_round),
+        "panel": services.panel(review_round), "candidates": services.candidates(review_round),
+        "can_change": request.user.has_perm("review.change_round", review_round),
+        "is_draft": review_round.status == RoundStatus.DRAFT,
+    })
+
+
+ACTIONS = {
+    "add_member": lambda u, r, p: services.add_panel_member(u, r, parse_id(p.get("expert")),
+                                                            is_chair=p.get("is_chair") == "1"),
+    "set_chair": lambda u, r, p: services.set_chair(u, r, parse_id(p.get("expert"))),
+    "remove_member": lambda u, r, p: services.remove_panel_member(u, r, parse_id(p.get("expert"))),
+    "assign": lambda u, r, p: services.assign(u, r, parse_id(p.get("entry")), parse_id(p.get("expert"))),
+    "unassign": lambda u, r, p: services.unassign(u, r, parse_id(p.get("assignment"))),
+    "conflict": lambda u, r, p: services.declare_conflict(u, r, parse_id(p.get("entry")), parse_id(p.get("expert")),
+                                                          p.get("reason", "")),
+    "publish": lambda u, r, p: services.publish_round(u, r),
+}
+DONE = {
+    "add_member": gettext_lazy("已加入评审组。"), "set_chair": gettext_lazy("已设为组长。"), "remove_member": gettext_lazy("已移出评审组。"),
+    "assign": gettext_lazy("已分配。"), "unassign": gettext_lazy("已取消分配。"), "conflict": gettext_lazy("已记录回避，并取消了这位专家对这件作品的分配。"),
+    "publish": gettext_lazy("已发布：评审组专家登录后可以看到自己的评审任务。"),
+}
+
+
+@login_required
+@require_POST
+def round_action(request, round_id):
+    review_round = services.get_round(request.user, round_id)
+    action = request.POST.get("action", "")
+    if action not in ACTIONS:
+        raise Http404
+    try:
+        ACTIONS[action](request.user, review_round, request.POST)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, str(DONE[action]))
+    return redirect("review:round", review_round.pk)
