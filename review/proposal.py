@@ -37,7 +37,7 @@ to add the entry, a better pick would have to go).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -46,6 +46,7 @@ from ortools.sat.python import cp_model
 
 from campaigns.enums import NodeRule
 from jingpinke.errors import ServiceError
+from review.aggregation import Group, sort_key
 from selection.rules import Pick, QuotaLimit, ShareCap, TargetShare, category_label, quota_text, share_status
 
 SCALE = 100  # scores and bonus points in hundredths of a point
@@ -114,6 +115,21 @@ class Proposal:
                 "n": len(self.chosen), "score": self.total_score, "bonus": self.bonus}
         return _("求解状态：%(status)s（在时限内找到可行方案，但未证明最优）。推荐 %(n)d 门，总分 %(score)s。") % {
             "status": self.status, "n": len(self.chosen), "score": self.total_score}
+
+
+def candidates_from_ranking(groups: Iterable[Group], nodes: Mapping[int, int | None] | None = None,
+                            units: Mapping[int, str] | None = None) -> list[Candidate]:
+    """The ranked rows of ``review.aggregation.rank`` (every category × subject group) as one list,
+    in the ranking's own order across groups (its ``sort_key``: score, vetoes, median, SD,
+    submission, entry id), so its tie-breaks carry into the proposal. ``nodes`` / ``units``: each
+    entry's catalog node and school, by entry id (the round's entries hold them). An entry with a
+    veto is a vetoed candidate; unscored entries are not candidates."""
+    nodes, units = nodes or {}, units or {}
+    rows = sorted((row for g in groups for row in g.rows), key=lambda row: sort_key(row.entry, row.result))
+    return [Candidate(row.entry.entry_id, row.entry.title, f"{row.result.score:.2f}", row.entry.category,
+                      row.entry.subject, nodes.get(row.entry.entry_id), units.get(row.entry.entry_id, ""),
+                      vetoed=row.result.vetoes > 0)
+            for row in rows]
 
 
 def scaled(value) -> int:

@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 
 from campaigns.enums import NodeRule
 from jingpinke.errors import ServiceError
-from review.proposal import SCALE, Candidate, Proposal, TargetBonus, propose, scaled
+from review import aggregation as agg
+from review.proposal import SCALE, Candidate, Proposal, TargetBonus, candidates_from_ranking, propose, scaled
 from selection import rules
 from selection.rules import QuotaLimit, ShareCap, TargetShare
 
@@ -254,6 +255,26 @@ def test_exact_reductions_keep_the_optimum_of_a_large_unit():
     chin = sorted((scaled(c.score) for k, c in best_per_node.items() if k[1] == "语文"), reverse=True)
     best = max(sum(phys[:k]) + sum(chin[:12 - k]) + 300 * min(k, 6) for k in range(13))
     assert scaled(p.objective) == best
+
+
+# --- from the review's ranking ---------------------------------------------------------------------------
+def test_candidates_come_from_the_ranking_in_its_order_with_its_tie_breaks():
+    entries = [agg.Entry(1, "subject", "语文", "课1"), agg.Entry(2, "subject", "物理", "课2"),
+               agg.Entry(3, "subject", "语文", "课3"), agg.Entry(4, "special", "生活适应", "课4"),
+               agg.Entry(5, "subject", "数学", "课5")]
+    scores = [agg.Score(1, 1, 80), agg.Score(2, 1, 90),  # mean 85, median 85, SD 5
+              agg.Score(1, 2, 85), agg.Score(2, 2, 85),  # mean 85, SD 0: ranks above entry 1
+              agg.Score(1, 3, 70), agg.Score(2, 3, 71),
+              agg.Score(1, 4, 95), agg.Score(2, 4, 90, vetoed=True, veto_reason="科学性错误")]
+    groups = agg.rank(entries, agg.aggregate(scores))
+    cands = candidates_from_ranking(groups, nodes={1: 10, 3: 10}, units={1: "一中"})
+    assert [(c.entry_id, c.score, c.node_id, c.unit, c.vetoed) for c in cands] == [
+        (2, "85.00", None, "", False), (1, "85.00", 10, "一中", False), (3, "70.50", 10, "", False),
+        (4, "0.00", None, "", True)]  # entry 5 has no score: not a candidate
+    p = propose(cands, limits(subject=QuotaLimit(1)))
+    assert ids(p.chosen) == [2]
+    assert why(p) == {1: ("quota", "超出学科课程名额 1/1"), 3: ("quota", "超出学科课程名额 1/1"),
+                      4: ("veto", "评审一票否决，不予推荐")}
 
 
 # --- against brute force ---------------------------------------------------------------------------------
