@@ -2,8 +2,9 @@
 
 Sections: `pages` (below), `probe` (bench/probe.py: probe time per video), `uploads` (bench/uploads.py: a 1 GiB tus upload through gunicorn),
 `package` (bench/package.py: a county's ~1 GiB resource package downloaded from gunicorn),
-`assign` (bench/assign.py: reviewer assignment, 5,000 entries × 300 experts, N = 3)
-and `ranking` (bench/ranking.py: aggregation and ranking of 20,000 entries and 60,000 scores);
+`assign` (bench/assign.py: reviewer assignment, 5,000 entries × 300 experts, N = 3),
+`ranking` (bench/ranking.py: aggregation and ranking of 20,000 entries and 60,000 scores)
+and `proposal` (bench/proposal.py: ranking + recommendation proposal for a province of 20,000 entries);
 `python -m bench uploads --size-mb 256` runs one section with its options.
 
 Runs against a throw-away SQLite database with the demo loaded (or PostgreSQL when
@@ -78,6 +79,12 @@ def probes(argv: list[str] | None = None) -> int:
     return probe_bench.main(argv or [])
 
 
+def proposal(argv: list[str] | None = None) -> int:
+    from bench import proposal as proposal_bench
+
+    return proposal_bench.main(argv or [])
+
+
 def package(argv: list[str] | None = None) -> int:
     from bench import package as package_bench
 
@@ -97,7 +104,7 @@ def ranking(argv: list[str] | None = None) -> int:
 
 
 SECTIONS = {"pages": pages, "probe": probes, "uploads": uploads, "package": package, "assign": assign,
-            "ranking": ranking}
+            "ranking": ranking, "proposal": proposal}
 
 
 def main(argv: list[str] | None = None) -> int:
