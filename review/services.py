@@ -916,11 +916,26 @@ def enqueue_clean_copies(file_ids) -> int:
     """Send the files without a blind copy to the queue (media.tasks.make_clean_copy, made once)."""
     from media.tasks import make_clean_copy
 
-    done = set(CleanCopy.objects.filter(source_id__in=list(file_ids)).values_list("source_id", flat=True))
-    todo = [fid for fid in dict.fromkeys(file_ids) if fid not in done]
+    file_ids = list(file_ids)
+    done = set(CleanCopy.objects.filter(source_id__in=file_ids).values_list("source_id", flat=True))
+    queued = _queued_clean_copy_ids()
+    todo = [fid for fid in dict.fromkeys(file_ids) if fid not in done and str(fid) not in queued]
     for fid in todo:
         make_clean_copy.enqueue(str(fid))
     return len(todo)
+
+
+def _queued_clean_copy_ids() -> set[str]:
+    """Files whose copy waits in, or runs from, the task queue (database backend; with another
+    backend nothing is known to be queued), so that reopening the page does not queue it again."""
+    from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, task_backends
+    from django_tasks_db.backend import DatabaseBackend
+    from django_tasks_db.models import DBTaskResult
+
+    if not isinstance(task_backends[DEFAULT_TASK_BACKEND_ALIAS], DatabaseBackend):
+        return set()
+    rows = DBTaskResult.objects.filter(task_path="media.tasks.make_clean_copy", status__in=["READY", "RUNNING"])
+    return {str((a.get("args") or [None])[0]) for a in rows.values_list("args_kwargs", flat=True)}
 
 
 def enqueue_round_clean_copies(review_round: ReviewRound) -> int:

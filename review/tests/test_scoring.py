@@ -6,9 +6,9 @@ import hashlib
 import io
 import json
 import zipfile
-from urllib.parse import quote
 from datetime import timedelta
 from decimal import Decimal
+from urllib.parse import quote
 
 import pytest
 from django.core.exceptions import PermissionDenied
@@ -405,3 +405,17 @@ def test_the_api_scores_blind(client, scoring, bearer):
         200, "started", "分数录入有误")
     # Another expert's task answers 404.
     assert client.get(f"{base}/sheet", **bearer(scoring.other)).status_code == 404
+
+
+def test_reopening_the_page_does_not_queue_a_copy_twice(client, scoring, settings):
+    from django_tasks_db.models import DBTaskResult
+
+    CleanCopy.objects.all().delete()
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}  # django-tasks re-reads it
+    client.force_login(scoring.expert)
+    url = reverse("review:score", args=[scoring.a.pk])
+    assert client.get(url).content.decode().count("文件正在准备中，请稍后刷新页面。") == 3
+    client.get(url)
+    queued = DBTaskResult.objects.filter(task_path="media.tasks.make_clean_copy")
+    assert sorted(a["args"][0] for a in queued.values_list("args_kwargs", flat=True)) == sorted(
+        str(r.file_id) for r in scoring.resources.values())
