@@ -350,3 +350,141 @@ class ConflictIn(Schema):
 def declare_conflict(request, assignment_id: int, payload: ConflictIn):
     services.declare_own_conflict(request.auth, assignment_id, payload.reason)
     return 204, None
+
+
+# --- scoring: the expert's sheet (blind), its files, the chair's reopening ---------------------
+class SheetItemOut(Schema):
+    id: int
+    name: str
+    description: str
+    max_points: str
+    weight: str
+
+
+class SheetDimensionOut(Schema):
+    name: str
+    items: list[SheetItemOut]
+
+
+class VetoOut(Schema):
+    id: int
+    name: str
+
+
+class SheetRubricOut(Schema):
+    title: str
+    total_points: str
+    dimensions: list[SheetDimensionOut]
+    vetoes: list[VetoOut]
+
+
+class SheetOut(Schema):
+    state: str = Field(..., description="assigned / started / submitted")
+    points: dict[str, str] = Field(..., description="评价要点 id → 得分")
+    veto_id: int | None
+    veto_reason: str
+    comment: str
+    total: str | None = Field(..., description="Σ 得分 × 权重；一票否决为 0；有要点未打分时为 null")
+    saved_at: datetime | None
+    submitted_at: datetime | None
+    reopened_at: datetime | None
+    reopen_reason: str
+
+
+class TaskFileOut(Schema):
+    resource_id: int
+    period: int
+    kind: str
+    label: str
+    name: str = Field(..., description="中性文件名（作品编号、课时、资源类型）")
+    state: str = Field(..., description="ok（可下载）/ preparing（匿名副本正在准备中）/ failed")
+    message: str
+    url: str
+
+
+class ScoringOut(Schema):
+    task: TaskOut
+    rubric: SheetRubricOut
+    sheet: SheetOut
+    files: list[TaskFileOut]
+    can_edit: bool
+    edit_problem: str | None
+
+
+class SheetIn(Schema):
+    points: dict[str, str] = Field({}, description="评价要点 id → 得分（0 到分值，最多一位小数；草稿可留空）")
+    veto_id: int | None = Field(None, description="一票否决项 id（须写否决理由，总分记 0）")
+    veto_reason: str = ""
+    comment: str = ""
+
+
+class ReopenIn(Schema):
+    reason: str = Field(..., description="重新开放的理由（记入日志）")
+
+
+def _sheet_out(assignment, sheet) -> dict:
+    def text(value):
+        return services.decimal_text(value) if value is not None else None
+
+    if sheet is None:
+        return {"state": assignment.state, "points": {}, "veto_id": None, "veto_reason": "", "comment": "",
+                "total": None, "saved_at": None, "submitted_at": None, "reopened_at": None, "reopen_reason": ""}
+    return {"state": assignment.state, "points": {str(s.item_id): text(s.points) for s in sheet.scores.all()},
+            "veto_id": sheet.veto_id, "veto_reason": sheet.veto_reason, "comment": sheet.comment,
+            "total": text(sheet.total), "saved_at": sheet.saved_at, "submitted_at": sheet.submitted_at,
+            "reopened_at": sheet.reopened_at, "reopen_reason": sheet.reopen_reason}
+
+
+def _scoring_out(page) -> dict:
+    from django.urls import reverse
+
+    rubric = page.assignment.round.rubric
+    return {
+        "task": vars(page.task),
+        "rubric": {"title": rubric.title, "total_points": services.decimal_text(rubric.total_points),
+                   "dimensions": [{"name": name, "items": [
+                       {"id": i.id, "name": i.name, "description": i.description,
+                        "max_points": services.decimal_text(i.max_points), "weight": services.decimal_text(i.weight)}
+                       for i in items]} for name, items in page.dimensions],
+                   "vetoes": [{"id": v.pk, "name": v.name} for v in page.vetoes]},
+        "sheet": _sheet_out(page.assignment, page.sheet),
+        "files": [{**{k: getattr(f, k) for k in ("resource_id", "period", "kind", "label", "name", "state",
+                                                 "message")},
+                   "url": reverse("api:review_task_file", args=[page.task.id, f.resource_id])}
+                  for f in page.files],
+        "can_edit": page.can_edit, "edit_problem": page.edit_problem,
+    }
+
+
+@router.get("/my/tasks/{assignment_id}/sheet", response={200: ScoringOut, **ERRORS},
+            summary="评分：作品（编号、课程名称、目录节点、类别/学段/学科）、评价指标、我的评分和作品文件（匿名副本）")
+def get_sheet(request, assignment_id: int):
+    return _scoring_out(services.scoring_page(request.auth, assignment_id))
+
+
+@router.put("/my/tasks/{assignment_id}/sheet", response={200: SheetOut, **ERRORS},
+            summary="保存评分草稿（自动保存；得分 0 到分值，选一票否决须写理由；截止后不能保存）")
+def save_sheet(request, assignment_id: int, payload: SheetIn):
+    sheet = services.save_sheet(request.auth, assignment_id, **payload.dict())
+    return _sheet_out(sheet.assignment, sheet)
+
+
+@router.post("/my/tasks/{assignment_id}/sheet/submit", response={200: SheetOut, **ERRORS},
+             summary="提交评分（每个评价要点都须打分，或选择一票否决并写明理由；提交后不能修改）")
+def submit_sheet(request, assignment_id: int, payload: SheetIn):
+    sheet = services.submit_sheet(request.auth, assignment_id, **payload.dict())
+    return _sheet_out(sheet.assignment, sheet)
+
+
+@router.get("/my/tasks/{assignment_id}/files/{resource_id}", response={200: None, 206: None, **ERRORS},
+            url_name="review_task_file",
+            summary="作品文件的匿名副本（中性文件名，已去除作者等元数据；支持 Range 请求；?download=1 下载）")
+def task_file(request, assignment_id: int, resource_id: int):
+    return services.task_file_response(request, request.auth, assignment_id, resource_id)
+
+
+@router.post("/my/chair/sheets/{assignment_id}/reopen", response={200: SheetOut, **ERRORS},
+             summary="评审组组长重新开放一位专家的评分（须写理由，记入日志；截止后也可）")
+def reopen_sheet(request, assignment_id: int, payload: ReopenIn):
+    sheet = services.reopen_sheet(request.auth, assignment_id, payload.reason)
+    return _sheet_out(sheet.assignment, sheet)

@@ -76,3 +76,18 @@ rules.add_perm("review.assign", manages_round)
 rules.add_perm("review.manage_experts", keeps_pool)
 rules.add_perm("review.view_assignment", own_assignment)
 rules.add_perm("review.declare_conflict", own_assignment)
+
+
+# --- scoring: the expert's sheet and the chair's reopening ---------------------------------------
+@rules.predicate
+def chairs_round(user, assignment) -> bool:
+    """The user chairs the panel of the assignment's round."""
+    if not _logged_in(user) or assignment is None:
+        return False
+    from review.models import PanelMember  # local: this part's section stays self-contained for the merge
+
+    return PanelMember.objects.filter(round_id=assignment.round_id, expert=user, is_chair=True).exists()
+
+
+rules.add_perm("review.score", own_assignment)
+rules.add_perm("review.reopen_sheet", chairs_round)

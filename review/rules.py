@@ -245,3 +245,103 @@ def window_state(opens_at: datetime, closes_at: datetime, now: datetime) -> str:
 
 def window_label(state: str) -> str:
     return {"upcoming": _("未开始"), "open": _("评审中"), "closed": _("已截止")}[state]
+
+
+# --- scoring: the expert's blind score sheet ------------------------------------------------------
+@dataclass(frozen=True)
+class SheetItem:
+    """A rubric item as the score sheet needs it."""
+
+    id: int
+    name: str
+    max_points: Decimal
+    weight: Decimal
+
+
+@dataclass(frozen=True)
+class CleanSheet:
+    points: dict  # item id → Decimal (items left blank are absent)
+    veto_id: int | None
+    veto_reason: str
+    comment: str
+    total: Decimal | None  # None while an item is blank and there is no veto
+
+
+MAX_COMMENT = 2000
+MAX_VETO_REASON = 1000
+
+
+def sheet_total(items: list[SheetItem], points: dict, vetoed: bool) -> Decimal | None:
+    """Σ points × weight at one decimal; 0 with a veto; None while an item has no points."""
+    if vetoed:
+        return Decimal("0.0")
+    if any(item.id not in points for item in items):
+        return None
+    total = sum((points[item.id] * item.weight for item in items), Decimal(0))
+    return total.quantize(Decimal("0.1"))
+
+
+def clean_sheet(items: list[SheetItem], veto_ids: list[int], *, raw_points: dict, veto_id, veto_reason: str,
+                comment: str, final: bool) -> tuple[CleanSheet | None, list[dict]]:
+    """Check an expert's sheet. ``raw_points`` maps item id → the text typed ("" for blank).
+    A draft (``final=False``, autosave) may leave items blank; a submitted sheet needs every item,
+    unless a veto is chosen. Points are 0..max with at most one decimal; a veto needs its reason."""
+    problems: list[dict] = []
+    points: dict = {}
+    for item in items:
+        text = str(raw_points.get(item.id, "") or "").strip()
+        if not text:
+            if final and veto_id is None:
+                problems.append(_problem(item.name, _("得分"), _("请为“%(item)s”打分（0 到 %(max)s 分）。") % {
+                    "item": item.name, "max": _fmt(item.max_points)}))
+            continue
+        value = to_decimal(text)
+        if value is None or value < 0 or value > item.max_points:
+            problems.append(_problem(item.name, _("得分"), _(
+                "“%(item)s”的得分应为 0 到 %(max)s 之间的数（最多一位小数），您填的是“%(value)s”。") % {
+                "item": item.name, "max": _fmt(item.max_points), "value": text[:20]}))
+            continue
+        points[item.id] = value
+    if veto_id is not None and veto_id not in veto_ids:
+        problems.append(_problem(_("一票否决"), _("否决项"), _("请从本轮评价指标的一票否决项中选择。")))
+    reason = (veto_reason or "").strip()
+    problem = sheet_problem(veto=veto_id is not None, veto_reason=reason)
+    if problem:
+        problems.append(_problem(_("一票否决"), _("否决理由"), problem))
+    elif len(reason) > MAX_VETO_REASON:
+        problems.append(_problem(_("一票否决"), _("否决理由"), _("否决理由最多 %(n)d 个字。") % {"n": MAX_VETO_REASON}))
+    comment = (comment or "").strip()
+    if len(comment) > MAX_COMMENT:
+        problems.append(_problem(_("评语"), _("评语"), _("评语最多 %(n)d 个字。") % {"n": MAX_COMMENT}))
+    if problems:
+        return None, problems
+    return CleanSheet(points, veto_id, reason if veto_id is not None else "", comment,
+                      sheet_total(items, points, veto_id is not None)), []
+
+
+def sheet_edit_problem(*, window: str, submitted: bool, reopened: bool, closes_at_text: str = "") -> str | None:
+    """Why the expert may not change his sheet now (None: he may). After the window closes the
+    sheets are final, except one the chair has reopened (until it is submitted again)."""
+    if submitted:
+        return _("您已提交这份评分，不能再修改；如确需修改，请联系评审组长重新开放。")
+    if window == "upcoming":
+        return _("本轮评审尚未开始，开始后才能评分。")
+    if window == "closed" and not reopened:
+        return _("本轮评审已于 %(t)s 截止，评分已是最终结果，不能再保存或提交。") % {"t": closes_at_text}
+    return None
+
+
+def reopen_problem(*, is_chair: bool, has_sheet: bool, submitted: bool, window: str,
+                   reason: str) -> str | None:
+    """Why the chair may not reopen this sheet (None: he may). Only the panel's chair reopens, one
+    expert's sheet at a time, with a written reason; only a sheet that is final (submitted, or its
+    window closed) needs reopening."""
+    if not is_chair:
+        return _("只有本轮评审组组长可以重新开放评分。")
+    if not has_sheet and window != "closed":
+        return _("这位专家还没有开始评分，不需要重新开放。")
+    if not submitted and window != "closed":
+        return _("这份评分还没有提交，专家可以直接修改，不需要重新开放。")
+    if not (reason or "").strip():
+        return _("请写明重新开放的理由，例如“分项分数录入有误”。")
+    return None

@@ -784,3 +784,344 @@ def my_tasks(user, now: datetime | None = None) -> list[ExpertTask]:
 
 def decimal_text(value: Decimal) -> str:
     return rules._fmt(Decimal(value))
+
+
+# --- scoring: the expert's blind scoring page, autosave, submit, the chair's reopening -----------
+# What an expert reaches here names no teacher, school or county and no original file name: the
+# entry is its neutral code, files come only from their metadata-free copies (media.clean) under
+# neutral names. Autosaves are drafts and not audited one by one; submitting and reopening are.
+from campaigns.enums import VIDEO_KINDS, ResourceKind  # noqa: E402  (this part's imports, kept with it)
+from courses.models import Resource  # noqa: E402
+from media.clean import neutral_name  # noqa: E402
+from media.models import CleanCopy, ProbeStatus  # noqa: E402
+from media.services import file_response  # noqa: E402
+from review.models import ScoreSheet  # noqa: E402
+
+
+@dataclass(frozen=True)
+class TaskFile:
+    """One file of the entry as an expert sees it: neutral name, and whether its blind copy is ready."""
+
+    resource_id: int
+    period: int
+    kind: str
+    label: str
+    is_video: bool
+    name: str
+    state: str  # "ok", "preparing" or "failed"
+    message: str
+
+
+@dataclass
+class ScoringItem:
+    id: int
+    name: str
+    description: str
+    max_points: Decimal
+    weight: Decimal
+    points: Decimal | None
+
+
+@dataclass
+class ScoringPage:
+    task: ExpertTask
+    assignment: Assignment
+    sheet: ScoreSheet | None
+    dimensions: list[tuple[str, list[ScoringItem]]]
+    vetoes: list[VetoItem]
+    files: list[TaskFile]
+    edit_problem: str | None
+
+    @property
+    def can_edit(self) -> bool:
+        return self.edit_problem is None
+
+    @property
+    def videos(self) -> list[TaskFile]:
+        return [f for f in self.files if f.is_video]
+
+    @property
+    def documents(self) -> list[TaskFile]:
+        return [f for f in self.files if not f.is_video]
+
+
+FILE_PREPARING = "preparing"
+SLOT_ORDER = {kind: n for n, kind in enumerate(ResourceKind.values)}
+
+
+def _task_qs(actor) -> QuerySet[Assignment]:
+    return (Assignment.objects.of_expert(actor).exclude(round__status=RoundStatus.DRAFT)
+            .select_related("round__level", "round__rubric", "entry__entry__course__node__textbook"))
+
+
+def get_task(actor, assignment_id) -> Assignment:
+    """The expert's own assignment in a published round (anything else: 404)."""
+    assignment = _task_qs(actor).filter(pk=assignment_id).first() if assignment_id is not None else None
+    if assignment is None or not actor.has_perm("review.score", assignment):
+        raise Http404(_("没有这项评审任务。"))
+    return assignment
+
+
+def _expert_task(a: Assignment, now: datetime, is_chair: bool) -> ExpertTask:
+    r, course = a.round, a.entry.entry.course
+    tb = course.node.textbook
+    window = _round_window(r, now)
+    seconds = int((r.closes_at - now).total_seconds())
+    return ExpertTask(
+        id=a.pk, code=a.entry.code, title=course.title, node=_node_label(course.node), category=course.category,
+        category_label=str(Category(course.category).label), stage=tb.stage, stage_label=str(tb.get_stage_display()),
+        subject=tb.subject, round_id=r.pk, round_title=neutral_round_title(r), phase=r.phase,
+        phase_label=str(Phase(r.phase).label), is_chair=is_chair, state=a.state,
+        state_label=str(AssignmentState(a.state).label), opens_at=r.opens_at, closes_at=r.closes_at,
+        lecture_date=r.lecture_date, lecture_place=r.lecture_place, window=window,
+        window_label=rules.window_label(window), seconds_left=seconds, time_left=str(time_left_text(seconds)))
+
+
+def _round_window(r: ReviewRound, now: datetime) -> str:
+    if r.status == RoundStatus.CLOSED:
+        return "closed"
+    return rules.window_state(r.opens_at, r.closes_at, now)
+
+
+def _beijing(value: datetime) -> str:
+    from zoneinfo import ZoneInfo
+
+    return value.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
+
+
+def _edit_problem(a: Assignment, sheet: ScoreSheet | None, now: datetime) -> str | None:
+    return rules.sheet_edit_problem(
+        window=_round_window(a.round, now), submitted=a.state == AssignmentState.SUBMITTED,
+        reopened=sheet is not None and sheet.reopened_at is not None, closes_at_text=_beijing(a.round.closes_at))
+
+
+def _task_resources(a: Assignment) -> list[Resource]:
+    """The entry's files an expert reviews: documents in the 课例设计 phase, all files otherwise."""
+    qs = (Resource.objects.filter(period__course_id=a.entry.entry.course_id)
+          .exclude(file__probe_status=ProbeStatus.FAILED)
+          .select_related("period", "file__clean_copy"))
+    if a.round.phase == Phase.DESIGN:
+        qs = qs.exclude(slot_kind__in=VIDEO_KINDS)
+    return sorted(qs, key=lambda r: (r.period.number, SLOT_ORDER.get(r.slot_kind, 99), r.pk))
+
+
+def _clean_copy_of(stored) -> CleanCopy | None:
+    try:
+        return stored.clean_copy
+    except CleanCopy.DoesNotExist:
+        return None
+
+
+def enqueue_clean_copies(file_ids) -> int:
+    """Send the files without a blind copy to the queue (media.tasks.make_clean_copy, made once)."""
+    from media.tasks import make_clean_copy
+
+    file_ids = list(file_ids)
+    done = set(CleanCopy.objects.filter(source_id__in=file_ids).values_list("source_id", flat=True))
+    queued = _queued_clean_copy_ids()
+    todo = [fid for fid in dict.fromkeys(file_ids) if fid not in done and str(fid) not in queued]
+    for fid in todo:
+        make_clean_copy.enqueue(str(fid))
+    return len(todo)
+
+
+def _queued_clean_copy_ids() -> set[str]:
+    """Files whose copy waits in, or runs from, the task queue (database backend; with another
+    backend nothing is known to be queued), so that reopening the page does not queue it again."""
+    from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, task_backends
+    from django_tasks_db.backend import DatabaseBackend
+    from django_tasks_db.models import DBTaskResult
+
+    if not isinstance(task_backends[DEFAULT_TASK_BACKEND_ALIAS], DatabaseBackend):
+        return set()
+    rows = DBTaskResult.objects.filter(task_path="media.tasks.make_clean_copy", status__in=["READY", "RUNNING"])
+    return {str((a.get("args") or [None])[0]) for a in rows.values_list("args_kwargs", flat=True)}
+
+
+def enqueue_round_clean_copies(review_round: ReviewRound) -> int:
+    """When a round is published: the blind copies of every file of its entries."""
+    ids = Resource.objects.filter(period__course__entries__round_entries__round=review_round)
+    if review_round.phase == Phase.DESIGN:
+        ids = ids.exclude(slot_kind__in=VIDEO_KINDS)
+    return enqueue_clean_copies(list(ids.values_list("file_id", flat=True).distinct()))
+
+
+def task_files(a: Assignment) -> list[TaskFile]:
+    """The entry's files under neutral names; a file's blind copy is sent to the queue on first
+    open if publishing did not already (with the immediate backend it is ready at once)."""
+    resources = _task_resources(a)
+    missing = [r.file_id for r in resources if _clean_copy_of(r.file) is None]
+    if missing:
+        enqueue_clean_copies(missing)
+        resources = _task_resources(a)
+    out = []
+    for r in resources:
+        copy = _clean_copy_of(r.file)
+        label = str(ResourceKind(r.slot_kind).label) if r.slot_kind in ResourceKind.values else ""
+        state, message = "ok", ""
+        if copy is None:
+            state, message = FILE_PREPARING, _("文件正在准备中，请稍后刷新页面。")
+        elif not copy.ok:
+            state, message = "failed", _("这个文件暂时不能提供给专家，请联系组织单位。")
+        out.append(TaskFile(resource_id=r.pk, period=r.period.number, kind=r.slot_kind, label=label,
+                            is_video=r.slot_kind in VIDEO_KINDS, name=neutral_name(a.entry.code, r.period.number,
+                                                                                    label, r.file.kind),
+                            state=state, message=message))
+    return out
+
+
+def task_file_response(request, actor, assignment_id, resource_id):
+    """Serve one file of the expert's task: its blind copy only, under its neutral name."""
+    a = get_task(actor, assignment_id)
+    resource = next((r for r in _task_resources(a) if r.pk == resource_id), None)
+    if resource is None:
+        raise Http404(_("没有这个文件。"))
+    copy = _clean_copy_of(resource.file)
+    if copy is None:
+        enqueue_clean_copies([resource.file_id])
+        resource = next(r for r in _task_resources(a) if r.pk == resource_id)
+        copy = _clean_copy_of(resource.file)
+    if copy is None or not copy.ok:
+        raise Http404(_("文件正在准备中，请稍后再试。"))
+    label = str(ResourceKind(resource.slot_kind).label) if resource.slot_kind in ResourceKind.values else ""
+    return file_response(request, resource.file, as_attachment=request.GET.get("download") == "1",
+                         key=copy.storage_key, name=neutral_name(a.entry.code, resource.period.number, label,
+                                                                 resource.file.kind))
+
+
+def _sheet_of(a: Assignment) -> ScoreSheet | None:
+    return ScoreSheet.objects.filter(assignment=a).select_related("veto").first()
+
+
+def scoring_page(actor, assignment_id, now: datetime | None = None) -> ScoringPage:
+    now = now or timezone.now()
+    a = get_task(actor, assignment_id)
+    sheet = _sheet_of(a)
+    given = {s.item_id: s.points for s in sheet.scores.all()} if sheet else {}
+    dimensions = [(d.name, [ScoringItem(i.pk, i.name, i.description, i.max_points, i.weight, given.get(i.pk))
+                            for i in d.items.all()])
+                  for d in a.round.rubric.dimensions.prefetch_related("items")]
+    is_chair = PanelMember.objects.filter(round_id=a.round_id, expert=actor, is_chair=True).exists()
+    return ScoringPage(task=_expert_task(a, now, is_chair), assignment=a, sheet=sheet, dimensions=dimensions,
+                       vetoes=list(a.round.rubric.vetoes.all()), files=task_files(a),
+                       edit_problem=_edit_problem(a, sheet, now))
+
+
+def _sheet_items(rubric: Rubric) -> list[rules.SheetItem]:
+    return [rules.SheetItem(i.pk, i.name, i.max_points, i.weight)
+            for i in RubricItem.objects.filter(dimension__rubric=rubric).order_by("dimension__order", "dimension_id",
+                                                                                  "order", "pk")]
+
+
+def sheet_snapshot(sheet: ScoreSheet) -> dict:
+    return {"points": {str(s.item_id): str(s.points) for s in sheet.scores.order_by("item_id")},
+            "veto": sheet.veto_id, "veto_reason": sheet.veto_reason, "comment": sheet.comment,
+            "total": str(sheet.total) if sheet.total is not None else None}
+
+
+@transaction.atomic
+def save_sheet(actor, assignment_id, *, points: dict, veto_id=None, veto_reason: str = "", comment: str = "",
+               final: bool = False, now: datetime | None = None) -> ScoreSheet:
+    """Save the expert's sheet (a draft: autosave), or submit it (``final``): points per item
+    0..max, a veto with its written reason, a comment. Refused once submitted, and after the
+    window closes unless the chair reopened the sheet."""
+    now = now or timezone.now()
+    a = get_task(actor, assignment_id)
+    a = Assignment.objects.select_for_update().select_related("round__rubric", "entry").get(pk=a.pk)
+    sheet = _sheet_of(a)
+    problem = _edit_problem(a, sheet, now)
+    if problem:
+        raise ServiceError(problem)
+    items = _sheet_items(a.round.rubric)
+    veto_ids = list(a.round.rubric.vetoes.values_list("pk", flat=True))
+    wanted = {}
+    for key, value in (points or {}).items():
+        try:
+            wanted[int(key)] = value
+        except (TypeError, ValueError):
+            continue
+    clean, problems = rules.clean_sheet(items, veto_ids, raw_points=wanted, veto_id=veto_id,
+                                        veto_reason=veto_reason, comment=comment, final=final)
+    if problems:
+        raise ServiceError(problems[0]["message"] if len(problems) == 1 else _(
+            "评分有 %(n)d 处问题，未保存：%(first)s") % {"n": len(problems), "first": problems[0]["message"]},
+            errors=problems)
+    if sheet is None:
+        sheet = ScoreSheet(assignment=a)
+    sheet.veto_id, sheet.veto_reason, sheet.comment = clean.veto_id, clean.veto_reason, clean.comment
+    sheet.total, sheet.saved_at = clean.total, now
+    if final:
+        sheet.submitted_at = now
+    sheet.save()
+    sheet.scores.exclude(item_id__in=list(clean.points)).delete()
+    existing = {s.item_id: s for s in sheet.scores.all()}
+    for item_id, value in clean.points.items():
+        score = existing.get(item_id)
+        if score is None:
+            Score.objects.create(sheet=sheet, item_id=item_id, points=value)
+        elif score.points != value:
+            score.points = value
+            score.save(update_fields=["points"])
+    a.state = AssignmentState.SUBMITTED if final else AssignmentState.STARTED
+    a.save(update_fields=["state"])
+    if final:
+        record(actor, "review.sheet.submit", a, after={"code": a.entry.code, **sheet_snapshot(sheet)},
+               unit=a.round.unit)
+    return sheet
+
+
+def submit_sheet(actor, assignment_id, **data) -> ScoreSheet:
+    return save_sheet(actor, assignment_id, final=True, **data)
+
+
+def chair_rounds(actor) -> QuerySet[ReviewRound]:
+    """Published rounds whose panel the actor chairs."""
+    return (ReviewRound.objects.filter(panel__expert=actor, panel__is_chair=True)
+            .exclude(status=RoundStatus.DRAFT).select_related("level"))
+
+
+def chair_sheets(actor, round_id) -> tuple[ReviewRound, list[Assignment]]:
+    """The chair's view of his round: every assignment (code, expert, state), to reopen one."""
+    review_round = chair_rounds(actor).filter(pk=round_id).first()
+    if review_round is None:
+        raise Http404(_("只有本轮评审组组长可以查看。"))
+    rows = list(Assignment.objects.filter(round=review_round).select_related("entry", "expert", "sheet")
+                .order_by("entry__code", "expert__real_name", "pk"))
+    return review_round, rows
+
+
+@transaction.atomic
+def reopen_sheet(actor, assignment_id, reason: str, now: datetime | None = None) -> ScoreSheet:
+    """The panel's chair reopens one expert's sheet, with a written reason (audited): the expert may
+    change and submit it again, also after the window closed."""
+    now = now or timezone.now()
+    a = (Assignment.objects.select_for_update().select_related("round", "entry", "expert")
+         .filter(pk=assignment_id).exclude(round__status=RoundStatus.DRAFT).first()
+         if assignment_id is not None else None)
+    if a is None:
+        raise Http404(_("没有这项评审任务。"))
+    is_chair = actor.has_perm("review.reopen_sheet", a)
+    if not is_chair and not PanelMember.objects.filter(round_id=a.round_id, expert=actor).exists() and \
+            not actor.has_perm("review.view_round", a.round):
+        raise Http404(_("没有这项评审任务。"))
+    sheet = _sheet_of(a)
+    problem = rules.reopen_problem(is_chair=is_chair, has_sheet=sheet is not None,
+                                   submitted=a.state == AssignmentState.SUBMITTED,
+                                   window=_round_window(a.round, now), reason=reason)
+    if problem:
+        if not is_chair:
+            raise PermissionDenied(problem)
+        raise ServiceError(problem)
+    if sheet is None:
+        sheet = ScoreSheet.objects.create(assignment=a)
+    before = {"code": a.entry.code, "expert": a.expert_id, "state": a.state,
+              "submitted_at": sheet.submitted_at}
+    sheet.submitted_at = None
+    sheet.reopened_at, sheet.reopened_by, sheet.reopen_reason = now, actor, reason.strip()
+    sheet.save(update_fields=["submitted_at", "reopened_at", "reopened_by", "reopen_reason"])
+    a.state = AssignmentState.STARTED
+    a.save(update_fields=["state"])
+    record(actor, "review.sheet.reopen", a, before=before, after={"code": a.entry.code, "expert": a.expert_id,
+                                                                  "state": a.state},
+           reason=reason.strip(), unit=a.round.unit)
+    return sheet

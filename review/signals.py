@@ -15,3 +15,21 @@ def install_default_rubric(sender, instance: CampaignCategory, created: bool, ra
         from review.services import install_default_rubric as install
 
         install(instance.campaign, instance.category)
+
+
+# --- scoring: blind copies are made when a round is published -----------------------------------
+from django.db import transaction  # noqa: E402  (this part's imports, kept with it)
+
+from review.models import ReviewRound, RoundStatus  # noqa: E402
+
+
+@receiver(post_save, sender=ReviewRound, dispatch_uid="review.enqueue_clean_copies")
+def enqueue_clean_copies(sender, instance: ReviewRound, created: bool, raw: bool = False, update_fields=None,
+                         **kwargs) -> None:
+    """Publishing a round sends every file of its entries without a blind copy to the queue, after
+    the commit (the scoring page also sends a missing one on first open)."""
+    if raw or instance.status != RoundStatus.PUBLISHED or (update_fields is not None and "status" not in update_fields):
+        return
+    from review.services import enqueue_round_clean_copies  # services import this module's app: at call time
+
+    transaction.on_commit(lambda: enqueue_round_clean_copies(instance), robust=True)

@@ -16,3 +16,11 @@ urlpatterns = [
     path("rounds/<int:round_id>/", views.round_detail, name="round"),
     path("rounds/<int:round_id>/action/", views.round_action, name="round_action"),
 ]
+
+# --- scoring: the expert's blind scoring page and the chair's reopening ---------------------------
+urlpatterns += [
+    path("my/<int:assignment_id>/score/", views.score, name="score"),
+    path("my/<int:assignment_id>/score/autosave/", views.score_autosave, name="score_autosave"),
+    path("my/<int:assignment_id>/files/<int:resource_id>/", views.task_file, name="task_file"),
+    path("my/rounds/<int:round_id>/sheets/", views.chair_sheets, name="chair_sheets"),
+]

@@ -281,3 +281,100 @@ def round_action(request, round_id):
     else:
         messages.success(request, str(DONE[action]))
     return redirect("review:round", review_round.pk)
+
+
+# --- scoring: the expert's blind scoring page, autosave, files, the chair's reopening ------------
+from django.http import JsonResponse  # noqa: E402  (this part's imports, kept with it)
+from django.utils import timezone  # noqa: E402
+
+
+def sheet_data(post) -> dict:
+    """The scoring form → save_sheet's arguments (``points-<item id>``, ``veto``, ``veto_reason``,
+    ``comment``)."""
+    points = {key.removeprefix("points-"): value for key, value in post.items() if key.startswith("points-")}
+    return {"points": points, "veto_id": parse_id(post.get("veto")), "veto_reason": post.get("veto_reason", ""),
+            "comment": post.get("comment", "")}
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def score(request, assignment_id):
+    """The scoring page: the entry (neutral code) with its video and documents beside the rubric.
+    Without JavaScript the buttons save or submit; with it (static/js/scoring.js) the form also
+    saves itself every few seconds after a change."""
+    error = None
+    if request.method == "POST":
+        final = request.POST.get("action") == "submit"
+        try:
+            (services.submit_sheet if final else services.save_sheet)(request.user, assignment_id,
+                                                                      **sheet_data(request.POST))
+        except ServiceError as exc:
+            error = exc
+        else:
+            messages.success(request, _("评分已提交。") if final else _("评分已保存（尚未提交）。"))
+            return redirect("review:score", assignment_id)
+    page = services.scoring_page(request.user, assignment_id)
+    return render(request, "review/score.html", {"page": page, "task": page.task, "error": error,
+                                                 **sheet_form(page, request.POST if error else None)},
+                  status=400 if error else 200)
+
+
+def sheet_form(page, posted) -> dict:
+    """What the form shows: what was just posted (when refused), else the saved sheet."""
+    sheet = page.sheet
+    dimensions = []
+    for name, items in page.dimensions:
+        rows = []
+        for item in items:
+            saved = services.decimal_text(item.points) if item.points is not None else ""
+            rows.append({"id": item.id, "name": item.name, "description": item.description,
+                         "value": posted.get(f"points-{item.id}", "") if posted is not None else saved,
+                         "max_text": services.decimal_text(item.max_points),
+                         "weight_text": services.decimal_text(item.weight)})
+        dimensions.append((name, rows))
+    if posted is not None:
+        veto_id, reason, comment = parse_id(posted.get("veto")), posted.get("veto_reason", ""), posted.get("comment", "")
+    else:
+        veto_id = sheet.veto_id if sheet else None
+        reason, comment = (sheet.veto_reason, sheet.comment) if sheet else ("", "")
+    total = services.decimal_text(sheet.total) if sheet is not None and sheet.total is not None else None
+    return {"dimensions": dimensions, "veto_id": veto_id, "veto_reason": reason, "comment": comment, "total": total}
+
+
+@login_required
+@require_POST
+def score_autosave(request, assignment_id):
+    """Autosave (JSON): {"detail", "saved_at", "total"}; refused: 400 {"detail", "errors"}."""
+    try:
+        sheet = services.save_sheet(request.user, assignment_id, **sheet_data(request.POST))
+    except ServiceError as exc:
+        return JsonResponse({"detail": exc.message, "errors": exc.errors or []}, status=400)
+    saved = timezone.localtime(sheet.saved_at, TZ)
+    total = services.decimal_text(sheet.total) if sheet.total is not None else None
+    return JsonResponse({"detail": _("已自动保存 %(t)s") % {"t": saved.strftime("%H:%M:%S")},
+                         "saved_at": sheet.saved_at.isoformat(), "total": total})
+
+
+@login_required
+@require_safe
+def task_file(request, assignment_id, resource_id):
+    """A file of the expert's task: its metadata-free copy under a neutral name (Range: seeking)."""
+    return services.task_file_response(request, request.user, assignment_id, resource_id)
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def chair_sheets(request, round_id):
+    """The panel chair's list of the round's sheets, to reopen one expert's sheet with a reason."""
+    if request.method == "POST":
+        try:
+            services.reopen_sheet(request.user, parse_id(request.POST.get("assignment")),
+                                  request.POST.get("reason", ""))
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("已重新开放这份评分，专家可以修改后再次提交。"))
+        return redirect("review:chair_sheets", round_id)
+    review_round, rows = services.chair_sheets(request.user, round_id)
+    return render(request, "review/chair_sheets.html", {
+        "round": review_round, "round_title": services.neutral_round_title(review_round), "rows": rows})
