@@ -874,8 +874,9 @@ def move_assignment(actor, review_round: ReviewRound, action: str, round_entry_i
     """One manual change — add an expert to an entry, remove him, or move the entry from one expert
     to another — judged by review.assignment.check_move; stored for undo and audited."""
     review_round = _lock_open_round(actor, review_round)
-    if action not in (solver.ADD, solver.REMOVE, solver.MOVE) or round_entry_id is None or expert_id is None or \
-            (action == solver.MOVE and to_expert_id is None):
+    if action not in (solver.ADD, solver.REMOVE, solver.MOVE):
+        raise ServiceError(_("分配操作只能是添加（add）、移除（remove）或调整（move）。"))
+    if round_entry_id is None or expert_id is None or (action == solver.MOVE and to_expert_id is None):
         raise ServiceError(_("请选择本轮的一件作品和评审组中的一位专家。"))
     rp = round_problem(review_round)
     target = expert_id if action == solver.ADD else to_expert_id
@@ -977,6 +978,7 @@ class PlanExpert:
     load: int  # entries in this round
     proposed: int
     capacity: int  # what is left of his max load after his other open rounds
+    stage_labels: list[str]
 
 
 @dataclass(frozen=True)
@@ -1014,6 +1016,6 @@ def assignment_plan(actor, review_round: ReviewRound) -> Plan:
     for m, x in zip(rp.panel, rp.problem.experts, strict=True):
         mine = [a for a in rp.assignments if a.expert_id == m.expert_id]
         experts.append(PlanExpert(m, len(mine), sum(1 for a in mine if a.state == AssignmentState.PROPOSED),
-                                  x.max_load))
+                                  x.max_load, [str(STAGE_LABELS.get(s, s)) for s in sorted(x.stages)]))
     return Plan(entries, experts, [reasons[re.pk] for re in rp.round_entries if re.pk in reasons],
                 sum(1 for a in rp.assignments if a.state == AssignmentState.PROPOSED), last_change(review_round))

@@ -16,3 +16,8 @@ urlpatterns = [
     path("rounds/<int:round_id>/", views.round_detail, name="round"),
     path("rounds/<int:round_id>/action/", views.round_action, name="round_action"),
 ]
+
+# part: autoassign
+urlpatterns += [
+    path("rounds/<int:round_id>/assignment/", views.round_assignment, name="round_assignment"),
+]
