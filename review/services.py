@@ -888,6 +888,13 @@ def move_assignment(actor, review_round: ReviewRound, action: str, round_entry_i
                                                                    int(to_expert_id) if to_expert_id else None),
                                  locked=rp.locked)
     if not decision.ok:
+        elsewhere = rp.other_load.get(int(target), 0) if target is not None else 0
+        if decision.rule == "load" and elsewhere:
+            x = rp.problem.expert_by_id[int(target)]
+            raise ServiceError(_("%(expert)s 在其他未结束的评审轮次已有 %(other)d 件、本轮 %(here)d 件，达到评审上限 "
+                                 "%(max)d 件；请选择其他专家或提高其上限。") % {
+                "expert": x.label, "other": elsewhere, "here": sum(1 for e, _r in rp.pairs if e == x.id),
+                "max": x.max_load + elsewhere})
         raise ServiceError(decision.message)
     entry_id, expert_id = int(round_entry_id), int(expert_id)
     removed, added = [], []

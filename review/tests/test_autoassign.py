@@ -337,3 +337,21 @@ def test_the_assignment_api(client, tree, county_round, panel, bearer):
     assert sorted((e["title"], sorted(a["expert_name"] for a in e["assignments"])) for e in plan["entries"]) == [
         ("小小的船", ["专家0", "专家2"]), ("认识天地", ["专家0", "专家1"])]
     assert {a["state"] for e in plan["entries"] for a in e["assignments"]} == {"assigned"}
+
+
+def test_the_load_counts_the_experts_other_open_rounds(tree, campaign, county_round, panel, county_entry, nodes,
+                                                       window):
+    county_entry(node=nodes[3], title="数一数")
+    other = services.create_round(tree.county_admin, campaign, tree.county, title="数学", category="subject",
+                                  subject="数学", reviewers_per_entry=1, **window)
+    services.add_panel_member(tree.county_admin, other, panel[0].pk)
+    services.move_assignment(tree.county_admin, other, "add", other.round_entries.get().pk, panel[0].pk)
+    ExpertProfile.objects.filter(user=panel[0]).update(max_load=2)
+    add(tree, county_round, "认识天地", panel[0])
+    assert refused(lambda: add(tree, county_round, "小小的船", panel[0])) == \
+        "专家0 在其他未结束的评审轮次已有 1 件、本轮 1 件，达到评审上限 2 件；请选择其他专家或提高其上限。"
+    plan = services.assignment_plan(tree.county_admin, county_round)
+    assert [(x.member.expert.real_name, x.load, x.capacity) for x in plan.experts] == [
+        ("专家0", 1, 1), ("专家1", 0, 5), ("专家2", 0, 5)]
+    ReviewRound.objects.filter(pk=other.pk).update(status=RoundStatus.CLOSED)  # a closed round no longer counts
+    add(tree, county_round, "小小的船", panel[0])
