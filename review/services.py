@@ -834,6 +834,12 @@ def round_problem(review_round: ReviewRound) -> RoundProblem:
     return RoundProblem(problem, round_entries, members, assignments, other_load)
 
 
+def _profile_max_load(rp: RoundProblem, expert_id: int) -> int:
+    member = next(m for m in rp.panel if m.expert_id == expert_id)
+    profile = getattr(member.expert, "expert_profile", None)
+    return profile.max_load if profile else DEFAULT_MAX_LOAD
+
+
 def _lock_open_round(actor, review_round: ReviewRound) -> ReviewRound:
     require(actor, "review.assign", review_round, _("只有本轮所属单位的管理员可以分配评审任务。"))
     review_round = ReviewRound.objects.select_for_update().select_related("level", "unit").get(pk=review_round.pk)
@@ -894,7 +900,7 @@ def move_assignment(actor, review_round: ReviewRound, action: str, round_entry_i
             raise ServiceError(_("%(expert)s 在其他未结束的评审轮次已有 %(other)d 件、本轮 %(here)d 件，达到评审上限 "
                                  "%(max)d 件；请选择其他专家或提高其上限。") % {
                 "expert": x.label, "other": elsewhere, "here": sum(1 for e, _r in rp.pairs if e == x.id),
-                "max": x.max_load + elsewhere})
+                "max": _profile_max_load(rp, x.id)})
         raise ServiceError(decision.message)
     entry_id, expert_id = int(round_entry_id), int(expert_id)
     removed, added = [], []
