@@ -488,3 +488,97 @@ def task_file(request, assignment_id: int, resource_id: int):
 def reopen_sheet(request, assignment_id: int, payload: ReopenIn):
     sheet = services.reopen_sheet(request.auth, assignment_id, payload.reason)
     return _sheet_out(sheet.assignment, sheet)
+
+
+# --- automatic assignment, manual moves, undo (part: autoassign) -------------------------------
+class PlanAssignmentOut(Schema):
+    expert_id: int
+    expert_name: str
+    state: str = Field(..., description="proposed（待发布，专家看不到）/ assigned / started / submitted")
+
+
+class PlanEntryOut(Schema):
+    id: int = Field(..., description="本轮作品的 id")
+    code: str
+    title: str
+    assignments: list[PlanAssignmentOut]
+    missing: int
+    shortage: str = Field(..., description="缺少专家的原因（求解器给出），不缺为空")
+
+
+class PlanExpertOut(Schema):
+    expert_id: int
+    name: str
+    load: int = Field(..., description="本轮任务数")
+    proposed: int = Field(..., description="其中待发布")
+    capacity: int = Field(..., description="可承担：最大评审量减去其他未结束轮次的任务")
+
+
+class PlanOut(Schema):
+    entries: list[PlanEntryOut]
+    experts: list[PlanExpertOut]
+    shortages: list[str]
+    proposed: int
+    undo: str = Field(..., description="可撤销的上一步操作（auto/add/remove/move），没有为空")
+
+
+class AutoAssignOut(PlanOut):
+    added: int
+
+
+class MoveIn(Schema):
+    action: str = Field(..., description="add（添加）/ remove（移除）/ move（调整：由 expert_id 改为 to_expert_id）")
+    entry_id: int = Field(..., description="本轮作品的 id")
+    expert_id: int
+    to_expert_id: int | None = None
+
+
+def _plan_out(request, r) -> dict:
+    plan = services.assignment_plan(request.auth, r)
+    return {
+        "entries": [{"id": row.round_entry.pk, "code": row.round_entry.code, "title": row.round_entry.entry.course.title,
+                     "assignments": [{"expert_id": a.expert_id, "expert_name": a.expert.real_name, "state": a.state}
+                                     for a in row.assignments],
+                     "missing": row.missing, "shortage": row.shortage} for row in plan.entries],
+        "experts": [{"expert_id": x.member.expert_id, "name": x.member.expert.real_name, "load": x.load,
+                     "proposed": x.proposed, "capacity": x.capacity} for x in plan.experts],
+        "shortages": plan.shortages, "proposed": plan.proposed,
+        "undo": plan.last_change.kind if plan.last_change else ""}
+
+
+@router.get("/rounds/{round_id}/assignment-plan", response={200: PlanOut, **ERRORS},
+            summary="本轮的分配：每件作品的专家（含待发布）、每位专家的评审量、缺少专家的作品及原因")
+def assignment_plan(request, round_id: int):
+    return _plan_out(request, services.get_round(request.auth, round_id))
+
+
+@router.post("/rounds/{round_id}/auto-assign", response={200: AutoAssignOut, **ERRORS},
+             summary="自动分配（最小费用流求解，已有分配保持不变）；新分配为待发布，专家看不到")
+def auto_assign(request, round_id: int):
+    r = services.get_round(request.auth, round_id)
+    result = services.auto_assign(request.auth, r)
+    return {**_plan_out(request, r), "added": len(result.new_pairs)}
+
+
+@router.post("/rounds/{round_id}/moves", response={200: PlanOut, **ERRORS},
+             summary="手工添加、移除或调整一项分配（与自动分配同一套规则检查）")
+def move(request, round_id: int, payload: MoveIn):
+    r = services.get_round(request.auth, round_id)
+    services.move_assignment(request.auth, r, payload.action, payload.entry_id, payload.expert_id,
+                             payload.to_expert_id)
+    return _plan_out(request, r)
+
+
+@router.post("/rounds/{round_id}/undo", response={200: PlanOut, **ERRORS}, summary="撤销本轮上一步分配操作（自动或手工）")
+def undo(request, round_id: int):
+    r = services.get_round(request.auth, round_id)
+    services.undo_last_change(request.auth, r)
+    return _plan_out(request, r)
+
+
+@router.post("/rounds/{round_id}/publish-assignments", response={200: PlanOut, **ERRORS},
+             summary="发布待发布的分配（草稿轮次随之发布）：专家登录后看到自己的任务")
+def publish_assignments(request, round_id: int):
+    r = services.get_round(request.auth, round_id)
+    services.publish_assignments(request.auth, r)
+    return _plan_out(request, services.get_round(request.auth, round_id))

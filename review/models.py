@@ -30,6 +30,7 @@ class RoundStatus(models.TextChoices):
 
 
 class AssignmentState(models.TextChoices):
+    PROPOSED = "proposed", _("待发布")  # proposed by the solver or the admin, not yet visible to the expert
     ASSIGNED = "assigned", _("待评审")
     STARTED = "started", _("评分中")
     SUBMITTED = "submitted", _("已提交")
@@ -244,9 +245,10 @@ class PanelMember(models.Model):
 
 class AssignmentQuerySet(models.QuerySet):
     def of_expert(self, user) -> AssignmentQuerySet:
+        """The expert's own assignments, never those still proposed (not yet published)."""
         if not (user and user.is_authenticated):
             return self.none()
-        return self.filter(expert=user)
+        return self.filter(expert=user).exclude(state=AssignmentState.PROPOSED)
 
 
 class Assignment(models.Model):
@@ -313,3 +315,33 @@ class Score(models.Model):
 
     def __str__(self) -> str:
         return f"{self.item}: {self.points}"
+
+
+class ChangeKind(models.TextChoices):
+    AUTO = "auto", _("自动分配")
+    ADD = "add", _("添加")
+    REMOVE = "remove", _("移除")
+    MOVE = "move", _("调整")
+
+
+class AssignmentChange(models.Model):
+    """One change of a round's assignments (automatic or manual), kept so that the last one can be
+    undone: ``added`` and ``removed`` hold the [expert_id, round_entry_id, state] of each pair."""
+
+    round = models.ForeignKey(ReviewRound, on_delete=models.CASCADE, related_name="assignment_changes")
+    kind = models.CharField(_("操作"), max_length=10, choices=ChangeKind.choices)
+    added = models.JSONField(default=list)
+    removed = models.JSONField(default=list)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    undone_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
+    undone_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                  related_name="+")
+
+    class Meta:
+        verbose_name = _("分配变更")
+        verbose_name_plural = _("分配变更")
+        ordering = ["round", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.round} · {self.get_kind_display()}"

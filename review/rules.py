@@ -3,7 +3,6 @@
 - ``clean_rubric``: a rubric document (dimensions → items with points and weights, veto items)
   checked and normalised, every problem listed with where it is;
 - ``round_problems``: what is wrong with a round's settings;
-- ``assign_problem``: why one expert may not be assigned one entry by hand;
 - ``sheet_problem``: a veto without its written reason;
 - ``entry_code``: the neutral code an expert sees instead of teacher, school and county.
 """
@@ -184,48 +183,6 @@ def round_problems(*, title: str, category: str, categories: list[str], phase: s
 def entry_code(round_id: int, number: int) -> str:
     """The neutral code of the ``number``-th entry of a round: R12-007."""
     return f"R{round_id}-{number:03d}"
-
-
-@dataclass(frozen=True)
-class AssignFacts:
-    """What a manual assignment is checked against (the Django layer collects it)."""
-
-    in_panel: bool
-    already_assigned: bool
-    entry_reviewers: int  # experts the entry has now
-    reviewers_per_entry: int
-    expert_load: int  # entries the expert has in open rounds now
-    max_load: int
-    declared_conflict: bool
-    same_school: bool
-    same_county: bool  # the expert works in the entry's county
-    above_county: bool  # the round is above the county level
-    team_member: bool
-    round_closed: bool
-
-
-def assign_problem(f: AssignFacts) -> str | None:
-    """Why the expert may not review the entry (None: he may)."""
-    if f.round_closed:
-        return _("本轮评审已截止，不能再分配。")
-    if not f.in_panel:
-        return _("这位专家不在本轮评审组中：请先把他加入评审组。")
-    if f.already_assigned:
-        return _("这位专家已分配到这件作品。")
-    if f.declared_conflict:
-        return _("这位专家已声明与这件作品回避。")
-    if f.team_member:
-        return _("这位专家是这件作品的团队成员，须回避。")
-    if f.same_school:
-        return _("这件作品来自这位专家所在的学校，须回避。")
-    if f.same_county and f.above_county:
-        return _("这件作品来自这位专家所在的县（市、区），本轮在县级以上，须回避。")
-    if f.entry_reviewers >= f.reviewers_per_entry:
-        return _("这件作品已有 %(n)d 位专家，达到本轮每件作品的专家数 %(n)d。") % {"n": f.reviewers_per_entry}
-    if f.expert_load >= f.max_load:
-        return _("这位专家已分配 %(load)d 件，达到他的最大评审量 %(max)d 件。") % {
-            "load": f.expert_load, "max": f.max_load}
-    return None
 
 
 def sheet_problem(*, veto: bool, veto_reason: str) -> str | None:

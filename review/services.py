@@ -33,10 +33,13 @@ from jingpinke.errors import ServiceError
 from jingpinke.excel import RowErrors, read_sheet, template_response
 from orgs import rules as org_rules
 from orgs.models import Membership, Role, Unit, UnitKind, User
+from review import assignment as solver
 from review import rules
 from review.models import (
     Assignment,
+    AssignmentChange,
     AssignmentState,
+    ChangeKind,
     Conflict,
     ExpertProfile,
     PanelMember,
@@ -529,6 +532,7 @@ def publish_round(actor, review_round: ReviewRound) -> ReviewRound:
         raise ServiceError(_("本轮还没有分配任何评审任务：请先为作品分配专家，再发布。"))
     review_round.status = RoundStatus.PUBLISHED
     review_round.save(update_fields=["status"])
+    review_round.assignments.filter(state=AssignmentState.PROPOSED).update(state=AssignmentState.ASSIGNED)
     record(actor, "review.round.publish", review_round, before={"status": RoundStatus.DRAFT},
            after={"status": review_round.status}, unit=review_round.unit)
     return review_round
@@ -582,59 +586,21 @@ def remove_panel_member(actor, review_round: ReviewRound, expert_id) -> None:
     record(actor, "review.panel.remove", review_round, before={"expert": int(expert_id)}, unit=review_round.unit)
 
 
-def _assign_facts(review_round: ReviewRound, round_entry: RoundEntry, expert: User) -> rules.AssignFacts:
-    course = round_entry.entry.course
-    profile = ExpertProfile.objects.filter(user=expert).select_related("work_unit").first()
-    work = profile.work_unit if profile else None
-    school = course.school
-    county = school.parent if school.parent_id and school.parent.kind == UnitKind.COUNTY else None
-    load = Assignment.objects.filter(expert=expert).exclude(round__status=RoundStatus.CLOSED).count()
-    return rules.AssignFacts(
-        in_panel=PanelMember.objects.filter(round=review_round, expert=expert).exists(),
-        already_assigned=Assignment.objects.filter(entry=round_entry, expert=expert).exists(),
-        entry_reviewers=round_entry.assignments.count(),
-        reviewers_per_entry=review_round.reviewers_per_entry,
-        expert_load=load,
-        max_load=profile.max_load if profile else DEFAULT_MAX_LOAD,
-        declared_conflict=Conflict.objects.filter(expert=expert, course=course).exists(),
-        same_school=work is not None and work.is_within(school),
-        same_county=work is not None and county is not None and work.is_within(county),
-        above_county=review_round.level.kind in (UnitKind.CITY, UnitKind.PROVINCE),
-        team_member=course.lead_teacher_id == expert.pk or course.members.filter(user=expert).exists(),
-        round_closed=review_round.status == RoundStatus.CLOSED or timezone.now() >= review_round.closes_at,
-    )
-
-
-@transaction.atomic
 def assign(actor, review_round: ReviewRound, round_entry_id, expert_id) -> Assignment:
-    """Assign one expert to one entry by hand, checked against the round's hard rules."""
-    require(actor, "review.assign", review_round, _("只有本轮所属单位的管理员可以分配评审任务。"))
-    review_round = ReviewRound.objects.select_for_update().select_related("level", "unit").get(pk=review_round.pk)
-    round_entry = (RoundEntry.objects.select_related("entry__course__school__parent")
-                   .filter(round=review_round, pk=round_entry_id).first())
-    expert = User.objects.filter(pk=expert_id, is_active=True).first()
-    if round_entry is None or expert is None:
-        raise ServiceError(_("请选择本轮的一件作品和评审组中的一位专家。"))
-    problem = rules.assign_problem(_assign_facts(review_round, round_entry, expert))
-    if problem:
-        raise ServiceError(problem)
-    assignment = Assignment.objects.create(round=review_round, entry=round_entry, expert=expert, assigned_by=actor)
-    record(actor, "review.assignment.create", assignment, after={"round": review_round.pk, "code": round_entry.code,
-                                                                 "expert": expert.pk}, unit=review_round.unit)
-    return assignment
+    """Assign one expert to one entry by hand (proposed until published), checked by
+    review.assignment.check_move: the same rules as the automatic assignment."""
+    change = move_assignment(actor, review_round, solver.ADD, round_entry_id, expert_id)
+    return Assignment.objects.select_related("expert").get(round=review_round, entry_id=change.added[0][1],
+                                                            expert_id=change.added[0][0])
 
 
-@transaction.atomic
 def unassign(actor, review_round: ReviewRound, assignment_id) -> None:
+    """Take one assignment back (not once the expert has started scoring)."""
     require(actor, "review.assign", review_round, _("只有本轮所属单位的管理员可以取消分配。"))
-    assignment = Assignment.objects.select_related("entry").filter(round=review_round, pk=assignment_id).first()
+    assignment = Assignment.objects.filter(round=review_round, pk=assignment_id).first()
     if assignment is None:
         raise Http404
-    if assignment.state == AssignmentState.SUBMITTED:
-        raise ServiceError(_("这位专家已提交评分，不能取消分配。"))
-    before = {"round": review_round.pk, "code": assignment.entry.code, "expert": assignment.expert_id}
-    assignment.delete()
-    record(actor, "review.assignment.delete", review_round, before=before, unit=review_round.unit)
+    move_assignment(actor, review_round, solver.REMOVE, assignment.entry_id, assignment.expert_id)
 
 
 @dataclass
@@ -1125,3 +1091,285 @@ def reopen_sheet(actor, assignment_id, reason: str, now: datetime | None = None)
                                                                   "state": a.state},
            reason=reason.strip(), unit=a.round.unit)
     return sheet
+
+
+# --- automatic assignment, manual moves, undo (part: autoassign) -------------------------------
+# One rule set: the round's data becomes review.assignment's plain Problem; the solver proposes,
+# check_move judges every manual add / remove / move. New pairs are PROPOSED (experts do not see
+# them) until the admin publishes. Every change is stored (AssignmentChange) so the last one can be
+# undone, and audited.
+LOCKED_STATES = (AssignmentState.STARTED, AssignmentState.SUBMITTED)
+
+
+def _places(unit: Unit | None) -> tuple[int | None, int | None]:
+    """(school id, county id) of a unit, for the conflict rules (parent must be loaded)."""
+    if unit is None:
+        return None, None
+    if unit.kind == UnitKind.SCHOOL:
+        parent = unit.parent if unit.parent_id else None
+        return unit.pk, (parent.pk if parent is not None and parent.kind == UnitKind.COUNTY else None)
+    if unit.kind == UnitKind.COUNTY:
+        return None, unit.pk
+    return None, None
+
+
+@dataclass
+class RoundProblem:
+    """A round's assignment problem and its current pairs, read in a fixed number of queries."""
+
+    problem: solver.Problem
+    round_entries: list[RoundEntry]
+    panel: list[PanelMember]
+    assignments: list[Assignment]
+    other_load: dict[int, int]  # expert id -> entries in his other open rounds
+
+    @property
+    def pairs(self) -> set[solver.Pair]:
+        return {(a.expert_id, a.entry_id) for a in self.assignments}
+
+    @property
+    def locked(self) -> set[solver.Pair]:
+        return {(a.expert_id, a.entry_id) for a in self.assignments if a.state in LOCKED_STATES}
+
+
+def round_problem(review_round: ReviewRound) -> RoundProblem:
+    """review.assignment's plain data for the round: entries (subject and stage of the catalog
+    node's textbook, school, county, lead teacher and team), the panel's experts (profile subjects,
+    stages, load left after their other open rounds, their work unit's school and county), the
+    declared conflicts, N and whether the round is above county level."""
+    round_entries = list(RoundEntry.objects.filter(round=review_round)
+                         .select_related("entry__course__school__parent", "entry__course__node__textbook")
+                         .prefetch_related("entry__course__members").order_by("code"))
+    members = list(review_round.panel.select_related("expert__expert_profile__work_unit__parent")
+                   .order_by("-is_chair", "pk"))
+    expert_ids = [m.expert_id for m in members]
+    other_load = dict(Assignment.objects.filter(expert_id__in=expert_ids).exclude(round=review_round)
+                      .exclude(round__status=RoundStatus.CLOSED).values_list("expert_id")
+                      .annotate(n=Count("id")).values_list("expert_id", "n"))
+    entry_of_course = {re.entry.course_id: re.pk for re in round_entries}
+    conflicts = {(x, entry_of_course[c]) for x, c in Conflict.objects.filter(
+        expert_id__in=expert_ids, course_id__in=list(entry_of_course)).values_list("expert_id", "course_id")}
+    entries = []
+    for re in round_entries:
+        course = re.entry.course
+        school_id, county_id = _places(course.school)
+        tb = course.node.textbook
+        entries.append(solver.Entry(
+            id=re.pk, subject=tb.subject, stage=tb.stage, school_id=school_id, county_id=county_id,
+            member_user_ids=frozenset({course.lead_teacher_id, *(m.user_id for m in course.members.all())}),
+            title=f"{re.code} {course.title}"))
+    experts = []
+    for m in members:
+        profile = getattr(m.expert, "expert_profile", None)
+        school_id, county_id = _places(profile.work_unit if profile else None)
+        max_load = profile.max_load if profile else DEFAULT_MAX_LOAD
+        experts.append(solver.Expert(
+            id=m.expert_id, user_id=m.expert_id, subjects=frozenset(profile.subjects if profile else ()),
+            stages=frozenset(profile.stages if profile else ()),
+            max_load=max(0, max_load - other_load.get(m.expert_id, 0)), school_id=school_id, county_id=county_id,
+            name=m.expert.real_name or m.expert.username))
+    problem = solver.Problem(entries, experts, review_round.reviewers_per_entry,
+                             above_county=review_round.level.kind in (UnitKind.CITY, UnitKind.PROVINCE),
+                             conflicts=conflicts)
+    assignments = list(Assignment.objects.filter(round=review_round).select_related("expert").order_by("pk"))
+    return RoundProblem(problem, round_entries, members, assignments, other_load)
+
+
+def _profile_max_load(rp: RoundProblem, expert_id: int) -> int:
+    member = next(m for m in rp.panel if m.expert_id == expert_id)
+    profile = getattr(member.expert, "expert_profile", None)
+    return profile.max_load if profile else DEFAULT_MAX_LOAD
+
+
+def _lock_open_round(actor, review_round: ReviewRound) -> ReviewRound:
+    require(actor, "review.assign", review_round, _("只有本轮所属单位的管理员可以分配评审任务。"))
+    review_round = ReviewRound.objects.select_for_update().select_related("level", "unit").get(pk=review_round.pk)
+    if review_round.status == RoundStatus.CLOSED or timezone.now() >= review_round.closes_at:
+        raise ServiceError(_("本轮评审已截止，不能再调整分配。"))
+    return review_round
+
+
+def _codes(rp: RoundProblem, rows) -> list[list]:
+    """[expert id, code, state] for the audit log."""
+    code = {re.pk: re.code for re in rp.round_entries}
+    return [[x, code.get(e, e), state] for x, e, state in rows]
+
+
+@transaction.atomic
+def auto_assign(actor, review_round: ReviewRound) -> solver.Assignment:
+    """Complete the round's assignment with the solver, keeping every existing pair; the new pairs
+    are proposed (not visible to experts) until published. Entries still short are in the result's
+    ``shortages`` with the solver's reasons."""
+    review_round = _lock_open_round(actor, review_round)
+    rp = round_problem(review_round)
+    if not rp.panel:
+        raise ServiceError(_("评审组还没有专家：请先把本单位专家库中的专家加入评审组，再自动分配。"))
+    result = solver.solve(rp.problem, fixed=rp.pairs)
+    added = [[x, e, AssignmentState.PROPOSED] for x, e in result.new_pairs]
+    if added:
+        Assignment.objects.bulk_create([Assignment(round=review_round, entry_id=e, expert_id=x, assigned_by=actor,
+                                                   state=AssignmentState.PROPOSED) for x, e, _s in added])
+        AssignmentChange.objects.create(round=review_round, kind=ChangeKind.AUTO, added=added, actor=actor)
+    record(actor, "review.assignment.auto", review_round, after={
+        "added": _codes(rp, added), "shortages": [s.message for s in result.shortages]}, unit=review_round.unit)
+    return result
+
+
+@transaction.atomic
+def move_assignment(actor, review_round: ReviewRound, action: str, round_entry_id, expert_id,
+                    to_expert_id=None) -> AssignmentChange:
+    """One manual change — add an expert to an entry, remove him, or move the entry from one expert
+    to another — judged by review.assignment.check_move; stored for undo and audited."""
+    review_round = _lock_open_round(actor, review_round)
+    if action not in (solver.ADD, solver.REMOVE, solver.MOVE):
+        raise ServiceError(_("分配操作只能是添加（add）、移除（remove）或调整（move）。"))
+    if round_entry_id is None or expert_id is None or (action == solver.MOVE and to_expert_id is None):
+        raise ServiceError(_("请选择本轮的一件作品和评审组中的一位专家。"))
+    rp = round_problem(review_round)
+    target = expert_id if action == solver.ADD else to_expert_id
+    if target is not None and int(target) not in rp.problem.expert_by_id:
+        raise ServiceError(_("这位专家不在本轮评审组中：请先把他加入评审组。"))
+    if int(round_entry_id) not in rp.problem.entry_by_id:
+        raise ServiceError(_("请选择本轮的一件作品和评审组中的一位专家。"))
+    decision = solver.check_move(rp.problem, rp.pairs, solver.Move(action, int(round_entry_id), int(expert_id),
+                                                                   int(to_expert_id) if to_expert_id else None),
+                                 locked=rp.locked)
+    if not decision.ok:
+        elsewhere = rp.other_load.get(int(target), 0) if target is not None else 0
+        if decision.rule == "load" and elsewhere:
+            x = rp.problem.expert_by_id[int(target)]
+            raise ServiceError(_("%(expert)s 在其他未结束的评审轮次已有 %(other)d 件、本轮 %(here)d 件，达到评审上限 "
+                                 "%(max)d 件；请选择其他专家或提高其上限。") % {
+                "expert": x.label, "other": elsewhere, "here": sum(1 for e, _r in rp.pairs if e == x.id),
+                "max": _profile_max_load(rp, x.id)})
+        raise ServiceError(decision.message)
+    entry_id, expert_id = int(round_entry_id), int(expert_id)
+    removed, added = [], []
+    if action in (solver.REMOVE, solver.MOVE):
+        old = next(a for a in rp.assignments if (a.expert_id, a.entry_id) == (expert_id, entry_id))
+        removed.append([expert_id, entry_id, old.state])
+        old.delete()
+    if action in (solver.ADD, solver.MOVE):
+        target = expert_id if action == solver.ADD else int(to_expert_id)
+        Assignment.objects.create(round=review_round, entry_id=entry_id, expert_id=target, assigned_by=actor,
+                                  state=AssignmentState.PROPOSED)
+        added.append([target, entry_id, AssignmentState.PROPOSED])
+    change = AssignmentChange.objects.create(round=review_round, kind=action, added=added, removed=removed,
+                                             actor=actor)
+    code = next(re.code for re in rp.round_entries if re.pk == entry_id)
+    verb = {solver.ADD: "create", solver.REMOVE: "delete", solver.MOVE: "move"}[action]
+    record(actor, f"review.assignment.{verb}", review_round,
+           before={"round": review_round.pk, "code": code, "expert": expert_id} if removed else None,
+           after={"round": review_round.pk, "code": code, "expert": added[0][0]} if added else None,
+           reason="；".join(decision.warnings), unit=review_round.unit)
+    return change
+
+
+def last_change(review_round: ReviewRound) -> AssignmentChange | None:
+    return review_round.assignment_changes.filter(undone_at__isnull=True).order_by("-pk").first()
+
+
+@transaction.atomic
+def undo_last_change(actor, review_round: ReviewRound) -> AssignmentChange:
+    """Undo the round's last assignment change not undone yet (automatic or manual): its added pairs
+    go, its removed pairs come back with their state. Refused when an added pair has been started
+    meanwhile, or a pair to restore now breaks a rule (e.g. a conflict declared since)."""
+    review_round = _lock_open_round(actor, review_round)
+    change = review_round.assignment_changes.select_for_update().filter(undone_at__isnull=True).order_by("-pk").first()
+    if change is None:
+        raise ServiceError(_("本轮没有可以撤销的分配操作。"))
+    rp = round_problem(review_round)
+    current = {(a.expert_id, a.entry_id): a for a in rp.assignments}
+    added = [current[(x, e)] for x, e, _s in change.added if (x, e) in current]
+    if any(a.state in LOCKED_STATES for a in added):
+        raise ServiceError(_("这次操作分配的专家已开始评分，不能撤销；如需调整，请逐项调整分配。"))
+    for x, e, _s in change.removed:
+        expert, entry = rp.problem.expert_by_id.get(x), rp.problem.entry_by_id.get(e)
+        if expert is None or entry is None:
+            raise ServiceError(_("要恢复的专家已不在本轮评审组中，不能撤销。"))
+        reason = rp.problem.exclusion(expert, entry)
+        if reason is not None:
+            raise ServiceError(_("不能撤销：") + solver.refusal_message(reason, expert, entry))
+    Assignment.objects.filter(pk__in=[a.pk for a in added]).delete()
+    Assignment.objects.bulk_create([Assignment(round=review_round, entry_id=e, expert_id=x, assigned_by=actor,
+                                               state=state)
+                                    for x, e, state in change.removed if (x, e) not in current])
+    change.undone_at, change.undone_by = timezone.now(), actor
+    change.save(update_fields=["undone_at", "undone_by"])
+    record(actor, "review.assignment.undo", review_round, before={"kind": change.kind,
+                                                                  "added": _codes(rp, change.added),
+                                                                  "removed": _codes(rp, change.removed)},
+           after={"change": change.pk}, unit=review_round.unit)
+    return change
+
+
+@transaction.atomic
+def publish_assignments(actor, review_round: ReviewRound) -> int:
+    """Make the proposed pairs visible to their experts (a draft round is published with them)."""
+    require(actor, "review.change_round", review_round)
+    if review_round.status == RoundStatus.DRAFT:
+        count = review_round.assignments.filter(state=AssignmentState.PROPOSED).count()
+        publish_round(actor, review_round)
+        return count
+    count = review_round.assignments.filter(state=AssignmentState.PROPOSED).update(state=AssignmentState.ASSIGNED)
+    if not count:
+        raise ServiceError(_("没有待发布的分配。"))
+    record(actor, "review.assignment.publish", review_round, after={"published": count}, unit=review_round.unit)
+    return count
+
+
+@dataclass(frozen=True)
+class PlanEntry:
+    round_entry: RoundEntry
+    assignments: list[Assignment]
+    missing: int
+    shortage: str  # the solver's reason when the entry is short, else ""
+
+
+@dataclass(frozen=True)
+class PlanExpert:
+    member: PanelMember
+    load: int  # entries in this round
+    proposed: int
+    capacity: int  # what is left of his max load after his other open rounds
+    stage_labels: list[str]
+
+
+@dataclass(frozen=True)
+class Plan:
+    entries: list[PlanEntry]
+    experts: list[PlanExpert]
+    shortages: list[str]
+    proposed: int
+    last_change: AssignmentChange | None
+
+
+def assignment_plan(actor, review_round: ReviewRound) -> Plan:
+    """The round's assignment as its admin reviews it before publishing: per entry its experts (and
+    why it is short), per expert his load, the proposed count and the change that undo would take back."""
+    require(actor, "review.view_round", review_round)
+    rp = round_problem(review_round)
+    by_entry: dict[int, list[Assignment]] = {}
+    for a in rp.assignments:
+        by_entry.setdefault(a.entry_id, []).append(a)
+    # Why a short entry is short: what the solver could still add. Entries it can complete say so;
+    # the others carry the solver's reasons.
+    pairs, n = rp.pairs, review_round.reviewers_per_entry
+    reasons = {s.entry_id: s.message for s in solver.solve(rp.problem, fixed=pairs).shortages}
+    on_entry: dict[int, int] = {}
+    for _x, e in pairs:
+        on_entry[e] = on_entry.get(e, 0) + 1
+    for entry in rp.problem.entries:
+        if on_entry.get(entry.id, 0) < n and entry.id not in reasons:
+            reasons[entry.id] = _("《%(title)s》还差 %(missing)d 位评审专家：点击“自动分配”即可补足。") % {
+                "title": entry.label, "missing": n - on_entry.get(entry.id, 0)}
+    entries = [PlanEntry(re, sorted(by_entry.get(re.pk, []), key=lambda a: a.expert.real_name),
+                         max(0, n - len(by_entry.get(re.pk, []))), reasons.get(re.pk, ""))
+               for re in rp.round_entries]
+    experts = []
+    for m, x in zip(rp.panel, rp.problem.experts, strict=True):
+        mine = [a for a in rp.assignments if a.expert_id == m.expert_id]
+        experts.append(PlanExpert(m, len(mine), sum(1 for a in mine if a.state == AssignmentState.PROPOSED),
+                                  x.max_load, [str(STAGE_LABELS.get(s, s)) for s in sorted(x.stages)]))
+    return Plan(entries, experts, [reasons[re.pk] for re in rp.round_entries if re.pk in reasons],
+                sum(1 for a in rp.assignments if a.state == AssignmentState.PROPOSED), last_change(review_round))

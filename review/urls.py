@@ -23,4 +23,5 @@ urlpatterns += [
     path("my/<int:assignment_id>/score/autosave/", views.score_autosave, name="score_autosave"),
     path("my/<int:assignment_id>/files/<int:resource_id>/", views.task_file, name="task_file"),
     path("my/rounds/<int:round_id>/sheets/", views.chair_sheets, name="chair_sheets"),
+    path("rounds/<int:round_id>/assignment/", views.round_assignment, name="round_assignment"),
 ]

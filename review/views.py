@@ -378,3 +378,49 @@ def chair_sheets(request, round_id):
     review_round, rows = services.chair_sheets(request.user, round_id)
     return render(request, "review/chair_sheets.html", {
         "round": review_round, "round_title": services.neutral_round_title(review_round), "rows": rows})
+
+
+# --- automatic assignment, manual moves, undo (part: autoassign) -------------------------------
+ASSIGNMENT_ACTIONS = {
+    "auto": lambda u, r, p: services.auto_assign(u, r),
+    "add": lambda u, r, p: services.move_assignment(u, r, "add", parse_id(p.get("entry")), parse_id(p.get("expert"))),
+    "remove": lambda u, r, p: services.move_assignment(u, r, "remove", parse_id(p.get("entry")),
+                                                       parse_id(p.get("expert"))),
+    "move": lambda u, r, p: services.move_assignment(u, r, "move", parse_id(p.get("entry")), parse_id(p.get("expert")),
+                                                     parse_id(p.get("to_expert"))),
+    "undo": lambda u, r, p: services.undo_last_change(u, r),
+    "publish": lambda u, r, p: services.publish_assignments(u, r),
+}
+
+
+def _assignment_done(action: str, result) -> str:
+    if action == "auto":
+        if not result.new_pairs:
+            return _("没有可以新增的分配。")
+        return _("已自动分配 %(n)d 项，待发布：请核对后发布。") % {"n": len(result.new_pairs)}
+    if action == "publish":
+        return _("已发布 %(n)d 项分配：评审组专家登录后可以看到自己的评审任务。") % {"n": result}
+    return {"add": _("已添加，待发布。"), "remove": _("已移除。"), "move": _("已调整，待发布。"),
+            "undo": _("已撤销上一步分配操作。")}[action]
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def round_assignment(request, round_id):
+    """The round's assignment before publishing: automatic assignment, manual moves, undo, publish."""
+    review_round = services.get_round(request.user, round_id)
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        if action not in ASSIGNMENT_ACTIONS:
+            raise Http404
+        try:
+            result = ASSIGNMENT_ACTIONS[action](request.user, review_round, request.POST)
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _assignment_done(action, result))
+        return redirect("review:round_assignment", review_round.pk)
+    return render(request, "review/round_assignment.html", {
+        "round": review_round, "plan": services.assignment_plan(request.user, review_round),
+        "can_change": request.user.has_perm("review.assign", review_round),
+    })

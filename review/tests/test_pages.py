@@ -157,7 +157,8 @@ def test_panel_and_assignment_on_the_round_page(client, tree, county_round, pool
     client.post(action, {"action": "assign", "entry": entry.pk, "expert": pool[0].pk})
     client.post(action, {"action": "assign", "entry": entry.pk, "expert": pool[1].pk})
     response = client.post(action, {"action": "assign", "entry": entry.pk, "expert": pool[2].pk}, follow=True)
-    assert "这件作品已有 2 位专家，达到本轮每件作品的专家数 2。" in html(response)
+    assert f"《{entry.code} {entry.entry.course.title}》已有 2 位评审专家（每件作品 2 位）；请先移除一位，或改用调整。" in \
+        html(response)
     assert Assignment.objects.filter(entry=entry).count() == 2
     with django_assert_max_num_queries(20):
         page = html(client.get(reverse("review:round", args=[county_round.pk])))

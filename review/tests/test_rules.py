@@ -66,28 +66,6 @@ def test_round_settings():
     assert [p["message"] for p in lecture] == ["试讲环节须填写试讲日期。", "试讲环节须填写试讲地点。"]
 
 
-def facts(**over):
-    base = dict(in_panel=True, already_assigned=False, entry_reviewers=0, reviewers_per_entry=3, expert_load=0,
-                max_load=10, declared_conflict=False, same_school=False, same_county=False, above_county=False,
-                team_member=False, round_closed=False)
-    base.update(over)
-    return rules.AssignFacts(**base)
-
-
-def test_assign_problems():
-    assert rules.assign_problem(facts()) is None
-    assert rules.assign_problem(facts(in_panel=False)) == "这位专家不在本轮评审组中：请先把他加入评审组。"
-    assert rules.assign_problem(facts(entry_reviewers=3)) == "这件作品已有 3 位专家，达到本轮每件作品的专家数 3。"
-    assert rules.assign_problem(facts(expert_load=10)) == "这位专家已分配 10 件，达到他的最大评审量 10 件。"
-    assert rules.assign_problem(facts(same_school=True)) == "这件作品来自这位专家所在的学校，须回避。"
-    assert rules.assign_problem(facts(same_county=True)) is None  # a county round: his own county is fine
-    assert rules.assign_problem(facts(same_county=True, above_county=True)) == \
-        "这件作品来自这位专家所在的县（市、区），本轮在县级以上，须回避。"
-    assert rules.assign_problem(facts(team_member=True)) == "这位专家是这件作品的团队成员，须回避。"
-    assert rules.assign_problem(facts(declared_conflict=True)) == "这位专家已声明与这件作品回避。"
-    assert rules.assign_problem(facts(round_closed=True)) == "本轮评审已截止，不能再分配。"
-
-
 def test_a_veto_needs_a_reason():
     assert rules.sheet_problem(veto=True, veto_reason="  ") == "选择一票否决时须写明否决理由。"
     assert rules.sheet_problem(veto=True, veto_reason="第 3 分钟概念错误") is None

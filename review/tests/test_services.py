@@ -201,10 +201,10 @@ def test_manual_assignment_up_to_n(county_round, tree, pool):
     services.assign(tree.county_admin, county_round, entry.pk, pool[1].pk)
     with pytest.raises(ServiceError) as exc:
         services.assign(tree.county_admin, county_round, entry.pk, pool[2].pk)
-    assert exc.value.message == "这件作品已有 2 位专家，达到本轮每件作品的专家数 2。"
+    assert exc.value.message == f"《{entry.code} {entry.entry.course.title}》已有 2 位评审专家（每件作品 2 位）；请先移除一位，或改用调整。"
     with pytest.raises(ServiceError) as exc:
         services.assign(tree.county_admin, county_round, entry.pk, pool[0].pk)
-    assert exc.value.message == "这位专家已分配到这件作品。"
+    assert exc.value.message == f"专家0 已在评审《{entry.code} {entry.entry.course.title}》。"
     assert Event.objects.filter(action="review.assignment.create").count() == 2
 
 
@@ -216,15 +216,16 @@ def test_manual_assignment_respects_load_school_and_team(county_round, tree, poo
     services.assign(tree.county_admin, county_round, first.pk, pool[0].pk)
     with pytest.raises(ServiceError) as exc:
         services.assign(tree.county_admin, county_round, second.pk, pool[0].pk)
-    assert exc.value.message == "这位专家已分配 1 件，达到他的最大评审量 1 件。"
+    assert exc.value.message == "专家0 已分配 1 件作品，达到评审上限 1 件；请选择其他专家或提高其上限。"
     ExpertProfile.objects.filter(user=pool[1]).update(work_unit=tree.school)
     with pytest.raises(ServiceError) as exc:
         services.assign(tree.county_admin, county_round, first.pk, pool[1].pk)
-    assert exc.value.message == "这件作品来自这位专家所在的学校，须回避。"
+    assert exc.value.message == f"专家1 与《{first.code} {first.entry.course.title}》同校，须回避；请选择其他学校的专家。"
     CourseMember.objects.create(course=second.entry.course, user=pool[2])
     with pytest.raises(ServiceError) as exc:
         services.assign(tree.county_admin, county_round, second.pk, pool[2].pk)
-    assert exc.value.message == "这位专家是这件作品的团队成员，须回避。"
+    assert exc.value.message == \
+        f"专家2 是《{second.code} {second.entry.course.title}》的主讲教师或团队成员，须回避；请选择其他专家。"
 
 
 def test_a_declared_conflict_removes_and_blocks_the_assignment(county_round, tree, pool):
@@ -236,7 +237,7 @@ def test_a_declared_conflict_removes_and_blocks_the_assignment(county_round, tre
     assert Conflict.objects.get().reason == "亲属关系"
     with pytest.raises(ServiceError) as exc:
         services.assign(tree.county_admin, county_round, entry.pk, pool[0].pk)
-    assert exc.value.message == "这位专家已声明与这件作品回避。"
+    assert exc.value.message == f"专家0 已声明与《{entry.code} {entry.entry.course.title}》有利益关系，须回避；请选择其他专家。"
 
 
 def test_another_county_cannot_assign(county_round, tree, pool):
