@@ -76,3 +76,15 @@ rules.add_perm("review.assign", manages_round)
 rules.add_perm("review.manage_experts", keeps_pool)
 rules.add_perm("review.view_assignment", own_assignment)
 rules.add_perm("review.declare_conflict", own_assignment)
+
+
+# --- round results (aggregation, ranking, exports, proposal) -------------------------------------------
+@rules.predicate
+def chairs_round(user, review_round) -> bool:
+    """The panel chair of the round (results are read-only for him)."""
+    return _logged_in(user) and review_round is not None and \
+        review_round.panel.filter(expert_id=user.pk, is_chair=True).exists()
+
+
+rules.add_perm("review.view_results", manages_round | chairs_round)
+rules.add_perm("review.change_results", manages_round)
