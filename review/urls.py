@@ -16,3 +16,12 @@ urlpatterns = [
     path("rounds/<int:round_id>/", views.round_detail, name="round"),
     path("rounds/<int:round_id>/action/", views.round_action, name="round_action"),
 ]
+
+# --- round results: aggregation, ranking, exports and the proposal applied ---
+urlpatterns += [
+    path("rounds/<int:round_id>/results/", views.round_results, name="results"),
+    path("rounds/<int:round_id>/results/settings/", views.round_results_settings, name="results_settings"),
+    path("rounds/<int:round_id>/results.xlsx", views.round_results_export, name="results_export"),
+    path("rounds/<int:round_id>/report/", views.round_report, name="report"),
+    path("rounds/<int:round_id>/proposal/", views.round_proposal, name="proposal"),
+]
