@@ -824,6 +824,8 @@ def set_result_settings(actor, review_round: ReviewRound, *, method: str, min_sc
     candidate = agg.Settings(method=method, min_scored=k, scale_max=float(review_round.rubric.total_points),
                              disagreement_threshold=float(threshold))
     problems = agg.settings_problems(candidate)
+    if k > 1000:
+        problems.append(_("标准分换算所需的最少评分数 k 为 %(k)s：不能超过 1000。") % {"k": k})
     if not 0 <= threshold <= review_round.rubric.total_points:
         problems.append(_("分歧阈值 %(t)s 无效：须在 0 到满分之间。") % {"t": threshold})
     if problems:

@@ -92,6 +92,14 @@ def test_round_method_changes_the_score(tree, scored):
         services.set_result_settings(tree.county_admin, scored, method="best", min_scored=1, disagreement_threshold="5")
     assert exc.value.errors == ["未知的汇总方法“best”：请选择平均分、中位数、截尾均值或标准分。",
                                 "标准分换算所需的最少评分数 k 为 1：须至少为 2。"]
+    with pytest.raises(ServiceError) as exc:
+        services.set_result_settings(tree.county_admin, scored, method="mean", min_scored=40000,
+                                     disagreement_threshold="20")
+    assert exc.value.errors == ["标准分换算所需的最少评分数 k 为 40000：不能超过 1000。"]
+    with pytest.raises(ServiceError) as exc:
+        services.set_result_settings(tree.county_admin, scored, method="mean", min_scored=5,
+                                     disagreement_threshold="1e30")
+    assert exc.value.message == "最少评分数 k 须为整数，分歧阈值须为数字（最多一位小数）。"
 
 
 def test_export_rows(tree, scored, pool):
