@@ -67,7 +67,7 @@ def _second_school_entry(campaign, tree, node, title):
 
 
 def test_results_hand_computed(tree, scored, django_assert_max_num_queries):
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(4):
         res = services.round_results(tree.county_admin, scored)
     ids = scored.entries
     a, b, c, d = (res.aggregate.entries[ids[k]] for k in "ABCD")
@@ -121,8 +121,9 @@ def test_export_rows(tree, scored, pool):
     assert summary[scored.entries["A"]][4:12] == [3, 80, 80, 80, 8.16, 90, 70, 20]
 
 
-def test_proposal_with_explanations(tree, scored):
-    view = services.build_proposal(tree.county_admin, scored)
+def test_proposal_with_explanations(tree, scored, django_assert_max_num_queries):
+    with django_assert_max_num_queries(6):  # 4 entries, 12 sheets: no query per entry or sheet
+        view = services.build_proposal(tree.county_admin, scored)
     rows = [(r.title, r.chosen, r.message) for r in view.rows]
     assert rows == [("小小的船", True, ""), ("认识天地", True, ""),
                     ("看图说话", False, "同一目录节点已有更高分作品《认识天地》"),

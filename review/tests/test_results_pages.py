@@ -23,6 +23,14 @@ def test_results_page_for_admin(client, tree, scored, django_assert_max_num_quer
     assert 'id="proposal"' in html
 
 
+def test_round_page_links_to_results(client, tree, scored):  # noqa: F811
+    scored.status = "published"
+    scored.save(update_fields=["status"])
+    client.force_login(tree.county_admin)
+    html = client.get(reverse("review:round", args=[scored.pk])).content.decode()
+    assert f'href="{reverse("review:results", args=[scored.pk])}" id="results-link"' in html
+
+
 def test_chair_sees_results_blind_and_read_only(client, tree, scored, pool):  # noqa: F811
     client.force_login(pool[0])
     response = client.get(reverse("review:results", args=[scored.pk]))
