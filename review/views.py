@@ -291,8 +291,11 @@ def _results_context(request, review_round):
         results, error = None, exc
     groups = [(Category(g.category).label if g.category in Category.values else g.category, g,
                [(row, results.code(row.entry.entry_id)) for row in g.rows]) for g in results.groups] if results else []
-    return {"round": review_round, "results": results, "error": error, "groups": groups,
-            "can_change": request.user.has_perm("review.change_results", review_round),
+    can_change = request.user.has_perm("review.change_results", review_round)
+    # The chair is an expert: he sees the neutral round title, never the unit (blind as his tasks are).
+    title = review_round.title if can_change else services.neutral_round_title(review_round)
+    return {"round": review_round, "results": results, "error": error, "groups": groups, "title": title,
+            "can_change": can_change,
             "methods": services.agg.Method.choices}
 
 

@@ -37,7 +37,15 @@ def test_chair_sees_results_blind_and_read_only(client, tree, scored, pool):  # 
     html = response.content.decode()
     assert response.status_code == 200
     assert "小小的船" in html
-    assert tree.school.name not in html and tree.teacher.real_name not in html
+    for secret in (tree.school.name, tree.teacher.real_name, tree.county.name, scored.title):
+        assert secret not in html
+    report = client.get(reverse("review:report", args=[scored.pk])).content.decode()
+    for secret in (tree.school.name, tree.teacher.real_name, tree.county.name, scored.title):
+        assert secret not in report
+    scored.status = "published"  # his tasks list published rounds only
+    scored.save(update_fields=["status"])
+    tasks = client.get(reverse("review:my")).content.decode()
+    assert f'href="{reverse("review:results", args=[scored.pk])}"' in tasks
     assert 'id="results-settings"' not in html and 'id="proposal"' not in html
     assert client.get(reverse("review:proposal", args=[scored.pk])).status_code == 403
     assert client.post(reverse("review:results_settings", args=[scored.pk]), {"method": "median", "min_scored": 5,
