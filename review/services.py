@@ -981,9 +981,11 @@ def build_proposal(actor, review_round: ReviewRound, *, force_in: dict | None = 
         results.groups, nodes={i: re.entry.node_id for i, re in rows.items()},
         units={i: re.entry.course.school.name for i, re in rows.items()}) if rows[c.entry_id].entry.state in open_states]
     # The unit's recommendations at this level outside the round hold places: fixed, forced in.
+    # So do the round's own recommended entries that have no submitted sheet yet: nothing to rank them by.
+    considered = {c.entry_id for c in candidates_}
     outside = [selection_services._pick(e) for e in
                Entry.objects.filter(level=r.level, unit=r.unit, state=EntryState.RECOMMENDED)
-               .exclude(pk__in=list(rows)).select_related("course", "node__textbook").order_by("pk")]
+               .exclude(pk__in=considered).select_related("course", "node__textbook").order_by("pk")]
     fixed = [prop.Candidate(p.entry_id, p.title, "0", p.category, p.subject, p.node_id) for p in outside]
     caps = selection_services._caps(campaign, r.level.kind, "recommendations")
     bonuses = [prop.TargetBonus(selection_rules.TargetShare(t["category"], tuple(t["subjects"]), t.get("min_percent"),
@@ -997,7 +999,7 @@ def build_proposal(actor, review_round: ReviewRound, *, force_in: dict | None = 
     proposal = prop.propose(candidates_ + fixed, limit_for, campaign.node_rule, caps=caps, bonuses=bonuses,
                             force_in=set(force_in) | {c.entry_id for c in fixed}, force_out=set(force_out))
     state_labels = dict(EntryState.choices)
-    chosen = [c for c in proposal.chosen if c.entry_id in rows]
+    chosen = [c for c in proposal.chosen if c.entry_id in considered]
     out_rows = []
 
     def row(entry_id, chosen_, message="", rule="", score=""):
@@ -1013,9 +1015,10 @@ def build_proposal(actor, review_round: ReviewRound, *, force_in: dict | None = 
     for lo in proposal.left_out:
         if lo.candidate.entry_id in rows:
             row(lo.candidate.entry_id, False, lo.message, lo.rule, str(lo.candidate.score))
-    considered = {c.entry_id for c in candidates_}
     for entry_id in sorted(set(rows) - considered, key=lambda i: rows[i].code):
-        if entry_id in results.aggregate.entries:
+        if entry_id not in results.aggregate.entries and rows[entry_id].entry.state == EntryState.RECOMMENDED:
+            row(entry_id, False, _("尚未评分；已推荐，保留并占用名额"), "kept")
+        elif entry_id in results.aggregate.entries:
             row(entry_id, False, _("当前状态为“%(s)s”，不参与推荐") % {"s": state_labels.get(rows[entry_id].entry.state, "")},
                 "state")
         else:
@@ -1023,7 +1026,7 @@ def build_proposal(actor, review_round: ReviewRound, *, force_in: dict | None = 
     total = sum((Decimal(prop.scaled(c.score)) for c in chosen), Decimal(0)) / prop.SCALE
     status = _("推荐 %(n)d 门（本轮），总分 %(score)s；%(solver)s") % {
         "n": len(chosen), "score": total, "solver": proposal.status_text()}
-    return ProposalView(proposal, out_rows, [p.title for p in outside], status)
+    return ProposalView(proposal, out_rows, [p.title for p in outside if p.entry_id not in rows], status)
 
 
 @dataclass(frozen=True)
@@ -1042,11 +1045,12 @@ def apply_proposal(actor, review_round: ReviewRound, *, force_in: dict | None = 
     ``expected``: the set the admin saw; if the proposal has changed since (new sheets), refuse."""
     view = build_proposal(actor, review_round, force_in=force_in, force_out=force_out, bonus=bonus)
     chosen = view.chosen_ids
-    if expected is not None and sorted(int(i) for i in expected) != sorted(chosen):
+    if expected is not None and sorted(i for i in expected if isinstance(i, int)) != sorted(chosen):
         raise ServiceError(_("评分或作品状态已变化，推荐方案与您看到的不同：请重新查看推荐方案后再应用。"))
     by_id = {row.entry_id: row for row in view.rows}
     states = dict(Entry.objects.filter(pk__in=list(by_id)).values_list("pk", "state"))
-    undo = [row.entry_id for row in view.rows if not row.chosen and states[row.entry_id] == EntryState.RECOMMENDED]
+    undo = [row.entry_id for row in view.rows
+            if not row.chosen and row.rule != "kept" and states[row.entry_id] == EntryState.RECOMMENDED]
     recommend = [i for i in chosen if states[i] == EntryState.PENDING]
     errors = []
     for action, ids in ((selection_rules.Action.UNDO, undo), (selection_rules.Action.RECOMMEND, recommend)):

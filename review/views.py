@@ -379,7 +379,7 @@ def round_proposal(request, round_id):
     if request.method == "POST" and data.get("action") == "apply":
         try:
             applied = services.apply_proposal(request.user, review_round, force_in=force_in, force_out=force_out,
-                                              bonus=bonus, expected=[parse_id(i) for i in data.getlist("expected")])
+                                              bonus=bonus, expected=[i for i in map(parse_id, data.getlist("expected")) if i is not None])
         except ServiceError as exc:
             error = exc
         else:

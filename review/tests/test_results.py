@@ -18,7 +18,7 @@ from jingpinke.errors import ServiceError
 from orgs.models import Role, Unit, UnitKind
 from orgs.tests.factories import member
 from review import services
-from review.models import Assignment, PanelMember, ScoreSheet
+from review.models import Assignment, PanelMember, RoundEntry, ScoreSheet
 from selection import services as selection_services
 from selection.models import Entry, EntryState, UnitLevel
 
@@ -209,3 +209,19 @@ def test_permissions_and_scope(tree, scored, pool):
     with pytest.raises(Http404):
         services.results_round(tree.other_county_admin, scored.pk)
     assert services.results_round(tree.city_admin, scored.pk) == scored  # above: his subtree
+
+
+def test_unscored_recommended_entry_keeps_its_place(tree, campaign, nodes, county_entry, scored):
+    """An entry of the round already recommended but without a submitted sheet is kept and counts."""
+    kept = county_entry(node=nodes[2], title="江南")
+    RoundEntry.objects.create(round=scored, entry=kept, code="R-KEEP")
+    selection_services.decide(tree.county_admin, kept.pk, "recommend")
+    Quota.objects.filter(campaign=campaign, level__kind="county", category="subject").update(limit=2)
+    view = services.build_proposal(tree.county_admin, scored)
+    assert [(r.title, r.chosen, r.message) for r in view.rows] == [
+        ("小小的船", True, ""), ("认识天地", False, "超出学科课程名额 2/2"), ("看图说话", False, "超出学科课程名额 2/2"),
+        ("数一数", False, "评审一票否决，不予推荐"), ("江南", False, "尚未评分；已推荐，保留并占用名额")]
+    applied = services.apply_proposal(tree.county_admin, scored)
+    assert (applied.recommended, applied.undone) == ([scored.entries["B"]], [])
+    assert set(Entry.objects.filter(level=scored.level, unit=tree.county, state="recommended")
+               .values_list("pk", flat=True)) == {kept.pk, scored.entries["B"]}
