@@ -1024,8 +1024,10 @@ def build_proposal(actor, review_round: ReviewRound, *, force_in: dict | None = 
         else:
             row(entry_id, False, _("尚未评分（没有已提交的评分表）"), "unscored")
     total = sum((Decimal(prop.scaled(c.score)) for c in chosen), Decimal(0)) / prop.SCALE
-    status = _("推荐 %(n)d 门（本轮），总分 %(score)s；%(solver)s") % {
-        "n": len(chosen), "score": total, "solver": proposal.status_text()}
+    solver = _("求解状态 OPTIMAL：已证明为最优解") if proposal.optimal else \
+        _("求解状态 %(s)s：在时限内找到可行方案，但未证明最优") % {"s": proposal.status}
+    status = _("本轮推荐 %(n)d 门，总分 %(score)s，目标占比加分 %(bonus)s（%(solver)s）。") % {
+        "n": len(chosen), "score": total, "bonus": proposal.bonus, "solver": solver}
     return ProposalView(proposal, out_rows, [p.title for p in outside if p.entry_id not in rows], status)
 
 

@@ -128,7 +128,7 @@ def test_proposal_with_explanations(tree, scored, django_assert_max_num_queries)
     assert rows == [("小小的船", True, ""), ("认识天地", True, ""),
                     ("看图说话", False, "同一目录节点已有更高分作品《认识天地》"),
                     ("数一数", False, "评审一票否决，不予推荐")]
-    assert view.proposal.optimal
+    assert view.status_text == "本轮推荐 2 门，总分 160，目标占比加分 0（求解状态 OPTIMAL：已证明为最优解）。"
 
 
 def test_proposal_quota_and_forced(tree, campaign, scored):
