@@ -225,3 +225,23 @@ def test_unscored_recommended_entry_keeps_its_place(tree, campaign, nodes, count
     assert (applied.recommended, applied.undone) == ([scored.entries["B"]], [])
     assert set(Entry.objects.filter(level=scored.level, unit=tree.county, state="recommended")
                .values_list("pk", flat=True)) == {kept.pk, scored.entries["B"]}
+
+
+def test_share_caps_and_science_bonus_from_the_campaign(tree, campaign, scored):
+    ids = scored.entries
+    ScoreSheet.objects.filter(assignment__entry__entry_id=ids["C"], veto__isnull=False).delete()  # C: 70, 60 → 65
+    Quota.objects.filter(campaign=campaign, level__kind="county", category="subject").update(limit=1)
+    campaign.target_shares = [{"level": "county", "category": "subject", "subjects": ["数学"], "min_percent": None}]
+    campaign.save(update_fields=["target_shares"])
+    assert [r.title for r in services.build_proposal(tree.county_admin, scored).rows if r.chosen] == ["小小的船"]
+    view = services.build_proposal(tree.county_admin, scored, bonus="20")  # 65 + 20 > 80
+    assert [(r.title, r.chosen, r.message) for r in view.rows][:2] == [
+        ("数一数", True, ""), ("小小的船", False, "超出学科课程名额 1/1：目标学科（数学）的作品有加分，总分更高")]
+    campaign.share_caps = [{"level": "county", "category": "subject", "subjects": ["语文"], "max_percent": 50}]
+    campaign.target_shares = []
+    campaign.save(update_fields=["share_caps", "target_shares"])
+    Quota.objects.filter(campaign=campaign, level__kind="county", category="subject").update(limit=25)
+    view = services.build_proposal(tree.county_admin, scored)
+    assert [(r.title, r.chosen, r.message) for r in view.rows] == [
+        ("小小的船", True, ""), ("数一数", True, ""), ("认识天地", False, "语文等学科占比将超过 50 %"),
+        ("看图说话", False, "语文等学科占比将超过 50 %")]
