@@ -582,3 +582,180 @@ def publish_assignments(request, round_id: int):
     r = services.get_round(request.auth, round_id)
     services.publish_assignments(request.auth, r)
     return _plan_out(request, services.get_round(request.auth, round_id))
+
+
+# --- round results: aggregation, ranking, exports and the proposal applied ----------------------------------
+# For the round's admins (and those above) and, read-only, its panel chair. Entries appear under their neutral
+# code and course title; the proposal (admins only) also names the school.
+class ResultSettingsIn(Schema):
+    method: str = Field(..., description="汇总方法：mean 平均分、median 中位数、trimmed 截尾均值、zscore 标准分")
+    min_scored: int = Field(5, description="专家至少评了 k 份（无否决）才换算标准分")
+    disagreement_threshold: str = Field("20", description="极差超过此分数即标记评分分歧")
+
+
+class EntryResultOut(Schema):
+    entry_id: int
+    code: str
+    title: str
+    subject: str
+    count: int
+    mean: float | None
+    median: float | None
+    trimmed_mean: float | None
+    sd: float | None
+    minimum: float | None
+    maximum: float | None
+    spread: float | None
+    normalised_mean: float | None
+    score: float | None
+    vetoes: int
+    disagreement: bool
+    flags: list[str]
+
+
+class RankedOut(Schema):
+    rank: int
+    entry_id: int
+    code: str
+    title: str
+    score: float
+    decided_by: str = Field(..., description="与上一名的区分依据（第一名为空）")
+
+
+class GroupOut(Schema):
+    category: str
+    subject: str
+    rows: list[RankedOut]
+    unscored: list[int]
+
+
+class ResultsOut(Schema):
+    round_id: int
+    method: str
+    min_scored: int
+    disagreement_threshold: str
+    tie_breaks: list[str]
+    entries: list[EntryResultOut]
+    ranking: list[GroupOut]
+
+
+def _r2(x):
+    return None if x is None else round(x, 2)
+
+
+def _results_out(results) -> dict:
+    r = results.round
+    entries = []
+    for entry_id, re in sorted(results.rows.items(), key=lambda item: item[1].code):
+        s = results.aggregate.entries.get(entry_id)
+        stats = {k: _r2(getattr(s, k)) if s else None for k in ("mean", "median", "trimmed_mean", "sd", "minimum",
+                                                                "maximum", "spread", "normalised_mean", "score")}
+        entries.append({"entry_id": entry_id, "code": re.code, "title": re.entry.course.title,
+                        "subject": re.entry.node.textbook.subject, "count": s.count if s else 0, **stats,
+                        "vetoes": s.vetoes if s else 0, "disagreement": bool(s and s.disagreement),
+                        "flags": list(s.flags) if s else []})
+    groups = [{"category": g.category, "subject": g.subject, "unscored": [e.entry_id for e in g.unscored],
+               "rows": [{"rank": row.rank, "entry_id": row.entry.entry_id, "code": results.code(row.entry.entry_id),
+                         "title": row.entry.title, "score": round(row.result.score, 2), "decided_by": row.decided_by}
+                        for row in g.rows]} for g in results.groups]
+    return {"round_id": r.pk, "method": r.method, "min_scored": r.min_scored,
+            "disagreement_threshold": str(r.disagreement_threshold),
+            "tie_breaks": [str(t) for t in services.agg.TIE_BREAKS], "entries": entries, "ranking": groups}
+
+
+@router.get("/rounds/{round_id}/results", response={200: ResultsOut, **ERRORS},
+            summary="评审结果：各作品统计、分歧标记与按类别学科的排名（管理员与评审组组长）")
+def round_results(request, round_id: int):
+    r = services.results_round(request.auth, round_id)
+    return _results_out(services.round_results(request.auth, r))
+
+
+@router.put("/rounds/{round_id}/results/settings", response={200: ResultsOut, **ERRORS},
+            summary="设置汇总方法、标准分所需最少评分数 k 与分歧阈值（管理员）")
+def round_result_settings(request, round_id: int, payload: ResultSettingsIn):
+    r = services.results_round(request.auth, round_id)
+    services.set_result_settings(request.auth, r, method=payload.method, min_scored=payload.min_scored,
+                                 disagreement_threshold=payload.disagreement_threshold)
+    return _results_out(services.round_results(request.auth, r))
+
+
+@router.get("/rounds/{round_id}/results.xlsx", response={200: None, **ERRORS},
+            summary="导出评审结果 Excel：专家评分、作品汇总、排名三个工作表")
+def round_results_export(request, round_id: int):
+    from django.http import FileResponse
+
+    r = services.results_round(request.auth, round_id)
+    return FileResponse(services.results_workbook(services.round_results(request.auth, r)), as_attachment=True,
+                        filename=services.results_filename(r),
+                        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+class ForcedIn(Schema):
+    entry_id: int
+    reason: str = Field(..., description="调整理由（必填）")
+
+
+class ProposalIn(Schema):
+    force_in: list[ForcedIn] = []
+    force_out: list[ForcedIn] = []
+    bonus: str = Field("0", description="目标占比加分：每件目标学科（如理科）作品加的分数，0–100")
+
+
+class ApplyIn(ProposalIn):
+    expected: list[int] | None = Field(None, description="您看到的推荐方案（entry_id）；方案已变化则拒绝")
+
+
+class ProposalRowOut(Schema):
+    entry_id: int
+    code: str
+    title: str
+    school_name: str
+    subject: str
+    score: str
+    state: str
+    chosen: bool
+    forced: str
+    reason: str
+    explanation: str = Field(..., description="未推荐的原因（中文）")
+    rule: str
+
+
+class ProposalOut(Schema):
+    status: str
+    optimal: bool
+    total_score: str
+    chosen: list[int]
+    outside: list[str] = Field(..., description="本轮之外已推荐、占用名额的课程")
+    rows: list[ProposalRowOut]
+
+
+class AppliedOut(Schema):
+    recommended: list[int]
+    undone: list[int]
+
+
+def _forced_map(items) -> dict:
+    return {i.entry_id: i.reason for i in items}
+
+
+@router.post("/rounds/{round_id}/proposal", response={200: ProposalOut, **ERRORS},
+             summary="推荐方案：名额、同一节点、学科占比内总分最高的组合，并说明每件未推荐作品的原因（管理员）")
+def round_proposal(request, round_id: int, payload: ProposalIn):
+    r = services.results_round(request.auth, round_id)
+    view = services.build_proposal(request.auth, r, force_in=_forced_map(payload.force_in),
+                                   force_out=_forced_map(payload.force_out), bonus=payload.bonus)
+    return {"status": view.proposal.status, "optimal": view.proposal.optimal,
+            "total_score": str(view.proposal.total_score), "chosen": view.chosen_ids, "outside": view.outside,
+            "rows": [{"entry_id": x.entry_id, "code": x.code, "title": x.title, "school_name": x.unit,
+                      "subject": x.subject, "score": x.score, "state": x.state, "chosen": x.chosen, "forced": x.forced,
+                      "reason": x.reason, "explanation": x.message, "rule": x.rule} for x in view.rows]}
+
+
+@router.post("/rounds/{round_id}/proposal/apply", response={200: AppliedOut, **ERRORS},
+             summary="应用推荐方案：一次事务内逐项按遴选规则推荐（或撤回），任一项被拒绝则全部不生效（管理员）")
+def apply_round_proposal(request, round_id: int, payload: ApplyIn):
+    r = services.results_round(request.auth, round_id)
+    applied = services.apply_proposal(request.auth, r, force_in=_forced_map(payload.force_in),
+                                      force_out=_forced_map(payload.force_out), bonus=payload.bonus,
+                                      expected=payload.expected)
+    return {"recommended": applied.recommended, "undone": applied.undone}

@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.enums import Category, Stage
+from review.aggregation import Method as AggregationMethod
 
 
 class Phase(models.TextChoices):
@@ -187,6 +188,11 @@ class ReviewRound(models.Model):
     lecture_date = models.DateField(_("试讲日期"), null=True, blank=True)
     lecture_place = models.CharField(_("试讲地点"), max_length=200, blank=True)
     status = models.CharField(_("状态"), max_length=10, choices=RoundStatus.choices, default=RoundStatus.DRAFT)
+    # Results (review.aggregation.Settings): the method, k for z-scores, the disagreement threshold.
+    method = models.CharField(_("汇总方法"), max_length=10, choices=AggregationMethod.choices,
+                              default=AggregationMethod.MEAN)
+    min_scored = models.PositiveSmallIntegerField(_("换算标准分所需的最少评分数（k）"), default=5)
+    disagreement_threshold = models.DecimalField(_("评分分歧阈值（分）"), max_digits=5, decimal_places=1, default=20)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 

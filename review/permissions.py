@@ -91,3 +91,15 @@ def chairs_round(user, assignment) -> bool:
 
 rules.add_perm("review.score", own_assignment)
 rules.add_perm("review.reopen_sheet", chairs_round)
+
+
+# --- round results (aggregation, ranking, exports, proposal) -------------------------------------------
+@rules.predicate
+def chairs_round(user, review_round) -> bool:
+    """The panel chair of the round (results are read-only for him)."""
+    return _logged_in(user) and review_round is not None and \
+        review_round.panel.filter(expert_id=user.pk, is_chair=True).exists()
+
+
+rules.add_perm("review.view_results", manages_round | chairs_round)
+rules.add_perm("review.change_results", manages_round)

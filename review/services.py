@@ -27,13 +27,19 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import record
-from campaigns.enums import Category, Stage
+from campaigns.enums import VIDEO_KINDS, Category, ResourceKind, Stage
 from campaigns.models import Campaign, CampaignCategory, Level
+from courses.models import Resource
 from jingpinke.errors import ServiceError
 from jingpinke.excel import RowErrors, read_sheet, template_response
+from media.clean import neutral_name
+from media.models import CleanCopy, ProbeStatus
+from media.services import file_response
 from orgs import rules as org_rules
 from orgs.models import Membership, Role, Unit, UnitKind, User
+from review import aggregation as agg
 from review import assignment as solver
+from review import proposal as prop
 from review import rules
 from review.models import (
     Assignment,
@@ -51,9 +57,12 @@ from review.models import (
     RubricDimension,
     RubricItem,
     Score,
+    ScoreSheet,
     VetoItem,
 )
 from review.permissions import RoundTarget
+from selection import rules as selection_rules
+from selection import services as selection_services
 from selection.models import Entry, EntryState
 from selection.rules import time_left_text
 
@@ -756,12 +765,6 @@ def decimal_text(value: Decimal) -> str:
 # What an expert reaches here names no teacher, school or county and no original file name: the
 # entry is its neutral code, files come only from their metadata-free copies (media.clean) under
 # neutral names. Autosaves are drafts and not audited one by one; submitting and reopening are.
-from campaigns.enums import VIDEO_KINDS, ResourceKind  # noqa: E402  (this part's imports, kept with it)
-from courses.models import Resource  # noqa: E402
-from media.clean import neutral_name  # noqa: E402
-from media.models import CleanCopy, ProbeStatus  # noqa: E402
-from media.services import file_response  # noqa: E402
-from review.models import ScoreSheet  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -1373,3 +1376,287 @@ def assignment_plan(actor, review_round: ReviewRound) -> Plan:
                                   x.max_load, [str(STAGE_LABELS.get(s, s)) for s in sorted(x.stages)]))
     return Plan(entries, experts, [reasons[re.pk] for re in rp.round_entries if re.pk in reasons],
                 sum(1 for a in rp.assignments if a.state == AssignmentState.PROPOSED), last_change(review_round))
+
+
+# --- round results: aggregation, ranking, exports and the proposal applied ----------------------------------
+# The round's admin (and its panel chair, read-only) sees the submitted sheets aggregated with the round's
+# method, the ranking per category and subject, the Excel export and the printable panel report. The admin
+# then asks review.proposal for the set to recommend under the unit's real quotas, node rule and share caps
+# (resolved as selection.services resolves them), adjusts it and applies it through selection.services.decide.
+
+
+def results_round(actor, pk) -> ReviewRound:
+    """A round whose results the actor may see: its admins (and those above) and its panel chair."""
+    review_round = (ReviewRound.objects.select_related("campaign", "level", "unit", "rubric")
+                    .filter(pk=pk).first())
+    if review_round is None or not actor.has_perm("review.view_results", review_round):
+        raise Http404
+    return review_round
+
+
+def result_settings(review_round: ReviewRound) -> agg.Settings:
+    return agg.Settings(method=review_round.method, min_scored=review_round.min_scored,
+                        scale_max=float(review_round.rubric.total_points),
+                        disagreement_threshold=float(review_round.disagreement_threshold))
+
+
+@transaction.atomic
+def set_result_settings(actor, review_round: ReviewRound, *, method: str, min_scored, disagreement_threshold):
+    """The round's aggregation method, k (sheets before z-scores) and disagreement threshold."""
+    require(actor, "review.change_results", review_round, _("只有本轮评审所属单位的管理员可以修改汇总方法。"))
+    try:
+        k, threshold = int(min_scored), Decimal(str(disagreement_threshold)).quantize(Decimal("0.1"))
+    except (TypeError, ValueError, ArithmeticError):
+        raise ServiceError(_("最少评分数 k 须为整数，分歧阈值须为数字（最多一位小数）。")) from None
+    candidate = agg.Settings(method=method, min_scored=k, scale_max=float(review_round.rubric.total_points),
+                             disagreement_threshold=float(threshold))
+    problems = agg.settings_problems(candidate)
+    if k > 1000:
+        problems.append(_("标准分换算所需的最少评分数 k 为 %(k)s：不能超过 1000。") % {"k": k})
+    if not 0 <= threshold <= review_round.rubric.total_points:
+        problems.append(_("分歧阈值 %(t)s 无效：须在 0 到满分之间。") % {"t": threshold})
+    if problems:
+        raise ServiceError(problems[0], errors=problems)
+    before = {"method": review_round.method, "min_scored": review_round.min_scored,
+              "disagreement_threshold": str(review_round.disagreement_threshold)}
+    review_round.method, review_round.min_scored, review_round.disagreement_threshold = method, k, threshold
+    review_round.save(update_fields=["method", "min_scored", "disagreement_threshold"])
+    record(actor, "review.round.result_settings", review_round, before=before,
+           after={"method": method, "min_scored": k, "disagreement_threshold": str(threshold)}, unit=review_round.unit)
+    return review_round
+
+
+@dataclass
+class RoundResults:
+    round: ReviewRound
+    aggregate: agg.Aggregate
+    groups: list[agg.Group]
+    entries: list[agg.Entry]  # every entry of the round (entry_id = selection Entry pk)
+    codes: dict[int, str]  # neutral code by entry id
+    rows: dict[int, RoundEntry]  # by entry id, with course, node and school loaded
+    expert_names: dict[int, str]
+
+    def code(self, entry_id: int) -> str:
+        return self.codes.get(entry_id, "")
+
+
+def _round_rows(review_round: ReviewRound) -> dict[int, RoundEntry]:
+    qs = (RoundEntry.objects.filter(round=review_round)
+          .select_related("entry__course__school", "entry__node__textbook").order_by("code"))
+    return {re.entry_id: re for re in qs}
+
+
+def round_results(actor, review_round: ReviewRound) -> RoundResults:
+    """Aggregate the round's submitted sheets with its method and rank its entries (a constant
+    number of queries). Raises ServiceError when the sheets cannot be aggregated."""
+    require(actor, "review.view_results", review_round, _("只有本轮评审所属单位的管理员和评审组组长可以查看评审结果。"))
+    rows = _round_rows(review_round)
+    entries = [agg.Entry(entry_id, re.entry.course.category, re.entry.node.textbook.subject, re.entry.course.title,
+                         re.entry.course.submitted_at)
+               for entry_id, re in rows.items()]
+    sheets = (ScoreSheet.objects.filter(assignment__round=review_round, submitted_at__isnull=False)
+              .select_related("assignment__entry", "veto").order_by("assignment__expert_id", "assignment__entry_id"))
+    scores = [agg.Score(s.assignment.expert_id, s.assignment.entry.entry_id, float(s.total or 0), s.veto_id is not None,
+                        s.veto_reason) for s in sheets]
+    result = agg.aggregate(scores, result_settings(review_round))
+    names = dict(User.objects.filter(pk__in=result.experts).values_list("pk", "real_name"))
+    return RoundResults(review_round, result, agg.rank(entries, result), entries,
+                        {entry_id: re.code for entry_id, re in rows.items()}, rows, names)
+
+
+def results_workbook(results: RoundResults):
+    """The three sheets of aggregation.export_sheets as an .xlsx (XlsxWriter, constant memory), in a
+    temporary file positioned at its start. Titles carry the neutral code in front."""
+    import tempfile
+
+    import xlsxwriter
+
+    titled = [e._replace(title=f"{results.code(e.entry_id)} {e.title}".strip()) for e in results.entries]
+    sheets = agg.export_sheets(results.aggregate, titled, results.expert_names)
+    handle = tempfile.TemporaryFile(suffix=".xlsx")
+    book = xlsxwriter.Workbook(handle, {"constant_memory": True, "tmpdir": tempfile.gettempdir()})
+    head = book.add_format({"bold": True, "border": 1, "bg_color": "#EEF2F7", "text_wrap": True})
+    for sheet in sheets:
+        ws = book.add_worksheet(sheet.name)
+        for col, text in enumerate(sheet.headers):
+            ws.write_string(0, col, str(text), head)
+        for r, row in enumerate(sheet.rows, start=1):
+            for col, value in enumerate(row):
+                if isinstance(value, bool):
+                    ws.write_string(r, col, str(value))
+                elif isinstance(value, int | float):
+                    ws.write_number(r, col, value)
+                elif value in (None, ""):
+                    continue
+                else:
+                    ws.write_string(r, col, str(value))
+        ws.freeze_panes(1, 0)
+    book.close()
+    handle.seek(0)
+    return handle
+
+
+def results_filename(review_round: ReviewRound) -> str:
+    return _("评审结果-第%(n)d轮.xlsx") % {"n": review_round.pk}
+
+
+# --- the proposal ---
+@dataclass(frozen=True)
+class ProposalRow:
+    entry_id: int
+    code: str
+    title: str
+    unit: str
+    subject: str
+    score: str
+    state: str  # the entry's selection state now
+    chosen: bool
+    forced: str  # "in", "out" or ""
+    reason: str  # the admin's reason for forcing
+    message: str  # why left out (Chinese); "" when chosen
+    rule: str
+
+
+@dataclass
+class ProposalView:
+    proposal: prop.Proposal
+    rows: list[ProposalRow]  # the round's entries: chosen first (ranking order), then the left-out
+    outside: list[str]  # titles of the unit's recommendations outside this round (they count)
+    status_text: str
+
+    @property
+    def chosen_ids(self) -> list[int]:
+        return [r.entry_id for r in self.rows if r.chosen]
+
+
+def _clean_forced(results: RoundResults, forced: dict | None, what: str) -> dict[int, str]:
+    out = {}
+    for key, reason in (forced or {}).items():
+        try:
+            entry_id = int(key)
+        except (TypeError, ValueError):
+            raise ServiceError(_("强制调整的作品编号无效：%(k)s。") % {"k": key}) from None
+        if entry_id not in results.rows:
+            raise ServiceError(_("强制调整的作品不在本轮评审中（编号 %(k)s）。") % {"k": entry_id})
+        if not (reason or "").strip():
+            raise ServiceError(_("请为%(what)s的作品《%(t)s》填写理由。") % {
+                "what": what, "t": results.rows[entry_id].entry.course.title})
+        out[entry_id] = reason.strip()
+    return out
+
+
+def build_proposal(actor, review_round: ReviewRound, *, force_in: dict | None = None, force_out: dict | None = None,
+                   bonus="0", results: RoundResults | None = None) -> ProposalView:
+    """The set to recommend from the round's ranking under the unit's quotas, node rule and share
+    caps; recommendations of the unit outside this round count as fixed. ``force_in`` /
+    ``force_out``: {entry id: reason}; ``bonus``: points per pick towards the campaign's target
+    shares at this level (e.g. more science)."""
+    require(actor, "review.change_results", review_round, _("只有本轮评审所属单位的管理员可以生成推荐方案。"))
+    results = results or round_results(actor, review_round)
+    force_in = _clean_forced(results, force_in, _("强制推荐"))
+    force_out = _clean_forced(results, force_out, _("强制不推荐"))
+    try:
+        bonus_points = Decimal(str(bonus or "0"))
+    except ArithmeticError:
+        bonus_points = Decimal(-1)
+    if not bonus_points.is_finite() or not 0 <= bonus_points <= 100:
+        raise ServiceError(_("目标占比加分须为 0 到 100 之间的数字。"))
+    r, campaign = review_round, review_round.campaign
+    rows = results.rows
+    open_states = (EntryState.PENDING, EntryState.RECOMMENDED)
+    candidates_ = [c for c in prop.candidates_from_ranking(
+        results.groups, nodes={i: re.entry.node_id for i, re in rows.items()},
+        units={i: re.entry.course.school.name for i, re in rows.items()}) if rows[c.entry_id].entry.state in open_states]
+    # The unit's recommendations at this level outside the round hold places: fixed, forced in.
+    # So do the round's own recommended entries that have no submitted sheet yet: nothing to rank them by.
+    considered = {c.entry_id for c in candidates_}
+    outside = [selection_services._pick(e) for e in
+               Entry.objects.filter(level=r.level, unit=r.unit, state=EntryState.RECOMMENDED)
+               .exclude(pk__in=considered).select_related("course", "node__textbook").order_by("pk")]
+    fixed = [prop.Candidate(p.entry_id, p.title, "0", p.category, p.subject, p.node_id) for p in outside]
+    caps = selection_services._caps(campaign, r.level.kind, "recommendations")
+    bonuses = [prop.TargetBonus(selection_rules.TargetShare(t["category"], tuple(t["subjects"]), t.get("min_percent"),
+                                                            t.get("note", "")), bonus_points)
+               for t in (campaign.target_shares or []) if t.get("level") == r.level.kind] if bonus_points else []
+    limit_for = selection_services._limit_for(selection_services._quota_rows(campaign), r.unit)
+    unknown = (set(force_in) | set(force_out)) - {c.entry_id for c in candidates_}
+    if unknown:
+        title = rows[min(unknown)].entry.course.title
+        raise ServiceError(_("作品《%(t)s》尚未评分或已不在待处理/已推荐状态，不能强制调整。") % {"t": title})
+    proposal = prop.propose(candidates_ + fixed, limit_for, campaign.node_rule, caps=caps, bonuses=bonuses,
+                            force_in=set(force_in) | {c.entry_id for c in fixed}, force_out=set(force_out))
+    state_labels = dict(EntryState.choices)
+    chosen = [c for c in proposal.chosen if c.entry_id in considered]
+    out_rows = []
+
+    def row(entry_id, chosen_, message="", rule="", score=""):
+        re = rows[entry_id]
+        forced = "in" if entry_id in force_in else "out" if entry_id in force_out else ""
+        out_rows.append(ProposalRow(entry_id, re.code, re.entry.course.title, re.entry.course.school.name,
+                                    re.entry.node.textbook.subject, score, str(state_labels.get(re.entry.state, "")),
+                                    chosen_, forced, force_in.get(entry_id) or force_out.get(entry_id, ""), message,
+                                    rule))
+
+    for c in chosen:
+        row(c.entry_id, True, score=str(c.score))
+    for lo in proposal.left_out:
+        if lo.candidate.entry_id in rows:
+            row(lo.candidate.entry_id, False, lo.message, lo.rule, str(lo.candidate.score))
+    for entry_id in sorted(set(rows) - considered, key=lambda i: rows[i].code):
+        if entry_id not in results.aggregate.entries and rows[entry_id].entry.state == EntryState.RECOMMENDED:
+            row(entry_id, False, _("尚未评分；已推荐，保留并占用名额"), "kept")
+        elif entry_id in results.aggregate.entries:
+            row(entry_id, False, _("当前状态为“%(s)s”，不参与推荐") % {"s": state_labels.get(rows[entry_id].entry.state, "")},
+                "state")
+        else:
+            row(entry_id, False, _("尚未评分（没有已提交的评分表）"), "unscored")
+    total = sum((Decimal(prop.scaled(c.score)) for c in chosen), Decimal(0)) / prop.SCALE
+    solver = _("求解状态 OPTIMAL：已证明为最优解") if proposal.optimal else \
+        _("求解状态 %(s)s：在时限内找到可行方案，但未证明最优") % {"s": proposal.status}
+    status = _("本轮推荐 %(n)d 门，总分 %(score)s，目标占比加分 %(bonus)s（%(solver)s）。") % {
+        "n": len(chosen), "score": total, "bonus": proposal.bonus, "solver": solver}
+    return ProposalView(proposal, out_rows, [p.title for p in outside if p.entry_id not in rows], status)
+
+
+@dataclass(frozen=True)
+class Applied:
+    recommended: list[int]
+    undone: list[int]
+
+
+@transaction.atomic
+def apply_proposal(actor, review_round: ReviewRound, *, force_in: dict | None = None, force_out: dict | None = None,
+                   bonus="0", expected: list[int] | None = None, now: datetime | None = None) -> Applied:
+    """Make the unit's recommendations among the round's entries exactly the proposed set, in one
+    transaction: round entries recommended but left out are undone, the chosen pending ones are
+    recommended in ranking order, each through selection.services.decide (its rules, locks, audit
+    and signals). If any decision is refused, nothing is applied and every refusal is listed.
+    ``expected``: the set the admin saw; if the proposal has changed since (new sheets), refuse."""
+    view = build_proposal(actor, review_round, force_in=force_in, force_out=force_out, bonus=bonus)
+    chosen = view.chosen_ids
+    if expected is not None and sorted(i for i in expected if isinstance(i, int)) != sorted(chosen):
+        raise ServiceError(_("评分或作品状态已变化，推荐方案与您看到的不同：请重新查看推荐方案后再应用。"))
+    by_id = {row.entry_id: row for row in view.rows}
+    states = dict(Entry.objects.filter(pk__in=list(by_id)).values_list("pk", "state"))
+    undo = [row.entry_id for row in view.rows
+            if not row.chosen and row.rule != "kept" and states[row.entry_id] == EntryState.RECOMMENDED]
+    recommend = [i for i in chosen if states[i] == EntryState.PENDING]
+    errors = []
+    for action, ids in ((selection_rules.Action.UNDO, undo), (selection_rules.Action.RECOMMEND, recommend)):
+        for entry_id in ids:
+            row = by_id[entry_id]
+            try:
+                selection_services.decide(actor, entry_id, action, node_reason=row.reason if row.forced else "",
+                                          now=now)
+            except ServiceError as exc:
+                errors.append({"entry_id": entry_id, "code": row.code, "title": row.title, "action": action,
+                               "detail": exc.message})
+    if errors:  # raising inside the transaction undoes every decision taken above
+        first = errors[0]
+        raise ServiceError(_("有 %(n)d 项决定被拒绝，推荐方案未应用（全部撤回）。第一项：《%(t)s》：%(d)s") % {
+            "n": len(errors), "t": first["title"], "d": first["detail"]}, errors=errors)
+    record(actor, "review.proposal.apply", review_round, after={
+        "recommended": recommend, "undone": undo, "set": chosen, "bonus": str(bonus),
+        "force_in": {str(k): v for k, v in (force_in or {}).items()},
+        "force_out": {str(k): v for k, v in (force_out or {}).items()}}, unit=review_round.unit)
+    return Applied(recommend, undo)

@@ -3,10 +3,12 @@ defaults of the campaign's year, for the owner to edit."""
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from campaigns.models import CampaignCategory
+from review.models import ReviewRound, RoundStatus
 
 
 @receiver(post_save, sender=CampaignCategory, dispatch_uid="review.install_default_rubric")
@@ -18,11 +20,6 @@ def install_default_rubric(sender, instance: CampaignCategory, created: bool, ra
 
 
 # --- scoring: blind copies are made when a round is published -----------------------------------
-from django.db import transaction  # noqa: E402  (this part's imports, kept with it)
-
-from review.models import ReviewRound, RoundStatus  # noqa: E402
-
-
 @receiver(post_save, sender=ReviewRound, dispatch_uid="review.enqueue_clean_copies")
 def enqueue_clean_copies(sender, instance: ReviewRound, created: bool, raw: bool = False, update_fields=None,
                          **kwargs) -> None:

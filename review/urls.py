@@ -25,3 +25,13 @@ urlpatterns += [
     path("my/rounds/<int:round_id>/sheets/", views.chair_sheets, name="chair_sheets"),
     path("rounds/<int:round_id>/assignment/", views.round_assignment, name="round_assignment"),
 ]
+
+
+# --- round results: aggregation, ranking, exports and the proposal applied ---
+urlpatterns += [
+    path("rounds/<int:round_id>/results/", views.round_results, name="results"),
+    path("rounds/<int:round_id>/results/settings/", views.round_results_settings, name="results_settings"),
+    path("rounds/<int:round_id>/results.xlsx", views.round_results_export, name="results_export"),
+    path("rounds/<int:round_id>/report/", views.round_report, name="report"),
+    path("rounds/<int:round_id>/proposal/", views.round_proposal, name="proposal"),
+]

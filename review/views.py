@@ -16,8 +16,9 @@ from zoneinfo import ZoneInfo
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -284,8 +285,6 @@ def round_action(request, round_id):
 
 
 # --- scoring: the expert's blind scoring page, autosave, files, the chair's reopening ------------
-from django.http import JsonResponse  # noqa: E402  (this part's imports, kept with it)
-from django.utils import timezone  # noqa: E402
 
 
 def sheet_data(post) -> dict:
@@ -424,3 +423,117 @@ def round_assignment(request, round_id):
         "round": review_round, "plan": services.assignment_plan(request.user, review_round),
         "can_change": request.user.has_perm("review.assign", review_round),
     })
+
+
+# --- round results: aggregation, ranking, exports and the proposal applied ----------------------------------
+def _results_context(request, review_round):
+    try:
+        results, error = services.round_results(request.user, review_round), None
+    except ServiceError as exc:
+        results, error = None, exc
+    groups = [(Category(g.category).label if g.category in Category.values else g.category, g,
+               [(row, results.code(row.entry.entry_id)) for row in g.rows]) for g in results.groups] if results else []
+    can_change = request.user.has_perm("review.change_results", review_round)
+    # The chair is an expert: he sees the neutral round title, never the unit (blind as his tasks are).
+    title = review_round.title if can_change else services.neutral_round_title(review_round)
+    return {"round": review_round, "results": results, "error": error, "groups": groups, "title": title,
+            "can_change": can_change,
+            "methods": services.agg.Method.choices}
+
+
+def _result_rows(results):
+    """Per entry, in code order: the round entry, its statistics (None: unscored) and its rank."""
+    ranks = {row.entry.entry_id: (row.rank, row.decided_by) for g in results.groups for row in g.rows}
+    return [(re, results.aggregate.entries.get(entry_id), ranks.get(entry_id, (None, ""))) for entry_id, re in
+            sorted(results.rows.items(), key=lambda item: item[1].code)]
+
+
+@login_required
+@require_safe
+def round_results(request, round_id):
+    review_round = services.results_round(request.user, round_id)
+    context = _results_context(request, review_round)
+    if context["results"] is not None:
+        context["rows"] = _result_rows(context["results"])
+    return render(request, "review/results.html", context, status=400 if context["error"] else 200)
+
+
+@login_required
+@require_POST
+def round_results_settings(request, round_id):
+    review_round = services.results_round(request.user, round_id)
+    try:
+        services.set_result_settings(request.user, review_round, method=request.POST.get("method", ""),
+                                     min_scored=request.POST.get("min_scored"),
+                                     disagreement_threshold=request.POST.get("disagreement_threshold"))
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("汇总设置已保存，结果已按新设置重新计算。"))
+    return redirect("review:results", review_round.pk)
+
+
+@login_required
+@require_safe
+def round_results_export(request, round_id):
+    from django.http import FileResponse
+
+    review_round = services.results_round(request.user, round_id)
+    try:
+        results = services.round_results(request.user, review_round)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+        return redirect("review:results", review_round.pk)
+    return FileResponse(services.results_workbook(results), as_attachment=True,
+                        filename=services.results_filename(review_round),
+                        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+@login_required
+@require_safe
+def round_report(request, round_id):
+    """The printable panel report (评审组报告): settings, ranking with statistics, flags, signatures."""
+    review_round = services.results_round(request.user, round_id)
+    context = _results_context(request, review_round)
+    context["panel"] = services.panel(review_round)
+    return render(request, "review/report.html", context, status=400 if context["error"] else 200)
+
+
+def _forced(post) -> tuple[dict, dict]:
+    force_in, force_out = {}, {}
+    for key, value in post.items():
+        if key.startswith("force_") and value in ("in", "out"):
+            entry_id = key.removeprefix("force_")
+            (force_in if value == "in" else force_out)[entry_id] = post.get(f"reason_{entry_id}", "")
+    return force_in, force_out
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def round_proposal(request, round_id):
+    review_round = services.results_round(request.user, round_id)
+    if not request.user.has_perm("review.change_results", review_round):
+        raise PermissionDenied(_("只有本轮评审所属单位的管理员可以生成和应用推荐方案。"))
+    data = request.POST if request.method == "POST" else request.GET
+    force_in, force_out = _forced(data)
+    bonus = data.get("bonus", "0") or "0"
+    error = None
+    if request.method == "POST" and data.get("action") == "apply":
+        try:
+            applied = services.apply_proposal(request.user, review_round, force_in=force_in, force_out=force_out,
+                                              bonus=bonus, expected=[i for i in map(parse_id, data.getlist("expected")) if i is not None])
+        except ServiceError as exc:
+            error = exc
+        else:
+            messages.success(request, _("推荐方案已应用：新推荐 %(r)d 门，撤回推荐 %(u)d 门。") % {
+                "r": len(applied.recommended), "u": len(applied.undone)})
+            return redirect("review:proposal", review_round.pk)
+    view = None
+    try:
+        view = services.build_proposal(request.user, review_round, force_in=force_in, force_out=force_out, bonus=bonus)
+    except ServiceError as exc:
+        error = error or exc
+    return render(request, "review/proposal.html", {
+        "round": review_round, "view": view, "error": error, "bonus": bonus,
+        "targets": [t for t in (review_round.campaign.target_shares or []) if t.get("level") == review_round.level.kind],
+    }, status=400 if error else 200)
