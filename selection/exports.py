@@ -40,6 +40,21 @@ def summary_filename(campaign, unit, level) -> str:
     return _("%(unit)s-%(level)s-推荐汇总表.xlsx") % {"unit": unit.name, "level": level.name}
 
 
+def write_rows(sheet, rows, cell, *, first: int) -> int:
+    """Rows from sheet row ``first`` (0-based): integers as numbers, blanks as blank cells, the
+    rest as text. Returns how many rows were written."""
+    count = 0
+    for count, row in enumerate(rows, 1):
+        for col, value in enumerate(row):
+            if isinstance(value, int) and not isinstance(value, bool):
+                sheet.write_number(first - 1 + count, col, value, cell)
+            elif value in (None, ""):
+                sheet.write_blank(first - 1 + count, col, None, cell)
+            else:
+                sheet.write_string(first - 1 + count, col, str(value), cell)
+    return count
+
+
 def summary_workbook(campaign, unit, level, rows, *, now: datetime, confirmed_at: datetime | None = None):
     """Write the table to a temporary file and return it, positioned at the start.
 
@@ -62,15 +77,7 @@ def summary_workbook(campaign, unit, level, rows, *, now: datetime, confirmed_at
     headers = summary_headers()
     for col, text in enumerate(headers):
         sheet.write_string(3, col, text, head)
-    count = 0
-    for count, row in enumerate(rows, 1):
-        for col, value in enumerate(row):
-            if isinstance(value, int) and not isinstance(value, bool):
-                sheet.write_number(3 + count, col, value, cell)
-            elif value in (None, ""):
-                sheet.write_blank(3 + count, col, None, cell)
-            else:
-                sheet.write_string(3 + count, col, str(value), cell)
+    count = write_rows(sheet, rows, cell, first=4)
     sheet.freeze_panes(4, 0)
     sheet.autofilter(3, 0, 3 + count, len(headers) - 1)
     sheet.set_landscape()
@@ -110,15 +117,7 @@ def table_workbook(title: str, columns, rows, *, now: datetime, sheet_name: str,
     sheet.write_string(1, 0, made + (_("；筛选：%(f)s") % {"f": note} if note else ""))
     for col, (header, _w) in enumerate(columns):
         sheet.write_string(3, col, str(header), head)
-    count = 0
-    for count, row in enumerate(rows, 1):
-        for col, value in enumerate(row):
-            if isinstance(value, int) and not isinstance(value, bool):
-                sheet.write_number(3 + count, col, value, cell)
-            elif value in (None, ""):
-                sheet.write_blank(3 + count, col, None, cell)
-            else:
-                sheet.write_string(3 + count, col, str(value), cell)
+    count = write_rows(sheet, rows, cell, first=4)
     sheet.freeze_panes(4, 0)
     sheet.autofilter(3, 0, 3 + count, len(columns) - 1)
     book.close()
