@@ -109,3 +109,13 @@ def test_no_template_has_inline_script_style_or_eval():
             if INLINE.search(line):
                 offenders.append(f"{path.relative_to(config.BASE_DIR)}:{number}")
     assert offenders == []
+
+
+def test_every_page_names_its_icon_from_our_origin(client, db):
+    """Without a <link rel=icon> every first visit asks /favicon.ico and logs a 404."""
+    html = client.get("/accounts/login/").content.decode()
+    assert '<link rel="icon" href="/static/img/favicon.svg" type="image/svg+xml">' in html
+    from django.contrib.staticfiles import finders
+
+    with open(finders.find("img/favicon.svg"), "rb") as icon:
+        assert icon.read(4) == b"<svg"
