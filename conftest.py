@@ -12,13 +12,13 @@ from types import SimpleNamespace
 import pytest
 from hypothesis import settings as hypothesis_settings
 
+from orgs.models import Role, Unit, UnitKind
+from orgs.tests.factories import member
+
 # Tests pin behaviour, never time (README): no per-example deadline, which fails property tests
 # at random on a loaded machine (2 cores shared with the browser tests).
 hypothesis_settings.register_profile("jpk", deadline=None)
 hypothesis_settings.load_profile("jpk")
-
-from orgs.models import Role, Unit, UnitKind
-from orgs.tests.factories import member
 
 
 @pytest.fixture
