@@ -7,9 +7,6 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from campaigns import services as campaign_services
-from campaigns.enums import CampaignStatus
-from catalog.models import CatalogNode, Textbook
 from courses.models import Course
 from orgs.models import Role
 from orgs.tests.factories import member
@@ -17,27 +14,7 @@ from review import services
 from review.models import ExpertProfile
 from selection import services as selection_services
 from selection.models import Entry
-
-
-@pytest.fixture
-def campaign(tree):
-    campaign = campaign_services.create_from_shipped(tree.sysadmin, "zhanjiang-2024", tree.city,
-                                                     status=CampaignStatus.OPEN)
-    future = timezone.now() + timedelta(days=30)
-    campaign.levels.update(deadline=future, confirm_deadline=future + timedelta(days=3),
-                           contact_form_deadline=future)
-    return campaign
-
-
-@pytest.fixture
-def nodes(db):
-    def book(subject, grade, stage="primary"):
-        return Textbook.objects.create(stage=stage, grade=grade, subject=subject, version="统编版", volume="上册")
-
-    chinese, maths, physics = book("语文", "一年级"), book("数学", "一年级"), book("物理", "八年级", "junior")
-    return [CatalogNode.objects.create(textbook=tb, title=f"第{i}课", label_path=f"第一单元 › 第{i}课", order=i,
-                                       is_leaf=True)
-            for tb in (chinese, maths, physics) for i in range(1, 4)]
+from selection.tests.conftest import campaign, nodes  # noqa: F401  (the same campaign and catalog nodes)
 
 
 @pytest.fixture
