@@ -107,6 +107,7 @@ class LevelIn(Schema):
     kind: str
     name: str
     award_name: str = ""
+    publicity_days: int | None = None  # 公示天数 (1–30); absent: kept (new levels: 5)
     deadline: str | None = None
     confirm_deadline: str | None = None
     contact_form_deadline: str | None = None
@@ -116,6 +117,7 @@ class LevelOut(Schema):
     kind: str
     name: str
     award_name: str
+    publicity_days: int
     deadline: datetime | None
     confirm_deadline: datetime | None
     contact_form_deadline: datetime | None
@@ -346,7 +348,7 @@ def _local(value):
 
 
 def _level(lv) -> dict:
-    return {"kind": lv.kind, "name": lv.name, "award_name": lv.award_name,
+    return {"kind": lv.kind, "name": lv.name, "award_name": lv.award_name, "publicity_days": lv.publicity_days,
             **{name: _local(getattr(lv, name)) for name in rules.DEADLINE_FIELDS}}
 
 

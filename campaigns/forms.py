@@ -135,6 +135,8 @@ class LevelForm(DeadlineFieldsMixin, forms.Form):
     kind = forms.ChoiceField(label=_("层级"), choices=rules.LEVEL_CHOICES)
     name = forms.CharField(label=_("名称"), max_length=50, help_text=_("例如 县级初选"))
     award_name = forms.CharField(label=_("本级荣誉"), max_length=30, required=False, help_text=_("例如 县级精品课"))
+    publicity_days = forms.IntegerField(label=_("公示天数"), min_value=1, max_value=30, initial=5,
+                                        help_text=_("本级推荐结果公示的天数"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -148,7 +150,7 @@ class LevelForm(DeadlineFieldsMixin, forms.Form):
     def row(self) -> dict:
         data = self.cleaned_data
         return {"kind": data["kind"], "name": data["name"], "award_name": data.get("award_name", ""),
-                **self.deadlines()}
+                "publicity_days": data.get("publicity_days") or 5, **self.deadlines()}
 
 
 class OverrideForm(DeadlineFieldsMixin, forms.Form):

@@ -157,6 +157,8 @@ class Level(models.Model):
     kind = models.CharField(_("层级"), max_length=10, choices=UnitKind.choices)
     name = models.CharField(_("名称"), max_length=50, help_text=_("例如 县级初选"))
     award_name = models.CharField(_("本级荣誉"), max_length=30, blank=True, help_text=_("例如 县级精品课"))
+    publicity_days = models.PositiveSmallIntegerField(_("公示天数"), default=5,
+                                                      help_text=_("本级推荐结果公示的天数"))
     deadline = models.DateTimeField(_("推荐截止时间"), null=True, blank=True)
     confirm_deadline = models.DateTimeField(_("汇总表确认截止时间"), null=True, blank=True)
     contact_form_deadline = models.DateTimeField(_("工作联系表截止时间"), null=True, blank=True)

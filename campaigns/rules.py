@@ -529,6 +529,8 @@ def clean_levels(rows: Sequence, problems: Problems, *, owner_kind: str | None =
             "award_name": clean_str(row, "award_name", _("本级荣誉"), w, problems, max_length=30),
             "required_resources": [],
         }
+        if row.get("publicity_days") not in (None, ""):  # absent: the level keeps its days (default 5)
+            item["publicity_days"] = clean_int(row, "publicity_days", _("公示天数"), w, problems, minimum=1, maximum=30)
         for key, label in [("deadline", _("推荐截止时间")), ("confirm_deadline", _("汇总表确认截止时间")),
                            ("contact_form_deadline", _("工作联系表截止时间"))]:
             item[key] = clean_deadline(row, key, label, w, problems)

@@ -170,7 +170,7 @@ SLOT_FIELDS = ("kind", "label", "required", "formats", "max_size_mb", "order")
 SPEC_FIELDS = ("stage", "container", "video_codec", "width", "height", "fps", "video_bitrate_kbps", "audio_codec",
                "audio_bitrate_kbps", "min_duration_s", "max_duration_s", "max_size_mb", "title_card_seconds",
                "severities")
-LEVEL_FIELDS = ("kind", "name", "award_name", "deadline", "confirm_deadline", "contact_form_deadline",
+LEVEL_FIELDS = ("kind", "name", "award_name", "publicity_days", "deadline", "confirm_deadline", "contact_form_deadline",
                 "required_resources")
 CONTACT_FIELDS = ("category", "unit_name", "name", "phone", "email")
 QUOTA_FIELDS = ("school_owner_kind", "category", "subject", "per_subject", "limit")
@@ -783,7 +783,7 @@ def export_template(actor, campaign: Campaign) -> dict:
              "specs": [spec_row(s) for s in cc.specs.all()]}
             for cc in categories],
         "levels": [
-            {"kind": lv.kind, "name": lv.name, "award_name": lv.award_name,
+            {"kind": lv.kind, "name": lv.name, "award_name": lv.award_name, "publicity_days": lv.publicity_days,
              **{name: _iso(getattr(lv, name)) for name in rules.DEADLINE_FIELDS},
              "required_resources": list(lv.required_resources),
              "overrides": [{"unit": o.unit.code, "reason": o.reason,

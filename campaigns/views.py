@@ -155,7 +155,8 @@ def edit_specs(request, pk, category):
 def edit_levels(request, pk):
     actor = request.user
     campaign = services.get_campaign_for_change(actor, pk)
-    initial = [{"kind": lv.kind, "name": lv.name, "award_name": lv.award_name, **f.LevelForm.deadline_initial(lv)}
+    initial = [{"kind": lv.kind, "name": lv.name, "award_name": lv.award_name, "publicity_days": lv.publicity_days,
+                **f.LevelForm.deadline_initial(lv)}
                for lv in _levels(campaign)]
     return _formset_page(request, campaign, f.LevelForm, initial,
                          lambda rows: services.set_levels(actor, campaign, rows),

@@ -351,3 +351,110 @@ class AssignmentChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.round} · {self.get_kind_display()}"
+
+
+# --- publicity (公示) and objections -------------------------------------------------------------------
+class PublicityState(models.TextChoices):
+    OPEN = "open", _("公示中")
+    CLOSED = "closed", _("公示期已结束")
+    FINAL = "final", _("结果已确定")
+
+
+class Publicity(models.Model):
+    """A unit's results at one level (its recommended and awarded entries), published for the
+    campaign's number of days before they are final. ``slug``: the unguessable public address."""
+
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="publicities")
+    level = models.ForeignKey("campaigns.Level", on_delete=models.PROTECT, related_name="publicities")
+    unit = models.ForeignKey("orgs.Unit", on_delete=models.PROTECT, related_name="publicities")
+    slug = models.CharField(max_length=32, unique=True, editable=False)
+    title = models.CharField(_("公示标题"), max_length=200)
+    note = models.TextField(_("公示说明"), blank=True)
+    starts_at = models.DateTimeField(_("公示开始"))
+    ends_at = models.DateTimeField(_("公示结束"))
+    state = models.CharField(_("状态"), max_length=8, choices=PublicityState.choices, default=PublicityState.OPEN)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finalized_at = models.DateTimeField(_("确定时间"), null=True, blank=True)
+    finalized_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                     related_name="+")
+
+    class Meta:
+        verbose_name = _("公示")
+        verbose_name_plural = _("公示")
+        ordering = ["-starts_at", "-id"]
+        constraints = [
+            # One publicity not yet final per unit and level.
+            models.UniqueConstraint(fields=["level", "unit"], condition=~Q(state="final"),
+                                    name="review_publicity_one_pending"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class PublicityItem(models.Model):
+    """One published result, as it was shown (a snapshot: no phone numbers, no scores)."""
+
+    publicity = models.ForeignKey(Publicity, on_delete=models.CASCADE, related_name="items")
+    entry = models.ForeignKey("selection.Entry", on_delete=models.PROTECT, related_name="publicity_items")
+    order = models.PositiveIntegerField(default=0)
+    course_title = models.CharField(_("课程名称"), max_length=200)
+    school_name = models.CharField(_("学校"), max_length=200)
+    teachers = models.CharField(_("主讲教师及团队"), max_length=500)
+    category = models.CharField(_("类别"), max_length=12, choices=Category.choices)
+    subject = models.CharField(_("学段学科"), max_length=100)
+    node_label = models.CharField(_("目录节点"), max_length=500)
+    recommended = models.BooleanField(_("推荐"), default=False)
+    awarded = models.BooleanField(_("本级荣誉"), default=False)
+    withdrawn = models.BooleanField(_("已撤销"), default=False)
+    withdrawn_note = models.TextField(_("撤销说明"), blank=True)
+
+    class Meta:
+        verbose_name = _("公示条目")
+        verbose_name_plural = _("公示条目")
+        ordering = ["publicity", "order", "id"]
+        constraints = [models.UniqueConstraint(fields=["publicity", "entry"], name="review_publicityitem_once")]
+
+    def __str__(self) -> str:
+        return self.course_title
+
+
+class ObjectionState(models.TextChoices):
+    OPEN = "open", _("待处理")
+    UPHELD = "upheld", _("异议成立")
+    DISMISSED = "dismissed", _("维持原结果")
+
+
+def objection_upload_to(instance, filename):
+    import secrets
+
+    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    return f"objections/{secrets.token_hex(16)}.{ext}"
+
+
+class Objection(models.Model):
+    publicity = models.ForeignKey(Publicity, on_delete=models.CASCADE, related_name="objections")
+    item = models.ForeignKey(PublicityItem, on_delete=models.SET_NULL, null=True, blank=True,
+                             related_name="objections", verbose_name=_("涉及课程"))
+    name = models.CharField(_("姓名"), max_length=50)
+    contact = models.CharField(_("联系方式"), max_length=100)
+    content = models.TextField(_("异议内容"))
+    attachment = models.FileField(_("附件"), upload_to=objection_upload_to, blank=True, max_length=200)
+    attachment_name = models.CharField(_("附件原名"), max_length=200, blank=True)
+    attachment_type = models.CharField(max_length=100, blank=True)
+    ip_hash = models.CharField(max_length=64, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    state = models.CharField(_("状态"), max_length=10, choices=ObjectionState.choices, default=ObjectionState.OPEN)
+    outcome = models.TextField(_("处理结果"), blank=True)
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="+")
+    resolved_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("异议")
+        verbose_name_plural = _("异议")
+        ordering = ["publicity", "created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.publicity} · {self.name}"

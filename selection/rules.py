@@ -163,10 +163,12 @@ def reopen_decision(now: datetime, new_deadline: datetime | None, reason: str) -
 # Unit-level events are recorded on the campaign, scoped to the unit (audit ``unit_path``). These
 # bear on the entries the unit holds at its level and join each entry's timeline.
 ENTRY_UNIT_ACTIONS = ("selection.confirm", "selection.unlock", "selection.reopen",
-                      "campaigns.deadline_override.set", "campaigns.deadline_override.delete")
+                      "campaigns.deadline_override.set", "campaigns.deadline_override.delete",
+                      "review.publicity.open", "review.publicity.close", "review.publicity.finalize")
 # Events that carry the level they concern (a deadline override may be set on a county for the
 # school level, to apply to its schools).
-_LEVELLED = {"selection.reopen", "campaigns.deadline_override.set", "campaigns.deadline_override.delete"}
+_LEVELLED = {"selection.reopen", "campaigns.deadline_override.set", "campaigns.deadline_override.delete",
+             "review.publicity.open", "review.publicity.close", "review.publicity.finalize"}
 
 
 def bears_on_entry(action: str, before: dict | None, after: dict | None, entry_level: str) -> bool:
@@ -209,6 +211,14 @@ def event_details(action: str, before: dict | None, after: dict | None) -> str:
         return "；".join(parts)
     if action == "campaigns.deadline_override.delete":
         return _("恢复继承上级的截止时间")
+    if action == "review.publicity.open":
+        return _("%(title)s：公示 %(n)s 门，%(start)s 至 %(end)s") % {
+            "title": after.get("title", ""), "n": after.get("items", 0), "start": _moment(after.get("starts_at")),
+            "end": _moment(after.get("ends_at"))}
+    if action == "review.publicity.close":
+        return _("%(title)s：公示期结束，异议 %(n)s 条") % {"title": after.get("title", ""), "n": after.get("objections", 0)}
+    if action == "review.publicity.finalize":
+        return _("%(title)s：公示结果确定，撤销 %(w)s 门") % {"title": after.get("title", ""), "w": after.get("withdrawn", 0)}
     if action in ("campaigns.quota_override.set", "campaigns.quota_override.delete"):
         row = after or before
         what = category_label(row.get("category", ""))

@@ -33,7 +33,7 @@ from courses.models import Course
 from jingpinke.errors import ServiceError
 from jingpinke.inputs import parse_id
 from orgs.models import Unit
-from selection import rules, signals
+from selection import hooks, rules, signals
 from selection.models import Entry, EntryState, UnitLevel
 
 CHAIN_KINDS = ("school", "county", "city", "province")
@@ -140,6 +140,13 @@ def _refuse(decision: rules.Decision) -> None:
         raise ServiceError(decision.message, errors=[{"rule": decision.rule, "needs_reason": decision.needs_reason}])
 
 
+def _blocked(hook_list, *args) -> None:
+    """Refuse when an app above selection says so (selection.hooks)."""
+    message = hooks.first_block(hook_list, *args)
+    if message:
+        raise ServiceError(message, errors=[{"rule": "blocked"}])
+
+
 def _require(actor, perm: str, obj, message: str) -> None:
     if not actor.has_perm(perm, obj):
         raise PermissionDenied(message)
@@ -227,6 +234,7 @@ def decide(actor, entry_id, action: str, *, reason: str = "", node_reason: str =
              .get(pk=entry.pk))
     _refuse(rules.lock_decision(unit_level.confirmed))
     _refuse(rules.deadline_decision(now, _deadline(campaign, entry.unit, entry.level), entry.level.name))
+    _blocked(hooks.decision_blockers, entry, action)
     next_entry, step = None, None
     if action == rules.Action.UNDO and entry.state == EntryState.RECOMMENDED:
         next_entry = Entry.objects.filter(course=entry.course, from_unit=entry.unit).exclude(pk=entry.pk).first()
@@ -298,6 +306,7 @@ def set_award(actor, entry_id, awarded: bool, *, now: datetime | None = None) ->
     _refuse(rules.deadline_decision(now, _deadline(entry.course.campaign, entry.unit, entry.level), entry.level.name))
     if entry.state in (EntryState.RETURNED,) and awarded:
         raise ServiceError(_("已退回修改的课程不能评定荣誉。"))
+    _blocked(hooks.decision_blockers, entry, "award" if awarded else "unaward")
     before = _snapshot(entry)
     entry.awarded = bool(awarded)
     entry.save(update_fields=["awarded"])
@@ -346,6 +355,7 @@ def confirm(actor, campaign: Campaign, level_kind: str, unit: Unit, *, now: date
     _refuse(rules.deadline_decision(now, confirm_deadline, _("推荐汇总表确认")))
     if Entry.objects.filter(level=level, unit=unit, state=EntryState.PENDING).exists():
         raise ServiceError(_("还有待处理的课程。请先逐一推荐、未推荐或退回，再确认汇总表。"))
+    _blocked(hooks.confirm_blockers, unit, level)
     recommended = _current(level, unit, state=EntryState.RECOMMENDED)
     awarded = _current(level, unit, awarded=True)
     _refuse(rules.share_decision(recommended, _caps(campaign, level_kind, "recommendations")))
@@ -1061,6 +1071,10 @@ ACTION_LABELS = {
     "contacts.form.update": _lazy("填写工作联系表"), "contacts.form.scan": _lazy("上传工作联系表扫描件"),
     "contacts.form.file": _lazy("提交工作联系表"), "contacts.export": _lazy("导出工作联系表"),
     "notifications.remind": _lazy("提醒下级单位"),
+    # 公示 (review app): the unit's publicity and the objections to it
+    "review.publicity.open": _lazy("发布公示"), "review.publicity.close": _lazy("公示期结束"),
+    "review.publicity.finalize": _lazy("公示结果确定"), "review.objection.receive": _lazy("收到异议"),
+    "review.objection.resolve": _lazy("处理异议"), "review.publicity.withdraw": _lazy("异议成立，撤销结果"),
 }
 
 
