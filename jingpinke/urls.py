@@ -26,6 +26,7 @@ urlpatterns = [
     path("api/v1/", include("api.urls")),
     path("account/", include("api.page_urls")),
     path("django-admin/", admin.site.urls),
+    path("gongshi/", include("review.urls_public")),
     path("", include("portal.urls")),
 ]
 

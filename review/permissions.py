@@ -103,3 +103,19 @@ def chairs_round(user, review_round) -> bool:
 
 rules.add_perm("review.view_results", manages_round | chairs_round)
 rules.add_perm("review.change_results", manages_round)
+
+
+# --- publicity (公示) and objections ---------------------------------------------------------------------
+@rules.predicate
+def publishes_level(user, target: RoundTarget) -> bool:
+    """An admin of the county, city or province acting at the target level publishes its results."""
+    return holds_level(user, target)
+
+
+@rules.predicate
+def manages_publicity(user, publicity) -> bool:
+    return _logged_in(user) and publicity is not None and user.administers(publicity.unit)
+
+
+rules.add_perm("review.publicize", publishes_level)
+rules.add_perm("review.manage_publicity", manages_publicity)

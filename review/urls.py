@@ -35,3 +35,13 @@ urlpatterns += [
     path("rounds/<int:round_id>/report/", views.round_report, name="report"),
     path("rounds/<int:round_id>/proposal/", views.round_proposal, name="proposal"),
 ]
+
+
+# --- publicity (公示) and objections: the admins' pages (the public ones: review/urls_public.py) ---
+from review import publicity_views  # noqa: E402
+
+urlpatterns += [
+    path("campaigns/<int:campaign_id>/units/<int:unit_id>/publicity/", publicity_views.new, name="publicity_new"),
+    path("publicity/<int:publicity_id>/", publicity_views.detail, name="publicity"),
+    path("objections/<int:objection_id>/attachment/", publicity_views.attachment, name="objection_attachment"),
+]

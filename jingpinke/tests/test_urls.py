@@ -9,6 +9,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 PUBLIC = {
     "login", "portal:help", "portal:help_role", "portal:healthz",
     "api:openapi-json", "api:openapi-view", "api:help_list", "api:help_role",
+    "review_public:list",  # 公示: the public list of publicities (their pages need an unguessable slug)
 }
 
 
