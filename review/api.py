@@ -759,3 +759,126 @@ def apply_round_proposal(request, round_id: int, payload: ApplyIn):
                                       force_out=_forced_map(payload.force_out), bonus=payload.bonus,
                                       expected=payload.expected)
     return {"recommended": applied.recommended, "undone": applied.undone}
+
+
+# --- publicity (公示) and objections: the admins' operations (the public form is a page only) ---
+from review import publicity as publicity_services  # noqa: E402
+from selection import services as selection_services  # noqa: E402
+
+
+class PublicityIn(Schema):
+    campaign_id: int
+    unit_id: int
+    title: str = Field("", description="公示标题；留空时为“单位 + 层级 + 结果公示”")
+    note: str = ""
+
+
+class PublicityItemOut(Schema):
+    id: int
+    entry_id: int
+    course_title: str
+    school_name: str
+    teachers: str
+    category: str
+    subject: str
+    node_label: str
+    recommended: bool
+    awarded: bool
+    withdrawn: bool
+    withdrawn_note: str
+
+
+class ObjectionOut(Schema):
+    id: int
+    item_id: int | None
+    name: str
+    contact: str
+    content: str
+    has_attachment: bool
+    created_at: datetime
+    state: str
+    outcome: str
+    resolved_at: datetime | None
+
+
+class PublicityOut(Schema):
+    id: int
+    campaign_id: int
+    unit_id: int
+    unit_name: str
+    level: str
+    title: str
+    note: str
+    slug: str = Field(..., description="公开页面 /gongshi/<slug>/")
+    starts_at: datetime
+    ends_at: datetime
+    state: str = Field(..., description="open 公示中 / closed 公示期已结束 / final 结果已确定")
+    finalized_at: datetime | None
+
+
+class PublicityDetailOut(PublicityOut):
+    items: list[PublicityItemOut]
+    objections: list[ObjectionOut]
+
+
+class ResolveIn(Schema):
+    decision: str = Field(..., description="dismissed 维持原结果 / upheld 异议成立")
+    outcome: str = Field(..., description="处理结果（必填）")
+    withdraw: bool = Field(False, description="异议成立时撤销所涉课程的推荐/荣誉（按遴选规则办理）")
+
+
+def _publicity_out(p) -> dict:
+    return {"id": p.pk, "campaign_id": p.campaign_id, "unit_id": p.unit_id, "unit_name": p.unit.name,
+            "level": p.level.kind, "title": p.title, "note": p.note, "slug": p.slug, "starts_at": p.starts_at,
+            "ends_at": p.ends_at, "state": publicity_services.phase(p), "finalized_at": p.finalized_at}
+
+
+def _objection_out(o) -> dict:
+    return {"id": o.pk, "item_id": o.item_id, "name": o.name, "contact": o.contact, "content": o.content,
+            "has_attachment": bool(o.attachment), "created_at": o.created_at, "state": o.state,
+            "outcome": o.outcome, "resolved_at": o.resolved_at}
+
+
+def _publicity_detail(actor, pk) -> dict:
+    p = publicity_services.detail(actor, pk)
+    return {**_publicity_out(p), "objections": [_objection_out(o) for o in p.objections_list],
+            "items": [{f: getattr(i, f) for f in PublicityItemOut.model_fields if f != "id"} | {"id": i.pk}
+                      for i in p.items_list]}
+
+
+@router.get("/publicities", response={200: list[PublicityOut], **ERRORS},
+            summary="公示列表：您管理的单位的公示（管理员）")
+def list_publicities(request, campaign_id: int | None = None):
+    qs = publicity_services.publicities_for(request.auth)
+    if campaign_id is not None:
+        qs = qs.filter(campaign_id=campaign_id)
+    return [_publicity_out(p) for p in qs[:500]]
+
+
+@router.post("/publicities", response={200: PublicityDetailOut, **ERRORS},
+             summary="发起公示：公示本单位本级当前已推荐和评为本级荣誉的课程（管理员）")
+def create_publicity(request, payload: PublicityIn):
+    campaign = campaign_services.get_campaign(request.auth, payload.campaign_id)
+    unit, _level = selection_services.get_unit(request.auth, campaign, payload.unit_id)
+    p = publicity_services.create(request.auth, campaign, unit, title=payload.title, note=payload.note)
+    return _publicity_detail(request.auth, p.pk)
+
+
+@router.get("/publicities/{publicity_id}", response={200: PublicityDetailOut, **ERRORS},
+            summary="公示详情：课程与异议（管理员）")
+def get_publicity(request, publicity_id: int):
+    return _publicity_detail(request.auth, publicity_id)
+
+
+@router.post("/objections/{objection_id}/resolve", response={200: ObjectionOut, **ERRORS},
+             summary="处理异议：维持原结果或异议成立（须写处理结果；成立时可撤销所涉课程的结果）（管理员）")
+def resolve_objection(request, objection_id: int, payload: ResolveIn):
+    o = publicity_services.resolve(request.auth, objection_id, payload.decision, payload.outcome,
+                                   withdraw=payload.withdraw)
+    return _objection_out(o)
+
+
+@router.post("/publicities/{publicity_id}/finalize", response={200: PublicityOut, **ERRORS},
+             summary="确定公示结果：公示期结束且异议全部处理后（管理员）")
+def finalize_publicity(request, publicity_id: int):
+    return _publicity_out(publicity_services.finalize(request.auth, publicity_id))
