@@ -135,8 +135,8 @@ class LevelForm(DeadlineFieldsMixin, forms.Form):
     kind = forms.ChoiceField(label=_("层级"), choices=rules.LEVEL_CHOICES)
     name = forms.CharField(label=_("名称"), max_length=50, help_text=_("例如 县级初选"))
     award_name = forms.CharField(label=_("本级荣誉"), max_length=30, required=False, help_text=_("例如 县级精品课"))
-    publicity_days = forms.IntegerField(label=_("公示天数"), min_value=1, max_value=30, initial=5,
-                                        help_text=_("本级推荐结果公示的天数"))
+    publicity_days = forms.IntegerField(label=_("公示天数"), min_value=1, max_value=30, initial=5, required=False,
+                                        help_text=_("本级推荐结果公示的天数（留空为 5 天）"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
