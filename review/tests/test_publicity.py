@@ -255,3 +255,10 @@ def test_closing_is_recorded_once_when_an_admin_looks_after_the_end(tree, pub):
     pub.refresh_from_db()
     assert pub.state == PublicityState.CLOSED
     assert Event.objects.filter(action="review.publicity.close").count() == 1
+
+
+def test_the_desk_and_the_results_page_link_to_the_publicity(client, tree, campaign, results):
+    client.force_login(tree.county_admin)
+    link = f"/review/campaigns/{campaign.pk}/units/{tree.county.pk}/publicity/"
+    desk = client.get(f"/selection/?campaign={campaign.pk}&held_by={tree.county.pk}").content.decode()
+    assert link in desk
