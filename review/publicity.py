@@ -230,7 +230,7 @@ def resolve(actor, objection_id, decision: str, outcome: str, *, withdraw: bool 
     now = now or timezone.now()
     objection = get_objection(actor, objection_id)
     _require(actor, "review.manage_publicity", objection.publicity, _("只有本单位管理员可以处理异议。"))
-    objection = Objection.objects.select_for_update().select_related("item__entry").get(pk=objection.pk)
+    objection = Objection.objects.select_for_update(of=("self",)).select_related("item__entry").get(pk=objection.pk)
     publicity = objection.publicity
     if publicity.state == PublicityState.FINAL:
         raise ServiceError(_("公示结果已确定，不能再处理异议。"))
