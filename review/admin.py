@@ -51,3 +51,22 @@ class PanelMemberAdmin(ReadOnlyAdmin):
 @admin.register(Assignment)
 class AssignmentAdmin(ReadOnlyAdmin):
     list_display = ("round", "entry", "expert", "state", "assigned_at")
+
+
+# --- publicity (公示) and objections ---
+from review.models import Objection, Publicity, PublicityItem  # noqa: E402
+
+
+@admin.register(Publicity)
+class PublicityAdmin(ReadOnlyAdmin):
+    list_display = ("title", "unit", "level", "starts_at", "ends_at", "state")
+
+
+@admin.register(PublicityItem)
+class PublicityItemAdmin(ReadOnlyAdmin):
+    list_display = ("course_title", "publicity", "school_name", "recommended", "awarded", "withdrawn")
+
+
+@admin.register(Objection)
+class ObjectionAdmin(ReadOnlyAdmin):
+    list_display = ("publicity", "item", "name", "created_at", "state")
