@@ -25,6 +25,7 @@ from jingpinke.inputs import parse_id
 from review import publicity as services
 from review.models import ObjectionState, PublicityState
 from selection import services as selection_services
+from selection.rules import local_text
 
 
 # --- admins --------------------------------------------------------------------------------------------
@@ -42,7 +43,7 @@ def new(request, campaign_id, unit_id):
             messages.error(request, getattr(exc, "message", None) or str(exc))
         else:
             messages.success(request, _("公示已发布，公示期至 %(when)s。") % {
-                "when": services.selection_rules.local_text(publicity.ends_at)})
+                "when": local_text(publicity.ends_at)})
             return redirect("review:publicity", publicity.pk)
     return render(request, "review/publicity/new.html", {
         "campaign": campaign, "unit": unit, "level": level,

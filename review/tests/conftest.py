@@ -69,3 +69,32 @@ def bearer():
         return {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
 
     return issue
+
+
+# --- publicity (公示) and objections ---
+from courses.models import CourseMember  # noqa: E402
+from review import publicity  # noqa: E402
+
+
+@pytest.fixture
+def results(tree, campaign, nodes, county_entry):  # noqa: F811
+    """The county's results: 认识天地 recommended (a team with mobiles), 小小的船 declined but named
+    the county's award, 秋天 declined (not published)."""
+    a = county_entry(node=nodes[0], title="认识天地")
+    b = county_entry(node=nodes[1], title="小小的船")
+    c = county_entry(node=nodes[2], title="秋天")
+    team = member(tree.school, Role.TEACHER, username="13900001111", real_name="", mobile="13900001111")
+    named = member(tree.school, Role.TEACHER, username="li", real_name="李老师", mobile="13900002222")
+    CourseMember.objects.create(course=a.course, user=team, order=1)
+    CourseMember.objects.create(course=a.course, user=named, order=2)
+    admin = tree.county_admin
+    selection_services.decide(admin, a.pk, "recommend")
+    selection_services.decide(admin, b.pk, "decline", reason="同类较多")
+    selection_services.set_award(admin, b.pk, True)
+    selection_services.decide(admin, c.pk, "decline", reason="不符合要求")
+    return {"a": a, "b": b, "c": c}
+
+
+@pytest.fixture
+def pub(tree, campaign, results):  # noqa: F811
+    return publicity.create(tree.county_admin, campaign, tree.county, note="如有异议请实名反映")

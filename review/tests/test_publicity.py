@@ -5,44 +5,18 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.utils import timezone
 
 from audit.models import Event
-from courses.models import CourseMember
 from jingpinke.errors import ServiceError
 from notifications.models import Notification
-from orgs.models import Role
-from orgs.tests.factories import member
 from review import publicity
 from review.models import Objection, Publicity, PublicityState
 from selection import services as selection_services
 from selection.models import Entry, UnitLevel
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def results(tree, campaign, nodes, county_entry):
-    """The county's results: 认识天地 recommended (a team with mobiles), 小小的船 declined but named
-    the county's award, 秋天 declined (not published)."""
-    a = county_entry(node=nodes[0], title="认识天地")
-    b = county_entry(node=nodes[1], title="小小的船")
-    c = county_entry(node=nodes[2], title="秋天")
-    team = member(tree.school, Role.TEACHER, username="13900001111", real_name="", mobile="13900001111")
-    named = member(tree.school, Role.TEACHER, username="li", real_name="李老师", mobile="13900002222")
-    CourseMember.objects.create(course=a.course, user=team, order=1)
-    CourseMember.objects.create(course=a.course, user=named, order=2)
-    admin = tree.county_admin
-    selection_services.decide(admin, a.pk, "recommend")
-    selection_services.decide(admin, b.pk, "decline", reason="同类较多")
-    selection_services.set_award(admin, b.pk, True)
-    selection_services.decide(admin, c.pk, "decline", reason="不符合要求")
-    return {"a": a, "b": b, "c": c}
-
-
-@pytest.fixture
-def pub(tree, campaign, results):
-    return publicity.create(tree.county_admin, campaign, tree.county, note="如有异议请实名反映")
 
 
 def _objection(pub, item=None, name="张三", contact="13712345678", content="与已有课程雷同"):
@@ -106,7 +80,6 @@ def test_resolving_requires_a_decision_and_an_outcome(tree, pub):
 
 def test_another_countys_admin_cannot_resolve(tree, pub):
     o = _objection(pub)
-    from django.http import Http404
     with pytest.raises(Http404):
         publicity.resolve(tree.other_county_admin, o.pk, "dismissed", "x")
 
@@ -262,3 +235,18 @@ def test_the_desk_and_the_results_page_link_to_the_publicity(client, tree, campa
     link = f"/review/campaigns/{campaign.pk}/units/{tree.county.pk}/publicity/"
     desk = client.get(f"/selection/?campaign={campaign.pk}&held_by={tree.county.pk}").content.decode()
     assert link in desk
+
+
+def test_the_admin_page_query_count_does_not_grow_with_objections(client, tree, pub, django_assert_max_num_queries):
+    client.force_login(tree.county_admin)
+    url = f"/review/publicity/{pub.pk}/"
+    client.get(url)
+    for i in range(2):
+        _objection(pub, pub.items.first(), content=f"异议{i}")
+    with django_assert_max_num_queries(12) as few:
+        client.get(url)
+    for i in range(6):
+        _objection(pub, pub.items.last(), content=f"更多异议{i}")
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        html = client.get(url).content.decode()
+    assert html.count('id="objection-') == 8

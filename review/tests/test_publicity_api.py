@@ -6,7 +6,6 @@ from datetime import timedelta
 import pytest
 
 from review.models import Objection, Publicity
-from review.tests.test_publicity import results  # noqa: F401  (the county's results)
 
 pytestmark = pytest.mark.django_db
 BASE = "/api/v1/review"
@@ -16,7 +15,7 @@ def _post(client, url, body, headers):
     return client.post(url, body, content_type="application/json", **headers)
 
 
-def test_the_whole_cycle(client, tree, campaign, results, bearer):  # noqa: F811
+def test_the_whole_cycle(client, tree, campaign, results, bearer):
     admin = bearer(tree.county_admin)
     response = _post(client, f"{BASE}/publicities", {"campaign_id": campaign.pk, "unit_id": tree.county.pk,
                                                      "title": "赤坎区公示"}, admin)
@@ -56,7 +55,7 @@ def test_the_whole_cycle(client, tree, campaign, results, bearer):  # noqa: F811
     assert final.status_code == 200 and final.json()["state"] == "final"
 
 
-def test_another_countys_admin_gets_404(client, tree, campaign, results, bearer):  # noqa: F811
+def test_another_countys_admin_gets_404(client, tree, campaign, results, bearer):
     admin, other = bearer(tree.county_admin), bearer(tree.other_county_admin)
     created = _post(client, f"{BASE}/publicities", {"campaign_id": campaign.pk, "unit_id": tree.county.pk}, admin)
     pub = Publicity.objects.get(pk=created.json()["id"])
@@ -73,7 +72,7 @@ def test_another_countys_admin_gets_404(client, tree, campaign, results, bearer)
     assert o.state == "open"
 
 
-def test_a_school_cannot_publish(client, tree, campaign, results, bearer):  # noqa: F811
+def test_a_school_cannot_publish(client, tree, campaign, results, bearer):
     response = _post(client, f"{BASE}/publicities", {"campaign_id": campaign.pk, "unit_id": tree.school.pk},
                      bearer(tree.school_admin))
     assert response.status_code == 403

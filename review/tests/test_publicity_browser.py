@@ -4,14 +4,13 @@ reads the results and submits an objection with a picture."""
 import pytest
 
 from review.models import Objection
-from review.tests.test_publicity import pub, results  # noqa: F401  (the county's results and publicity)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
-def test_an_objection_from_a_phone(transactional_db, pub, csp_browser_page, settings, tmp_path):  # noqa: F811
+def test_an_objection_from_a_phone(transactional_db, pub, csp_browser_page, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     page = csp_browser_page
     page.set_viewport_size({"width": 390, "height": 844})

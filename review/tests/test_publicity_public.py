@@ -13,7 +13,6 @@ from django.utils import timezone
 
 from review import publicity
 from review.models import Objection
-from review.tests.test_publicity import pub, results  # noqa: F401  (the same results and publicity)
 
 pytestmark = pytest.mark.django_db
 
@@ -132,7 +131,7 @@ def test_an_oversized_attachment_is_refused(client, pub):
     assert not Objection.objects.exists()
 
 
-def test_objections_are_refused_after_the_end(client, tree, campaign, results):  # noqa: F811
+def test_objections_are_refused_after_the_end(client, tree, campaign, results):
     start = timezone.now() - timedelta(days=6)
     pub = publicity.create(tree.county_admin, campaign, tree.county, now=start)
     html = client.get(_url(pub)).content.decode()
