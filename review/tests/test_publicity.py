@@ -250,3 +250,13 @@ def test_the_admin_page_query_count_does_not_grow_with_objections(client, tree, 
     with django_assert_max_num_queries(len(few.captured_queries)):
         html = client.get(url).content.decode()
     assert html.count('id="objection-') == 8
+
+
+def test_withdrawing_needs_a_named_course_and_dismissal_never_withdraws(tree, pub, results):
+    general = _objection(pub)
+    with pytest.raises(ServiceError, match="没有指明课程"):
+        publicity.resolve(tree.county_admin, general.pk, "upheld", "属实", withdraw=True)
+    named = _objection(pub, pub.items.get(course_title="认识天地"))
+    publicity.resolve(tree.county_admin, named.pk, "dismissed", "查无实据", withdraw=True)
+    assert Entry.objects.get(pk=results["a"].pk).state == "recommended"
+    assert not pub.items.filter(withdrawn=True).exists()
