@@ -143,8 +143,11 @@ def create(actor, campaign: Campaign, unit: Unit, *, title: str = "", note: str 
         raise ServiceError(_("本活动没有“%(unit)s”所在的层级，无法公示。") % {"unit": unit.name})
     _require(actor, "review.publicize", RoundTarget(campaign, level, unit),
              _("只有本单位管理员可以发起本级的公示。"))
-    unit_level = UnitLevel.objects.filter(level=level, unit=unit).first()
-    if unit_level is not None and unit_level.confirmed:
+    # The unit's row, as selection's decisions and confirmation lock it: a decision or a confirmation
+    # racing the publication is served before it (and published, or refused) or after it (and blocked).
+    UnitLevel.objects.get_or_create(campaign=campaign, level=level, unit=unit)
+    unit_level = UnitLevel.objects.select_for_update().get(level=level, unit=unit)
+    if unit_level.confirmed:
         raise ServiceError(_("本单位已确认推荐汇总表，结果已锁定，不能再发起公示。如需公示，请联系上级单位解锁。"))
     if Publicity.objects.filter(level=level, unit=unit).exclude(state=PublicityState.FINAL).exists():
         raise ServiceError(_("本单位本级已有一次公示尚未确定结果，请先处理完它。"))
