@@ -27,7 +27,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -154,7 +154,7 @@ def create(actor, campaign: Campaign, unit: Unit, *, title: str = "", note: str 
     entries = list(Entry.objects.filter(Q(state=EntryState.RECOMMENDED) | Q(awarded=True), level=level, unit=unit)
                    .exclude(state=EntryState.RETURNED)
                    .select_related("course__school", "course__lead_teacher", "node__textbook")
-                   .order_by("course__category", "rank", "id"))
+                   .order_by("course__category", F("rank").asc(nulls_last=True), "id"))
     if not entries:
         raise ServiceError(_("本单位本级还没有推荐或评为本级荣誉的课程，没有可公示的结果。"))
     members: dict[int, list[str]] = {}

@@ -29,12 +29,12 @@ def test_creation_snapshots_the_recommended_and_awarded_entries(tree, campaign, 
     assert (pub.level, pub.unit, pub.state, pub.ends_at - pub.starts_at) == (
         county, tree.county, "open", timedelta(days=county.publicity_days))
     assert county.publicity_days == 5
-    rows = [(i.course_title, i.school_name, i.teachers, i.recommended, i.awarded, i.withdrawn)
+    rows = [(i.order, i.course_title, i.school_name, i.teachers, i.recommended, i.awarded, i.withdrawn)
             for i in pub.items.order_by("order")]
-    assert sorted(rows) == sorted([
-        ("认识天地", "湛江市第二十一小学", f"{tree.teacher.display_name}、李老师", True, False, False),
-        ("小小的船", "湛江市第二十一小学", tree.teacher.display_name, False, True, False),
-    ])
+    assert rows == [  # the recommended in their order first, then the awarded
+        (1, "认识天地", "湛江市第二十一小学", f"{tree.teacher.display_name}、李老师", True, False, False),
+        (2, "小小的船", "湛江市第二十一小学", tree.teacher.display_name, False, True, False),
+    ]
     item = pub.items.get(course_title="认识天地")
     assert (item.subject, item.node_label, item.category) == ("小学 一年级 语文", "第一单元 › 第1课", "subject")
     ev = Event.objects.get(action="review.publicity.open")

@@ -10,7 +10,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
-def test_an_objection_from_a_phone(transactional_db, pub, csp_browser_page, settings, tmp_path):
+def test_an_objection_from_a_phone(transactional_db, pub, csp_browser_page, settings, tmp_path, screenshot_dir):
     settings.MEDIA_ROOT = tmp_path
     page = csp_browser_page
     page.set_viewport_size({"width": 390, "height": 844})
@@ -24,6 +24,7 @@ def test_an_objection_from_a_phone(transactional_db, pub, csp_browser_page, sett
     page.fill("#id_content", "该课程与网上已有课程雷同")
     page.click("#objection-form button[type=submit]")
     page.wait_for_selector("text=请填写手机号码")
+    page.screenshot(path=str(screenshot_dir / "publicity-objection-phone.png"), full_page=True)
     page.fill("#id_contact", "13712345678")
     item = pub.items.get(course_title="认识天地")
     page.select_option("#id_item", str(item.pk))
