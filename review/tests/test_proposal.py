@@ -293,8 +293,8 @@ def instances(draw):
     subject_rows = {("subject", s): QuotaLimit(draw(st.integers(0, 3)), s)
                     for s in draw(st.sets(st.sampled_from(SUBJECTS), max_size=2))}
 
-    def limit_for(category, subject):
-        return subject_rows.get((category, subject)) or quota[category]
+    def limit_for(category, subject):  # every applicable row: the subject row inside the category row
+        return [q for q in (subject_rows.get((category, subject)), quota[category]) if q is not None]
 
     caps = [ShareCap("special", ("语文", "数学", "生活适应"), draw(st.sampled_from([50, 80])))] if draw(st.booleans()) else []
     bonuses = [TargetBonus(TargetShare("subject", ("物理", "美术"), draw(st.sampled_from([None, 30, 50]))),
@@ -381,3 +381,14 @@ def test_proposal_matches_brute_force(instance):
         else:
             assert (o.rule, o.candidate.entry_id in force_out, o.candidate.vetoed) in (
                 ("forced", True, o.candidate.vetoed), ("veto", False, True))
+
+
+def test_a_subject_row_is_a_sub_limit_inside_the_category_quota():
+    """学科课程 5, of which 数学 at most 3: each left-out entry names the row that binds it."""
+    cands = [cand(i, 100 - i, subject="数学", node=i) for i in range(1, 5)] + \
+        [cand(i, 100 - i, subject="语文", node=i) for i in range(5, 8)]
+    lf = lambda category, subject: [QuotaLimit(3, "数学")] * (subject == "数学") + [QuotaLimit(5)]  # noqa: E731
+    p = propose(cands, lf)
+    assert ids(p.chosen) == [1, 2, 3, 5, 6]
+    assert why(p) == {4: ("quota", "超出学科课程（数学）名额 3/3"), 7: ("quota", "超出学科课程名额 5/5")}
+    assert_valid(p, lf)
