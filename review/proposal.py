@@ -431,7 +431,8 @@ def _explain(order, chosen, pos, quotas, caps, bonuses, force_out, award=False) 
         forced_text, veto_text = _("管理员已调整为不推荐"), _("评审一票否决，不予推荐")
         node_other = _("同一目录节点已推荐《%(title)s》")
     score_text, node_better = _("其他组合总分更高"), _("同一目录节点已有更高分作品《%(title)s》")
-    quota_full, share_over = _("超出%(what)s名额 %(used)d/%(limit)d"), _("%(subject)s等学科占比将超过 %(max)d %%")
+    quota_full = _("超出%(what)s荣誉名额 %(used)d/%(limit)d") if award else _("超出%(what)s名额 %(used)d/%(limit)d")
+    share_over = _("%(subject)s等学科占比将超过 %(max)d %%")
     quota_bonus = _("超出%(what)s名额 %(used)d/%(limit)d：目标学科（%(subjects)s）的作品有加分，总分更高")
     quota_messages: dict[tuple, str] = {}
 
@@ -480,3 +481,58 @@ def _explain(order, chosen, pos, quotas, caps, bonuses, force_out, award=False) 
         binding = next((f for f in found if f[0]), found[0])
         out.append(LeftOut(c, binding[1], binding[2]))
     return out
+
+
+# --- awards: the level's award (本级荣誉) -----------------------------------------------------------
+@dataclass(frozen=True)
+class AwardCount:
+    """How many of the level's awards the admin gives: in a category, or in a category × subject
+    (a sub-limit inside the category's number when both are set)."""
+
+    category: str
+    subject: str
+    limit: int
+
+
+def clean_award_counts(rows: Iterable[Mapping], categories: Collection[str]) -> list[AwardCount]:
+    """The admin's award numbers from a form or the API: ``{"category", "subject" (optional),
+    "limit"}`` each; a blank limit is skipped. Raises ``ServiceError`` naming what to fix."""
+    out: dict[tuple[str, str], AwardCount] = {}
+    for row in rows:
+        category = str(row.get("category") or "").strip()
+        subject = str(row.get("subject") or "").strip()
+        raw = row.get("limit")
+        if raw is None or str(raw).strip() == "":
+            continue
+        what = f"{category_label(category)}（{subject}）" if subject else category_label(category)
+        if category not in categories:
+            raise ServiceError(_("本活动没有类别“%(c)s”，请检查荣誉数量。") % {"c": category})
+        try:
+            limit = int(str(raw).strip())
+        except ValueError:
+            limit = -1
+        if not 0 <= limit <= 10000:
+            raise ServiceError(_("%(what)s的荣誉数量“%(v)s”无效：请填写 0 到 10000 之间的整数。") % {"what": what, "v": raw})
+        if (category, subject) in out:
+            raise ServiceError(_("%(what)s的荣誉数量填写了两次，请只保留一个。") % {"what": what})
+        out[(category, subject)] = AwardCount(category, subject, limit)
+    if not out:
+        raise ServiceError(_("请先填写本级荣誉的数量：每个类别（或类别下的学科）评几门。"))
+    return list(out.values())
+
+
+def award_limit_for(counts: Sequence[AwardCount]) -> LimitFor:
+    """The rows an award of ``category`` / ``subject`` must satisfy: its subject's number and its
+    category's number, as quota rows (the same validity as recommendations). A subject with neither
+    gets no award (a subject row of 0), so nothing is awarded that the admin did not count."""
+    by_key = {(c.category, c.subject): c.limit for c in counts}
+
+    def limit_for(category: str, subject: str) -> list[QuotaLimit]:
+        rows = []
+        if subject and (category, subject) in by_key:
+            rows.append(QuotaLimit(by_key[(category, subject)], subject))
+        if (category, "") in by_key:
+            rows.append(QuotaLimit(by_key[(category, "")]))
+        return rows or [QuotaLimit(0, subject)]
+
+    return limit_for

@@ -1066,6 +1066,7 @@ ACTION_LABELS = {
     "contacts.form.update": _lazy("填写工作联系表"), "contacts.form.scan": _lazy("上传工作联系表扫描件"),
     "contacts.form.file": _lazy("提交工作联系表"), "contacts.export": _lazy("导出工作联系表"),
     "notifications.remind": _lazy("提醒下级单位"),
+    "review.proposal.apply": _lazy("应用推荐方案"), "review.award_proposal.apply": _lazy("应用本级荣誉方案"),
 }
 
 
