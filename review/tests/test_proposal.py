@@ -335,11 +335,11 @@ def brute_force(cands, limit_for, caps, bonuses, force_in, force_out):
         if c.entry_id in force_out or c.vetoed:
             return
         picks = [p.pick() for p in chosen + [c]]
-        # Quota and node rules are hereditary (a subset of a valid set is valid): checking every
-        # pick of each grown set visits every valid set. Every pick, not only the new one: a
-        # category-wide quota also counts the picks that have a subject row of their own.
-        if all(rules.quota_decision(picks, p, limit_for(p.category, p.subject)).ok
-               and rules.node_decision(picks, p, NodeRule.BLOCK).ok for p in picks):
+        # Quota and node rules are hereditary (a subset of a valid set is valid): checking each
+        # grown set visits every valid set. Quotas: the workflow's definition of a valid set (every
+        # row that applies to every pick: a subject row and the category-wide row it sits inside).
+        if not rules.quota_violations(picks, limit_for) \
+                and all(rules.node_decision(picks, p, NodeRule.BLOCK).ok for p in picks):
             walk(i + 1, chosen + [c])
 
     walk(0, [])
@@ -374,8 +374,7 @@ def test_proposal_matches_brute_force(instance):
         if o.rule == "node":
             assert not rules.node_decision(picks, new, NodeRule.BLOCK).ok
         elif o.rule == "quota":
-            grown = picks + [new]
-            assert not all(rules.quota_decision(grown, g, limit_for(g.category, g.subject)).ok for g in grown)
+            assert rules.quota_violations(picks + [new], limit_for) != []
         elif o.rule == "share":
             assert not rules.share_decision(picks + [new], caps).ok
         else:

@@ -1,12 +1,17 @@
 """Quota acceptance does not depend on the order of the recommendations: a pick is checked against
 every row that applies to it (its subject row and the category-wide row it sits inside)."""
 
+import pytest
 from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
+from campaigns import services as campaign_services
+from campaigns.models import Level, Quota
 from campaigns.rules import QuotaRow, Recommender, resolve_quotas
-from selection import rules
+from jingpinke.errors import ServiceError
+from selection import rules, services
 from selection.rules import Pick, QuotaLimit, QuotaUse
+from selection.tests.helpers import entry_at, up_to_county
 
 SUBJECTS = ("语文", "数学", "物理")
 COUNTY = Recommender(10, "county")
@@ -78,3 +83,31 @@ def test_the_board_shows_the_category_line_and_the_subject_sub_limits():
     assert board == [QuotaUse("subject", "", 3, 25), QuotaUse("subject", "数学", 2, 3),
                      QuotaUse("special", "", 0, None)]
     assert [line.text() for line in board[:2]] == ["学科课程 已推荐 3/25", "学科课程（数学） 已推荐 2/3"]
+
+
+# --- through the service ---------------------------------------------------------------------------------
+@pytest.mark.django_db
+def test_recommending_checks_the_subject_row_and_the_unit_s_category_row(make_course, tree, campaign, nodes):
+    """Default 数学 ≤ 1 inside the county's own override 学科课程 ≤ 2 (it replaces the default 25)."""
+    Quota.objects.create(campaign=campaign, level=Level.objects.get(campaign=campaign, kind="county"),
+                         category="subject", subject="数学", limit=1)
+    campaign_services.set_quota_override(tree.city_admin, campaign, level_kind="county", unit=tree.county,
+                                         category="subject", limit=2)
+    chinese = [up_to_county(make_course(node=nodes[i]), tree) for i in (0, 1)]
+    maths = [up_to_county(make_course(node=nodes[i]), tree) for i in (3, 4)]
+    services.decide(tree.county_admin, chinese[0].pk, "recommend")
+    services.decide(tree.county_admin, maths[0].pk, "recommend")
+    with pytest.raises(ServiceError, match=r"学科课程（数学） 已推荐 1/1"):
+        services.decide(tree.county_admin, maths[1].pk, "recommend")
+    with pytest.raises(ServiceError, match=r"学科课程 已推荐 2/2"):
+        services.decide(tree.county_admin, chinese[1].pk, "recommend")
+    services.decide(tree.county_admin, maths[0].pk, "undo")
+    services.decide(tree.county_admin, chinese[1].pk, "recommend")
+    # The category is full: a 数学 pick is refused too (it used to be checked against 数学 1 only).
+    with pytest.raises(ServiceError, match=r"学科课程 已推荐 2/2"):
+        services.decide(tree.county_admin, maths[0].pk, "recommend")
+    assert entry_at(maths[0].course, "county").state == "pending"
+    board = services.standing(tree.county_admin, campaign, tree.county, Level.objects.get(campaign=campaign,
+                                                                                           kind="county"))
+    assert [q.text() for q in board.quotas if q.category == "subject"] == [
+        "学科课程 已推荐 2/2", "学科课程（数学） 已推荐 0/1"]
