@@ -391,3 +391,13 @@ def test_a_subject_row_is_a_sub_limit_inside_the_category_quota():
     assert ids(p.chosen) == [1, 2, 3, 5, 6]
     assert why(p) == {4: ("quota", "超出学科课程（数学）名额 3/3"), 7: ("quota", "超出学科课程名额 5/5")}
     assert_valid(p, lf)
+
+
+def test_the_category_quota_binds_picks_that_have_a_subject_row_of_their_own():
+    """学科课程 2, 数学 3: three 数学 entries alone still fill the category at 2."""
+    cands = [cand(i, 100 - i, subject="数学", node=i) for i in range(1, 4)]
+    lf = lambda category, subject: [QuotaLimit(3, "数学")] * (subject == "数学") + [QuotaLimit(2)]  # noqa: E731
+    p = propose(cands, lf)
+    assert ids(p.chosen) == [1, 2]
+    assert why(p) == {3: ("quota", "超出学科课程名额 2/2")}
+    assert_valid(p, lf)
