@@ -1,6 +1,9 @@
 """resolve_quotas: every row a pick must satisfy (the subject row and the category-wide row it sits
 inside), each resolved through the tiers on its own (unit override, owner-kind default, default)."""
 
+import pytest
+
+from campaigns import services
 from campaigns.rules import QuotaRow, Recommender, resolve_quotas
 
 
@@ -53,3 +56,25 @@ def test_per_subject_rows_and_owner_kind_defaults():
 
 def test_other_levels_rows_never_apply():
     assert resolve_quotas([q(1, "city", 5), q(2, "city", 1, subject="数学")], COUNTY, "subject", "数学") == []
+
+
+@pytest.mark.django_db
+def test_effective_quota_lists_every_row_that_applies(client, tree, zhanjiang, bearer):
+    services.set_quota_override(tree.city_admin, zhanjiang, level_kind="county", unit=tree.county, category="subject",
+                                subject="数学", limit=3)
+    rows = services.quotas_for(zhanjiang, tree.county, "subject", "数学")
+    assert [(q.subject, q.limit, q.unit_id) for q in rows] == [("数学", 3, tree.county.pk), ("", 25, None)]
+    assert [q.limit for q in services.quotas_for(zhanjiang, tree.county, "subject", "语文")] == [25]
+    eff = client.get(f"/api/v1/campaigns/{zhanjiang.pk}/quota?unit_id={tree.county.pk}&category=subject&subject=数学",
+                     **bearer(tree.city_admin)).json()
+    assert (eff["limit"], [(q["subject"], q["limit"]) for q in eff["applies"]]) == (3, [("数学", 3), ("", 25)])
+
+
+@pytest.mark.django_db
+def test_quota_page_shows_every_row_a_subject_pick_must_fit(client, tree, zhanjiang):
+    services.set_quota_override(tree.city_admin, zhanjiang, level_kind="county", unit=tree.county, category="subject",
+                                subject="数学", limit=3)
+    client.force_login(tree.city_admin)
+    page = client.get(f"/campaigns/{zhanjiang.pk}/quotas/?unit={tree.county.pk}&subject=数学")
+    assert [(label, [q.limit for q in rows]) for label, rows in page.context["shown_applies"]] == [("学科课程", [3, 25])]
+    assert "学科课程须同时满足：数学 3；类别合计 25" in page.text
