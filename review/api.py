@@ -759,3 +759,57 @@ def apply_round_proposal(request, round_id: int, payload: ApplyIn):
                                       force_out=_forced_map(payload.force_out), bonus=payload.bonus,
                                       expected=payload.expected)
     return {"recommended": applied.recommended, "undone": applied.undone}
+
+
+# --- awards proposal: the level's award (本级荣誉) from the round's ranking ---
+class AwardCountIn(Schema):
+    category: str = Field(..., description="类别：subject 学科课程、special 特殊教育、experiment 实验教学")
+    subject: str = Field("", description="学科（留空：整个类别的数量）")
+    limit: int = Field(..., description="评定几门")
+
+
+class AwardProposalIn(Schema):
+    counts: list[AwardCountIn] = Field(..., description="本级荣誉数量：每个类别，或类别下的学科（类别数量内的上限）")
+    force_in: list[ForcedIn] = []
+    force_out: list[ForcedIn] = []
+
+
+class AwardApplyIn(AwardProposalIn):
+    expected: list[int] | None = Field(None, description="您看到的荣誉方案（entry_id）；方案已变化则拒绝")
+
+
+class AwardsAppliedOut(Schema):
+    awarded: list[int]
+    unawarded: list[int]
+
+
+def _counts(items) -> list[dict]:
+    return [{"category": c.category, "subject": c.subject, "limit": c.limit} for c in items]
+
+
+@router.post("/rounds/{round_id}/proposal/awards", response={200: ProposalOut, **ERRORS},
+             summary="本级荣誉方案：荣誉数量、同一节点、学科占比内总分最高的组合，并说明每件未评作品的原因（管理员）")
+def round_award_proposal(request, round_id: int, payload: AwardProposalIn):
+    from review import award_proposal  # here, not above: the shared import block stays untouched for merging
+
+    r = services.results_round(request.auth, round_id)
+    view = award_proposal.build_award_proposal(request.auth, r, counts=_counts(payload.counts),
+                                               force_in=_forced_map(payload.force_in),
+                                               force_out=_forced_map(payload.force_out))
+    return {"status": view.proposal.status, "optimal": view.proposal.optimal,
+            "total_score": str(view.proposal.total_score), "chosen": view.chosen_ids, "outside": view.outside,
+            "rows": [{"entry_id": x.entry_id, "code": x.code, "title": x.title, "school_name": x.unit,
+                      "subject": x.subject, "score": x.score, "state": x.state, "chosen": x.chosen, "forced": x.forced,
+                      "reason": x.reason, "explanation": x.message, "rule": x.rule} for x in view.rows]}
+
+
+@router.post("/rounds/{round_id}/proposal/awards/apply", response={200: AwardsAppliedOut, **ERRORS},
+             summary="应用本级荣誉方案：一次事务内逐项评定（或取消）本级荣誉，任一项被拒绝则全部不生效（管理员）")
+def apply_round_award_proposal(request, round_id: int, payload: AwardApplyIn):
+    from review import award_proposal  # here, not above: the shared import block stays untouched for merging
+
+    r = services.results_round(request.auth, round_id)
+    applied = award_proposal.apply_award_proposal(request.auth, r, counts=_counts(payload.counts),
+                                                  force_in=_forced_map(payload.force_in),
+                                                  force_out=_forced_map(payload.force_out), expected=payload.expected)
+    return {"awarded": applied.awarded, "unawarded": applied.unawarded}

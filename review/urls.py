@@ -35,3 +35,9 @@ urlpatterns += [
     path("rounds/<int:round_id>/report/", views.round_report, name="report"),
     path("rounds/<int:round_id>/proposal/", views.round_proposal, name="proposal"),
 ]
+
+
+# --- awards proposal: the level's award (本级荣誉) from the round's ranking ---
+urlpatterns += [
+    path("rounds/<int:round_id>/proposal/awards/", views.round_award_proposal, name="award_proposal"),
+]
