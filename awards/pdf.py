@@ -1,0 +1,148 @@
+"""A certificate as a one-page PDF (reportlab): landscape A4, a double border, the title, the body
+with its placeholders filled, the serial number, the issuer, date and seal, and a QR code to the
+public verification page. Chinese is drawn with an embedded (subset) CJK TrueType font: WenQuanYi
+Micro Hei from Debian's ``fonts-wqy-microhei`` by default, or the file ``JPK_CJK_FONT`` names."""
+
+from __future__ import annotations
+
+import io
+import os
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+
+from django.utils.translation import gettext as _
+from reportlab.graphics import renderPDF
+from reportlab.graphics.barcode.qr import QrCodeWidget
+from reportlab.graphics.shapes import Drawing
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.units import mm
+from reportlab.lib.utils import ImageReader
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen import canvas
+
+from awards import rules
+
+FONT_NAME = "JPKCJK"
+FONT_CANDIDATES = (
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+)
+
+
+class FontMissing(RuntimeError):
+    pass
+
+
+def font_path() -> str | None:
+    configured = os.environ.get("JPK_CJK_FONT", "").strip()
+    for path in ((configured,) if configured else FONT_CANDIDATES):
+        if path and os.path.exists(path):
+            return path
+    return None
+
+
+@cache
+def register_font() -> str:
+    path = font_path()
+    if path is None:
+        raise FontMissing(_("服务器缺少中文字体，无法生成证书：请安装 fonts-wqy-microhei（make run 会自动安装），"
+                            "或用 JPK_CJK_FONT 指定一个 TrueType 字体文件。"))
+    pdfmetrics.registerFont(TTFont(FONT_NAME, path, subfontIndex=0))
+    return FONT_NAME
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What a unit's template contributes to the page."""
+
+    title: str
+    body: str
+    issuer_name: str
+    signature: str = ""
+    seal: bytes | None = None  # PNG/JPEG bytes
+    issue_date: date | None = None
+
+
+def _wrap(text: str, font: str, size: float, width: float) -> list[str]:
+    """Break Chinese (and mixed) text into lines no wider than ``width``; keeps explicit newlines."""
+    lines = []
+    for paragraph in text.splitlines() or [""]:
+        line = ""
+        for ch in paragraph:
+            if pdfmetrics.stringWidth(line + ch, font, size) > width and line:
+                lines.append(line)
+                line = ch
+            else:
+                line += ch
+        lines.append(line)
+    return lines
+
+
+def _date_text(value: date) -> str:
+    return _("%(y)d年%(m)d月%(d)d日") % {"y": value.year, "m": value.month, "d": value.day}
+
+
+def render(text: rules.CertificateText, layout: Layout, *, serial: str, verify_url: str, issued_on: date,
+           revoked: bool = False) -> bytes:
+    """The certificate's PDF bytes."""
+    font = register_font()
+    out = io.BytesIO()
+    width, height = landscape(A4)
+    c = canvas.Canvas(out, pagesize=(width, height), pageCompression=1)
+    c.setTitle(f"{layout.title} {serial}")
+    c.setAuthor(layout.issuer_name)
+    c.setSubject(text.award_name)
+    # Border
+    c.setStrokeColor(colors.HexColor("#b8860b"))
+    c.setLineWidth(3)
+    c.rect(12 * mm, 12 * mm, width - 24 * mm, height - 24 * mm)
+    c.setLineWidth(0.8)
+    c.rect(16 * mm, 16 * mm, width - 32 * mm, height - 32 * mm)
+    # Title
+    c.setFillColor(colors.HexColor("#a61b1b"))
+    c.setFont(font, 40)
+    c.drawCentredString(width / 2, height - 52 * mm, layout.title)
+    # Body
+    c.setFillColor(colors.black)
+    size, left, right = 17, 40 * mm, width - 40 * mm
+    y = height - 78 * mm
+    for line in _wrap(rules.render_body(layout.body, text), font, size, right - left):
+        c.setFont(font, size)
+        c.drawString(left, y, line)
+        y -= size * 1.8
+    # Issuer, date, seal
+    c.setFont(font, 16)
+    right_x = width - 60 * mm
+    c.drawCentredString(right_x, 52 * mm, layout.signature or layout.issuer_name)
+    c.drawCentredString(right_x, 42 * mm, _date_text(layout.issue_date or issued_on))
+    if layout.seal:
+        try:
+            c.drawImage(ImageReader(io.BytesIO(layout.seal)), right_x - 20 * mm, 30 * mm, 40 * mm, 40 * mm,
+                        mask="auto", preserveAspectRatio=True)
+        except Exception:  # noqa: BLE001 - a broken seal image must not stop the certificate
+            pass
+    # Serial and QR code
+    c.setFont(font, 10)
+    c.drawString(24 * mm, 24 * mm, _("证书编号：%(s)s") % {"s": serial})
+    c.drawString(24 * mm, 19.5 * mm, _("扫描二维码或访问 %(url)s 验证") % {"url": verify_url})
+    qr = QrCodeWidget(verify_url, barLevel="M")
+    x0, y0, x1, y1 = qr.getBounds()
+    side = 30 * mm
+    drawing = Drawing(side, side, transform=[side / (x1 - x0), 0, 0, side / (y1 - y0), 0, 0])
+    drawing.add(qr)
+    renderPDF.draw(drawing, c, 24 * mm, 30 * mm)
+    if revoked:
+        c.saveState()
+        c.setFillColor(colors.Color(0.8, 0, 0, alpha=0.35))
+        c.setFont(font, 90)
+        c.translate(width / 2, height / 2)
+        c.rotate(25)
+        c.drawCentredString(0, 0, _("已撤销"))
+        c.restoreState()
+    c.showPage()
+    c.save()
+    return out.getvalue()

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from awards import views
+
+app_name = "awards"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("mine/", views.mine, name="mine"),
+    path("levels/<int:level_id>/units/<int:unit_id>/", views.place, name="place"),
+    path("levels/<int:level_id>/units/<int:unit_id>/preview.pdf", views.preview, name="preview"),
+    path("levels/<int:level_id>/units/<int:unit_id>/issue/", views.issue, name="issue"),
+    path("levels/<int:level_id>/units/<int:unit_id>/certificates.zip", views.archive, name="archive"),
+    path("certificates/<int:cert_id>.pdf", views.download, name="download"),
+    path("certificates/<int:cert_id>/revoke/", views.revoke, name="revoke"),
+]
