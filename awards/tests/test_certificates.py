@@ -168,3 +168,57 @@ def test_place_page_query_count(client, issued, tree, django_assert_max_num_quer
     client.force_login(tree.county_admin)
     with django_assert_max_num_queries(16):
         assert client.get(place_url(issued[0])).status_code == 200
+
+
+@pytest.mark.skipif(__import__("shutil").which("pdftoppm") is None,
+                    reason="需要 pdftoppm（poppler-utils，make test 会自动安装）")
+def test_the_printed_qr_code_decodes_to_the_verification_page(client, issued, tmp_path):
+    """Render the PDF as a printer would (pdftoppm) and read the QR code back from the image."""
+    import subprocess
+
+    import zxingcpp
+    from PIL import Image
+
+    cert = Certificate.objects.get(holder__username="colleague")
+    (tmp_path / "c.pdf").write_bytes(client.get(f"/awards/certificates/{cert.pk}.pdf").content)
+    subprocess.run(["pdftoppm", "-png", "-r", "120", "-singlefile", str(tmp_path / "c.pdf"), str(tmp_path / "c")],
+                   check=True, timeout=60)
+    image = Image.open(tmp_path / "c.png")
+    assert image.width > image.height  # landscape A4
+    codes = [r.text for r in zxingcpp.read_barcodes(image)]
+    assert codes == [services.verify_url(cert.token)]
+    client.logout()
+    from urllib.parse import urlsplit
+    assert "证书有效" in client.get(urlsplit(codes[0]).path).content.decode()
+
+
+def test_api(client, tree, awarded, bearer, django_capture_on_commit_callbacks):
+    base = f"/api/v1/awards/levels/{awarded[0].level_id}/units/{tree.county.pk}"
+    admin = bearer(tree.county_admin)
+    bad = client.put(base + "/template", {"title": "荣誉证书", "body": "{奖项}", "issuer_name": "赤坎区教育局"},
+                     content_type="application/json", **admin)
+    assert bad.status_code == 400 and "{奖项}" in bad.json()["detail"]
+    with django_capture_on_commit_callbacks(execute=True):
+        job = client.post(base + "/issue", **admin)
+    assert job.status_code == 202 and job.json()["total"] == 2
+    place = client.get(base, **admin).json()
+    assert place["certificates"] == 3 and place["job"]["state"] == "done"
+    certs = client.get(base + "/certificates", **admin).json()
+    assert [c["serial"][-5:] for c in certs] == ["00001", "00002", "00003"]
+    other = bearer(tree.other_county_admin)
+    assert client.get(base, **other).status_code == 404
+    assert client.post(f"/api/v1/awards/certificates/{certs[0]['id']}/revoke", {"reason": "x"},
+                       content_type="application/json", **other).status_code == 404
+    revoked = client.post(f"/api/v1/awards/certificates/{certs[0]['id']}/revoke", {"reason": "信息有误"},
+                          content_type="application/json", **admin)
+    assert revoked.status_code == 200 and revoked.json()["revoked"] is True
+    token = certs[0]["verify_url"].rstrip("/").rsplit("/", 1)[1]
+    client.logout()
+    public = client.get(f"/api/v1/awards/verify/{token}").json()
+    assert public["found"] and not public["valid"] and public["masked_name"] == "王*明"
+    assert "school_name" not in public
+    assert client.get("/api/v1/awards/verify/" + "B" * 24).status_code == 404
+    mine = client.get("/api/v1/awards/mine", **bearer(tree.teacher)).json()
+    assert {c["serial"] for c in mine} == {certs[0]["serial"], certs[2]["serial"]}
+    pdf_response = client.get(mine[0]["pdf_url"], **bearer(tree.teacher))
+    assert pdf_response.status_code == 200 and pdf_response.content.startswith(b"%PDF")
