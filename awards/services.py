@@ -4,7 +4,6 @@ ZIP), revocation with a reason, and the public verification by token."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 
