@@ -172,3 +172,33 @@ def render(text: rules.CertificateText, layout: Layout, *, serial: str, verify_u
     c.showPage()
     c.save()
     return out.getvalue()
+
+
+def record(title: str, name: str, headers: list[str], rows: list[list], urls: list[str], *, made_on: date) -> bytes:
+    """A portrait A4 table of a person's honours (platypus: wraps and breaks pages by itself)."""
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+    font = register_font()
+    out = io.BytesIO()
+    doc = SimpleDocTemplate(out, pagesize=landscape(A4), leftMargin=12 * mm, rightMargin=12 * mm, topMargin=14 * mm,
+                            bottomMargin=14 * mm, title=f"{title} {name}", author=name)
+    cell = ParagraphStyle("cell", fontName=font, fontSize=8.5, leading=11, wordWrap="CJK")
+    heading = ParagraphStyle("h", fontName=font, fontSize=18, leading=24, alignment=1)
+    small = ParagraphStyle("s", fontName=font, fontSize=9, leading=12)
+    story = [Paragraph(title, heading), Spacer(1, 4 * mm),
+             Paragraph(_("姓名：%(n)s　　生成日期：%(d)s") % {"n": name, "d": _date_text(made_on)}, small), Spacer(1, 3 * mm)]
+    data = [[Paragraph(h, cell) for h in headers]] + [[Paragraph(str(v), cell) for v in row] for row in rows]
+    if len(data) == 1:
+        data.append([Paragraph(_("暂无荣誉记录"), cell)] + [""] * (len(headers) - 1))
+    widths = [12, 22, 26, 38, 58, 18, 16, 34, 36, 14]
+    table = Table(data, colWidths=[w * mm * 0.97 for w in widths[:len(headers)]], repeatRows=1)
+    table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
+                               ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef2f7")),
+                               ("VALIGN", (0, 0), (-1, -1), "TOP")]))
+    story.append(table)
+    if any(urls):
+        story += [Spacer(1, 4 * mm), Paragraph(_("每张证书可凭编号在以下网址核验："), small)]
+        story += [Paragraph(f"{row[8]}：{url}", small) for row, url in zip(rows, urls, strict=True) if url]
+    doc.build(story)
+    return out.getvalue()

@@ -20,6 +20,7 @@ from audit.services import record
 from awards import pdf, rules
 from awards.models import Certificate, CertificateTemplate, IssueJob
 from campaigns.models import Level
+from campaigns.rules import level_rank
 from jingpinke.errors import ServiceError
 from notifications.services import site_url
 from orgs.models import Unit
@@ -330,3 +331,74 @@ def verify(token: str) -> Verification:
 def mine(user):
     """The user's own certificates (我的荣誉), newest year first."""
     return Certificate.objects.held_by(user).select_related("level").order_by("-year", "-issued_at", "pk")
+
+
+# --- a teacher's honours (我的荣誉) ------------------------------------------------------------------
+@dataclass(frozen=True)
+class Honour:
+    """One award of one of the user's courses at one level, with his certificate if issued."""
+
+    year: int
+    campaign_title: str
+    level_kind: str
+    award_name: str
+    issuer: str
+    course_title: str
+    node_label: str
+    category_label: str
+    role: str  # lead / member
+    school: str
+    certificate: Certificate | None
+
+    @property
+    def role_label(self) -> str:
+        return _("主讲教师") if self.role == "lead" else _("团队成员")
+
+
+def honours(user) -> list[Honour]:
+    """Every award of every campaign and year of the courses the user leads or is a member of, newest
+    first, each with his certificate (None while not issued). Three queries."""
+    from django.db.models import Q
+
+    entries = list(Entry.objects.filter(Q(course__lead_teacher=user) | Q(course__members__user=user), awarded=True)
+                   .exclude(state=EntryState.RETURNED).distinct()
+                   .select_related("course__school", "course__campaign", "level", "unit", "node__textbook"))
+    certs = {c.entry_id: c for c in Certificate.objects.filter(holder=user, entry__in=entries)}
+    out = []
+    for e in entries:
+        course = e.course
+        out.append(Honour(course.campaign.year, course.campaign.title, e.level.kind, e.level.award_name or e.level.name,
+                          e.unit.name,
+                          course.title, node_label(e.node), str(category_label(course.category)),
+                          "lead" if course.lead_teacher_id == user.pk else "member", course.school.name,
+                          certs.get(e.pk)))
+    out.sort(key=lambda h: (-h.year, h.campaign_title, -level_rank(h.level_kind), h.course_title))
+    return out
+
+
+HONOUR_COLUMNS = [(_("年度"), 8), (_("荣誉"), 14), (_("颁发单位"), 16), (_("课程"), 24), (_("目录节点"), 36),
+                  (_("类别"), 10), (_("本人身份"), 10), (_("学校"), 22), (_("证书编号"), 24), (_("证书状态"), 10),
+                  (_("验证网址"), 50)]
+
+
+def _honour_row(h: Honour) -> list:
+    c = h.certificate
+    state = "" if c is None else (_("已撤销") if c.revoked else _("有效"))
+    return [h.year, h.award_name, h.issuer, h.course_title, h.node_label, h.category_label, h.role_label, h.school,
+            c.serial if c else _("未颁发"), state, verify_url(c.token) if c and not c.revoked else ""]
+
+
+def honours_workbook(user):
+    from selection.exports import table_workbook
+
+    return table_workbook(_("%(name)s 的基础教育精品课荣誉") % {"name": user.display_name},
+                          [(str(h), w) for h, w in HONOUR_COLUMNS], (_honour_row(h) for h in honours(user)),
+                          now=timezone.now(), sheet_name=_("我的荣誉"))
+
+
+def honours_pdf(user) -> bytes:
+    """A one-document record of the user's honours to hand in (职称评聘): a table with each
+    certificate's serial and verification address."""
+    rows = [_honour_row(h) for h in honours(user)]
+    return pdf.record(_("基础教育精品课荣誉记录"), user.display_name, [str(h) for h, _w in HONOUR_COLUMNS[:10]],
+                      [r[:10] for r in rows], [r[10] for r in rows], made_on=_tz_today())

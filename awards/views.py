@@ -129,7 +129,25 @@ def revoke(request, cert_id):
 
 @login_required
 def mine(request):
-    return render(request, "awards/mine.html", {"certs": services.mine(request.user)})
+    return render(request, "awards/mine.html", {"honours": services.honours(request.user)})
+
+
+@login_required
+def mine_xlsx(request):
+    from django.http import FileResponse
+
+    return FileResponse(services.honours_workbook(request.user), as_attachment=True,
+                        filename=_("我的荣誉-%(name)s.xlsx") % {"name": request.user.display_name},
+                        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+@login_required
+def mine_pdf(request):
+    try:
+        data = services.honours_pdf(request.user)
+    except services.pdf.FontMissing as exc:
+        return HttpResponse(str(exc), status=503, content_type="text/plain; charset=utf-8")
+    return _pdf(data, _("荣誉记录-%(name)s.pdf") % {"name": request.user.display_name}, inline=False)
 
 
 def verify(request, token):
