@@ -112,6 +112,28 @@ def mine(request):
     return [_cert_out(c) for c in services.mine(request.auth)]
 
 
+class HonourOut(Schema):
+    year: int
+    campaign_title: str
+    level_kind: str
+    award_name: str
+    issuer: str
+    course_title: str
+    node_label: str
+    category_label: str
+    role: str
+    school: str
+    certificate: CertificateOut | None
+
+
+@router.get("/honours", response={200: list[HonourOut], **ERRORS},
+            summary="我的荣誉：本人主讲或参与的课程在各年度、各层级获评的荣誉（含证书，未颁发时为 null）")
+def honours(request):
+    return [{**{k: getattr(h, k) for k in HonourOut.model_fields if k != "certificate"},
+             "certificate": _cert_out(h.certificate) if h.certificate else None}
+            for h in services.honours(request.auth)]
+
+
 @router.get("/levels/{level_id}/units/{unit_id}", response={200: PlaceOut, **ERRORS},
             summary="某单位在某层级的证书：模板、获评课程数、已颁发数、最近一次颁发任务")
 def place(request, level_id: int, unit_id: int):

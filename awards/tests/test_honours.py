@@ -61,3 +61,10 @@ def test_someone_without_honours(client, tree, awarded):
     client.force_login(tree.other_teacher)
     assert "还没有获评的荣誉" in client.get("/awards/mine/").content.decode()
     assert client.get("/awards/mine.pdf").status_code == 200
+
+
+def test_honours_api(client, tree, awarded, city_award_too, bearer):
+    got = client.get("/api/v1/awards/honours", **bearer(tree.teacher)).json()
+    assert [(h["award_name"], h["course_title"], h["certificate"] is not None) for h in got] == [
+        ("市级精品课", "秋天的雨0", False), ("县级精品课", "秋天的雨0", True), ("县级精品课", "秋天的雨1", True)]
+    assert got[1]["certificate"]["serial"].startswith(str(got[1]["year"]))
