@@ -135,3 +135,38 @@ class IssueJob(models.Model):
     @property
     def percent(self) -> int:
         return 100 if not self.total else min(100, round(100 * self.done / self.total))
+
+
+class Commendation(models.Model):
+    """A commendation notice (通报表扬) of a city or province naming units with outstanding work."""
+
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="+")
+    issuer = models.ForeignKey("orgs.Unit", on_delete=models.PROTECT, related_name="+")
+    title = models.CharField(_("标题"), max_length=100)
+    doc_number = models.CharField(_("文号"), max_length=60, blank=True)
+    body = models.TextField(_("正文"))
+    published_at = models.DateTimeField(_("发布时间"))
+    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+
+    class Meta:
+        verbose_name = _("通报表扬")
+        verbose_name_plural = _("通报表扬")
+        ordering = ["-published_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class CommendedUnit(models.Model):
+    commendation = models.ForeignKey(Commendation, on_delete=models.CASCADE, related_name="units")
+    unit = models.ForeignKey("orgs.Unit", on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField(_("表扬理由"))
+    facts = models.JSONField(default=dict)  # the measurable facts as they were when decided
+    proposed = models.BooleanField(default=True)  # False: the admin chose a unit the facts did not propose
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("受表扬单位")
+        verbose_name_plural = _("受表扬单位")
+        ordering = ["commendation", "order", "id"]
+        constraints = [models.UniqueConstraint(fields=["commendation", "unit"], name="awards_commended_once")]

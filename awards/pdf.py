@@ -10,6 +10,7 @@ import os
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
+from xml.sax.saxutils import escape
 
 from django.utils.translation import gettext as _
 from reportlab.graphics.barcode import qrencoder
@@ -186,9 +187,11 @@ def record(title: str, name: str, headers: list[str], rows: list[list], urls: li
     cell = ParagraphStyle("cell", fontName=font, fontSize=8.5, leading=11, wordWrap="CJK")
     heading = ParagraphStyle("h", fontName=font, fontSize=18, leading=24, alignment=1)
     small = ParagraphStyle("s", fontName=font, fontSize=9, leading=12)
-    story = [Paragraph(title, heading), Spacer(1, 4 * mm),
-             Paragraph(_("姓名：%(n)s　　生成日期：%(d)s") % {"n": name, "d": _date_text(made_on)}, small), Spacer(1, 3 * mm)]
-    data = [[Paragraph(h, cell) for h in headers]] + [[Paragraph(str(v), cell) for v in row] for row in rows]
+    story = [Paragraph(escape(title), heading), Spacer(1, 4 * mm),
+             Paragraph(escape(_("姓名：%(n)s　　生成日期：%(d)s") % {"n": name, "d": _date_text(made_on)}), small),
+             Spacer(1, 3 * mm)]
+    data = [[Paragraph(escape(h), cell) for h in headers]] + [[Paragraph(escape(str(v)), cell) for v in row]
+                                                              for row in rows]
     if len(data) == 1:
         data.append([Paragraph(_("暂无荣誉记录"), cell)] + [""] * (len(headers) - 1))
     widths = [12, 22, 26, 38, 58, 18, 16, 34, 36, 14]
@@ -199,6 +202,33 @@ def record(title: str, name: str, headers: list[str], rows: list[list], urls: li
     story.append(table)
     if any(urls):
         story += [Spacer(1, 4 * mm), Paragraph(_("每张证书可凭编号在以下网址核验："), small)]
-        story += [Paragraph(f"{row[8]}：{url}", small) for row, url in zip(rows, urls, strict=True) if url]
+        story += [Paragraph(escape(f"{row[8]}：{url}"), small) for row, url in zip(rows, urls, strict=True) if url]
+    doc.build(story)
+    return out.getvalue()
+
+
+def notice(title: str, doc_number: str, body: str, units: list[tuple[str, str]], issuer: str, on: date) -> bytes:
+    """The commendation notice (通报表扬) as a portrait A4 document."""
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
+
+    font = register_font()
+    out = io.BytesIO()
+    doc = SimpleDocTemplate(out, pagesize=A4, leftMargin=26 * mm, rightMargin=26 * mm, topMargin=30 * mm,
+                            bottomMargin=25 * mm, title=title, author=issuer)
+    head = ParagraphStyle("h", fontName=font, fontSize=20, leading=30, alignment=1, textColor=colors.HexColor("#a61b1b"))
+    number = ParagraphStyle("n", fontName=font, fontSize=12, leading=18, alignment=1)
+    text = ParagraphStyle("t", fontName=font, fontSize=13, leading=22, firstLineIndent=26, wordWrap="CJK")
+    item = ParagraphStyle("i", fontName=font, fontSize=13, leading=22, leftIndent=26, wordWrap="CJK")
+    sign = ParagraphStyle("s", fontName=font, fontSize=13, leading=22, alignment=2)
+    story = [Paragraph(escape(title), head)]
+    if doc_number:
+        story.append(Paragraph(escape(doc_number), number))
+    story.append(Spacer(1, 6 * mm))
+    story += [Paragraph(escape(p), text) for p in body.splitlines() if p.strip()]
+    story.append(Spacer(1, 3 * mm))
+    for i, (name, reason) in enumerate(units, 1):
+        story.append(Paragraph(f"{i}. <b>{escape(name)}</b>：{escape(reason)}", item))
+    story += [Spacer(1, 12 * mm), Paragraph(escape(issuer), sign), Paragraph(_date_text(on), sign)]
     doc.build(story)
     return out.getvalue()

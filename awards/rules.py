@@ -106,3 +106,78 @@ def mask_name(name: str) -> str:
     if len(name) == 2:
         return name[0] + "*"
     return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+# --- commendations (通报表扬) -------------------------------------------------------------------------
+# A unit is proposed for commendation when the facts show outstanding work: it recommended at least
+# FILL_MIN of its quota, every recommended package is complete (all automatic checks passed), it
+# confirmed its summary table and filed its contact form (where it files one) on time, and at least
+# one of its courses won the award of the level above. Candidates are ordered by awards won, then by
+# award rate (awards / recommended), then by quota fill; the admin decides, with a reason for each.
+FILL_MIN = 0.8
+
+
+@dataclass(frozen=True)
+class UnitFacts:
+    unit_id: int
+    name: str
+    recommended: int
+    quota: int | None  # the sum of its category quotas; None: no quota set
+    awarded_above: int  # its courses awarded at the level above (e.g. 市级精品课 for a county)
+    complete: int  # recommended entries whose automatic checks all passed
+    confirmed_on_time: bool | None  # None: not confirmed yet
+    contact_on_time: bool | None  # None: files no contact form
+
+
+@dataclass(frozen=True)
+class CommendationCandidate:
+    facts: UnitFacts
+    proposed: bool
+    reason: str  # the facts in one sentence, to prefill the admin's reason
+    shortfalls: tuple[str, ...]  # why it is not proposed
+
+    @property
+    def award_rate(self) -> float:
+        return self.facts.awarded_above / self.facts.recommended if self.facts.recommended else 0.0
+
+    @property
+    def fill(self) -> float | None:
+        f = self.facts
+        return f.recommended / f.quota if f.quota else None
+
+
+def _percent(x: float) -> str:
+    return f"{round(100 * x)}%"
+
+
+def commendation_candidates(facts: list[UnitFacts], award_name: str) -> list[CommendationCandidate]:
+    out = []
+    for f in facts:
+        shortfalls = []
+        fill = f.recommended / f.quota if f.quota else None
+        if f.recommended == 0:
+            shortfalls.append(_("没有推荐课程"))
+        elif fill is not None and fill < FILL_MIN:
+            shortfalls.append(_("名额使用不足 %(p)s（%(n)d/%(q)d）") % {"p": _percent(FILL_MIN), "n": f.recommended, "q": f.quota})
+        if f.complete < f.recommended:
+            shortfalls.append(_("%(n)d 门课程的资源包未全部通过检测") % {"n": f.recommended - f.complete})
+        if f.confirmed_on_time is None:
+            shortfalls.append(_("未确认推荐汇总表"))
+        elif not f.confirmed_on_time:
+            shortfalls.append(_("推荐汇总表逾期确认"))
+        if f.contact_on_time is False:
+            shortfalls.append(_("工作联系表未按时提交"))
+        if f.awarded_above == 0:
+            shortfalls.append(_("没有课程获评“%(a)s”") % {"a": award_name})
+        parts = [_("推荐 %(n)d 门") % {"n": f.recommended} + (f"（{_('名额')} {f.recommended}/{f.quota}）" if f.quota else ""),
+                 _("获评“%(a)s” %(m)d 门") % {"a": award_name, "m": f.awarded_above}]
+        if f.recommended and f.complete == f.recommended:
+            parts.append(_("资源包全部通过检测"))
+        if f.confirmed_on_time:
+            parts.append(_("按时确认推荐汇总表"))
+        if f.contact_on_time:
+            parts.append(_("按时提交工作联系表"))
+        out.append(CommendationCandidate(f, not shortfalls, "，".join(parts) + "。", tuple(shortfalls)))
+    out.sort(key=lambda c: (not c.proposed, -c.facts.awarded_above, -c.award_rate, -(c.fill or 0), c.facts.name,
+                            c.facts.unit_id))
+    return out

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from audit.services import record
 from awards import pdf, rules
-from awards.models import Certificate, CertificateTemplate, IssueJob
+from awards.models import Certificate, CertificateTemplate, Commendation, IssueJob
 from campaigns.models import Level
 from campaigns.rules import level_rank
 from jingpinke.errors import ServiceError
@@ -402,3 +402,110 @@ def honours_pdf(user) -> bytes:
     rows = [_honour_row(h) for h in honours(user)]
     return pdf.record(_("基础教育精品课荣誉记录"), user.display_name, [str(h) for h, _w in HONOUR_COLUMNS[:10]],
                       [r[:10] for r in rows], [r[10] for r in rows], made_on=_tz_today())
+
+
+# --- commendations (通报表扬) -------------------------------------------------------------------------
+def commendation_places(actor, campaign) -> list[Unit]:
+    """The units whose children the actor may commend in the campaign: his city and province units."""
+    from selection.services import board_units
+
+    return [u for u in board_units(actor, campaign) if u.kind in ("city", "province")]
+
+
+def get_commendation_place(actor, campaign, unit_id) -> Unit:
+    unit = next((u for u in commendation_places(actor, campaign) if u.pk == unit_id), None)
+    if unit is None:
+        raise Http404(_("只有市、省教育局的管理员可以表扬下级单位，且只能在本活动范围内。"))
+    return unit
+
+
+def unit_facts(actor, campaign, unit: Unit, now: datetime | None = None) -> list[rules.UnitFacts]:
+    """The measurable facts of each child unit (the progress board's figures plus the awards won at
+    ``unit``'s level and the complete packages). A fixed number of queries."""
+    from django.db.models import Count, Q
+
+    from selection import services as selection_services
+    from selection.rules import Compliance
+
+    rows = [r for r in selection_services.progress(actor, campaign, unit, now=now) if r.unit.kind != "school"]
+    ids = [r.unit.pk for r in rows]
+    above = dict(Entry.objects.filter(level__campaign=campaign, unit=unit, from_unit_id__in=ids, awarded=True)
+                 .exclude(state=EntryState.RETURNED).values("from_unit_id").annotate(n=Count("pk"))
+                 .values_list("from_unit_id", "n"))
+    complete = dict(selection_services.with_compliance(
+        Entry.objects.filter(level__campaign=campaign, unit_id__in=ids, state=EntryState.RECOMMENDED))
+        .filter(Q(compliance=Compliance.PASS) | Q(compliance=Compliance.WARN))
+        .values("unit_id").annotate(n=Count("pk")).values_list("unit_id", "n"))
+    out = []
+    for r in rows:
+        limits = [q.limit for q in r.quotas if not q.subject]
+        if any(limit is None for limit in limits) or not limits:
+            limits = [q.limit for q in r.quotas]
+        quota = sum(limits) if limits and all(limit is not None for limit in limits) else None
+        confirmed = None
+        if r.confirmed:
+            confirmed = r.confirm_deadline is None or r.unit_level.confirmed_at <= r.confirm_deadline
+        contact = None
+        if r.contact_required:
+            contact = bool(r.contact_filed_at and (r.level.contact_form_deadline is None
+                                                   or r.contact_filed_at <= r.level.contact_form_deadline))
+        out.append(rules.UnitFacts(r.unit.pk, r.unit.name, r.held.count(EntryState.RECOMMENDED), quota,
+                                   above.get(r.unit.pk, 0), complete.get(r.unit.pk, 0), confirmed, contact))
+    return out
+
+
+def commendation_candidates(actor, campaign, unit: Unit) -> list[rules.CommendationCandidate]:
+    level = campaign.levels.filter(kind=unit.kind).first()
+    award = (level.award_name or level.name) if level else ""
+    return rules.commendation_candidates(unit_facts(actor, campaign, unit), award)
+
+
+@transaction.atomic
+def publish_commendation(actor, campaign, unit: Unit, *, title: str, doc_number: str = "", body: str,
+                         reasons: dict) -> Commendation:
+    """Publish a commendation of the child units in ``reasons`` ({unit id: the admin's reason}); each
+    reason is required. Units the facts did not propose may be chosen, and are marked so."""
+    from awards.models import Commendation, CommendedUnit
+
+    if not actor.has_perm("awards.issue", unit):
+        raise Http404(_("只有市、省教育局的管理员可以表扬下级单位。"))
+    candidates = {c.facts.unit_id: c for c in commendation_candidates(actor, campaign, unit)}
+    problems = []
+    title, body = (title or "").strip(), (body or "").strip()
+    if not title:
+        problems.append(_("请填写通报标题。"))
+    if not body:
+        problems.append(_("请填写通报正文。"))
+    chosen = {}
+    for key, reason in (reasons or {}).items():
+        try:
+            unit_id = int(key)
+        except (TypeError, ValueError):
+            unit_id = None
+        if unit_id not in candidates:
+            problems.append(_("所选单位不是本单位的下级单位（编号 %(k)s）。") % {"k": key})
+            continue
+        if not (reason or "").strip():
+            problems.append(_("请填写表扬“%(u)s”的理由。") % {"u": candidates[unit_id].facts.name})
+            continue
+        chosen[unit_id] = reason.strip()
+    if not chosen and not problems:
+        problems.append(_("请至少选择一个受表扬的单位。"))
+    if problems:
+        raise ServiceError(problems[0], errors=[{"message": p} for p in problems])
+    c = Commendation.objects.create(campaign=campaign, issuer=unit, title=title, doc_number=(doc_number or "").strip(),
+                                    body=body, published_at=timezone.now(), published_by=actor)
+    order = [cand.facts.unit_id for cand in candidates.values()]
+    for unit_id in sorted(chosen, key=order.index):
+        cand = candidates[unit_id]
+        CommendedUnit.objects.create(commendation=c, unit_id=unit_id, reason=chosen[unit_id],
+                                     facts=cand.facts.__dict__, proposed=cand.proposed, order=order.index(unit_id))
+    record(actor, "awards.commendation.publish", campaign, after={
+        "commendation": c.pk, "title": title, "units": {str(k): v for k, v in chosen.items()}}, unit=unit)
+    return c
+
+
+def commendation_pdf(c) -> bytes:
+    units = list(c.units.select_related("unit"))
+    return pdf.notice(c.title, c.doc_number, c.body, [(u.unit.name, u.reason) for u in units], c.issuer.name,
+                      timezone.localdate(c.published_at))
