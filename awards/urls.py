@@ -14,4 +14,6 @@ urlpatterns = [
     path("levels/<int:level_id>/units/<int:unit_id>/certificates.zip", views.archive, name="archive"),
     path("certificates/<int:cert_id>.pdf", views.download, name="download"),
     path("certificates/<int:cert_id>/revoke/", views.revoke, name="revoke"),
+    path("commendations/campaigns/<int:campaign_id>/units/<int:unit_id>/", views.commendation_new,
+         name="commendation_new"),
 ]

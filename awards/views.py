@@ -41,7 +41,11 @@ def home(request):
                         "level__campaign__title", "level__campaign__year")
                 .annotate(n=Count("pk")).order_by("-level__campaign__year", "level_id", "unit__name"))
         places = list(rows[:200])
-    return render(request, "awards/home.html", {"places": places})
+    from campaigns.models import Campaign
+
+    commend = [(campaign, unit) for campaign in Campaign.objects.select_related("owner").order_by("-year", "-pk")[:20]
+               for unit in services.commendation_places(request.user, campaign)]
+    return render(request, "awards/home.html", {"places": places, "commend": commend})
 
 
 @login_required
@@ -157,3 +161,62 @@ def verify(request, token):
 
 def level_name(level: Level) -> str:
     return level.award_name or level.name
+
+
+# --- commendations ---------------------------------------------------------------------------------
+def _campaign(campaign_id):
+    from django.http import Http404
+
+    from campaigns.models import Campaign
+
+    campaign = Campaign.objects.filter(pk=campaign_id).first()
+    if campaign is None:
+        raise Http404(_("未找到该遴选活动。"))
+    return campaign
+
+
+@login_required
+def commendation_new(request, campaign_id, unit_id):
+    campaign = _campaign(campaign_id)
+    unit = services.get_commendation_place(request.user, campaign, unit_id)
+    candidates = services.commendation_candidates(request.user, campaign, unit)
+    errors, posted = [], {}
+    if request.method == "POST":
+        chosen = request.POST.getlist("unit")
+        reasons = {key: request.POST.get(f"reason-{key}", "") for key in chosen}
+        posted = {"title": request.POST.get("title", ""), "doc_number": request.POST.get("doc_number", ""),
+                  "body": request.POST.get("body", ""), "chosen": chosen, "reasons": reasons}
+        try:
+            c = services.publish_commendation(request.user, campaign, unit, title=posted["title"],
+                                              doc_number=posted["doc_number"], body=posted["body"], reasons=reasons)
+            messages.success(request, _("通报已发布。"))
+            return redirect("awards_public:commendation", c.pk)
+        except ServiceError as exc:
+            errors = [e["message"] for e in exc.errors] or [exc.message]
+    level = campaign.levels.filter(kind=unit.kind).first()
+    default_body = _("在%(y)d年基础教育精品课遴选活动中，以下单位组织有力、按时高质量完成申报、推荐和资源审核工作，"
+                     "获评%(a)s数量位居前列。经研究，决定予以通报表扬。希望受表扬单位再接再厉，"
+                     "其他单位以受表扬单位为榜样，共同推进精品课建设和应用。") % {
+        "y": campaign.year, "a": (level.award_name or level.name) if level else ""}
+    rows = [{"c": c, "checked": str(c.facts.unit_id) in posted.get("chosen", []) if posted else c.proposed,
+             "reason": posted.get("reasons", {}).get(str(c.facts.unit_id), c.reason) if posted else c.reason}
+            for c in candidates]
+    return render(request, "awards/commendation_new.html", {
+        "campaign": campaign, "unit": unit, "rows": rows, "errors": errors,
+        "title": posted.get("title", _("关于表扬%(y)d年基础教育精品课遴选工作表现突出单位的通报") % {"y": campaign.year}),
+        "doc_number": posted.get("doc_number", ""), "body": posted.get("body", default_body),
+        "published": services.Commendation.objects.filter(campaign=campaign, issuer=unit)})
+
+
+def commendation(request, pk):
+    from django.shortcuts import get_object_or_404
+
+    c = get_object_or_404(services.Commendation.objects.select_related("issuer", "campaign"), pk=pk)
+    return render(request, "awards/commendation.html", {"c": c, "units": c.units.select_related("unit")})
+
+
+def commendation_pdf(request, pk):
+    from django.shortcuts import get_object_or_404
+
+    c = get_object_or_404(services.Commendation.objects.select_related("issuer"), pk=pk)
+    return _pdf(services.commendation_pdf(c), f"{c.title}.pdf")
