@@ -215,3 +215,90 @@ def verify(request, token: str):
     if not result.found:
         return 404, {"detail": _("无此证书：验证码不存在。"), "errors": []}
     return result.__dict__
+
+
+# --- commendations ---------------------------------------------------------------------------------
+class CandidateOut(Schema):
+    unit_id: int
+    name: str
+    recommended: int
+    quota: int | None
+    awarded_above: int
+    complete: int
+    confirmed_on_time: bool | None
+    contact_on_time: bool | None
+    proposed: bool
+    reason: str
+    shortfalls: list[str]
+
+
+@router.get("/commendations/campaigns/{campaign_id}/units/{unit_id}/candidates",
+            response={200: list[CandidateOut], **ERRORS},
+            summary="通报表扬候选单位：各下级单位的数据、系统建议及不建议的原因")
+def commendation_candidates(request, campaign_id: int, unit_id: int):
+    from awards.views import _campaign
+
+    campaign = _campaign(campaign_id)
+    unit = services.get_commendation_place(request.auth, campaign, unit_id)
+    return [{**c.facts.__dict__, "proposed": c.proposed, "reason": c.reason, "shortfalls": list(c.shortfalls)}
+            for c in services.commendation_candidates(request.auth, campaign, unit)]
+
+
+class CommendedIn(Schema):
+    unit_id: int
+    reason: str
+
+
+class CommendationIn(Schema):
+    title: str
+    doc_number: str = ""
+    body: str
+    units: list[CommendedIn]
+
+
+class CommendedOut(Schema):
+    unit_id: int
+    name: str
+    reason: str
+    proposed: bool
+
+
+class CommendationOut(Schema):
+    id: int
+    title: str
+    doc_number: str
+    body: str
+    issuer: str
+    published_at: datetime
+    units: list[CommendedOut]
+    url: str
+    pdf_url: str
+
+
+def _commendation_out(c) -> dict:
+    return {"id": c.pk, "title": c.title, "doc_number": c.doc_number, "body": c.body, "issuer": c.issuer.name,
+            "published_at": c.published_at,
+            "units": [{"unit_id": u.unit_id, "name": u.unit.name, "reason": u.reason, "proposed": u.proposed}
+                      for u in c.units.select_related("unit")],
+            "url": f"/commendations/{c.pk}/", "pdf_url": f"/commendations/{c.pk}.pdf"}
+
+
+@router.post("/commendations/campaigns/{campaign_id}/units/{unit_id}", response={201: CommendationOut, **ERRORS},
+             summary="发布通报表扬（每个单位须写明理由）")
+def publish_commendation(request, campaign_id: int, unit_id: int, data: CommendationIn):
+    from awards.views import _campaign
+
+    campaign = _campaign(campaign_id)
+    unit = services.get_commendation_place(request.auth, campaign, unit_id)
+    c = services.publish_commendation(request.auth, campaign, unit, title=data.title, doc_number=data.doc_number,
+                                      body=data.body, reasons={str(u.unit_id): u.reason for u in data.units})
+    return 201, _commendation_out(c)
+
+
+@router.get("/commendations/{commendation_id}", auth=None, response={200: CommendationOut, 404: ErrorOut},
+            summary="公开的通报表扬")
+def commendation(request, commendation_id: int):
+    from django.shortcuts import get_object_or_404
+
+    return _commendation_out(get_object_or_404(services.Commendation.objects.select_related("issuer"),
+                                               pk=commendation_id))

@@ -82,3 +82,19 @@ def test_only_city_and_province_admins(client, tree, campaign, city_awards):
     for user in (tree.county_admin, tree.teacher):
         client.force_login(user)
         assert client.get(f"/awards/commendations/campaigns/{campaign.pk}/units/{tree.city.pk}/").status_code == 404
+
+
+def test_api(client, tree, campaign, city_awards, bearer):
+    base = f"/api/v1/awards/commendations/campaigns/{campaign.pk}/units/{tree.city.pk}"
+    admin = bearer(tree.city_admin)
+    got = client.get(base + "/candidates", **admin).json()
+    assert {c["name"] for c in got} == {"赤坎区", "霞山区"} and all(c["shortfalls"] for c in got)
+    assert client.get(base + "/candidates", **bearer(tree.county_admin)).status_code == 404
+    bad = client.post(base, {"title": "t", "body": "b", "units": [{"unit_id": tree.county.pk, "reason": ""}]},
+                      content_type="application/json", **admin)
+    assert bad.status_code == 400 and "理由" in bad.json()["detail"]
+    made = client.post(base, {"title": "通报", "body": "予以表扬。", "units": [{"unit_id": tree.county.pk, "reason": "好"}]},
+                       content_type="application/json", **admin)
+    assert made.status_code == 201
+    public = client.get(f"/api/v1/awards/commendations/{made.json()['id']}").json()
+    assert public["units"] == [{"unit_id": tree.county.pk, "name": "赤坎区", "reason": "好", "proposed": False}]
