@@ -331,6 +331,8 @@ class TaskOut(Schema):
     window: str = Field(..., description="upcoming / open / closed")
     seconds_left: int
     time_left: str
+    lecture_at: datetime | None = Field(None, description="试讲：本作品的试讲时间")
+    entry_place: str = Field("", description="试讲：本作品的试讲地点（空：同本轮地点）")
 
 
 @router.get("/my/tasks", response={200: list[TaskOut], **ERRORS},
