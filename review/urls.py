@@ -35,3 +35,9 @@ urlpatterns += [
     path("rounds/<int:round_id>/report/", views.round_report, name="report"),
     path("rounds/<int:round_id>/proposal/", views.round_proposal, name="proposal"),
 ]
+
+# --- lecture scores entered by the chair; adjudication; adding a reviewer ---
+urlpatterns += [
+    path("my/rounds/<int:round_id>/chair/", views.chair_panel, name="chair_panel"),
+    path("rounds/<int:round_id>/disagreements/", views.round_disagreements, name="disagreements"),
+]
