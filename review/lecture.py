@@ -252,9 +252,12 @@ class ReviewerOption:
 
 
 def _widened(rp: services.RoundProblem, entry_id: int) -> solver.Problem:
-    """The round's problem with room for one more reviewer on the entry (it may already have N)."""
+    """The round's problem with room for one more reviewer on the entry (it may already have N),
+    entries labelled by their neutral code only (the chair's messages name no course)."""
     on_entry = sum(1 for _x, e in rp.pairs if e == entry_id)
-    return dataclasses.replace(rp.problem, reviewers_per_entry=max(rp.problem.reviewers_per_entry, on_entry + 1))
+    codes = {re.pk: re.code for re in rp.round_entries}
+    return dataclasses.replace(rp.problem, reviewers_per_entry=max(rp.problem.reviewers_per_entry, on_entry + 1),
+                               entries=tuple(dataclasses.replace(e, title=codes[e.id]) for e in rp.problem.entries))
 
 
 def reviewer_options(rp: services.RoundProblem, entry_id: int) -> list[ReviewerOption]:
