@@ -294,3 +294,14 @@ def test_the_api_adjudicates_and_adds_a_reviewer(client, scored, more_experts, b
         assert client.put(f"{base}/adjudication", json.dumps({"points": "70", "reason": "x"}),
                           content_type="application/json", **auth).status_code == 404
         assert client.get(f"{base}/reviewer-options", **auth).status_code == 404
+
+
+def test_the_assignment_page_still_works_with_an_added_reviewer(client, scored, more_experts, tree):
+    """An entry with N + 1 reviewers is no error for the assignment plan (the solver warns only)."""
+    lecture.add_reviewer(scored.chair, scored, scored.codes["B"], more_experts[0].pk)
+    client.force_login(tree.county_admin)
+    response = client.get(reverse("review:round_assignment", args=[scored.pk]))
+    assert response.status_code == 200
+    plan = services.assignment_plan(tree.county_admin, scored)
+    row = next(e for e in plan.entries if e.round_entry.pk == scored.codes["B"])
+    assert (len(row.assignments), row.missing) == (4, 0)
