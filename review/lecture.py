@@ -322,6 +322,19 @@ class LectureSheet:
     points: dict[int, str]  # item id -> text
     problem: str | None  # why the chair may not enter it now
     dimensions: list = dataclasses.field(default_factory=list)  # [(name, [(item, text)])] for the form
+    veto_id: int | None = None
+    veto_reason: str = ""
+    comment: str = ""
+    error: ServiceError | None = None  # the refusal of what was just posted (the form shows the posted values)
+
+    def show_posted(self, data: dict, error: ServiceError) -> None:
+        """Show what the chair just posted (refused), not the saved sheet: nothing typed is lost."""
+        posted = {str(k): v for k, v in (data.get("points") or {}).items()}
+        self.dimensions = [(name, [(item, posted.get(str(item.pk), "")) for item, _v in rows])
+                           for name, rows in self.dimensions]
+        self.veto_id, self.veto_reason, self.comment = data.get("veto_id"), data.get("veto_reason", ""), \
+            data.get("comment", "")
+        self.error = error
 
 
 @dataclass
@@ -416,7 +429,9 @@ def chair_page(actor, round_id, now: datetime | None = None) -> ChairPage:
                     is_lecture=True, window=window, submitted=a.state == AssignmentState.SUBMITTED,
                     reopened=sheet is not None and sheet.reopened_at is not None, closes_at_text=closes)
                 sheets.append(LectureSheet(a, sheet, points, problem, [
-                    (name, [(item, points.get(item.pk, "")) for item in its]) for name, its in items]))
+                    (name, [(item, points.get(item.pk, "")) for item in its]) for name, its in items],
+                    sheet.veto_id if sheet else None, sheet.veto_reason if sheet else "",
+                    sheet.comment if sheet else ""))
             entries.append(LectureEntry(re, sheets))
     flagged, error = flagged_entries(actor, review_round)
     return ChairPage(review_round, services.neutral_round_title(review_round), items, vetoes, entries, flagged, error)

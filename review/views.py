@@ -575,15 +575,27 @@ def chair_panel(request, round_id):
     from review import lecture
 
     review_round = lecture.chair_round(request.user, round_id)
+    refused = None
     if request.method == "POST":
         try:
             messages.success(request, _chair_action(request, review_round))
         except ServiceError as exc:
-            messages.error(request, exc.message)
-        anchor = request.POST.get("anchor", "")
-        return redirect(request.path + (f"#{anchor}" if anchor.replace("-", "").isalnum() else ""))
+            if request.POST.get("action") not in ("enter", "enter_submit"):
+                messages.error(request, exc.message)
+            else:  # the sheet form again with what was typed, and why it was refused
+                refused = exc
+        if refused is None:
+            anchor = request.POST.get("anchor", "")
+            return redirect(request.path + (f"#{anchor}" if anchor.replace("-", "").isalnum() else ""))
     page = lecture.chair_page(request.user, round_id)
-    return render(request, "review/chair_panel.html", {"page": page, "round": page.round, "admin": False})
+    if refused is not None:
+        wanted = parse_id(request.POST.get("assignment"))
+        for entry in page.entries:
+            for s in entry.sheets:
+                if s.assignment.pk == wanted:
+                    s.show_posted(sheet_data(request.POST), refused)
+    return render(request, "review/chair_panel.html", {"page": page, "round": page.round, "admin": False},
+                  status=400 if refused else 200)
 
 
 @login_required

@@ -278,3 +278,18 @@ def test_the_api_enters_lecture_sheets(client, lround, bearer, tree):
     response = client.put(f"/api/v1/review/rounds/{lround.pk}/entries/{re}/slot", json.dumps({"lecture_at": None}),
                           content_type="application/json", **other)
     assert response.status_code == 404
+
+
+def test_a_refused_entry_shows_the_form_again_with_what_was_typed(client, lround):
+    a = assignment(lround, lround.experts[0])
+    first, second = lround.items[:2]
+    client.force_login(lround.chair)
+    response = client.post(reverse("review:chair_panel", args=[lround.pk]), {
+        "action": "enter_submit", "assignment": a.pk, f"points-{first.pk}": "99", f"points-{second.pk}": "4.5",
+        "veto": "", "comment": "声音洪亮"})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert f'id="sheet-error-{a.pk}"' in html and "您填的是“99”。" in html
+    assert f'name="points-{first.pk}" value="99"' in html and f'name="points-{second.pk}" value="4.5"' in html
+    assert ">声音洪亮</textarea>" in html
+    assert not ScoreSheet.objects.filter(assignment=a).exists()
