@@ -21,7 +21,6 @@ def send_emails(notification_ids: list[int]) -> dict:
 def send_reminders() -> dict:
     """Deadline reminders due now (each reaches a user once), then the retry of unsent mails."""
     from notifications.services import retry_unsent_emails, send_deadline_reminders
-
     from review.notify import send_review_reminders
 
     counts = send_deadline_reminders()
