@@ -186,6 +186,17 @@ def test_admin_and_chair_set_an_entrys_slot_shown_to_its_experts(client, lround,
     assert "试讲成绩由评审组组长录入。" in html
 
 
+def test_the_api_task_list_carries_the_slot(client, lround, bearer):
+    re = lround.round_entries.order_by("code").first()
+    at = datetime.combine(lround.lecture_date, time(9, 30), tzinfo=TZ)
+    lecture.set_lecture_slot(lround.chair, lround, re.pk, lecture_at=at, lecture_place="302 室")
+    tasks = client.get("/api/v1/review/my/tasks", **bearer(lround.experts[0])).json()
+    task = next(t for t in tasks if t["code"] == re.code)
+    assert (datetime.fromisoformat(task["lecture_at"]), task["entry_place"], task["lecture_place"],
+            task["lecture_date"]) == (at, "302 室", "赤坎区教师发展中心 301", lround.lecture_date.isoformat())
+    assert TEACHER_NAME not in json.dumps(tasks, ensure_ascii=False)
+
+
 # --- the chair's page ------------------------------------------------------------------------------
 def test_the_chair_page_lists_codes_and_sheet_forms(client, lround, django_assert_max_num_queries):
     client.force_login(lround.chair)
