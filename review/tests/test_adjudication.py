@@ -305,3 +305,18 @@ def test_the_assignment_page_still_works_with_an_added_reviewer(client, scored, 
     plan = services.assignment_plan(tree.county_admin, scored)
     row = next(e for e in plan.entries if e.round_entry.pk == scored.codes["B"])
     assert (len(row.assignments), row.missing) == (4, 0)
+
+
+def test_the_chair_page_withdraws_and_refuses_with_a_message(client, scored):
+    lecture.adjudicate(scored.chair, scored, scored.codes["B"], "75.5", "复核")
+    client.force_login(scored.chair)
+    url = reverse("review:chair_panel", args=[scored.pk])
+    html = client.get(url).content.decode()
+    assert "组长裁定 75.5 分（复核）" in html and 'value="withdraw"' in html
+    response = client.post(url, {"action": "withdraw", "entry": scored.codes["B"], "reason": ""}, follow=True)
+    assert "请写明撤回裁定的理由。" in response.content.decode() and Adjudication.objects.exists()
+    client.post(url, {"action": "withdraw", "entry": scored.codes["B"], "reason": "误判"})
+    assert not Adjudication.objects.exists()
+    response = client.post(url, {"action": "adjudicate", "entry": scored.codes["A"], "points": "80", "reason": "x"},
+                           follow=True)
+    assert "这件作品的评分分歧未超过本轮阈值，无需裁定。" in response.content.decode()
