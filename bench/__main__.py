@@ -46,6 +46,7 @@ def pages(argv: list[str] | None = None) -> int:
     with override_settings(DEBUG=True, ALLOWED_HOSTS=["*"], STORAGES={
         **settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}):
         for name, username, url in CASES:
+            url = url() if callable(url) else url
             client = Client()
             if username:
                 client.force_login(User.objects.get(username=username))
