@@ -112,8 +112,8 @@ def _beijing_date(value: datetime):
 def _lecture_assignment(actor, assignment_id) -> Assignment:
     """An assignment of a published round the actor chairs, locked; else 404."""
     a = (Assignment.objects.select_for_update().select_related("round__rubric", "round__unit", "entry", "expert")
-         .filter(pk=assignment_id).exclude(round__status=RoundStatus.DRAFT).first()
-         if assignment_id is not None else None)
+         .filter(pk=assignment_id).exclude(round__status=RoundStatus.DRAFT)
+         .exclude(state=AssignmentState.PROPOSED).first() if assignment_id is not None else None)
     if a is None or not actor.has_perm("review.enter_lecture", a.round):
         raise Http404(_("没有这项评审任务。"))
     return a

@@ -153,6 +153,13 @@ def test_only_the_chair_enters_sheets(lround, tree, pool):
     assert not ScoreSheet.objects.filter(assignment=a).exists()
 
 
+def test_an_unpublished_assignment_is_not_entered(lround, pool):
+    re = lround.round_entries.order_by("code").first()
+    proposed = Assignment.objects.create(round=lround, entry=re, expert=pool[0], state="proposed")
+    with pytest.raises(Http404):
+        lecture.enter_sheet(lround.chair, proposed.pk, points={})
+
+
 def test_sheets_of_a_video_round_are_not_entered_by_the_chair(county_round, pool):
     PanelMember.objects.create(round=county_round, expert=pool[0], is_chair=True)
     a = Assignment.objects.create(round=county_round, entry=county_round.round_entries.first(), expert=pool[1])
