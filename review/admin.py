@@ -51,3 +51,12 @@ class PanelMemberAdmin(ReadOnlyAdmin):
 @admin.register(Assignment)
 class AssignmentAdmin(ReadOnlyAdmin):
     list_display = ("round", "entry", "expert", "state", "assigned_at")
+
+
+# --- lecture scores entered by the chair; adjudication ---
+from review.models import Adjudication  # noqa: E402  (this part's section stays self-contained for the merge)
+
+
+@admin.register(Adjudication)
+class AdjudicationAdmin(ReadOnlyAdmin):
+    list_display = ("round_entry", "points", "by", "at")

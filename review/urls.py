@@ -41,3 +41,9 @@ urlpatterns += [
 urlpatterns += [
     path("rounds/<int:round_id>/proposal/awards/", views.round_award_proposal, name="award_proposal"),
 ]
+
+# --- lecture scores entered by the chair; adjudication; adding a reviewer ---
+urlpatterns += [
+    path("my/rounds/<int:round_id>/chair/", views.chair_panel, name="chair_panel"),
+    path("rounds/<int:round_id>/disagreements/", views.round_disagreements, name="disagreements"),
+]

@@ -550,6 +550,34 @@ def _award_counts(data, categories_subjects) -> list[dict]:
     return rows
 
 
+# --- lecture scores entered by the chair; adjudication; adding a reviewer -------------------------
+def _chair_action(request, review_round):
+    """One POST of the chair's page (or the admin's): returns the success message."""
+    from review import lecture
+
+    post, user = request.POST, request.user
+    action = post.get("action", "")
+    if action in ("enter", "enter_submit"):
+        lecture.enter_sheet(user, parse_id(post.get("assignment")), final=action == "enter_submit", **sheet_data(post))
+        return _("成绩已提交。") if action == "enter_submit" else _("成绩已保存（尚未提交）。")
+    if action == "slot":
+        lecture.set_lecture_slot(user, review_round, parse_id(post.get("entry")),
+                                 lecture_at=local_datetime(post.get("lecture_at")),
+                                 lecture_place=post.get("lecture_place", ""))
+        return _("试讲时间已保存。")
+    if action == "adjudicate":
+        lecture.adjudicate(user, review_round, parse_id(post.get("entry")), post.get("points", ""),
+                           post.get("reason", ""))
+        return _("裁定已保存，评审结果已按裁定分重新计算。")
+    if action == "withdraw":
+        lecture.withdraw_adjudication(user, review_round, parse_id(post.get("entry")), post.get("reason", ""))
+        return _("裁定已撤回。")
+    if action == "add_reviewer":
+        lecture.add_reviewer(user, review_round, parse_id(post.get("entry")), parse_id(post.get("expert")))
+        return _("已增加评审专家并通知本人。")
+    raise Http404
+
+
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def round_award_proposal(request, round_id):
@@ -602,3 +630,55 @@ def round_award_proposal(request, round_id):
         "round": review_round, "view": view, "error": error, "count_rows": rows, "given": given,
         "award_name": review_round.level.award_name,
     }, status=400 if error else 200)
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def chair_panel(request, round_id):
+    """The panel chair's page: 试讲 scores entered per entry and expert (with the entry's time
+    slot), and the entries flagged for disagreement with adjudication and adding a reviewer."""
+    from review import lecture
+
+    review_round = lecture.chair_round(request.user, round_id)
+    refused = None
+    if request.method == "POST":
+        try:
+            messages.success(request, _chair_action(request, review_round))
+        except ServiceError as exc:
+            if request.POST.get("action") not in ("enter", "enter_submit"):
+                messages.error(request, exc.message)
+            else:  # the sheet form again with what was typed, and why it was refused
+                refused = exc
+        if refused is None:
+            anchor = request.POST.get("anchor", "")
+            return redirect(request.path + (f"#{anchor}" if anchor.replace("-", "").isalnum() else ""))
+    page = lecture.chair_page(request.user, round_id)
+    if refused is not None:
+        wanted = parse_id(request.POST.get("assignment"))
+        for entry in page.entries:
+            for s in entry.sheets:
+                if s.assignment.pk == wanted:
+                    s.show_posted(sheet_data(request.POST), refused)
+    return render(request, "review/chair_panel.html", {"page": page, "round": page.round, "admin": False},
+                  status=400 if refused else 200)
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def round_disagreements(request, round_id):
+    """The round's admin: the 试讲 time slots and the flagged entries, to add a reviewer."""
+    from review import lecture
+
+    review_round = services.get_round(request.user, round_id)
+    if request.method == "POST":
+        if request.POST.get("action") not in ("slot", "add_reviewer"):
+            raise Http404
+        try:
+            messages.success(request, _chair_action(request, review_round))
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+        return redirect("review:disagreements", review_round.pk)
+    flagged, error = lecture.flagged_entries(request.user, review_round)
+    slots = list(review_round.round_entries.order_by("code")) if review_round.phase == Phase.LECTURE else []
+    return render(request, "review/round_disagreements.html", {
+        "round": review_round, "flagged": flagged, "error": error, "slots": slots, "admin": True})

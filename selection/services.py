@@ -1068,6 +1068,12 @@ ACTION_LABELS = {
     "notifications.remind": _lazy("提醒下级单位"),
     "review.proposal.apply": _lazy("应用推荐方案"), "review.award_proposal.apply": _lazy("应用本级荣誉方案"),
 }
+# --- review: lecture scores entered by the chair; adjudication; adding a reviewer ---
+ACTION_LABELS.update({
+    "review.sheet.enter": _lazy("组长录入试讲评分"), "review.lecture.slot": _lazy("安排试讲时间"),
+    "review.adjudication.set": _lazy("组长裁定"), "review.adjudication.withdraw": _lazy("撤回组长裁定"),
+    "review.assignment.add_reviewer": _lazy("增加评审专家"),
+})
 
 
 def action_label(action: str) -> str:
