@@ -4,8 +4,9 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
 
-# Debian packages the product or its tests use: Chromium (browser tests) and a CJK font.
-APT_PACKAGES := chromium fonts-wqy-microhei
+# Debian packages the product or its tests use: Chromium (browser tests), a CJK font (pages and
+# certificate PDFs) and poppler-utils (pdftoppm: tests render certificates to images).
+APT_PACKAGES := chromium fonts-wqy-microhei poppler-utils
 
 .PHONY: run test test-postgres bench system-deps venv migrate demo lint clean
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
-from jingpinke.errors import ServiceError
 from django.utils.translation import gettext as _
-from ninja.errors import AuthenticationError, HttpError, ValidationError as NinjaValidationError
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
 
+from jingpinke.errors import ServiceError
 from jingpinke.inputs import ID_MAX
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from django.utils.translation import gettext as _
 from ninja.parser import Parser
 

@@ -20,6 +20,7 @@ install_error_handlers(api)
 
 def _register():
     from api.api import router as api_router
+    from awards.api import router as awards_router
     from campaigns.api import router as campaigns_router
     from catalog.api import router as catalog_router
     from contacts.api import router as contacts_router
@@ -42,6 +43,7 @@ def _register():
     api.add_router("/contacts", contacts_router)
     api.add_router("/notifications", notifications_router)
     api.add_router("/review", review_router)
+    api.add_router("/awards", awards_router)
 
 
 _register()

@@ -4,7 +4,8 @@ Sections: `pages` (below), `probe` (bench/probe.py: probe time per video), `uplo
 `package` (bench/package.py: a county's ~1 GiB resource package downloaded from gunicorn),
 `assign` (bench/assign.py: reviewer assignment, 5,000 entries × 300 experts, N = 3),
 `ranking` (bench/ranking.py: aggregation and ranking of 20,000 entries and 60,000 scores)
-and `proposal` (bench/proposal.py: ranking + recommendation proposal for a province of 20,000 entries);
+`proposal` (bench/proposal.py: ranking + recommendation proposal for a province of 20,000 entries)
+and `certificates` (bench/certificates.py: issuing 5,000 certificates and streaming them as one ZIP);
 `python -m bench uploads --size-mb 256` runs one section with its options.
 
 Runs against a throw-away SQLite database with the demo loaded (or PostgreSQL when
@@ -46,6 +47,7 @@ def pages(argv: list[str] | None = None) -> int:
     with override_settings(DEBUG=True, ALLOWED_HOSTS=["*"], STORAGES={
         **settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}):
         for name, username, url in CASES:
+            url = url() if callable(url) else url
             client = Client()
             if username:
                 client.force_login(User.objects.get(username=username))
@@ -103,8 +105,14 @@ def ranking(argv: list[str] | None = None) -> int:
     return ranking_bench.main(argv or [])
 
 
+def certificates(argv: list[str] | None = None) -> int:
+    from bench import certificates as certificates_bench
+
+    return certificates_bench.main(argv or [])
+
+
 SECTIONS = {"pages": pages, "probe": probes, "uploads": uploads, "package": package, "assign": assign,
-            "ranking": ranking, "proposal": proposal}
+            "ranking": ranking, "proposal": proposal, "certificates": certificates}
 
 
 def main(argv: list[str] | None = None) -> int:

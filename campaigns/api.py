@@ -285,6 +285,7 @@ class EffectiveQuotaOut(Schema):
     per_subject: bool
     source: str
     quota: QuotaOut | None
+    applies: list[QuotaOut] = []  # every row a pick must satisfy: its subject's row and its category's total
 
 
 class TemplateOut(Schema):
@@ -531,7 +532,8 @@ def delete_quota_override(request, campaign_id: int, quota_id: int):
 
 @router.get("/{int:campaign_id}/quota", response={200: EffectiveQuotaOut, **ERRORS},
             summary="某单位某类别（某学科）的实际名额",
-            description="subject 为空时返回类别合计的名额；limited=false 表示不限。")
+            description="subject 为空时返回类别合计的名额；limited=false 表示不限。"
+                        "applies：须同时满足的全部名额（该学科的名额，以及它所在类别的合计名额）。")
 def effective_quota(request, campaign_id: int, unit_id: int, category: str, subject: str = ""):
     c = services.get_campaign(request.user, campaign_id)
     unit = services.get_scope_unit(request.user, c, pk=unit_id)
@@ -539,7 +541,8 @@ def effective_quota(request, campaign_id: int, unit_id: int, category: str, subj
     return {"unit_id": unit.pk, "category": category, "subject": subject, "limited": q is not None,
             "limit": q.limit if q else None, "per_subject": bool(q and q.per_subject),
             "source": ("unit" if q.unit_id else "default") if q else "none",
-            "quota": QuotaOut.build(q) if q else None}
+            "quota": QuotaOut.build(q) if q else None,
+            "applies": [QuotaOut.build(row) for row in services.quotas_for(c, unit, category, subject)]}
 
 
 @router.put("/{int:campaign_id}/rules", response={200: CampaignDetailOut, **ERRORS},

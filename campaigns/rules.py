@@ -232,6 +232,40 @@ def resolve_quota(rows: Iterable[QuotaRow], who: Recommender, category: str, sub
     return None
 
 
+def resolve_quotas(rows: Iterable[QuotaRow], who: Recommender, category: str, subject: str = "") -> list[QuotaRow]:
+    """Every quota row that limits ``who`` for ``category`` (and ``subject``): a pick must satisfy
+    all of them. A subject row is a sub-limit inside the category quota ("学科课程 25 节，其中数学
+    不超过 3 节"), so a pick of a subject is counted against
+
+    1. the most specific row for exactly this subject (the unit's own override first, then a default
+       for the school's owner kind, then an unrestricted default), and
+    2. the category-wide row that applies to the unit (its own override of the category-wide row
+       replaces the default one, with the same tiers).
+
+    The two are resolved independently: a unit's override of the category-wide row does not hide
+    the default subject rows, nor does an override of a subject row hide the default category-wide
+    row. A category-wide row with ``per_subject`` counts each subject separately, so it limits a
+    pick of a subject but does not answer a question about the whole category (``subject=""``).
+    Subject row first, then the category-wide row; [] for no limit."""
+    subject = (subject or "").strip()
+    candidates = [r for r in rows if r.level_kind == who.kind and r.category == category]
+    own = [r for r in candidates if r.unit_id == who.unit_id]
+    defaults = [r for r in candidates if r.unit_id is None]
+    tiers = [own]
+    if who.kind == "school" and who.owner_kind:
+        tiers.append([r for r in defaults if r.school_owner_kind == who.owner_kind])
+    tiers.append([r for r in defaults if not r.school_owner_kind])
+    found: list[QuotaRow] = []
+    if subject:
+        exact = next((r for tier in tiers for r in tier if r.subject == subject), None)
+        if exact is not None:
+            found.append(exact)
+    wide = next((r for tier in tiers for r in tier if not r.subject), None)
+    if wide is not None and (subject or not wide.per_subject):
+        found.append(wide)
+    return found
+
+
 # --- validation -----------------------------------------------------------------------------------
 class Problems(list):
     """Problems found in some input, each {"row": where, "column": field, "message": what to fix}."""

@@ -547,6 +547,20 @@ def quota_for(campaign: Campaign, unit: Unit, category: str, subject: str = "") 
     return next((q for q in rows if chosen and q.pk == chosen.id), None)
 
 
+def quotas_for(campaign: Campaign, unit: Unit, category: str, subject: str = "") -> list[Quota]:
+    """Every quota row a pick of ``unit`` in ``category`` (of ``subject``) must satisfy: the row for
+    its subject and the category-wide row it sits inside (rules.resolve_quotas); [] for no limit."""
+    rows = list(Quota.objects.filter(campaign=campaign, level__kind=unit.kind, category=category)
+                .filter(Q(unit=unit) | Q(unit__isnull=True)).select_related("level", "unit"))
+    owner_kind = unit.parent.kind if unit.kind == "school" and unit.parent_id else ""
+    chosen = rules.resolve_quotas(
+        [rules.QuotaRow(q.pk, q.level.kind, q.unit_id, q.school_owner_kind, q.category, q.subject, q.per_subject,
+                        q.limit) for q in rows],
+        rules.Recommender(unit.pk, unit.kind, owner_kind), category, subject)
+    by_pk = {q.pk: q for q in rows}
+    return [by_pk[r.id] for r in chosen]
+
+
 def default_quotas(campaign: Campaign) -> list[Quota]:
     return list(campaign.quotas.filter(unit__isnull=True).select_related("level")
                 .order_by("level_id", "school_owner_kind", "category", "subject"))

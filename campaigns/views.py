@@ -274,18 +274,22 @@ def quotas(request, pk):
         else:
             messages.success(request, _("单位名额已保存。"))
             return redirect("campaigns:quotas", campaign.pk)
-    shown, shown_quotas = None, []
+    shown, shown_quotas, shown_applies = None, [], []
     if (unit_id := parse_id(request.GET.get("unit"))) is not None:
         shown = services.get_scope_unit(actor, campaign, pk=unit_id)
         subject = request.GET.get("subject", "").strip()
         shown_quotas = [(label, services.quota_for(campaign, shown, value, subject)) for value, label in Category.choices
                         if campaign.categories.filter(category=value).exists()]
+        # With a subject, a pick must also fit its category's total: every row that applies.
+        shown_applies = [(label, rows) for label, rows in
+                         ((label, services.quotas_for(campaign, shown, value, subject)) for value, label in Category.choices
+                          if campaign.categories.filter(category=value).exists()) if len(rows) > 1]
     return render(request, "campaigns/quotas.html", {
         "campaign": campaign, "form": form, "import_error": error,
         "defaults": services.default_quotas(campaign),
         "overrides": services.quota_overrides_for(actor, campaign),
         "scope_units": services.scope_units(actor, campaign).order_by("path"),
-        "shown": shown, "shown_quotas": shown_quotas, "subject": request.GET.get("subject", ""),
+        "shown": shown, "shown_quotas": shown_quotas, "shown_applies": shown_applies, "subject": request.GET.get("subject", ""),
         "can_set": bool(units), "can_change": services.can_change(actor, campaign),
     })
 

@@ -20,6 +20,8 @@ urlpatterns = [
     path("selection/", include("selection.urls")),
     path("contacts/", include("contacts.urls")),
     path("review/", include("review.urls")),
+    path("awards/", include("awards.urls")),
+    path("", include("awards.urls_public")),
     path("notifications/", include("notifications.urls")),
     path("files/", include("media.urls")),
     path("api/v1/uploads/", include("media.tus_urls")),

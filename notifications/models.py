@@ -28,6 +28,10 @@ class Kind(models.TextChoices):
     DRAFT = "draft", _("申报截止提醒")
     REMIND = "remind", _("上级提醒")
     CHECKS = "checks", _("检测未通过")
+    REVIEW_TASKS = "review_tasks", _("新的评审任务")
+    REVIEW_REOPENED = "review_reopened", _("评分已重新开放")
+    REVIEW_ADDED = "review_added", _("增加评审任务")
+    REVIEW_DEADLINE = "review_deadline", _("评审截止提醒")
 
 
 class NotificationQuerySet(models.QuerySet):
@@ -88,6 +92,8 @@ LINK_LABELS = {
     Kind.UNDONE: _("查看课程"), Kind.AWARDED: _("查看课程"), Kind.UNAWARDED: _("查看课程"),
     Kind.INCOMING: _("去处理"), Kind.INCOMING_UNDONE: _("打开推荐列表"), Kind.DEADLINE: _("打开推荐列表"),
     Kind.DRAFT: _("去提交课程"), Kind.REMIND: _("打开推荐列表"), Kind.CHECKS: _("查看检测报告"),
+    Kind.REVIEW_TASKS: _("打开我的评审任务"), Kind.REVIEW_REOPENED: _("去修改评分"),
+    Kind.REVIEW_ADDED: _("打开我的评审任务"), Kind.REVIEW_DEADLINE: _("打开我的评审任务"),
 }
 
 

@@ -21,7 +21,9 @@ def send_emails(notification_ids: list[int]) -> dict:
 def send_reminders() -> dict:
     """Deadline reminders due now (each reaches a user once), then the retry of unsent mails."""
     from notifications.services import retry_unsent_emails, send_deadline_reminders
+    from review.notify import send_review_reminders
 
     counts = send_deadline_reminders()
+    counts["review"] = send_review_reminders()  # experts with unsubmitted sheets, 24 h before a round closes
     counts["emails"] = retry_unsent_emails()
     return counts

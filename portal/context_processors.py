@@ -3,13 +3,16 @@
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
-# (label, url name, who sees it): "admin" = any unit admin or system admin; "review" = an admin or an expert.
+# (label, url name, who sees it): "admin" = any unit admin or system admin; "review" = an admin or an expert;
+# "teacher" = a user with a teacher membership.
 NAV = [
     (_("首页"), "portal:home", "all"),
     (_("遴选活动"), "campaigns:list", "admin"),
     (_("推荐遴选"), "selection:list", "admin"),
     (_("工作联系表"), "contacts:home", "admin"),
     (_("专家评审"), "review:home", "review"),
+    (_("证书"), "awards:home", "admin"),
+    (_("我的荣誉"), "awards:mine", "teacher"),
     (_("单位"), "orgs:units", "admin"),
     (_("用户"), "orgs:users", "admin"),
     (_("课程申报"), "courses:list", "all"),
@@ -27,6 +30,8 @@ def navigation(request):
             if who == "admin" and not is_admin:
                 continue
             if who == "review" and not (is_admin or user.is_expert()):
+                continue
+            if who == "teacher" and not user.teacher_units():
                 continue
             try:
                 items.append((label, reverse(name)))

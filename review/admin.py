@@ -53,6 +53,15 @@ class AssignmentAdmin(ReadOnlyAdmin):
     list_display = ("round", "entry", "expert", "state", "assigned_at")
 
 
+# --- lecture scores entered by the chair; adjudication ---
+from review.models import Adjudication  # noqa: E402  (this part's section stays self-contained for the merge)
+
+
+@admin.register(Adjudication)
+class AdjudicationAdmin(ReadOnlyAdmin):
+    list_display = ("round_entry", "points", "by", "at")
+
+
 # --- publicity (公示) and objections ---
 from review.models import Objection, Publicity, PublicityItem  # noqa: E402
 

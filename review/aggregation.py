@@ -357,7 +357,7 @@ def _adjudicate(entries: dict[int, EntryResult], adjudications: list[Adjudicatio
     for a in adjudications:
         r = entries[a.entry_id]
         reason = a.reason.strip()
-        flag = _("组长已裁定为 %(p)s 分：%(r)s") % {"p": _fmt(round(float(a.points), 2)), "r": reason}
+        flag = _("组长裁定 %(p)s 分（%(r)s）") % {"p": _fmt(round(float(a.points), 2)), "r": reason}
         entries[a.entry_id] = r._replace(score=round(float(a.points), 2), adjudicated=float(a.points),
                                          adjudication_reason=reason, flags=(*r.flags, flag))
     return entries

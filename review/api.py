@@ -331,6 +331,8 @@ class TaskOut(Schema):
     window: str = Field(..., description="upcoming / open / closed")
     seconds_left: int
     time_left: str
+    lecture_at: datetime | None = Field(None, description="试讲：本作品的试讲时间")
+    entry_place: str = Field("", description="试讲：本作品的试讲地点（空：同本轮地点）")
 
 
 @router.get("/my/tasks", response={200: list[TaskOut], **ERRORS},
@@ -759,6 +761,267 @@ def apply_round_proposal(request, round_id: int, payload: ApplyIn):
                                       force_out=_forced_map(payload.force_out), bonus=payload.bonus,
                                       expected=payload.expected)
     return {"recommended": applied.recommended, "undone": applied.undone}
+
+
+# --- awards proposal: the level's award (本级荣誉) from the round's ranking ---
+class AwardCountIn(Schema):
+    category: str = Field(..., description="类别：subject 学科课程、special 特殊教育、experiment 实验教学")
+    subject: str = Field("", description="学科（留空：整个类别的数量）")
+    limit: int = Field(..., description="评定几门")
+
+
+class AwardProposalIn(Schema):
+    counts: list[AwardCountIn] = Field(..., description="本级荣誉数量：每个类别，或类别下的学科（类别数量内的上限）")
+    force_in: list[ForcedIn] = []
+    force_out: list[ForcedIn] = []
+
+
+class AwardApplyIn(AwardProposalIn):
+    expected: list[int] | None = Field(None, description="您看到的荣誉方案（entry_id）；方案已变化则拒绝")
+
+
+class AwardsAppliedOut(Schema):
+    awarded: list[int]
+    unawarded: list[int]
+
+
+def _counts(items) -> list[dict]:
+    return [{"category": c.category, "subject": c.subject, "limit": c.limit} for c in items]
+
+
+@router.post("/rounds/{round_id}/proposal/awards", response={200: ProposalOut, **ERRORS},
+             summary="本级荣誉方案：荣誉数量、同一节点、学科占比内总分最高的组合，并说明每件未评作品的原因（管理员）")
+def round_award_proposal(request, round_id: int, payload: AwardProposalIn):
+    from review import award_proposal  # here, not above: the shared import block stays untouched for merging
+
+    r = services.results_round(request.auth, round_id)
+    view = award_proposal.build_award_proposal(request.auth, r, counts=_counts(payload.counts),
+                                               force_in=_forced_map(payload.force_in),
+                                               force_out=_forced_map(payload.force_out))
+    return {"status": view.proposal.status, "optimal": view.proposal.optimal,
+            "total_score": str(view.proposal.total_score), "chosen": view.chosen_ids, "outside": view.outside,
+            "rows": [{"entry_id": x.entry_id, "code": x.code, "title": x.title, "school_name": x.unit,
+                      "subject": x.subject, "score": x.score, "state": x.state, "chosen": x.chosen, "forced": x.forced,
+                      "reason": x.reason, "explanation": x.message, "rule": x.rule} for x in view.rows]}
+
+
+@router.post("/rounds/{round_id}/proposal/awards/apply", response={200: AwardsAppliedOut, **ERRORS},
+             summary="应用本级荣誉方案：一次事务内逐项评定（或取消）本级荣誉，任一项被拒绝则全部不生效（管理员）")
+def apply_round_award_proposal(request, round_id: int, payload: AwardApplyIn):
+    from review import award_proposal  # here, not above: the shared import block stays untouched for merging
+
+    r = services.results_round(request.auth, round_id)
+    applied = award_proposal.apply_award_proposal(request.auth, r, counts=_counts(payload.counts),
+                                                  force_in=_forced_map(payload.force_in),
+                                                  force_out=_forced_map(payload.force_out), expected=payload.expected)
+    return {"awarded": applied.awarded, "unawarded": applied.unawarded}
+
+
+# --- lecture scores entered by the chair; adjudication; adding a reviewer -------------------------
+class LectureSheetOut(Schema):
+    assignment_id: int
+    expert_id: int
+    expert_name: str
+    sheet: SheetOut
+    problem: str | None = Field(..., description="组长现在不能录入的原因；null：可以录入")
+
+
+class LectureEntryOut(Schema):
+    round_entry_id: int
+    code: str
+    lecture_at: datetime | None
+    lecture_place: str = Field(..., description="本作品的试讲地点（空：同本轮地点）")
+    sheets: list[LectureSheetOut]
+
+
+class ReviewerOptionOut(Schema):
+    expert_id: int
+    name: str
+    ok: bool
+    message: str = Field(..., description="不能增加的原因（ok 为 true 时为空）")
+
+
+class AdjudicationOut(Schema):
+    round_entry_id: int
+    code: str
+    points: str
+    reason: str
+    by_id: int | None
+    at: datetime
+
+
+class FlaggedOut(Schema):
+    round_entry_id: int
+    code: str
+    spread: float
+    score: float
+    disagreement: bool
+    vetoes: int
+    flags: list[str]
+    scores: list[dict] = Field(..., description="[{expert_name, points, vetoed}]")
+    adjudication: AdjudicationOut | None
+    can_adjudicate: bool
+    reviewer_options: list[ReviewerOptionOut]
+
+
+class ChairOut(Schema):
+    round_id: int
+    round_title: str = Field(..., description="层级 · 类别 · 环节（不含单位名称）")
+    phase: str
+    closes_at: datetime
+    lecture_date: date | None
+    lecture_place: str
+    entries: list[LectureEntryOut] = Field(..., description="试讲轮次：每件作品（编号）及每位专家的评分表")
+    flagged: list[FlaggedOut]
+    error: str | None = Field(..., description="评分数据不能汇总时的原因")
+
+
+class SlotIn(Schema):
+    lecture_at: datetime | None = Field(None, description="本作品的试讲时间（须在本轮试讲日期当天；null：未安排）")
+    lecture_place: str = Field("", description="本作品的试讲地点（空：同本轮地点）")
+
+
+class SlotOut(Schema):
+    round_entry_id: int
+    code: str
+    lecture_at: datetime | None
+    lecture_place: str
+
+
+class AdjudicationIn(Schema):
+    points: str = Field(..., description="裁定分：0 到满分，最多一位小数")
+    reason: str = Field(..., description="裁定理由（必填，记入日志）")
+
+
+class WithdrawIn(Schema):
+    reason: str = Field(..., description="撤回理由（必填，记入日志）")
+
+
+class ReviewerIn(Schema):
+    expert_id: int
+
+
+class AddedReviewerOut(Schema):
+    assignment_id: int
+    round_entry_id: int
+    code: str
+    expert_id: int
+    state: str
+
+
+def _adjudication_out(adj) -> dict | None:
+    if adj is None:
+        return None
+    return {"round_entry_id": adj.round_entry_id, "code": adj.round_entry.code,
+            "points": services.decimal_text(adj.points), "reason": adj.reason, "by_id": adj.by_id, "at": adj.at}
+
+
+def _flagged_out(f) -> dict:
+    return {"round_entry_id": f.round_entry.pk, "code": f.round_entry.code, "spread": f.result.spread,
+            "score": f.result.score, "disagreement": f.result.disagreement, "vetoes": f.result.vetoes,
+            "flags": list(f.result.flags),
+            "scores": [{"expert_name": n, "points": p, "vetoed": v} for n, p, v in f.scores],
+            "adjudication": _adjudication_out(f.adjudication), "can_adjudicate": f.can_adjudicate,
+            "reviewer_options": [vars(o) for o in f.options]}
+
+
+@router.get("/my/chair/rounds/{round_id}", response={200: ChairOut, **ERRORS},
+            summary="组长：试讲成绩录入（每件作品、每位专家的评分表）与评分分歧的作品")
+def chair_round(request, round_id: int):
+    from review import lecture
+
+    page = lecture.chair_page(request.auth, round_id)
+    r = page.round
+    return {"round_id": r.pk, "round_title": page.title, "phase": r.phase, "closes_at": r.closes_at,
+            "lecture_date": r.lecture_date, "lecture_place": r.lecture_place,
+            "entries": [{"round_entry_id": e.round_entry.pk, "code": e.round_entry.code,
+                         "lecture_at": e.round_entry.lecture_at, "lecture_place": e.round_entry.lecture_place,
+                         "sheets": [{"assignment_id": s.assignment.pk, "expert_id": s.assignment.expert_id,
+                                     "expert_name": s.assignment.expert.display_name,
+                                     "sheet": _sheet_out(s.assignment, s.sheet), "problem": s.problem}
+                                    for s in e.sheets]} for e in page.entries],
+            "flagged": [_flagged_out(f) for f in page.flagged],
+            "error": page.error.message if page.error else None}
+
+
+@router.put("/my/chair/sheets/{assignment_id}/entry", response={200: SheetOut, **ERRORS},
+            summary="组长录入一位专家的试讲评分（保存，不提交；与专家评分相同的校验）")
+def enter_sheet(request, assignment_id: int, payload: SheetIn):
+    from review import lecture
+
+    sheet = lecture.enter_sheet(request.auth, assignment_id, **payload.dict())
+    return _sheet_out(sheet.assignment, sheet)
+
+
+@router.post("/my/chair/sheets/{assignment_id}/entry/submit", response={200: SheetOut, **ERRORS},
+             summary="组长提交一位专家的试讲评分（每个评价要点都须打分，或一票否决并写理由）")
+def submit_entered_sheet(request, assignment_id: int, payload: SheetIn):
+    from review import lecture
+
+    sheet = lecture.enter_sheet(request.auth, assignment_id, final=True, **payload.dict())
+    return _sheet_out(sheet.assignment, sheet)
+
+
+def _chair_or_admin_round(request, round_id):
+    from review import lecture
+
+    return lecture._managed_or_chaired(request.auth, round_id)
+
+
+@router.put("/rounds/{round_id}/entries/{round_entry_id}/slot", response={200: SlotOut, **ERRORS},
+            summary="安排一件作品的试讲时间和地点（本轮管理员或组长）")
+def set_slot(request, round_id: int, round_entry_id: int, payload: SlotIn):
+    from review import lecture
+
+    r = _chair_or_admin_round(request, round_id)
+    re = lecture.set_lecture_slot(request.auth, r, round_entry_id, lecture_at=_aware(payload.lecture_at),
+                                  lecture_place=payload.lecture_place)
+    return {"round_entry_id": re.pk, "code": re.code, "lecture_at": re.lecture_at, "lecture_place": re.lecture_place}
+
+
+@router.put("/rounds/{round_id}/entries/{round_entry_id}/adjudication", response={200: AdjudicationOut, **ERRORS},
+            summary="组长裁定评分分歧的作品（须写理由；裁定分代替本轮统计分）")
+def adjudicate(request, round_id: int, round_entry_id: int, payload: AdjudicationIn):
+    from review import lecture
+
+    r = _chair_or_admin_round(request, round_id)
+    return _adjudication_out(lecture.adjudicate(request.auth, r, round_entry_id, payload.points, payload.reason))
+
+
+@router.post("/rounds/{round_id}/entries/{round_entry_id}/adjudication/withdraw", response={204: None, **ERRORS},
+             summary="组长撤回裁定（须写理由；推荐方案应用后不能撤回）")
+def withdraw_adjudication(request, round_id: int, round_entry_id: int, payload: WithdrawIn):
+    from review import lecture
+
+    r = _chair_or_admin_round(request, round_id)
+    lecture.withdraw_adjudication(request.auth, r, round_entry_id, payload.reason)
+    return 204, None
+
+
+@router.get("/rounds/{round_id}/entries/{round_entry_id}/reviewer-options", response={200: list[ReviewerOptionOut],
+                                                                                      **ERRORS},
+            summary="可增加为这件作品评审专家的评审组专家（不允许的附原因）")
+def reviewer_options(request, round_id: int, round_entry_id: int):
+    from review import lecture
+
+    r = _chair_or_admin_round(request, round_id)
+    if not request.auth.has_perm("review.add_reviewer", r):
+        raise Http404
+    rp = services.round_problem(r)
+    if round_entry_id not in rp.problem.entry_by_id:
+        raise Http404
+    return [vars(o) for o in lecture.reviewer_options(rp, round_entry_id)]
+
+
+@router.post("/rounds/{round_id}/entries/{round_entry_id}/reviewers", response={201: AddedReviewerOut, **ERRORS},
+             summary="为评分分歧的作品增加一位评审专家（立即发布并通知本人；须符合分配规则）")
+def add_reviewer(request, round_id: int, round_entry_id: int, payload: ReviewerIn):
+    from review import lecture
+
+    r = _chair_or_admin_round(request, round_id)
+    a = lecture.add_reviewer(request.auth, r, round_entry_id, payload.expert_id)
+    return 201, {"assignment_id": a.pk, "round_entry_id": a.entry_id, "code": a.entry.code, "expert_id": a.expert_id,
+                 "state": a.state}
 
 
 # --- publicity (公示) and objections: the admins' operations (the public form is a page only) ---

@@ -218,6 +218,9 @@ class RoundEntry(models.Model):
     round = models.ForeignKey(ReviewRound, on_delete=models.CASCADE, related_name="round_entries")
     entry = models.ForeignKey("selection.Entry", on_delete=models.CASCADE, related_name="round_entries")
     code = models.CharField(_("作品编号"), max_length=20)
+    # A LECTURE round: the entry's own time slot (and place, when not the round's), set by admin or chair.
+    lecture_at = models.DateTimeField(_("试讲时间"), null=True, blank=True)
+    lecture_place = models.CharField(_("试讲地点（本作品）"), max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("评审作品")
@@ -294,6 +297,9 @@ class ScoreSheet(models.Model):
     reopened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                     related_name="+")
     reopen_reason = models.TextField(_("重新开放理由"), blank=True)
+    # Set when the panel chair entered the sheet for the expert (试讲: scores given in person).
+    entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+", verbose_name=_("录入人"))
 
     class Meta:
         verbose_name = _("评分表")
@@ -352,6 +358,31 @@ class AssignmentChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.round} · {self.get_kind_display()}"
+
+
+# --- lecture scores entered by the chair; the chair's adjudication --------------------------------
+class Adjudication(models.Model):
+    """The panel chair's decision on an entry flagged for disagreement (spread above the round's
+    threshold, no veto): his score, with a written reason, replaces the round's statistic
+    (review.aggregation.Adjudication). One per round entry."""
+
+    round_entry = models.OneToOneField(RoundEntry, on_delete=models.CASCADE, related_name="adjudication")
+    points = models.DecimalField(_("裁定分"), max_digits=6, decimal_places=1)
+    reason = models.TextField(_("裁定理由"))
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+",
+                           verbose_name=_("裁定人"))
+    at = models.DateTimeField(_("裁定时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("组长裁定")
+        verbose_name_plural = _("组长裁定")
+        constraints = [
+            models.CheckConstraint(condition=Q(points__gte=0), name="review_adjudication_points_non_negative"),
+            models.CheckConstraint(condition=~Q(reason=""), name="review_adjudication_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.round_entry} · {self.points}"
 
 
 # --- publicity (公示) and objections -------------------------------------------------------------------

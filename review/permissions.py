@@ -105,6 +105,20 @@ rules.add_perm("review.view_results", manages_round | chairs_round)
 rules.add_perm("review.change_results", manages_round)
 
 
+# --- lecture scores entered by the chair; adjudication; adding a reviewer -------------------------
+@rules.predicate
+def chairs_review_round(user, review_round) -> bool:
+    """The panel chair of this round (object: the round)."""
+    return _logged_in(user) and review_round is not None and \
+        review_round.panel.filter(expert_id=user.pk, is_chair=True).exists()
+
+
+rules.add_perm("review.enter_lecture", chairs_review_round)
+rules.add_perm("review.adjudicate", chairs_review_round)
+rules.add_perm("review.add_reviewer", chairs_review_round | manages_round)
+rules.add_perm("review.set_lecture_slot", chairs_review_round | manages_round)
+
+
 # --- publicity (公示) and objections ---------------------------------------------------------------------
 @rules.predicate
 def publishes_level(user, target: RoundTarget) -> bool:

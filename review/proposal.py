@@ -5,8 +5,9 @@ Pure: plain data in, a proposal out; no ORM, no I/O. The workflow's own types an
 ``quota_used``, the node rule) define what a valid set is; this module only searches for the best one.
 
 The model (OR-Tools CP-SAT, one boolean per candidate):
-- hard: every quota scope holds at most its limit (a category, or a category × subject for a
-  subject row or a ``per_subject`` row, as ``selection.rules.quota_used`` counts); one course per
+- hard: every quota row that applies to a chosen pick holds (a pick may fall under several: a
+  subject row and the category-wide row it sits inside); a row counts a category, or a category ×
+  subject for a subject row or a ``per_subject`` row (``selection.rules.quota_violations``); one course per
   catalog node (``NodeRule.BLOCK``; under ``WARN`` the proposal still takes one per node, but
   entries the admin forces in may share a node); every share cap (inside × 100 ≤ max % × total);
   forced-in entries are in, forced-out and vetoed entries are out;
@@ -47,12 +48,24 @@ from ortools.sat.python import cp_model
 from campaigns.enums import NodeRule
 from jingpinke.errors import ServiceError
 from review.aggregation import Group, sort_key
-from selection.rules import Pick, QuotaLimit, ShareCap, TargetShare, category_label, quota_text, share_status
+from selection.rules import (
+    Pick,
+    QuotaLimit,
+    ShareCap,
+    TargetShare,
+    as_limits,
+    category_label,
+    quota_scope,
+    quota_text,
+    quota_violations,
+    share_status,
+)
 
 SCALE = 100  # scores and bonus points in hundredths of a point
 TIME_LIMIT_S = 30.0
 
-LimitFor = Callable[[str, str], QuotaLimit | None]
+# ``limit_for(category, subject)``: the rows a pick must satisfy (one QuotaLimit, a list, or None).
+LimitFor = Callable[[str, str], object]
 
 
 @dataclass(frozen=True)
@@ -155,12 +168,6 @@ def _memo(fn):
     return cached
 
 
-def quota_scope(category: str, subject: str, quota: QuotaLimit) -> tuple[str, str]:
-    """The picks a quota counts, as ``selection.rules.quota_used`` does: the category, or the
-    category × subject for a subject row or a per-subject row."""
-    return (category, subject) if (quota.subject or quota.per_subject) else (category, "")
-
-
 def bonus_count(picks: Sequence[Pick], target: TargetShare) -> int:
     """Picks earning a target's bonus: those in its subjects, at most enough to reach its share."""
     in_category = [p for p in picks if p.category == target.category]
@@ -179,12 +186,14 @@ def _quota_what(category: str, subject: str, quota: QuotaLimit) -> str:
 def propose(candidates: Sequence[Candidate], limit_for: LimitFor, node_rule: str = NodeRule.BLOCK, *,
             caps: Sequence[ShareCap] = (), bonuses: Sequence[TargetBonus] = (),
             force_in: Collection[int] = (), force_out: Collection[int] = (),
-            time_limit: float = TIME_LIMIT_S) -> Proposal:
+            time_limit: float = TIME_LIMIT_S, award: bool = False) -> Proposal:
     """The set to recommend: every hard rule holds, score + bonus is maximal (see the module).
 
-    ``limit_for(category, subject)`` answers the unit's applicable quota (as the selection
-    services resolve it), None for no limit. Raises ``ServiceError`` when the forced entries
-    cannot all be kept."""
+    ``limit_for(category, subject)`` answers the unit's applicable quota rows (as the selection
+    services resolve them: a subject row and the category-wide row it sits inside; one row, a list,
+    or None for no limit); a set is valid as ``selection.rules.quota_violations`` says. ``award``:
+    the set to award at this level (本级荣誉) rather than to recommend; only the wording changes.
+    Raises ``ServiceError`` when the forced entries cannot all be kept."""
     order = ranked(candidates)
     n = len(order)
     pos = {c.entry_id: i for i, c in enumerate(order)}
@@ -192,8 +201,8 @@ def propose(candidates: Sequence[Candidate], limit_for: LimitFor, node_rule: str
         raise ValueError("duplicate entry ids among the candidates")
     force_in, force_out = set(force_in), set(force_out)
     by_id = {c.entry_id: c for c in order}
-    limits = _memo(limit_for)
-    _check_forced(order, by_id, limits, node_rule, force_in, force_out)
+    limits = _memo(lambda category, subject: as_limits(limit_for(category, subject)))
+    _check_forced(order, by_id, limits, node_rule, force_in, force_out, award)
 
     quotas = {c.entry_id: limits(c.category, c.subject) for c in order}
     forced = [c for c in order if c.entry_id in force_in]
@@ -203,8 +212,8 @@ def propose(candidates: Sequence[Candidate], limit_for: LimitFor, node_rule: str
     # Exact reductions (module docstring). Two candidates of one class are interchangeable for
     # every constraint and for the bonus; the better-ranked one is always the better choice.
     def class_of(category: str, subject: str) -> tuple:
-        q = limits(category, subject)
-        return (category, None if q is None else (quota_scope(category, subject, q), q.limit),
+        rows = tuple(sorted((quota_scope(category, subject, q), q.limit) for q in limits(category, subject)))
+        return (category, rows,
                 tuple(category == cap.category and subject in cap.subjects for cap in caps),
                 tuple(category == b.target.category and subject in b.target.subjects for b in bonuses))
 
@@ -242,41 +251,44 @@ def propose(candidates: Sequence[Candidate], limit_for: LimitFor, node_rule: str
         above.add(place)
         if beaten:
             continue
-        q = quotas[c.entry_id]
-        if q is not None and (c.node_id is None or per_node[c.node_id] == 1):
-            if taken_in_class[key] >= q.limit:
+        rows = quotas[c.entry_id]
+        if rows and (c.node_id is None or per_node[c.node_id] == 1):
+            if taken_in_class[key] >= min(q.limit for q in rows):
                 continue
             taken_in_class[key] += 1
         model_set.append(c)
 
     in_model = sorted(forced + model_set, key=lambda c: pos[c.entry_id])
-    chosen_ids, status, wall = _solve(in_model, pos, n, quotas, caps, bonuses, force_in, time_limit)
+    chosen_ids, status, wall = _solve(in_model, pos, n, quotas, caps, bonuses, force_in, time_limit, award)
     chosen = [c for c in order if c.entry_id in chosen_ids]
     picks = [c.pick() for c in chosen]
     total = sum((Decimal(scaled(c.score)) for c in chosen), Decimal(0)) / SCALE
     bonus = sum((Decimal(scaled(b.points)) * bonus_count(picks, b.target) for b in bonuses), Decimal(0)) / SCALE
-    left_out = _explain(order, chosen, pos, quotas, caps, bonuses, force_out)
+    left_out = _explain(order, chosen, pos, quotas, caps, bonuses, force_out, award)
     return Proposal(tuple(chosen), tuple(left_out), status, total, bonus, wall)
 
 
 def _capacity(cands: Sequence[Candidate], quotas) -> int | None:
-    """At most how many picks any valid set holds: the limits of the quota scopes summed (a scope
-    counted once, with its largest limit); None when a candidate has no quota."""
+    """At most how many picks any valid set holds: each candidate is charged to one of its rows (a
+    category-wide one when it has one, else its smallest), and the limits of those scopes are summed
+    (a scope counted once, with its largest limit); None when a candidate has no quota."""
     largest: dict[tuple[str, str], int] = {}
     for c in cands:
-        q = quotas[c.entry_id]
-        if q is None:
+        rows = quotas[c.entry_id]
+        if not rows:
             return None
+        q = min(rows, key=lambda q: (bool(q.subject or q.per_subject), q.limit))
         scope = quota_scope(c.category, c.subject, q)
         largest[scope] = max(largest.get(scope, 0), q.limit)
     return sum(largest.values())
 
 
-def _check_forced(order, by_id, limits, node_rule, force_in, force_out) -> None:
+def _check_forced(order, by_id, limits, node_rule, force_in, force_out, award=False) -> None:
+    verb = _("评为本级荣誉") if award else _("推荐")
     both = force_in & force_out
     if both:
         names = "、".join(f"《{by_id[i].title}》" for i in sorted(both) if i in by_id)
-        raise ServiceError(_("同一作品不能既强制推荐又强制排除：%(names)s。") % {"names": names})
+        raise ServiceError(_("同一作品不能既强制%(verb)s又强制排除：%(names)s。") % {"verb": verb, "names": names})
     unknown = (force_in | force_out) - set(by_id)
     if unknown:
         raise ServiceError(_("强制调整的作品不在候选名单中（编号 %(ids)s）。") % {
@@ -284,20 +296,13 @@ def _check_forced(order, by_id, limits, node_rule, force_in, force_out) -> None:
     forced = [c for c in order if c.entry_id in force_in]
     vetoed = [c for c in forced if c.vetoed]
     if vetoed:
-        raise ServiceError(_("作品《%(title)s》在评审中被一票否决，不能强制推荐。") % {"title": vetoed[0].title})
-    counted: dict[tuple[str, str], list[Candidate]] = defaultdict(list)
-    for c in forced:
-        q = limits(c.category, c.subject)
-        if q is not None:
-            counted[quota_scope(c.category, c.subject, q)].append(c)
-    for c in forced:
-        q = limits(c.category, c.subject)
-        if q is None:
-            continue
-        used = len(counted[quota_scope(c.category, c.subject, q)])
-        if used > q.limit:
-            raise ServiceError(_("强制推荐的作品超出名额：%(text)s。请减少强制推荐的作品。") % {
-                "text": quota_text(c.category, c.subject, q, used)})
+        raise ServiceError(_("作品《%(title)s》在评审中被一票否决，不能强制%(verb)s。") % {
+            "title": vetoed[0].title, "verb": verb})
+    over = quota_violations([c.pick() for c in forced], limits)
+    if over:
+        p, q, used = over[0]
+        raise ServiceError(_("强制%(verb)s的作品超出名额：%(text)s。请减少强制%(verb)s的作品。") % {
+            "verb": verb, "text": quota_text(p.category, p.subject, q, used, _("评") if award else "")})
     if node_rule == NodeRule.BLOCK:
         at_node: dict[int, list[Candidate]] = defaultdict(list)
         for c in forced:
@@ -305,11 +310,11 @@ def _check_forced(order, by_id, limits, node_rule, force_in, force_out) -> None:
                 at_node[c.node_id].append(c)
         for same in at_node.values():
             if len(same) > 1:
-                raise ServiceError(_("强制推荐的 %(names)s 是同一目录节点，本活动同一节点只推荐 1 节课。请只保留一门。") % {
-                    "names": "、".join(f"《{c.title}》" for c in same)})
+                raise ServiceError(_("强制%(verb)s的 %(names)s 是同一目录节点，本活动同一节点只%(verb)s 1 节课。请只保留一门。") % {
+                    "verb": verb, "names": "、".join(f"《{c.title}》" for c in same)})
 
 
-def _solve(cands, pos, n, quotas, caps, bonuses, force_in, time_limit):
+def _solve(cands, pos, n, quotas, caps, bonuses, force_in, time_limit, award=False):
     model = cp_model.CpModel()
     x = {c.entry_id: model.new_bool_var(f"x{c.entry_id}") for c in cands}
     for i in force_in:
@@ -332,8 +337,7 @@ def _solve(cands, pos, n, quotas, caps, bonuses, force_in, time_limit):
         members[(c.category, c.subject)].append(c)
     rows: dict[tuple[tuple[str, str], int], list[Candidate]] = defaultdict(list)
     for c in cands:
-        q = quotas[c.entry_id]
-        if q is not None:
+        for q in quotas[c.entry_id]:
             rows[(quota_scope(c.category, c.subject, q), q.limit)].append(c)
     for (scope, limit), applies in rows.items():
         scope_vars = [x[c.entry_id] for c in members[scope]]
@@ -380,10 +384,11 @@ def _solve(cands, pos, n, quotas, caps, bonuses, force_in, time_limit):
     if result == cp_model.INFEASIBLE:
         forced = [c.pick() for c in cands if c.entry_id in force_in]
         texts = [share_status(forced, cap).text() for cap in caps]
-        raise ServiceError(_("强制推荐的作品使学科占比上限无法满足：%(texts)s。请减少强制推荐的作品。") % {
-            "texts": "；".join(texts)})
+        verb = _("评为本级荣誉") if award else _("推荐")
+        raise ServiceError(_("强制%(verb)s的作品使学科占比上限无法满足：%(texts)s。请减少强制%(verb)s的作品。") % {
+            "verb": verb, "texts": "；".join(texts)})
     if result not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        raise ServiceError(_("在 %(s)d 秒内未能算出推荐方案（求解状态 %(status)s），请稍后重试或减少候选作品。") % {
+        raise ServiceError(_("在 %(s)d 秒内未能算出方案（求解状态 %(status)s），请稍后重试或减少候选作品。") % {
             "s": time_limit, "status": status})
     chosen = {i for i, var in x.items() if solver.boolean_value(var)}
     return chosen, status, solver.wall_time
@@ -395,7 +400,7 @@ def _bonus_subjects(c: Candidate, bonuses: Sequence[TargetBonus]) -> tuple[str, 
                  for s in b.target.subjects)
 
 
-def _explain(order, chosen, pos, quotas, caps, bonuses, force_out) -> list[LeftOut]:
+def _explain(order, chosen, pos, quotas, caps, bonuses, force_out, award=False) -> list[LeftOut]:
     chosen_ids = {c.entry_id for c in chosen}
     node_pick: dict[int, Candidate] = {}
     for c in chosen:
@@ -408,8 +413,7 @@ def _explain(order, chosen, pos, quotas, caps, bonuses, force_out) -> list[LeftO
         for scope in ((c.category, ""), (c.category, c.subject)):
             used[scope] += 1
             worst_in[scope] = c
-        q = quotas[c.entry_id]
-        if q is not None:
+        for q in quotas[c.entry_id]:
             scope = quota_scope(c.category, c.subject, q)
             if scope not in tightest or q.limit < tightest[scope].limit:
                 tightest[scope] = q
@@ -420,9 +424,15 @@ def _explain(order, chosen, pos, quotas, caps, bonuses, force_out) -> list[LeftO
                     default=-1)
         cap_state.append((cap, status.inside, status.total, worst))
     # Translated once per proposal: thousands of entries may be left out.
-    forced_text, veto_text, score_text = _("管理员已调整为不推荐"), _("评审一票否决，不予推荐"), _("其他组合总分更高")
-    node_better, node_other = _("同一目录节点已有更高分作品《%(title)s》"), _("同一目录节点已推荐《%(title)s》")
-    quota_full, share_over = _("超出%(what)s名额 %(used)d/%(limit)d"), _("%(subject)s等学科占比将超过 %(max)d %%")
+    if award:
+        forced_text, veto_text = _("管理员已调整为不评本级荣誉"), _("评审一票否决，不评本级荣誉")
+        node_other = _("同一目录节点已评《%(title)s》")
+    else:
+        forced_text, veto_text = _("管理员已调整为不推荐"), _("评审一票否决，不予推荐")
+        node_other = _("同一目录节点已推荐《%(title)s》")
+    score_text, node_better = _("其他组合总分更高"), _("同一目录节点已有更高分作品《%(title)s》")
+    quota_full = _("超出%(what)s荣誉名额 %(used)d/%(limit)d") if award else _("超出%(what)s名额 %(used)d/%(limit)d")
+    share_over = _("%(subject)s等学科占比将超过 %(max)d %%")
     quota_bonus = _("超出%(what)s名额 %(used)d/%(limit)d：目标学科（%(subjects)s）的作品有加分，总分更高")
     quota_messages: dict[tuple, str] = {}
 
@@ -442,10 +452,9 @@ def _explain(order, chosen, pos, quotas, caps, bonuses, force_out) -> list[LeftO
         if other is not None:
             better = pos[other.entry_id] < me
             found.append((better, "node", (node_better if better else node_other) % {"title": other.title}))
-        # Its own quota, and any quota a pick already in the set applies to a scope it falls in
-        # (a category-wide row counts the picks with a subject row of their own too).
-        own = quotas[c.entry_id]
-        limits = [(quota_scope(c.category, c.subject, own), own)] if own is not None else []
+        # Every full row, so the binding one (filled by better-ranked picks) can be named: its own rows (a subject row before the category-wide row), then the tightest row a pick in
+        # the set applies to a scope it falls in.
+        limits = [(quota_scope(c.category, c.subject, q), q) for q in quotas[c.entry_id]]
         limits += [(scope, tightest[scope]) for scope in ((c.category, ""), (c.category, c.subject))
                    if scope in tightest]
         for scope, q in limits:
@@ -462,7 +471,6 @@ def _explain(order, chosen, pos, quotas, caps, bonuses, force_out) -> list[LeftO
                           "subjects": "、".join(dict.fromkeys(lifted))}
                 quota_messages[key] = (quota_bonus if lifted else quota_full) % params
             found.append((better or bool(lifted), "quota", quota_messages[key]))
-            break
         for cap, inside, total, worst in cap_state:
             if c.category == cap.category and c.subject in cap.subjects \
                     and 100 * (inside + 1) > cap.max_percent * (total + 1):
@@ -473,3 +481,58 @@ def _explain(order, chosen, pos, quotas, caps, bonuses, force_out) -> list[LeftO
         binding = next((f for f in found if f[0]), found[0])
         out.append(LeftOut(c, binding[1], binding[2]))
     return out
+
+
+# --- awards: the level's award (本级荣誉) -----------------------------------------------------------
+@dataclass(frozen=True)
+class AwardCount:
+    """How many of the level's awards the admin gives: in a category, or in a category × subject
+    (a sub-limit inside the category's number when both are set)."""
+
+    category: str
+    subject: str
+    limit: int
+
+
+def clean_award_counts(rows: Iterable[Mapping], categories: Collection[str]) -> list[AwardCount]:
+    """The admin's award numbers from a form or the API: ``{"category", "subject" (optional),
+    "limit"}`` each; a blank limit is skipped. Raises ``ServiceError`` naming what to fix."""
+    out: dict[tuple[str, str], AwardCount] = {}
+    for row in rows:
+        category = str(row.get("category") or "").strip()
+        subject = str(row.get("subject") or "").strip()
+        raw = row.get("limit")
+        if raw is None or str(raw).strip() == "":
+            continue
+        what = f"{category_label(category)}（{subject}）" if subject else category_label(category)
+        if category not in categories:
+            raise ServiceError(_("本活动没有类别“%(c)s”，请检查荣誉数量。") % {"c": category})
+        try:
+            limit = int(str(raw).strip())
+        except ValueError:
+            limit = -1
+        if not 0 <= limit <= 10000:
+            raise ServiceError(_("%(what)s的荣誉数量“%(v)s”无效：请填写 0 到 10000 之间的整数。") % {"what": what, "v": raw})
+        if (category, subject) in out:
+            raise ServiceError(_("%(what)s的荣誉数量填写了两次，请只保留一个。") % {"what": what})
+        out[(category, subject)] = AwardCount(category, subject, limit)
+    if not out:
+        raise ServiceError(_("请先填写本级荣誉的数量：每个类别（或类别下的学科）评几门。"))
+    return list(out.values())
+
+
+def award_limit_for(counts: Sequence[AwardCount]) -> LimitFor:
+    """The rows an award of ``category`` / ``subject`` must satisfy: its subject's number and its
+    category's number, as quota rows (the same validity as recommendations). A subject with neither
+    gets no award (a subject row of 0), so nothing is awarded that the admin did not count."""
+    by_key = {(c.category, c.subject): c.limit for c in counts}
+
+    def limit_for(category: str, subject: str) -> list[QuotaLimit]:
+        rows = []
+        if subject and (category, subject) in by_key:
+            rows.append(QuotaLimit(by_key[(category, subject)], subject))
+        if (category, "") in by_key:
+            rows.append(QuotaLimit(by_key[(category, "")]))
+        return rows or [QuotaLimit(0, subject)]
+
+    return limit_for

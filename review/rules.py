@@ -302,3 +302,47 @@ def reopen_problem(*, is_chair: bool, has_sheet: bool, submitted: bool, window: 
     if not (reason or "").strip():
         return _("请写明重新开放的理由，例如“分项分数录入有误”。")
     return None
+
+
+# --- lecture scores entered by the chair; the chair's adjudication --------------------------------
+def lecture_expert_problem() -> str:
+    """Why an expert of a LECTURE round does not score on the platform."""
+    return _("试讲环节的成绩由评审组组长在平台上录入，专家不在平台上评分或提交。")
+
+
+def lecture_entry_problem(*, is_lecture: bool, window: str, submitted: bool, reopened: bool,
+                          closes_at_text: str = "") -> str | None:
+    """Why the chair may not enter (save or submit) this expert's sheet now (None: he may). The
+    same window as the experts' own sheets: final after it closes, unless he reopened the sheet."""
+    if not is_lecture:
+        return _("只有试讲环节由组长录入成绩；其他环节由专家本人在平台上评分。")
+    if submitted:
+        return _("这份评分已提交；如需更正，请先在“本轮评分情况”中重新开放（须写明理由），再重新录入。")
+    if window == "upcoming":
+        return _("本轮评审尚未开始，开始后才能录入成绩。")
+    if window == "closed" and not reopened:
+        return _("本轮评审已于 %(t)s 截止，成绩已是最终结果，不能再录入；如需更正，请先重新开放这份评分。") % {
+            "t": closes_at_text}
+    return None
+
+
+def adjudication_problem(*, scored: bool, disagreement: bool, vetoed: bool, points, total: Decimal,
+                         reason: str) -> str | None:
+    """Why the chair may not adjudicate this entry with these points and reason (None: he may).
+    Only an entry flagged for disagreement (spread above the round's threshold) without a veto
+    (a split veto is settled by reopening the vetoing expert's sheet); 0..the rubric's total; a
+    written reason."""
+    if not scored:
+        return _("这件作品还没有已提交的评分，不能裁定。")
+    if vetoed:
+        return _("这件作品有专家一票否决：请先重新开放否决专家的评分表核实，不能以裁定分代替。")
+    if not disagreement:
+        return _("这件作品的评分分歧未超过本轮阈值，无需裁定。")
+    value = to_decimal(points)
+    if value is None or not 0 <= value <= total:
+        return _("裁定分应为 0 到 %(max)s 之间的数（最多一位小数）。") % {"max": _fmt(total)}
+    if not (reason or "").strip():
+        return _("请写明裁定理由，例如“两位专家对评分细则理解不一，组长复核后裁定”。")
+    if len(reason.strip()) > MAX_COMMENT:
+        return _("裁定理由最多 %(n)d 个字。") % {"n": MAX_COMMENT}
+    return None

@@ -39,6 +39,7 @@ from orgs import rules as org_rules
 from orgs.models import Membership, Role, Unit, UnitKind, User
 from review import aggregation as agg
 from review import assignment as solver
+from review import notify as expert_notify
 from review import proposal as prop
 from review import rules
 from review.models import (
@@ -544,6 +545,7 @@ def publish_round(actor, review_round: ReviewRound) -> ReviewRound:
     review_round.assignments.filter(state=AssignmentState.PROPOSED).update(state=AssignmentState.ASSIGNED)
     record(actor, "review.round.publish", review_round, before={"status": RoundStatus.DRAFT},
            after={"status": review_round.status}, unit=review_round.unit)
+    expert_notify.tasks_published(review_round, expert_notify.published_counts(review_round.assignments.all()))
     return review_round
 
 
@@ -718,6 +720,8 @@ class ExpertTask:
     window_label: str
     seconds_left: int
     time_left: str
+    lecture_at: datetime | None = None  # 试讲: the entry's own time slot
+    entry_place: str = ""  # 试讲: the entry's own place (else the round's)
 
 
 def _node_label(node) -> str:
@@ -752,7 +756,8 @@ def my_tasks(user, now: datetime | None = None) -> list[ExpertTask]:
             phase_label=str(Phase(r.phase).label), is_chair=r.pk in chairs, state=a.state,
             state_label=str(AssignmentState(a.state).label), opens_at=r.opens_at, closes_at=r.closes_at,
             lecture_date=r.lecture_date, lecture_place=r.lecture_place, window=window,
-            window_label=rules.window_label(window), seconds_left=seconds, time_left=str(time_left_text(seconds))))
+            window_label=rules.window_label(window), seconds_left=seconds, time_left=str(time_left_text(seconds)),
+            lecture_at=a.entry.lecture_at, entry_place=a.entry.lecture_place))
     order = {"open": 0, "upcoming": 1, "closed": 2}
     return sorted(tasks, key=lambda t: (order[t.window], t.closes_at, t.code))
 
@@ -843,7 +848,8 @@ def _expert_task(a: Assignment, now: datetime, is_chair: bool) -> ExpertTask:
         phase_label=str(Phase(r.phase).label), is_chair=is_chair, state=a.state,
         state_label=str(AssignmentState(a.state).label), opens_at=r.opens_at, closes_at=r.closes_at,
         lecture_date=r.lecture_date, lecture_place=r.lecture_place, window=window,
-        window_label=rules.window_label(window), seconds_left=seconds, time_left=str(time_left_text(seconds)))
+        window_label=rules.window_label(window), seconds_left=seconds, time_left=str(time_left_text(seconds)),
+        lecture_at=a.entry.lecture_at, entry_place=a.entry.lecture_place)
 
 
 def _round_window(r: ReviewRound, now: datetime) -> str:
@@ -859,6 +865,8 @@ def _beijing(value: datetime) -> str:
 
 
 def _edit_problem(a: Assignment, sheet: ScoreSheet | None, now: datetime) -> str | None:
+    if a.round.phase == Phase.LECTURE:  # the chair enters the scores (review.lecture)
+        return rules.lecture_expert_problem()
     return rules.sheet_edit_problem(
         window=_round_window(a.round, now), submitted=a.state == AssignmentState.SUBMITTED,
         reopened=sheet is not None and sheet.reopened_at is not None, closes_at_text=_beijing(a.round.closes_at))
@@ -1093,6 +1101,7 @@ def reopen_sheet(actor, assignment_id, reason: str, now: datetime | None = None)
     record(actor, "review.sheet.reopen", a, before=before, after={"code": a.entry.code, "expert": a.expert_id,
                                                                   "state": a.state},
            reason=reason.strip(), unit=a.round.unit)
+    expert_notify.sheet_reopened(a, reason)
     return sheet
 
 
@@ -1314,9 +1323,11 @@ def publish_assignments(actor, review_round: ReviewRound) -> int:
         count = review_round.assignments.filter(state=AssignmentState.PROPOSED).count()
         publish_round(actor, review_round)
         return count
+    proposed = list(review_round.assignments.filter(state=AssignmentState.PROPOSED).only("pk", "expert_id"))
     count = review_round.assignments.filter(state=AssignmentState.PROPOSED).update(state=AssignmentState.ASSIGNED)
     if not count:
         raise ServiceError(_("没有待发布的分配。"))
+    expert_notify.tasks_published(review_round, expert_notify.published_counts(proposed))
     record(actor, "review.assignment.publish", review_round, after={"published": count}, unit=review_round.unit)
     return count
 
@@ -1442,7 +1453,7 @@ class RoundResults:
 
 def _round_rows(review_round: ReviewRound) -> dict[int, RoundEntry]:
     qs = (RoundEntry.objects.filter(round=review_round)
-          .select_related("entry__course__school", "entry__node__textbook").order_by("code"))
+          .select_related("entry__course__school", "entry__node__textbook", "adjudication").order_by("code"))
     return {re.entry_id: re for re in qs}
 
 
@@ -1459,6 +1470,9 @@ def round_results(actor, review_round: ReviewRound) -> RoundResults:
     scores = [agg.Score(s.assignment.expert_id, s.assignment.entry.entry_id, float(s.total or 0), s.veto_id is not None,
                         s.veto_reason) for s in sheets]
     result = agg.aggregate(scores, result_settings(review_round))
+    adjudications = stored_adjudications(rows, result)
+    if adjudications:
+        result = agg.aggregate(scores, result_settings(review_round), adjudications)
     names = dict(User.objects.filter(pk__in=result.experts).values_list("pk", "real_name"))
     return RoundResults(review_round, result, agg.rank(entries, result), entries,
                         {entry_id: re.code for entry_id, re in rows.items()}, rows, names)
@@ -1660,3 +1674,16 @@ def apply_proposal(actor, review_round: ReviewRound, *, force_in: dict | None = 
         "force_in": {str(k): v for k, v in (force_in or {}).items()},
         "force_out": {str(k): v for k, v in (force_out or {}).items()}}, unit=review_round.unit)
     return Applied(recommend, undo)
+
+
+# --- lecture scores entered by the chair; the chair's adjudication --------------------------------
+def stored_adjudications(rows: dict[int, RoundEntry], result: agg.Aggregate) -> list[agg.Adjudication]:
+    """The chair's stored adjudications that still apply (the entry is flagged for disagreement and
+    has no veto: new sheets or a new threshold may have settled it), for review.aggregation."""
+    out = []
+    for entry_id, re in rows.items():
+        stored = getattr(re, "adjudication", None)  # select_related; a missing one raises AttributeError
+        r = result.entries.get(entry_id)
+        if stored is not None and r is not None and r.disagreement and not r.vetoes:
+            out.append(agg.Adjudication(entry_id, float(stored.points), stored.reason))
+    return out

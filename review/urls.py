@@ -37,6 +37,18 @@ urlpatterns += [
 ]
 
 
+# --- awards proposal: the level's award (本级荣誉) from the round's ranking ---
+urlpatterns += [
+    path("rounds/<int:round_id>/proposal/awards/", views.round_award_proposal, name="award_proposal"),
+]
+
+# --- lecture scores entered by the chair; adjudication; adding a reviewer ---
+urlpatterns += [
+    path("my/rounds/<int:round_id>/chair/", views.chair_panel, name="chair_panel"),
+    path("rounds/<int:round_id>/disagreements/", views.round_disagreements, name="disagreements"),
+]
+
+
 # --- publicity (公示) and objections: the admins' pages (the public ones: review/urls_public.py) ---
 from review import publicity_views  # noqa: E402
 

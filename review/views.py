@@ -537,3 +537,148 @@ def round_proposal(request, round_id):
         "round": review_round, "view": view, "error": error, "bonus": bonus,
         "targets": [t for t in (review_round.campaign.target_shares or []) if t.get("level") == review_round.level.kind],
     }, status=400 if error else 200)
+
+
+# --- awards proposal: the level's award (本级荣誉) from the round's ranking ---
+def _award_counts(data, categories_subjects) -> list[dict]:
+    """The admin's award numbers from the form: ``count_<category>`` and ``count_<category>__<subject>``."""
+    rows = []
+    for category, subjects in categories_subjects:
+        rows.append({"category": category, "subject": "", "limit": data.get(f"count_{category}", "")})
+        rows += [{"category": category, "subject": s, "limit": data.get(f"count_{category}__{s}", "")}
+                 for s in subjects]
+    return rows
+
+
+# --- lecture scores entered by the chair; adjudication; adding a reviewer -------------------------
+def _chair_action(request, review_round):
+    """One POST of the chair's page (or the admin's): returns the success message."""
+    from review import lecture
+
+    post, user = request.POST, request.user
+    action = post.get("action", "")
+    if action in ("enter", "enter_submit"):
+        lecture.enter_sheet(user, parse_id(post.get("assignment")), final=action == "enter_submit", **sheet_data(post))
+        return _("成绩已提交。") if action == "enter_submit" else _("成绩已保存（尚未提交）。")
+    if action == "slot":
+        lecture.set_lecture_slot(user, review_round, parse_id(post.get("entry")),
+                                 lecture_at=local_datetime(post.get("lecture_at")),
+                                 lecture_place=post.get("lecture_place", ""))
+        return _("试讲时间已保存。")
+    if action == "adjudicate":
+        lecture.adjudicate(user, review_round, parse_id(post.get("entry")), post.get("points", ""),
+                           post.get("reason", ""))
+        return _("裁定已保存，评审结果已按裁定分重新计算。")
+    if action == "withdraw":
+        lecture.withdraw_adjudication(user, review_round, parse_id(post.get("entry")), post.get("reason", ""))
+        return _("裁定已撤回。")
+    if action == "add_reviewer":
+        lecture.add_reviewer(user, review_round, parse_id(post.get("entry")), parse_id(post.get("expert")))
+        return _("已增加评审专家并通知本人。")
+    raise Http404
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def round_award_proposal(request, round_id):
+    """The awards mode of the proposal page: how many awards per category (× subject), the exact set,
+    the explanations, forcing in or out with a reason, and applying it (all or nothing)."""
+    from urllib.parse import urlencode
+
+    from review import award_proposal  # here, not above: the shared import block stays untouched for merging
+
+    review_round = services.results_round(request.user, round_id)
+    if not request.user.has_perm("review.change_results", review_round):
+        raise PermissionDenied(_("只有本轮评审所属单位的管理员可以生成和应用本级荣誉方案。"))
+    data = request.POST if request.method == "POST" else request.GET
+    force_in, force_out = _forced(data)
+    error, view, results = None, None, None
+    try:
+        results = services.round_results(request.user, review_round)
+    except ServiceError as exc:
+        error = exc
+    subjects: dict[str, set] = {}
+    for entry in (results.entries if results else []):
+        subjects.setdefault(entry.category, set()).add(entry.subject)
+    categories = [(c, sorted(subjects.get(c, ()))) for c in
+                  review_round.campaign.categories.values_list("category", flat=True) if c in subjects]
+    counts = _award_counts(data, categories)
+    given = any(str(c["limit"]).strip() for c in counts)
+    if results is not None and given:
+        if request.method == "POST" and data.get("action") == "apply":
+            try:
+                applied = award_proposal.apply_award_proposal(
+                    request.user, review_round, counts=counts, force_in=force_in, force_out=force_out,
+                    expected=[i for i in map(parse_id, data.getlist("expected")) if i is not None])
+            except ServiceError as exc:
+                error = exc
+            else:
+                messages.success(request, _("本级荣誉方案已应用：新评 %(a)d 门，取消 %(u)d 门。") % {
+                    "a": len(applied.awarded), "u": len(applied.unawarded)})
+                query = urlencode({f"count_{c['category']}" + (f"__{c['subject']}" if c["subject"] else ""): c["limit"]
+                                   for c in counts if str(c["limit"]).strip()})
+                return redirect(f"{request.path}?{query}")
+        try:
+            view = award_proposal.build_award_proposal(request.user, review_round, counts=counts, force_in=force_in,
+                                                       force_out=force_out, results=results)
+        except ServiceError as exc:
+            error = error or exc
+    values = {f"{c['category']}__{c['subject']}": c["limit"] for c in counts}
+    rows = [(c, Category(c).label if c in Category.values else c, values.get(f"{c}__", ""),
+             [(s, values.get(f"{c}__{s}", "")) for s in subs]) for c, subs in categories]
+    return render(request, "review/award_proposal.html", {
+        "round": review_round, "view": view, "error": error, "count_rows": rows, "given": given,
+        "award_name": review_round.level.award_name,
+    }, status=400 if error else 200)
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def chair_panel(request, round_id):
+    """The panel chair's page: 试讲 scores entered per entry and expert (with the entry's time
+    slot), and the entries flagged for disagreement with adjudication and adding a reviewer."""
+    from review import lecture
+
+    review_round = lecture.chair_round(request.user, round_id)
+    refused = None
+    if request.method == "POST":
+        try:
+            messages.success(request, _chair_action(request, review_round))
+        except ServiceError as exc:
+            if request.POST.get("action") not in ("enter", "enter_submit"):
+                messages.error(request, exc.message)
+            else:  # the sheet form again with what was typed, and why it was refused
+                refused = exc
+        if refused is None:
+            anchor = request.POST.get("anchor", "")
+            return redirect(request.path + (f"#{anchor}" if anchor.replace("-", "").isalnum() else ""))
+    page = lecture.chair_page(request.user, round_id)
+    if refused is not None:
+        wanted = parse_id(request.POST.get("assignment"))
+        for entry in page.entries:
+            for s in entry.sheets:
+                if s.assignment.pk == wanted:
+                    s.show_posted(sheet_data(request.POST), refused)
+    return render(request, "review/chair_panel.html", {"page": page, "round": page.round, "admin": False},
+                  status=400 if refused else 200)
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def round_disagreements(request, round_id):
+    """The round's admin: the 试讲 time slots and the flagged entries, to add a reviewer."""
+    from review import lecture
+
+    review_round = services.get_round(request.user, round_id)
+    if request.method == "POST":
+        if request.POST.get("action") not in ("slot", "add_reviewer"):
+            raise Http404
+        try:
+            messages.success(request, _chair_action(request, review_round))
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+        return redirect("review:disagreements", review_round.pk)
+    flagged, error = lecture.flagged_entries(request.user, review_round)
+    slots = list(review_round.round_entries.order_by("code")) if review_round.phase == Phase.LECTURE else []
+    return render(request, "review/round_disagreements.html", {
+        "round": review_round, "flagged": flagged, "error": error, "slots": slots, "admin": True})

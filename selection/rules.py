@@ -255,27 +255,63 @@ class QuotaLimit:
     per_subject: bool = False
 
 
+def as_limits(quotas) -> tuple[QuotaLimit, ...]:
+    """The rows that apply to a pick, as a tuple: None (no limit), one row, or several rows (a
+    subject row and the category-wide row it sits inside: a pick must satisfy every one)."""
+    if quotas is None:
+        return ()
+    if isinstance(quotas, QuotaLimit):
+        return (quotas,)
+    return tuple(quotas)
+
+
+def quota_scope(category: str, subject: str, quota: QuotaLimit) -> tuple[str, str]:
+    """The picks a row counts: the category, or the category × subject for a subject row or a
+    ``per_subject`` row."""
+    return (category, subject) if (quota.subject or quota.per_subject) else (category, "")
+
+
+def in_scope(pick: Pick, scope: tuple[str, str]) -> bool:
+    return pick.category == scope[0] and (not scope[1] or pick.subject == scope[1])
+
+
 def quota_used(current: Iterable[Pick], category: str, subject: str, quota: QuotaLimit) -> int:
-    by_subject = bool(quota.subject) or quota.per_subject
-    return sum(1 for p in current if p.category == category and (not by_subject or p.subject == subject))
+    scope = quota_scope(category, subject, quota)
+    return sum(1 for p in current if in_scope(p, scope))
 
 
-def quota_text(category: str, subject: str, quota: QuotaLimit, used: int) -> str:
+def quota_text(category: str, subject: str, quota: QuotaLimit, used: int, verb: str = "") -> str:
     by_subject = bool(quota.subject) or quota.per_subject
     what = f"{category_label(category)}（{subject}）" if by_subject and subject else category_label(category)
-    return _("%(what)s 已推荐 %(used)d/%(limit)d") % {"what": what, "used": used, "limit": quota.limit}
+    return _("%(what)s 已%(verb)s %(used)d/%(limit)d") % {"what": what, "verb": verb or _("推荐"), "used": used,
+                                                        "limit": quota.limit}
 
 
-def quota_decision(current: Sequence[Pick], new: Pick, quota: QuotaLimit | None) -> Decision:
-    """Refused when the set already holds ``limit`` picks of the quota's scope; None: no quota set."""
-    if quota is None:
-        return ALLOW
+def quota_decision(current: Sequence[Pick], new: Pick, quotas) -> Decision:
+    """Refused when the set already holds ``limit`` picks of the scope of any row that applies to
+    the new pick (``quotas``: one row, the list of rows, or None for no limit). Every applicable
+    row is checked, so the accepted set never depends on the order of the picks."""
     others = [p for p in current if p.entry_id != new.entry_id]
-    used = quota_used(others, new.category, new.subject, quota)
-    if used >= quota.limit:
-        return refuse("quota", _("名额已满：%(text)s。请先撤销其他推荐，或联系上级调整名额。") % {
-            "text": quota_text(new.category, new.subject, quota, used)})
+    for quota in as_limits(quotas):
+        used = quota_used(others, new.category, new.subject, quota)
+        if used >= quota.limit:
+            return refuse("quota", _("名额已满：%(text)s。请先撤销其他推荐，或联系上级调整名额。") % {
+                "text": quota_text(new.category, new.subject, quota, used)})
     return ALLOW
+
+
+def quota_violations(picks: Sequence[Pick], limits_for) -> list[tuple[Pick, QuotaLimit, int]]:
+    """The (pick, row, count) of every row a set breaks: a set is valid when, for each pick and
+    each row that applies to it (``limits_for(category, subject)``), the picks in the row's scope
+    are at most its limit. A subset of a valid set is valid, so recommending the picks of a valid
+    set one by one is accepted in any order."""
+    out = []
+    for p in picks:
+        for quota in as_limits(limits_for(p.category, p.subject)):
+            used = quota_used(picks, p.category, p.subject, quota)
+            if used > quota.limit:
+                out.append((p, quota, used))
+    return out
 
 
 # --- one course per catalog node ---------------------------------------------------------------------
@@ -394,7 +430,7 @@ class Situation:
     level_name: str
     confirmed: bool
     current: tuple[Pick, ...]
-    quota: QuotaLimit | None
+    quota: object  # the applicable rows: a QuotaLimit, a sequence of them, or None (see as_limits)
     node_rule: str
     missing_resources: tuple[str, ...] = field(default=())
 
@@ -455,27 +491,25 @@ class QuotaUse:
 
 def quota_uses(categories: Sequence[str], limit_for, recommended: Sequence[Pick],
                subjects_seen: Iterable[tuple[str, str]] = ()) -> list[QuotaUse]:
-    """The quota board of a unit. ``limit_for(category, subject)`` answers the applicable
-    ``QuotaLimit`` (or None); ``subject=""`` asks for the category-wide limit. A category counted
-    per subject (no category-wide limit, but a limit for a subject) gets one line per subject the
-    unit holds entries of (``subjects_seen``: (category, subject) pairs) or has recommended."""
+    """The quota board of a unit. ``limit_for(category, subject)`` answers the applicable rows
+    (one ``QuotaLimit``, a list of them, or None; see ``as_limits``); ``subject=""`` asks for the
+    category-wide limit. A category gets its category-wide line when it has a category-wide limit,
+    then one line per subject with a limit of its own (a subject row inside the category quota, or
+    a category counted per subject) for each subject the unit holds entries of (``subjects_seen``:
+    (category, subject) pairs) or has recommended; a category without any limit gets one line."""
     seen = {(c, s) for c, s in subjects_seen} | {(p.category, p.subject) for p in recommended}
     lines = []
     for category in categories:
-        wide = limit_for(category, "")
         in_category = [p for p in recommended if p.category == category]
-        if wide is not None and not wide.subject and not wide.per_subject:
-            lines.append(QuotaUse(category, "", len(in_category), wide.limit))
-            continue
-        per_subject = []
+        wide = [q for q in as_limits(limit_for(category, "")) if not q.subject and not q.per_subject]
+        if wide:
+            lines.append(QuotaUse(category, "", len(in_category), min(q.limit for q in wide)))
         for subject in sorted({s for c, s in seen if c == category and s}):
-            limit = limit_for(category, subject)
-            if limit is not None:
+            own = [q for q in as_limits(limit_for(category, subject)) if q.subject or q.per_subject]
+            if own:
                 used = sum(1 for p in in_category if p.subject == subject)
-                per_subject.append(QuotaUse(category, subject, used, limit.limit))
-        if per_subject:
-            lines.extend(per_subject)
-        else:
+                lines.append(QuotaUse(category, subject, used, min(q.limit for q in own)))
+        if not any(line.category == category for line in lines):
             lines.append(QuotaUse(category, "", len(in_category), None))
     return lines
 

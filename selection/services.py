@@ -110,11 +110,11 @@ def _current(level: Level, unit: Unit, **state) -> list[rules.Pick]:
     return [_pick(e) for e in qs]
 
 
-def _quota(campaign: Campaign, unit: Unit, category: str, subject: str) -> rules.QuotaLimit | None:
-    row = campaign_services.quota_for(campaign, unit, category, subject)
-    if row is None:
-        return None
-    return rules.QuotaLimit(row.limit, row.subject, row.per_subject)
+def _quotas(campaign: Campaign, unit: Unit, category: str, subject: str) -> list[rules.QuotaLimit]:
+    """Every quota row a pick of ``category`` / ``subject`` must satisfy (campaigns.rules.resolve_quotas)."""
+    rows = (Quota.objects.filter(campaign=campaign, level__kind=unit.kind, category=category)
+            .filter(Q(unit=unit) | Q(unit__isnull=True)).select_related("level"))
+    return _limit_for([_quota_row(q) for q in rows], unit)(category, subject)
 
 
 def _missing_resources(level: Level, course) -> tuple[str, ...]:
@@ -248,7 +248,7 @@ def decide(actor, entry_id, action: str, *, reason: str = "", node_reason: str =
         situation = rules.Situation(
             now=now, deadline=None, level_name=entry.level.name, confirmed=False,
             current=tuple(_current(entry.level, entry.unit, state=EntryState.RECOMMENDED)),
-            quota=_quota(campaign, entry.unit, course.category, entry.node.textbook.subject),
+            quota=_quotas(campaign, entry.unit, course.category, entry.node.textbook.subject),
             node_rule=campaign.node_rule, missing_resources=_missing_resources(entry.level, course))
         _refuse(rules.recommend_decision(situation, _pick(entry), node_reason))
         step = _next_step(campaign, entry.unit)
@@ -749,19 +749,24 @@ def desks(actor, campaign: Campaign) -> list[Unit]:
     return result
 
 
+def _quota_row(q: Quota) -> campaign_rules.QuotaRow:
+    return campaign_rules.QuotaRow(q.pk, q.level.kind, q.unit_id, q.school_owner_kind, q.category, q.subject,
+                                   q.per_subject, q.limit)
+
+
 def _quota_rows(campaign: Campaign) -> list[campaign_rules.QuotaRow]:
-    return [campaign_rules.QuotaRow(q.pk, q.level.kind, q.unit_id, q.school_owner_kind, q.category, q.subject,
-                                    q.per_subject, q.limit)
-            for q in Quota.objects.filter(campaign=campaign).select_related("level")]
+    return [_quota_row(q) for q in Quota.objects.filter(campaign=campaign).select_related("level")]
 
 
 def _limit_for(rows: list[campaign_rules.QuotaRow], unit: Unit):
+    """``limit_for(category, subject)``: every quota row a pick must satisfy (a subject row and
+    the category-wide row it sits inside), as ``QuotaLimit`` values; [] for no limit."""
     owner_kind = unit.parent.kind if unit.kind == "school" and unit.parent_id else ""
     who = campaign_rules.Recommender(unit.pk, unit.kind, owner_kind)
 
-    def limit_for(category: str, subject: str) -> rules.QuotaLimit | None:
-        row = campaign_rules.resolve_quota(rows, who, category, subject)
-        return rules.QuotaLimit(row.limit, row.subject, row.per_subject) if row else None
+    def limit_for(category: str, subject: str) -> list[rules.QuotaLimit]:
+        return [rules.QuotaLimit(row.limit, row.subject, row.per_subject)
+                for row in campaign_rules.resolve_quotas(rows, who, category, subject)]
 
     return limit_for
 
@@ -1071,11 +1076,18 @@ ACTION_LABELS = {
     "contacts.form.update": _lazy("填写工作联系表"), "contacts.form.scan": _lazy("上传工作联系表扫描件"),
     "contacts.form.file": _lazy("提交工作联系表"), "contacts.export": _lazy("导出工作联系表"),
     "notifications.remind": _lazy("提醒下级单位"),
+    "review.proposal.apply": _lazy("应用推荐方案"), "review.award_proposal.apply": _lazy("应用本级荣誉方案"),
     # 公示 (review app): the unit's publicity and the objections to it
     "review.publicity.open": _lazy("发布公示"), "review.publicity.close": _lazy("公示期结束"),
     "review.publicity.finalize": _lazy("公示结果确定"), "review.objection.receive": _lazy("收到异议"),
     "review.objection.resolve": _lazy("处理异议"), "review.publicity.withdraw": _lazy("异议成立，撤销结果"),
 }
+# --- review: lecture scores entered by the chair; adjudication; adding a reviewer ---
+ACTION_LABELS.update({
+    "review.sheet.enter": _lazy("组长录入试讲评分"), "review.lecture.slot": _lazy("安排试讲时间"),
+    "review.adjudication.set": _lazy("组长裁定"), "review.adjudication.withdraw": _lazy("撤回组长裁定"),
+    "review.assignment.add_reviewer": _lazy("增加评审专家"),
+})
 
 
 def action_label(action: str) -> str:

@@ -166,5 +166,6 @@ def test_the_task_is_registered_hourly_and_runs(people, far, now):
     assert ("notifications.tasks.send_reminders", 3600) in periodic.REGISTRY
     set_level(far, "county", deadline=timezone.now() + DAY)
     result = send_reminders.enqueue()
-    assert result.return_value == {"units": 3, "contact_forms": 0, "courses": 0, "emails": {"sent": 0, "failed": 0}}
+    assert result.return_value == {"units": 3, "contact_forms": 0, "courses": 0, "review": 0,
+                                   "emails": {"sent": 0, "failed": 0}}
     assert send_reminders.enqueue().return_value["units"] == 0

@@ -1,6 +1,6 @@
-from django import template
 from urllib.parse import urlencode
 
+from django import template
 from django.urls import NoReverseMatch, reverse
 
 register = template.Library()

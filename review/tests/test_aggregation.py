@@ -152,7 +152,7 @@ def test_the_chair_adjudicates_a_disagreement():
     assert (r.median, r.score, r.adjudicated) == (90.0, 88.5, 88.5)
     assert r.adjudication_reason == "60 分专家误读评分细则，组长复核后定为 88.5 分"
     assert r.flags == ("评分分歧：最高分与最低分相差 31 分，超过 20 分，请组长裁定或增加评审专家",
-                       "组长已裁定为 88.5 分：60 分专家误读评分细则，组长复核后定为 88.5 分")
+                       "组长裁定 88.5 分（60 分专家误读评分细则，组长复核后定为 88.5 分）")
     assert result.entries[2].score == 82.5  # flagged (25 > 20) but not adjudicated: (70 + 95) / 2
     rows = agg.rank([entry(1), entry(2)], result)[0].rows
     assert [(row.entry.entry_id, row.result.score) for row in rows] == [(1, 88.5), (2, 82.5)]

@@ -293,8 +293,8 @@ def instances(draw):
     subject_rows = {("subject", s): QuotaLimit(draw(st.integers(0, 3)), s)
                     for s in draw(st.sets(st.sampled_from(SUBJECTS), max_size=2))}
 
-    def limit_for(category, subject):
-        return subject_rows.get((category, subject)) or quota[category]
+    def limit_for(category, subject):  # every applicable row: the subject row inside the category row
+        return [q for q in (subject_rows.get((category, subject)), quota[category]) if q is not None]
 
     caps = [ShareCap("special", ("语文", "数学", "生活适应"), draw(st.sampled_from([50, 80])))] if draw(st.booleans()) else []
     bonuses = [TargetBonus(TargetShare("subject", ("物理", "美术"), draw(st.sampled_from([None, 30, 50]))),
@@ -335,11 +335,11 @@ def brute_force(cands, limit_for, caps, bonuses, force_in, force_out):
         if c.entry_id in force_out or c.vetoed:
             return
         picks = [p.pick() for p in chosen + [c]]
-        # Quota and node rules are hereditary (a subset of a valid set is valid): checking every
-        # pick of each grown set visits every valid set. Every pick, not only the new one: a
-        # category-wide quota also counts the picks that have a subject row of their own.
-        if all(rules.quota_decision(picks, p, limit_for(p.category, p.subject)).ok
-               and rules.node_decision(picks, p, NodeRule.BLOCK).ok for p in picks):
+        # Quota and node rules are hereditary (a subset of a valid set is valid): checking each
+        # grown set visits every valid set. Quotas: the workflow's definition of a valid set (every
+        # row that applies to every pick: a subject row and the category-wide row it sits inside).
+        if not rules.quota_violations(picks, limit_for) \
+                and all(rules.node_decision(picks, p, NodeRule.BLOCK).ok for p in picks):
             walk(i + 1, chosen + [c])
 
     walk(0, [])
@@ -374,10 +374,30 @@ def test_proposal_matches_brute_force(instance):
         if o.rule == "node":
             assert not rules.node_decision(picks, new, NodeRule.BLOCK).ok
         elif o.rule == "quota":
-            grown = picks + [new]
-            assert not all(rules.quota_decision(grown, g, limit_for(g.category, g.subject)).ok for g in grown)
+            assert rules.quota_violations(picks + [new], limit_for) != []
         elif o.rule == "share":
             assert not rules.share_decision(picks + [new], caps).ok
         else:
             assert (o.rule, o.candidate.entry_id in force_out, o.candidate.vetoed) in (
                 ("forced", True, o.candidate.vetoed), ("veto", False, True))
+
+
+def test_a_subject_row_is_a_sub_limit_inside_the_category_quota():
+    """学科课程 5, of which 数学 at most 3: each left-out entry names the row that binds it."""
+    cands = [cand(i, 100 - i, subject="数学", node=i) for i in range(1, 5)] + \
+        [cand(i, 100 - i, subject="语文", node=i) for i in range(5, 8)]
+    lf = lambda category, subject: [QuotaLimit(3, "数学")] * (subject == "数学") + [QuotaLimit(5)]  # noqa: E731
+    p = propose(cands, lf)
+    assert ids(p.chosen) == [1, 2, 3, 5, 6]
+    assert why(p) == {4: ("quota", "超出学科课程（数学）名额 3/3"), 7: ("quota", "超出学科课程名额 5/5")}
+    assert_valid(p, lf)
+
+
+def test_the_category_quota_binds_picks_that_have_a_subject_row_of_their_own():
+    """学科课程 2, 数学 3: three 数学 entries alone still fill the category at 2."""
+    cands = [cand(i, 100 - i, subject="数学", node=i) for i in range(1, 4)]
+    lf = lambda category, subject: [QuotaLimit(3, "数学")] * (subject == "数学") + [QuotaLimit(2)]  # noqa: E731
+    p = propose(cands, lf)
+    assert ids(p.chosen) == [1, 2]
+    assert why(p) == {3: ("quota", "超出学科课程名额 2/2")}
+    assert_valid(p, lf)

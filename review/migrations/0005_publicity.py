@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('campaigns', '0004_level_publicity_days'),
         ('orgs', '0001_initial'),
-        ('review', '0003_results'),
+        ('review', '0004_lecture_adjudication'),
         ('selection', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
