@@ -1,11 +1,13 @@
 """公示 in the REST API: create, list, detail with objections, resolve, finalize — for the unit's
-admins only (another county's admin gets 404), refusals as {"detail", "errors"}."""
+admins only (another county's admin gets 404), refusals as {"detail", "errors"}; and the round's
+results and proposal pages linking to the publicity."""
 
 from datetime import timedelta
 
 import pytest
 
 from review.models import Objection, Publicity
+from review.tests.test_results import scored  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db
 BASE = "/api/v1/review"
@@ -77,3 +79,10 @@ def test_a_school_cannot_publish(client, tree, campaign, results, bearer):
                      bearer(tree.school_admin))
     assert response.status_code == 403
     assert not Publicity.objects.exists()
+
+
+def test_the_results_and_proposal_pages_link_to_the_publicity(client, tree, scored):  # noqa: F811
+    client.force_login(tree.county_admin)
+    link = f"/review/campaigns/{scored.campaign_id}/units/{scored.unit_id}/publicity/"
+    assert link in client.get(f"/review/rounds/{scored.pk}/results/").content.decode()
+    assert link in client.get(f"/review/rounds/{scored.pk}/proposal/").content.decode()
