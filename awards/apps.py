@@ -10,7 +10,7 @@ class AwardsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from awards import permissions  # noqa: F401  (registers the rules permissions)
+        from awards import permissions, receivers  # noqa: F401  (registers the rules permissions and receivers)
         from selection.services import ACTION_LABELS
 
         ACTION_LABELS.update({

@@ -222,3 +222,14 @@ def test_api(client, tree, awarded, bearer, django_capture_on_commit_callbacks):
     assert {c["serial"] for c in mine} == {certs[0]["serial"], certs[2]["serial"]}
     pdf_response = client.get(mine[0]["pdf_url"], **bearer(tree.teacher))
     assert pdf_response.status_code == 200 and pdf_response.content.startswith(b"%PDF")
+
+
+def test_taking_the_award_back_revokes_its_certificates(client, issued, tree):
+    selection_services.set_award(tree.county_admin, issued[0].pk, False)
+    certs = Certificate.objects.filter(entry=issued[0])
+    assert certs.count() == 2 and all(c.revoked and c.revoke_reason == "本级荣誉已取消" for c in certs)
+    assert not Certificate.objects.get(entry=issued[1]).revoked
+    events = [e for e in selection_services.history(issued[0], tree.county_admin) if e.action == "awards.certificate.revoke"]
+    assert len(events) == 2
+    client.logout()
+    assert "证书已撤销" in client.get(f"/verify/{certs[0].token}/").content.decode()
