@@ -295,7 +295,7 @@ def publish_commendation(request, campaign_id: int, unit_id: int, data: Commenda
     return 201, _commendation_out(c)
 
 
-@router.get("/commendations/{commendation_id}", auth=None, response={200: CommendationOut, 404: ErrorOut},
+@router.get("/commendations/{int:commendation_id}", auth=None, response={200: CommendationOut, 404: ErrorOut},
             summary="公开的通报表扬")
 def commendation(request, commendation_id: int):
     from django.shortcuts import get_object_or_404
