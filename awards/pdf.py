@@ -23,6 +23,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
 from awards import rules
+from jingpinke import config
 
 FONT_NAME = "JPKCJK"
 FONT_CANDIDATES = (
@@ -37,7 +38,7 @@ class FontMissing(RuntimeError):
 
 
 def font_path() -> str | None:
-    configured = os.environ.get("JPK_CJK_FONT", "").strip()
+    configured = config.get("JPK_CJK_FONT").strip()
     for path in ((configured,) if configured else FONT_CANDIDATES):
         if path and os.path.exists(path):
             return path

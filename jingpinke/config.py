@@ -45,6 +45,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("JPK_EMAIL_URL", "console:", "Mail transport: console: (print), or smtp://user:password@host:port (smtp+tls:// for STARTTLS)."),
     Option("JPK_DEFAULT_FROM_EMAIL", "jingpinke@localhost", "Sender address of notification e-mails."),
     Option("JPK_SITE_URL", "", "Public address used in links of notification e-mails, e.g. https://jpk.example.cn. Empty: the first of JPK_CSRF_TRUSTED_ORIGINS, else http://JPK_HOST:JPK_PORT."),
+    Option("JPK_CJK_FONT", "", "TrueType/TrueType-collection font file embedded in certificate PDFs. Empty: Debian's fonts-wqy-microhei (installed by make run)."),
     Option("JPK_LOGIN_FAILURE_LIMIT", "5", "Failed logins after which an account/address pair is locked."),
     Option("JPK_LOGIN_COOLOFF_MINUTES", "30", "Minutes a lockout lasts."),
     Option("JPK_API_TOKEN_DAYS", "365", "Days an API token stays valid after it is created."),
