@@ -28,6 +28,7 @@ from selection.models import Entry, EntryState
 from selection.rules import category_label
 
 SEAL_MAX_BYTES = 2 * 1024 * 1024
+ISSUE_CHUNK = 200
 
 
 def require(actor, perm: str, obj=None, message: str | None = None) -> None:
@@ -193,11 +194,16 @@ def run_issue(job_id: int, now: datetime | None = None) -> IssueJob:
     job.save(update_fields=["state"])
     tpl = template_for(job.level, job.unit)
     now = now or timezone.now()
-    entries = list(awarded_entries(job.level, job.unit))
-    job.total = len(entries)
+    ids = list(awarded_entries(job.level, job.unit).values_list("pk", flat=True))
+    job.total = len(ids)
     existing = set(Certificate.objects.filter(level=job.level, issuer=job.unit).values_list("entry_id", "holder_id"))
+
+    def entries():  # in chunks: a bounded IN list and memory whatever the level's size
+        for start in range(0, len(ids), ISSUE_CHUNK):
+            yield from awarded_entries(job.level, job.unit).filter(pk__in=ids[start:start + ISSUE_CHUNK])
+
     try:
-        for i, entry in enumerate(entries, 1):
+        for i, entry in enumerate(entries(), 1):
             with transaction.atomic():
                 for holder, text in _texts(entry, job.level, tpl.issuer_name):
                     if (entry.pk, holder.user_id) in existing:

@@ -233,3 +233,12 @@ def test_taking_the_award_back_revokes_its_certificates(client, issued, tree):
     assert len(events) == 2
     client.logout()
     assert "证书已撤销" in client.get(f"/verify/{certs[0].token}/").content.decode()
+
+
+def test_issuing_goes_through_a_large_level_in_chunks(tree, awarded, monkeypatch):
+    """Entries are loaded ISSUE_CHUNK at a time (a bounded IN list: SQLite refused one of 2,500)."""
+    monkeypatch.setattr(services, "ISSUE_CHUNK", 1)
+    job = IssueJob.objects.create(level=awarded[0].level, unit=tree.county, total=0, created_by=tree.county_admin)
+    job = services.run_issue(job.pk)
+    assert (job.done, job.total, job.created) == (2, 2, 3)
+    assert sorted(Certificate.objects.values_list("number", flat=True)) == [1, 2, 3]
