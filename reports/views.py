@@ -1,0 +1,35 @@
+"""The dashboard page (统计) and each section's Excel export. Thin: reports.services does the work."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_safe
+
+from reports import exports, rules, services
+
+
+def _query(scope: services.Scope) -> str:
+    return urlencode({"campaign": scope.campaign.pk, "unit": scope.unit.pk})
+
+
+@login_required
+@require_safe
+def dashboard(request):
+    scope = services.get_scope(request.user, request.GET.get("campaign"), request.GET.get("unit"))
+    query = _query(scope)
+    blocks = [{"section": s, "option": rules.chart_option(s), "chart_id": f"chart-{s.key}",
+               "data_id": f"chart-data-{s.key}",
+               "export_url": reverse("reports:xlsx", args=[s.key]) + "?" + query}
+              for s in services.sections(request.user, scope.campaign, scope.unit)]
+    return render(request, "reports/dashboard.html", {"scope": scope, "blocks": blocks})
+
+
+@login_required
+@require_safe
+def section_xlsx(request, key):
+    scope = services.get_scope(request.user, request.GET.get("campaign"), request.GET.get("unit"))
+    return exports.download(scope.campaign, scope.unit, services.section(request.user, scope.campaign, scope.unit, key))
