@@ -8,8 +8,10 @@ admins have no dashboard: 404).
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from ninja import Router, Schema
 
+from jingpinke.errors import ServiceError
 from reports import exports, services
 from selection.api import ERRORS, XLSX_RESPONSE
 
@@ -36,6 +38,13 @@ class DashboardOut(Schema):
     sections: list[SectionOut]
 
 
+def _known(key: str) -> str:
+    """An unknown section answers 404 saying which ones there are (the generic 404 would not)."""
+    if key not in services.SECTION_KEYS:
+        raise ServiceError(_("没有这一项统计。可选：%(keys)s。") % {"keys": "、".join(services.SECTION_KEYS)}, status=404)
+    return key
+
+
 def _out(s) -> dict:
     return {"key": s.key, "title": s.title, "note": s.note, "columns": s.headers, "rows": s.rows}
 
@@ -54,7 +63,7 @@ def dashboard(request, campaign: int | None = None, unit: int | None = None):
             summary="统计看板的一项导出 Excel（与页面上的表格相同）", description=KEYS_DESCRIPTION)
 def section_xlsx(request, key: str, campaign: int | None = None, unit: int | None = None):
     scope = services.get_scope(request.user, campaign, unit)
-    return exports.download(scope.campaign, scope.unit, services.section(request.user, scope.campaign, scope.unit, key))
+    return exports.download(scope.campaign, scope.unit, services.section(request.user, scope.campaign, scope.unit, _known(key)))
 
 
 # Registered after the .xlsx route: "{key}" would also match "units.xlsx".
@@ -62,4 +71,4 @@ def section_xlsx(request, key: str, campaign: int | None = None, unit: int | Non
             summary="统计看板的一项：表头与数据行", description=KEYS_DESCRIPTION)
 def section(request, key: str, campaign: int | None = None, unit: int | None = None):
     scope = services.get_scope(request.user, campaign, unit)
-    return _out(services.section(request.user, scope.campaign, scope.unit, key))
+    return _out(services.section(request.user, scope.campaign, scope.unit, _known(key)))

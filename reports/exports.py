@@ -45,7 +45,7 @@ def workbook(heading: str, section: Section, *, now: datetime):
         sheet.write_string(3, col, header, head)
     for i, row in enumerate(section.rows, 4):
         for col, value in enumerate(row):
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if isinstance(value, int | float) and not isinstance(value, bool):
                 sheet.write_number(i, col, value, cell)
             elif value in (None, ""):
                 sheet.write_blank(i, col, None, cell)

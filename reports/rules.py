@@ -97,7 +97,7 @@ def percent(part: int, whole: int) -> float:
 
 # --- charts -----------------------------------------------------------------------------------------
 def _number(value) -> float | int:
-    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else 0
+    return value if isinstance(value, int | float) and not isinstance(value, bool) else 0
 
 
 def chart_option(section: Section) -> dict:
@@ -113,7 +113,7 @@ def chart_option(section: Section) -> dict:
         col = spec.series[0]
         return {**base, "tooltip": {**base["tooltip"], "trigger": "item"},
                 "series": [{"type": "pie", "name": headers[col], "radius": ["35%", "65%"], "top": 30,
-                            "data": [{"name": n, "value": _number(r[col])} for n, r in zip(names, rows)]}]}
+                            "data": [{"name": n, "value": _number(r[col])} for n, r in zip(names, rows, strict=True)]}]}
     category_axis = {"type": "category", "data": names, "axisLabel": {"interval": 0, "hideOverlap": True}}
     value_axis = {"type": "value", "minInterval": 1}
     if spec.percent:
@@ -122,7 +122,7 @@ def chart_option(section: Section) -> dict:
                **({"stack": "total"} if spec.stack else {})} for c in spec.series]
     if spec.line is not None:
         series.append({"type": "line", "name": headers[spec.line], "data": [
-            r[spec.line] if isinstance(r[spec.line], (int, float)) else None for r in rows],
+            r[spec.line] if isinstance(r[spec.line], int | float) else None for r in rows],
             "symbol": "diamond", "symbolSize": 10, "lineStyle": {"type": "dashed"}})
     return {**base, "tooltip": {**base["tooltip"], "trigger": "axis"},
             "grid": {"top": 40, "left": 8, "right": 16, "bottom": 8, "containLabel": True},

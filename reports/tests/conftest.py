@@ -28,7 +28,7 @@ from selection.models import Entry
 from selection.tests.conftest import bearer, campaign, nodes  # noqa: F401  (the same campaign and catalog nodes)
 
 
-def _course(campaign, tree, node, category, school, teacher, title):
+def _course(campaign, tree, node, category, school, teacher, title):  # noqa: F811
     course = Course.objects.create(campaign=campaign, category=category, node=node, title=title,
                                    lead_teacher=teacher, school=school, periods_count=1, status="submitted")
     selection_services.enter(teacher, course)
@@ -39,9 +39,12 @@ def _entry(course, kind):
     return Entry.objects.get(course=course, level__kind=kind)
 
 
-def _resource(course, kind, status, findings, n=iter(range(1, 1000))):
+_FILES = iter(range(1, 100000))
+
+
+def _resource(course, kind, status, findings):
     period, _ = Period.objects.get_or_create(course=course, number=1)
-    i = next(n)
+    i = next(_FILES)
     stored = StoredFile.objects.create(owner=course.lead_teacher, storage_key=f"test/{i}", original_name=f"{i}.bin",
                                        size=1, sha256=f"{i:064d}")
     return Resource.objects.create(period=period, slot_kind=kind, file=stored, status=status, findings=findings)
@@ -52,7 +55,7 @@ def _finding(rule, level, label):
 
 
 @pytest.fixture
-def story(campaign, tree, nodes):
+def story(campaign, tree, nodes):  # noqa: F811  (the fixtures imported above)
     other_school_admin = member(tree.other_school, Role.ADMIN, username="other_school_admin")
     a = _course(campaign, tree, nodes[0], "subject", tree.school, tree.teacher, "A")
     b = _course(campaign, tree, nodes[3], "subject", tree.school, tree.teacher, "B")
