@@ -18,12 +18,11 @@ Row = list  # str | int | float | None cells
 
 @dataclass(frozen=True)
 class ChartSpec:
-    kind: str = "bar"  # "bar" or "pie"
-    x: int = 0  # column of the category axis (the pie's names)
-    series: tuple[int, ...] = (1,)  # columns drawn as bars (the pie: its first one)
+    x: int | tuple[int, ...] = 0  # column(s) of the category axis, joined by " · "
+    series: tuple[int, ...] = (1,)  # columns drawn as bars
     stack: bool = False
     horizontal: bool = False
-    line: int | None = None  # a column drawn as a line over the bars (a quota, a cap)
+    marker: int | None = None  # a column drawn as a marker on each bar (a quota, a cap)
     percent: bool = False  # the value axis is a percentage (0–100)
 
 
@@ -100,30 +99,32 @@ def _number(value) -> float | int:
     return value if isinstance(value, int | float) and not isinstance(value, bool) else 0
 
 
+def chart_height(section: Section) -> int:
+    """Pixels the chart needs: 320, or more for horizontal bars (28 px a row), so that a province's
+    cities or a long list of reasons stay readable."""
+    return max(320, 80 + 28 * len(section.rows)) if section.chart.horizontal else 320
+
+
 def chart_option(section: Section) -> dict:
     """The ECharts option of a section: plain JSON (no functions), so that the page can carry it in
     a ``<script type="application/json">`` block under a strict Content-Security-Policy. Tooltips
     render in the canvas (``renderMode: richText``): ECharts' HTML tooltips carry ``style``
     attributes, which the policy refuses."""
     spec, headers, rows = section.chart, section.headers, section.rows
-    names = [str(r[spec.x]) for r in rows]
+    xs = spec.x if isinstance(spec.x, tuple) else (spec.x,)
+    names = [" · ".join(str(r[c]) for c in xs if r[c] not in (None, "")) for r in rows]
     base = {"animation": False, "tooltip": {"renderMode": "richText", "confine": True},
             "legend": {"top": 0, "type": "scroll"}, "aria": {"enabled": True}}
-    if spec.kind == "pie":
-        col = spec.series[0]
-        return {**base, "tooltip": {**base["tooltip"], "trigger": "item"},
-                "series": [{"type": "pie", "name": headers[col], "radius": ["35%", "65%"], "top": 30,
-                            "data": [{"name": n, "value": _number(r[col])} for n, r in zip(names, rows, strict=True)]}]}
     category_axis = {"type": "category", "data": names, "axisLabel": {"interval": 0, "hideOverlap": True}}
     value_axis = {"type": "value", "minInterval": 1}
     if spec.percent:
         value_axis = {"type": "value", "min": 0, "max": 100, "axisLabel": {"formatter": "{value} %"}}
-    series = [{"type": "bar", "name": headers[c], "data": [_number(r[c]) for r in rows],
+    series = [{"type": "bar", "name": headers[c], "data": [_number(r[c]) for r in rows], "barMaxWidth": 48,
                **({"stack": "total"} if spec.stack else {})} for c in spec.series]
-    if spec.line is not None:
-        series.append({"type": "line", "name": headers[spec.line], "data": [
-            r[spec.line] if isinstance(r[spec.line], int | float) else None for r in rows],
-            "symbol": "diamond", "symbolSize": 10, "lineStyle": {"type": "dashed"}})
+    if spec.marker is not None:
+        series.append({"type": "scatter", "name": headers[spec.marker], "data": [
+            r[spec.marker] if isinstance(r[spec.marker], int | float) else None for r in rows],
+            "symbol": "diamond", "symbolSize": 14})
     return {**base, "tooltip": {**base["tooltip"], "trigger": "axis"},
             "grid": {"top": 40, "left": 8, "right": 16, "bottom": 8, "containLabel": True},
             "xAxis": value_axis if spec.horizontal else category_axis,

@@ -150,7 +150,7 @@ def progress_section(actor, campaign: Campaign, unit: Unit) -> Section:
                + [(_("已推荐"), 8), (_("名额合计"), 8), (_("待处理"), 8), (_("推荐截止"), 17), (_("剩余时间"), 14),
                   (_("汇总表"), 8)])
     return Section("progress", str(SECTION_TITLES["progress"]), columns, out,
-                   ChartSpec(series=(2 + n, 4 + n), stack=False, line=3 + n),
+                   ChartSpec(series=(2 + n, 4 + n), marker=3 + n),
                    note=_("名额合计为各类别名额之和；某类别不限名额时留空。"))
 
 
@@ -203,7 +203,7 @@ def awards_section(actor, campaign: Campaign, unit: Unit) -> Section:
         (lv, cat, subject)]] for lv, cat, subject in keys]
     columns = [(_("荣誉"), 14), (_("类别"), 10), (_("学科"), 10), (_("课程数"), 8)]
     return Section("awards", str(SECTION_TITLES["awards"]), columns, rows,
-                   ChartSpec(kind="pie", x=2, series=(3,)),
+                   ChartSpec(x=(0, 1, 2), series=(3,), horizontal=True),
                    note=_("本单位及下级单位评定的本级荣誉。"))
 
 
@@ -239,7 +239,7 @@ def shares_section(actor, campaign: Campaign, unit: Unit) -> Section:
     columns = [(_("单位 · 类别"), 24), (_("学科"), 18), (_("适用于"), 18), (_("这些学科"), 8), (_("该类别合计"), 10),
                (_("当前占比（%）"), 10), (_("上限（%）"), 8), (_("结论"), 8)]
     return Section("shares", str(SECTION_TITLES["shares"]), columns, rows,
-                   ChartSpec(series=(5,), line=6, percent=True),
+                   ChartSpec(series=(5,), marker=6, percent=True),
                    note=_("活动设置的学科占比上限（如特殊教育中语文、数学、生活适应合计不超过 80%）。"))
 
 

@@ -16,12 +16,18 @@ def _query(scope: services.Scope) -> str:
     return urlencode({"campaign": scope.campaign.pk, "unit": scope.unit.pk})
 
 
+def _cells(section: rules.Section) -> list[list[tuple]]:
+    """The table's cells as (value, is a number): numbers are right-aligned."""
+    return [[(c, isinstance(c, int | float) and not isinstance(c, bool)) for c in row] for row in section.rows]
+
+
 @login_required
 @require_safe
 def dashboard(request):
     scope = services.get_scope(request.user, request.GET.get("campaign"), request.GET.get("unit"))
     query = _query(scope)
-    blocks = [{"section": s, "option": rules.chart_option(s), "chart_id": f"chart-{s.key}",
+    blocks = [{"section": s, "option": rules.chart_option(s), "chart_id": f"chart-{s.key}", "table": _cells(s),
+               "height": rules.chart_height(s),
                "data_id": f"chart-data-{s.key}",
                "export_url": reverse("reports:xlsx", args=[s.key]) + "?" + query}
               for s in services.sections(request.user, scope.campaign, scope.unit)]

@@ -51,7 +51,7 @@ def test_dashboard_page_shows_each_section_with_chart_table_and_export(client, s
     assert options["category"]["series"][0]["data"] == [2, 1, 1]
     # The table beside the chart.
     table = re.search(r'<table class="report-table" id="table-checks">(.*?)</table>', html, re.S).group(1)
-    cells = [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<td>(.*?)</td>", table)]
+    cells = [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<td[^>]*>(.*?)</td>", table)]
     assert cells == ["分辨率", "2", "0", "2", "时长", "1", "0", "1", "PDF 无文字（扫描件）", "0", "1", "1",
                      "帧率", "0", "1", "1"]
     assert "暂无数据" in re.search(r'id="table-shares">(.*?)</table>', html, re.S).group(1)

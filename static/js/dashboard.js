@@ -16,6 +16,8 @@
         return;
       }
       var option = JSON.parse(source.textContent);
+      // Through the CSSOM, which the policy allows (a style="" attribute it would refuse).
+      el.style.height = (parseInt(el.getAttribute("data-height"), 10) || 320) + "px";
       var chart = window.echarts.init(el, null, { renderer: "canvas" });
       chart.setOption(option);
       el.setAttribute("data-rendered", "true");
