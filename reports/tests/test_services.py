@@ -14,6 +14,7 @@ pytestmark = pytest.mark.django_db
 
 def rows(actor, key, unit=None):
     scope = services.get_scope(actor, None, unit)
+    assert unit is None or scope.unit.pk == unit
     return services.section(actor, scope.campaign, scope.unit, key).rows
 
 
@@ -161,6 +162,11 @@ def test_city_admin_may_open_a_county(story, tree, campaign):
     assert scope.unit == tree.county
     assert services.section(tree.city_admin, campaign, tree.county, "units").rows == [
         ["湛江市第二十一小学", 1, 0, 2, 1, 4]]
+    # Only the county's area, though the city admin may see the whole city: E (霞山区) is left out.
+    assert rows(tree.city_admin, "category", tree.county.pk) == rows(tree.county_admin, "category")
+    assert rows(tree.city_admin, "checks", tree.county.pk) == rows(tree.county_admin, "checks")
+    assert rows(tree.city_admin, "review", tree.county.pk) == rows(tree.county_admin, "review")
+    assert rows(tree.other_county_admin, "category") == [["学科课程", 1, 1, 0, 0]]
 
 
 @pytest.mark.parametrize("who", ["teacher", "school_admin", "expert"])
