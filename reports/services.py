@@ -170,23 +170,26 @@ def checks_section(actor, campaign: Campaign, unit: Unit) -> Section:
 
 # --- review progress -----------------------------------------------------------------------------
 def review_section(actor, campaign: Campaign, unit: Unit) -> Section:
-    """Review rounds of the unit and the units below it: score sheets submitted against those
-    assigned (published assignments; proposals not yet published do not count)."""
+    """Review rounds of the unit and the units below it: of the score sheets assigned (published
+    assignments; proposals not yet published do not count), how many are submitted, being filled
+    in (saved, not submitted) and not started."""
     published = ~Q(assignments__state=AssignmentState.PROPOSED)
     rounds = (ReviewRound.objects.visible_to(actor).filter(campaign=campaign, unit__path__startswith=unit.path)
               .select_related("unit").order_by("unit__path", "opens_at", "id")
               .annotate(n_entries=Count("round_entries", distinct=True),
                         n_assigned=Count("assignments", filter=published, distinct=True),
                         n_submitted=Count("assignments", filter=Q(assignments__state=AssignmentState.SUBMITTED),
-                                          distinct=True)))
+                                          distinct=True),
+                        n_started=Count("assignments", filter=Q(assignments__state=AssignmentState.STARTED),
+                                        distinct=True)))
     rows = [[r.title, r.unit.name, selection_rules.category_label(r.category), str(RoundStatus(r.status).label),
-             r.n_entries, r.n_assigned, r.n_submitted, r.n_assigned - r.n_submitted,
+             r.n_entries, r.n_assigned, r.n_submitted, r.n_started, r.n_assigned - r.n_submitted - r.n_started,
              rules.percent(r.n_submitted, r.n_assigned), selection_rules.local_text(r.closes_at)] for r in rounds]
     columns = [(_("评审轮次"), 26), (_("单位"), 14), (_("类别"), 10), (_("状态"), 8), (_("作品数"), 8),
-               (_("评分表（已分配）"), 10), (_("已提交"), 8), (_("未提交"), 8), (_("完成率（%）"), 10),
+               (_("评分表（已分配）"), 10), (_("已提交"), 8), (_("评分中"), 8), (_("未开始"), 8), (_("完成率（%）"), 10),
                (_("截止时间"), 17)]
     return Section("review", str(SECTION_TITLES["review"]), columns, rows,
-                   ChartSpec(series=(6, 7), stack=True, horizontal=True))
+                   ChartSpec(series=(6, 7, 8), stack=True, horizontal=True))
 
 
 # --- awards --------------------------------------------------------------------------------------

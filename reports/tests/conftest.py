@@ -9,7 +9,7 @@
 
 Check findings: A's video fails 分辨率 and warns 帧率; B's video fails 分辨率 and 时长, B's slides warn
 (PDF 无文字); E's video fails 时长 (outside 赤坎区).
-Review: a 赤坎区 round on B and C — 4 assignments: 2 submitted, 1 assigned, 1 only proposed; a
+Review: a 赤坎区 round on B and C — 4 assignments: 2 submitted, 1 started, 1 only proposed; a
 霞山区 round on E with 1 assignment, not submitted.
 """
 
@@ -85,7 +85,7 @@ def story(campaign, tree, nodes):  # noqa: F811  (the fixtures imported above)
                                     category="subject", rubric=rubric, status="published", **window)
     rb = RoundEntry.objects.create(round=r1, entry=_entry(b, "county"), code="R1-001")
     rc = RoundEntry.objects.create(round=r1, entry=_entry(c, "county"), code="R1-002")
-    for expert, entry, state in ((experts[0], rb, "submitted"), (experts[1], rb, "assigned"),
+    for expert, entry, state in ((experts[0], rb, "submitted"), (experts[1], rb, "started"),
                                  (experts[2], rc, "submitted"), (experts[0], rc, "proposed")):
         Assignment.objects.create(round=r1, entry=entry, expert=expert, state=state)
     r2 = ReviewRound.objects.create(campaign=campaign, level=county_level, unit=tree.other_county, title="霞山区初选",

@@ -113,7 +113,7 @@ def test_excel_export_of_a_section(client, story, tree, campaign):
 def test_excel_keeps_numbers_and_blanks(client, story, tree, campaign):
     client.force_login(tree.city_admin)
     review = workbook_rows(client.get(f"/reports/review.xlsx?campaign={campaign.pk}"))
-    assert review[4][:9] == ["赤坎区初选", "赤坎区", "学科课程", "评审中", 2, 3, 2, 1, 66.7]
+    assert review[4][:10] == ["赤坎区初选", "赤坎区", "学科课程", "评审中", 2, 3, 2, 1, 0, 66.7]
     progress = workbook_rows(client.get(f"/reports/progress.xlsx?campaign={campaign.pk}"))
     assert progress[6][:8] == ["湛江市第一中学", "学校推荐", "0（不限）", "0（不限）", "0（不限）", 0, None, 0]
 
@@ -138,7 +138,7 @@ def test_api_dashboard_has_every_section(client, story, tree, campaign, bearer):
     assert (body["campaign_id"], body["unit_id"], body["unit_name"]) == (campaign.pk, tree.county.pk, "赤坎区")
     assert [s["key"] for s in body["sections"]] == list(services.SECTION_KEYS)
     review = next(s for s in body["sections"] if s["key"] == "review")
-    assert review["rows"][0][4:9] == [2, 3, 2, 1, 66.7]
+    assert review["rows"][0][4:10] == [2, 3, 2, 1, 0, 66.7]
 
 
 def test_api_excel(client, story, tree, campaign, bearer):
