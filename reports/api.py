@@ -18,7 +18,7 @@ from selection.api import ERRORS, XLSX_RESPONSE
 router = Router(tags=["统计"])
 
 KEYS_DESCRIPTION = ("key: " + "、".join(services.SECTION_KEYS)
-                    + "（下级单位按状态、类别、学段、学科、名额与截止、检测不合格原因、评审进度、荣誉、学科占比）。"
+                    + "（下级单位按状态、类别、学段、学科、名额与截止、检测不合格原因、评审进度、荣誉、学科占比上限、特殊教育各学科占比）。"
                     "campaign、unit 缺省为您可查看的最新活动和您管理的最高一级单位。")
 
 

@@ -42,6 +42,7 @@ SECTION_TITLES = {
     "review": gettext_lazy("专家评审进度"),
     "awards": gettext_lazy("本级荣誉（精品课）评定"),
     "shares": gettext_lazy("学科占比与上限"),
+    "special": gettext_lazy("特殊教育各学科占比"),
 }
 SECTION_KEYS = tuple(SECTION_TITLES)
 
@@ -95,10 +96,11 @@ def _state_label(state: str) -> str:
 
 
 # --- entries by child unit (stacked by state) --------------------------------------------------------
-def units_section(actor, campaign: Campaign, unit: Unit) -> Section:
+def units_section(actor, campaign: Campaign, unit: Unit, *, children=None) -> Section:
     """Each child unit (a county's schools; a city's counties and city-owned schools; …): its
-    entries at its own level by state."""
-    rows = selection_services.progress(actor, campaign, unit)
+    entries at its own level by state. ``children``: ``selection.services.progress`` rows, when
+    already loaded."""
+    rows = children if children is not None else selection_services.progress(actor, campaign, unit)
     counted = [(r.unit.name, Counter({s: r.held.count(s) for s in STATES})) for r in rows]
     columns = ([(_("单位"), 20)] + [(_state_label(s), 8) for s in STATES] + [(_("合计"), 8)])
     return Section("units", str(SECTION_TITLES["units"]), columns, rules.state_rows(counted, STATES),
@@ -131,10 +133,10 @@ def dimension_section(actor, campaign: Campaign, unit: Unit, dimension: str) -> 
 
 
 # --- progress against quotas and deadlines ---------------------------------------------------------
-def progress_section(actor, campaign: Campaign, unit: Unit) -> Section:
+def progress_section(actor, campaign: Campaign, unit: Unit, *, children=None) -> Section:
     """Each child unit's recommendations against its quotas (per category and in all), what is
     still pending, its deadline and whether its summary table is confirmed."""
-    rows = selection_services.progress(actor, campaign, unit)
+    rows = children if children is not None else selection_services.progress(actor, campaign, unit)
     categories = selection_services.progress_categories(campaign)
     out = []
     for r in rows:
@@ -211,11 +213,13 @@ def awards_section(actor, campaign: Campaign, unit: Unit) -> Section:
 
 
 # --- subject shares against the caps -----------------------------------------------------------------
-def shares_section(actor, campaign: Campaign, unit: Unit) -> Section:
+def shares_section(actor, campaign: Campaign, unit: Unit, *, children=None) -> Section:
     """For the unit and each child unit, every share cap of its level (e.g. 特殊教育 语文+数学+生活适应
     ≤ 80 % of the city's awards): the share now against the cap."""
     levels = {lv.kind: lv for lv in campaign.levels.all()}
-    units = [unit] + [r.unit for r in selection_services.progress(actor, campaign, unit)]
+    if children is None:
+        children = selection_services.progress(actor, campaign, unit)
+    units = [unit] + [r.unit for r in children]
     units = [u for u in units if u.kind in levels and campaign.share_caps]
     picks: dict[int, dict[str, list]] = {}
     rows_qs = (selection_services.entries_for(actor)
@@ -246,16 +250,48 @@ def shares_section(actor, campaign: Campaign, unit: Unit) -> Section:
                    note=_("活动设置的学科占比上限（如特殊教育中语文、数学、生活适应合计不超过 80%）。"))
 
 
+def special_section(actor, campaign: Campaign, unit: Unit) -> Section:
+    """The subjects of the special-education courses the unit has recommended and awarded at its
+    level, each with its share, and whether a share cap of the level counts it."""
+    level = _own_level(campaign, unit)
+    picks = (selection_services.entries_for(actor).filter(level=level, unit=unit, course__category=Category.SPECIAL)
+             .filter(Q(state=EntryState.RECOMMENDED) | Q(awarded=True))
+             .values_list("node__textbook__subject", "state", "awarded")) if level else []
+    capped = {subject for c in (campaign.share_caps or []) if level and c.get("level") == level.kind
+              and c.get("category") == Category.SPECIAL for subject in c.get("subjects", [])}
+    recommended, awarded = Counter(), Counter()
+    for subject, state, is_awarded in picks:
+        recommended[subject] += state == EntryState.RECOMMENDED
+        awarded[subject] += bool(is_awarded)
+    n_recommended, n_awarded = sum(recommended.values()), sum(awarded.values())
+    subjects = sorted(set(recommended) | set(awarded), key=lambda k: (k not in capped, -recommended[k], k))
+    rows = [[subject, recommended[subject], rules.percent(recommended[subject], n_recommended), awarded[subject],
+             rules.percent(awarded[subject], n_awarded), _("是") if subject in capped else _("否")]
+            for subject in subjects]
+    columns = [(_("学科"), 14), (_("本级已推荐"), 10), (_("占已推荐（%）"), 12), (_("本级荣誉"), 10),
+               (_("占本级荣誉（%）"), 12), (_("计入占比上限"), 12)]
+    return Section("special", str(SECTION_TITLES["special"]), columns, rows,
+                   ChartSpec(series=(2, 4), percent=True),
+                   note=_("本单位本级特殊教育课程的学科分布；“计入占比上限”的学科合计不得超过上限（见上一项）。"))
+
+
 # --- all of them -------------------------------------------------------------------------------------
-def section(actor, campaign: Campaign, unit: Unit, key: str) -> Section:
+WITH_CHILDREN = {"units": units_section, "progress": progress_section, "shares": shares_section}
+BUILDERS = {**WITH_CHILDREN, "checks": checks_section, "review": review_section, "awards": awards_section,
+            "special": special_section}
+
+
+def section(actor, campaign: Campaign, unit: Unit, key: str, *, children=None) -> Section:
     if key in DIMENSIONS:
         return dimension_section(actor, campaign, unit, key)
-    builder = {"units": units_section, "progress": progress_section, "checks": checks_section,
-               "review": review_section, "awards": awards_section, "shares": shares_section}.get(key)
-    if builder is None:
+    if key not in BUILDERS:
         raise Http404(_("没有这一项统计。可选：%(keys)s。") % {"keys": "、".join(SECTION_KEYS)})
-    return builder(actor, campaign, unit)
+    if key in WITH_CHILDREN:
+        return BUILDERS[key](actor, campaign, unit, children=children)
+    return BUILDERS[key](actor, campaign, unit)
 
 
 def sections(actor, campaign: Campaign, unit: Unit) -> list[Section]:
-    return [section(actor, campaign, unit, key) for key in SECTION_KEYS]
+    """Every section; the child units' progress is loaded once for the three that use it."""
+    children = selection_services.progress(actor, campaign, unit)
+    return [section(actor, campaign, unit, key, children=children) for key in SECTION_KEYS]

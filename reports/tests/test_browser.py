@@ -34,7 +34,7 @@ def test_a_city_admin_opens_the_dashboard_and_the_charts_render(transactional_db
     page.click("#mainnav a:text-is('统计')")
     page.wait_for_url("**/reports/")
     assert page.locator("h1").inner_text() == "湛江市 · 统计"
-    page.wait_for_function("() => document.querySelectorAll('.chart[data-rendered=true] canvas').length >= 9")
+    page.wait_for_function("() => document.querySelectorAll('.chart[data-rendered=true] canvas').length >= 10")
     keys = page.eval_on_selector_all(".chart[data-rendered=true]", "els => els.map(e => e.id)")
     assert keys == [f"chart-{k}" for k in services.SECTION_KEYS]
     # Each canvas is drawn (not blank): some pixel is not transparent.
@@ -58,7 +58,7 @@ def test_a_city_admin_opens_the_dashboard_and_the_charts_render(transactional_db
     # A phone: the charts fit the screen.
     page.set_viewport_size({"width": 375, "height": 812})
     page.reload()
-    page.wait_for_function("() => document.querySelectorAll('.chart[data-rendered=true] canvas').length >= 9")
+    page.wait_for_function("() => document.querySelectorAll('.chart[data-rendered=true] canvas').length >= 10")
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 375
     page.screenshot(path="/tmp/reports-dashboard-phone.png", full_page=True)
     assert problems == []

@@ -139,6 +139,21 @@ def test_shares_of_child_cities_on_the_province_board(story, tree, city_special)
     assert [r[0] for r in rows(tree.province_admin, "shares")] == ["湛江市 · 特殊教育"]
 
 
+def test_special_subject_shares(story, tree, city_special):
+    # Subjects the cap counts first; shares of the recommended and of the awarded.
+    assert rows(tree.city_admin, "special") == [
+        ["数学", 1, 33.3, 1, 33.3, "是"], ["语文", 1, 33.3, 1, 33.3, "是"], ["物理", 1, 33.3, 1, 33.3, "否"]]
+    Entry.objects.filter(pk=city_special[2].pk).update(awarded=False)
+    assert rows(tree.city_admin, "special")[2] == ["物理", 1, 33.3, 0, 0.0, "否"]
+    assert rows(tree.city_admin, "special")[0] == ["数学", 1, 33.3, 1, 50.0, "是"]
+
+
+def test_special_subject_shares_leave_out_other_categories_and_pending(story, tree, city_special):
+    Entry.objects.filter(pk=city_special[0].pk).update(state="pending", awarded=False)
+    assert [r[0] for r in rows(tree.city_admin, "special")] == ["数学", "物理"]
+    assert rows(tree.county_admin, "special") == []  # C (实验教学) is the county's only recommendation
+
+
 def test_shares_empty_where_no_cap_applies(story, tree):
     assert rows(tree.county_admin, "shares") == []
 
@@ -186,7 +201,7 @@ def test_unknown_campaign_or_section(story, tree, campaign):
 # --- queries ------------------------------------------------------------------------------------------
 # Measured on the story (the memberships' query included); they do not grow with the data.
 MAX_QUERIES = {"units": 8, "category": 4, "stage": 4, "subject": 4, "progress": 9, "checks": 2, "review": 2,
-               "awards": 3, "shares": 11}
+               "awards": 3, "shares": 11, "special": 3}
 
 
 @pytest.mark.parametrize("key", services.SECTION_KEYS)
