@@ -65,10 +65,12 @@ def dashboard_campaigns(actor) -> list[Campaign]:
 def get_scope(actor, campaign_id=None, unit_id=None) -> Scope:
     """The campaign (default: the newest one the actor has a dashboard of) and the unit (default:
     his highest unit in it). A campaign or unit out of his reach: 404."""
+    if not actor.has_perm("reports.view_dashboard"):
+        raise Http404(_("统计供县（市、区）、市、省管理员使用。"))
     campaigns = dashboard_campaigns(actor)
     if campaign_id in (None, ""):
         if not campaigns:
-            raise Http404(_("您没有可以查看统计的遴选活动（统计供县、市、省管理员使用）。"))
+            raise Http404(_("您管理的单位还没有参加任何遴选活动，暂无统计。"))
         campaign = campaigns[0]
     else:
         campaign = next((c for c in campaigns if c.pk == selection_services.as_int(campaign_id)), None)

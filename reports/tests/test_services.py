@@ -225,3 +225,16 @@ def test_each_section_makes_a_fixed_number_of_queries(story, tree, campaign, cit
     actor = type(tree.city_admin).objects.get(pk=tree.city_admin.pk)
     with django_assert_max_num_queries(MAX_QUERIES[key]):
         services.section(actor, campaign, tree.city, key)
+
+
+def test_the_dashboard_permission():
+    from orgs.tests.factories import UserFactory
+
+    assert UserFactory().has_perm("reports.view_dashboard") is False
+
+
+@pytest.mark.parametrize("who,allowed", [("county_admin", True), ("city_admin", True), ("province_admin", True),
+                                         ("sysadmin", True), ("school_admin", False), ("teacher", False),
+                                         ("expert", False)])
+def test_who_has_a_dashboard(tree, who, allowed):
+    assert getattr(tree, who).has_perm("reports.view_dashboard") is allowed
