@@ -29,6 +29,7 @@ def _register():
     from notifications.api import router as notifications_router
     from orgs.api import router as orgs_router
     from portal.api import router as portal_router
+    from reports.api import router as reports_router
     from review.api import router as review_router
     from selection.api import router as selection_router
 
@@ -44,6 +45,7 @@ def _register():
     api.add_router("/notifications", notifications_router)
     api.add_router("/review", review_router)
     api.add_router("/awards", awards_router)
+    api.add_router("/reports", reports_router)
 
 
 _register()

@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "contacts",
     "review",
     "awards",
+    "reports",
     "notifications",
     "api",
     "portal",

@@ -4,7 +4,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
 # (label, url name, who sees it): "admin" = any unit admin or system admin; "review" = an admin or an expert;
-# "teacher" = a user with a teacher membership.
+# "teacher" = a user with a teacher membership; "board" = a county, city or province admin, or a system admin.
 NAV = [
     (_("首页"), "portal:home", "all"),
     (_("遴选活动"), "campaigns:list", "admin"),
@@ -12,6 +12,7 @@ NAV = [
     (_("工作联系表"), "contacts:home", "admin"),
     (_("专家评审"), "review:home", "review"),
     (_("证书"), "awards:home", "admin"),
+    (_("统计"), "reports:dashboard", "board"),
     (_("我的荣誉"), "awards:mine", "teacher"),
     (_("单位"), "orgs:units", "admin"),
     (_("用户"), "orgs:users", "admin"),
@@ -32,6 +33,8 @@ def navigation(request):
             if who == "review" and not (is_admin or user.is_expert()):
                 continue
             if who == "teacher" and not user.teacher_units():
+                continue
+            if who == "board" and not user.has_perm("reports.view_dashboard"):
                 continue
             try:
                 items.append((label, reverse(name)))

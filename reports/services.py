@@ -1,0 +1,299 @@
+"""The dashboards (统计) of a county, city or province: one function per section, each returning a
+``rules.Section`` whose plain rows feed the chart, the page's table, the Excel export and the API
+alike.
+
+Scope: the unit comes from ``selection.services.get_board_unit`` (a unit the actor administers, or
+one below it; else 404), and every query starts from the actor's visible rows (``entries_for``,
+``ReviewRound.objects.visible_to``) narrowed to the unit's subtree. Each section makes a fixed
+number of queries, however many units and entries there are.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from django.db.models import Count, Q
+from django.http import Http404
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from campaigns import services as campaign_services
+from campaigns.enums import LEVEL_ORDER, Category, ShareAppliesTo, Stage
+from campaigns.models import Campaign
+from catalog.rules import stage_label
+from courses.models import CheckStatus, Resource
+from media.rules import CHECK_RULES
+from orgs.models import Unit
+from reports import rules
+from reports.rules import ChartSpec, Section
+from review.models import AssignmentState, ReviewRound, RoundStatus
+from selection import rules as selection_rules
+from selection import services as selection_services
+from selection.models import EntryState
+
+SECTION_TITLES = {
+    "units": gettext_lazy("下级单位申报与处理情况"),
+    "category": gettext_lazy("按类别统计"),
+    "stage": gettext_lazy("按学段统计"),
+    "subject": gettext_lazy("按学科统计"),
+    "progress": gettext_lazy("名额使用与截止时间"),
+    "checks": gettext_lazy("文件检测不合格原因"),
+    "review": gettext_lazy("专家评审进度"),
+    "awards": gettext_lazy("本级荣誉（精品课）评定"),
+    "shares": gettext_lazy("学科占比与上限"),
+    "special": gettext_lazy("特殊教育各学科占比"),
+}
+SECTION_KEYS = tuple(SECTION_TITLES)
+
+
+# --- choosing the campaign and the unit ------------------------------------------------------------
+@dataclass
+class Scope:
+    campaign: Campaign
+    unit: Unit
+    campaigns: list[Campaign]  # those the actor may open a dashboard of
+    units: list[Unit]  # his units for this campaign (the picker)
+
+
+def dashboard_campaigns(actor) -> list[Campaign]:
+    """Campaigns of which the actor administers a county, city or province (system admins: all)."""
+    campaigns = list(campaign_services.campaigns_for(actor).select_related("owner"))
+    return [c for c in campaigns if selection_services.board_units(actor, c)]
+
+
+def get_scope(actor, campaign_id=None, unit_id=None) -> Scope:
+    """The campaign (default: the newest one the actor has a dashboard of) and the unit (default:
+    his highest unit in it). A campaign or unit out of his reach: 404."""
+    if not actor.has_perm("reports.view_dashboard"):
+        raise Http404(_("统计供县（市、区）、市、省管理员使用。"))
+    campaigns = dashboard_campaigns(actor)
+    if campaign_id in (None, ""):
+        if not campaigns:
+            raise Http404(_("您管理的单位还没有参加任何遴选活动，暂无统计。"))
+        campaign = campaigns[0]
+    else:
+        campaign = next((c for c in campaigns if c.pk == selection_services.as_int(campaign_id)), None)
+        if campaign is None:
+            raise Http404(_("未找到该遴选活动，或您无权查看它的统计。"))
+    unit = selection_services.get_board_unit(actor, campaign, unit_id)
+    return Scope(campaign, unit, campaigns, selection_services.board_units(actor, campaign))
+
+
+# --- helpers ------------------------------------------------------------------------------------------
+def _area_entries(actor, campaign: Campaign, unit: Unit):
+    """Entries of the campaign held by the unit or any unit below it, as the actor may see them."""
+    return selection_services.entries_for(actor).filter(level__campaign=campaign, unit__path__startswith=unit.path)
+
+
+def _own_level(campaign: Campaign, unit: Unit):
+    return next((lv for lv in campaign.levels.all() if lv.kind == unit.kind), None)
+
+
+STATES = tuple(EntryState.values)
+
+
+def _state_label(state: str) -> str:
+    return str(EntryState(state).label)
+
+
+# --- entries by child unit (stacked by state) --------------------------------------------------------
+def units_section(actor, campaign: Campaign, unit: Unit, *, children=None) -> Section:
+    """Each child unit (a county's schools; a city's counties and city-owned schools; …): its
+    entries at its own level by state. ``children``: ``selection.services.progress`` rows, when
+    already loaded."""
+    rows = children if children is not None else selection_services.progress(actor, campaign, unit)
+    counted = [(r.unit.name, Counter({s: r.held.count(s) for s in STATES})) for r in rows]
+    columns = ([(_("单位"), 20)] + [(_state_label(s), 8) for s in STATES] + [(_("合计"), 8)])
+    return Section("units", str(SECTION_TITLES["units"]), columns, rules.state_rows(counted, STATES),
+                   ChartSpec(series=tuple(range(1, len(STATES) + 1)), stack=True, horizontal=True),
+                   note=_("下级单位在其本级收到的课程，按处理状态。"))
+
+
+# --- entries by category, stage, subject -----------------------------------------------------------
+DIMENSIONS = {
+    "category": ("course__category", lambda k: selection_rules.category_label(k), list(Category.values)),
+    "stage": ("node__textbook__stage", lambda k: str(stage_label(k)), list(Stage.values)),
+    "subject": ("node__textbook__subject", lambda k: k or _("（未填学科）"), []),
+}
+
+
+def dimension_section(actor, campaign: Campaign, unit: Unit, dimension: str) -> Section:
+    """Entries counted by category, stage or subject: declared in the unit's area (each course once,
+    by its school-level entry), received at the unit's own level, recommended and awarded there."""
+    field, label, order = DIMENSIONS[dimension]
+    declared = _area_entries(actor, campaign, unit).filter(level__kind=LEVEL_ORDER[0]).values_list(field, flat=True)
+    level = _own_level(campaign, unit)
+    received = (selection_services.entries_for(actor).filter(level=level, unit=unit)
+                .values_list(field, "state", "awarded") if level else [])
+    columns = [({"category": _("类别"), "stage": _("学段"), "subject": _("学科")}[dimension], 16),
+               (_("区域内申报"), 10), (_("本级收到"), 10), (_("本级已推荐"), 10), (_("本级荣誉"), 10)]
+    return Section(dimension, str(SECTION_TITLES[dimension]), columns,
+                   rules.dimension_rows(list(declared), list(received), label, order),
+                   ChartSpec(series=(1, 2, 3)),
+                   note=_("区域内申报：本单位及下级学校提交的课程；本级：本单位在本层级收到、推荐和评定的课程。"))
+
+
+# --- progress against quotas and deadlines ---------------------------------------------------------
+def progress_section(actor, campaign: Campaign, unit: Unit, *, children=None) -> Section:
+    """Each child unit's recommendations against its quotas (per category and in all), what is
+    still pending, its deadline and whether its summary table is confirmed."""
+    rows = children if children is not None else selection_services.progress(actor, campaign, unit)
+    categories = selection_services.progress_categories(campaign)
+    out = []
+    for r in rows:
+        limits = [q.limit for q in r.quotas]
+        quota = sum(limits) if limits and None not in limits else None
+        out.append([r.unit.name, r.level.name, *(selection_services.quota_cell(r, c) for c, _l in categories),
+                    r.held.count(EntryState.RECOMMENDED), quota, r.held.count(EntryState.PENDING),
+                    selection_rules.local_text(r.deadline) if r.deadline else _("未设截止时间"), r.time_left_text,
+                    _("已确认") if r.confirmed else _("未确认")])
+    n = len(categories)
+    columns = ([(_("单位"), 20), (_("层级"), 10)]
+               + [(_("%(category)s（已推荐/名额）") % {"category": label}, 16) for _c, label in categories]
+               + [(_("已推荐"), 8), (_("名额合计"), 8), (_("待处理"), 8), (_("推荐截止"), 17), (_("剩余时间"), 14),
+                  (_("汇总表"), 8)])
+    return Section("progress", str(SECTION_TITLES["progress"]), columns, out,
+                   ChartSpec(series=(2 + n, 4 + n), marker=3 + n),
+                   note=_("名额合计为各类别名额之和；某类别不限名额时留空。"))
+
+
+# --- check failure reasons ---------------------------------------------------------------------------
+def checks_section(actor, campaign: Campaign, unit: Unit) -> Section:
+    """Files of the courses entered in the unit's area whose automatic checks failed or warned,
+    counted by reason (rule)."""
+    area = _area_entries(actor, campaign, unit).filter(level__kind=LEVEL_ORDER[0]).values("course_id")
+    resources = (Resource.objects.filter(period__course_id__in=area, status__in=[CheckStatus.FAIL, CheckStatus.WARN])
+                 .values_list("period__course_id", "findings"))
+    labels = {rule: str(label) for rule, (label, _default) in CHECK_RULES.items()}
+    columns = [(_("检测项"), 22), (_("不合格文件数"), 12), (_("提醒文件数"), 12), (_("涉及课程数"), 12)]
+    return Section("checks", str(SECTION_TITLES["checks"]), columns, rules.failure_rows(resources, labels),
+                   ChartSpec(series=(1, 2), stack=True, horizontal=True),
+                   note=_("区域内已提交课程的资源文件自动检测结果，按原因统计（一个文件可有多个原因）。"))
+
+
+# --- review progress -----------------------------------------------------------------------------
+def review_section(actor, campaign: Campaign, unit: Unit) -> Section:
+    """Review rounds of the unit and the units below it: of the score sheets assigned (published
+    assignments; proposals not yet published do not count), how many are submitted, being filled
+    in (saved, not submitted) and not started."""
+    published = ~Q(assignments__state=AssignmentState.PROPOSED)
+    rounds = (ReviewRound.objects.visible_to(actor).filter(campaign=campaign, unit__path__startswith=unit.path)
+              .select_related("unit").order_by("unit__path", "opens_at", "id")
+              .annotate(n_entries=Count("round_entries", distinct=True),
+                        n_assigned=Count("assignments", filter=published, distinct=True),
+                        n_submitted=Count("assignments", filter=Q(assignments__state=AssignmentState.SUBMITTED),
+                                          distinct=True),
+                        n_started=Count("assignments", filter=Q(assignments__state=AssignmentState.STARTED),
+                                        distinct=True)))
+    rows = [[r.title, r.unit.name, selection_rules.category_label(r.category), str(RoundStatus(r.status).label),
+             r.n_entries, r.n_assigned, r.n_submitted, r.n_started, r.n_assigned - r.n_submitted - r.n_started,
+             rules.percent(r.n_submitted, r.n_assigned), selection_rules.local_text(r.closes_at)] for r in rounds]
+    columns = [(_("评审轮次"), 26), (_("单位"), 14), (_("类别"), 10), (_("状态"), 8), (_("作品数"), 8),
+               (_("评分表（已分配）"), 10), (_("已提交"), 8), (_("评分中"), 8), (_("未开始"), 8), (_("完成率（%）"), 10),
+               (_("截止时间"), 17)]
+    return Section("review", str(SECTION_TITLES["review"]), columns, rows,
+                   ChartSpec(series=(6, 7, 8), stack=True, horizontal=True))
+
+
+# --- awards --------------------------------------------------------------------------------------
+def awards_section(actor, campaign: Campaign, unit: Unit) -> Section:
+    """Entries awarded a level's title (县级/市级精品课…) in the unit's area, by level, category
+    and subject."""
+    levels = {lv.pk: lv for lv in campaign.levels.all()}
+    counted = Counter(_area_entries(actor, campaign, unit).filter(awarded=True)
+                      .values_list("level_id", "course__category", "node__textbook__subject"))
+    rank = {kind: i for i, kind in enumerate(LEVEL_ORDER)}
+    category_rank = {c: i for i, c in enumerate(Category.values)}
+    keys = sorted(counted, key=lambda k: (rank.get(levels[k[0]].kind, 9), category_rank.get(k[1], 9), k[2]))
+    rows = [[levels[lv].award_name or levels[lv].name, selection_rules.category_label(cat), subject, counted[
+        (lv, cat, subject)]] for lv, cat, subject in keys]
+    columns = [(_("荣誉"), 14), (_("类别"), 10), (_("学科"), 10), (_("课程数"), 8)]
+    return Section("awards", str(SECTION_TITLES["awards"]), columns, rows,
+                   ChartSpec(x=(0, 1, 2), series=(3,), horizontal=True),
+                   note=_("本单位及下级单位评定的本级荣誉。"))
+
+
+# --- subject shares against the caps -----------------------------------------------------------------
+def shares_section(actor, campaign: Campaign, unit: Unit, *, children=None) -> Section:
+    """For the unit and each child unit, every share cap of its level (e.g. 特殊教育 语文+数学+生活适应
+    ≤ 80 % of the city's awards): the share now against the cap."""
+    levels = {lv.kind: lv for lv in campaign.levels.all()}
+    if children is None:
+        children = selection_services.progress(actor, campaign, unit)
+    units = [unit] + [r.unit for r in children]
+    units = [u for u in units if u.kind in levels and campaign.share_caps]
+    picks: dict[int, dict[str, list]] = {}
+    rows_qs = (selection_services.entries_for(actor)
+               .filter(level__campaign=campaign, unit_id__in=[u.pk for u in units])
+               .filter(Q(state=EntryState.RECOMMENDED) | Q(awarded=True))
+               .values_list("unit_id", "level__kind", "pk", "state", "awarded", "course__category",
+                            "node__textbook__subject")) if units else []
+    for unit_id, kind, pk, state, awarded, category, subject in rows_qs:
+        pick = selection_rules.Pick(pk, category, subject)
+        held = picks.setdefault((unit_id, kind), {"recommendations": [], "awards": []})
+        if state == EntryState.RECOMMENDED:
+            held["recommendations"].append(pick)
+        if awarded:
+            held["awards"].append(pick)
+    rows = []
+    for u in units:
+        for applies_to in ShareAppliesTo.values:
+            for cap in selection_services._caps(campaign, u.kind, applies_to):
+                status = selection_rules.share_status(picks.get((u.pk, u.kind), {}).get(applies_to, []), cap)
+                rows.append([f"{u.name} · {selection_rules.category_label(cap.category)}", "+".join(cap.subjects),
+                             str(ShareAppliesTo(applies_to).label), status.inside, status.total,
+                             rules.percent(status.inside, status.total), cap.max_percent,
+                             _("符合") if status.ok else _("超出上限")])
+    columns = [(_("单位 · 类别"), 24), (_("学科"), 18), (_("适用于"), 18), (_("这些学科"), 8), (_("该类别合计"), 10),
+               (_("当前占比（%）"), 10), (_("上限（%）"), 8), (_("结论"), 8)]
+    return Section("shares", str(SECTION_TITLES["shares"]), columns, rows,
+                   ChartSpec(series=(5,), marker=6, percent=True),
+                   note=_("活动设置的学科占比上限（如特殊教育中语文、数学、生活适应合计不超过 80%）。"))
+
+
+def special_section(actor, campaign: Campaign, unit: Unit) -> Section:
+    """The subjects of the special-education courses the unit has recommended and awarded at its
+    level, each with its share, and whether a share cap of the level counts it."""
+    level = _own_level(campaign, unit)
+    picks = (selection_services.entries_for(actor).filter(level=level, unit=unit, course__category=Category.SPECIAL)
+             .filter(Q(state=EntryState.RECOMMENDED) | Q(awarded=True))
+             .values_list("node__textbook__subject", "state", "awarded")) if level else []
+    capped = {subject for c in (campaign.share_caps or []) if level and c.get("level") == level.kind
+              and c.get("category") == Category.SPECIAL for subject in c.get("subjects", [])}
+    recommended, awarded = Counter(), Counter()
+    for subject, state, is_awarded in picks:
+        recommended[subject] += state == EntryState.RECOMMENDED
+        awarded[subject] += bool(is_awarded)
+    n_recommended, n_awarded = sum(recommended.values()), sum(awarded.values())
+    subjects = sorted(set(recommended) | set(awarded), key=lambda k: (k not in capped, -recommended[k], k))
+    rows = [[subject, recommended[subject], rules.percent(recommended[subject], n_recommended), awarded[subject],
+             rules.percent(awarded[subject], n_awarded), _("是") if subject in capped else _("否")]
+            for subject in subjects]
+    columns = [(_("学科"), 14), (_("本级已推荐"), 10), (_("占已推荐（%）"), 12), (_("本级荣誉"), 10),
+               (_("占本级荣誉（%）"), 12), (_("计入占比上限"), 12)]
+    return Section("special", str(SECTION_TITLES["special"]), columns, rows,
+                   ChartSpec(series=(2, 4), percent=True),
+                   note=_("本单位本级特殊教育课程的学科分布；“计入占比上限”的学科合计不得超过上限（见上一项）。"))
+
+
+# --- all of them -------------------------------------------------------------------------------------
+WITH_CHILDREN = {"units": units_section, "progress": progress_section, "shares": shares_section}
+BUILDERS = {**WITH_CHILDREN, "checks": checks_section, "review": review_section, "awards": awards_section,
+            "special": special_section}
+
+
+def section(actor, campaign: Campaign, unit: Unit, key: str, *, children=None) -> Section:
+    if key in DIMENSIONS:
+        return dimension_section(actor, campaign, unit, key)
+    if key not in BUILDERS:
+        raise Http404(_("没有这一项统计。可选：%(keys)s。") % {"keys": "、".join(SECTION_KEYS)})
+    if key in WITH_CHILDREN:
+        return BUILDERS[key](actor, campaign, unit, children=children)
+    return BUILDERS[key](actor, campaign, unit)
+
+
+def sections(actor, campaign: Campaign, unit: Unit) -> list[Section]:
+    """Every section; the child units' progress is loaded once for the three that use it."""
+    children = selection_services.progress(actor, campaign, unit)
+    return [section(actor, campaign, unit, key, children=children) for key in SECTION_KEYS]
