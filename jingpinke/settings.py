@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "selection",
     "contacts",
     "review",
+    "originality",
     "awards",
     "reports",
     "notifications",

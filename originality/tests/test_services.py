@@ -1,0 +1,104 @@
+"""The index across files: exact copies by sha256, near-duplicate documents and videos found through
+the band index (no pairwise scan), the same teacher's own file marked as such, and the check queued
+after the compliance check."""
+
+import hashlib
+import io
+
+import pytest
+from django.core.files.storage import default_storage
+
+from media.models import StoredFile
+from orgs.models import Role
+from orgs.tests.factories import member
+from originality import services, testing
+from originality.models import Band, Match, Signature
+from originality.tests.test_text import LESSON, OTHER
+
+pytestmark = pytest.mark.django_db
+
+
+def stored(owner, data: bytes, kind: str, text: str = "", name="f") -> StoredFile:
+    key = default_storage.save(f"files/test/{hashlib.sha1(data + name.encode()).hexdigest()}", io.BytesIO(data))
+    return StoredFile.objects.create(owner=owner, storage_key=key, original_name=name, size=len(data),
+                                     sha256=hashlib.sha256(data).hexdigest(), kind=kind, text=text,
+                                     probe_status="done")
+
+
+@pytest.fixture
+def teachers(tree):
+    return tree.teacher, member(tree.other_school, Role.TEACHER, username="t2", real_name="另一位老师")
+
+
+def test_exact_copy_anywhere(teachers):
+    a, b = teachers
+    first = stored(a, b"same bytes", "pdf", name="1")
+    second = stored(b, b"same bytes", "pdf", name="2")
+    services.check_file(second.pk)
+    match = Match.objects.get()
+    assert (match.new_file, match.earlier_file, match.kind, match.similarity, match.same_owner) == (
+        second, first, "exact", 1.0, False)
+
+
+def test_near_duplicate_document_found_through_the_index(teachers, django_assert_max_num_queries):
+    a, b = teachers
+    original = stored(a, b"1", "docx", LESSON, name="a")
+    unrelated = stored(a, b"2", "docx", OTHER, name="b")
+    services.check_file(original.pk)
+    services.check_file(unrelated.pk)
+    assert Band.objects.filter(kind="text").count() == 64  # 32 bands each: the index rows
+    rnd = __import__("random").Random(4)
+    for i in range(12):  # more earlier documents do not mean more work for the next one
+        filler = "".join(rnd.choice("天地人你我他春风数学语文加减山水花草鸟虫鱼日月星") for _ in range(300))
+        services.check_file(stored(a, f"f{i}".encode(), "docx", filler, name=f"f{i}").pk)
+    copied = stored(b, b"3", "pdf", "前言：本设计参考了优秀课例。" + LESSON.replace("同学们", "孩子们"), name="c")
+    with django_assert_max_num_queries(22):  # a lookup, not a scan of the 14 earlier documents
+        services.check_file(copied.pk)
+    match = Match.objects.get(new_file=copied)
+    assert match.kind == "text" and match.earlier_file == original and match.similarity > 0.6
+    assert any("秋天的雨" in p[4] for p in match.details["passages"])
+    assert not Match.objects.filter(earlier_file=unrelated).exists()
+
+
+def test_the_same_teachers_own_file_is_marked(teachers):
+    a, _b = teachers
+    first = stored(a, b"1", "docx", LESSON, name="a")
+    services.check_file(first.pk)
+    again = stored(a, b"2", "docx", LESSON + "（修改稿）", name="b")
+    services.check_file(again.pk)
+    assert Match.objects.get(new_file=again).same_owner is True
+
+
+@pytest.mark.slow
+def test_a_trimmed_retitled_video_copy_is_found(teachers, tmp_path):
+    a, b = teachers
+    original = stored(a, testing.lecture(tmp_path / "a.mp4", seed=11, seconds=90).read_bytes(), "mp4", name="a")
+    other = stored(a, testing.lecture(tmp_path / "o.mp4", seed=12, seconds=90).read_bytes(), "mp4", name="o")
+    services.check_file(original.pk)
+    services.check_file(other.pk)
+    copy = stored(b, testing.copy(tmp_path / "c.mp4", 11, seconds=90, trim_start=10, title_seed=77,
+                                  out_size=(480, 270)).read_bytes(), "mp4", name="c")
+    services.check_file(copy.pk)
+    match = Match.objects.get(new_file=copy)
+    assert match.kind == "video" and match.earlier_file == original and match.similarity >= 0.8
+    seg = max(match.details["segments"], key=lambda s: s[1] - s[0])
+    # The copy (new file) starts with its own 5 s card, then the original from its second 10: offset 5 s.
+    assert seg[2] - seg[0] == pytest.approx(5, abs=1)
+    assert not Match.objects.filter(earlier_file=other).exists()
+    assert Signature.objects.count() == 3
+
+
+def test_the_check_is_queued_after_the_compliance_check(teachers, monkeypatch, django_capture_on_commit_callbacks):
+    from types import SimpleNamespace
+
+    from media.signals import file_probed
+    from originality import tasks
+
+    queued = []
+    monkeypatch.setattr(tasks, "check_file", SimpleNamespace(enqueue=queued.append))
+    f = stored(teachers[0], b"x", "pdf", LESSON)
+    with django_capture_on_commit_callbacks(execute=True):
+        file_probed.send(sender=StoredFile, stored_file=f)
+        f.probe_status = "failed"
+        file_probed.send(sender=StoredFile, stored_file=f)
+    assert queued == [str(f.pk)]
