@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "contacts",
     "review",
     "awards",
+    "showcase",
     "notifications",
     "api",
     "portal",

@@ -21,6 +21,7 @@ urlpatterns = [
     path("contacts/", include("contacts.urls")),
     path("review/", include("review.urls")),
     path("awards/", include("awards.urls")),
+    path("showcase/", include("showcase.urls")),
     path("", include("awards.urls_public")),
     path("notifications/", include("notifications.urls")),
     path("files/", include("media.urls")),
