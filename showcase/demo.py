@@ -18,7 +18,7 @@ import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from campaigns.enums import CampaignStatus
+from campaigns.enums import LEVEL_ORDER, CampaignStatus
 from campaigns.models import Campaign, DeadlineOverride, Level
 
 YEAR_OFFSET = -1
@@ -74,6 +74,10 @@ def _course(campaign, row) -> object | None:
     for kind, admin in awards:
         entry = Entry.objects.get(course=course, level__kind=kind)
         selection.set_award(User.objects.get(username=admin), entry.pk, True)
+        if entry.state == EntryState.PENDING:  # the last level it reached: it stays there, decided
+            top = kind == max(campaign.levels.values_list("kind", flat=True), key=LEVEL_ORDER.index)
+            selection.decide(User.objects.get(username=admin), entry.pk, "recommend" if top else "decline",
+                             reason="" if top else "名额有限，评为县级精品课，未向市推荐。")
     return course
 
 

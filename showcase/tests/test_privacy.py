@@ -111,3 +111,29 @@ def test_api_needs_no_login_and_filters_like_the_page(client, world):
     assert [c["id"] for c in client.get("/api/v1/showcase/courses", {"q": "吴海燕"}).json()["results"]] == [world.bronze.pk]
     detail = client.get(f"/api/v1/showcase/courses/{world.gold.pk}").json()
     assert detail["video_url"] == reverse("showcase:file", args=[world.gold.pk, world.gold_video.pk])
+
+
+def test_campaign_owner_sets_the_public_kinds_on_the_rules_page_and_api(client, world, tree):
+    from audit.models import Event
+
+    client.force_login(tree.city_admin)
+    page = client.get(reverse("campaigns:rules", args=[world.ended.pk])).content.decode()
+    assert 'type="checkbox" name="public_resource_kinds" value="video"' in page
+    assert "精品课展示公开的资源：微课视频、实验教学视频、教学设计" in client.get(
+        reverse("campaigns:detail", args=[world.ended.pk])).content.decode()
+    r = client.post(reverse("campaigns:rules", args=[world.ended.pk]), {
+        "node_rule": "block", "new_textbook_grades": "", "public_resource_kinds": ["lesson_plan", "video"],
+        "caps-TOTAL_FORMS": "0", "caps-INITIAL_FORMS": "0", "targets-TOTAL_FORMS": "0", "targets-INITIAL_FORMS": "0"})
+    assert r.status_code == 302
+    world.ended.refresh_from_db()
+    assert world.ended.public_resource_kinds == ["video", "lesson_plan"]
+    event = Event.objects.filter(action="campaigns.rules.update").latest("pk")
+    assert event.after["public_resource_kinds"] == ["video", "lesson_plan"]
+    detail = client.get(f"/api/v1/campaigns/{world.ended.pk}").json()
+    assert detail["public_resource_kinds"] == ["video", "lesson_plan"]
+    bad = client.put(f"/api/v1/campaigns/{world.ended.pk}/rules", {"node_rule": "block", "public_resource_kinds": ["homework"]},
+                     content_type="application/json")
+    assert bad.status_code == 400
+    assert "没有这种资源类型：homework" in bad.json()["detail"] + str(bad.json()["errors"])
+    ok = client.put(f"/api/v1/campaigns/{world.ended.pk}/rules", {"node_rule": "block"}, content_type="application/json")
+    assert ok.status_code == 200 and ok.json()["public_resource_kinds"] == ["video", "lesson_plan"]  # not given: kept
