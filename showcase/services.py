@@ -160,6 +160,11 @@ def gallery(params, *, page_size: int = PAGE_SIZE) -> Gallery:
     node_title = ""
     if f.node:
         node_title = next((c.node.label_path or c.node.title for c in courses if c.node_id == f.node), "")
+        if not node_title:  # no published course on it: still say which lesson was asked for
+            from catalog.models import CatalogNode
+
+            row = CatalogNode.objects.filter(pk=f.node).values_list("label_path", "title").first()
+            node_title = (row[0] or row[1]) if row else ""
     return Gallery(filter=f, page=page, cards=[card(c) for c in courses], facets=facets(), node_title=node_title)
 
 

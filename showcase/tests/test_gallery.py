@@ -58,6 +58,8 @@ def test_node_filter_names_the_node(client, world):
     r = client.get(reverse("showcase:gallery"), {"node": world.books.autumn.pk})
     assert ids(r) == [world.gold.pk]
     assert "第一单元 › 1 秋天" in r.content.decode()
+    r = client.get(reverse("showcase:gallery"), {"node": world.books.mirror.pk})  # no published course on it
+    assert ids(r) == [] and "目录节点：第一单元 › 平面镜成像" in r.content.decode()
 
 
 def test_filter_options_come_from_published_courses(client, world):
