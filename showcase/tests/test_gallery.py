@@ -166,3 +166,13 @@ def test_anonymous_and_logged_in_visitors_see_the_gallery(client, world, tree):
 def test_login_page_links_to_the_showcase(client, db):
     html = client.get(reverse("login")).content.decode()
     assert f'href="{reverse("showcase:gallery")}" data-showcase-link' in html
+
+
+def test_prepare_copies_queues_the_public_files_of_published_courses(world):
+    from media.models import CleanCopy
+
+    CleanCopy.objects.all().delete()
+    assert services.prepare_copies(world.ended) == 2  # gold's video and lesson plan; not its exercises
+    assert set(CleanCopy.objects.values_list("source_id", flat=True)) == {world.gold_video.file_id,
+                                                                          world.gold_plan.file_id}
+    assert services.prepare_copies(world.ended) == 0  # made once
