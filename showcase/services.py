@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from campaigns.enums import LEVEL_LABELS, LEVEL_ORDER, VIDEO_KINDS, CampaignStatus, Category, ResourceKind, Stage
 from campaigns.models import Campaign
 from courses.models import Course, CourseMember, CourseStatus, Period, Resource
+from jingpinke.inputs import parse_id
 from selection.models import Entry
 from showcase import rules
 
@@ -201,7 +202,8 @@ def public_name(course: Course, period: int, kind: str, file_kind: str) -> str:
 
 
 def get_published(pk) -> Course:
-    course = _with_cards(published()).filter(pk=pk).first()
+    pk = parse_id(pk)
+    course = _with_cards(published()).filter(pk=pk).first() if pk is not None else None
     if course is None:
         raise Http404(_("没有这门精品课，或它尚未公开。"))
     return course
@@ -231,8 +233,9 @@ def course_page(pk) -> CoursePage:
 
 def public_resource(course_id, resource_id) -> tuple[Course, Resource]:
     """A file of a published course whose kind its campaign makes public; anything else: 404."""
-    course = published().select_related("campaign").filter(pk=course_id).first()
-    if course is None:
+    course_id, resource_id = parse_id(course_id), parse_id(resource_id)
+    course = published().select_related("campaign").filter(pk=course_id).first() if course_id else None
+    if course is None or resource_id is None:
         raise Http404(_("没有这个文件，或它不公开。"))
     resource = (Resource.objects.filter(pk=resource_id, period__course=course,
                                         slot_kind__in=list(course.campaign.public_resource_kinds or ()))

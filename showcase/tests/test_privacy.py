@@ -137,3 +137,16 @@ def test_campaign_owner_sets_the_public_kinds_on_the_rules_page_and_api(client, 
     assert "没有这种资源类型：homework" in bad.json()["detail"] + str(bad.json()["errors"])
     ok = client.put(f"/api/v1/campaigns/{world.ended.pk}/rules", {"node_rule": "block"}, content_type="application/json")
     assert ok.status_code == 200 and ok.json()["public_resource_kinds"] == ["video", "lesson_plan"]  # not given: kept
+
+
+@pytest.mark.parametrize("path", ["/showcase/99999999999999999999/", "/showcase/1/files/99999999999999999999/",
+                                  "/showcase/99999999999999999999/files/1/poster.jpg",
+                                  "/api/v1/showcase/courses/99999999999999999999"])
+def test_an_id_beyond_the_range_is_not_found(client, world, path):
+    assert client.get(path).status_code == 404
+
+
+@pytest.mark.parametrize("query", ["q=a%00b", "page=18446744073709551616", "page=-1", "year=a%00b", "page=abc"])
+def test_odd_queries_are_answered_without_error(client, world, query):
+    assert client.get("/showcase/?" + query).status_code in (200, 400)
+    assert client.get("/api/v1/showcase/courses?" + query).status_code in (200, 422)
