@@ -68,7 +68,7 @@ def _card(c: services.Card) -> dict:
 
 @router.get("/courses", auth=None, response=PageOut,
             summary="精品课列表：可按 year、level、category、stage、subject、grade、version、node 筛选，q 搜索课程名称/教师/学校")
-def list_courses(request, year: str = "", level: str = "", category: str = "", stage: str = "", subject: str = "",
+def showcase_courses(request, year: str = "", level: str = "", category: str = "", stage: str = "", subject: str = "",
                  grade: str = "", version: str = "", node: str = "", q: str = "", page: int = 1):
     params = {"year": year, "level": level, "category": category, "stage": stage, "subject": subject,
               "grade": grade, "version": version, "node": node, "q": q, "page": str(page)}
@@ -79,7 +79,7 @@ def list_courses(request, year: str = "", level: str = "", category: str = "", s
 
 @router.get("/courses/{course_id}", auth=None, response={200: CourseOut, 404: ErrorOut},
             summary="一门精品课：公开的资源文件（视频支持 Range 请求）")
-def course(request, course_id: int):
+def showcase_course(request, course_id: str):
     p = services.course_page(course_id)
     files = [{**f.__dict__, "url": reverse("showcase:file", args=[p.card.id, f.id])}
              for _n, _t, fs in p.periods for f in fs]

@@ -9,6 +9,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 PUBLIC = {
     "login", "portal:help", "portal:help_role", "portal:healthz",
     "api:openapi-json", "api:openapi-view", "api:help_list", "api:help_role",
+    "showcase:gallery", "api:showcase_courses",  # 精品课展示: the public gallery (its course pages: 404 unless published)
 }
 
 
