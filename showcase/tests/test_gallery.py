@@ -113,7 +113,9 @@ def test_conditional_get_answers_304_until_something_changes(client, world):
     world.gold.title = "秋天（修订）"
     world.gold.save()
     assert client.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 200
+    anonymous = client.get(url)["ETag"]
     client.force_login(world.gold.lead_teacher)  # the header shows who is logged in: not the same page
+    assert client.get(url, HTTP_IF_NONE_MATCH=anonymous).status_code == 200
     assert client.get(url, HTTP_IF_NONE_MATCH=client.get(url)["ETag"]).status_code == 304
     assert client.get(url).context["g"].cards  # logged in: the same gallery
 
