@@ -81,6 +81,30 @@ def _course(campaign, row) -> object | None:
     return course
 
 
+def _issue_certificates(campaign: Campaign) -> int:
+    """Each unit that named awards issues its certificates (awards.services, as its admin would from
+    the certificates page); without the CJK font for the PDFs the demo goes on without them."""
+    from awards import services as awards
+    from jingpinke.errors import ServiceError
+    from orgs.models import Role, Unit, User
+    from selection.models import Entry
+
+    issued = 0
+    places = (Entry.objects.filter(course__campaign=campaign, awarded=True).exclude(level__award_name="")
+              .values_list("level", "unit").distinct())
+    for level_id, unit_id in places:
+        level, unit = Level.objects.get(pk=level_id), Unit.objects.get(pk=unit_id)
+        admin = User.objects.filter(memberships__unit=unit, memberships__role=Role.ADMIN).order_by("pk").first()
+        if admin is None:
+            continue
+        try:
+            job = awards.start_issue(admin, level, unit)
+        except ServiceError:
+            return issued  # no font for the certificates' PDFs on this machine
+        issued += awards.run_issue(job.pk).created
+    return issued
+
+
 @transaction.atomic
 def load(city) -> Campaign | None:
     """Create (once) the ended 2023 campaign of ``city`` with its 精品课."""
@@ -108,6 +132,7 @@ def load(city) -> Campaign | None:
     campaign.description = campaign.description.split("\n\n（演示数据")[0]
     campaign.status = CampaignStatus.CLOSED
     campaign.save(update_fields=["status", "description", "updated_at"])
+    _issue_certificates(campaign)
     kinds = list(campaign.public_resource_kinds or ())
     from courses.models import Resource
 

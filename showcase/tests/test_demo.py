@@ -50,6 +50,13 @@ def test_demo_has_an_ended_campaign_with_published_courses(db, client):
     video = client.get(reverse("showcase:file", args=[autumn.id, p.video.id]), HTTP_RANGE="bytes=0-99")
     assert video.status_code == 206
 
+    # honours and certificates: 李晓梅's 秋天 is 县级 and 市级精品课, each with its certificate
+    from awards import services as awards
+
     teacher = User.objects.get(username="teacher_li")
+    honours = [(h.year, h.award_name, h.course_title, h.certificate is not None) for h in awards.honours(teacher)
+               if h.year == 2023]
+    assert honours == [(2023, "市级精品课", "秋天", True), (2023, "县级精品课", "秋天", True)]
+
     lessons = courses.node_picker(teacher, current, {"q": "秋天"}, Unit.objects.get(code="440802001"))["lessons"]
     assert [(e.title, e.year, e.award) for item in lessons for e in item["showcased"]] == [("秋天", 2023, "市级精品课")]
