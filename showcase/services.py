@@ -296,7 +296,8 @@ def _with_awards(qs: QuerySet[Course]) -> QuerySet[Course]:
 def served_copy(resource: Resource):
     """The file's metadata-free copy (``media.clean``: no author, company, GPS or local paths in the
     file's properties), the bytes the public gets. Made once by the task ``media.tasks.make_clean_copy``;
-    the first request queues it (at most once every few minutes) and answers None until it exists."""
+    the first request queues it (at most once every few minutes) and answers None until it exists.
+    A copy without ``storage_key`` records why the file could not be cleaned: it is never served."""
     from django.core.cache import cache
 
     from media.models import CleanCopy
@@ -306,7 +307,7 @@ def served_copy(resource: Resource):
     if copy is None and cache.add(f"showcase:clean:{resource.file_id}", 1, 300):
         make_clean_copy.enqueue(str(resource.file_id))
         copy = CleanCopy.objects.filter(source_id=resource.file_id).first()  # an immediate backend made it
-    return copy if copy is not None and copy.storage_key else None
+    return copy
 
 
 def prepare_copies(campaign: Campaign) -> int:

@@ -63,6 +63,8 @@ def file(request, pk, resource_id):
     copy = services.served_copy(resource)
     if copy is None:
         raise Http404(_("文件正在准备中，请稍后再试。"))
+    if not copy.storage_key:  # it could not be cleaned of its metadata: not public
+        raise Http404(_("这个文件暂时不能公开。"))
     name = services.public_name(course, resource.period.number, resource.slot_kind, resource.file.kind)
     return _public(file_response(request, resource.file, as_attachment=request.GET.get("download") == "1",
                                  key=copy.storage_key, name=name))

@@ -150,3 +150,12 @@ def test_an_id_beyond_the_range_is_not_found(client, world, path):
 def test_odd_queries_are_answered_without_error(client, world, query):
     assert client.get("/showcase/?" + query).status_code in (200, 400)
     assert client.get("/api/v1/showcase/courses?" + query).status_code in (200, 422)
+
+
+def test_a_file_that_cannot_be_cleaned_is_not_served(client, world):
+    from media.models import CleanCopy
+
+    CleanCopy.objects.filter(source=world.gold_plan.file).delete()
+    CleanCopy.objects.create(source=world.gold_plan.file, error="文件已损坏")
+    r = client.get(reverse("showcase:file", args=[world.gold.pk, world.gold_plan.pk]))
+    assert r.status_code == 404
