@@ -32,6 +32,7 @@ def _register():
     from reports.api import router as reports_router
     from review.api import router as review_router
     from selection.api import router as selection_router
+    from showcase.api import router as showcase_router
 
     api.add_router("/auth", api_router)
     api.add_router("/orgs", orgs_router)
@@ -46,6 +47,7 @@ def _register():
     api.add_router("/review", review_router)
     api.add_router("/awards", awards_router)
     api.add_router("/reports", reports_router)
+    api.add_router("/showcase", showcase_router)
 
 
 _register()

@@ -165,6 +165,8 @@ class RulesIn(Schema):
     new_textbook_grades: list[str] = []
     share_caps: list[ShareCap] = []
     target_shares: list[TargetShare] = []
+    public_resource_kinds: list[str] | None = Field(
+        None, description="活动结束后精品课展示公开的资源类型，如 [\"video\", \"lesson_plan\"]；不传则不变")
 
 
 class ContactSchema(Schema):
@@ -200,6 +202,7 @@ class CampaignDetailOut(CampaignOut):
     new_textbook_grades: list[str]
     share_caps: list[ShareCap]
     target_shares: list[TargetShare]
+    public_resource_kinds: list[str]
     categories: list[CategoryOut]
     levels: list[LevelOut]
     quotas: list[QuotaOut]
@@ -332,6 +335,7 @@ def _detail(campaign: Campaign, user) -> dict:
         **CampaignOut.build(c, user),
         "description": c.description, "node_rule": c.node_rule, "new_textbook_grades": c.new_textbook_grades,
         "share_caps": c.share_caps, "target_shares": c.target_shares,
+        "public_resource_kinds": c.public_resource_kinds,
         "categories": [{**{f: getattr(cc, f) for f in services.CATEGORY_FIELDS},
                         "label": str(cc.get_category_display()),
                         "slots": [{f: getattr(s, f) for f in services.SLOT_FIELDS} for s in cc.slots.all()],

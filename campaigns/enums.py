@@ -29,6 +29,15 @@ class ResourceKind(models.TextChoices):
 
 VIDEO_KINDS = {ResourceKind.VIDEO, ResourceKind.EXPERIMENT_VIDEO}
 
+# Kinds kept off the public showcase by default: the exercises are what teachers hand out in class
+# (and often carry the answers), so a campaign publishes them only when it says so.
+PRIVATE_BY_DEFAULT = {ResourceKind.EXERCISES}
+
+
+def default_public_kinds() -> list[str]:
+    """Default of ``Campaign.public_resource_kinds``: every resource kind except the exercises."""
+    return [k for k in ResourceKind.values if k not in PRIVATE_BY_DEFAULT]
+
 
 class Stage(models.TextChoices):
     PRIMARY = "primary", _("小学")

@@ -199,10 +199,23 @@ class QuotaOverrideForm(forms.Form):
         self.fields["unit"].queryset = units
 
 
+class _KindsWidget(forms.CheckboxSelectMultiple):
+    """Checkboxes, one per kind; ``input_type`` differs from "checkbox" so that campaigns/_field.html
+    does not wrap the whole group in one label."""
+
+    input_type = "checkbox-group"
+
+    def create_option(self, *args, **kwargs):
+        return {**super().create_option(*args, **kwargs), "type": "checkbox"}
+
+
 class RulesForm(forms.Form):
     node_rule = forms.ChoiceField(label=_("同一目录节点规则"), choices=NodeRule.choices)
     new_textbook_grades = forms.CharField(
         label=_("须使用新教材的起始年级"), required=False, help_text=_("用逗号或顿号分隔，例如 一年级、七年级"))
+    public_resource_kinds = forms.MultipleChoiceField(
+        label=_("精品课展示公开的资源"), choices=ResourceKind.choices, required=False, widget=_KindsWidget,
+        help_text=_("活动结束后，获奖课程的这些资源在“精品课展示”中向所有人公开（默认：除作业练习外的全部资源）。"))
 
     def clean_new_textbook_grades(self):
         return [g for g in rules.LIST_SPLIT_RE.split(self.cleaned_data["new_textbook_grades"]) if g]

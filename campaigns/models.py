@@ -16,6 +16,7 @@ from campaigns.enums import (  # noqa: F401  (re-exported: other apps import the
     ResourceKind,
     ShareAppliesTo,
     Stage,
+    default_public_kinds,
 )
 from media.rules import CHECK_RULES, SEVERITY_LABELS, severities_with_defaults
 from orgs.models import Unit, UnitKind
@@ -43,6 +44,11 @@ class Campaign(models.Model):
     # [{"level": "city", "category": "subject", "subjects": ["物理", "化学", "生物", "科学"],
     #   "min_percent": 30, "note": "适当加大科学类精品课推荐数量"}]
     target_shares = models.JSONField(_("学科占比目标（仅提示）"), default=list, blank=True)
+    # The resource kinds the public showcase may offer once the campaign has ended (showcase app).
+    public_resource_kinds = models.JSONField(
+        _("精品课展示公开的资源"), default=default_public_kinds, blank=True,
+        help_text=_("活动结束后，获奖课程的这些资源在“精品课展示”中公开；其余资源（默认：作业练习）不公开。"),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

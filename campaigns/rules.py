@@ -697,6 +697,24 @@ def clean_rule_settings(data: Mapping, problems: Problems) -> dict:
     }
 
 
+def clean_public_kinds(value, problems: Problems) -> list[str]:
+    """The resource kinds the showcase may publish (``Campaign.public_resource_kinds``): known kinds,
+    each once, in the kinds' order. Empty: nothing but the course's facts is public."""
+    from campaigns.enums import ResourceKind
+
+    where, label = _("规则设置"), _("精品课展示公开的资源")
+    if value is None:
+        value = []
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        problems.add(where, label, _("应为资源类型列表，例如 [\"video\", \"lesson_plan\"]。"))
+        return []
+    unknown = [v for v in value if v not in ResourceKind.values]
+    if unknown:
+        problems.add(where, label, _("没有这种资源类型：%(v)s。可选：%(ok)s。") % {
+            "v": "、".join(unknown), "ok": "、".join(ResourceKind.values)})
+    return [k for k in ResourceKind.values if k in set(value)]
+
+
 def clean_notice(row: Mapping, problems: Problems, where: str) -> dict:
     published = row.get("published_on")
     published_on = None

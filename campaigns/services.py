@@ -153,7 +153,8 @@ def campaign_snapshot(c: Campaign) -> dict:
 
 def rules_snapshot(c: Campaign) -> dict:
     return {"node_rule": c.node_rule, "new_textbook_grades": c.new_textbook_grades,
-            "share_caps": c.share_caps, "target_shares": c.target_shares}
+            "share_caps": c.share_caps, "target_shares": c.target_shares,
+            "public_resource_kinds": c.public_resource_kinds}
 
 
 def _value(value):
@@ -640,10 +641,13 @@ def delete_quota_override(actor, campaign: Campaign, pk) -> None:
 # --- rule settings, contacts --------------------------------------------------------------------
 @transaction.atomic
 def update_rules(actor, campaign: Campaign, data: dict) -> Campaign:
-    """Node rule, starting grades on new textbooks, share caps and target shares."""
+    """Node rule, starting grades on new textbooks, share caps, target shares and (when given) the
+    resource kinds the public showcase may offer once the campaign has ended."""
     require_owner(actor, campaign)
     problems = rules.Problems()
     clean = rules.clean_rule_settings(data, problems)
+    if data.get("public_resource_kinds") is not None:  # absent: unchanged (the showcase's public files)
+        clean["public_resource_kinds"] = rules.clean_public_kinds(data["public_resource_kinds"], problems)
     kinds = set(campaign_level_kinds(campaign))
     for label, items in ((_("学科占比上限"), clean["share_caps"]), (_("学科占比目标"), clean["target_shares"])):
         for i, item in enumerate(items, start=1):

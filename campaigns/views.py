@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from campaigns import forms as f
 from campaigns import services
-from campaigns.enums import Category
+from campaigns.enums import Category, ResourceKind
 from jingpinke.errors import ServiceError
 from jingpinke.inputs import parse_id
 
@@ -56,6 +56,7 @@ def campaign_detail(request, pk):
         "notices": list(campaign.notices.all()),
         "share_caps": services.labelled(campaign.share_caps),
         "target_shares": services.labelled(campaign.target_shares),
+        "public_kinds": [str(ResourceKind(k).label) for k in campaign.public_resource_kinds if k in ResourceKind.values],
         "can_change": services.can_change(request.user, campaign),
         "can_unit_settings": request.user.has_perm("campaigns.manage_unit_settings", campaign),
     })
@@ -193,7 +194,8 @@ def edit_rules(request, pk):
     TargetSet = f.formset(f.TargetShareForm)
     data = request.POST or None
     form = f.RulesForm(data, initial={"node_rule": campaign.node_rule,
-                                      "new_textbook_grades": "、".join(campaign.new_textbook_grades)})
+                                      "new_textbook_grades": "、".join(campaign.new_textbook_grades),
+                                      "public_resource_kinds": campaign.public_resource_kinds})
     caps = CapSet(data, prefix="caps", initial=[{**c, "subjects": "、".join(c["subjects"])} for c in campaign.share_caps])
     targets = TargetSet(data, prefix="targets",
                         initial=[{**t, "subjects": "、".join(t["subjects"])} for t in campaign.target_shares])

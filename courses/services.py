@@ -1069,8 +1069,19 @@ def node_picker(actor, campaign: Campaign, params, school: Unit | None = None, e
         item["hint"] = rules.node_count_hint(
             in_group=item["same_group"], in_school=item["same_school"], group_name=group.name if group else "",
             group_kind=group.kind if group else "", node_rule=campaign.node_rule) if group else ""
+    _add_showcased(lessons, campaign)
     return {"facets": f, "chosen": chosen, "textbook_id": textbook_id, "unit_id": unit_id, "q": q,
             "lessons": lessons, "selected": selected, "searching": bool(q)}
+
+
+def _add_showcased(lessons: list[dict], campaign: Campaign) -> None:
+    """Each lesson's selected courses of earlier years (the public showcase), so that a teacher who
+    picks a lesson already taught as a 精品课 sees it (title, year, award, link)."""
+    from showcase.services import earlier_selected
+
+    earlier = earlier_selected([item["id"] for item in lessons], before_year=campaign.year)
+    for item in lessons:
+        item["showcased"] = earlier.get(item["id"], [])
 
 
 def picker_params(course: Course) -> dict:

@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "originality",
     "awards",
     "reports",
+    "showcase",
     "notifications",
     "api",
     "portal",

@@ -19,6 +19,7 @@ NAV = [
     (_("用户"), "orgs:users", "admin"),
     (_("课程申报"), "courses:list", "all"),
     (_("教材目录"), "catalog:nodes", "all"),
+    (_("精品课展示"), "showcase:gallery", "all"),
     (_("帮助"), "portal:help", "all"),
 ]
 

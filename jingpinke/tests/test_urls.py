@@ -10,6 +10,7 @@ PUBLIC = {
     "login", "portal:help", "portal:help_role", "portal:healthz",
     "api:openapi-json", "api:openapi-view", "api:help_list", "api:help_role",
     "review_public:list",  # 公示: the public list of publicities (their pages need an unguessable slug)
+    "showcase:gallery", "api:showcase_courses",  # 精品课展示: the public gallery (its course pages: 404 unless published)
 }
 
 

@@ -24,6 +24,7 @@ class Command(BaseCommand):
         from courses import demo as courses_demo
         from orgs import demo as orgs_demo
         from review import demo as review_demo
+        from showcase import demo as showcase_demo
 
         with transaction.atomic():
             units = orgs_demo.load()
@@ -33,4 +34,5 @@ class Command(BaseCommand):
             courses = courses_demo.load(campaign)
             contacts_demo.load(campaign)
             review_demo.load(campaign)
+            showcase_demo.load(units["city"])  # the ended 2023 campaign and its 精品课
         self.stdout.write(self.style.SUCCESS(f"已加载演示数据：{campaign}，演示课程 {len(courses)} 门"))
