@@ -125,6 +125,7 @@ class IssueJob(models.Model):
     error = models.TextField(blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)  # the last progress (a stale job is started again)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -5,7 +5,7 @@ ZIP), revocation with a reason, and the public verification by token."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
@@ -29,6 +29,7 @@ from selection.rules import category_label
 
 SEAL_MAX_BYTES = 2 * 1024 * 1024
 ISSUE_CHUNK = 200
+STALE_AFTER = timedelta(minutes=30)
 
 
 def require(actor, perm: str, obj=None, message: str | None = None) -> None:
@@ -171,8 +172,11 @@ def start_issue(actor, level: Level, unit: Unit) -> IssueJob:
     if not total:
         raise ServiceError(_("本单位在本层级还没有评为“%(a)s”的课程：请先在推荐工作台评定本级荣誉。") % {
             "a": level.award_name})
+    # A job still queued or running is the one to follow, unless it made no progress for STALE_AFTER
+    # (its worker was killed): then a new one starts (issuing only adds what is missing, so nothing doubles).
     running = IssueJob.objects.filter(level=level, unit=unit, state__in=[IssueJob.State.QUEUED,
-                                                                           IssueJob.State.RUNNING]).first()
+                                                                           IssueJob.State.RUNNING],
+                                      updated_at__gte=timezone.now() - STALE_AFTER).first()
     if running is not None:
         return running
     template_for(level, unit)
@@ -214,7 +218,8 @@ def run_issue(job_id: int, now: datetime | None = None) -> IssueJob:
                     record(job.created_by, "awards.certificate.issue", entry.course,
                            after={"serial": cert.serial, "holder": holder.name, "level": job.level.kind}, unit=job.unit)
             job.done = i
-            IssueJob.objects.filter(pk=job.pk).update(done=i, total=job.total, created=job.created)
+            IssueJob.objects.filter(pk=job.pk).update(done=i, total=job.total, created=job.created,
+                                                      updated_at=timezone.now())
     except Exception as exc:  # noqa: BLE001 - the job says it failed; what was issued stays
         job.state, job.error, job.finished_at = IssueJob.State.FAILED, str(exc)[:1000], timezone.now()
         job.save(update_fields=["state", "error", "finished_at", "done", "total", "created"])

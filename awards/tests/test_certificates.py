@@ -242,3 +242,15 @@ def test_issuing_goes_through_a_large_level_in_chunks(tree, awarded, monkeypatch
     job = services.run_issue(job.pk)
     assert (job.done, job.total, job.created) == (2, 2, 3)
     assert sorted(Certificate.objects.values_list("number", flat=True)) == [1, 2, 3]
+
+
+def test_a_stale_job_does_not_block_issuing(tree, awarded):
+    """A job whose worker died (no progress for STALE_AFTER) is replaced; one still moving is followed."""
+    from django.utils import timezone
+
+    level = awarded[0].level
+    stuck = IssueJob.objects.create(level=level, unit=tree.county, total=2, state="running")
+    assert services.start_issue(tree.county_admin, level, tree.county) == stuck
+    IssueJob.objects.filter(pk=stuck.pk).update(updated_at=timezone.now() - services.STALE_AFTER * 2)
+    fresh = services.start_issue(tree.county_admin, level, tree.county)
+    assert fresh != stuck and fresh.state == "queued"
