@@ -212,6 +212,8 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
 
 # --- background tasks -------------------------------------------------------
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# originality: check every file once its compliance check is done (background task).
+ORIGINALITY_ON_PROBE = True
 
 # --- e-mail -----------------------------------------------------------------
 

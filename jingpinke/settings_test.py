@@ -23,3 +23,7 @@ WHITENOISE_AUTOREFRESH = True
 # Tasks run inline in tests unless a test asks for the database backend.
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# The originality check signs every probed file; inline (ImmediateBackend) that would decode the demo's
+# full-length videos inside any test that loads the demo on a transactional database. Its own tests turn
+# it on (originality/tests).
+ORIGINALITY_ON_PROBE = False

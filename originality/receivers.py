@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.db import transaction
 from django.dispatch import receiver
 
@@ -14,7 +15,7 @@ log = logging.getLogger(__name__)
 
 @receiver(file_probed, dispatch_uid="originality.check_after_probe")
 def check_after_probe(sender, stored_file, **kwargs):
-    if stored_file.probe_status != "done":
+    if stored_file.probe_status != "done" or not getattr(settings, "ORIGINALITY_ON_PROBE", True):
         return
     from originality.tasks import check_file
 

@@ -88,7 +88,9 @@ def test_a_trimmed_retitled_video_copy_is_found(teachers, tmp_path):
     assert Signature.objects.count() == 3
 
 
-def test_the_check_is_queued_after_the_compliance_check(teachers, monkeypatch, django_capture_on_commit_callbacks):
+def test_the_check_is_queued_after_the_compliance_check(teachers, monkeypatch, django_capture_on_commit_callbacks,
+                                                        settings):
+    settings.ORIGINALITY_ON_PROBE = True
     from types import SimpleNamespace
 
     from media.signals import file_probed
@@ -100,5 +102,10 @@ def test_the_check_is_queued_after_the_compliance_check(teachers, monkeypatch, d
     with django_capture_on_commit_callbacks(execute=True):
         file_probed.send(sender=StoredFile, stored_file=f)
         f.probe_status = "failed"
+        file_probed.send(sender=StoredFile, stored_file=f)
+    assert queued == [str(f.pk)]
+    settings.ORIGINALITY_ON_PROBE = False  # the test settings' default: nothing queued
+    f.probe_status = "done"
+    with django_capture_on_commit_callbacks(execute=True):
         file_probed.send(sender=StoredFile, stored_file=f)
     assert queued == [str(f.pk)]
