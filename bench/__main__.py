@@ -5,7 +5,8 @@ Sections: `pages` (below), `probe` (bench/probe.py: probe time per video), `uplo
 `assign` (bench/assign.py: reviewer assignment, 5,000 entries × 300 experts, N = 3),
 `ranking` (bench/ranking.py: aggregation and ranking of 20,000 entries and 60,000 scores)
 `proposal` (bench/proposal.py: ranking + recommendation proposal for a province of 20,000 entries)
-and `certificates` (bench/certificates.py: issuing 5,000 certificates and streaming them as one ZIP);
+`certificates` (bench/certificates.py: issuing 5,000 certificates and streaming them as one ZIP)
+and `originality` (bench/originality.py: recall and false positives of video copies, signing speed, index query);
 `python -m bench uploads --size-mb 256` runs one section with its options.
 
 Runs against a throw-away SQLite database with the demo loaded (or PostgreSQL when
@@ -111,8 +112,15 @@ def certificates(argv: list[str] | None = None) -> int:
     return certificates_bench.main(argv or [])
 
 
+def originality(argv: list[str] | None = None) -> int:
+    from bench import originality as originality_bench
+
+    return originality_bench.main(argv or [])
+
+
 SECTIONS = {"pages": pages, "probe": probes, "uploads": uploads, "package": package, "assign": assign,
-            "ranking": ranking, "proposal": proposal, "certificates": certificates}
+            "ranking": ranking, "proposal": proposal, "certificates": certificates,
+            "originality": originality}
 
 
 def main(argv: list[str] | None = None) -> int:
