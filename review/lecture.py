@@ -43,7 +43,6 @@ from review.models import (
     ReviewRound,
     RoundEntry,
     RoundStatus,
-    Score,
     ScoreSheet,
 )
 
@@ -119,29 +118,6 @@ def _lecture_assignment(actor, assignment_id) -> Assignment:
     return a
 
 
-def _write_sheet(a: Assignment, sheet: ScoreSheet | None, clean: rules.CleanSheet, now: datetime, final: bool,
-                 entered_by) -> ScoreSheet:
-    if sheet is None:
-        sheet = ScoreSheet(assignment=a)
-    sheet.veto_id, sheet.veto_reason, sheet.comment = clean.veto_id, clean.veto_reason, clean.comment
-    sheet.total, sheet.saved_at, sheet.entered_by = clean.total, now, entered_by
-    if final:
-        sheet.submitted_at = now
-    sheet.save()
-    sheet.scores.exclude(item_id__in=list(clean.points)).delete()
-    existing = {s.item_id: s for s in sheet.scores.all()}
-    for item_id, value in clean.points.items():
-        score = existing.get(item_id)
-        if score is None:
-            Score.objects.create(sheet=sheet, item_id=item_id, points=value)
-        elif score.points != value:
-            score.points = value
-            score.save(update_fields=["points"])
-    a.state = AssignmentState.SUBMITTED if final else AssignmentState.STARTED
-    a.save(update_fields=["state"])
-    return sheet
-
-
 @transaction.atomic
 def enter_sheet(actor, assignment_id, *, points: dict, veto_id=None, veto_reason: str = "", comment: str = "",
                 final: bool = False, now: datetime | None = None) -> ScoreSheet:
@@ -157,20 +133,9 @@ def enter_sheet(actor, assignment_id, *, points: dict, veto_id=None, veto_reason
         closes_at_text=services._beijing(a.round.closes_at))
     if problem:
         raise ServiceError(problem)
-    wanted = {}
-    for key, value in (points or {}).items():
-        try:
-            wanted[int(key)] = value
-        except (TypeError, ValueError):
-            continue
-    clean, problems = rules.clean_sheet(services._sheet_items(a.round.rubric),
-                                        list(a.round.rubric.vetoes.values_list("pk", flat=True)), raw_points=wanted,
-                                        veto_id=veto_id, veto_reason=veto_reason, comment=comment, final=final)
-    if problems:
-        raise ServiceError(problems[0]["message"] if len(problems) == 1 else _(
-            "评分有 %(n)d 处问题，未保存：%(first)s") % {"n": len(problems), "first": problems[0]["message"]},
-            errors=problems)
-    sheet = _write_sheet(a, sheet, clean, now, final, actor)
+    clean = services.clean_sheet_input(a, points=points, veto_id=veto_id, veto_reason=veto_reason, comment=comment,
+                                       final=final)
+    sheet = services.write_sheet(a, sheet, clean, now, final, entered_by=actor)
     record(actor, "review.sheet.enter", a, after={"code": a.entry.code, "expert": a.expert_id, "final": final,
                                                   **services.sheet_snapshot(sheet)}, unit=a.round.unit)
     return sheet

@@ -996,37 +996,36 @@ def sheet_snapshot(sheet: ScoreSheet) -> dict:
             "total": str(sheet.total) if sheet.total is not None else None}
 
 
-@transaction.atomic
-def save_sheet(actor, assignment_id, *, points: dict, veto_id=None, veto_reason: str = "", comment: str = "",
-               final: bool = False, now: datetime | None = None) -> ScoreSheet:
-    """Save the expert's sheet (a draft: autosave), or submit it (``final``): points per item
-    0..max, a veto with its written reason, a comment. Refused once submitted, and after the
-    window closes unless the chair reopened the sheet."""
-    now = now or timezone.now()
-    a = get_task(actor, assignment_id)
-    a = Assignment.objects.select_for_update().select_related("round__rubric", "entry").get(pk=a.pk)
-    sheet = _sheet_of(a)
-    problem = _edit_problem(a, sheet, now)
-    if problem:
-        raise ServiceError(problem)
-    items = _sheet_items(a.round.rubric)
-    veto_ids = list(a.round.rubric.vetoes.values_list("pk", flat=True))
+def clean_sheet_input(a: Assignment, *, points: dict, veto_id=None, veto_reason: str = "", comment: str = "",
+                      final: bool = False) -> rules.CleanSheet:
+    """A sheet as typed (item id → points, veto, comment) checked against the round's rubric
+    (``rules.clean_sheet``); every problem refuses it with a ServiceError listing them."""
     wanted = {}
     for key, value in (points or {}).items():
         try:
             wanted[int(key)] = value
         except (TypeError, ValueError):
             continue
-    clean, problems = rules.clean_sheet(items, veto_ids, raw_points=wanted, veto_id=veto_id,
-                                        veto_reason=veto_reason, comment=comment, final=final)
+    clean, problems = rules.clean_sheet(_sheet_items(a.round.rubric),
+                                        list(a.round.rubric.vetoes.values_list("pk", flat=True)), raw_points=wanted,
+                                        veto_id=veto_id, veto_reason=veto_reason, comment=comment, final=final)
     if problems:
         raise ServiceError(problems[0]["message"] if len(problems) == 1 else _(
             "评分有 %(n)d 处问题，未保存：%(first)s") % {"n": len(problems), "first": problems[0]["message"]},
             errors=problems)
+    return clean
+
+
+def write_sheet(a: Assignment, sheet: ScoreSheet | None, clean: rules.CleanSheet, now: datetime, final: bool,
+                entered_by=None) -> ScoreSheet:
+    """Store a checked sheet (its points item by item) and move the assignment to started or
+    submitted. ``entered_by``: the chair who typed it in for the expert (试讲)."""
     if sheet is None:
         sheet = ScoreSheet(assignment=a)
     sheet.veto_id, sheet.veto_reason, sheet.comment = clean.veto_id, clean.veto_reason, clean.comment
     sheet.total, sheet.saved_at = clean.total, now
+    if entered_by is not None:
+        sheet.entered_by = entered_by
     if final:
         sheet.submitted_at = now
     sheet.save()
@@ -1041,6 +1040,25 @@ def save_sheet(actor, assignment_id, *, points: dict, veto_id=None, veto_reason:
             score.save(update_fields=["points"])
     a.state = AssignmentState.SUBMITTED if final else AssignmentState.STARTED
     a.save(update_fields=["state"])
+    return sheet
+
+
+@transaction.atomic
+def save_sheet(actor, assignment_id, *, points: dict, veto_id=None, veto_reason: str = "", comment: str = "",
+               final: bool = False, now: datetime | None = None) -> ScoreSheet:
+    """Save the expert's sheet (a draft: autosave), or submit it (``final``): points per item
+    0..max, a veto with its written reason, a comment. Refused once submitted, and after the
+    window closes unless the chair reopened the sheet."""
+    now = now or timezone.now()
+    a = get_task(actor, assignment_id)
+    a = Assignment.objects.select_for_update().select_related("round__rubric", "entry").get(pk=a.pk)
+    sheet = _sheet_of(a)
+    problem = _edit_problem(a, sheet, now)
+    if problem:
+        raise ServiceError(problem)
+    clean = clean_sheet_input(a, points=points, veto_id=veto_id, veto_reason=veto_reason, comment=comment,
+                              final=final)
+    sheet = write_sheet(a, sheet, clean, now, final)
     if final:
         record(actor, "review.sheet.submit", a, after={"code": a.entry.code, **sheet_snapshot(sheet)},
                unit=a.round.unit)
