@@ -17,7 +17,7 @@ from django.http import Http404
 from ninja import Field, Router, Schema
 
 from campaigns import services as campaign_services
-from review import services
+from review import award_proposal, services
 from review.models import Rubric
 
 router = Router(tags=["专家评审"])
@@ -740,17 +740,22 @@ def _forced_map(items) -> dict:
     return {i.entry_id: i.reason for i in items}
 
 
+def _proposal_out(view) -> dict:
+    """A proposal (to recommend, or to award) as ProposalOut."""
+    return {"status": view.proposal.status, "optimal": view.proposal.optimal,
+            "total_score": str(view.proposal.total_score), "chosen": view.chosen_ids, "outside": view.outside,
+            "rows": [{"entry_id": x.entry_id, "code": x.code, "title": x.title, "school_name": x.unit,
+                      "subject": x.subject, "score": x.score, "state": x.state, "chosen": x.chosen, "forced": x.forced,
+                      "reason": x.reason, "explanation": x.message, "rule": x.rule} for x in view.rows]}
+
+
 @router.post("/rounds/{round_id}/proposal", response={200: ProposalOut, **ERRORS},
              summary="推荐方案：名额、同一节点、学科占比内总分最高的组合，并说明每件未推荐作品的原因（管理员）")
 def round_proposal(request, round_id: int, payload: ProposalIn):
     r = services.results_round(request.auth, round_id)
     view = services.build_proposal(request.auth, r, force_in=_forced_map(payload.force_in),
                                    force_out=_forced_map(payload.force_out), bonus=payload.bonus)
-    return {"status": view.proposal.status, "optimal": view.proposal.optimal,
-            "total_score": str(view.proposal.total_score), "chosen": view.chosen_ids, "outside": view.outside,
-            "rows": [{"entry_id": x.entry_id, "code": x.code, "title": x.title, "school_name": x.unit,
-                      "subject": x.subject, "score": x.score, "state": x.state, "chosen": x.chosen, "forced": x.forced,
-                      "reason": x.reason, "explanation": x.message, "rule": x.rule} for x in view.rows]}
+    return _proposal_out(view)
 
 
 @router.post("/rounds/{round_id}/proposal/apply", response={200: AppliedOut, **ERRORS},
@@ -792,24 +797,16 @@ def _counts(items) -> list[dict]:
 @router.post("/rounds/{round_id}/proposal/awards", response={200: ProposalOut, **ERRORS},
              summary="本级荣誉方案：荣誉数量、同一节点、学科占比内总分最高的组合，并说明每件未评作品的原因（管理员）")
 def round_award_proposal(request, round_id: int, payload: AwardProposalIn):
-    from review import award_proposal  # here, not above: the shared import block stays untouched for merging
-
     r = services.results_round(request.auth, round_id)
     view = award_proposal.build_award_proposal(request.auth, r, counts=_counts(payload.counts),
                                                force_in=_forced_map(payload.force_in),
                                                force_out=_forced_map(payload.force_out))
-    return {"status": view.proposal.status, "optimal": view.proposal.optimal,
-            "total_score": str(view.proposal.total_score), "chosen": view.chosen_ids, "outside": view.outside,
-            "rows": [{"entry_id": x.entry_id, "code": x.code, "title": x.title, "school_name": x.unit,
-                      "subject": x.subject, "score": x.score, "state": x.state, "chosen": x.chosen, "forced": x.forced,
-                      "reason": x.reason, "explanation": x.message, "rule": x.rule} for x in view.rows]}
+    return _proposal_out(view)
 
 
 @router.post("/rounds/{round_id}/proposal/awards/apply", response={200: AwardsAppliedOut, **ERRORS},
              summary="应用本级荣誉方案：一次事务内逐项评定（或取消）本级荣誉，任一项被拒绝则全部不生效（管理员）")
 def apply_round_award_proposal(request, round_id: int, payload: AwardApplyIn):
-    from review import award_proposal  # here, not above: the shared import block stays untouched for merging
-
     r = services.results_round(request.auth, round_id)
     applied = award_proposal.apply_award_proposal(request.auth, r, counts=_counts(payload.counts),
                                                   force_in=_forced_map(payload.force_in),

@@ -30,7 +30,7 @@ from jingpinke.errors import ServiceError
 from jingpinke.inputs import parse_id
 from orgs.forms import ImportForm
 from orgs.services import PASSWORDS_CONTENT_TYPE, passwords_workbook
-from review import services
+from review import award_proposal, services
 from review.models import Phase, RoundStatus
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -584,8 +584,6 @@ def round_award_proposal(request, round_id):
     """The awards mode of the proposal page: how many awards per category (× subject), the exact set,
     the explanations, forcing in or out with a reason, and applying it (all or nothing)."""
     from urllib.parse import urlencode
-
-    from review import award_proposal  # here, not above: the shared import block stays untouched for merging
 
     review_round = services.results_round(request.user, round_id)
     if not request.user.has_perm("review.change_results", review_round):
