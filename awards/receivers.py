@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 
 from django.dispatch import receiver
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from selection.signals import entry_decided
@@ -26,15 +25,11 @@ def revoke_on_unaward(sender, entry, action, actor, before=None, now=None, **kwa
 
 
 def revoke_entry_certificates(entry, actor, reason: str, now=None) -> int:
-    from audit.services import record
     from awards.models import Certificate
+    from awards.services import mark_revoked
 
     certs = list(Certificate.objects.select_for_update().filter(entry=entry, revoked_at__isnull=True)
-                 .select_related("issuer", "level"))
+                 .select_related("issuer", "level", "entry__course"))
     for cert in certs:
-        cert.revoked_at, cert.revoked_by, cert.revoke_reason = now or timezone.now(), actor, reason
-        cert.save(update_fields=["revoked_at", "revoked_by", "revoke_reason"])
-        record(actor, "awards.certificate.revoke", entry.course, before={"serial": cert.serial},
-               after={"serial": cert.serial, "holder": cert.holder_name, "level": cert.level.kind}, reason=reason,
-               unit=cert.issuer)
+        mark_revoked(cert, actor, reason, now)
     return len(certs)

@@ -305,12 +305,17 @@ def revoke(actor, pk, reason: str, now: datetime | None = None) -> Certificate:
     reason = (reason or "").strip()
     if not reason:
         raise ServiceError(_("撤销证书须写明理由（将记入历史记录，并在验证页面显示“已撤销”）。"))
+    mark_revoked(cert, actor, reason, now)
+    return cert
+
+
+def mark_revoked(cert: Certificate, actor, reason: str, now: datetime | None = None) -> None:
+    """Revoke a (locked) certificate and record it in the course's history, scoped to the issuer."""
     cert.revoked_at, cert.revoked_by, cert.revoke_reason = now or timezone.now(), actor, reason
     cert.save(update_fields=["revoked_at", "revoked_by", "revoke_reason"])
     record(actor, "awards.certificate.revoke", cert.entry.course, before={"serial": cert.serial},
            after={"serial": cert.serial, "holder": cert.holder_name, "level": cert.level.kind}, reason=reason,
            unit=cert.issuer)
-    return cert
 
 
 @dataclass(frozen=True)
