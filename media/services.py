@@ -403,7 +403,8 @@ def file_response(request, stored_file: StoredFile, *, as_attachment: bool = Fal
     Call it only after the caller has checked that ``request``'s user may see the file: the bytes
     are then sent by whoever holds them, never streamed through Python when something else can:
 
-    - object storage (``JPK_STORAGE_BACKEND=s3``): 302 to a presigned URL that lives
+    - object storage (``JPK_STORAGE_BACKEND=s3``): after one HEAD (a missing object is our 404 with
+      a Chinese message, not the store's XML error), 302 to a presigned URL that lives
       ``JPK_STORAGE_URL_SECONDS`` and fixes the type and Content-Disposition; the store answers
       ranges itself. The redirect is never cached (``no-store``): the next request checks again.
     - local storage behind nginx (``JPK_X_ACCEL_REDIRECT``): an empty answer with
@@ -427,6 +428,9 @@ def file_response(request, stored_file: StoredFile, *, as_attachment: bool = Fal
         etag = f'"{key.rsplit("/", 1)[-1]}"'
     disposition = content_disposition_header(not inline, name)
 
+    if (stores.is_s3() or stores.x_accel_prefix()) and not default_storage.exists(key):
+        log.error("stored file %s: %s missing from storage", stored_file.pk, key)
+        raise Http404(_("文件内容找不到了，请联系管理员。"))
     if stores.is_s3():
         url = stores.presigned_get_url(key, content_type=content_type, disposition=disposition)
         response = HttpResponse(status=302)
@@ -434,9 +438,6 @@ def file_response(request, stored_file: StoredFile, *, as_attachment: bool = Fal
         response["Cache-Control"] = "private, no-store"
         return response
     if stores.x_accel_prefix():
-        if not default_storage.exists(key):
-            log.error("stored file %s: %s missing from storage", stored_file.pk, key)
-            raise Http404(_("文件内容找不到了，请联系管理员。"))
         response = HttpResponse(content_type=content_type)
         response["X-Accel-Redirect"] = stores.x_accel_path(key)
         response["ETag"] = etag
