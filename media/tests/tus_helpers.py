@@ -7,6 +7,7 @@ import hashlib
 
 import pytest
 
+
 TUS = {"HTTP_TUS_RESUMABLE": "1.0.0"}
 ENDPOINT = "/api/v1/uploads/"
 OFFSET_TYPE = "application/offset+octet-stream"
