@@ -492,7 +492,7 @@ def run_probe(file_id) -> str:
     from django.core.files.base import ContentFile
 
     from media.models import ProbeStatus
-    from media.probe import local_copy, probe
+    from media.probe import probe, readable
     from media.signals import file_probed
 
     stored = StoredFile.objects.filter(pk=file_id).first()
@@ -501,9 +501,9 @@ def run_probe(file_id) -> str:
     StoredFile.objects.filter(pk=stored.pk).update(probe_status=ProbeStatus.RUNNING,
                                                    probe_attempts=F("probe_attempts") + 1)
     try:
-        with local_copy(stored) as path:
-            _record_sha256(stored, path)
-            result = probe(path, stored.kind)
+        with readable(stored) as source:  # a local path, or a RangeReader over the object
+            _record_sha256(stored, source)
+            result = probe(source, stored.kind)
     except Exception:
         log.exception("probe of file %s could not read the storage", stored.pk)
         StoredFile.objects.filter(pk=stored.pk).update(
@@ -540,10 +540,10 @@ def file_sha256(stored: StoredFile) -> str:
     """The file's sha256, computed now if its background check has not done it yet."""
     if stored.sha256:
         return stored.sha256
-    from media.probe import local_copy
+    from media.probe import readable
 
-    with local_copy(stored) as path:
-        return _record_sha256(stored, path)
+    with readable(stored) as source:
+        return _record_sha256(stored, source)
 
 
 def _queued_probe_ids() -> set[str]:
@@ -601,7 +601,7 @@ def make_clean_copy(file_id) -> CleanCopy | None:
     from django.db import IntegrityError
 
     from media.clean import CleanError, clean_copy, remaining_metadata
-    from media.probe import local_copy
+    from media.probe import readable
 
     stored = StoredFile.objects.filter(pk=file_id).first()
     if stored is None:
@@ -610,7 +610,7 @@ def make_clean_copy(file_id) -> CleanCopy | None:
     if existing is not None:
         return existing
     fields = {"storage_key": "", "size": 0, "sha256": "", "error": ""}
-    with local_copy(stored) as path, tempfile.TemporaryDirectory(prefix="jpk-clean-", dir=storage.upload_dir()) as tmp:
+    with readable(stored) as path, tempfile.TemporaryDirectory(prefix="jpk-clean-", dir=storage.upload_dir()) as tmp:
         target = Path(tmp) / f"clean.{stored.kind}"
         try:
             clean_copy(path, target, stored.kind)
