@@ -28,7 +28,7 @@ from django.core.files.storage import default_storage
 
 from jingpinke import config
 
-S3_BACKEND = "storages.backends.s3.S3Storage"
+S3_BACKEND = "jingpinke.s3storage.S3Storage"
 LOCAL_BACKEND = "django.core.files.storage.FileSystemStorage"
 READ_AHEAD = 4 * 1024 * 1024  # bytes a RangeReader fetches at least per request
 

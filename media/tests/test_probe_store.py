@@ -146,3 +146,19 @@ def test_readable_is_the_local_path_or_a_range_reader(tree):
             assert isinstance(source, stores.RangeReader) and source.read(5) == b"%PDF-"
         else:
             assert isinstance(source, str) and open(source, "rb").read(5) == b"%PDF-"
+
+
+@s3_only
+def test_a_front_to_back_reader_streams_one_get(db, get_requests):
+    """The resource package (selection.archive) reads each file once through ``open_stream``: one
+    GET read as it arrives, not django-storages' download into a temporary file."""
+    from selection.archive import Package
+
+    data = os.urandom(200_000)
+    key = default_storage.save("files/test/stream", ContentFile(data))
+    package = Package.__new__(Package)
+    package.storage, package._open, package.filename = default_storage, set(), "test.zip"
+    assert b"".join(package.chunks(key)) == data
+    assert get_requests == [None] and not package._open
+    with pytest.raises(FileNotFoundError):
+        default_storage.open_stream("files/test/no-such-object")
