@@ -205,6 +205,20 @@ def x_accel_path(name: str) -> str:
     return x_accel_prefix() + quote(name.lstrip("/"))
 
 
+# --- writing ------------------------------------------------------------------------------------------
+UPLOAD_PART = 16 * 1024 * 1024
+
+
+def upload_file(path, name: str) -> None:
+    """Upload the local file ``path`` as the stored file ``name`` (multipart above 16 MiB, two parts at
+    a time). Given the file's name, boto3 reads each part from the disk while sending it, so memory
+    stays small whatever the size (``upload_fileobj`` would hold every part in flight in memory)."""
+    from boto3.s3.transfer import TransferConfig
+
+    config = TransferConfig(multipart_threshold=UPLOAD_PART, multipart_chunksize=UPLOAD_PART, max_concurrency=2)
+    s3_client().upload_file(str(path), bucket_name(), object_key(name), Config=config)
+
+
 # --- reading ------------------------------------------------------------------------------------------
 class RangeReader(io.RawIOBase):
     """A seekable, read-only binary file over one S3 object, read with HTTP Range GETs.
