@@ -51,6 +51,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("JPK_API_TOKEN_DAYS", "365", "Days an API token stays valid after it is created."),
     Option("JPK_LANGUAGE", "zh-hans", "Default interface language (zh-hans or en)."),
     Option("JPK_LOG_LEVEL", "INFO", "Log level of the application loggers."),
+    # --- multinode ---
+    Option("JPK_TASK_HEARTBEAT_SECONDS", "10", "Every how many seconds a task worker (manage.py db_worker) records that it lives."),
+    Option("JPK_TASK_WORKER_DEAD_SECONDS", "60", "A task worker silent this long is dead: the tasks it was running go back to the queue (more than twice the heartbeat)."),
 )
 
 _BY_ENV = {o.env: o for o in OPTIONS}
@@ -68,6 +71,10 @@ def get_bool(env: str) -> bool:
 
 def get_int(env: str) -> int:
     return int(get(env))
+
+
+def get_float(env: str) -> float:
+    return float(get(env))
 
 
 def get_list(env: str) -> list[str]:
