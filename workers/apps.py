@@ -8,3 +8,6 @@ class WorkersConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "workers"
     verbose_name = _("后台任务进程")
+
+    def ready(self):
+        from workers import checks  # noqa: F401  (registers the deploy checks)
