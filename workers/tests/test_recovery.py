@@ -121,3 +121,30 @@ def test_the_worker_command_is_ours():
     from django.core.management import get_commands
 
     assert get_commands()["db_worker"] == "workers"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_heartbeat_thread_beats_and_recovers(db_tasks, settings):
+    """The thread a worker runs beside its tasks: beats its row, and requeues a dead worker's task
+    without the worker's main loop (which may be busy with a long task)."""
+    import time
+
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASK_HEARTBEAT_SECONDS, settings.TASK_WORKER_DEAD_SECONDS = 0.05, 0.3
+    services.register("w-beating")
+    stale = timezone.now() - timedelta(seconds=0.2)
+    WorkerProcess.objects.filter(pk="w-beating").update(last_seen=stale)
+    orphan = running_task(["gone"], seconds_ago=5)
+    thread = services.Heartbeat("w-beating")
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and DBTaskResult.objects.get(pk=orphan).status != "READY":
+            time.sleep(0.05)
+    finally:
+        thread.stop()
+        thread.join(10)
+    assert DBTaskResult.objects.get(pk=orphan).status == "READY"
+    assert not thread.is_alive()
+    assert WorkerProcess.objects.get(pk="w-beating").last_seen > stale  # it beat

@@ -17,9 +17,13 @@ class Worker(db_worker.Worker):
     def run(self) -> None:
         services.set_current_worker_id(self.worker_id)
         services.register(self.worker_id)
-        result = services.recover_dead_workers()
-        if result["requeued"] or result["given_up"]:
-            db_worker.logger.warning("recovered tasks of dead workers: %s", result)
+        try:
+            result = services.recover_dead_workers()
+        except Exception:  # e.g. SQLite busy: the heartbeat thread tries again soon
+            db_worker.logger.exception("could not recover the tasks of dead workers at start")
+        else:
+            if result["requeued"] or result["given_up"]:
+                db_worker.logger.warning("recovered tasks of dead workers: %s", result)
         heartbeat = services.Heartbeat(self.worker_id)
         heartbeat.start()
         try:
