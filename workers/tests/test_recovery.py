@@ -129,6 +129,7 @@ def test_the_heartbeat_thread_beats_and_recovers(db_tasks, settings):
     without the worker's main loop (which may be busy with a long task)."""
     import time
 
+    from django.db import OperationalError
     from django_tasks_db.models import DBTaskResult
 
     settings.TASK_HEARTBEAT_SECONDS, settings.TASK_WORKER_DEAD_SECONDS = 0.05, 0.3
@@ -140,7 +141,12 @@ def test_the_heartbeat_thread_beats_and_recovers(db_tasks, settings):
     thread.start()
     try:
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and DBTaskResult.objects.get(pk=orphan).status != "READY":
+        while time.monotonic() < deadline:
+            try:  # the test database on SQLite is shared in-memory: a table is locked while the thread writes
+                if DBTaskResult.objects.get(pk=orphan).status == "READY":
+                    break
+            except OperationalError:
+                pass
             time.sleep(0.05)
     finally:
         thread.stop()
