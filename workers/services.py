@@ -85,6 +85,8 @@ def recover_dead_workers(now=None) -> dict:
     cutoff = now - timedelta(seconds=dead_seconds())
     with transaction.atomic():
         alive = set(WorkerProcess.objects.filter(last_seen__gte=cutoff).values_list("worker_id", flat=True))
+        if current_worker_id():  # the worker recovering is alive, even if its beats failed lately
+            alive.add(current_worker_id())
         running = (DBTaskResult.objects.running().filter(started_at__lt=cutoff)
                    .select_for_update(skip_locked=True).order_by()
                    .values_list("id", "worker_ids", "started_at"))
@@ -96,7 +98,7 @@ def recover_dead_workers(now=None) -> dict:
                 status="FAILED", finished_at=now, return_value=None,
                 exception_class_path="workers.WorkerDied",
                 traceback=f"The worker running this task died {MAX_TASK_ATTEMPTS} times; not retried.\n")
-        forgotten, _ = WorkerProcess.objects.filter(last_seen__lt=cutoff).delete()
+        forgotten, _ = WorkerProcess.objects.filter(last_seen__lt=cutoff).exclude(worker_id=current_worker_id()).delete()
     for pk in decision.requeue:
         log.warning("task %s of a dead worker requeued", pk)
     for pk in decision.give_up:

@@ -154,3 +154,16 @@ def test_the_heartbeat_thread_beats_and_recovers(db_tasks, settings):
     assert DBTaskResult.objects.get(pk=orphan).status == "READY"
     assert not thread.is_alive()
     assert WorkerProcess.objects.get(pk="w-beating").last_seen > stale  # it beat
+
+
+@pytest.mark.django_db
+def test_a_worker_never_takes_itself_for_dead(db_tasks, settings, monkeypatch):
+    """Its beats failed for a while (SQLite busy under a long write): its own task stays its own."""
+    from django_tasks_db.models import DBTaskResult
+
+    late = timezone.now() - timedelta(seconds=settings.TASK_WORKER_DEAD_SECONDS + 10)
+    WorkerProcess.objects.create(worker_id="me", last_seen=late)
+    mine = running_task(["me"], seconds_ago=3600)
+    monkeypatch.setattr(services, "_current_worker_id", "me")
+    assert services.recover_dead_workers() == {"requeued": 0, "given_up": 0, "forgotten": 0}
+    assert DBTaskResult.objects.get(pk=mine).status == "RUNNING"
