@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import pytest
 from hypothesis import settings as hypothesis_settings
 
-from jingpinke.s3server import test_storage_is_s3
+from jingpinke.s3server import s3_test_run
 from orgs.models import Role, Unit, UnitKind
 from orgs.tests.factories import member
 
@@ -25,7 +25,7 @@ hypothesis_settings.load_profile("jpk")
 # --- object storage -----------------------------------------------------------------
 # JPK_TEST_STORAGE=s3 (``make test-s3``) runs the whole suite against a loopback S3 server (moto in
 # server mode, its own process on 127.0.0.1 at a free port) instead of the local media folder.
-S3_MODE = test_storage_is_s3()
+S3_MODE = s3_test_run()
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -23,14 +23,21 @@ SECRET_KEY = "jpk-test-secret"
 REGION = "us-east-1"
 
 
-def test_storage_is_s3() -> bool:
+def s3_test_run() -> bool:
     """Does this test run use the loopback S3 server (``JPK_TEST_STORAGE=s3``)?"""
     return os.environ.get("JPK_TEST_STORAGE", "local").strip().lower() == "s3"
 
 
-# Marks a test that checks the local media folder itself (paths, moves on disk): skipped on S3.
-local_storage_only = pytest.mark.skipif(test_storage_is_s3(), reason="checks the local media folder itself; "
-                                        "this run stores files in S3 (JPK_TEST_STORAGE=s3)")
+def only_local_storage(reason: str):
+    """Marks a test that holds only with the local media folder, saying why: skipped on S3."""
+    return pytest.mark.skipif(s3_test_run(), reason=f"{reason}; this run stores files in S3 (JPK_TEST_STORAGE=s3)")
+
+
+# Marks a test that checks the local media folder itself (paths, moves on disk).
+local_storage_only = only_local_storage("checks the local media folder itself")
+# Marks a test of the app's own byte serving (ranges, If-Range, blocks): on S3 the store serves them.
+app_streaming_only = only_local_storage("checks how the app itself streams a file; with object storage the store "
+                                        "answers (ranges included) after the app's redirect")
 
 
 def free_port() -> int:
@@ -98,3 +105,53 @@ class LoopbackS3:
                 self.process.kill()
                 self.process.wait()
         self.process = None
+
+
+class StoreAnswer:
+    """The object store's answer to a presigned URL, shaped like a Django test response."""
+
+    streaming = False
+
+    def __init__(self, status_code: int, headers, content: bytes, url: str):
+        self.status_code = status_code
+        self.headers = {k.lower(): v for k, v in headers.items()}
+        self.content = content
+        self.url = url
+
+    def __getitem__(self, name: str) -> str:
+        return self.headers[name.lower()]
+
+    def has_header(self, name: str) -> bool:
+        return name.lower() in self.headers
+
+    def get(self, name: str, default=None):
+        return self.headers.get(name.lower(), default)
+
+    def __repr__(self) -> str:  # pragma: no cover
+        return f"<StoreAnswer {self.status_code} {self.url[:80]}>"
+
+
+PASSED_ON = ("Range", "If-Range", "If-None-Match", "If-Modified-Since")
+
+
+def served(response, headers: dict | None = None):
+    """What the browser ends up with: ``response`` itself, or, when it is a redirect to the object
+    store (S3 mode), the store's answer to the same request (its Range/If-Range headers passed on:
+    ``headers``, else those of the test client's request)."""
+    import urllib.error
+    import urllib.request
+
+    from jingpinke import storage
+
+    location = response.get("Location", "") if response.status_code in (301, 302, 303, 307) else ""
+    origin = storage.store_origin()
+    if not origin or not location.startswith(origin + "/"):
+        return response
+    if headers is None:
+        request = getattr(response, "wsgi_request", None)
+        headers = {name: request.headers[name] for name in PASSED_ON if request is not None and name in request.headers}
+    try:
+        with urllib.request.urlopen(urllib.request.Request(location, headers=headers), timeout=30) as answer:
+            return StoreAnswer(answer.status, answer.headers, answer.read(), location)
+    except urllib.error.HTTPError as exc:
+        return StoreAnswer(exc.code, exc.headers, exc.read(), location)

@@ -28,7 +28,7 @@ from django.core.files.storage import default_storage
 
 from jingpinke import config
 
-S3_BACKEND = "storages.backends.s3.S3Storage"
+S3_BACKEND = "jingpinke.s3storage.S3Storage"
 LOCAL_BACKEND = "django.core.files.storage.FileSystemStorage"
 READ_AHEAD = 4 * 1024 * 1024  # bytes a RangeReader fetches at least per request
 
@@ -223,7 +223,7 @@ class RangeReader(io.RawIOBase):
         self.key = key
         self.client = client or s3_client()
         self.bucket = bucket or bucket_name()
-        self.read_ahead = max(64 * 1024, read_ahead)
+        self.read_ahead = max(16 * 1024, read_ahead)
         self.name = name or key
         if size is None:
             try:
@@ -310,11 +310,11 @@ def _is_not_found(exc: Exception) -> bool:
     return code in ("404", "NoSuchKey", "NotFound")
 
 
-def open_reader(name: str, *, read_ahead: int = READ_AHEAD):
+def open_reader(name: str, *, read_ahead: int | None = None):
     """A seekable binary file over the stored file ``name``: the local file itself, or a
     ``RangeReader`` over the object. Raises ``FileNotFoundError`` when it is not there."""
     if is_s3():
-        return RangeReader(object_key(name), read_ahead=read_ahead, name=name)
+        return RangeReader(object_key(name), read_ahead=read_ahead or READ_AHEAD, name=name)
     return default_storage.open(name, "rb")
 
 

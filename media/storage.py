@@ -200,10 +200,17 @@ def display_name(name: str) -> str:
     return name
 
 
-def sha256_of(path: Path | str) -> str:
+def sha256_of(path) -> str:
+    """sha256 of the file at ``path``, or of an open seekable binary file (read from its start,
+    e.g. a ``RangeReader`` over an object in the store), in blocks of one reused buffer."""
     digest = hashlib.sha256()
     buffer = bytearray(HASH_BLOCK)
     view = memoryview(buffer)
+    if hasattr(path, "readinto"):
+        path.seek(0)
+        while n := path.readinto(buffer):
+            digest.update(view[:n])
+        return digest.hexdigest()
     with open(path, "rb", buffering=0) as fh:
         while n := fh.readinto(buffer):
             digest.update(view[:n])
