@@ -167,3 +167,10 @@ def test_a_worker_never_takes_itself_for_dead(db_tasks, settings, monkeypatch):
     monkeypatch.setattr(services, "_current_worker_id", "me")
     assert services.recover_dead_workers() == {"requeued": 0, "given_up": 0, "forgotten": 0}
     assert DBTaskResult.objects.get(pk=mine).status == "RUNNING"
+
+
+@pytest.mark.django_db
+def test_the_admin_lists_the_workers(admin_client):
+    WorkerProcess.objects.create(worker_id="w-admin", hostname="node-7", pid=42, last_seen=timezone.now())
+    response = admin_client.get("/django-admin/workers/workerprocess/")
+    assert response.status_code == 200 and "node-7" in response.content.decode()
