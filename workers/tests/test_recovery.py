@@ -174,3 +174,30 @@ def test_the_admin_lists_the_workers(admin_client):
     WorkerProcess.objects.create(worker_id="w-admin", hostname="node-7", pid=42, last_seen=timezone.now())
     response = admin_client.get("/django-admin/workers/workerprocess/")
     assert response.status_code == 200 and "node-7" in response.content.decode()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_workers_claim_with_skip_locked(db_tasks):
+    """What the worker's claim does (django-tasks-db ``get_locked``): ``SELECT … FOR UPDATE SKIP
+    LOCKED``. A task another worker is claiming (its row locked) is skipped, not waited for."""
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+    from django_tasks_db.models import DBTaskResult
+
+    from media.tasks import cleanup_stale_uploads
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (row locks across connections); run by make test-postgres")
+    import psycopg
+
+    first = cleanup_stale_uploads.enqueue().id
+    second = cleanup_stale_uploads.enqueue().id
+    params = connection.get_connection_params()
+    with psycopg.connect(**{k: v for k, v in params.items() if k not in ("cursor_factory", "context")}) as other:
+        other.execute(f"SELECT id FROM {DBTaskResult._meta.db_table} WHERE id = %s FOR UPDATE", [first])
+        with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+            claimed = DBTaskResult.objects.ready().get_locked()
+        other.rollback()
+    assert str(claimed.pk) == str(second)
+    assert "FOR UPDATE SKIP LOCKED" in queries.captured_queries[-1]["sql"]
