@@ -65,6 +65,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("JPK_STORAGE_URL_SECONDS", "300", "Lifetime of the presigned download/playback URLs, in seconds (access is checked on every request to the app, which then redirects)."),
     Option("JPK_STORAGE_VERIFY_TLS", "1", "0 skips TLS certificate verification of the store (a test store with a self-signed certificate only)."),
     Option("JPK_X_ACCEL_REDIRECT", "", "Local storage behind nginx: the internal location of JPK_MEDIA_DIR (e.g. /internal-media/); files are then sent by nginx (X-Accel-Redirect) after the app's access check. Empty: the app streams them."),
+    # --- multinode ---
+    Option("JPK_TASK_HEARTBEAT_SECONDS", "10", "Every how many seconds a task worker (manage.py db_worker) records that it lives."),
+    Option("JPK_TASK_WORKER_DEAD_SECONDS", "60", "A task worker silent this long is dead: the tasks it was running go back to the queue (more than twice the heartbeat)."),
 )
 
 _BY_ENV = {o.env: o for o in OPTIONS}
@@ -82,6 +85,10 @@ def get_bool(env: str) -> bool:
 
 def get_int(env: str) -> int:
     return int(get(env))
+
+
+def get_float(env: str) -> float:
+    return float(get(env))
 
 
 def get_list(env: str) -> list[str]:

@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from jingpinke import config
 from jingpinke.storage import csp_with_store, storages_setting, store_origin
@@ -75,6 +76,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rules.apps.AutodiscoverRulesConfig",
     "axes",
+    "workers",  # before django_tasks_db: its db_worker command (heartbeat, recovery) wins
     "django_tasks",
     "django_tasks_db",
     "ninja",
@@ -218,6 +220,12 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
 
 # --- background tasks -------------------------------------------------------
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Worker heartbeats (workers app): a worker silent for TASK_WORKER_DEAD_SECONDS is dead and its
+# running tasks go back to the queue.
+TASK_HEARTBEAT_SECONDS = config.get_float("JPK_TASK_HEARTBEAT_SECONDS")
+TASK_WORKER_DEAD_SECONDS = config.get_float("JPK_TASK_WORKER_DEAD_SECONDS")
+if not 0 < TASK_HEARTBEAT_SECONDS * 2 < TASK_WORKER_DEAD_SECONDS:
+    raise ImproperlyConfigured("JPK_TASK_WORKER_DEAD_SECONDS must be more than twice JPK_TASK_HEARTBEAT_SECONDS (> 0).")
 # originality: check every file once its compliance check is done (background task).
 ORIGINALITY_ON_PROBE = True
 

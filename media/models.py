@@ -67,6 +67,14 @@ class StoredFile(models.Model):
     # Probes started for this file (a worker that died mid-probe leaves it "running"; see
     # media.services.requeue_stuck_probes).
     probe_attempts = models.PositiveSmallIntegerField(default=0)
+    # The claim of the probe running now (media.services.run_probe): a random token, the task
+    # worker holding it ("" outside a worker) and since when. Only the holder of the token may
+    # write the result; a claim whose worker died is taken over. ``probe_runs`` counts the probes
+    # that wrote their result (one per probe asked for, however often its task ran).
+    probe_token = models.CharField(max_length=32, blank=True)
+    probe_worker = models.CharField(max_length=64, blank=True)
+    probe_claimed_at = models.DateTimeField(null=True, blank=True)
+    probe_runs = models.PositiveIntegerField(default=0)
     text = models.TextField(blank=True)
     poster_key = models.CharField(max_length=255, blank=True)
     title_frame_key = models.CharField(max_length=255, blank=True)

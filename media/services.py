@@ -25,6 +25,7 @@ import logging
 import os
 import re
 import shutil
+import uuid
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
@@ -484,48 +485,94 @@ MAX_PROBE_ATTEMPTS = 3
 PROBE_GRACE = timedelta(minutes=15)  # a probe normally ends within seconds of the upload
 
 
-def run_probe(file_id) -> str:
+def run_probe(file_id, *, force: bool = False) -> str:
     """Measure the file, store facts, text and frames, and send ``file_probed``. Returns the
     probe status. A bad file ends as ``failed`` with a Chinese ``probe_error``, never an exception.
     When the storage cannot be read (not the file's fault) the file goes back to ``pending`` and the
-    exception is raised for the task log; ``requeue_stuck_probes`` tries again later."""
+    exception is raised for the task log; ``requeue_stuck_probes`` tries again later.
+
+    Exactly once in effect, however often the task runs (requeued after its worker died, enqueued
+    twice): the probe first claims the file (``claim_probe``). A file already probed is left as it
+    is (``"skipped"``; ``force`` probes it again), so is one whose probe another live worker holds;
+    a claim whose worker died is taken over. Only the holder of the claim writes the result; a
+    probe whose claim was taken over meanwhile drops its frames and returns ``"superseded"``."""
     from django.core.files.base import ContentFile
 
     from media.models import ProbeStatus
     from media.probe import probe, readable
     from media.signals import file_probed
 
-    stored = StoredFile.objects.filter(pk=file_id).first()
+    stored, token = claim_probe(file_id, force=force)
     if stored is None:
         return "missing"
-    StoredFile.objects.filter(pk=stored.pk).update(probe_status=ProbeStatus.RUNNING,
-                                                   probe_attempts=F("probe_attempts") + 1)
+    if not token:
+        return "skipped"
     try:
         with readable(stored) as source:  # a local path, or a RangeReader over the object
             _record_sha256(stored, source)
             result = probe(source, stored.kind)
     except Exception:
         log.exception("probe of file %s could not read the storage", stored.pk)
-        StoredFile.objects.filter(pk=stored.pk).update(
-            probe_status=ProbeStatus.PENDING, probe_attempts=F("probe_attempts") - 1,
+        StoredFile.objects.filter(pk=stored.pk, probe_token=token).update(
+            probe_status=ProbeStatus.PENDING, probe_attempts=F("probe_attempts") - 1, probe_token="",
+            probe_worker="", probe_claimed_at=None,
             probe_error=_("检测暂时未能完成（读取存储失败），系统会自动重试。"))
         raise
-    for old in (stored.poster_key, stored.title_frame_key):
-        if old:
-            default_storage.delete(old)
     keys = {}
     for name, jpeg in result.frames.items():
-        keys[name] = default_storage.save(f"frames/{stored.pk.hex}-{name}.jpg", ContentFile(jpeg))
-    stored.probe = result.facts if result.ok else {"error": result.error}
-    stored.probe_error = result.error
-    stored.text = result.text
-    stored.poster_key = keys.get("poster", "")
-    stored.title_frame_key = keys.get("title", "")
-    stored.probe_status = ProbeStatus.DONE if result.ok else ProbeStatus.FAILED
-    stored.probed_at = timezone.now()
-    stored.save(update_fields=["probe", "probe_error", "text", "poster_key", "title_frame_key", "probe_status", "probed_at"])
+        keys[name] = default_storage.save(f"frames/{stored.pk.hex}-{token[:8]}-{name}.jpg", ContentFile(jpeg))
+    with transaction.atomic():
+        current = StoredFile.objects.select_for_update().filter(pk=stored.pk, probe_token=token).first()
+        if current is None:  # taken over (we were taken for dead): the other probe writes
+            for key in keys.values():
+                default_storage.delete(key)
+            log.warning("probe of file %s was taken over by another worker; result dropped", stored.pk)
+            return "superseded"
+        old_keys = [k for k in (current.poster_key, current.title_frame_key) if k and k not in keys.values()]
+        stored.probe = result.facts if result.ok else {"error": result.error}
+        stored.probe_error = result.error
+        stored.text = result.text
+        stored.poster_key = keys.get("poster", "")
+        stored.title_frame_key = keys.get("title", "")
+        stored.probe_status = ProbeStatus.DONE if result.ok else ProbeStatus.FAILED
+        stored.probed_at = timezone.now()
+        stored.probe_token, stored.probe_worker, stored.probe_claimed_at = "", "", None
+        stored.probe_runs = current.probe_runs + 1
+        stored.save(update_fields=["probe", "probe_error", "text", "poster_key", "title_frame_key", "probe_status",
+                                   "probed_at", "probe_token", "probe_worker", "probe_claimed_at", "probe_runs"])
+    for old in old_keys:
+        default_storage.delete(old)
     file_probed.send(sender=StoredFile, stored_file=stored)
     return stored.probe_status
+
+
+def claim_probe(file_id, *, force: bool = False, now=None) -> tuple[StoredFile | None, str]:
+    """Claim the file's probe for this process: ``(file, token)``, or ``(file, "")`` when there is
+    nothing to do (already probed, unless ``force``; or held by a live claim), ``(None, "")`` when
+    the file is gone. A claim is stale when its worker stopped beating (workers.services) or, made
+    outside a worker, after ``PROBE_GRACE``."""
+    from media.models import ProbeStatus
+    from workers.rules import claim_is_stale
+    from workers.services import alive_worker_ids, current_worker_id
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        stored = StoredFile.objects.select_for_update().filter(pk=file_id).first()
+        if stored is None:
+            return None, ""
+        if stored.probe_status in (ProbeStatus.DONE, ProbeStatus.FAILED) and not force:
+            return stored, ""
+        if (stored.probe_status == ProbeStatus.RUNNING and stored.probe_token
+                and not claim_is_stale(stored.probe_worker, stored.probe_claimed_at, alive_worker_ids(now), now,
+                                       PROBE_GRACE.total_seconds())):
+            return stored, ""
+        if stored.probe_status == ProbeStatus.RUNNING and stored.probe_token:
+            log.warning("probe of file %s: claim of worker %r is stale; taking it over", stored.pk, stored.probe_worker)
+        token = uuid.uuid4().hex
+        StoredFile.objects.filter(pk=stored.pk).update(
+            probe_status=ProbeStatus.RUNNING, probe_attempts=F("probe_attempts") + 1, probe_token=token,
+            probe_worker=current_worker_id(), probe_claimed_at=now)
+    return stored, token
 
 
 def _record_sha256(stored: StoredFile, path) -> str:

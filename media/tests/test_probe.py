@@ -197,7 +197,8 @@ def test_run_probe_stores_facts_text_and_frames_and_signals(tree, tmp_path):
         assert default_storage.open(video.poster_key).read(3) == b"\xff\xd8\xff"
         assert default_storage.exists(video.title_frame_key)
         old_poster = video.poster_key
-        assert run_probe(video.pk) == ProbeStatus.DONE  # again: same result, old frames replaced
+        assert run_probe(video.pk) == "skipped"  # a duplicate task: probed already, nothing done
+        assert run_probe(video.pk, force=True) == ProbeStatus.DONE  # asked again: old frames replaced
         video.refresh_from_db()
         assert not default_storage.exists(old_poster) or old_poster == video.poster_key
         doc = stored(tree, tmp_path, testing.make_pdf(tmp_path / "e.pdf", encrypted=True), "pdf")
