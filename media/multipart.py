@@ -128,6 +128,21 @@ def open_ranges(client, bucket: str, key: str, size: int):
     return io.BufferedReader(RangeReader(client, bucket, key, size), buffer_size=RANGE_BUFFER)
 
 
+def cors_rules(origins: list[str]) -> dict:
+    """The bucket CORS configuration direct uploads need: the site's pages may PUT parts and read
+    each part's ETag (Uppy sends it back on completion), and GET (playback, downloads)."""
+    return {"CORSRules": [{"AllowedOrigins": list(origins), "AllowedMethods": ["GET", "HEAD", "PUT"],
+                           "AllowedHeaders": ["*"], "ExposeHeaders": ["ETag"], "MaxAgeSeconds": 3600}]}
+
+
+def set_bucket_cors(origins: list[str]) -> dict:
+    """Apply ``cors_rules(origins)`` to the default storage's bucket; returns what was set."""
+    backend = _store()
+    rules_ = cors_rules(origins)
+    _client(backend).put_bucket_cors(Bucket=backend.bucket_name, CORSConfiguration=rules_)
+    return rules_
+
+
 # --- use cases ------------------------------------------------------------------------------------
 
 

@@ -227,3 +227,23 @@ def test_local_storage_refuses_direct_uploads(teacher, course):
     r = start(teacher, course, 100)
     assert (r.status_code, r.json()["detail"]) == (
         400, "本站的文件保存在服务器本地，不支持直传到对象存储。请使用普通上传（/api/v1/uploads/）。")
+
+
+def test_storage_cors_command_sets_the_bucket_rule(s3):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("storage_cors", "--origin", "https://jpk.example.cn", stdout=out)
+    rule = s3.client.get_bucket_cors(Bucket=s3.bucket)["CORSRules"][0]
+    assert (rule["AllowedOrigins"], sorted(rule["AllowedMethods"]), rule["ExposeHeaders"]) == (
+        ["https://jpk.example.cn"], ["GET", "HEAD", "PUT"], ["ETag"])
+    assert "https://jpk.example.cn" in out.getvalue()
+
+
+def test_storage_cors_command_needs_the_object_store(db):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="不支持直传到对象存储"):
+        call_command("storage_cors", "--origin", "https://jpk.example.cn")
