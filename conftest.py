@@ -12,6 +12,7 @@ from types import SimpleNamespace
 import pytest
 from hypothesis import settings as hypothesis_settings
 
+from jingpinke.s3server import s3_test_run
 from orgs.models import Role, Unit, UnitKind
 from orgs.tests.factories import member
 
@@ -19,6 +20,41 @@ from orgs.tests.factories import member
 # at random on a loaded machine (2 cores shared with the browser tests).
 hypothesis_settings.register_profile("jpk", deadline=None)
 hypothesis_settings.load_profile("jpk")
+
+
+# --- object storage -----------------------------------------------------------------
+# JPK_TEST_STORAGE=s3 (``make test-s3``) runs the whole suite against a loopback S3 server (moto in
+# server mode, its own process on 127.0.0.1 at a free port) instead of the local media folder.
+S3_MODE = s3_test_run()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def object_store():
+    """The loopback S3 server of the run (None with local storage); settings point at it."""
+    if not S3_MODE:
+        yield None
+        return
+    from django.conf import settings
+    from django.test.utils import override_settings
+
+    from jingpinke import storage
+    from jingpinke.s3server import LoopbackS3
+
+    server = LoopbackS3.start()
+    options = server.options()
+    override = override_settings(
+        STORAGES={**settings.STORAGES, "default": {"BACKEND": storage.S3_BACKEND, "OPTIONS": options}},
+        STORAGE_PUBLIC_URL="",
+        CONTENT_SECURITY_POLICY=storage.csp_with_store(settings.CONTENT_SECURITY_POLICY, storage.store_origin(options)),
+    )
+    override.enable()
+    storage.reset_clients()
+    try:
+        yield server
+    finally:
+        override.disable()
+        storage.reset_clients()
+        server.stop()
 
 
 @pytest.fixture

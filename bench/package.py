@@ -4,7 +4,7 @@ from a real gunicorn on loopback.
 `python -m bench package [--total-mb N] [--courses N] [--parallel N]` (part of `make bench`). It
 
 1. makes a throw-away data folder inside the checkout's `var/` (SQLite and the local media folder,
-   as `make run` uses them), migrates it, and creates a county (赤坎区) that has recommended
+   as `make run` uses them; with JPK_STORAGE_BACKEND=s3 the files go to that bucket), migrates it, and creates a county (赤坎区) that has recommended
    ``--courses`` courses, each with a 微课视频 and four documents of random bytes (nothing
    compresses) totalling ``--total-mb``, plus an API token of the county admin;
 2. reads the same files once with plain Python (1 MiB blocks): the raw baseline. The files were
@@ -60,6 +60,52 @@ def _write_random(path: str, size: int) -> str:
     return digest.hexdigest()
 
 
+class _RandomBytes(io.RawIOBase):
+    """``size`` random bytes (nothing compresses), hashed as they are read."""
+
+    def __init__(self, size: int):
+        super().__init__()
+        self.left, self.digest = size, hashlib.sha256()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:
+        n = min(len(b), self.left)
+        data = os.urandom(n)
+        b[:n] = data
+        self.digest.update(data)
+        self.left -= n
+        return n
+
+
+def _store_random(key: str, size: int) -> str:
+    """Write ``size`` random bytes under ``key`` in the default storage; their sha256. Locally straight
+    into the media folder; with object storage (JPK_STORAGE_BACKEND=s3) as one (multipart) upload."""
+    from django.core.files.storage import default_storage
+
+    from jingpinke import storage as stores
+
+    if not stores.is_s3():
+        return _write_random(default_storage.path(key), size)
+    source = _RandomBytes(size)
+    stores.s3_client().upload_fileobj(io.BufferedReader(source, 8 * MiB), stores.bucket_name(), stores.object_key(key))
+    return source.digest.hexdigest()
+
+
+def read_stored(keys: list[str]) -> None:
+    """Step 2 with object storage: read the files once through the store (RangeReader); print
+    the seconds and bytes as JSON."""
+    from jingpinke.storage import open_reader
+
+    start, total = time.perf_counter(), 0
+    for key in keys:
+        with open_reader(key) as fh:
+            while data := fh.read(MiB):
+                total += len(data)
+    print(json.dumps([time.perf_counter() - start, total]))
+
+
 def prepare(total_mb: int, courses: int) -> None:
     """Build the county and its recommended courses; print what the benchmark needs as JSON."""
     from datetime import timedelta
@@ -72,6 +118,7 @@ def prepare(total_mb: int, courses: int) -> None:
     from campaigns.enums import CampaignStatus
     from catalog.models import CatalogNode, Textbook
     from courses.models import Course, Period, Resource
+    from jingpinke import storage as stores
     from media.models import StoredFile
     from media.storage import new_storage_key
     from orgs.models import Role, Unit, UnitKind
@@ -106,7 +153,7 @@ def prepare(total_mb: int, courses: int) -> None:
         for slot, kind in [("video", "mp4"), *DOCUMENTS]:
             size = video if slot == "video" else document
             key = new_storage_key()
-            sha256 = _write_random(default_storage.path(key), size)
+            sha256 = _store_random(key, size)
             stored = StoredFile.objects.create(owner=teacher, storage_key=key, original_name=f"x.{kind}", size=size,
                                                sha256=sha256, kind=kind, probe_status="done")
             Resource.objects.create(period=period, slot_kind=slot, file=stored, status="pass")
@@ -115,7 +162,7 @@ def prepare(total_mb: int, courses: int) -> None:
         services.decide(county_admin, Entry.objects.get(course=course, level__kind="county").pk, "recommend",
                         rank=i)
     print(json.dumps({"campaign": campaign.pk, "county": county.pk, "token": ApiToken.issue(county_admin, "bench")[1],
-                      "media": str(default_storage.location), "files": files}))
+                      "media": "" if stores.is_s3() else str(default_storage.location), "files": files}))
 
 
 # --- steps 2 to 5 ---------------------------------------------------------------------------------------
@@ -190,8 +237,14 @@ def run(total_mb: int = 1024, courses: int = 8, parallel: int = 2, workers: int 
             cwd=ROOT, env=env, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
         made_s = time.perf_counter() - t0
         info = json.loads(out)
-        media = Path(info["media"])
-        raw_s, raw_bytes = min(_raw_read(media, info["files"]) for _ in range(3))
+        if info["media"]:
+            raw_s, raw_bytes = min(_raw_read(Path(info["media"]), info["files"]) for _ in range(3))
+        else:  # object storage: read through the store
+            raw_s, raw_bytes = min(tuple(json.loads(subprocess.run(
+                [py, "-c", "import django, json, sys; django.setup(); from bench.package import read_stored; "
+                           "read_stored(json.load(sys.stdin))"],
+                cwd=ROOT, env=env, check=True, capture_output=True, text=True, input=json.dumps(list(info["files"])),
+            ).stdout.strip().splitlines()[-1])) for _ in range(3))
 
         port = _free_port()
         gunicorn = subprocess.Popen(

@@ -51,6 +51,20 @@ OPTIONS: tuple[Option, ...] = (
     Option("JPK_API_TOKEN_DAYS", "365", "Days an API token stays valid after it is created."),
     Option("JPK_LANGUAGE", "zh-hans", "Default interface language (zh-hans or en)."),
     Option("JPK_LOG_LEVEL", "INFO", "Log level of the application loggers."),
+    # --- s3store ---
+    Option("JPK_STORAGE_BACKEND", "local", "Where stored files live: local (the folder JPK_MEDIA_DIR) or s3 (an S3-compatible object store: MinIO, Ceph RGW, Aliyun OSS, Tencent COS)."),
+    Option("JPK_STORAGE_ENDPOINT_URL", "", "S3 endpoint the app talks to, e.g. http://127.0.0.1:9000 (MinIO) or https://oss-cn-guangzhou.aliyuncs.com. Empty: AWS."),
+    Option("JPK_STORAGE_PUBLIC_URL", "", "S3 endpoint as browsers reach it, when it differs from JPK_STORAGE_ENDPOINT_URL (download and upload URLs are signed for it). Empty: the same."),
+    Option("JPK_STORAGE_BUCKET", "", "Bucket of the stored files (private; created beforehand). Required with JPK_STORAGE_BACKEND=s3."),
+    Option("JPK_STORAGE_REGION", "us-east-1", "Region of the bucket (MinIO/Ceph: us-east-1; OSS: oss-cn-guangzhou; COS: ap-guangzhou)."),
+    Option("JPK_STORAGE_ACCESS_KEY", "", "Access key id of the store's account. Empty: boto3's usual sources (AWS_ACCESS_KEY_ID, instance role)."),
+    Option("JPK_STORAGE_SECRET_KEY", "", "Secret key of the store's account."),
+    Option("JPK_STORAGE_ADDRESSING_STYLE", "path", "path (bucket in the path: MinIO, Ceph RGW) or virtual (bucket in the host name: Aliyun OSS, Tencent COS)."),
+    Option("JPK_STORAGE_SIGNATURE_VERSION", "s3v4", "Request signature: s3v4 (all current stores) or s3 (old V2, some older Ceph/OSS setups)."),
+    Option("JPK_STORAGE_PREFIX", "", "Key prefix inside the bucket (e.g. jingpinke/) when the bucket is shared. Empty: none."),
+    Option("JPK_STORAGE_URL_SECONDS", "300", "Lifetime of the presigned download/playback URLs, in seconds (access is checked on every request to the app, which then redirects)."),
+    Option("JPK_STORAGE_VERIFY_TLS", "1", "0 skips TLS certificate verification of the store (a test store with a self-signed certificate only)."),
+    Option("JPK_X_ACCEL_REDIRECT", "", "Local storage behind nginx: the internal location of JPK_MEDIA_DIR (e.g. /internal-media/); files are then sent by nginx (X-Accel-Redirect) after the app's access check. Empty: the app streams them."),
 )
 
 _BY_ENV = {o.env: o for o in OPTIONS}

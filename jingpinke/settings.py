@@ -10,6 +10,7 @@ from urllib.parse import unquote, urlsplit
 import dj_database_url
 
 from jingpinke import config
+from jingpinke.storage import csp_with_store, storages_setting, store_origin
 
 BASE_DIR = config.BASE_DIR
 DATA_DIR = config.data_dir()
@@ -204,9 +205,14 @@ UPLOAD_DIR = Path(_uploads) if _uploads else DATA_DIR / "uploads"  # tus partial
 UPLOAD_MAX_BYTES = config.get_int("JPK_UPLOAD_MAX_MB") * 1024 * 1024
 UPLOAD_EXPIRE_HOURS = config.get_int("JPK_UPLOAD_EXPIRE_HOURS")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": storages_setting(),  # local folder, or S3 with JPK_STORAGE_BACKEND=s3 (jingpinke.storage)
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+STORAGE_PUBLIC_URL = config.get("JPK_STORAGE_PUBLIC_URL")
+X_ACCEL_REDIRECT = config.get("JPK_X_ACCEL_REDIRECT")
+if "OPTIONS" in STORAGES["default"]:  # object store: browsers load, play and upload from its origin
+    CONTENT_SECURITY_POLICY = csp_with_store(
+        CONTENT_SECURITY_POLICY, store_origin(STORAGES["default"]["OPTIONS"], STORAGE_PUBLIC_URL))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
 

@@ -72,8 +72,11 @@ class Leftover:
 
 def clean_copy(source, target, kind: str) -> None:
     """Write a metadata-free copy of the file at ``source`` (of ``kind``, a ``FileKind`` value)
-    to ``target``. Raises ``CleanError`` for a file that cannot be cleaned."""
-    source, target = str(source), str(target)
+    to ``target``. Raises ``CleanError`` for a file that cannot be cleaned. ``source`` may also be an
+    open seekable binary file (a ``RangeReader`` over an object in the store)."""
+    from media.probe import is_file, rewound
+
+    source, target = rewound(source) if is_file(source) else str(source), str(target)
     if kind in ("docx", "pptx"):
         clean_office(source, target, kind)
     elif kind == "pdf":

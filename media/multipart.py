@@ -13,13 +13,13 @@ The app never holds a byte of the file. It
   exactly as the tus path does (``media.services.register_file``: audit entry, probe on commit);
 - ``abort_multipart`` and ``cleanup_stale_multipart`` (periodic, JPK_UPLOAD_EXPIRE_HOURS).
 
-The store is the default storage when it is django-storages' ``S3Storage``; its boto3 client signs
-the URLs, so they point at the endpoint the storage is configured with (which browsers must reach).
+The store is the default storage in S3 mode (``jingpinke.storage``: JPK_STORAGE_BACKEND=s3); part
+URLs are signed for its public address (JPK_STORAGE_PUBLIC_URL, else the endpoint), which browsers must
+reach, and the bucket needs the CORS rule of ``cors_rules`` (``manage.py storage_cors``).
 """
 
 from __future__ import annotations
 
-import io
 import logging
 
 from django.conf import settings
@@ -27,6 +27,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from jingpinke import storage as stores
 from jingpinke.errors import ServiceError
 from media import rules, services, storage
 from media.models import MultipartUpload
@@ -35,97 +36,30 @@ from media.sniff import HEAD, sniff_file
 log = logging.getLogger(__name__)
 
 PART_URL_SECONDS = 15 * 60  # a signed part URL is valid this long (the client asks again after)
-RANGE_BUFFER = HEAD  # bytes fetched per range request while sniffing
 
 
-# --- the store ------------------------------------------------------------------------------------
-
-
-def s3_storage():
-    """The default storage if it is an S3 storage (django-storages), else None."""
-    from django.core.files.storage import storages
-
-    try:
-        from storages.backends.s3 import S3Storage
-    except ImportError:  # pragma: no cover - django-storages is a dependency
-        return None
-    backend = storages["default"]
-    return backend if isinstance(backend, S3Storage) else None
+# --- the store (jingpinke.storage: clients, bucket, keys, range reads) ------------------------------
 
 
 def direct_uploads_enabled() -> bool:
     """True when uploads go straight to the object store (the pages then use the S3 widget)."""
-    return s3_storage() is not None
+    return stores.is_s3()
 
 
-def _store():
-    backend = s3_storage()
-    if backend is None:
+def _store() -> None:
+    if not stores.is_s3():
         raise ServiceError(_("本站的文件保存在服务器本地，不支持直传到对象存储。请使用普通上传（/api/v1/uploads/）。"), status=400)
-    return backend
-
-
-def _client(backend):
-    return backend.connection.meta.client
-
-
-def object_key(backend, name: str) -> str:
-    """The bucket key of the storage name ``name`` (the storage's ``location`` prefix added)."""
-    from storages.utils import clean_name
-
-    return backend._normalize_name(clean_name(name))
 
 
 def _is_missing(exc) -> bool:
-    code = str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
+    code = str((getattr(exc, "response", None) or {}).get("Error", {}).get("Code", ""))
     return code in {"NoSuchUpload", "NoSuchKey", "404", "NotFound"}
 
 
-class RangeReader(io.RawIOBase):
-    """A seekable, read-only view of an object in the bucket that fetches byte ranges on demand
-    (never the whole object). ``fetched`` counts the bytes read from the store."""
-
-    def __init__(self, client, bucket: str, key: str, size: int):
-        super().__init__()
-        self.client, self.bucket, self.key, self.size = client, bucket, key, size
-        self.pos = 0
-        self.fetched = 0
-        self.requests = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self.pos
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self.pos, io.SEEK_END: self.size}[whence]
-        self.pos = max(0, base + offset)
-        return self.pos
-
-    def readinto(self, buffer) -> int:
-        if self.pos >= self.size or not len(buffer):
-            return 0
-        end = min(self.size, self.pos + len(buffer)) - 1
-        body = self.client.get_object(Bucket=self.bucket, Key=self.key, Range=f"bytes={self.pos}-{end}")["Body"]
-        try:
-            data = body.read()
-        finally:
-            body.close()
-        self.requests += 1
-        self.fetched += len(data)
-        n = len(data)
-        buffer[:n] = data
-        self.pos += n
-        return n
-
-
-def open_ranges(client, bucket: str, key: str, size: int):
-    """A buffered reader over ``RangeReader`` (small reads, e.g. zipfile's, share one fetch)."""
-    return io.BufferedReader(RangeReader(client, bucket, key, size), buffer_size=RANGE_BUFFER)
+def open_ranges(key: str, size: int):
+    """A seekable reader over the object ``key`` that fetches 64 KiB ranges on demand (enough for
+    the sniffer's head; a zip's directory costs one more), never the whole object."""
+    return stores.RangeReader(key, size=size, read_ahead=HEAD)
 
 
 def cors_rules(origins: list[str]) -> dict:
@@ -137,9 +71,9 @@ def cors_rules(origins: list[str]) -> dict:
 
 def set_bucket_cors(origins: list[str]) -> dict:
     """Apply ``cors_rules(origins)`` to the default storage's bucket; returns what was set."""
-    backend = _store()
+    _store()
     rules_ = cors_rules(origins)
-    _client(backend).put_bucket_cors(Bucket=backend.bucket_name, CORSConfiguration=rules_)
+    stores.s3_client().put_bucket_cors(Bucket=stores.bucket_name(), CORSConfiguration=rules_)
     return rules_
 
 
@@ -150,7 +84,7 @@ def create_multipart(user, *, name: str, size: int, formats=(), slot_max_bytes: 
                      course_id: int | None = None, period: int | None = None, slot: str = "") -> MultipartUpload:
     """Start a direct upload of ``size`` bytes named ``name`` for a slot that accepts ``formats``
     (FileKind values; the caller has checked that ``user`` may upload into it)."""
-    backend = _store()
+    _store()
     name = storage.display_name(name)
     refused = rules.upload_size_error(size, services.max_upload_bytes(), slot_max_bytes)
     if refused:
@@ -165,8 +99,8 @@ def create_multipart(user, *, name: str, size: int, formats=(), slot_max_bytes: 
     key = storage.new_storage_key()
     kind = rules.normalise_name(rules.extension_of(name))
     content_type = services.CONTENT_TYPES.get(kind, "application/octet-stream")
-    started = _client(backend).create_multipart_upload(Bucket=backend.bucket_name, Key=object_key(backend, key),
-                                                       ContentType=content_type)
+    started = stores.s3_client().create_multipart_upload(Bucket=stores.bucket_name(), Key=stores.object_key(key),
+                                                         ContentType=content_type)
     return MultipartUpload.objects.create(
         owner=user, key=key, upload_id=started["UploadId"], original_name=name, size=size,
         part_size=rules.part_size_for(size), formats=list(formats or ()), course_id=course_id, period=period,
@@ -203,9 +137,9 @@ def sign_parts(upload: MultipartUpload, numbers: list[int]) -> dict[int, str]:
     refused = rules.part_numbers_error(numbers, parts_count(upload))
     if refused:
         raise ServiceError(refused)
-    backend = _store()
-    client = _client(backend)
-    params = {"Bucket": backend.bucket_name, "Key": object_key(backend, upload.key), "UploadId": upload.upload_id}
+    _store()
+    client = stores.public_s3_client()  # the URLs name the store's address as browsers reach it
+    params = {"Bucket": stores.bucket_name(), "Key": stores.object_key(upload.key), "UploadId": upload.upload_id}
     urls = {n: client.generate_presigned_url("upload_part", Params={**params, "PartNumber": n},
                                              ExpiresIn=PART_URL_SECONDS, HttpMethod="PUT")
             for n in dict.fromkeys(numbers)}
@@ -213,12 +147,12 @@ def sign_parts(upload: MultipartUpload, numbers: list[int]) -> dict[int, str]:
     return urls
 
 
-def _stored_parts(backend, upload: MultipartUpload) -> list[dict]:
-    client = _client(backend)
+def _stored_parts(upload: MultipartUpload) -> list[dict]:
+    client = stores.s3_client()
     parts, marker = [], 0
     while True:
         try:
-            page = client.list_parts(Bucket=backend.bucket_name, Key=object_key(backend, upload.key),
+            page = client.list_parts(Bucket=stores.bucket_name(), Key=stores.object_key(upload.key),
                                      UploadId=upload.upload_id, PartNumberMarker=marker)
         except Exception as exc:
             if _is_missing(exc):
@@ -234,7 +168,8 @@ def list_parts(upload: MultipartUpload) -> list[dict]:
     """The parts the store holds: ``[{number, size, etag}]`` in order."""
     if upload.stored_file_id:
         return []
-    parts = _stored_parts(_store(), upload)
+    _store()
+    parts = _stored_parts(upload)
     MultipartUpload.objects.filter(pk=upload.pk).update(updated_at=timezone.now())
     return parts
 
@@ -259,16 +194,16 @@ def complete_multipart(upload: MultipartUpload):
     """Join the parts, check size and real type, and create the ``StoredFile`` (probe queued on
     commit). Safe to repeat: a finished upload answers with its file. A refused type deletes the
     object and the upload, and raises a ServiceError that says why."""
-    backend = _store()
-    client = _client(backend)
-    bucket, key = backend.bucket_name, object_key(backend, upload.key)
+    _store()
+    client = stores.s3_client()
+    bucket, key = stores.bucket_name(), stores.object_key(upload.key)
     refused = None
     with transaction.atomic():
         upload = MultipartUpload.objects.select_for_update().get(pk=upload.pk)
         if upload.stored_file_id:
             return upload.stored_file
         try:
-            parts = _stored_parts(backend, upload)
+            parts = _stored_parts(upload)
         except ServiceError:
             parts = None  # completed by an earlier request that died before it was recorded?
         if parts is not None:
@@ -287,7 +222,7 @@ def complete_multipart(upload: MultipartUpload):
                 "got": size, "size": upload.size}
             kind = None
         else:
-            with open_ranges(client, bucket, key, size) as head:
+            with open_ranges(key, size) as head:
                 kind = sniff_file(head)
             refused = rules.sniffed_type_error(kind, upload.formats, upload.original_name)
         if refused is None:
@@ -304,10 +239,10 @@ def abort_multipart(upload: MultipartUpload) -> None:
     """Cancel an unfinished upload: the store drops its parts, the row goes."""
     if upload.stored_file_id:
         raise ServiceError(_("这个文件已经上传完成，不能取消；如不需要，请在课程中删除它。"), status=409)
-    backend = _store()
+    _store()
     try:
-        _client(backend).abort_multipart_upload(Bucket=backend.bucket_name, Key=object_key(backend, upload.key),
-                                                UploadId=upload.upload_id)
+        stores.s3_client().abort_multipart_upload(Bucket=stores.bucket_name(), Key=stores.object_key(upload.key),
+                                                  UploadId=upload.upload_id)
     except Exception as exc:
         if not _is_missing(exc):
             raise
@@ -318,10 +253,9 @@ def cleanup_stale_multipart(now=None) -> dict:
     """Periodic: abort direct uploads idle longer than JPK_UPLOAD_EXPIRE_HOURS (and multipart
     uploads in the bucket that no row knows, e.g. a node died between starting one and recording
     it); drop rows of finished ones as old (their files stay)."""
-    backend = s3_storage()
-    if backend is None:
+    if not stores.is_s3():
         return {}  # files on local disk: no direct uploads
-    client = _client(backend)
+    client = stores.s3_client()
     now = now or timezone.now()
     hours = int(settings.UPLOAD_EXPIRE_HOURS)
     aborted = strays = 0
@@ -334,14 +268,13 @@ def cleanup_stale_multipart(now=None) -> dict:
         abort_multipart(upload)
         aborted += 1
     known = set(MultipartUpload.objects.values_list("upload_id", flat=True))
-    prefix = object_key(backend, "files/")
-    params = {"Bucket": backend.bucket_name, "Prefix": prefix}
+    params = {"Bucket": stores.bucket_name(), "Prefix": stores.object_key("files/")}
     while True:
         page = client.list_multipart_uploads(**params)
         for item in page.get("Uploads", []):
             if item["UploadId"] not in known and rules.upload_expired(item["Initiated"], now, hours):
                 try:
-                    client.abort_multipart_upload(Bucket=backend.bucket_name, Key=item["Key"], UploadId=item["UploadId"])
+                    client.abort_multipart_upload(Bucket=stores.bucket_name(), Key=item["Key"], UploadId=item["UploadId"])
                     strays += 1
                 except Exception as exc:
                     if not _is_missing(exc):

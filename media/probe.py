@@ -56,6 +56,60 @@ class ProbeResult:
 
 
 @contextlib.contextmanager
+def readable(stored_file):
+    """The file's bytes, to probe, hash, sign or clean: the local path with local storage; with
+    object storage a seekable ``RangeReader`` over the object (HTTP Range GETs with a read-ahead
+    buffer; never a whole download, never a temporary copy). Every reader here takes either."""
+    from jingpinke import storage as stores
+
+    if not stores.is_s3():
+        with local_copy(stored_file) as path:
+            yield path
+        return
+    reader = stores.open_reader(stored_file.storage_key)
+    try:
+        yield reader
+    finally:
+        reader.close()
+
+
+def is_file(source) -> bool:
+    """Is ``source`` an open binary file (a ``RangeReader``) rather than a path?"""
+    return hasattr(source, "read") and hasattr(source, "seek")
+
+
+def size_of(source) -> int:
+    """The size in bytes; an open file keeps its position (a reader may be in use by PyAV)."""
+    if is_file(source):
+        if isinstance(getattr(source, "size", None), int):
+            return source.size
+        here = source.tell()
+        size = source.seek(0, os.SEEK_END)
+        source.seek(here)
+        return size
+    return os.path.getsize(source)
+
+
+@contextlib.contextmanager
+def opened(source):
+    """``source`` as a binary file positioned at its start (a path is opened and closed here; an
+    open file is rewound and left open for its owner)."""
+    if is_file(source):
+        source.seek(0)
+        yield source
+        return
+    with open(source, "rb") as fh:
+        yield fh
+
+
+def rewound(source):
+    """``source`` ready to be read from its start again (an open file is rewound)."""
+    if is_file(source):
+        source.seek(0)
+    return source
+
+
+@contextlib.contextmanager
 def local_copy(stored_file):
     """A local path to the file's bytes: the storage's own path when it has one, else a
     temporary copy streamed from the storage."""
@@ -73,7 +127,9 @@ def local_copy(stored_file):
         yield tmp.name
 
 
-def probe(path: str, kind: str) -> ProbeResult:
+def probe(path, kind: str) -> ProbeResult:
+    """Measure the file at ``path`` (a local path, or an open seekable binary file such as a
+    ``RangeReader`` over an object in the store)."""
     try:
         if kind in ("mp4", "mov", "avi", "mkv", "flv"):
             return probe_video(path, kind)
@@ -85,7 +141,7 @@ def probe(path: str, kind: str) -> ProbeResult:
             return probe_pptx(path)
         if kind == "doc":
             return probe_ole2(path)
-        return ProbeResult(facts={"size": os.path.getsize(path)})
+        return ProbeResult(facts={"size": size_of(path)})
     except Refused as exc:
         return ProbeResult(error=str(exc))
     except Exception:  # a library choking on a hostile file: say so, never crash the worker
@@ -106,18 +162,18 @@ def _ratio_text(w: int, h: int) -> str:
 VIDEO_TIME_LIMIT_S = 120.0
 
 
-def probe_video(path: str, kind: str) -> ProbeResult:
+def probe_video(path, kind: str) -> ProbeResult:
     import time
 
     import av
 
     try:
-        container = av.open(path, metadata_errors="ignore")
+        container = av.open(rewound(path), metadata_errors="ignore")
     except (av.FFmpegError, OSError, UnicodeDecodeError):
         raise Refused(_("视频文件无法打开：文件不完整（可能上传前没有导出完毕）或已损坏。")) from None
     with container:
         vstreams, astreams = container.streams.video, container.streams.audio
-        facts: dict = {"container": str(kind), "format": container.format.name, "size": os.path.getsize(path)}
+        facts: dict = {"container": str(kind), "format": container.format.name, "size": size_of(path)}
         duration = container.duration / 1_000_000 if container.duration else 0.0
         v = vstreams[0] if vstreams else None
         a = astreams[0] if astreams else None
@@ -217,12 +273,12 @@ def _count_chars(text: str) -> int:
     return sum(1 for ch in text if not ch.isspace())
 
 
-def probe_pdf(path: str) -> ProbeResult:
+def probe_pdf(path) -> ProbeResult:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
     try:
-        reader = PdfReader(path)
+        reader = PdfReader(rewound(path))
         if reader.is_encrypted:
             try:
                 opened = reader.decrypt("")
@@ -249,13 +305,13 @@ OLE2_END = 0xFFFFFFFE
 OLE2_MAX_DIR_SECTORS = 4096
 
 
-def ole2_names(path: str) -> list[str]:
+def ole2_names(path) -> list[str]:
     """The stream and storage names in an OLE2 compound file's directory (legacy Office files, and
     Office files with an open password: Office wraps those in OLE2 as "EncryptedPackage").
     Reads the header, the FAT sectors on the directory's chain and the directory; bounded."""
     import struct
 
-    with open(path, "rb") as f:
+    with opened(path) as f:
         header = f.read(512)
         if len(header) < 512 or not header.startswith(OLE2_MAGIC):
             raise Refused(_("文件已损坏：不是完整的 Office 文件。请重新保存后上传。"))
@@ -303,16 +359,17 @@ def ole2_names(path: str) -> list[str]:
         return names
 
 
-def probe_ole2(path: str) -> ProbeResult:
+def probe_ole2(path) -> ProbeResult:
     names = ole2_names(path)
     encrypted = "EncryptedPackage" in names or "EncryptionInfo" in names
-    return ProbeResult(facts={"encrypted": encrypted, "size": os.path.getsize(path), "streams": len(names)})
+    return ProbeResult(facts={"encrypted": encrypted, "size": size_of(path), "streams": len(names)})
 
 
-def guard_zip(path: str) -> zipfile.ZipFile:
-    """Open an Office file's zip only if its directory is sane; refuse bombs and entity tricks."""
+def guard_zip(path) -> zipfile.ZipFile:
+    """Open an Office file's zip only if its directory is sane; refuse bombs and entity tricks.
+    ``path`` may be an open seekable file; closing the archive leaves it open."""
     try:
-        archive = zipfile.ZipFile(path)
+        archive = zipfile.ZipFile(rewound(path))
     except (zipfile.BadZipFile, OSError, ValueError):
         raise Refused(_("文件已损坏：Office 文件应是完整的压缩包，但无法打开。请重新保存后上传。")) from None
     infos = archive.infolist()
@@ -366,13 +423,13 @@ def _app_property(archive: zipfile.ZipFile, name: str) -> int | None:
     return None
 
 
-def probe_docx(path: str) -> ProbeResult:
+def probe_docx(path) -> ProbeResult:
     import docx
 
     with guard_zip(path) as archive:
         pages = _app_property(archive, "Pages")
     try:
-        document = docx.Document(path)
+        document = docx.Document(rewound(path))
     except Exception:
         raise Refused(_("Word 文件已损坏或不是有效的 docx 文件。请用 Office/WPS 打开后另存为 docx 再上传。")) from None
     parts = [p.text for p in document.paragraphs]
@@ -386,13 +443,13 @@ def probe_docx(path: str) -> ProbeResult:
     return ProbeResult(facts=facts, text=text)
 
 
-def probe_pptx(path: str) -> ProbeResult:
+def probe_pptx(path) -> ProbeResult:
     from pptx import Presentation
 
     with guard_zip(path):
         pass
     try:
-        presentation = Presentation(path)
+        presentation = Presentation(rewound(path))
     except Exception:
         raise Refused(_("PowerPoint 文件已损坏或不是有效的 pptx 文件。请另存为 pptx 后再上传。")) from None
     parts = []

@@ -2,7 +2,8 @@
 
 Finished files are stored under generated keys (``files/ab/<32 hex>``); the client's file name is
 never part of a path. With the embedded ``FileSystemStorage`` on the same disk as the upload folder
-a finished upload is *moved* (``os.replace``, no copy); with any other storage (S3, …) it is
+a finished upload is *moved* (``os.replace``, no copy); with object storage it is uploaded from
+the file (multipart, parts read from the disk as they are sent); with any other storage it is
 streamed into it with ``storage.save``.
 """
 
@@ -200,10 +201,17 @@ def display_name(name: str) -> str:
     return name
 
 
-def sha256_of(path: Path | str) -> str:
+def sha256_of(path) -> str:
+    """sha256 of the file at ``path``, or of an open seekable binary file (read from its start,
+    e.g. a ``RangeReader`` over an object in the store), in blocks of one reused buffer."""
     digest = hashlib.sha256()
     buffer = bytearray(HASH_BLOCK)
     view = memoryview(buffer)
+    if hasattr(path, "readinto"):
+        path.seek(0)
+        while n := path.readinto(buffer):
+            digest.update(view[:n])
+        return digest.hexdigest()
     with open(path, "rb", buffering=0) as fh:
         while n := fh.readinto(buffer):
             digest.update(view[:n])
@@ -226,6 +234,12 @@ def store_finished(path: Path | str, key: str) -> str:
         except OSError as exc:
             if exc.errno != errno.EXDEV:  # another disk: fall through to a streaming copy
                 raise
+    from jingpinke import storage as stores
+
+    if stores.is_s3():  # by file name: boto3 then reads each part from the disk as it sends it
+        stores.upload_file(path, key)
+        path.unlink(missing_ok=True)
+        return key
     with open(path, "rb") as fh:
         saved = default_storage.save(key, File(fh, name=key))
     path.unlink(missing_ok=True)

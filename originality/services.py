@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import Count
 
 from media.models import StoredFile
-from media.probe import local_copy
+from media.probe import readable
 from originality import text as text_sig
 from originality import video as video_sig
 from originality.models import Band, Match, MatchKind, Signature, SignatureKind
@@ -66,8 +66,8 @@ def sign_text(stored: StoredFile) -> Signature | None:
 
 
 def sign_video(stored: StoredFile, title_card_seconds: int = 5) -> Signature | None:
-    with local_copy(stored) as path:
-        sig = video_sig.sign(path, skip_seconds=title_card_seconds)
+    with readable(stored) as source:  # a local path, or a RangeReader over the object
+        sig = video_sig.sign(source, skip_seconds=title_card_seconds)
     if sig.signed < 5:
         return None
     bands = [(k, key, i) for i, h in enumerate(sig.hashes) if h is not None and i % VIDEO_BAND_EVERY == 0

@@ -56,7 +56,9 @@ def sign(path, *, step: float = STEP, skip_seconds: float = 0.0, max_seconds: fl
     in grey (FFmpeg's scaler does that, not Python), and hash it. Frames before ``skip_seconds`` (the
     title card) are not signed."""
     hashes: list[int | None] = []
-    with av.open(str(path)) as container:
+    if hasattr(path, "seek"):  # an open file (a RangeReader over an object in the store)
+        path.seek(0)
+    with av.open(path if hasattr(path, "read") else str(path)) as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
         next_t = 0.0

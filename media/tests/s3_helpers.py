@@ -28,16 +28,20 @@ def loopback_s3():
 @pytest.fixture
 def s3(loopback_s3, settings):
     """The default storage is S3 on the loopback server, in a bucket of this test's own (with a
-    ``location`` prefix, as a shared bucket would have); ``client`` is a boto3 client for checks."""
+    prefix, as a shared bucket would have; jingpinke.storage's options); ``client`` is a boto3 client
+    for checks. Its own server whatever JPK_TEST_STORAGE says, so these tests run in both modes."""
     import boto3
 
     bucket = f"jpk-{uuid.uuid4().hex[:12]}"
     client = boto3.client("s3", endpoint_url=loopback_s3, aws_access_key_id=ACCESS_KEY,
                           aws_secret_access_key=SECRET_KEY, region_name=REGION)
     client.create_bucket(Bucket=bucket)
-    settings.STORAGES = {**settings.STORAGES, "default": {
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {"bucket_name": bucket, "endpoint_url": loopback_s3, "access_key": ACCESS_KEY,
-                    "secret_key": SECRET_KEY, "region_name": REGION, "addressing_style": "path",
-                    "signature_version": "s3v4", "location": "jpk", "file_overwrite": False}}}
-    return SimpleNamespace(client=client, bucket=bucket, endpoint=loopback_s3, prefix="jpk/")
+    from jingpinke import storage
+
+    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": storage.S3_BACKEND, "OPTIONS": storage.s3_options(
+        endpoint_url=loopback_s3, bucket=bucket, region=REGION, access_key=ACCESS_KEY, secret_key=SECRET_KEY,
+        prefix="jpk")}}
+    settings.STORAGE_PUBLIC_URL = ""
+    storage.reset_clients()
+    yield SimpleNamespace(client=client, bucket=bucket, endpoint=loopback_s3, prefix="jpk/")
+    storage.reset_clients()

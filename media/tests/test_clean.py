@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import shutil
 import subprocess
 import sys
 import tracemalloc
@@ -18,7 +19,8 @@ import pytest
 from django.core.files.storage import default_storage
 from django.test import RequestFactory
 
-from media import clean, services, testing
+from jingpinke.s3server import served
+from media import clean, probe, services, testing
 from media.clean import EMPTY_CORE, CleanError, Leftover, clean_copy, neutral_name, remaining_metadata
 from media.models import CleanCopy, FileKind, StoredFile
 
@@ -453,7 +455,11 @@ def test_a_file_that_cannot_be_cleaned_is_recorded_and_never_served(tree, tmp_pa
 def test_a_copy_with_metadata_left_is_not_kept(tree, tmp_path, monkeypatch):
     """Should a format variant slip through the cleaning, the check afterwards stops the copy."""
     stored = _stored(tree, testing.make_tagged_docx(tmp_path / "a.docx"), FileKind.DOCX)
-    monkeypatch.setattr(clean, "clean_office", lambda source, target, kind: __import__("shutil").copyfile(source, target))
+    def copy_unchanged(source, target, kind):  # source: a path, or a RangeReader with object storage
+        with probe.opened(source) as src, open(target, "wb") as dst:
+            shutil.copyfileobj(src, dst)
+
+    monkeypatch.setattr(clean, "clean_office", copy_unchanged)
     copy = services.make_clean_copy(stored.pk)
     assert (copy.ok, copy.storage_key) == (False, "")
     assert copy.error.startswith("匿名处理后文件中仍有作者等信息（") and "creator" in copy.error
@@ -489,8 +495,9 @@ def test_the_copy_is_served_under_its_neutral_name(tree, tmp_path):
     stored = _stored(tree, testing.make_tagged_docx(tmp_path / f"{TEACHER}-教学设计.docx"), FileKind.DOCX)
     copy = services.make_clean_copy(stored.pk)
     request = RequestFactory().get("/")
-    response = services.file_response(request, stored, key=copy.storage_key, name=neutral_name(12, 1, "教学设计", "docx"))
-    body = b"".join(response.streaming_content)
+    response = served(services.file_response(request, stored, key=copy.storage_key,
+                                             name=neutral_name(12, 1, "教学设计", "docx")), {})
+    body = b"".join(response.streaming_content) if response.streaming else response.content
     assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
     assert response["Content-Disposition"] == (
         "attachment; filename*=utf-8''%E4%BD%9C%E5%93%810012_%E7%AC%AC1%E8%AF%BE%E6%97%B6_"

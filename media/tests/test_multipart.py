@@ -82,9 +82,9 @@ def test_parts_go_straight_to_the_bucket_resume_and_complete(teacher, tree, cour
     readers = []
     opened = multipart.open_ranges
 
-    def spy(*args):
-        reader = opened(*args)
-        readers.append(reader.raw)
+    def spy(*args, **kwargs):
+        reader = opened(*args, **kwargs)
+        readers.append(reader)
         return reader
 
     monkeypatch.setattr(multipart, "open_ranges", spy)

@@ -56,7 +56,7 @@ def test_a_storage_failure_puts_the_file_back_in_line(tree, monkeypatch):
     def broken(*args, **kwargs):
         raise ConnectionError("object storage unreachable")
 
-    monkeypatch.setattr(probe_module, "local_copy", broken)
+    monkeypatch.setattr(probe_module, "readable", broken)
     with pytest.raises(ConnectionError):
         services.run_probe(stored.pk)
     stored.refresh_from_db()

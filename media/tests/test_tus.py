@@ -16,6 +16,7 @@ from django.test import Client
 
 from api.models import ApiToken
 from audit.models import Event
+from jingpinke.s3server import s3_test_run
 from media import services, storage
 from media.models import StoredFile, Upload
 from media.tests.tus_helpers import ENDPOINT, TUS, create, head, metadata, patch, probes, stored_sha256  # noqa: F401
@@ -257,7 +258,8 @@ def test_file_names_are_display_text_only(teacher_client, name, shown):
     stored = StoredFile.objects.get()
     assert stored.original_name == shown
     assert stored.storage_key.count("/") == 2 and ".." not in stored.storage_key
-    assert Path(default_storage.path(stored.storage_key)).resolve().is_relative_to(Path(default_storage.location).resolve())
+    if not s3_test_run():  # the local folder: the file is inside it
+        assert Path(default_storage.path(stored.storage_key)).resolve().is_relative_to(Path(default_storage.location).resolve())
 
 
 def test_the_view_never_reads_request_body(teacher_client, monkeypatch):
