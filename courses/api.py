@@ -22,7 +22,7 @@ from ninja import Field, Router, Schema
 from campaigns.enums import CampaignStatus
 from courses import services
 from courses.models import Course
-from media.api import SHA256_NOTE
+from media.api import MULTIPART_ERRORS, SHA256_NOTE, MultipartIn, MultipartOut, multipart_out
 
 router = Router(tags=["课程申报"])
 
@@ -316,6 +316,16 @@ def attach(request, course_id: int, number: int, kind: str, payload: AttachIn):
     course = services.get_course(actor, course_id)
     services.attach_file(actor, course, number, kind, payload.file_id)
     return slot_out(course, services.slot_card(course, number, kind))
+
+
+@router.post("/{course_id}/periods/{number}/slots/{kind}/uploads", response={201: MultipartOut, **MULTIPART_ERRORS},
+             summary="开始把文件直传到对象存储（检查：可修改这门课程、该项接受此扩展名、大小不超限）；"
+                     "然后在 /api/v1/files/multipart/{id} 签名、续传、完成")
+def start_upload(request, course_id: int, number: int, kind: str, payload: MultipartIn):
+    actor = request.user
+    course = services.get_course(actor, course_id)
+    upload = services.start_direct_upload(actor, course, number, kind, name=payload.filename, size=payload.size)
+    return 201, multipart_out(upload)
 
 
 @router.delete("/{course_id}/periods/{number}/slots/{kind}", response={204: None, **ERRORS},

@@ -35,6 +35,7 @@ from courses.models import CheckStatus, Course, CourseMember, CourseStatus, Peri
 from courses.signals import checks_failed
 from jingpinke.errors import ServiceError
 from jingpinke.inputs import parse_id
+from media import multipart
 from media import rules as media_rules
 from media.models import ProbeStatus, StoredFile
 from orgs.models import Role, Unit, UnitKind, User
@@ -881,6 +882,20 @@ def attach_file(actor, course: Course, number, kind: str, file_id) -> Resource:
            after={"period": period.number, "slot": kind, "file": _file_row(stored), "status": resource.status},
            unit=course.school)
     return resource
+
+
+def start_direct_upload(actor, course: Course, number, kind: str, *, name: str, size: int):
+    """Start an upload straight to the object store (``media.multipart``) for a slot of a 课时: only
+    who may change the course's files, only into a slot of its package, and only a file whose name
+    and size the slot accepts (the content is judged again when the upload completes)."""
+    _require_edit(actor, course)
+    period = _period(course, number)
+    book = RequirementBook(course.campaign_id)
+    slot = _slot(book, course, kind)
+    req = book.requirements(course.category, course.node.textbook.stage, slot)
+    return multipart.create_multipart(actor, name=name, size=size, formats=req.formats,
+                                      slot_max_bytes=req.max_size_bytes, course_id=course.pk,
+                                      period=period.number, slot=kind)
 
 
 def _uuid(value):

@@ -129,3 +129,35 @@ class CleanCopy(models.Model):
     @property
     def ok(self) -> bool:
         return bool(self.storage_key) and not self.error
+
+
+class MultipartUpload(models.Model):
+    """An upload going from the browser straight to the object store (S3 multipart; see
+    ``media.multipart``). The app never sees its bytes: it signs part URLs, lists the parts the
+    store holds (resume), completes or aborts. ``key`` is the storage name the finished file gets
+    (``StoredFile.storage_key``); ``upload_id`` is the store's id of the multipart upload. The
+    course, 课时 and slot it was started for decide what it may be (type, size); the periodic
+    cleanup aborts the ones left unfinished (JPK_UPLOAD_EXPIRE_HOURS)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="multipart_uploads")
+    key = models.CharField(max_length=255, unique=True)
+    upload_id = models.CharField(max_length=1024)
+    original_name = models.CharField(max_length=255, blank=True)
+    size = models.BigIntegerField()
+    part_size = models.BigIntegerField()
+    formats = models.JSONField(default=list, blank=True)  # FileKind values accepted ([]: any)
+    course_id = models.PositiveIntegerField(null=True, blank=True)
+    period = models.PositiveSmallIntegerField(null=True, blank=True)
+    slot = models.CharField(max_length=40, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    stored_file = models.OneToOneField(StoredFile, null=True, blank=True, on_delete=models.SET_NULL,
+                                       related_name="multipart_upload")
+
+    class Meta:
+        verbose_name = _("直传上传")
+        verbose_name_plural = _("直传上传")
+
+    def __str__(self):
+        return self.original_name or str(self.id)

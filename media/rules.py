@@ -452,3 +452,92 @@ def stuck_probes(waiting: Iterable[tuple], queued: set, max_attempts: int) -> St
             continue
         (give_up if attempts >= max_attempts else requeue).append(pk)
     return StuckProbes(tuple(requeue), tuple(give_up))
+
+
+# --- direct uploads to the object store (S3 multipart, media.multipart) ---------------------------
+MIB = 1024 * 1024
+MIN_PART_BYTES = 16 * MIB  # parts of 16–64 MiB: few signing requests, little lost on a broken part
+MAX_PART_BYTES = 64 * MIB
+DEFAULT_PART_BYTES = 32 * MIB
+MAX_PARTS = 10_000  # the S3 API's limit
+SIGN_BATCH = 100  # part URLs signed in one request at most
+
+
+def upload_size_error(size: int, max_bytes: int, slot_max_bytes: int = 0) -> str | None:
+    """Why a declared file size cannot be uploaded (None: it can). ``max_bytes`` is the site's cap
+    (JPK_UPLOAD_MAX_MB), ``slot_max_bytes`` the slot's (0: none)."""
+    if size <= 0:
+        return _("文件是空的（0 字节），不能上传：请检查是否选错了文件，或文件是否已损坏。")
+    cap = min(c for c in (max_bytes, slot_max_bytes) if c > 0) if (max_bytes > 0 or slot_max_bytes > 0) else 0
+    if cap and size > cap:
+        return _("文件太大：%(size)s，这里最多 %(max)s。请压缩后再上传。") % {"size": size_text(size), "max": size_text(cap)}
+    if size > MAX_PART_BYTES * MAX_PARTS:
+        return _("文件太大：%(size)s，无法分块上传。") % {"size": size_text(size)}
+    return None
+
+
+def upload_type_error(name: str, formats: Iterable[str]) -> str | None:
+    """Why a file may not go into a slot accepting ``formats`` (FileKind values), judged by its
+    name's extension before a byte is sent (None: it may; no formats: anything). The content is
+    judged again when the upload is complete (``sniffed_type_error``)."""
+    formats = tuple(formats or ())
+    if not formats:
+        return None
+    ext = extension_of(name)
+    if not ext:
+        return _("文件名“%(name)s”没有扩展名，无法判断类型。这里接受：%(ok)s。") % {
+            "name": str(name)[:80], "ok": "、".join(kind_label(f) for f in formats)}
+    if normalise_name(ext) not in formats:
+        return _("这里不接受 .%(ext)s 文件，只接受：%(ok)s。请选择正确的文件。") % {
+            "ext": ext[:10], "ok": "、".join(kind_label(f) for f in formats)}
+    return None
+
+
+def sniffed_type_error(kind: str, formats: Iterable[str], name: str = "") -> str | None:
+    """Why the uploaded content (``kind``, from its first bytes) is refused (None: accepted)."""
+    formats = tuple(formats or ())
+    if kind in ("empty", "unknown"):
+        return _("“%(name)s”的内容无法识别（%(kind)s），文件可能已损坏或不是所选的类型。请用常见软件重新导出后上传。") % {
+            "name": str(name)[:80], "kind": kind_label(kind)}
+    if formats and kind not in formats and not (kind == "doc" and OFFICE_OPEN_XML & set(formats)):
+        return _("“%(name)s”的实际内容是 %(kind)s，这里只接受：%(ok)s。文件已删除，请选择正确的文件重新上传。") % {
+            "name": str(name)[:80], "kind": kind_label(kind), "ok": "、".join(kind_label(f) for f in formats)}
+    return None
+
+
+def part_size_for(size: int, preferred: int = DEFAULT_PART_BYTES) -> int:
+    """The part size of a multipart upload of ``size`` bytes: ``preferred`` kept within 16–64 MiB,
+    larger when the file would need more than 10,000 parts."""
+    part = min(max(preferred, MIN_PART_BYTES), MAX_PART_BYTES)
+    while part < MAX_PART_BYTES and -(-size // part) > MAX_PARTS:
+        part += MIB
+    return part
+
+
+def parts_count(size: int, part_size: int) -> int:
+    return max(1, -(-size // part_size))
+
+
+def part_numbers_error(numbers: Iterable[int], count: int) -> str | None:
+    """Why these part numbers cannot be signed for an upload of ``count`` parts (None: they can)."""
+    numbers = list(numbers)
+    if not numbers:
+        return _("请给出要上传的分块编号。")
+    if len(numbers) > SIGN_BATCH:
+        return _("一次最多签发 %(n)d 个分块地址，请分批请求。") % {"n": SIGN_BATCH}
+    bad = [n for n in numbers if not isinstance(n, int) or n < 1 or n > count]
+    if bad:
+        return _("分块编号 %(n)s 不对：这个文件分为 %(count)d 块，编号从 1 到 %(count)d。") % {"n": bad[0], "count": count}
+    return None
+
+
+def upload_expired(last_activity, now, hours: int) -> bool:
+    """An unfinished upload untouched for ``hours`` is stale (the periodic cleanup aborts it)."""
+    from datetime import timedelta
+
+    return now - last_activity > timedelta(hours=hours)
+
+
+def may_use_upload(user_id, owner_id) -> bool:
+    """Only whoever started an upload may sign, list, complete or abort it."""
+    return user_id is not None and user_id == owner_id

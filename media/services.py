@@ -289,25 +289,26 @@ def finish_upload(upload: Upload) -> StoredFile:
     key = storage.store_finished(path, storage.new_storage_key())
     try:
         with transaction.atomic():
-            stored = StoredFile.objects.create(
-                owner=upload.owner,
-                storage_key=key,
-                original_name=upload.original_name,
-                size=upload.length,
-                kind=kind,
-            )
+            stored = register_file(upload.owner, key, upload.original_name, upload.length, kind)
             upload.stored_file = stored
             upload.save(update_fields=["stored_file", "updated_at"])
-            from audit.services import record
-
-            record(upload.owner, "media.file.upload", stored, after={
-                "name": stored.original_name, "size": stored.size, "kind": stored.kind})
-            # robust: a queue that is down must not fail the upload (the file is stored; the
-            # probe can be enqueued again later).
-            transaction.on_commit(lambda: _enqueue_probe(stored.pk), robust=True)
     except Exception:
         storage.delete_quietly(key)
         raise
+    return stored
+
+
+def register_file(owner, key: str, name: str, size: int, kind: str) -> StoredFile:
+    """The bytes are in the storage under ``key``: the ``StoredFile``, its audit entry and (on
+    commit) its probe. Shared by every way a file arrives (tus here, direct-to-store multipart in
+    ``media.multipart``); call it inside the caller's transaction."""
+    from audit.services import record
+
+    stored = StoredFile.objects.create(owner=owner, storage_key=key, original_name=name, size=size, kind=kind)
+    record(owner, "media.file.upload", stored, after={"name": stored.original_name, "size": stored.size, "kind": stored.kind})
+    # robust: a queue that is down must not fail the upload (the file is stored; the probe can be
+    # enqueued again later, see requeue_stuck_probes).
+    transaction.on_commit(lambda: _enqueue_probe(stored.pk), robust=True)
     return stored
 
 

@@ -64,15 +64,21 @@ def office_kind(names: set[str]) -> FileKind:
 
 def sniff(path: str | os.PathLike) -> FileKind:
     with open(path, "rb") as f:
-        head = f.read(HEAD)
-        kind = sniff_bytes(head)
-        if kind is not None:
-            return kind
-        if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
-            f.seek(0)
-            try:
-                with zipfile.ZipFile(f) as archive:
-                    return office_kind(set(archive.namelist()))
-            except (zipfile.BadZipFile, OSError, ValueError, EOFError):
-                return FileKind.ZIP  # a damaged zip: the probe reports it
+        return sniff_file(f)
+
+
+def sniff_file(f) -> FileKind:
+    """``sniff`` on an open, seekable binary file (a local file, or a reader that fetches byte
+    ranges of an object in the store: only the head and a zip's directory are read)."""
+    head = f.read(HEAD)
+    kind = sniff_bytes(head)
+    if kind is not None:
+        return kind
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        f.seek(0)
+        try:
+            with zipfile.ZipFile(f) as archive:
+                return office_kind(set(archive.namelist()))
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+            return FileKind.ZIP  # a damaged zip: the probe reports it
     return FileKind.UNKNOWN

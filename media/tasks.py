@@ -14,10 +14,12 @@ from django_tasks import task
 
 @task()
 def cleanup_stale_uploads() -> dict:
-    """Remove partial uploads idle longer than JPK_UPLOAD_EXPIRE_HOURS (default 24 h)."""
+    """Remove partial uploads idle longer than JPK_UPLOAD_EXPIRE_HOURS (default 24 h), and abort
+    direct-to-store multipart uploads as stale (media.multipart)."""
+    from media.multipart import cleanup_stale_multipart
     from media.services import cleanup_stale_uploads as cleanup
 
-    return cleanup()
+    return {**cleanup(), **cleanup_stale_multipart()}
 
 
 # --- checks: probe of a finished file ----------------------------------------------------------

@@ -1,6 +1,9 @@
-// Resumable uploads (tus) with a progress bar, pause/resume, automatic retry and resume after a
-// page reload or a lost connection. Needs static/vendor/tus-js-client/tus.min.js (loaded first,
-// or fetched from beside this file).
+// Resumable uploads with a progress bar, pause/resume, automatic retry and resume after a page
+// reload or a lost connection: tus to the server (static/vendor/tus-js-client/tus.min.js), or, when
+// the page says the files live in an object store (data-storage="s3"), straight from the browser to
+// the store with S3 multipart through Uppy (static/vendor/uppy/uppy.min.js: core + AWS S3 plugin;
+// our API starts, signs, lists, completes and aborts; the server never sees a byte). The library is
+// loaded first, or fetched from beside this file.
 //
 //   <div data-upload data-endpoint="/api/v1/uploads/" data-slot="p1-video"
 //        data-accept=".mp4,video/mp4" data-max-mb="1024" data-label="选择视频"></div>
@@ -9,6 +12,8 @@
 // part of the resume fingerprint, so two slots never mix), data-accept (file chooser hint only; the
 // server checks the content), data-max-mb (refuse bigger files before sending), data-chunk-mb
 // (PATCH size, default 32), data-label (button text), data-csrf (else the csrftoken cookie).
+// Object store: data-storage="s3" and data-direct-url (the API that starts an upload for this slot,
+// POST {filename, size}); the part size (16–64 MiB) is the one the server answers with.
 // On success the element dispatches a bubbling CustomEvent "jpk:uploaded" with
 // detail = {fileId, name, size, type, slot, uploadUrl}; on a final failure "jpk:upload-error" with
 // detail = {message, slot}. Widgets added later (htmx) are set up on htmx:load, or call
@@ -28,6 +33,166 @@
       document.head.appendChild(existing);
     }
     existing.addEventListener("load", callback);
+  }
+
+  function loadUppy(callback) {
+    if (window.Uppy && window.Uppy.AwsS3) return callback();
+    var existing = document.querySelector("script[data-jpk-uppy]");
+    if (!existing) {
+      existing = document.createElement("script");
+      existing.setAttribute("data-jpk-uppy", "");
+      existing.src = (scriptSrc || "/static/js/upload.js").replace(/js\/upload(\.[0-9a-f]+)?\.js.*$/, "vendor/uppy/uppy.min.js");
+      document.head.appendChild(existing);
+    }
+    existing.addEventListener("load", callback);
+  }
+
+  function isS3(root) {
+    return root.getAttribute("data-storage") === "s3" && !!root.getAttribute("data-direct-url");
+  }
+
+  // The API of direct uploads: JSON in and out; a refusal rejects with its Chinese "detail".
+  function api(root, method, url, body) {
+    var headers = {"X-CSRFToken": csrfToken(root), "Accept": "application/json"};
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    return fetch(url, {method: method, credentials: "same-origin", headers: headers,
+                       body: body === undefined ? undefined : JSON.stringify(body)})
+      .then(function (r) {
+        if (r.status === 204) return null;
+        return r.json().catch(function () { return {}; }).then(function (data) {
+          if (r.ok) return data;
+          var error = new Error(data && data.detail ? data.detail : "服务器暂时不可用（" + r.status + "）。");
+          error.status = r.status;
+          error.refused = !!(data && data.detail);
+          throw error;
+        });
+      });
+  }
+
+  var S3_KEY = "jpk-s3|";
+  var MULTIPART = "/api/v1/files/multipart/";
+
+  function s3Fingerprint(directUrl, file) {
+    return S3_KEY + [directUrl, file.name, file.type, file.size, file.lastModified].join("|");
+  }
+
+  function remembered(key) {
+    try { return JSON.parse(window.localStorage.getItem(key) || "null"); } catch (e) { return null; }
+  }
+
+  function remember(key, value) {
+    try {
+      if (value) window.localStorage.setItem(key, JSON.stringify(value)); else window.localStorage.removeItem(key);
+    } catch (e) { /* private mode: no resume after a reload, uploads still work */ }
+  }
+
+  // One file straight to the object store, with the interface the widget uses for tus uploads:
+  // start() (first time, or again after a pause or an error), abort(terminate) → Promise, url.
+  function S3Upload(root, file, hooks) {
+    var directUrl = root.getAttribute("data-direct-url");
+    var key = s3Fingerprint(directUrl, file);
+    var self = this;
+    var partSize = 32 * 1024 * 1024;
+    var uppy = new window.Uppy.Uppy({autoProceed: false, allowMultipleUploadBatches: true});
+    var fileId = null;  // Uppy's id of the file
+    var stored = null;  // our StoredFile id, when complete
+    var begun = false;
+    var failed = false;
+    self.url = "";
+
+    uppy.use(window.Uppy.AwsS3, {
+      shouldUseMultipart: true,
+      limit: 1,
+      retryDelays: RETRY,
+      getChunkSize: function () { return partSize; },
+      createMultipartUpload: function () {  // only when no upload was prepared (see prepare)
+        return api(root, "POST", directUrl, {filename: file.name, size: file.size}).then(function (b) {
+          self.url = MULTIPART + b.id;
+          remember(key, {id: b.id, key: b.key, partSize: b.part_size});
+          return {uploadId: b.id, key: b.key};
+        });
+      },
+      listParts: function (f, opts) {
+        return api(root, "GET", MULTIPART + opts.uploadId + "/parts").then(function (parts) {
+          return parts.map(function (p) { return {PartNumber: p.number, Size: p.size, ETag: p.etag}; });
+        });
+      },
+      signPart: function (f, opts) {
+        return api(root, "POST", MULTIPART + opts.uploadId + "/sign", {parts: [opts.partNumber]}).then(function (b) {
+          return {method: "PUT", url: b.parts[0].url};
+        });
+      },
+      abortMultipartUpload: function (f, opts) {
+        remember(key, null);
+        return api(root, "DELETE", MULTIPART + opts.uploadId).catch(function () {});
+      },
+      completeMultipartUpload: function (f, opts) {
+        return api(root, "POST", MULTIPART + opts.uploadId + "/complete").then(function (b) {
+          stored = b.id;
+          return {location: b.url};
+        });
+      }
+    });
+    uppy.on("upload-progress", function (f, progress) {
+      if (progress && progress.bytesTotal) hooks.onProgress(progress.bytesUploaded, progress.bytesTotal);
+    });
+    uppy.on("upload-success", function () {
+      remember(key, null);
+      hooks.onSuccess(stored);
+    });
+    uppy.on("upload-error", function (f, error) {
+      failed = true;
+      if (error && error.refused && error.status !== 409) remember(key, null);  // refused: start over next time
+      hooks.onError(error);
+    });
+
+    // An unfinished upload of this file from an earlier visit (or another tab, or another node):
+    // resume it; else start a new one. Either way Uppy then lists the parts the store holds.
+    function prepare() {
+      var previous = remembered(key);
+      var ready = previous ? api(root, "GET", MULTIPART + previous.id).then(function (b) {
+        if (b.complete) return {done: b.file_id};
+        hooks.onResume();
+        return b;
+      }, function () { remember(key, null); return null; }) : Promise.resolve(null);
+      return ready.then(function (b) {
+        if (b && b.done) return b;
+        return b || api(root, "POST", directUrl, {filename: file.name, size: file.size});
+      }).then(function (b) {
+        if (b.done) return b;
+        self.url = MULTIPART + b.id;
+        partSize = b.part_size;
+        remember(key, {id: b.id, key: b.key, partSize: b.part_size});
+        fileId = uppy.addFile({name: file.name, type: file.type || "application/octet-stream", data: file,
+                               source: "jpk", isRemote: false});
+        uppy.setFileState(fileId, {s3Multipart: {uploadId: String(b.id), key: b.key}});
+        return b;
+      });
+    }
+
+    self.start = function () {
+      if (!begun) {
+        begun = true;
+        prepare().then(function (b) {
+          if (b.done) { remember(key, null); hooks.onSuccess(b.done); return; }
+          return uppy.upload();
+        }).catch(function (error) { begun = false; failed = true; hooks.onError(error); });
+        return;
+      }
+      if (!fileId) { begun = false; self.start(); return; }
+      if (failed) { failed = false; uppy.retryUpload(fileId); } else { uppy.resumeAll(); }
+    };
+
+    self.abort = function (terminate) {
+      if (terminate) {
+        if (fileId) uppy.removeFile(fileId);  // the plugin aborts the multipart upload (DELETE)
+        remember(key, null);
+        begun = false;
+      } else if (fileId) {
+        uppy.pauseAll();
+      }
+      return Promise.resolve();
+    };
   }
 
   function csrfToken(el) {
@@ -130,6 +295,22 @@
         slot: slot, uploadUrl: state.upload.url}}));
     }
 
+    function progressed(sent, total) {
+      var pct = total ? Math.floor(sent / total * 100) : 0;
+      progress.value = pct;
+      var elapsed = (Date.now() - state.started) / 1000;
+      var rate = elapsed > 2 ? (sent - state.startBytes) / elapsed : 0;
+      say("已上传 " + pct + "%（" + mb(sent) + " / " + mb(total) + "）" +
+          (rate > 0 ? "，" + duration((total - sent) / rate) + "后完成" : ""), "uploading");
+    }
+
+    function failedWith(message) {
+      state.running = false;
+      say(message, "error");
+      show(["resume", "cancel"]);
+      root.dispatchEvent(new CustomEvent("jpk:upload-error", {bubbles: true, detail: {message: message, slot: slot}}));
+    }
+
     function fileIdFrom(payload) {
       var res = payload && payload.lastResponse;
       var id = res && res.getHeader && res.getHeader("X-Jpk-File-Id");
@@ -148,6 +329,24 @@
       }
       if (state.upload && state.running) state.upload.abort();
       state.file = file;
+      if (isS3(root)) {
+        state.upload = new S3Upload(root, file, {
+          onProgress: progressed,
+          onResume: function () { say("找到上次未完成的上传，正在从断点继续……", "uploading"); },
+          onSuccess: finished,
+          onError: function (error) {
+            failedWith(error && error.refused ? error.message : (!navigator.onLine
+              ? "网络已断开。网络恢复后会自动继续，已上传的部分不会丢失。"
+              : "上传中断：网络或存储服务暂时不可用。请点“继续”重试，已上传的部分不会丢失。"));
+          }
+        });
+        visible(progress, true);
+        progress.value = 0;
+        visible(pick, false);
+        say("正在上传 " + file.name + "……", "uploading");
+        go();
+        return;
+      }
       var options = {
         endpoint: endpoint,
         chunkSize: chunk,
@@ -157,26 +356,13 @@
         fingerprint: fingerprint,
         storeFingerprintForResuming: true,
         removeFingerprintOnSuccess: true,
-        onProgress: function (sent, total) {
-          var pct = total ? Math.floor(sent / total * 100) : 0;
-          progress.value = pct;
-          var elapsed = (Date.now() - state.started) / 1000;
-          var rate = elapsed > 2 ? (sent - state.startBytes) / elapsed : 0;
-          say("已上传 " + pct + "%（" + mb(sent) + " / " + mb(total) + "）" +
-              (rate > 0 ? "，" + duration((total - sent) / rate) + "后完成" : ""), "uploading");
-        },
+        onProgress: progressed,
         onSuccess: function (payload) {
           fileIdFrom(payload).then(finished, function () {
             say("文件已上传，但没有拿到文件编号。请刷新页面查看。", "error");
           });
         },
-        onError: function (error) {
-          state.running = false;
-          var message = serverMessage(error);
-          say(message, "error");
-          show(["resume", "cancel"]);
-          root.dispatchEvent(new CustomEvent("jpk:upload-error", {bubbles: true, detail: {message: message, slot: slot}}));
-        },
+        onError: function (error) { failedWith(serverMessage(error)); },
         onShouldRetry: function (error, retryAttempt, opts) {
           var res = error && error.originalResponse;
           var code = res ? res.getStatus() : 0;
@@ -242,7 +428,18 @@
 
     // Tell about unfinished uploads of this slot from an earlier visit (they resume when the same
     // file is chosen again; browsers do not let a page reopen a file by itself).
-    loadTus(function () {
+    if (isS3(root)) {
+      try {
+        var prefix = S3_KEY + root.getAttribute("data-direct-url") + "|";
+        for (var i = 0; i < window.localStorage.length; i++) {
+          var k = window.localStorage.key(i);
+          if (k && k.indexOf(prefix) === 0 && !state.upload) {
+            say("上次“" + k.slice(prefix.length).split("|")[0] + "”没有传完。请重新选择这个文件，会从断点继续上传。", "paused");
+            break;
+          }
+        }
+      } catch (e) { /* no storage: nothing to tell */ }
+    } else loadTus(function () {
       if (!window.tus.defaultOptions || !window.tus.defaultOptions.urlStorage) return;
       window.tus.defaultOptions.urlStorage.findAllUploads().then(function (all) {
         var mine = all.filter(function (u) {
@@ -262,7 +459,7 @@
     var roots = (scope || document).querySelectorAll ? (scope || document).querySelectorAll("[data-upload]") : [];
     if (scope && scope.matches && scope.matches("[data-upload]")) roots = [scope].concat(Array.prototype.slice.call(roots));
     Array.prototype.forEach.call(roots, function (root) {
-      loadTus(function () { mount(root); });
+      (isS3(root) ? loadUppy : loadTus)(function () { mount(root); });
     });
   }
 
