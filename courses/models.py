@@ -32,6 +32,18 @@ class CheckStatus(models.TextChoices):
     FAIL = "fail", _("不合格")
 
 
+class Compliance(models.TextChoices):
+    """The automatic check result of a course's files as a whole: the worst status among them
+    (``none`` without files). Kept on ``Course.compliance`` so that lists filter and sort on a
+    column instead of computing it per row (see ``courses.compliance``)."""
+
+    FAIL = "fail", _("有不合格文件")
+    PENDING = "pending", _("检测中")
+    WARN = "warn", _("有提醒")
+    PASS = "pass", _("全部通过")
+    NONE = "none", _("未上传文件")
+
+
 class CourseQuerySet(models.QuerySet):
     def visible_to(self, user) -> "CourseQuerySet":
         """Every list, detail and endpoint starts here: the lead teacher's and team members'
@@ -65,6 +77,8 @@ class Course(models.Model):
     # teacher may withdraw a submitted course.
     school_acted_at = models.DateTimeField(_("学校处理时间"), null=True, blank=True)
     return_reason = models.TextField(_("退回理由"), blank=True)
+    # The worst check status among the course's files, kept current by courses.compliance.
+    compliance = models.CharField(_("文件检测"), max_length=8, choices=Compliance.choices, default=Compliance.NONE)
 
     objects = CourseQuerySet.as_manager()
 
@@ -75,6 +89,7 @@ class Course(models.Model):
         indexes = [
             models.Index(fields=["campaign", "school", "node"]),
             models.Index(fields=["campaign", "status"]),
+            models.Index(fields=["campaign", "compliance"]),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(periods_count__gte=1), name="courses_course_periods_positive"),

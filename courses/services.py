@@ -30,7 +30,7 @@ from audit.services import record
 from campaigns.enums import VIDEO_KINDS, CampaignStatus
 from campaigns.models import Campaign, CampaignCategory, ResourceSlot
 from campaigns.services import campaigns_for, deadlines_for, spec_row
-from courses import rules
+from courses import compliance, rules
 from courses.models import CheckStatus, Course, CourseMember, CourseStatus, Period, Resource
 from courses.signals import checks_failed
 from jingpinke.errors import ServiceError
@@ -261,6 +261,8 @@ def _save_rejudged(changed, before: dict, labels: dict, *, announce: bool) -> No
         if Resource.objects.filter(pk=r.pk, status=status, evaluated_spec=spec).update(
                 findings=r.findings, status=r.status, evaluated_spec=r.evaluated_spec, updated_at=now):
             saved.append((r, course, number))
+    if saved:
+        compliance.refresh({course.pk for _r, course, _n in saved})
     changed, before = saved, {r.pk: before[r.pk] for r, _c, _n in saved}
     if not announce or not any(r.status == CheckStatus.FAIL for r, _c, _n in changed):
         return

@@ -539,21 +539,10 @@ class EntryFilter:
         return cls(**values)
 
 
-def _has_resource(status: str | None = None) -> Exists:
-    from courses.models import Resource
-
-    qs = Resource.objects.filter(period__course=OuterRef("course"))
-    return Exists(qs.filter(status=status) if status else qs)
-
-
 def with_compliance(qs: QuerySet[Entry]) -> QuerySet[Entry]:
     """Annotate ``compliance``: the worst automatic check result among the course's files
-    (see rules.compliance_of), in the database so that lists can filter on it."""
-    C = rules.Compliance
-    return qs.annotate(compliance=Case(
-        When(_has_resource(C.FAIL), then=Value(C.FAIL)), When(_has_resource(C.PENDING), then=Value(C.PENDING)),
-        When(_has_resource(C.WARN), then=Value(C.WARN)), When(_has_resource(), then=Value(C.PASS)),
-        default=Value(C.NONE), output_field=CharField()))
+    (see rules.compliance_of), read from the column kept on the course (``Course.compliance``)."""
+    return qs.annotate(compliance=F("course__compliance"))
 
 
 def list_entries(user, f: EntryFilter) -> QuerySet[Entry]:
@@ -570,7 +559,7 @@ def list_entries(user, f: EntryFilter) -> QuerySet[Entry]:
         qs = qs.filter(course__school__path__contains=f"/{f.unit}/")
     for value, lookup in ((f.category, "course__category"), (f.stage, "node__textbook__stage"),
                           (f.subject, "node__textbook__subject"), (f.grade, "node__textbook__grade"),
-                          (f.state, "state"), (f.compliance, "compliance")):
+                          (f.state, "state"), (f.compliance, "course__compliance")):
         if value:
             qs = qs.filter(**{lookup: value})
     if f.node is not None:
@@ -583,7 +572,7 @@ def list_entries(user, f: EntryFilter) -> QuerySet[Entry]:
     key = f.sort.lstrip("-")
     descending = f.sort.startswith("-") and key in SORTS
     if key == "compliance":
-        qs = qs.annotate(compliance_order=Case(*(When(compliance=c, then=Value(i))
+        qs = qs.annotate(compliance_order=Case(*(When(course__compliance=c, then=Value(i))
                                                  for i, c in enumerate(_COMPLIANCE_ORDER)),
                                                default=Value(len(_COMPLIANCE_ORDER)), output_field=IntegerField()))
     order = [F(name).desc(nulls_last=True) if descending else F(name).asc(nulls_last=True)
