@@ -15,13 +15,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.core.paginator import Paginator
 from django.urls import reverse
 from ninja import Field, Router, Schema
 
 from campaigns.enums import CampaignStatus
 from courses import services
 from courses.models import Course
+from jingpinke.paging import paginate
 from media.api import SHA256_NOTE
 
 router = Router(tags=["课程申报"])
@@ -234,7 +234,7 @@ def report_out(course: Course) -> dict:
 @router.get("", response=CoursePage, summary="我能看到的申报课程（主讲、团队成员，或管理范围内学校的课程）")
 def list_courses(request, page: int = 1, campaign: int | None = None, status: str = "", mine: bool = False):
     qs = services.list_courses(request.user, campaign_id=campaign, status=status, mine=mine)
-    p = Paginator(qs, services.PAGE_SIZE).get_page(page)
+    p = paginate(qs, services.PAGE_SIZE, page)
     return {"count": p.paginator.count, "page": p.number, "num_pages": p.paginator.num_pages,
             "items": [course_out(c, request.user) for c in p.object_list]}
 

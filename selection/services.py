@@ -53,8 +53,9 @@ def entries_for(user) -> QuerySet[Entry]:
         return Entry.objects.none()
     q = Q()
     for unit in units:
-        q |= Q(unit__path__startswith=unit.path)
-    return qs.filter(q)
+        q |= Q(path__startswith=unit.path)
+    # IN (subquery) rather than a join: the list can walk its ordering index and stop at the page.
+    return qs.filter(unit_id__in=Unit.objects.filter(q).values("pk"))
 
 
 def get_entry(actor, pk) -> Entry:

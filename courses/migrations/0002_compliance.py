@@ -31,4 +31,12 @@ class Migration(migrations.Migration):
             index=models.Index(fields=["campaign", "compliance"], name="courses_cou_campaig_32e378_idx"),
         ),
         migrations.RunPython(fill, migrations.RunPython.noop),
+        migrations.AddIndex(
+            model_name="course",
+            index=models.Index(fields=["-updated_at", "-id"], name="courses_course_updated"),
+        ),
+        migrations.AddIndex(
+            model_name="course",
+            index=models.Index(fields=["campaign", "-updated_at", "-id"], name="courses_course_cmp_updated"),
+        ),
     ]
