@@ -182,7 +182,7 @@ def enter(actor, course) -> Entry:
         raise ServiceError(_("本活动没有设置学校层级，无法提交。请联系主办单位。"))
     entry, _created = Entry.objects.get_or_create(
         course=course, level=level,
-        defaults={"unit": course.school, "node": course.node,
+        defaults={"campaign": course.campaign, "unit": course.school, "node": course.node,
                   "node_exclusive": course.campaign.node_rule == NodeRule.BLOCK})
     if entry.state != EntryState.PENDING:
         entry.state = EntryState.PENDING
@@ -283,7 +283,7 @@ def decide(actor, entry_id, action: str, *, reason: str = "", node_reason: str =
             if action == rules.Action.RECOMMEND:
                 if step is not None:
                     level, unit = step
-                    Entry.objects.create(course=course, level=level, unit=unit, from_unit=entry.unit, node=entry.node,
+                    Entry.objects.create(campaign=campaign, course=course, level=level, unit=unit, from_unit=entry.unit, node=entry.node,
                                          node_exclusive=campaign.node_rule == NodeRule.BLOCK)
     except IntegrityError:
         raise ServiceError(_("同一目录节点原则上只推荐 1 节课：本单位已推荐了该节点的另一门课程。"),
@@ -551,7 +551,7 @@ def list_entries(user, f: EntryFilter) -> QuerySet[Entry]:
     qs = with_compliance(entries_for(user).select_related("course__school__parent", "course__lead_teacher",
                                                           "level__campaign"))
     if f.campaign is not None:
-        qs = qs.filter(level__campaign_id=f.campaign)
+        qs = qs.filter(campaign_id=f.campaign)
     if f.level:
         qs = qs.filter(level__kind=f.level)
     if f.held_by is not None:
@@ -578,7 +578,7 @@ def list_entries(user, f: EntryFilter) -> QuerySet[Entry]:
                                                default=Value(len(_COMPLIANCE_ORDER)), output_field=IntegerField()))
     order = [F(name).desc(nulls_last=True) if descending else F(name).asc(nulls_last=True)
              for name in SORTS.get(key, SORTS["rank"])]
-    return qs.order_by("level__campaign_id", *order)
+    return qs.order_by("campaign_id", *order)
 
 
 def get_entry_detail(actor, pk) -> Entry:
