@@ -19,7 +19,6 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
 from campaigns import services as campaign_services
-from jingpinke.paging import paginate
 from selection import archive, exports, rules, services
 from selection.models import Entry, EntryState
 
@@ -382,7 +381,7 @@ def list_entries(request, filters: Query[EntryQuery]):
     data = filters.dict()
     page, size = data.pop("page"), services.page_size(data.pop("page_size"), strict=True)
     f = services.EntryFilter(**data)
-    p = paginate(services.list_entries(request.user, f), size, page)
+    p = services.entries_page(request.user, f, size, page)
     return {"count": p.paginator.count, "page": p.number, "num_pages": p.paginator.num_pages,
             "items": [entry_out(e, request.user) for e in p.object_list]}
 
