@@ -60,7 +60,7 @@ def main(argv: list[str]) -> int:
                school=schools[i % len(schools)], status="submitted") for i in range(n)])
     CourseMember.objects.bulk_create([CourseMember(course=c, user=users[2 * i + 1], order=1)
                                       for i, c in enumerate(courses)])
-    Entry.objects.bulk_create([Entry(course=c, level=level, unit=county, node=node, node_exclusive=False,
+    Entry.objects.bulk_create([Entry(campaign=campaign, course=c, level=level, unit=county, node=node, node_exclusive=False,
                                      state="recommended", awarded=True, decided_at=timezone.now()) for c in courses])
     print(f"seeded {n} awarded courses ({2 * n} people) in {time.perf_counter() - t0:.1f} s; RSS {rss_mb():.0f} MB")
 

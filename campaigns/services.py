@@ -430,10 +430,11 @@ def _level_defaults(level: Level) -> dict:
     return {name: getattr(level, name) for name in rules.DEADLINE_FIELDS}
 
 
-def deadlines_for(campaign: Campaign, unit: Unit | None) -> list[LevelDeadlines]:
+def deadlines_for(campaign: Campaign, unit: Unit | None, *, overrides_of=None) -> list[LevelDeadlines]:
     """Effective deadlines for a unit at every level its entries pass through, lowest first
     (a school: the school level, then its owner's level and above). Without a unit: the
-    campaign's defaults of every level. Two queries."""
+    campaign's defaults of every level. Two queries (none with ``campaign.levels`` prefetched and
+    ``overrides_of``: the campaign's overrides already read, for a list of many units)."""
     levels = sorted(campaign.levels.all(), key=lambda lv: rules.level_rank(lv.kind))
     if unit is None:
         return [LevelDeadlines(lv, lv.deadline, lv.confirm_deadline, lv.contact_form_deadline, None, None, None)
@@ -443,8 +444,12 @@ def deadlines_for(campaign: Campaign, unit: Unit | None) -> list[LevelDeadlines]
     levels = [lv for lv in levels if lv.kind in kinds]
     path_ids = unit.ancestor_ids
     overrides: dict[int, dict[int, DeadlineOverride]] = {}
-    for o in DeadlineOverride.objects.filter(level__in=levels, unit_id__in=path_ids).select_related("unit"):
-        overrides.setdefault(o.level_id, {})[o.unit_id] = o
+    if overrides_of is None:
+        overrides_of = DeadlineOverride.objects.filter(level__in=levels, unit_id__in=path_ids).select_related("unit")
+    level_ids, on_path = {lv.pk for lv in levels}, set(path_ids)
+    for o in overrides_of:
+        if o.level_id in level_ids and o.unit_id in on_path:
+            overrides.setdefault(o.level_id, {})[o.unit_id] = o
     result = []
     for lv in levels:
         by_unit = overrides.get(lv.pk, {})

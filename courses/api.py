@@ -15,13 +15,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.core.paginator import Paginator
 from django.urls import reverse
 from ninja import Field, Router, Schema
 
 from campaigns.enums import CampaignStatus
 from courses import services
 from courses.models import Course
+from jingpinke.paging import paginate
 from media.api import MULTIPART_ERRORS, SHA256_NOTE, MultipartIn, MultipartOut, multipart_out
 
 router = Router(tags=["课程申报"])
@@ -183,8 +183,14 @@ def _person(user, school="") -> dict:
     return {"id": user.pk, "name": user.display_name, "school": school, "mobile": services.mask_mobile(user.mobile)}
 
 
-def course_out(course: Course, user) -> dict:
-    deadline = services.school_deadline(course.campaign, course.school)
+def course_out(course: Course, user, extras: services.RowExtras | None = None) -> dict:
+    """A course as the API shows it; ``extras`` (``services.row_extras``): read for a whole list page."""
+    if extras is not None:
+        deadline = extras.deadlines[(course.campaign_id, course.school_id)]
+        same_node, members = extras.same_node[course.pk], extras.members.get(course.pk, [])
+    else:
+        deadline = services.school_deadline(course.campaign, course.school)
+        same_node, members = services.same_node_warning(course), services.members_of(course)
     node = course.node
     return {
         "id": course.pk, "campaign_id": course.campaign_id, "campaign_title": course.campaign.title,
@@ -197,7 +203,7 @@ def course_out(course: Course, user) -> dict:
         "editable": services.can_change(user, course) and course.campaign.status == CampaignStatus.OPEN,
         "created_at": course.created_at, "updated_at": course.updated_at, "submitted_at": course.submitted_at,
         "school_deadline": deadline.deadline if deadline else None,
-        "same_node_warning": services.same_node_warning(course), "members": services.members_of(course),
+        "same_node_warning": same_node, "members": members,
     }
 
 
@@ -234,9 +240,10 @@ def report_out(course: Course) -> dict:
 @router.get("", response=CoursePage, summary="我能看到的申报课程（主讲、团队成员，或管理范围内学校的课程）")
 def list_courses(request, page: int = 1, campaign: int | None = None, status: str = "", mine: bool = False):
     qs = services.list_courses(request.user, campaign_id=campaign, status=status, mine=mine)
-    p = Paginator(qs, services.PAGE_SIZE).get_page(page)
+    p = paginate(qs, services.PAGE_SIZE, page)
+    extras = services.row_extras(p.object_list)
     return {"count": p.paginator.count, "page": p.number, "num_pages": p.paginator.num_pages,
-            "items": [course_out(c, request.user) for c in p.object_list]}
+            "items": [course_out(c, request.user, extras) for c in p.object_list]}
 
 
 @router.post("", response={201: CourseOut, **ERRORS}, summary="新建申报（草稿）；本人为主讲教师")

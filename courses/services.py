@@ -28,9 +28,9 @@ import rules as permission_rules
 
 from audit.services import record
 from campaigns.enums import VIDEO_KINDS, CampaignStatus
-from campaigns.models import Campaign, CampaignCategory, ResourceSlot
+from campaigns.models import Campaign, CampaignCategory, DeadlineOverride, ResourceSlot
 from campaigns.services import campaigns_for, deadlines_for, spec_row
-from courses import rules
+from courses import compliance, rules
 from courses.models import CheckStatus, Course, CourseMember, CourseStatus, Period, Resource
 from courses.signals import checks_failed
 from jingpinke.errors import ServiceError
@@ -38,7 +38,7 @@ from jingpinke.inputs import parse_id
 from media import multipart
 from media import rules as media_rules
 from media.models import ProbeStatus, StoredFile
-from orgs.models import Role, Unit, UnitKind, User
+from orgs.models import Membership, Role, Unit, UnitKind, User
 
 PAGE_SIZE = 30
 MOBILE_RE = re.compile(r"^1\d{10}$")
@@ -84,7 +84,10 @@ def courses_for(user) -> QuerySet[Course]:
 
 
 def list_courses(user, *, campaign_id=None, status: str = "", mine: bool = False) -> QuerySet[Course]:
-    qs = courses_for(user).select_related("campaign", "school", "lead_teacher", "node__textbook")
+    """The courses list, newest change first; page it with ``jingpinke.paging.paginate`` (page
+    first on indexed columns, then the page's rows with their joins)."""
+    qs = (courses_for(user).select_related("campaign", "school__parent", "lead_teacher", "node__textbook")
+          .prefetch_related("campaign__levels"))
     if campaign_id:
         qs = qs.filter(campaign_id=campaign_id)
     if status in CourseStatus.values:
@@ -92,6 +95,53 @@ def list_courses(user, *, campaign_id=None, status: str = "", mine: bool = False
     if mine:
         qs = qs.filter(lead_teacher=user)
     return qs.order_by("-updated_at", "-id")
+
+
+@dataclass
+class RowExtras:
+    """What a list row of a course shows beyond the row itself, read for a whole page at once
+    (``row_extras``): the school level's deadline, the team, the same-node warning."""
+
+    deadlines: dict = field(default_factory=dict)  # (campaign id, school id) → LevelDeadlines | None
+    members: dict = field(default_factory=dict)  # course id → [person dict]
+    same_node: dict = field(default_factory=dict)  # course id → warning text
+
+
+def row_extras(courses) -> RowExtras:
+    """``RowExtras`` for a page of courses from ``list_courses``, in a fixed number of queries
+    however many rows and schools the page holds."""
+    courses = list(courses)
+    extras = RowExtras()
+    if not courses:
+        return extras
+    campaigns = {c.campaign_id: c.campaign for c in courses}
+    path_ids = {pk for c in courses for pk in c.school.ancestor_ids}
+    overrides = list(DeadlineOverride.objects.filter(level__campaign_id__in=list(campaigns), unit_id__in=path_ids)
+                     .select_related("unit"))
+    for c in courses:
+        key = (c.campaign_id, c.school_id)
+        if key not in extras.deadlines:
+            rows = deadlines_for(c.campaign, c.school, overrides_of=overrides)
+            extras.deadlines[key] = next((r for r in rows if r.level.kind == UnitKind.SCHOOL), rows[0] if rows else None)
+    members = (CourseMember.objects.filter(course_id__in=[c.pk for c in courses])
+               .select_related("user")
+               .prefetch_related(Prefetch("user__memberships", queryset=Membership.objects.select_related("unit__parent")))
+               .order_by("course_id", "order", "pk"))
+    by_id = {c.pk: c for c in courses}
+    for m in members:
+        m.user._memberships_cache = [x for x in m.user.memberships.all() if x.unit.is_active]
+        extras.members.setdefault(m.course_id, []).append(_person(m.user, by_id[m.course_id].campaign))
+    same = (Course.objects.filter(campaign_id__in=list(campaigns), school_id__in={c.school_id for c in courses},
+                                  node_id__in={c.node_id for c in courses})
+            .select_related("lead_teacher").order_by("created_at"))
+    groups: dict[tuple, list[Course]] = {}
+    for o in same:
+        groups.setdefault((o.campaign_id, o.school_id, o.node_id), []).append(o)
+    for c in courses:
+        others = [o for o in groups.get((c.campaign_id, c.school_id, c.node_id), []) if o.pk != c.pk]
+        extras.same_node[c.pk] = rules.same_node_warning([(o.title, o.lead_teacher.display_name) for o in others],
+                                                        c.campaign.node_rule)
+    return extras
 
 
 def get_course(actor, pk) -> Course:
@@ -262,6 +312,8 @@ def _save_rejudged(changed, before: dict, labels: dict, *, announce: bool) -> No
         if Resource.objects.filter(pk=r.pk, status=status, evaluated_spec=spec).update(
                 findings=r.findings, status=r.status, evaluated_spec=r.evaluated_spec, updated_at=now):
             saved.append((r, course, number))
+    if saved:
+        compliance.refresh({course.pk for _r, course, _n in saved})
     changed, before = saved, {r.pk: before[r.pk] for r, _c, _n in saved}
     if not announce or not any(r.status == CheckStatus.FAIL for r, _c, _n in changed):
         return

@@ -6,6 +6,8 @@ course that fails its checks since its requirements changed.
   results). Keyword arguments: ``course`` (courses.models.Course) and ``problems`` (Chinese lines,
   "第1课时“微课视频”：音频 没有声音，要求 AAC"). notifications listens (notifications.checks);
 
+- a ``Resource`` saved or deleted → the course's ``compliance`` column is recomputed
+  (``courses.compliance``);
 - ``media.signals.file_probed`` → every resource using that file is judged again, now;
 - a ``ProductionSpec`` or ``ResourceSlot`` saved or deleted → after the transaction commits, one
   ``courses.tasks.reevaluate_campaign`` per campaign is enqueued (set_specs replaces all rows of a
@@ -27,6 +29,15 @@ from media.signals import file_probed
 log = logging.getLogger(__name__)
 
 checks_failed = Signal()
+
+
+@receiver([post_save, post_delete], sender="courses.Resource", dispatch_uid="courses.resource_compliance")
+def on_resource_changed(sender, instance, **kwargs):
+    """A file attached, replaced or removed: the course's ``compliance`` follows (courses.compliance)."""
+    from courses.compliance import refresh
+    from courses.models import Course, Period
+
+    refresh(Course.objects.filter(pk__in=Period.objects.filter(pk=instance.period_id).values("course_id")))
 
 
 @receiver(file_probed, dispatch_uid="courses.reevaluate_file")

@@ -9,7 +9,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,6 +20,7 @@ from courses import services
 from courses.forms import InfoForm, RelocateForm, StartForm
 from courses.models import CourseStatus
 from jingpinke.errors import ServiceError
+from jingpinke.paging import paginate
 from media.services import file_response
 
 
@@ -35,7 +35,7 @@ def course_list(request):
     campaign_id = services._digits(request.GET.get("campaign"))
     status = request.GET.get("status", "")
     qs = services.list_courses(actor, campaign_id=campaign_id, status=status)
-    page = Paginator(qs, services.PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(qs, services.PAGE_SIZE, request.GET.get("page"))
     is_admin = actor.is_superuser or bool(actor.admin_units())
     return render(request, "courses/list.html", {
         "page_obj": page, "open_campaigns": services.open_campaigns(actor), "is_admin": is_admin,

@@ -381,7 +381,7 @@ def list_entries(request, filters: Query[EntryQuery]):
     data = filters.dict()
     page, size = data.pop("page"), services.page_size(data.pop("page_size"), strict=True)
     f = services.EntryFilter(**data)
-    p = Paginator(services.list_entries(request.user, f), size).get_page(page)
+    p = services.entries_page(request.user, f, size, page)
     return {"count": p.paginator.count, "page": p.number, "num_pages": p.paginator.num_pages,
             "items": [entry_out(e, request.user) for e in p.object_list]}
 

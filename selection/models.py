@@ -49,6 +49,10 @@ class UnitLevel(models.Model):
 
 
 class Entry(models.Model):
+    # The level's campaign, copied so that lists filter and sort on one indexed column of the
+    # entry (issue 12). ``save`` fills it from the level; ``bulk_create`` callers must set it.
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.PROTECT, related_name="+",
+                                 verbose_name=_("遴选活动"))
     course = models.ForeignKey("courses.Course", on_delete=models.CASCADE, related_name="entries")
     level = models.ForeignKey("campaigns.Level", on_delete=models.PROTECT, related_name="entries")
     unit = models.ForeignKey("orgs.Unit", on_delete=models.PROTECT, related_name="entries")
@@ -70,7 +74,13 @@ class Entry(models.Model):
         verbose_name = _("推荐记录")
         verbose_name_plural = _("推荐记录")
         ordering = ["level", "unit", "rank", "id"]
-        indexes = [models.Index(fields=["level", "unit", "state"])]
+        indexes = [
+            models.Index(fields=["level", "unit", "state"]),
+            # The lists: a campaign's entries in the default order (rank, unranked last), by state.
+            models.Index(fields=["campaign", "rank", "id"], name="selection_entry_cmp_rank"),
+            models.Index(fields=["unit", "campaign", "rank", "id"], name="selection_entry_unit_rank"),
+            models.Index(fields=["campaign", "state"], name="selection_entry_cmp_state"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["course", "level"], name="selection_entry_once_per_level"),
             # One course per catalog node per unit and level, when the campaign blocks duplicates.
@@ -80,6 +90,11 @@ class Entry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.course} @ {self.unit}"
+
+    def save(self, *args, **kwargs):
+        if self.campaign_id is None and self.level_id is not None:
+            self.campaign_id = self.level.campaign_id
+        super().save(*args, **kwargs)
 
     @property
     def compliance_label(self) -> str:

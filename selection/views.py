@@ -121,7 +121,7 @@ def entry_list(request):
     st = services.standing(actor, campaign, desk, level)
     f = services.EntryFilter.from_query(request.GET, campaign=campaign.pk, held_by=desk.pk, level="")
     per_page = services.page_size(request.GET.get("per_page"))
-    page = Paginator(services.list_entries(actor, f), per_page).get_page(request.GET.get("page"))
+    page = services.entries_page(actor, f, per_page, request.GET.get("page"))
     return render(request, "selection/list.html", {
         "campaign": campaign, "campaigns": campaigns, "desks": desks, "desk": desk, "level": level, "st": st,
         "f": f, "page_obj": page, "choices": services.filter_choices(campaign, level, desk),
