@@ -51,6 +51,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("JPK_API_TOKEN_DAYS", "365", "Days an API token stays valid after it is created."),
     Option("JPK_LANGUAGE", "zh-hans", "Default interface language (zh-hans or en)."),
     Option("JPK_LOG_LEVEL", "INFO", "Log level of the application loggers."),
+    # --- export ---
+    Option("JPK_EXPORT_INLINE_ROWS", "5000", "Course exports of at most this many rows stream straight back; larger ones run as a background job with a progress page."),
+    Option("JPK_EXPORT_KEEP_HOURS", "48", "Files of background exports older than this are removed (with their job) by the periodic cleanup."),
 )
 
 _BY_ENV = {o.env: o for o in OPTIONS}
