@@ -1,8 +1,7 @@
-"""Fixtures for the export tests: the Zhanjiang campaign of the courses tests, and a way to put
-many courses (with team members, entries, files and review scores) into it quickly."""
+"""Fixtures of the export tests: the selection tests' campaign and catalog nodes, the review
+tests' county entries and expert pool (the same small Guangdong › Zhanjiang tree)."""
 
 from __future__ import annotations
 
-import pytest
-
-from courses.tests.conftest import campaign, future, leaf, make_file  # noqa: F401  (fixtures and helpers)
+from review.tests.conftest import county_entry, pool, window  # noqa: F401  (fixtures)
+from selection.tests.conftest import campaign, nodes  # noqa: F401  (fixtures)

@@ -59,19 +59,18 @@ def test_bytes_leave_before_the_rows_are_all_read():
     consumed = []
 
     def rows():
-        for i in range(5000):
+        for i in range(20000):
             consumed.append(i)
             yield [i, f"课程{i}"]
 
     chunks = xlsx.stream(["n", "t"], rows(), rows_per_write=100)
-    next(chunks)  # the fixed parts
-    head = next(chunks)
+    head = next(chunks)  # the fixed parts
     first_rows = next(chunks)
-    assert first_rows and len(consumed) < 1000
+    assert first_rows and len(consumed) < 10000  # zlib lets bytes go once its window fills
     rest = b"".join(chunks)
-    assert len(consumed) == 5000
+    assert len(consumed) == 20000
     sheet = read(head + first_rows + rest)
-    assert len(sheet) == 5001 and sheet[-1] == (4999, "课程4999")
+    assert len(sheet) == 20001 and sheet[-1] == (19999, "课程19999")
 
 
 
