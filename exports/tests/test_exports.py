@@ -246,3 +246,15 @@ def test_cleanup_removes_old_files(tree, settings):
     assert list(ExportJob.objects.all()) == [fresh]
     assert not os.path.exists(path) and os.path.exists(fresh.file.path)
     assert ("exports.tasks.cleanup_exports", 3600) in periodic.REGISTRY
+
+
+def test_rows_stay_whole_across_batches(tree, campaign, nodes, world, monkeypatch):
+    """Members, checks and levels are read per batch of courses: every row gets its own."""
+    _more_courses(tree, campaign, nodes, 60)
+    monkeypatch.setattr(services, "BATCH", 7)
+    rows = list(services.rows(tree.city_admin, {}))
+    assert [r[0] for r in rows] == list(range(1, 64))
+    batch_rows = [r for r in rows if r[7].startswith("批量")]
+    assert len(batch_rows) == 60
+    assert {(r[9], r[15], r[16]) for r in batch_rows} == {(tree.other_teacher.real_name, "全部通过", "待处理")}
+    assert next(r for r in rows if r[7] == "认识天地")[9] == "王老师、李老师"
