@@ -4,10 +4,11 @@ streamed XLSX (exports.xlsx) — straight back as the response when small, as a 
 
 Scope and filters come from ``courses.services.list_courses``, the function the list page uses,
 so the export holds exactly the rows the list shows. The rows are read with one query over the
-course and its to-one relations (``values_list(...).iterator()``); what a course has many of
-(team members, entries per level, file checks, review scores) is read for a batch of
-``BATCH`` courses at a time with one query each. So the number of queries grows with N / BATCH,
-never with N, and memory holds one batch.
+course and its to-one relations (``values_list(...).iterator()``, ordered by id); what a course
+has many of (team members, entries per level, file checks, review sheets, adjudications) comes
+from one query each over the same scope (a subquery of ids), also ordered by course id, consumed
+beside the courses (a merge join, ``_Stream``). So an export makes the same 7 queries whatever its
+size, with no id lists, and memory holds a fetch of each cursor.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -48,7 +48,7 @@ from selection.models import Entry, EntryState
 
 log = logging.getLogger("jingpinke.exports")
 
-BATCH = 2000  # courses whose to-many data is read together
+BATCH = 2000  # rows fetched at a time from each cursor
 PROGRESS_EVERY = 2000  # rows between two progress updates of a job
 ROWS_PER_WRITE = xlsx.ROWS_PER_WRITE  # rows between two handovers of bytes (and progress checks)
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -133,71 +133,77 @@ _FIELDS = (
 )
 
 
-def _batches(iterable: Iterable, size: int) -> Iterator[list]:
-    batch = []
-    for item in iterable:
-        batch.append(item)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+class _Stream:
+    """Rows of one query ordered by course id (the first value), consumed alongside the courses:
+    ``take(pk)`` skips what lies before ``pk`` and returns the rows of ``pk``. A merge join in
+    Python: one query per stream for the whole export, one row of each in memory."""
+
+    def __init__(self, rows: Iterable[tuple]):
+        self._it = iter(rows)
+        self._next = next(self._it, None)
+
+    def take(self, pk: int) -> list[tuple]:
+        out, nxt = [], self._next
+        while nxt is not None and nxt[0] < pk:
+            nxt = next(self._it, None)
+        while nxt is not None and nxt[0] == pk:
+            out.append(nxt)
+            nxt = next(self._it, None)
+        self._next = nxt
+        return out
 
 
-def _members(ids: list[int]) -> dict[int, str]:
-    names: dict[int, list[str]] = defaultdict(list)
-    for course_id, real_name, username in (CourseMember.objects.filter(course_id__in=ids)
-                                           .order_by("course_id", "order", "id")
-                                           .values_list("course_id", "user__real_name", "user__username")):
-        names[course_id].append(real_name or username)
-    return {k: "、".join(v) for k, v in names.items()}
+def _streams(scope) -> dict[str, _Stream]:
+    """What courses have many of, for every course of ``scope`` (a subquery of ids), each query
+    ordered by course id."""
+    from review.models import Adjudication, ScoreSheet
+
+    def it(qs):
+        return _Stream(qs.iterator(chunk_size=BATCH))
+
+    return {
+        "members": it(CourseMember.objects.filter(course_id__in=scope).order_by("course_id", "order", "id")
+                      .values_list("course_id", "user__real_name", "user__username")),
+        "checks": it(Resource.objects.filter(period__course_id__in=scope).order_by("period__course_id", "status")
+                     .values_list("period__course_id", "status").distinct()),
+        "levels": it(Entry.objects.filter(course_id__in=scope).order_by("course_id", "id")
+                     .values_list("course_id", "level__kind", "state", "awarded", "level__award_name")),
+        "sheets": it(ScoreSheet.objects.filter(submitted_at__isnull=False, assignment__entry__entry__course_id__in=scope)
+                     .values_list("assignment__entry__entry__course_id", "assignment__entry__round_id")
+                     .annotate(avg=Avg("total"), n=Count("id"), vetoes=Count("veto"))
+                     .order_by("assignment__entry__entry__course_id", "assignment__entry__round_id")),
+        "adjudications": it(Adjudication.objects.filter(round_entry__entry__course_id__in=scope)
+                            .order_by("round_entry__entry__course_id", "round_entry__round_id")
+                            .values_list("round_entry__entry__course_id", "round_entry__round_id", "points")),
+    }
 
 
-def _compliance(ids: list[int]) -> dict[int, str]:
-    statuses: dict[int, list[str]] = defaultdict(list)
-    for course_id, status in (Resource.objects.filter(period__course_id__in=ids).order_by()
-                              .values_list("period__course_id", "status").distinct()):
-        statuses[course_id].append(status)
-    return {k: selection_rules.compliance_of(v) for k, v in statuses.items()}
-
-
-def _levels(ids: list[int], state_labels: dict[str, str]) -> dict[int, dict[str, str]]:
-    """Per course and level kind: the entry's state, with the level's award when it was named."""
-    result: dict[int, dict[str, str]] = defaultdict(dict)
-    for course_id, kind, state, awarded, award_name in (
-            Entry.objects.filter(course_id__in=ids).order_by()
-            .values_list("course_id", "level__kind", "state", "awarded", "level__award_name")):
+def _level_texts(rows: list[tuple], state_labels: dict[str, str]) -> dict[str, str]:
+    """Per level kind: the entry's state, with the level's award when it was named."""
+    result = {}
+    for _course_id, kind, state, awarded, award_name in rows:
         text = state_labels.get(state, state)
         if awarded:
             text = f"{text} · {award_name or _('本级荣誉')}"
-        result[course_id][kind] = text
+        result[kind] = text
     return result
 
 
-def _reviews(ids: list[int]) -> dict[int, tuple]:
-    """Per course, of its latest review round: (mean of the submitted sheets, result text). A veto
+def _review(sheets: list[tuple], adjudications: list[tuple]) -> tuple:
+    """Of the course's latest review round: (mean of the submitted sheets, result text). A veto
     makes the score 0; the chair's adjudication replaces the mean."""
-    from review.models import Adjudication, ScoreSheet
-
-    rounds: dict[int, tuple] = {}
-    for course_id, round_id, avg, count, vetoes in (
-            ScoreSheet.objects.filter(submitted_at__isnull=False, assignment__entry__entry__course_id__in=ids)
-            .order_by().values_list("assignment__entry__entry__course_id", "assignment__entry__round_id")
-            .annotate(avg=Avg("total"), n=Count("id"), vetoes=Count("veto"))):
-        if course_id not in rounds or round_id > rounds[course_id][0]:
-            rounds[course_id] = (round_id, avg, count, vetoes)
-    adjudicated = {(c, r): p for c, r, p in Adjudication.objects.filter(round_entry__entry__course_id__in=ids)
-                   .values_list("round_entry__entry__course_id", "round_entry__round_id", "points")}
-    result = {}
-    for course_id, (round_id, avg, count, vetoes) in rounds.items():
-        if vetoes:
-            result[course_id] = (0, _("一票否决（%(n)d 位专家已评）") % {"n": count})
-        elif (course_id, round_id) in adjudicated:
-            result[course_id] = (float(adjudicated[(course_id, round_id)]), _("组长裁定（%(n)d 位专家已评）") % {"n": count})
-        elif avg is not None:
-            score = Decimal(str(avg)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-            result[course_id] = (float(score), _("%(n)d 位专家已评") % {"n": count})
-    return result
+    if not sheets:
+        return None, ""
+    _course_id, round_id, avg, count, vetoes = sheets[-1]
+    adjudicated = {r: p for _c, r, p in adjudications}
+    if vetoes:
+        return 0, _("一票否决（%(n)d 位专家已评）") % {"n": count}
+    if round_id in adjudicated:
+        return float(adjudicated[round_id]), _("组长裁定（%(n)d 位专家已评）") % {"n": count}
+    if avg is None:
+        return None, ""
+    score = Decimal(str(avg)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return float(score), _("%(n)d 位专家已评") % {"n": count}
 
 
 class _Places:
@@ -225,8 +231,9 @@ class _Places:
 
 
 def rows(actor, filters: dict) -> Iterator[list]:
-    """The export's rows, in the list's order, one batch of to-many data in memory at a time."""
-    qs = courses(actor, filters)
+    """The export's rows in the order the courses were declared (id), one row of each query in
+    memory at a time: the courses and, beside them, one stream per kind of to-many data."""
+    qs = courses(actor, filters).order_by("pk")
     places = _Places()
     tz = ZoneInfo(settings.TIME_ZONE)
     categories = {v: str(label) for v, label in Category.choices}
@@ -236,29 +243,29 @@ def rows(actor, filters: dict) -> Iterator[list]:
     compliance_labels = {k: str(v) for k, v in selection_rules.COMPLIANCE_LABELS.items()}
     none_label = compliance_labels[selection_rules.Compliance.NONE]
     books: dict[int, str] = {}
-    number = 0
-    for batch in _batches(qs.values_list(*_FIELDS).iterator(chunk_size=BATCH), BATCH):
-        ids = [r[0] for r in batch]
-        members, checks, levels, reviews = _members(ids), _compliance(ids), _levels(ids, states), _reviews(ids)
-        for (pk, campaign, category, stage, system, grade, subject, book_id, book_title, version, volume, edition,
-             label_path, node_title, title, lead_name, lead_user, school, school_path, periods, status,
-             submitted_at) in batch:
-            book = books.get(book_id)
-            if book is None:
-                book = books[book_id] = ((book_title or catalog_rules.textbook_title(version, subject, grade, volume))
-                                         + catalog_rules.textbook_suffix(stage, system, edition))
-            county, city = places.of(school_path)
-            level = levels.get(pk, {})
-            score, result = reviews.get(pk, (None, ""))
-            number += 1
-            yield [
-                number, campaign, categories.get(category, category), stages.get(stage, stage), grade, subject,
-                f"{book} › {label_path or node_title}", title, lead_name or lead_user, members.get(pk, ""), school,
-                county, city, periods, statuses.get(status, status),
-                compliance_labels.get(checks.get(pk), none_label),
-                *(level.get(kind, "") for kind in LEVEL_KINDS),
-                score, result, submitted_at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if submitted_at else "",
-            ]
+    main = qs.values_list(*_FIELDS).iterator(chunk_size=BATCH)
+    streams = _streams(courses(actor, filters).order_by().values("pk"))
+    members, checks, levels = streams["members"], streams["checks"], streams["levels"]
+    sheets, adjudications = streams["sheets"], streams["adjudications"]
+    for number, (pk, campaign, category, stage, system, grade, subject, book_id, book_title, version, volume, edition,
+                 label_path, node_title, title, lead_name, lead_user, school, school_path, periods, status,
+                 submitted_at) in enumerate(main, 1):
+        book = books.get(book_id)
+        if book is None:
+            book = books[book_id] = ((book_title or catalog_rules.textbook_title(version, subject, grade, volume))
+                                     + catalog_rules.textbook_suffix(stage, system, edition))
+        county, city = places.of(school_path)
+        level = _level_texts(levels.take(pk), states)
+        check = selection_rules.compliance_of(status for _c, status in checks.take(pk))
+        score, result = _review(sheets.take(pk), adjudications.take(pk))
+        yield [
+            number, campaign, categories.get(category, category), stages.get(stage, stage), grade, subject,
+            f"{book} › {label_path or node_title}", title, lead_name or lead_user,
+            "、".join(real_name or username for _c, real_name, username in members.take(pk)), school,
+            county, city, periods, statuses.get(status, status), compliance_labels.get(check, none_label),
+            *(level.get(kind, "") for kind in LEVEL_KINDS),
+            score, result, submitted_at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if submitted_at else "",
+        ]
 
 
 def stream(actor, filters: dict, *, on_rows: Callable[[int], None] | None = None) -> Iterator[bytes]:
