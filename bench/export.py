@@ -10,7 +10,7 @@ had before the export started. Targets (issue #12): 200,000 rows in ≤ 15 s and
     python -m bench export                       # 200,000 rows on a throw-away SQLite database
     python -m bench export --rows 20000
     JPK_DATABASE_URL=postgres://postgres@127.0.0.1:5432/jpk_bench_export python -m bench export
-    (PostgreSQL: the database is created if missing and emptied first — use a scratch one.)
+    (PostgreSQL: create the database first; it is emptied (flush) before seeding — use a scratch one.)
 """
 
 from __future__ import annotations
