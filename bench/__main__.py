@@ -6,7 +6,8 @@ Sections: `pages` (below), `probe` (bench/probe.py: probe time per video), `uplo
 `ranking` (bench/ranking.py: aggregation and ranking of 20,000 entries and 60,000 scores)
 `proposal` (bench/proposal.py: ranking + recommendation proposal for a province of 20,000 entries)
 `certificates` (bench/certificates.py: issuing 5,000 certificates and streaming them as one ZIP)
-and `originality` (bench/originality.py: recall and false positives of video copies, signing speed, index query);
+`originality` (bench/originality.py: recall and false positives of video copies, signing speed, index query)
+and `export` (bench/export.py: the full XLSX export of 200,000 courses, time and peak RSS);
 `python -m bench uploads --size-mb 256` runs one section with its options.
 
 Runs against a throw-away SQLite database with the demo loaded (or PostgreSQL when
@@ -118,9 +119,15 @@ def originality(argv: list[str] | None = None) -> int:
     return originality_bench.main(argv or [])
 
 
+def export(argv: list[str] | None = None) -> int:
+    from bench import export as export_bench
+
+    return export_bench.main(argv or [])
+
+
 SECTIONS = {"pages": pages, "probe": probes, "uploads": uploads, "package": package, "assign": assign,
             "ranking": ranking, "proposal": proposal, "certificates": certificates,
-            "originality": originality}
+            "originality": originality, "export": export}
 
 
 def main(argv: list[str] | None = None) -> int:

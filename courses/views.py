@@ -40,7 +40,7 @@ def course_list(request):
     return render(request, "courses/list.html", {
         "page_obj": page, "open_campaigns": services.open_campaigns(actor), "is_admin": is_admin,
         "statuses": CourseStatus.choices, "status": status, "campaign_id": campaign_id,
-        "is_teacher": actor.has_perm("courses.add_course"),
+        "is_teacher": actor.has_perm("courses.add_course"), "can_export": actor.has_perm("exports.export_courses"),
     })
 
 

@@ -68,6 +68,9 @@ OPTIONS: tuple[Option, ...] = (
     # --- multinode ---
     Option("JPK_TASK_HEARTBEAT_SECONDS", "10", "Every how many seconds a task worker (manage.py db_worker) records that it lives."),
     Option("JPK_TASK_WORKER_DEAD_SECONDS", "60", "A task worker silent this long is dead: the tasks it was running go back to the queue (more than twice the heartbeat)."),
+    # --- export ---
+    Option("JPK_EXPORT_INLINE_ROWS", "5000", "Course exports of at most this many rows stream straight back; larger ones run as a background job with a progress page."),
+    Option("JPK_EXPORT_KEEP_HOURS", "48", "Files of background exports older than this are removed (with their job) by the periodic cleanup."),
 )
 
 _BY_ENV = {o.env: o for o in OPTIONS}

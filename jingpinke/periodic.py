@@ -20,6 +20,7 @@ REGISTRY: list[tuple[str, int]] = [
     ("media.tasks.cleanup_stale_uploads", 3600),
     ("notifications.tasks.send_reminders", 3600),
     ("media.tasks.requeue_stuck_probes", 600),
+    ("exports.tasks.cleanup_exports", 3600),
 ]
 
 

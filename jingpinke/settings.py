@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "originality",
     "awards",
     "reports",
+    "exports",
     "showcase",
     "notifications",
     "api",
@@ -206,6 +207,9 @@ _uploads = config.get("JPK_UPLOAD_DIR")
 UPLOAD_DIR = Path(_uploads) if _uploads else DATA_DIR / "uploads"  # tus partial files (media.storage)
 UPLOAD_MAX_BYTES = config.get_int("JPK_UPLOAD_MAX_MB") * 1024 * 1024
 UPLOAD_EXPIRE_HOURS = config.get_int("JPK_UPLOAD_EXPIRE_HOURS")
+# exports: rows up to which an export streams straight back; older export files are removed.
+EXPORT_INLINE_ROWS = config.get_int("JPK_EXPORT_INLINE_ROWS")
+EXPORT_KEEP_HOURS = config.get_int("JPK_EXPORT_KEEP_HOURS")
 STORAGES = {
     "default": storages_setting(),  # local folder, or S3 with JPK_STORAGE_BACKEND=s3 (jingpinke.storage)
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},

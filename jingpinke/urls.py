@@ -22,6 +22,7 @@ urlpatterns = [
     path("review/", include("review.urls")),
     path("awards/", include("awards.urls")),
     path("reports/", include("reports.urls")),
+    path("exports/", include("exports.urls")),
     path("showcase/", include("showcase.urls")),
     path("", include("awards.urls_public")),
     path("notifications/", include("notifications.urls")),

@@ -1,0 +1,263 @@
+"""A streaming XLSX writer: one sheet, rows in, bytes out, memory constant in the number of rows.
+
+openpyxl's write-only mode and XlsxWriter build every cell as an object; at 200,000 rows × 24
+columns that is the whole cost of an export. Here each row becomes its XML text at once (inline
+strings, no shared-string table, no cell references: they are optional in SpreadsheetML and the
+readers count the cells), a few hundred rows are deflated together into the sheet's ZIP member,
+and the bytes are handed on as soon as zlib lets them go. The ZIP is written for an unseekable
+output (data descriptors after each member), so the same generator feeds an HTTP response and a
+file. Plain data in, bytes out: no ORM, no Django.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+
+MAX_CELL_CHARS = 32767  # Excel's limit for one cell's text
+ROWS_PER_WRITE = 500  # rows joined and deflated together
+COMPRESS_LEVEL = 1  # zlib: level 1 is ~3× faster than 6 on sheet XML and only ~15 % larger
+
+# XML 1.0 cannot carry C0 control characters other than tab, newline and carriage return, nor
+# U+FFFE/U+FFFF or lone surrogates: they are dropped.
+_SPECIAL = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+_ESCAPES = {ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;"}
+_ESCAPES.update({c: None for c in range(0x20) if c not in (0x09, 0x0A, 0x0D)})
+_ESCAPES.update({0xFFFE: None, 0xFFFF: None})
+_ESCAPES.update({c: None for c in range(0xD800, 0xE000)})
+
+
+def escape(text: str) -> str:
+    """``text`` as XML character data: & < > escaped, characters XML cannot carry dropped."""
+    if _SPECIAL.search(text):
+        return text.translate(_ESCAPES)
+    return text
+
+
+def _cell(value) -> str:
+    if value is None or value == "":
+        return "<c/>"
+    if isinstance(value, bool):
+        return f'<c t="b"><v>{int(value)}</v></c>'
+    if isinstance(value, (int, float, Decimal)):
+        return f"<c><v>{value}</v></c>"
+    if isinstance(value, (datetime, date)):
+        value = value.strftime("%Y-%m-%d %H:%M") if isinstance(value, datetime) else value.isoformat()
+    text = escape(str(value)[:MAX_CELL_CHARS])
+    if text[:1].isspace() or text[-1:].isspace():
+        return f'<c t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
+    return f'<c t="inlineStr"><is><t>{text}</t></is></c>'
+
+
+def _header_cell(value) -> str:
+    return f'<c t="inlineStr" s="1"><is><t>{escape(str(value))}</t></is></c>'
+
+
+_OPEN = '<c t="inlineStr"><is><t>'
+_OPEN_WS = '<c t="inlineStr"><is><t xml:space="preserve">'
+_CLOSE = "</t></is></c>"
+_WS = frozenset(" \t\n\r\u3000")
+
+
+def row_xml(number: int, values: Sequence) -> str:
+    """One ``<row>`` (1-based ``number``). The hot loop of an export: one regular-expression
+    search per row decides whether any of its texts needs escaping (rarely)."""
+    texts = [v for v in values if type(v) is str]
+    dirty = texts and _SPECIAL.search("".join(texts)) is not None
+    parts = ['<row r="', str(number), '">']
+    add = parts.append
+    for v in values:
+        kind = type(v)
+        if kind is str:
+            if not v:
+                add("<c/>")
+                continue
+            if len(v) > MAX_CELL_CHARS:
+                v = v[:MAX_CELL_CHARS]
+            if dirty:
+                v = escape(v)
+                if not v:
+                    add("<c/>")
+                    continue
+            if v[0] in _WS or v[-1] in _WS:
+                parts += (_OPEN_WS, v, _CLOSE)
+            else:
+                parts += (_OPEN, v, _CLOSE)
+        elif v is None:
+            add("<c/>")
+        elif kind is int or kind is float or kind is Decimal:
+            parts += ("<c><v>", str(v), "</v></c>")
+        else:
+            add(_cell(v))
+    add("</row>")
+    return "".join(parts)
+
+
+def column_name(index: int) -> str:
+    """0 → A, 25 → Z, 26 → AA."""
+    name = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        name = chr(65 + rest) + name
+    return name
+
+
+CONTENT_TYPES = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+    '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+    '<Default Extension="xml" ContentType="application/xml"/>'
+    '<Override PartName="/xl/workbook.xml" '
+    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+    '<Override PartName="/xl/worksheets/sheet1.xml" '
+    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+    '<Override PartName="/xl/styles.xml" '
+    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
+    '<Override PartName="/docProps/core.xml" ContentType="application/vnd.openxmlformats-package.core-properties+xml"/>'
+    "</Types>"
+)
+ROOT_RELS = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    '<Relationship Id="rId1" '
+    'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>'
+    '<Relationship Id="rId2" '
+    'Type="http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties" '
+    'Target="docProps/core.xml"/>'
+    "</Relationships>"
+)
+WORKBOOK_RELS = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    '<Relationship Id="rId1" '
+    'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" '
+    'Target="worksheets/sheet1.xml"/>'
+    '<Relationship Id="rId2" '
+    'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/>'
+    "</Relationships>"
+)
+# Style 0: the default; style 1: the header row (bold, grey fill, thin border, wrapped).
+STYLES = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    '<fonts count="2"><font><sz val="11"/><name val="Calibri"/><family val="2"/></font>'
+    '<font><b/><sz val="11"/><name val="Calibri"/><family val="2"/></font></fonts>'
+    '<fills count="3"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill>'
+    '<fill><patternFill patternType="solid"><fgColor rgb="FFEEF2F7"/><bgColor indexed="64"/></patternFill></fill>'
+    "</fills>"
+    '<borders count="2"><border><left/><right/><top/><bottom/><diagonal/></border>'
+    '<border><left style="thin"/><right style="thin"/><top style="thin"/><bottom style="thin"/><diagonal/></border>'
+    "</borders>"
+    '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+    '<cellXfs count="2"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+    '<xf numFmtId="0" fontId="1" fillId="2" borderId="1" xfId="0" applyFont="1" applyFill="1" applyBorder="1" '
+    'applyAlignment="1"><alignment vertical="center" wrapText="1"/></xf></cellXfs>'
+    '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
+    "</styleSheet>"
+)
+
+
+def _workbook(sheet_name: str) -> str:
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+        'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+        f'<sheets><sheet name="{escape(sheet_name)}" sheetId="1" r:id="rId1"/></sheets></workbook>'
+    )
+
+
+def _core(title: str, created: datetime | None) -> str:
+    stamp = (created or datetime(2000, 1, 1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
+        'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" '
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+        f"<dc:title>{escape(title)}</dc:title><dc:creator>jingpinke</dc:creator>"
+        f'<dcterms:created xsi:type="dcterms:W3CDTF">{stamp}</dcterms:created></cp:coreProperties>'
+    )
+
+
+def _sheet_head(widths: Sequence[float]) -> str:
+    cols = "".join(f'<col min="{i}" max="{i}" width="{w}" customWidth="1"/>' for i, w in enumerate(widths, 1))
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+        'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+        '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" '
+        'state="frozen"/></sheetView></sheetViews><sheetFormatPr defaultRowHeight="15"/>'
+        + (f"<cols>{cols}</cols>" if cols else "")
+        + "<sheetData>"
+    )
+
+
+class _Sink:
+    """A write-only byte buffer that zipfile treats as an unseekable stream (no ``tell``/``seek``)."""
+
+    def __init__(self):
+        self._parts: list[bytes] = []
+
+    def write(self, data) -> int:
+        self._parts.append(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def take(self) -> bytes:
+        data = b"".join(self._parts)
+        self._parts.clear()
+        return data
+
+
+def stream(headers: Sequence[str], rows: Iterable[Sequence], *, sheet_name: str = "Sheet1",
+           widths: Sequence[float] = (), title: str = "", created: datetime | None = None,
+           on_rows: Callable[[int], None] | None = None, rows_per_write: int = ROWS_PER_WRITE) -> Iterator[bytes]:
+    """The workbook as byte chunks: ``headers`` in row 1 (bold, frozen), then ``rows`` as they come.
+
+    Values: None/"" → empty cell; int/float/Decimal → number; bool → boolean; date/datetime →
+    text (local time is the caller's business); anything else → its text. ``on_rows(n)`` is
+    called after every ``rows_per_write`` rows and at the end with the rows written so far.
+    Nothing but the current batch of rows is held.
+    """
+    sink = _Sink()
+    with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=COMPRESS_LEVEL) as zf:
+        zf.writestr("[Content_Types].xml", CONTENT_TYPES)
+        zf.writestr("_rels/.rels", ROOT_RELS)
+        zf.writestr("docProps/core.xml", _core(title or sheet_name, created))
+        zf.writestr("xl/workbook.xml", _workbook(sheet_name[:31]))
+        zf.writestr("xl/_rels/workbook.xml.rels", WORKBOOK_RELS)
+        zf.writestr("xl/styles.xml", STYLES)
+        yield sink.take()
+        with zf.open("xl/worksheets/sheet1.xml", "w") as member:
+            head = _sheet_head(widths) + '<row r="1">' + "".join(_header_cell(h) for h in headers) + "</row>"
+            member.write(head.encode())
+            batch: list[str] = []
+            count = 0
+            for count, values in enumerate(rows, 1):
+                batch.append(row_xml(count + 1, values))
+                if len(batch) >= rows_per_write:
+                    member.write("".join(batch).encode())
+                    batch.clear()
+                    if on_rows is not None:
+                        on_rows(count)
+                    chunk = sink.take()
+                    if chunk:
+                        yield chunk
+            member.write(("".join(batch) + "</sheetData></worksheet>").encode())
+            if on_rows is not None:
+                on_rows(count)
+    yield sink.take()
+
+
+def write(fileobj, headers: Sequence[str], rows: Iterable[Sequence], **kwargs) -> int:
+    """``stream`` into a binary file object; returns the bytes written."""
+    size = 0
+    for chunk in stream(headers, rows, **kwargs):
+        fileobj.write(chunk)
+        size += len(chunk)
+    return size
