@@ -185,7 +185,7 @@ def generate(scale: float = 1.0, seed: int = 2024, *, progress=None, chunk_schoo
             for b in books for n in range(LESSONS_PER_BOOK)], 5000)
         nodes = list(CatalogNode.objects.filter(textbook__in=books).order_by("textbook__rank", "textbook__subject",
                                                                              "textbook__volume", "order")
-                     .values_list("pk", "textbook__subject"))
+                     .values_list("pk", "textbook__subject", "textbook__stage"))
 
         doc = campaign_services.shipped_template_doc("guangdong-2024")
         campaign = campaign_services.import_template(sysadmin, doc, province, year_offset=2,
@@ -194,7 +194,14 @@ def generate(scale: float = 1.0, seed: int = 2024, *, progress=None, chunk_schoo
         Level.objects.filter(campaign=campaign).update(deadline=None, confirm_deadline=None,
                                                        contact_form_deadline=None)
         levels = {lv.kind: lv for lv in Level.objects.filter(campaign=campaign)}
-        _insert(OpenNode, [OpenNode(campaign=campaign, node_id=pk) for pk, _s in nodes], 5000)
+        _insert(OpenNode, [OpenNode(campaign=campaign, node_id=pk) for pk, _s, _g in nodes], 5000)
+        # The requirements each resource was judged against (so that nothing is re-judged on reading:
+        # the placeholder files carry no probe and would fail).
+        from courses.services import RequirementBook
+
+        book = RequirementBook(campaign.pk)
+        judged = {(stage, kind): book.requirements("subject", stage, book.slot("subject", kind)).fingerprint()
+                  for stage in (catalog_rules.PRIMARY, catalog_rules.JUNIOR) for kind in SLOTS}
         summary.campaign_id = campaign.pk
 
         files = {}
@@ -241,7 +248,7 @@ def generate(scale: float = 1.0, seed: int = 2024, *, progress=None, chunk_schoo
             for s_index, school in enumerate(part, start=first + 1):
                 staff = [ids[f"{PREFIX}_t_{s_index:05d}_{t}"] for t in range(1, TEACHERS_PER_SCHOOL + 1)]
                 for c in range(COURSES_PER_SCHOOL):
-                    node_id, subject = nodes[rng.randrange(len(nodes))]
+                    node_id, subject, stage = nodes[rng.randrange(len(nodes))]
                     lead = staff[c // 2]
                     member = staff[(c // 2 + 1) % len(staff)]
                     submitted = rng.random() < 0.9
@@ -250,7 +257,7 @@ def generate(scale: float = 1.0, seed: int = 2024, *, progress=None, chunk_schoo
                                     lead_teacher_id=lead, periods_count=1,
                                     status=CourseStatus.SUBMITTED if submitted else CourseStatus.DRAFT)
                     plans.append((course, member, submitted, rng.random(), rng.random(), rng.random(),
-                                  rng.choices(statuses, weights, k=len(SLOTS))))
+                                  rng.choices(statuses, weights, k=len(SLOTS)), stage))
             courses = [p[0] for p in plans]
             _insert(Course, courses, 5000)
             if any(c.pk is None for c in courses):  # a backend that does not return keys from bulk inserts
@@ -268,13 +275,14 @@ def generate(scale: float = 1.0, seed: int = 2024, *, progress=None, chunk_schoo
             for period, plan in zip(periods, plans, strict=True):
                 for slot, status in zip(SLOTS, plan[6], strict=True):
                     resources.append(Resource(period=period, slot_kind=slot, file=files[slot], status=status,
-                                              findings=[], attached_by_id=plan[0].lead_teacher_id))
+                                              findings=[], evaluated_spec=judged[(plan[7], slot)],
+                                              attached_by_id=plan[0].lead_teacher_id))
             _insert(Resource, resources, 5000)
             summary.courses += len(courses)
             summary.resources += len(resources)
 
             entries, returned = [], []
-            for course, _member, submitted, r_school, r_county, r_city, _s in plans:
+            for course, _member, submitted, r_school, r_county, r_city, _s, _stage in plans:
                 if not submitted:
                     continue
                 school_id, node_id = course.school_id, course.node_id
