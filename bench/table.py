@@ -247,9 +247,16 @@ def markdown(result: dict) -> str:
 def collect(campaign_id: int, *, requests: int = 20, decisions_n: int = 30, uploads: dict | None = None,
             probes: bool = True, export: bool = True, locust: dict | None = None, progress=print) -> dict:
     """Every measurement on the current database; ``uploads`` / ``locust``: options, or None to skip."""
+    from django.conf import settings
+    from django.test.utils import override_settings
+
     load_before = os.getloadavg()
-    rows = lists(campaign_id, requests, progress)
-    rows += decisions(campaign_id, decisions_n, progress)
+    # Pages without collectstatic's manifest (as the pages bench does).
+    static = {**settings.STORAGES, "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+    with override_settings(ALLOWED_HOSTS=["*"], STORAGES=static):
+        rows = lists(campaign_id, requests, progress)
+        rows += decisions(campaign_id, decisions_n, progress)
     rows.append(export_row(export))
     if uploads is not None:
         from bench import uploads as upload_bench
