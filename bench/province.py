@@ -181,8 +181,8 @@ def generate(scale: float = 1.0, seed: int = 2024, *, progress=None, chunk_schoo
         _insert(CatalogNode, [
             CatalogNode(textbook=b, title=f"{n + 1} {TOPICS[n % len(TOPICS)]}", order=n, depth=1, is_leaf=True,
                         label_path=f"第{n // 5 + 1}单元 › {n + 1} {TOPICS[n % len(TOPICS)]}",
-                        external_id=f"{PREFIX}-{b.pk}-{n + 1}")
-            for b in books for n in range(LESSONS_PER_BOOK)], 5000)
+                        external_id=f"{PREFIX}-{i + 1}-{n + 1}")  # not the key: same seed, same ids
+            for i, b in enumerate(books) for n in range(LESSONS_PER_BOOK)], 5000)
         nodes = list(CatalogNode.objects.filter(textbook__in=books).order_by("textbook__rank", "textbook__subject",
                                                                              "textbook__volume", "order")
                      .values_list("pk", "textbook__subject", "textbook__stage"))
