@@ -303,6 +303,7 @@ def _setup(scale: float, seed: int, progress) -> tuple[int, dict]:
     info = {"generated": False, "seconds": 0.0}
     if Unit.objects.filter(code=f"{province.PREFIX}-44").exists():
         progress("province already generated in this database: reused", file=sys.stderr)
+        province.analyze()
     else:
         summary = province.generate(scale, seed, progress=lambda m: progress(m, file=sys.stderr))
         info = {"generated": True, "seconds": summary.seconds, "summary": summary.line()}
