@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
 # certificate PDFs) and poppler-utils (pdftoppm: tests render certificates to images).
 APT_PACKAGES := chromium fonts-wqy-microhei poppler-utils
 
-.PHONY: run test test-postgres bench system-deps venv migrate demo lint clean
+.PHONY: run test test-postgres bench bench-table system-deps venv migrate demo lint clean
 
 venv: $(STAMP)
 
@@ -50,8 +50,13 @@ test: $(STAMP) system-deps
 test-postgres: $(STAMP) system-deps
 	JPK_DATABASE_URL=$${JPK_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(VENV)/bin/pytest
 
+# Every section, the province table (`python -m bench table`) last; it alone: `make bench-table`
+# (on PostgreSQL: JPK_DATABASE_URL=postgres://… make bench-table).
 bench: $(STAMP)
 	$(PY) -m bench
+
+bench-table: $(STAMP)
+	$(PY) -m bench table
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check . || true

@@ -7,7 +7,10 @@ Sections: `pages` (below), `probe` (bench/probe.py: probe time per video), `uplo
 `proposal` (bench/proposal.py: ranking + recommendation proposal for a province of 20,000 entries)
 `certificates` (bench/certificates.py: issuing 5,000 certificates and streaming them as one ZIP)
 `originality` (bench/originality.py: recall and false positives of video copies, signing speed, index query)
-and `export` (bench/export.py: the full XLSX export of 200,000 courses, time and peak RSS);
+`export` (bench/export.py: the full XLSX export of 200,000 courses, time and peak RSS)
+and `table` (bench/table.py: a synthetic province of 200,000 courses, bench/province.py, and one table of every
+list, recommend/return, uploads side by side with @tus/server, probes and a locust run; SQLite, or PostgreSQL
+through JPK_DATABASE_URL; results also in bench/results/);
 `python -m bench uploads --size-mb 256` runs one section with its options.
 
 Runs against a throw-away SQLite database with the demo loaded (or PostgreSQL when
@@ -123,17 +126,29 @@ def export(argv: list[str] | None = None) -> int:
     from bench import export as export_bench
 
     return export_bench.main(argv or [])
+def province(argv: list[str] | None = None) -> int:
+    from bench import province as province_bench
+
+    return province_bench.main(argv or [])
+
+
+def table(argv: list[str] | None = None) -> int:
+    from bench import table as table_bench
+
+    return table_bench.main(argv or [])
 
 
 SECTIONS = {"pages": pages, "probe": probes, "uploads": uploads, "package": package, "assign": assign,
             "ranking": ranking, "proposal": proposal, "certificates": certificates,
-            "originality": originality, "export": export}
+            "originality": originality, "export": export, "table": table}
+# Run only when asked (`python -m bench province`): `table` generates its own province.
+ON_DEMAND = {"province": province}
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv and argv[0] in SECTIONS:
-        return SECTIONS[argv[0]](argv[1:])
+    if argv and argv[0] in {**SECTIONS, **ON_DEMAND}:
+        return {**SECTIONS, **ON_DEMAND}[argv[0]](argv[1:])
     if argv:
         print(f"unknown section {argv[0]!r}; sections: {', '.join(SECTIONS)}", file=sys.stderr)
         return 2

@@ -51,6 +51,7 @@ import argparse
 import base64
 import hashlib
 import http.client
+import json
 import os
 import shutil
 import signal
@@ -438,6 +439,159 @@ def report(r: dict) -> None:
           f"background check had recorded it, then verified)")
 
 
+# --- side by side with the reference tus server (issue 12) -----------------------------------
+TUSNODE_SOURCE = ROOT / "bench" / "tusnode"  # package.json (pinned versions) and server.mjs
+TUSNODE_DIR = ROOT / "var" / "bench" / "tusnode"  # where the bench installs them from npm
+
+
+def ensure_tusnode(progress=print) -> Path:
+    """@tus/server + @tus/file-store installed from npm into var/bench/tusnode (once per version)."""
+    TUSNODE_DIR.mkdir(parents=True, exist_ok=True)
+    wanted = (TUSNODE_SOURCE / "package.json").read_text()
+    installed = TUSNODE_DIR / "package.json"
+    for name in ("package.json", "server.mjs"):
+        shutil.copyfile(TUSNODE_SOURCE / name, TUSNODE_DIR / name)
+    if not (TUSNODE_DIR / "node_modules" / "@tus" / "server").is_dir() or installed.read_text() != wanted:
+        progress("installing @tus/server and @tus/file-store from npm into var/bench/tusnode", file=sys.stderr)
+        subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--loglevel=error"], cwd=TUSNODE_DIR, check=True)
+    return TUSNODE_DIR
+
+
+def _tree_rss(pids: list[int], field: str) -> int:
+    return sum(_status(pid, field) for pid in pids)
+
+
+def versus(size_mb: int = 1024, chunk_mb: int = 32, rounds: int = 3, workers: int = 2, progress=print) -> dict:
+    """The same file, the same client (``sendfile_upload``: 32 MiB PATCHes over one keep-alive
+    connection), through jingpinke (gunicorn as `make run` starts it, with its background worker)
+    and through @tus/server + @tus/file-store on node, in alternating order round by round."""
+    node_dir = ensure_tusnode(progress)
+    (ROOT / "var").mkdir(exist_ok=True)
+    data_dir = Path(tempfile.mkdtemp(prefix="bench-versus-", dir=ROOT / "var"))
+    env = {**os.environ, "JPK_DATA_DIR": str(data_dir), "DJANGO_SETTINGS_MODULE": "jingpinke.settings",
+           "JPK_UPLOAD_MAX_MB": str(max(1100, size_mb + 1)), "JPK_LOG_LEVEL": "WARNING"}
+    env.pop("JPK_DATABASE_URL", None)  # its own SQLite database in the throw-away folder
+    py = sys.executable
+    gunicorn = worker = node = None
+    (data_dir / "static").mkdir()
+    try:
+        subprocess.run([py, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+        token = subprocess.run(
+            [py, "manage.py", "shell", "-c",
+             "from orgs.tests.factories import UserFactory; from api.models import ApiToken; "
+             "u = UserFactory(username='bench_teacher'); print(ApiToken.issue(u, 'bench')[1])"],
+            cwd=ROOT, env=env, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
+        size = size_mb * MiB
+        source = data_dir / "source.bin"
+        sha256 = _generate(source, size)
+
+        port = _free_port()
+        gunicorn = subprocess.Popen(
+            [os.path.join(os.path.dirname(py), "gunicorn"), "jingpinke.wsgi:application", "--bind", f"127.0.0.1:{port}",
+             "--workers", str(workers), "--worker-class", "gthread", "--threads", "4", "--timeout", "300",
+             "--no-control-socket", "--log-level", "warning"],
+            cwd=ROOT, env=env)
+        _wait_for(port, gunicorn)
+        worker = subprocess.Popen([py, "manage.py", "db_worker", "--queue-name", "*"], cwd=ROOT, env=env)
+        node_files = data_dir / "tusnode-files"
+        node_files.mkdir()
+        node_port = _free_port()
+        node = subprocess.Popen(["node", "server.mjs", str(node_port), str(node_files)], cwd=node_dir,
+                                stdout=subprocess.DEVNULL)
+        _wait_for(node_port, node)
+        servers = {
+            "jingpinke": (f"http://127.0.0.1:{port}/api/v1/uploads/", {"Authorization": f"Bearer {token}"}),
+            "tus-node": (f"http://127.0.0.1:{node_port}/files/", {}),
+        }
+        warm = data_dir / "warm.bin"
+        warm.write_bytes(os.urandom(4 * MiB))
+        for name, (endpoint, headers) in servers.items():  # every worker has loaded its code
+            for _ in range(3):
+                sendfile_upload(endpoint, headers, warm, MiB, "warm.bin")
+        for f in node_files.iterdir():
+            f.unlink()
+        pids = {"jingpinke": _children(gunicorn.pid), "tus-node": [node.pid]}
+        idle = {name: _tree_rss(p, "VmRSS") if name == "tus-node" else max(_status(x, "VmRSS") for x in p)
+                for name, p in pids.items()}
+        results: dict = {name: [] for name in servers}
+        load_before = os.getloadavg()[0]
+        for r in range(rounds):
+            order = list(servers) if r % 2 == 0 else list(reversed(servers))
+            for name in order:
+                endpoint, headers = servers[name]
+                os.sync()
+                _reset_peak(pids[name])
+                cpu = _cpu_seconds(pids[name])
+                start = time.perf_counter()
+                file_id = sendfile_upload(endpoint, headers, source, chunk_mb * MiB, "基准测试 1GB.mp4")
+                seconds = time.perf_counter() - start
+                after = _cpu_seconds(pids[name])
+                row = {"seconds": seconds, "cpu": (after[0] - cpu[0]) + (after[1] - cpu[1]),
+                       "peak_rss": max(_status(pid, "VmHWM") for pid in pids[name])}
+                results[name].append(row)
+                if name == "jingpinke":
+                    # Wait for the background check's sha256 (so that it never overlaps the next upload).
+                    info = _wait_for_sha256(f"http://127.0.0.1:{port}", headers, file_id)
+                    row["hashed_after"] = time.perf_counter() - start - seconds
+                    if info["size"] != size or info["sha256"] != sha256:
+                        raise RuntimeError(f"stored file differs: {info}")
+                    for stored in (data_dir / "media" / "files").glob("*/*"):
+                        stored.unlink()
+                else:
+                    stored = [f for f in node_files.iterdir() if not f.name.endswith(".json")]
+                    if [f.stat().st_size for f in stored] != [size]:
+                        raise RuntimeError(f"tus-node stored {[f.stat().st_size for f in stored]}, expected {size}")
+                    for f in node_files.iterdir():
+                        f.unlink()
+                progress(f"round {r + 1}: {name} {seconds:.2f} s ({size_mb / seconds:.0f} MiB/s)", file=sys.stderr)
+        jpk = statistics.median(row["seconds"] for row in results["jingpinke"])
+        ref = statistics.median(row["seconds"] for row in results["tus-node"])
+        return {"size_mb": size_mb, "chunk_mb": chunk_mb, "rounds": rounds, "workers": workers, "results": results,
+                "idle_rss": idle, "ratio": ref / jpk, "ratios": [n["seconds"] / j["seconds"] for j, n in
+                                                               zip(results["jingpinke"], results["tus-node"])],
+                "load": (load_before, os.getloadavg()[0]), "versions": json.loads(
+                    (TUSNODE_SOURCE / "package.json").read_text())["dependencies"]}
+    finally:
+        _stop(node)
+        _stop(worker)
+        _stop(gunicorn)
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def versus_report(r: dict) -> None:
+    print(f"{r['size_mb']} MiB, sendfile client, {r['chunk_mb']} MiB PATCHes, {r['rounds']} alternating rounds; "
+          f"load average {r['load'][0]:.1f} before, {r['load'][1]:.1f} after")
+    print(f"{'server':<44} {'seconds':>12} {'MiB/s':>10} {'server CPU s':>12} {'peak RSS':>10}")
+    labels = {"jingpinke": f"jingpinke (gunicorn gthread x{r['workers']}, 4 threads)",
+              "tus-node": "@tus/server {} + @tus/file-store {}".format(r["versions"]["@tus/server"],
+                                                                      r["versions"]["@tus/file-store"])}
+    for name, rows in r["results"].items():
+        seconds = [row["seconds"] for row in rows]
+        print(f"{labels[name]:<44} {_span(seconds, '.2f'):>12} {_span([r['size_mb'] / s for s in seconds], '.0f'):>10} "
+              f"{_span([row['cpu'] for row in rows], '.1f'):>12} "
+              f"{_span([row['peak_rss'] / MiB for row in rows], '.0f', ' MB'):>10}")
+    print("idle RSS: " + ", ".join(f"{k} {v / MiB:.0f} MB" for k, v in r["idle_rss"].items()))
+    print(f"throughput ratio jingpinke / @tus/server: {r['ratio']:.2f}x (medians; per round "
+          f"{', '.join(f'{x:.2f}' for x in r['ratios'])}); target ≥ 1.5x, RSS ≤ 150 MB")
+
+
+def versus_rows(size_mb: int = 1024, rounds: int = 3, progress=print) -> list[dict]:
+    """The comparison as rows of `python -m bench table`."""
+    r = versus(size_mb, rounds=rounds, progress=progress)
+    rows = []
+    for name, runs in r["results"].items():
+        seconds = [row["seconds"] for row in runs]
+        peak = max(row["peak_rss"] for row in runs)
+        rows.append({"section": "uploads", "case": f"{size_mb} MiB tus upload, {r['chunk_mb']} MiB PATCHes", "role": name,
+                     "seconds": seconds, "mib_s": size_mb / statistics.median(seconds), "peak_rss": peak,
+                     "note": f"{size_mb / statistics.median(seconds):.0f} MiB/s, peak RSS {peak / MiB:.0f} MB",
+                     "target": "RSS ≤ 150 MB", "met": peak <= 150 * MiB})
+    rows.append({"section": "uploads", "case": "throughput ratio jingpinke / @tus/server", "role": "",
+                 "ratio": r["ratio"], "ratios": r["ratios"], "note": f"{r['ratio']:.2f}×",
+                 "target": "≥ 1.5×", "met": r["ratio"] >= 1.5, "load": r["load"]})
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench uploads", description=__doc__.splitlines()[0])
     parser.add_argument("--size-mb", type=int, default=1024, help="file size in MiB (default 1024 = 1 GiB)")
@@ -445,7 +599,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="tus PATCH size in MiB (default 32, the upload widget's)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of baseline + every client (default 3)")
     parser.add_argument("--clients", default=",".join(CLIENTS), help=f"comma-separated, of {', '.join(CLIENTS)}")
+    parser.add_argument("--against", choices=("tus-node", "raw"), default="tus-node",
+                        help="tus-node (default): side by side with @tus/server + @tus/file-store, sendfile client; "
+                             "raw: the former raw-disk baseline, floors and every client")
     args = parser.parse_args(argv)
+    if args.against == "tus-node":
+        versus_report(versus(args.size_mb, args.chunk_mb, args.rounds))
+        return 0
     clients = [c for c in args.clients.split(",") if c]
     if unknown := set(clients) - set(CLIENTS):
         parser.error(f"unknown clients: {', '.join(sorted(unknown))}")

@@ -36,9 +36,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
-import numpy as np
 from django.utils.translation import gettext as _
-from ortools.graph.python import min_cost_flow
 
 from campaigns.enums import Stage
 from selection.rules import ALLOW, Decision, refuse
@@ -316,6 +314,10 @@ def solve(problem: Problem, fixed: Iterable[Pair] = ()) -> Assignment:
 
     new_pairs: list[Pair] = []
     if pair_arcs:
+        # Imported here, not at the top: numpy and OR-Tools cost every web worker ~35 MB of memory.
+        import numpy as np
+        from ortools.graph.python import min_cost_flow
+
         flow = min_cost_flow.SimpleMinCostFlow()
         flow.add_arcs_with_capacity_and_unit_cost(
             np.asarray(tails, dtype=np.int32), np.asarray(heads, dtype=np.int32),

@@ -43,7 +43,6 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.translation import gettext as _
-from ortools.sat.python import cp_model
 
 from campaigns.enums import NodeRule
 from jingpinke.errors import ServiceError
@@ -315,6 +314,10 @@ def _check_forced(order, by_id, limits, node_rule, force_in, force_out, award=Fa
 
 
 def _solve(cands, pos, n, quotas, caps, bonuses, force_in, time_limit, award=False):
+    # Imported here, not at the top: CP-SAT brings pandas and numpy (~45 MB in every web worker that
+    # never proposes anything; `python -m bench uploads` measures the workers' RSS).
+    from ortools.sat.python import cp_model
+
     model = cp_model.CpModel()
     x = {c.entry_id: model.new_bool_var(f"x{c.entry_id}") for c in cands}
     for i in force_in:

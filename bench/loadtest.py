@@ -1,0 +1,140 @@
+"""The locust run of `python -m bench table`: ``users`` simulated users for ``seconds`` against gunicorn
+on loopback, on the database the table measures (the province).
+
+Locust (pinned below) is installed by the bench into its own venv, var/bench/locust-venv, so that its
+gevent never meets the platform's packages. gunicorn is started as `make run` starts it
+(`manage.py serve`: gthread, JPK_WEB_WORKERS workers, 4 threads) together with one background task
+worker. The plan (bench/locustfile.py): 80 % teachers (each with his own draft course whose files all
+passed: tus uploads of 64 KiB, his course list, submit and withdraw in turn), 20 % county admins (each
+his own county: the desk's entry list, a search, recommend and undo). Targets: 0 errors, p95 ≤ 300 ms.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCUST = "locust==2.47.0"
+VENV = ROOT / "var" / "bench" / "locust-venv"
+TEACHER_SHARE = 80
+TARGET_P95_MS = 300
+
+
+def ensure_locust(progress=print) -> Path:
+    exe = VENV / "bin" / "locust"
+    stamp = VENV / f".installed-{LOCUST}"
+    if not stamp.exists():
+        progress(f"installing {LOCUST} into var/bench/locust-venv", file=sys.stderr)
+        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+        subprocess.run([str(VENV / "bin" / "pip"), "install", "--quiet", LOCUST], check=True)
+        stamp.touch()
+    return exe
+
+
+def plan(users: int, path: Path) -> dict:
+    """API tokens for the simulated users (teachers with a draft course whose files passed, county admins
+    with pending entries on nodes their county has not recommended yet), written to ``path``."""
+    from django.db.models import Q
+
+    from api.models import ApiToken
+    from bench import province
+    from campaigns.models import Campaign
+    from courses.models import Course
+    from orgs.models import User
+    from selection.models import Entry
+
+    campaign = Campaign.objects.get(owner__code=f"{province.PREFIX}-44")
+    teachers_n = max(1, users * TEACHER_SHARE // 100)
+    admins_n = max(1, users - teachers_n)
+    courses = (Course.objects.filter(campaign=campaign, status="draft")
+               .exclude(periods__resources__status__in=("fail", "pending")).order_by("id"))
+    seen, teachers = set(), []
+    for course in courses.select_related("lead_teacher").iterator():
+        if course.lead_teacher_id in seen:
+            continue
+        seen.add(course.lead_teacher_id)
+        teachers.append({"token": ApiToken.issue(course.lead_teacher, "locust")[1], "course": course.pk})
+        if len(teachers) == teachers_n:
+            break
+    admins = []
+    for admin in User.objects.filter(username__startswith=f"{province.PREFIX}_county_").order_by("username")[:admins_n]:
+        county = admin.admin_units()[0]
+        taken = set(Entry.objects.filter(level__campaign=campaign, unit=county, state="recommended")
+                    .values_list("node_id", flat=True))
+        entries = []
+        for pk, node in (Entry.objects.filter(level__campaign=campaign, unit=county, state="pending")
+                         .filter(~Q(node__in=taken)).order_by("id").values_list("id", "node_id")):
+            if node not in taken:
+                taken.add(node)
+                entries.append(pk)
+            if len(entries) == 5:
+                break
+        admins.append({"token": ApiToken.issue(admin, "locust")[1], "entries": entries})
+    data = {"campaign": campaign.pk, "teacher_share": TEACHER_SHARE, "teachers": teachers, "admins": admins}
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return data
+
+
+def _stats(prefix: Path) -> tuple[dict, list[dict]]:
+    with open(f"{prefix}_stats.csv", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    total = next(r for r in rows if r["Name"] == "Aggregated")
+    return total, [r for r in rows if r["Name"] != "Aggregated"]
+
+
+def run(users: int = 300, seconds: int = 60, spawn_rate: int = 30, progress=print) -> dict:
+    from bench.uploads import _free_port, _stop, _wait_for
+
+    row = {"section": "locust", "case": f"{users} users for {seconds} s (80 % teachers, 20 % county admins)",
+           "role": "", "target": f"0 errors, p95 ≤ {TARGET_P95_MS} ms"}
+    try:
+        exe = ensure_locust(progress)
+    except (subprocess.CalledProcessError, OSError) as exc:
+        return {**row, "met": None, "note": f"not run: locust could not be installed ({exc})"}
+    work = ROOT / "var" / "bench" / "locust"
+    work.mkdir(parents=True, exist_ok=True)
+    data = plan(users, work / "plan.json")
+    port = _free_port()
+    env = {**os.environ, "JPK_PORT": str(port), "JPK_HOST": "127.0.0.1", "JPK_LOG_LEVEL": "WARNING"}
+    py = sys.executable
+    subprocess.run([py, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
+    gunicorn = subprocess.Popen(
+        [os.path.join(os.path.dirname(py), "gunicorn"), "jingpinke.wsgi:application", "--bind", f"127.0.0.1:{port}",
+         "--workers", os.environ.get("JPK_WEB_WORKERS", "2"), "--worker-class", "gthread", "--threads", "4",
+         "--timeout", "120", "--no-control-socket", "--log-level", "warning"], cwd=ROOT, env=env)
+    worker = subprocess.Popen([py, "manage.py", "db_worker", "--queue-name", "*"], cwd=ROOT, env=env)
+    try:
+        _wait_for(port, gunicorn)
+        prefix = work / "run"
+        load_before = os.getloadavg()[0]
+        progress(f"locust: {users} users ({len(data['teachers'])} teacher plans, {len(data['admins'])} admin plans) "
+                 f"for {seconds} s", file=sys.stderr)
+        subprocess.run([str(exe), "-f", str(ROOT / "bench" / "locustfile.py"), "--headless", "-u", str(users),
+                        "-r", str(spawn_rate), "-t", f"{seconds}s", "--host", f"http://127.0.0.1:{port}",
+                        "--csv", str(prefix), "--only-summary", "--stop-timeout", "10", "--loglevel", "WARNING"],
+                       env={**os.environ, "JPK_LOCUST_PLAN": str(work / "plan.json")}, cwd=ROOT,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=seconds + 120)
+        total, per_name = _stats(prefix)
+    finally:
+        _stop(worker)
+        _stop(gunicorn)
+    requests_n, failures = int(total["Request Count"]), int(total["Failure Count"])
+    p95 = float(total["95%"]) if total["95%"] not in ("", "N/A") else 0.0
+    p50 = float(total["50%"]) if total["50%"] not in ("", "N/A") else 0.0
+    worst = sorted(per_name, key=lambda r: -float(r["95%"] or 0))[:3]
+    note = (f"{requests_n:,} requests, {float(total['Requests/s']):.0f}/s, {failures} errors; slowest p95: "
+            + ", ".join(f"{r['Name']} {float(r['95%']):.0f} ms" for r in worst))
+    failed = {r["Name"]: int(r["Failure Count"]) for r in per_name if int(r["Failure Count"])}
+    time.sleep(0)
+    return {**row, "requests": requests_n, "errors": failures, "p50_ms": p50, "p95_ms": p95,
+            "per_second": float(total["Requests/s"]), "errors_by_request": failed, "note": note,
+            "by_request": [{"name": r["Name"], "count": int(r["Request Count"]), "errors": int(r["Failure Count"]),
+                            "p50_ms": float(r["50%"] or 0), "p95_ms": float(r["95%"] or 0)} for r in per_name],
+            "load": (load_before, os.getloadavg()[0]),
+            "met": failures == 0 and p95 <= TARGET_P95_MS}

@@ -1,0 +1,67 @@
+"""The structure of `python -m bench table` (bench/table.py) on a tiny province: every list and role has
+a row, decisions ran without errors, the export row exists, the JSON and Markdown come out. No timings
+are asserted."""
+
+import json
+
+import pytest
+
+from bench import province, table
+
+
+@pytest.mark.django_db
+def test_table_structure(tmp_path):
+    campaign_id = province.generate(0.001, 3, chunk_schools=10).campaign_id
+    result = table.collect(campaign_id, requests=2, decisions_n=2, uploads=None, probes=False, export=False, locust=None,
+                           progress=lambda *a, **k: None)
+    rows = result["rows"]
+    lists = [r for r in rows if r["section"] == "lists"]
+    expected = {(case, role) for case, role, _url in table.list_cases(campaign_id, "x")}
+    assert {(r["case"], r["role"]) for r in lists} == expected
+    assert {r["role"] for r in lists} == set(table.ROLES)
+    for r in lists:
+        assert r["status"] == 200, r
+        assert r["queries"] > 0 and r["p95_ms"] >= r["p50_ms"] >= 0
+        assert r["met"] in (True, False)
+    decisions = {r["case"]: r for r in rows if r["section"] == "decisions"}
+    assert set(decisions) == {"api: recommend", "api: return"}
+    for r in decisions.values():
+        assert 1 <= r["n"] <= 2 and r["errors"] == 0, r  # a tiny county has few pending entries
+    export = [r for r in rows if r["section"] == "export"]
+    assert len(export) == 1 and export[0]["note"] in ("not run", "not available: the exports app is not installed on "
+                                                      "this branch")
+    assert result["database"]["vendor"] and result["machine"]["cpus"] and result["courses"] == 200
+
+    path = table.write(result, tmp_path)
+    assert path.name.endswith(f"-{result['database']['vendor']}.json")
+    assert json.loads(path.read_text(encoding="utf-8"))["rows"] == json.loads(json.dumps(rows))
+    text = table.markdown(result)
+    assert text.splitlines()[0].startswith("| section | case |")
+    assert len(text.splitlines()) == 2 + len(rows)
+    # A missed target says so.
+    result["rows"][0]["met"] = False
+    assert "**MISSED**" in table.markdown(result).splitlines()[2]
+
+
+@pytest.mark.django_db
+def test_locust_plan_gives_each_user_what_it_can_do(tmp_path, client):
+    from bench import loadtest
+
+    province.generate(0.002, 5, chunk_schools=20)
+    data = loadtest.plan(10, tmp_path / "plan.json")
+    assert json.loads((tmp_path / "plan.json").read_text()) == data
+    assert len(data["teachers"]) == 8 and len(data["admins"]) == 2
+    courses = [t["course"] for t in data["teachers"]]
+    assert len(set(courses)) == len(courses)
+    # A teacher's course is a draft whose files passed: submit and withdraw work with his token.
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {data['teachers'][0]['token']}"}
+    for action in ("submit", "withdraw", "submit"):
+        response = client.post(f"/api/v1/courses/{courses[0]}/{action}", **auth)
+        assert response.status_code == 200, response.content.decode()[:300]
+    for admin in data["admins"]:
+        auth = {"HTTP_AUTHORIZATION": f"Bearer {admin['token']}"}
+        for entry in admin["entries"]:
+            for action in ("recommend", "undo"):
+                response = client.post(f"/api/v1/selection/entries/{entry}/{action}", {}, content_type="application/json",
+                                       **auth)
+                assert response.status_code == 200, response.content.decode()[:300]
