@@ -23,6 +23,7 @@ urlpatterns = [
     path("awards/", include("awards.urls")),
     path("reports/", include("reports.urls")),
     path("showcase/", include("showcase.urls")),
+    path("originality/", include("originality.urls")),
     path("", include("awards.urls_public")),
     path("notifications/", include("notifications.urls")),
     path("files/", include("media.urls")),
