@@ -84,10 +84,14 @@ def _owners_same(a: StoredFile, b: StoredFile) -> bool:
 
     from courses.models import Resource
 
-    def courses(f):
-        return set(Resource.objects.filter(Q(file=f) | Q(previous_file=f)).values_list("period__course", flat=True))
-
-    return bool(courses(a) & courses(b))
+    rows = Resource.objects.filter(Q(file__in=(a.pk, b.pk)) | Q(previous_file__in=(a.pk, b.pk))).values_list(
+        "period__course", "file", "previous_file")
+    courses = {a.pk: set(), b.pk: set()}
+    for course, *files in rows:  # one query
+        for f in files:
+            if f in courses:
+                courses[f].add(course)
+    return bool(courses[a.pk] & courses[b.pk])
 
 
 def _record(new: StoredFile, earlier: StoredFile, kind: str, similarity: float, details: dict) -> Match:
