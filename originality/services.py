@@ -210,7 +210,7 @@ def counts_by_course(user, course_ids) -> dict[int, int]:
     """How many matches the user may see for each of these courses (badges on lists and pages)."""
     from django.db.models import Count
 
-    rows = (matches_for(user).filter(new_file__resources__period__course__in=list(course_ids))
+    rows = (matches_for(user).filter(new_file__resources__period__course__in=list(course_ids)).order_by()
             .values("new_file__resources__period__course").annotate(n=Count("pk", distinct=True)))
     return {r["new_file__resources__period__course"]: r["n"] for r in rows}
 
