@@ -32,6 +32,8 @@ VIDEO_REPORT = 0.3  # share of the shorter video that corresponds, or ≥ VIDEO_
 VIDEO_MIN_SECONDS = 60
 VIDEO_BAND_EVERY = 4  # seconds between indexed frames
 VIDEO_MIN_HITS = 3  # band hits a candidate needs before a full comparison
+VIDEO_MIN_PICTURES = 3  # different pictures the matched part must show (one still picture is no evidence)
+TEXT_MIN_COMMON = 80  # characters of passages in common: a shared template's headings are not a copy
 MAX_CANDIDATES = 50
 
 
@@ -128,7 +130,7 @@ def text_matches(stored: StoredFile, sig: Signature) -> list[Match]:
     out = []
     for other in StoredFile.objects.filter(pk__in=_candidates(sig, 1), created_at__lte=stored.created_at):
         m = text_sig.compare(stored.text, other.text)
-        if m.similarity >= TEXT_REPORT or m.containment >= TEXT_CONTAINMENT:
+        if (m.similarity >= TEXT_REPORT or m.containment >= TEXT_CONTAINMENT) and m.common_chars >= TEXT_MIN_COMMON:
             out.append(_record(stored, other, MatchKind.TEXT, max(m.similarity, m.containment), {
                 "jaccard": m.similarity, "containment": m.containment,
                 "passages": [[p.a_start, p.a_end, p.b_start, p.b_end, p.text] for p in m.passages[:50]]}))
@@ -145,7 +147,8 @@ def video_matches(stored: StoredFile, sig: Signature) -> list[Match]:
         if other.stored_file.created_at > stored.created_at:
             continue
         m = video_sig.compare(mine, video_sig.VideoSignature(other.step, _unpack(other.data)))
-        if m and (m.similarity >= VIDEO_REPORT or m.matched_seconds >= VIDEO_MIN_SECONDS):
+        if (m and (m.similarity >= VIDEO_REPORT or m.matched_seconds >= VIDEO_MIN_SECONDS)
+                and video_sig.distinct_pictures(mine, m.segments, VIDEO_MIN_PICTURES) >= VIDEO_MIN_PICTURES):
             out.append(_record(stored, other.stored_file, MatchKind.VIDEO, m.similarity, {
                 "matched_seconds": m.matched_seconds,
                 "segments": [[g.a_start, g.a_end, g.b_start, g.b_end] for g in m.segments]}))
@@ -158,6 +161,7 @@ def check_file(stored_file_id, title_card_seconds: int = 5) -> dict:
     if stored is None:
         return {"missing": True}
     found = Counter()
+    Match.objects.filter(new_file=stored).delete()  # found again below: what no longer matches goes
     found["exact"] = len(exact_matches(stored))
     if stored.kind in TEXT_KINDS:
         sig = sign_text(stored)
@@ -190,7 +194,7 @@ def matches_for(user):
         return Match.objects.none()
     course = "new_file__resources__period__course"
     if user.is_system_admin:
-        q = Q(same_owner=False)
+        q = Q(same_owner=False, **{f"{course}__isnull": False})  # course files (not contact-form scans …)
     else:
         q = Q(same_owner=True, **{f"{course}__lead_teacher": user})
         units = user.admin_units()

@@ -11,6 +11,7 @@ from originality import services, testing
 from originality.models import Match
 from originality.tests.test_pages import course_with
 from originality.tests.test_services import stored
+from originality.tests.test_text import LESSON
 from selection.models import Entry
 
 pytestmark = pytest.mark.django_db
@@ -67,3 +68,37 @@ def test_video_copies_are_found_and_traps_are_not(tree, tmp_path):
     match = Match.objects.get()
     assert (match.new_file, match.earlier_file, match.kind) == (copy, original, "video")
     assert match.similarity >= 0.8 and match.details["segments"]
+
+
+@pytest.mark.slow
+def test_two_still_title_cards_of_the_same_template_are_not_a_copy(tree, tmp_path):
+    """Videos that are one still picture (the template card with another title) look alike to a perceptual
+    hash; one picture, however long it stays on screen, is no evidence of copying."""
+    from media.testing import make_long_video
+
+    a = make_long_video(tmp_path / "a.mp4", seconds=60, title=("比大小", "湛江市第二十一小学  周建华"), audio=False)
+    b = make_long_video(tmp_path / "b.mp4", seconds=60, title=("秋天", "湛江市第二十一小学  李晓梅"), audio=False)
+    first = stored(tree.teacher, a.read_bytes(), "mp4", name="a")
+    services.check_file(first.pk)
+    second = stored(tree.other_teacher, b.read_bytes(), "mp4", name="b")
+    services.check_file(second.pk)
+    assert not Match.objects.exists()
+
+
+def test_a_shared_template_of_headings_is_not_a_copy_but_a_copied_passage_is(tree):
+    def courseware(title):  # what a slide template leaves when little is written in it
+        return "\n".join([f"《{title}》课件", f"《{title}》课件：课件内容", "学习目标", "学习目标：课件内容",
+                          "课堂练习", "课堂练习：课件内容"])
+
+    first = stored(tree.teacher, b"1", "pptx", courseware("比大小"), name="a")
+    services.check_file(first.pk)
+    second = stored(tree.other_teacher, b"2", "pptx", courseware("我上学了"), name="b")
+    services.check_file(second.pk)
+    assert not Match.objects.exists()
+    copied = stored(tree.other_teacher, b"3", "pptx", courseware("我上学了") + LESSON[:120], name="c")
+    lesson = stored(tree.teacher, b"4", "docx", LESSON, name="d")
+    services.check_file(lesson.pk)
+    copied.created_at = lesson.created_at
+    copied.save(update_fields=["created_at"])
+    services.check_file(copied.pk)
+    assert Match.objects.get().earlier_file == lesson
