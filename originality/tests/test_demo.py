@@ -58,7 +58,8 @@ def test_the_admin_sees_the_matched_segments_side_by_side(transactional_db, brow
     page.goto(reverse("originality:match", args=[matches["video"].pk]))
     rows = page.locator("#segments tr.segment")
     assert rows.count() == 1
-    assert rows.first.inner_text().split("\t") == ["00:05–09:54", "9 分 49 秒", "00:21–10:10", "9 分 49 秒"]
+    assert rows.first.inner_text().split("\t") == ["00:05–09:54 （9 分 49 秒）", "00:21–10:10 （9 分 49 秒）"]
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375  # both columns fit a phone
     assert page.locator("#similarity").inner_text().startswith("97%")
     page.screenshot(path=str(screenshot_dir / "originality-video-match.png"), full_page=True)
     page.goto(reverse("originality:match", args=[matches["text"].pk]))

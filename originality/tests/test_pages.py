@@ -65,6 +65,8 @@ def test_the_school_admin_sees_the_match_and_the_other_course_only_by_year_level
     detail = get(client, tree.school_admin, reverse("originality:match", args=[match.pk])).content.decode()
     assert label in detail and OTHER_NAME not in detail and "秋天的雨 教学设计" not in detail
     assert "<mark>" in detail and "秋天的雨，是一把钥匙" in detail  # the passages, side by side
+    assert "学情分析：学生喜欢秋天。" in detail  # context around the copy's own passages …
+    assert "只显示重合的文字本身" in detail  # … but none around another unit's document
     assert detail.count('class="passage"') == 2 * len(match.details["passages"])
 
 
