@@ -54,6 +54,7 @@ def test_the_admin_sees_the_matched_segments_side_by_side(transactional_db, brow
     login(page, "xs_admin")
     page.goto(reverse("originality:list"))
     assert page.locator("#matches tbody tr").count() == 2
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
     page.screenshot(path=str(screenshot_dir / "originality-list.png"), full_page=True)
     page.goto(reverse("originality:match", args=[matches["video"].pk]))
     rows = page.locator("#segments tr.segment")
