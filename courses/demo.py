@@ -45,7 +45,8 @@ def _document(kind: str, name: str) -> bytes:
         elif kind == "pptx":
             testing.make_pptx(path, (name.removesuffix(".pptx"), "学习目标", "课堂练习"))
         else:
-            testing.make_pdf(path, pages=2, text="Demo")
+            # Each its own bytes: one identical PDF in every course would be reported as an exact copy.
+            testing.make_pdf(path, pages=2, text=f"Demo {hashlib.sha1(name.encode()).hexdigest()[:8]}")
         return path.read_bytes()
 
 
@@ -105,6 +106,7 @@ def load_submitted(campaign) -> list:
     from courses import services
     from courses.models import Course
     from orgs.models import User
+    from originality import demo as originality_demo
     from selection import services as selection
     from selection.models import Entry, EntryState
 
@@ -122,10 +124,13 @@ def load_submitted(campaign) -> list:
             course = services.start_course(teacher, campaign, category=category, node_id=node.pk, title=title,
                                            periods=1)
             seconds = 660 if node.textbook.stage == "primary" else 960
-            video = _video((title, f"{course.school.name}  {real_name}"), seconds)
+            # The course another demo teacher copies has a real lecture and lesson plan (originality.demo).
+            material = originality_demo.original_material(username, title) or {}
+            video = material.get("video") or _video((title, f"{course.school.name}  {real_name}"), seconds)
             services.attach_file(teacher, course, 1, "video", _stored(teacher, "mp4", f"{title}.mp4", video).pk)
             for slot, kind, name in SUBJECT_DOCUMENTS:
-                services.attach_file(teacher, course, 1, slot, _stored(teacher, kind, f"《{title}》{name}").pk)
+                services.attach_file(teacher, course, 1, slot,
+                                     _stored(teacher, kind, f"《{title}》{name}", material.get(slot)).pk)
             course = services.submit(teacher, course)
             for admin in deciders:
                 entry = Entry.objects.get(course=course, state=EntryState.PENDING)

@@ -167,6 +167,12 @@ def course_relocate(request, pk):
 
 
 # --- the course page ------------------------------------------------------------------------------
+def originality_count(actor, course_id) -> int:
+    from originality.services import counts_by_course
+
+    return counts_by_course(actor, [course_id]).get(course_id, 0)
+
+
 def _detail_context(request, course, *, info_form=None, member_q=None):
     actor = request.user
     book = services.RequirementBook(course.campaign_id)
@@ -189,6 +195,7 @@ def _detail_context(request, course, *, info_form=None, member_q=None):
         "withdraw": services.withdraw_decision(course),
         "relocate": services.relocate_decision(course) if editable and services.is_lead(actor, course) else None,
         "can_delete": services.may_delete(actor, course),
+        "originality_count": originality_count(actor, course.pk),
     }
 
 

@@ -24,6 +24,7 @@ urlpatterns = [
     path("reports/", include("reports.urls")),
     path("exports/", include("exports.urls")),
     path("showcase/", include("showcase.urls")),
+    path("originality/", include("originality.urls")),
     path("", include("awards.urls_public")),
     path("notifications/", include("notifications.urls")),
     path("files/", include("media.urls")),

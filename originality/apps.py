@@ -10,4 +10,7 @@ class OriginalityConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from originality import receivers  # noqa: F401  (listens to media.signals.file_probed)
+        from originality import (
+            permissions,  # noqa: F401  (registers the rules permissions)
+            receivers,  # noqa: F401  (listens to media.signals.file_probed)
+        )

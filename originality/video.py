@@ -147,6 +147,21 @@ def _segments(a: VideoSignature, b: VideoSignature, offset: int) -> list[Segment
             if (i1 + 1 - i0) * s >= MIN_SEGMENT]
 
 
+def distinct_pictures(sig: VideoSignature, segments, limit: int = 100) -> int:
+    """How many different pictures (more than ``NEAR`` bits apart) the signature shows within these
+    segments, counted up to ``limit``. A run of one still picture (a title card template, a logo, a
+    slide left on screen) is one picture however long it lasts: it is not evidence of copying."""
+    kept: list[int] = []
+    for seg in segments:
+        for i in range(round(seg.a_start / sig.step), round(seg.a_end / sig.step)):
+            h = sig.hashes[i] if i < len(sig.hashes) else None
+            if h is not None and all(distance(h, k) > NEAR for k in kept):
+                kept.append(h)
+                if len(kept) >= limit:
+                    return len(kept)
+    return len(kept)
+
+
 def compare(a: VideoSignature, b: VideoSignature) -> VideoMatch | None:
     """Which parts of A appear in B: the time offsets most frames agree on (a trimmed or re-titled copy
     has one; a re-edited one several), then the aligned runs at each. None when nothing corresponds."""

@@ -10,6 +10,7 @@ NAV = [
     (_("首页"), "portal:home", "all"),
     (_("遴选活动"), "campaigns:list", "admin"),
     (_("推荐遴选"), "selection:list", "admin"),
+    (_("原创性检测"), "originality:list", "admin"),
     (_("工作联系表"), "contacts:home", "admin"),
     (_("专家评审"), "review:home", "review"),
     (_("证书"), "awards:home", "admin"),

@@ -30,6 +30,7 @@ from jingpinke.errors import ServiceError
 from jingpinke.inputs import parse_id
 from orgs.forms import ImportForm
 from orgs.services import PASSWORDS_CONTENT_TYPE, passwords_workbook
+from originality.services import reviewed_matches
 from review import award_proposal, services
 from review.models import Phase, RoundStatus
 
@@ -313,7 +314,9 @@ def score(request, assignment_id):
             messages.success(request, _("评分已提交。") if final else _("评分已保存（尚未提交）。"))
             return redirect("review:score", assignment_id)
     page = services.scoring_page(request.user, assignment_id)
+    hints = list(reviewed_matches(request.user, page.assignment))
     return render(request, "review/score.html", {"page": page, "task": page.task, "error": error,
+                                                 "originality_hints": hints,
                                                  **sheet_form(page, request.POST if error else None)},
                   status=400 if error else 200)
 

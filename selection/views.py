@@ -29,6 +29,7 @@ from django.views.decorators.http import require_POST, require_safe
 from campaigns import services as campaign_services
 from campaigns.enums import NodeRule, Stage
 from jingpinke.errors import ServiceError
+from originality.services import counts_by_course
 from selection import archive, exports, rules, services
 from selection.models import EntryState
 
@@ -203,6 +204,7 @@ def entry_detail(request, pk):
         "open": services.is_open(campaign, entry.level, entry.unit),
         "compliance_label": rules.COMPLIANCE_LABELS[entry.compliance],
         "desk_url": reverse("selection:list") + f"?campaign={campaign.pk}&held_by={entry.unit_id}",
+        "originality_count": counts_by_course(actor, [entry.course_id]).get(entry.course_id, 0),
     })
 
 

@@ -269,7 +269,7 @@ def test_the_scoring_page_shows_the_entry_files_and_rubric(client, scoring, djan
     client.force_login(scoring.expert)
     url = reverse("review:score", args=[scoring.a.pk])
     client.get(url)  # the first open makes the blind copies (immediate task backend in tests)
-    with django_assert_max_num_queries(11):
+    with django_assert_max_num_queries(12):  # + the originality hint next to the veto
         response = client.get(url)
     page = response.content.decode()
     code = scoring.a.entry.code

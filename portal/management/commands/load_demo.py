@@ -23,6 +23,7 @@ class Command(BaseCommand):
         from contacts import demo as contacts_demo
         from courses import demo as courses_demo
         from orgs import demo as orgs_demo
+        from originality import demo as originality_demo
         from review import demo as review_demo
         from showcase import demo as showcase_demo
 
@@ -32,6 +33,7 @@ class Command(BaseCommand):
             campaign = campaigns_demo.load(units["province"], units["city"])
             catalog_demo.open_demo_nodes(campaign)
             courses = courses_demo.load(campaign)
+            courses += originality_demo.load(campaign)  # a copied course, and its originality check
             contacts_demo.load(campaign)
             review_demo.load(campaign)
             showcase_demo.load(units["city"])  # the ended 2023 campaign and its 精品课
