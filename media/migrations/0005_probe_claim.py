@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('media', '0003_clean_copy'),
+        ('media', '0004_multipart_upload'),
     ]
 
     operations = [
