@@ -106,14 +106,14 @@ def seed(rows: int, schools: int) -> dict:
             entries = []
             for i, c in zip(ids, courses, strict=True):
                 school = c.school
-                entries.append(Entry(course=c, level=levels["school"], unit=school, node=c.node, node_exclusive=False,
+                entries.append(Entry(campaign_id=levels["school"].campaign_id, course=c, level=levels["school"], unit=school, node=c.node, node_exclusive=False,
                                      state="recommended" if i % 2 == 0 else "pending"))
                 if i % 2 == 0:
-                    entries.append(Entry(course=c, level=levels["county"], unit=school.parent, node=c.node,
+                    entries.append(Entry(campaign_id=levels["county"].campaign_id, course=c, level=levels["county"], unit=school.parent, node=c.node,
                                          node_exclusive=False, state="recommended" if i % 4 == 0 else "declined",
                                          awarded=i % 8 == 0))
                 if i % 4 == 0 and "city" in levels:
-                    entries.append(Entry(course=c, level=levels["city"], unit=school.parent.parent, node=c.node,
+                    entries.append(Entry(campaign_id=levels["city"].campaign_id, course=c, level=levels["city"], unit=school.parent.parent, node=c.node,
                                          node_exclusive=False, state="pending"))
             Entry.objects.bulk_create(entries)
             done += n

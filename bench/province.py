@@ -297,7 +297,7 @@ def generate(scale: float = 1.0, seed: int = 2024, *, progress=None, chunk_schoo
                 elif r_school < 0.52:
                     state = EntryState.RETURNED
                     returned.append(course.pk)
-                entries.append(Entry(course=course, level=levels["school"], unit_id=school_id, node_id=node_id,
+                entries.append(Entry(campaign_id=levels["school"].campaign_id, course=course, level=levels["school"], unit_id=school_id, node_id=node_id,
                                      state=state, rank=rank))
                 if state != EntryState.RECOMMENDED:
                     continue
@@ -307,7 +307,7 @@ def generate(scale: float = 1.0, seed: int = 2024, *, progress=None, chunk_schoo
                     state = EntryState.RECOMMENDED if rank else EntryState.DECLINED
                 elif r_county < 0.30:
                     state = EntryState.DECLINED
-                entries.append(Entry(course=course, level=levels["county"], unit_id=county_id, from_unit_id=school_id,
+                entries.append(Entry(campaign_id=levels["county"].campaign_id, course=course, level=levels["county"], unit_id=county_id, from_unit_id=school_id,
                                      node_id=node_id, state=state, rank=rank))
                 if state != EntryState.RECOMMENDED:
                     continue
@@ -315,10 +315,10 @@ def generate(scale: float = 1.0, seed: int = 2024, *, progress=None, chunk_schoo
                 if r_city < 0.10:
                     rank = try_recommend("city", city_id, node_id)
                     state = EntryState.RECOMMENDED if rank else EntryState.DECLINED
-                entries.append(Entry(course=course, level=levels["city"], unit_id=city_id, from_unit_id=county_id,
+                entries.append(Entry(campaign_id=levels["city"].campaign_id, course=course, level=levels["city"], unit_id=city_id, from_unit_id=county_id,
                                      node_id=node_id, state=state, rank=rank))
                 if state == EntryState.RECOMMENDED:
-                    entries.append(Entry(course=course, level=levels["province"], unit_id=province.pk,
+                    entries.append(Entry(campaign_id=levels["province"].campaign_id, course=course, level=levels["province"], unit_id=province.pk,
                                          from_unit_id=city_id, node_id=node_id))
             _insert(Entry, entries, 5000)
             Course.objects.filter(pk__in=returned).update(status=CourseStatus.RETURNED, return_reason="请补充教学设计。")

@@ -13,7 +13,7 @@ import json
 from datetime import date, datetime
 
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpResponse
+from django.http import HttpResponse
 from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
 from pydantic import Field
@@ -601,6 +601,5 @@ def delete_notice(request, campaign_id: int, notice_id: int):
 def notice_file(request, campaign_id: int, notice_id: int):
     c = services.get_campaign(request.user, campaign_id)
     notice = services.get_notice(request.user, c, notice_id)
-    handle, name = services.open_notice_file(request.user, c, notice)
-    return FileResponse(handle, as_attachment=True, filename=name)
+    return services.notice_response(request.user, c, notice)
 

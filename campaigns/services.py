@@ -766,16 +766,20 @@ def delete_notice(actor, campaign: Campaign, notice: NoticeDocument) -> None:
     record(actor, "campaigns.notice.delete", campaign, before=before, unit=campaign.owner)
 
 
-def open_notice_file(actor, campaign: Campaign, notice: NoticeDocument):
-    """(open file, download name) of a notice's attachment, for the permission-checked download."""
+def notice_response(actor, campaign: Campaign, notice: NoticeDocument):
+    """The permission-checked download of a notice's attachment (sent by the store or nginx when
+    there is one, see ``jingpinke.storage.download_response``)."""
+    import mimetypes
+
+    from jingpinke.storage import download_response
+
     require(actor, "campaigns.view_notice", campaign)
     if not notice.file:
         raise Http404(_("该通知没有附件。"))
-    try:
-        handle = notice.file.open("rb")
-    except FileNotFoundError as exc:
-        raise Http404(_("附件文件已丢失，请联系主办单位重新上传。")) from exc
-    return handle, notice.original_name or Path(notice.file.name).name
+    name = notice.original_name or Path(notice.file.name).name
+    return download_response(notice.file, filename=name,
+                             content_type=mimetypes.guess_type(name)[0] or "application/octet-stream",
+                             missing=_("附件文件已丢失，请联系主办单位重新上传。"))
 
 
 # --- templates: export and import ----------------------------------------------------------------

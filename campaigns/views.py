@@ -7,7 +7,7 @@ import json
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -363,8 +363,7 @@ def notice_file(request, pk, notice_pk):
     """Download a notice's attachment after checking the campaign concerns the user."""
     campaign = services.get_campaign(request.user, pk)
     notice = services.get_notice(request.user, campaign, notice_pk)
-    handle, name = services.open_notice_file(request.user, campaign, notice)
-    return FileResponse(handle, as_attachment=True, filename=name)
+    return services.notice_response(request.user, campaign, notice)
 
 
 # --- templates ----------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ fragment until the download link appears. Jobs are their owner's only (404 for a
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, StreamingHttpResponse
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from exports import services
 from jingpinke.errors import ServiceError
+from jingpinke.storage import download_response
 
 
 @login_required
@@ -61,11 +62,5 @@ def job_download(request, pk):
     job = services.get_job(request.user, pk)
     if job.status != job.Status.DONE or not job.file:
         raise Http404(_("导出文件还没有生成好。"))
-    try:
-        handle = job.file.open("rb")
-    except (FileNotFoundError, OSError):
-        raise Http404(_("导出文件已被清理，请重新导出。")) from None
-    response = FileResponse(handle, as_attachment=True, filename=job.filename or "export.xlsx",
-                            content_type=services.XLSX_TYPE)
-    response["Cache-Control"] = "no-store"
-    return response
+    return download_response(job.file, filename=job.filename or "export.xlsx", content_type=services.XLSX_TYPE,
+                             missing=_("导出文件已被清理，请重新导出。"))

@@ -195,6 +195,42 @@ def presigned_get_url(name: str, *, content_type: str | None = None, disposition
                                                      ExpiresIn=seconds or url_seconds())
 
 
+def download_response(field_file, *, filename: str, content_type: str, missing: str):
+    """Answer a permission-checked download of a stored attachment (an export, a notice's file, an
+    objection's evidence) as an attachment named ``filename``.
+
+    In S3 mode the store sends the bytes: 302 to a presigned URL (never cached, so the next request
+    is checked again); behind nginx an ``X-Accel-Redirect``; otherwise streamed here in blocks. A
+    missing file is a 404 with the Chinese message ``missing``."""
+    from django.http import FileResponse, Http404, HttpResponse
+    from django.utils.http import content_disposition_header
+
+    name = getattr(field_file, "name", "") or ""
+    disposition = content_disposition_header(True, filename)
+    if not name:
+        raise Http404(missing)
+    s3 = is_s3(field_file.storage)
+    if s3 or x_accel_prefix():
+        if not field_file.storage.exists(name):
+            raise Http404(missing)
+        if s3:
+            response = HttpResponse(status=302)
+            response["Location"] = presigned_get_url(name, content_type=content_type, disposition=disposition)
+        else:
+            response = HttpResponse(content_type=content_type)
+            response["X-Accel-Redirect"] = x_accel_path(name)
+            response["Content-Disposition"] = disposition
+    else:
+        try:
+            handle = field_file.storage.open(name, "rb")
+        except (FileNotFoundError, OSError):
+            raise Http404(missing) from None
+        response = FileResponse(handle, as_attachment=True, filename=filename, content_type=content_type)
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
 def x_accel_prefix() -> str:
     """``JPK_X_ACCEL_REDIRECT``: the internal nginx location of the media folder ('' = off)."""
     prefix = getattr(settings, "X_ACCEL_REDIRECT", "") or ""

@@ -12,7 +12,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,6 +21,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from campaigns import services as campaign_services
 from jingpinke.errors import ServiceError
 from jingpinke.inputs import parse_id
+from jingpinke.storage import download_response
 from review import publicity as services
 from review.models import ObjectionState, PublicityState
 from selection import services as selection_services
@@ -85,12 +85,9 @@ def detail(request, publicity_id):
 def attachment(request, objection_id):
     objection = services.attachment(request.user, objection_id)
     ext = objection.attachment.name.rsplit(".", 1)[-1]
-    response = FileResponse(objection.attachment.open("rb"), as_attachment=True,
-                            filename=f"objection-{objection.pk}.{ext}",
-                            content_type=objection.attachment_type or "application/octet-stream")
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return download_response(objection.attachment, filename=f"objection-{objection.pk}.{ext}",
+                             content_type=objection.attachment_type or "application/octet-stream",
+                             missing=_("证明材料文件找不到了，请联系管理员。"))
 
 
 # --- the public side -------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from campaigns import services
 from campaigns.models import Campaign, DeadlineOverride, Quota
+from jingpinke.s3server import body_of, served
 
 BASE = "/api/v1/campaigns"
 
@@ -154,8 +155,8 @@ def test_notices_upload_and_download(client, tree, zhanjiang, bearer):
     notice = r.json()
     assert (notice["file_name"], notice["download_url"]) == (
         "附件2.docx", f"/api/v1/campaigns/{zhanjiang.pk}/notices/{notice['id']}/file")
-    download = client.get(notice["download_url"], **bearer(tree.teacher))
-    assert (download.status_code, b"".join(download.streaming_content)) == (200, b"PK")
+    download = served(client.get(notice["download_url"], **bearer(tree.teacher)))
+    assert (download.status_code, body_of(download)) == (200, b"PK")
     r = client.post(f"{BASE}/{zhanjiang.pk}/notices/{notice['id']}", {"title": "工作联系表（新）", "remove_file": "true"},
                     **h)
     assert (r.json()["title"], r.json()["has_file"]) == ("工作联系表（新）", False)

@@ -9,6 +9,7 @@ from django.urls import reverse
 from audit.models import Event
 from campaigns import services
 from campaigns.models import Campaign, DeadlineOverride, Quota
+from jingpinke.s3server import body_of, served
 
 CST = timezone(timedelta(hours=8))
 
@@ -251,9 +252,9 @@ def test_notice_upload_and_permission_checked_download(client, tree, zhanjiang):
     assert response.status_code == 302
     notice = zhanjiang.notices.get(title="工作联系表")
     client.force_login(tree.teacher)
-    download = client.get(url("notice_file", zhanjiang, notice.pk))
+    download = served(client.get(url("notice_file", zhanjiang, notice.pk)))
     assert download.status_code == 200
-    assert b"".join(download.streaming_content) == b"PK docx"
+    assert body_of(download) == b"PK docx"
     assert "attachment" in download["Content-Disposition"]
     client.force_login(tree.city_admin)
     response = client.post(url("notice_edit", zhanjiang, notice.pk), {"title": "工作联系表（附件2）", "remove_file": "on"})

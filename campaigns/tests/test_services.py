@@ -12,6 +12,7 @@ from campaigns import services
 from campaigns.enums import CampaignStatus
 from campaigns.models import DeadlineOverride, Quota
 from jingpinke.errors import ServiceError
+from jingpinke.s3server import body_of, s3_test_run, served
 
 CST = timezone(timedelta(hours=8))
 
@@ -283,9 +284,9 @@ def test_notices_with_attachments(tree, zhanjiang):
     n = services.add_notice(tree.city_admin, zhanjiang, {"title": "补充通知", "published_on": "2024-08-01"}, upload)
     assert (n.original_name, n.order, str(n.published_on)) == ("通知.pdf", 3, "2024-08-01")
     assert n.file.name.startswith(f"notices/{zhanjiang.pk}/") and n.file.name.endswith(".pdf")
-    handle, name = services.open_notice_file(tree.teacher, zhanjiang, n)
-    assert (handle.read(), name) == (b"%PDF-1.4 test", "通知.pdf")
-    handle.close()
+    response = served(services.notice_response(tree.teacher, zhanjiang, n), headers={})
+    assert body_of(response) == b"%PDF-1.4 test"
+    assert "attachment" in response["Content-Disposition"] and "%E9%80%9A%E7%9F%A5.pdf" in response["Content-Disposition"]
     with pytest.raises(ServiceError) as exc:
         services.add_notice(tree.city_admin, zhanjiang, {"title": "x"}, SimpleUploadedFile("a.exe", b"MZ"))
     assert exc.value.message.startswith("附件“a.exe”的格式不支持，请上传 ")
@@ -293,7 +294,21 @@ def test_notices_with_attachments(tree, zhanjiang):
     n.refresh_from_db()
     assert (n.title, bool(n.file)) == ("补充通知（修订）", False)
     with pytest.raises(Http404):
-        services.open_notice_file(tree.teacher, zhanjiang, n)
+        services.notice_response(tree.teacher, zhanjiang, n)
     services.delete_notice(tree.city_admin, zhanjiang, n)
     assert [e.action for e in Event.objects.filter(action__startswith="campaigns.notice").order_by("pk")] == [
         "campaigns.notice.add", "campaigns.notice.update", "campaigns.notice.delete"]
+
+
+@pytest.mark.skipif(s3_test_run(), reason="X-Accel-Redirect is for local storage behind nginx")
+def test_notice_download_is_sent_by_nginx_when_configured(tree, zhanjiang, settings):
+    upload = SimpleUploadedFile("通知.pdf", b"%PDF-1.4 test", content_type="application/pdf")
+    n = services.add_notice(tree.city_admin, zhanjiang, {"title": "补充通知", "published_on": "2024-08-01"}, upload)
+    settings.X_ACCEL_REDIRECT = "/internal-media/"
+    response = services.notice_response(tree.teacher, zhanjiang, n)
+    assert response["X-Accel-Redirect"] == f"/internal-media/{n.file.name}"
+    assert response.content == b"" and response["Content-Type"] == "application/pdf"
+    assert "attachment" in response["Content-Disposition"] and response["Cache-Control"] == "private, no-store"
+    n.file.storage.delete(n.file.name)
+    with pytest.raises(Http404):  # a lost file is our 404, not nginx's
+        services.notice_response(tree.teacher, zhanjiang, n)
