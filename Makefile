@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
 # certificate PDFs) and poppler-utils (pdftoppm: tests render certificates to images).
 APT_PACKAGES := chromium fonts-wqy-microhei poppler-utils
 
-.PHONY: run test test-postgres bench bench-table system-deps venv migrate demo lint clean
+.PHONY: run test test-postgres test-s3 bench bench-table system-deps venv migrate demo lint clean
 
 venv: $(STAMP)
 
@@ -52,6 +52,11 @@ test-postgres: $(STAMP) system-deps
 
 # Every section, the province table (`python -m bench table`) last; it alone: `make bench-table`
 # (on PostgreSQL: JPK_DATABASE_URL=postgres://… make bench-table).
+# The same suite against PostgreSQL and an S3 object store: a loopback S3 server (moto in server mode,
+# started by the test run itself on 127.0.0.1) instead of the local media folder.
+test-s3: $(STAMP) system-deps
+	JPK_DATABASE_URL=$${JPK_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} JPK_TEST_STORAGE=s3 $(VENV)/bin/pytest
+
 bench: $(STAMP)
 	$(PY) -m bench
 
