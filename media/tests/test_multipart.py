@@ -223,7 +223,14 @@ def test_cleanup_aborts_stale_and_stray_uploads(teacher, tree, course, s3):
     assert cleanup_stale_uploads.call() == {"uploads": 0, "stray_files": 0, "multipart": 0, "stray_multipart": 0}
 
 
-def test_local_storage_refuses_direct_uploads(teacher, course):
+@pytest.fixture
+def local_storage(settings):
+    from jingpinke import storage
+
+    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": storage.LOCAL_BACKEND}}
+
+
+def test_local_storage_refuses_direct_uploads(teacher, course, local_storage):
     r = start(teacher, course, 100)
     assert (r.status_code, r.json()["detail"]) == (
         400, "本站的文件保存在服务器本地，不支持直传到对象存储。请使用普通上传（/api/v1/uploads/）。")
@@ -242,7 +249,7 @@ def test_storage_cors_command_sets_the_bucket_rule(s3):
     assert "https://jpk.example.cn" in out.getvalue()
 
 
-def test_storage_cors_command_needs_the_object_store(db):
+def test_storage_cors_command_needs_the_object_store(db, local_storage):
     from django.core.management import CommandError, call_command
 
     with pytest.raises(CommandError, match="不支持直传到对象存储"):
