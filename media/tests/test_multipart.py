@@ -245,7 +245,7 @@ def test_storage_cors_command_sets_the_bucket_rule(s3):
     call_command("storage_cors", "--origin", "https://jpk.example.cn", stdout=out)
     rule = s3.client.get_bucket_cors(Bucket=s3.bucket)["CORSRules"][0]
     assert (rule["AllowedOrigins"], sorted(rule["AllowedMethods"]), rule["ExposeHeaders"]) == (
-        ["https://jpk.example.cn"], ["GET", "HEAD", "PUT"], ["ETag"])
+        ["https://jpk.example.cn"], ["GET", "HEAD", "POST", "PUT"], ["ETag", "Content-Length", "Content-Range", "Accept-Ranges"])
     assert "https://jpk.example.cn" in out.getvalue()
 
 
