@@ -155,3 +155,8 @@ def served(response, headers: dict | None = None):
             return StoreAnswer(answer.status, answer.headers, answer.read(), location)
     except urllib.error.HTTPError as exc:
         return StoreAnswer(exc.code, exc.headers, exc.read(), location)
+
+
+def body_of(response) -> bytes:
+    """The bytes of a test response, streamed or not (an object store's answer included)."""
+    return b"".join(response.streaming_content) if getattr(response, "streaming", False) else response.content

@@ -1,7 +1,8 @@
 """Where stored files live: a local folder (embedded default) or an S3-compatible object store.
 
 ``JPK_STORAGE_BACKEND=s3`` switches Django's default storage to django-storages' ``S3Storage``
-(MinIO, Ceph RGW, Aliyun OSS, Tencent COS, AWS) configured from the ``JPK_STORAGE_*`` options;
+(our subclass ``jingpinke.s3storage.S3Storage``; MinIO, Ceph RGW, Aliyun OSS, Tencent COS, AWS)
+configured from the ``JPK_STORAGE_*`` options;
 ``storages_setting()`` builds the ``STORAGES`` entry from them. Everything else here reads Django
 settings at call time, so the tests can switch the backend (``conftest.py``, ``JPK_TEST_STORAGE=s3``).
 
@@ -14,6 +15,7 @@ settings at call time, so the tests can switch the backend (``conftest.py``, ``J
 - ``x_accel_path(name)``: the nginx-internal path of a local file (``JPK_X_ACCEL_REDIRECT``).
 - ``open_reader(name)``: a seekable binary file over the stored bytes: the local file, or a
   ``RangeReader`` that reads the object with HTTP Range GETs (never the whole object at once).
+- ``upload_file(path, name)``: a local file into the bucket, multipart, in constant memory.
 - ``store_origin()``: the scheme://host[:port] browsers reach the store at (for the CSP).
 """
 

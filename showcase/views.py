@@ -53,7 +53,8 @@ def course(request, pk):
 
 
 def _public(response):
-    response["Cache-Control"] = f"public, max-age={FILE_MAX_AGE}"
+    if not response.has_header("Location"):  # a redirect to a presigned URL (object storage) stays no-store
+        response["Cache-Control"] = f"public, max-age={FILE_MAX_AGE}"
     return response
 
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from contacts.models import ContactForm
 from contacts.tests.helpers import docx_bytes, pdf_upload, upload
+from jingpinke.s3server import served
 from media.models import StoredFile
 
 pytestmark = pytest.mark.django_db
@@ -50,7 +51,7 @@ def test_fill_upload_and_file_through_the_api(client, tree, campaign, rows, bear
     r = client.post(unit_url(campaign, tree.county, "/file"), **headers)
     assert (r.status_code, r.json()["status"], r.json()["filed"], r.json()["filed_by"]) == (
         200, "filed", True, tree.county_admin.display_name)
-    r = client.get(unit_url(campaign, tree.county, "/scan"), **headers)
+    r = served(client.get(unit_url(campaign, tree.county, "/scan"), **headers))
     assert (r.status_code, r["Content-Type"]) == (200, "application/pdf")
 
 

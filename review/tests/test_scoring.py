@@ -19,6 +19,7 @@ from django.utils import timezone
 from audit.models import Event
 from courses.models import Period, Resource
 from jingpinke.errors import ServiceError
+from jingpinke.s3server import served
 from media import testing
 from media.clean import remaining_metadata
 from media.models import CleanCopy, FileKind, StoredFile
@@ -293,7 +294,7 @@ def _body(response) -> bytes:
 def test_files_are_the_clean_copies_under_neutral_names(client, scoring, tmp_path, kind, ext):
     client.force_login(scoring.expert)
     resource = scoring.resources[kind]
-    response = client.get(reverse("review:task_file", args=[scoring.a.pk, resource.pk]))
+    response = served(client.get(reverse("review:task_file", args=[scoring.a.pk, resource.pk])))
     assert response.status_code == 200
     data = _body(response)
     label = {"lesson_plan": "教学设计", "task_sheet": "学习任务单", "video": "微课视频"}[kind]
@@ -320,7 +321,7 @@ def test_files_are_the_clean_copies_under_neutral_names(client, scoring, tmp_pat
 def test_the_video_is_seekable(client, scoring):
     client.force_login(scoring.expert)
     url = reverse("review:task_file", args=[scoring.a.pk, scoring.resources["video"].pk])
-    response = client.get(url, HTTP_RANGE="bytes=0-99")
+    response = served(client.get(url, HTTP_RANGE="bytes=0-99"))
     size = CleanCopy.objects.get(source=scoring.resources["video"].file).size
     assert (response.status_code, response["Content-Range"], response["Content-Length"], response["Content-Type"]) == (
         206, f"bytes 0-99/{size}", "100", "video/mp4")
@@ -388,8 +389,8 @@ def test_the_api_scores_blind(client, scoring, bearer):
                            content_type="application/json", **auth)
     assert (response.status_code, response.json()["total"], response.json()["state"]) == (200, "88", "submitted")
     file_url = body["files"][1]["url"]
-    served = client.get(file_url, **auth)
-    assert served.status_code == 200
+    answer = served(client.get(file_url, **auth))
+    assert answer.status_code == 200
     texts = []
     for url in (f"{base}/sheet", "/api/v1/review/my/tasks"):
         texts.append(client.get(url, **auth).content.decode("utf-8"))

@@ -11,6 +11,7 @@ from audit.models import Event
 from campaigns.enums import CampaignStatus
 from campaigns.models import Campaign
 from courses import services as courses
+from jingpinke.s3server import served
 from orgs.models import Unit, User
 from selection.models import Entry, EntryState
 from showcase import services
@@ -47,7 +48,7 @@ def test_demo_has_an_ended_campaign_with_published_courses(db, client):
     assert page.status_code == 200
     p = page.context["p"]
     assert [f.kind for _n, _t, files in p.periods for f in files] == ["video", "lesson_plan", "task_sheet", "slides"]
-    video = client.get(reverse("showcase:file", args=[autumn.id, p.video.id]), HTTP_RANGE="bytes=0-99")
+    video = served(client.get(reverse("showcase:file", args=[autumn.id, p.video.id]), HTTP_RANGE="bytes=0-99"))
     assert video.status_code == 206
 
     # honours and certificates: 李晓梅's 秋天 is 县级 and 市级精品课, each with its certificate

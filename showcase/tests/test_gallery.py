@@ -5,6 +5,7 @@ import pytest
 from django.urls import reverse
 
 from courses.models import CourseMember
+from jingpinke.s3server import body_of, s3_test_run, served
 from showcase import services
 
 pytestmark = pytest.mark.django_db
@@ -76,8 +77,12 @@ def test_cards_have_lazy_poster_frames(client, world):
     poster = reverse("showcase:poster", args=[world.gold.pk, world.gold_video.pk])
     assert f'<img src="{poster}" alt="" loading="lazy"' in html
     r = client.get(poster)
+    if s3_test_run():  # the redirect to a presigned URL of a few minutes must not be kept for an hour
+        assert r.status_code == 302 and r["Cache-Control"] == "private, no-store"
+        r = served(r)
+    else:
+        assert r["Cache-Control"] == "public, max-age=3600"
     assert r.status_code == 200 and r["Content-Type"] == "image/jpeg"
-    assert r["Cache-Control"] == "public, max-age=3600"
 
 
 def test_gallery_query_count_does_not_grow_with_courses(client, world, django_assert_max_num_queries, tree):
@@ -133,14 +138,15 @@ def test_course_page_plays_the_video_and_lists_public_documents(client, world):
 
 def test_video_is_served_with_range_requests(client, world):
     url = reverse("showcase:file", args=[world.gold.pk, world.gold_video.pk])
-    whole = client.get(url)
+    whole = served(client.get(url))
     assert whole.status_code == 200 and whole["Accept-Ranges"] == "bytes" and whole["Content-Type"] == "video/mp4"
     size = int(whole["Content-Length"])
-    part = client.get(url, HTTP_RANGE="bytes=100-199")
+    part = served(client.get(url, HTTP_RANGE="bytes=100-199"))
     assert part.status_code == 206
     assert part["Content-Range"] == f"bytes 100-199/{size}"
-    assert len(b"".join(part.streaming_content)) == 100
-    assert client.get(url, HTTP_RANGE=f"bytes={size + 10}-").status_code == 416
+    assert len(body_of(part)) == 100
+    if not s3_test_run():  # the app's own range answers (the store answers ranges itself)
+        assert client.get(url, HTTP_RANGE=f"bytes={size + 10}-").status_code == 416
     # the public name, never the uploaded one (which held the teacher's mobile)
     assert "13800000001" not in whole["Content-Disposition"]
     assert "filename*=utf-8''%E7%A7%8B%E5%A4%A9" in whole["Content-Disposition"]
@@ -149,11 +155,14 @@ def test_video_is_served_with_range_requests(client, world):
 def test_documents_are_served_as_their_metadata_free_copy(client, world):
     from media.models import CleanCopy
 
-    r = client.get(reverse("showcase:file", args=[world.gold.pk, world.gold_plan.pk]), {"download": "1"})
+    r = served(client.get(reverse("showcase:file", args=[world.gold.pk, world.gold_plan.pk]), {"download": "1"}))
     assert r.status_code == 200 and r["Content-Type"] == "application/pdf"
     copy = CleanCopy.objects.get(source=world.gold_plan.file)
-    assert b"".join(r.streaming_content).startswith(b"%PDF")
-    assert r["ETag"] == f'"{copy.storage_key.rsplit("/", 1)[-1]}"'
+    assert body_of(r).startswith(b"%PDF")
+    if s3_test_run():
+        assert r.url.split("?")[0].endswith("/" + copy.storage_key)
+    else:
+        assert r["ETag"] == f'"{copy.storage_key.rsplit("/", 1)[-1]}"'
     assert "attachment" in r["Content-Disposition"]
 
 

@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 
 from campaigns.enums import CampaignStatus
+from jingpinke.s3server import served
 
 pytestmark = pytest.mark.django_db
 
@@ -53,7 +54,7 @@ def test_the_campaign_decides_which_kinds_are_public(client, world):
     assert client.get(reverse("showcase:poster", args=[world.gold.pk, world.gold_video.pk])).status_code == 404
     gallery = client.get(reverse("showcase:gallery"))
     assert next(c for c in gallery.context["g"].cards if c.id == world.gold.pk).poster is None
-    assert client.get(reverse("showcase:file", args=[world.gold.pk, world.gold_plan.pk])).status_code == 200
+    assert served(client.get(reverse("showcase:file", args=[world.gold.pk, world.gold_plan.pk]))).status_code == 200
 
 
 def test_unpublished_courses_answer_404_everywhere(client, world):
