@@ -254,3 +254,13 @@ def test_storage_cors_command_needs_the_object_store(db, local_storage):
 
     with pytest.raises(CommandError, match="不支持直传到对象存储"):
         call_command("storage_cors", "--origin", "https://jpk.example.cn")
+
+
+def test_the_course_page_tells_the_widget_which_way_to_upload(teacher, course, s3, settings):
+    html = teacher.get(f"/courses/{course.pk}/").content.decode()
+    assert 'data-storage="s3"' in html
+    assert f'data-direct-url="/api/v1/courses/{course.pk}/periods/1/slots/video/uploads"' in html
+    from jingpinke import storage
+
+    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": storage.LOCAL_BACKEND}}
+    assert 'data-storage="tus"' in teacher.get(f"/courses/{course.pk}/").content.decode()
