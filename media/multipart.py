@@ -65,8 +65,10 @@ def open_ranges(key: str, size: int):
 def cors_rules(origins: list[str]) -> dict:
     """The bucket CORS configuration direct uploads need: the site's pages may PUT parts and read
     each part's ETag (Uppy sends it back on completion), and GET (playback, downloads)."""
-    return {"CORSRules": [{"AllowedOrigins": list(origins), "AllowedMethods": ["GET", "HEAD", "PUT"],
-                           "AllowedHeaders": ["*"], "ExposeHeaders": ["ETag"], "MaxAgeSeconds": 3600}]}
+    return {"CORSRules": [{"AllowedOrigins": list(origins), "AllowedMethods": ["GET", "HEAD", "PUT", "POST"],
+                           "AllowedHeaders": ["*"],
+                           "ExposeHeaders": ["ETag", "Content-Length", "Content-Range", "Accept-Ranges"],
+                           "MaxAgeSeconds": 3600}]}
 
 
 def set_bucket_cors(origins: list[str]) -> dict:

@@ -42,6 +42,8 @@ def s3(loopback_s3, settings):
         endpoint_url=loopback_s3, bucket=bucket, region=REGION, access_key=ACCESS_KEY, secret_key=SECRET_KEY,
         prefix="jpk")}}
     settings.STORAGE_PUBLIC_URL = ""
+    # As in production: the pages may connect to the store (jingpinke.settings does this in S3 mode).
+    settings.CONTENT_SECURITY_POLICY = storage.csp_with_store(settings.CONTENT_SECURITY_POLICY, loopback_s3)
     storage.reset_clients()
     yield SimpleNamespace(client=client, bucket=bucket, endpoint=loopback_s3, prefix="jpk/")
     storage.reset_clients()

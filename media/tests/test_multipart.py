@@ -223,7 +223,14 @@ def test_cleanup_aborts_stale_and_stray_uploads(teacher, tree, course, s3):
     assert cleanup_stale_uploads.call() == {"uploads": 0, "stray_files": 0, "multipart": 0, "stray_multipart": 0}
 
 
-def test_local_storage_refuses_direct_uploads(teacher, course):
+@pytest.fixture
+def local_storage(settings):
+    from jingpinke import storage
+
+    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": storage.LOCAL_BACKEND}}
+
+
+def test_local_storage_refuses_direct_uploads(teacher, course, local_storage):
     r = start(teacher, course, 100)
     assert (r.status_code, r.json()["detail"]) == (
         400, "本站的文件保存在服务器本地，不支持直传到对象存储。请使用普通上传（/api/v1/uploads/）。")
@@ -238,12 +245,22 @@ def test_storage_cors_command_sets_the_bucket_rule(s3):
     call_command("storage_cors", "--origin", "https://jpk.example.cn", stdout=out)
     rule = s3.client.get_bucket_cors(Bucket=s3.bucket)["CORSRules"][0]
     assert (rule["AllowedOrigins"], sorted(rule["AllowedMethods"]), rule["ExposeHeaders"]) == (
-        ["https://jpk.example.cn"], ["GET", "HEAD", "PUT"], ["ETag"])
+        ["https://jpk.example.cn"], ["GET", "HEAD", "POST", "PUT"], ["ETag", "Content-Length", "Content-Range", "Accept-Ranges"])
     assert "https://jpk.example.cn" in out.getvalue()
 
 
-def test_storage_cors_command_needs_the_object_store(db):
+def test_storage_cors_command_needs_the_object_store(db, local_storage):
     from django.core.management import CommandError, call_command
 
     with pytest.raises(CommandError, match="不支持直传到对象存储"):
         call_command("storage_cors", "--origin", "https://jpk.example.cn")
+
+
+def test_the_course_page_tells_the_widget_which_way_to_upload(teacher, course, s3, settings):
+    html = teacher.get(f"/courses/{course.pk}/").content.decode()
+    assert 'data-storage="s3"' in html
+    assert f'data-direct-url="/api/v1/courses/{course.pk}/periods/1/slots/video/uploads"' in html
+    from jingpinke import storage
+
+    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": storage.LOCAL_BACKEND}}
+    assert 'data-storage="tus"' in teacher.get(f"/courses/{course.pk}/").content.decode()

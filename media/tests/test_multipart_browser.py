@@ -1,5 +1,5 @@
 """The upload widget in object-store mode, in Chromium at 375 px: on the real course page a small
-generated video goes from the browser straight to the loopback S3 server (Uppy's AWS S3 plugin,
+generated video goes, under the site's Content-Security-Policy, from the browser straight to the loopback S3 server (Uppy's AWS S3 plugin,
 parts PUT to presigned URLs), our API completes it, and the slot shows the file."""
 
 from __future__ import annotations
@@ -23,13 +23,15 @@ def login(page, username):
     page.wait_for_url(lambda url: "/accounts/login/" not in url)
 
 
-def test_a_video_goes_straight_to_the_bucket(transactional_db, tree, course, s3, browser_page, live_server, tmp_path,
+def test_a_video_goes_straight_to_the_bucket(transactional_db, tree, course, s3, csp_browser_page, live_server, tmp_path,
                                             screenshot_dir):
     # The bucket lets the site's pages PUT parts and read the ETag of each (as README says to set up).
     multipart.set_bucket_cors([live_server.url])  # what manage.py storage_cors does
     video = testing.make_video(tmp_path / "第一课时 微课.mp4", width=320, height=180, seconds=1)
     data = video.read_bytes()
-    page = browser_page
+    page = csp_browser_page  # the Content-Security-Policy enforced: Uppy's bundle must live with it
+    violations = []
+    page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
     requests_seen = []
     page.on("request", lambda r: requests_seen.append((r.method, r.url)))
 
@@ -56,4 +58,5 @@ def test_a_video_goes_straight_to_the_bucket(transactional_db, tree, course, s3,
     assert not [url for method, url in requests_seen if url.startswith(live_server.url + "/api/v1/uploads")]
     assert page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('jpk-s3|')).length") == 0
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    assert violations == []
     page.screenshot(path=str(screenshot_dir / "media-direct-upload-done.png"), full_page=True)

@@ -23,4 +23,4 @@ class Command(BaseCommand):
             multipart.set_bucket_cors(origins)
         except ServiceError as exc:
             raise CommandError(exc.message) from None
-        self.stdout.write(f"CORS set for {', '.join(origins)}: PUT/GET/HEAD, ETag exposed")
+        self.stdout.write(f"CORS set for {', '.join(origins)}: GET/HEAD/PUT/POST, ETag exposed")
