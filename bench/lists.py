@@ -111,10 +111,22 @@ def add_courses(s: SimpleNamespace, first: int, n: int, *, batch: int = 5000) ->
         done = rows.stop
 
 
+def reuse() -> SimpleNamespace:
+    """The seeded city of an earlier run (``--reuse``)."""
+    from campaigns.models import Campaign
+    from orgs.models import Unit, User
+
+    users = {u.username: u for u in User.objects.filter(username__startswith="lists_")}
+    return SimpleNamespace(city=Unit.objects.get(code="L440800"), county=Unit.objects.get(code="L4408000"),
+                           campaign=Campaign.objects.get(owner__code="L440800"), city_admin=users["lists_city"],
+                           county_admin=users["lists_county"], teacher=users["lists_teacher"])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.lists")
     parser.add_argument("--courses", type=int, default=200_000)
     parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--reuse", action="store_true", help="time the lists of a database seeded before")
     args = parser.parse_args(argv)
     os.environ.setdefault("JPK_DATA_DIR", tempfile.mkdtemp(prefix="jpk-bench-lists-"))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jingpinke.settings")
@@ -129,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
 
     call_command("migrate", verbosity=0)
     t0 = time.perf_counter()
-    s = seed(args.courses)
+    s = reuse() if args.reuse else seed(args.courses)
     if connection.vendor == "postgresql":
         with connection.cursor() as cur:
             cur.execute("ANALYZE")

@@ -15,7 +15,21 @@ from datetime import date, datetime, time, timedelta
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page
 from django.db import IntegrityError, transaction
-from django.db.models import Case, CharField, Exists, F, IntegerField, Max, OuterRef, Prefetch, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.db.models.functions import Cast
 from django.http import Http404
 from django.utils import timezone
@@ -826,6 +840,46 @@ _HELD_FIELDS = ("unit_id", "pk", "state", "awarded", "node_id", "course__categor
                 "course__title")
 
 
+@dataclass
+class HeldCounts(Held):
+    """A unit's entries at its level counted in the database (the progress board): ``counts``
+    per state; only the recommended (bounded by the quotas) and the awarded are expanded into
+    picks (without entry ids or nodes), for the quota board and its sorting."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    subjects: set[tuple[str, str]] = field(default_factory=set)
+    node_conflicts: int = 0
+
+    def count(self, state: str) -> int:
+        return self.counts.get(state, 0)
+
+    @property
+    def seen(self) -> set[tuple[str, str]]:
+        return self.subjects
+
+
+def _held_counts(campaign: Campaign, unit_ids) -> dict[int, HeldCounts]:
+    """``HeldCounts`` of the units in the campaign: two GROUP BY queries, whatever their size."""
+    result: dict[int, HeldCounts] = {}
+    entries = Entry.objects.filter(campaign=campaign, unit_id__in=unit_ids).order_by()
+    rows = entries.values_list("unit_id", "state", "awarded", "course__category", "node__textbook__subject"
+                               ).annotate(n=Count("pk"))
+    for unit_id, state, awarded, category, subject, n in rows:
+        h = result.setdefault(unit_id, HeldCounts())
+        h.counts[state] = h.counts.get(state, 0) + n
+        h.subjects.add((category, subject))
+        pick = rules.Pick(0, category, subject)
+        if state == EntryState.RECOMMENDED:
+            h.picks.setdefault(state, []).extend([pick] * n)
+        if awarded:
+            h.awarded.extend([pick] * n)
+    conflicts = (entries.filter(state__in=[EntryState.PENDING, EntryState.RECOMMENDED]).exclude(node_id=None)
+                 .values_list("unit_id", "node_id").annotate(n=Count("pk")).filter(n__gt=1))
+    for unit_id, _node_id, _n in conflicts:
+        result.setdefault(unit_id, HeldCounts()).node_conflicts += 1
+    return result
+
+
 def _held(rows) -> dict[int, Held]:
     result: dict[int, Held] = {}
     for unit_id, pk, state, awarded, node_id, category, subject, title in rows:
@@ -943,7 +997,7 @@ def progress(actor, campaign: Campaign, unit: Unit, *, now: datetime | None = No
     if not children:
         return []
     child_ids = [c.pk for c in children]
-    held = _held(Entry.objects.filter(level__campaign=campaign, unit_id__in=child_ids).values_list(*_HELD_FIELDS))
+    held = _held_counts(campaign, child_ids)
     unit_levels = {ul.unit_id: ul for ul in UnitLevel.objects.filter(campaign=campaign, unit_id__in=child_ids)}
     files_contact = {c.pk: contact_rules.files_form(c.kind, c.parent_id, campaign.owner_id, list(levels))
                      for c in children}
@@ -960,12 +1014,12 @@ def progress(actor, campaign: Campaign, unit: Unit, *, now: datetime | None = No
         resolved = campaign_rules.resolve_deadlines_for_path(
             {n: getattr(level, n) for n in campaign_rules.DEADLINE_FIELDS}, child.ancestor_ids,
             overrides.get(level.pk, {}))
-        h = held.get(child.pk, Held())
+        h = held.get(child.pk, HeldCounts())
         deadline = resolved["deadline"].value
         result.append(ChildProgress(
             unit=child, level=level, held=h,
             quotas=rules.quota_uses(categories, _limit_for(quota_rows, child), h.of(EntryState.RECOMMENDED), h.seen),
-            node_conflicts=rules.node_conflict_count(h.live), unit_level=unit_levels.get(child.pk),
+            node_conflicts=h.node_conflicts, unit_level=unit_levels.get(child.pk),
             deadline=deadline, confirm_deadline=resolved["confirm_deadline"].value or deadline, now=now,
             contact_required=files_contact[child.pk], contact_filed_at=contact_filed.get(child.pk)))
     return result
