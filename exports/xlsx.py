@@ -42,9 +42,9 @@ def _cell(value) -> str:
         return "<c/>"
     if isinstance(value, bool):
         return f'<c t="b"><v>{int(value)}</v></c>'
-    if isinstance(value, (int, float, Decimal)):
+    if isinstance(value, int | float | Decimal):
         return f"<c><v>{value}</v></c>"
-    if isinstance(value, (datetime, date)):
+    if isinstance(value, datetime | date):
         value = value.strftime("%Y-%m-%d %H:%M") if isinstance(value, datetime) else value.isoformat()
     text = escape(str(value)[:MAX_CELL_CHARS])
     if text[:1].isspace() or text[-1:].isspace():
