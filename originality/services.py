@@ -4,8 +4,8 @@ originality.text and originality.video).
 ``check_file(id)`` runs in the background after the file's compliance check (media's
 ``file_probed``): exact copies by sha256, then near-duplicates through the band index, each candidate
 confirmed by a full comparison before a ``Match`` is stored. Matches never block anything: they are
-shown to those who may see them (later: the admins of the levels the course reaches, experts as a hint,
-the teacher for his own earlier files)."""
+shown to those who may see them (``matches_for``: the admins of the levels the course reached, the
+teacher for his own earlier files; ``reviewed_matches``: experts, blind, as a hint next to the veto)."""
 
 from __future__ import annotations
 

@@ -123,6 +123,9 @@ def entry_list(request):
     f = services.EntryFilter.from_query(request.GET, campaign=campaign.pk, held_by=desk.pk, level="")
     per_page = services.page_size(request.GET.get("per_page"))
     page = services.entries_page(actor, f, per_page, request.GET.get("page"))
+    similar = counts_by_course(actor, [e.course_id for e in page.object_list])  # one query
+    for e in page.object_list:
+        e.originality_count = similar.get(e.course_id, 0)
     return render(request, "selection/list.html", {
         "campaign": campaign, "campaigns": campaigns, "desks": desks, "desk": desk, "level": level, "st": st,
         "f": f, "page_obj": page, "choices": services.filter_choices(campaign, level, desk),

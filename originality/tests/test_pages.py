@@ -205,3 +205,9 @@ def test_the_expert_sees_a_blind_hint_next_to_the_veto(client, tree, campaign, n
     client.force_login(pool[1])
     assert client.get(reverse("originality:blind", args=[other.pk, match.pk])).status_code == 404
     assert client.get(blind_url).status_code == 404
+
+
+def test_the_desk_marks_the_entries_with_matches(client, tree, copied, campaign):
+    _original, copy, _match = copied
+    page = get(client, tree.school_admin, reverse("selection:list") + f"?campaign={campaign.pk}").content.decode()
+    assert page.count("originality-badge") == 1 and f"?course={copy.pk}" in page
