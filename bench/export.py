@@ -57,6 +57,7 @@ def seed(rows: int, schools: int) -> dict:
     from campaigns import services as campaign_services
     from campaigns.enums import CampaignStatus
     from catalog.models import CatalogNode, Textbook
+    from courses.compliance import refresh as refresh_compliance
     from courses.models import Course, CourseMember, Period, Resource
     from media.models import StoredFile
     from orgs.models import Membership, Role, Unit, UnitKind, User
@@ -103,6 +104,7 @@ def seed(rows: int, schools: int) -> dict:
             periods = Period.objects.bulk_create([Period(course=c, number=1) for c in courses])
             Resource.objects.bulk_create([Resource(period=p, slot_kind=k, file=stored, status=s) for p in periods
                                           for k, s in (("lesson_plan", "pass"), ("slides", "warn"))])
+            refresh_compliance([c.pk for c in courses])  # bulk inserts skip the signals that keep it
             entries = []
             for i, c in zip(ids, courses, strict=True):
                 school = c.school

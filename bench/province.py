@@ -99,6 +99,7 @@ def generate(scale: float = 1.0, seed: int = 2024, *, progress=None, chunk_schoo
     from campaigns.models import Level
     from catalog import rules as catalog_rules
     from catalog.models import CatalogNode, OpenNode, Textbook
+    from courses.compliance import refresh as refresh_compliance
     from courses.models import CheckStatus, Course, CourseMember, CourseStatus, Period, Resource
     from media.models import ProbeStatus, StoredFile
     from orgs.models import Membership, Role, Unit, UnitKind, User
@@ -278,6 +279,7 @@ def generate(scale: float = 1.0, seed: int = 2024, *, progress=None, chunk_schoo
                                               findings=[], evaluated_spec=judged[(plan[7], slot)],
                                               attached_by_id=plan[0].lead_teacher_id))
             _insert(Resource, resources, 5000)
+            refresh_compliance([c.pk for c in courses])  # bulk inserts skip the signals that keep it
             summary.courses += len(courses)
             summary.resources += len(resources)
 
