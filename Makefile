@@ -50,13 +50,13 @@ test: $(STAMP) system-deps
 test-postgres: $(STAMP) system-deps
 	JPK_DATABASE_URL=$${JPK_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(VENV)/bin/pytest
 
-# Every section, the province table (`python -m bench table`) last; it alone: `make bench-table`
-# (on PostgreSQL: JPK_DATABASE_URL=postgres://… make bench-table).
 # The same suite against PostgreSQL and an S3 object store: a loopback S3 server (moto in server mode,
 # started by the test run itself on 127.0.0.1) instead of the local media folder.
 test-s3: $(STAMP) system-deps
 	JPK_DATABASE_URL=$${JPK_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} JPK_TEST_STORAGE=s3 $(VENV)/bin/pytest
 
+# Every section, the province table (`python -m bench table`) last; it alone: `make bench-table`
+# (on PostgreSQL: JPK_DATABASE_URL=postgres://… make bench-table).
 bench: $(STAMP)
 	$(PY) -m bench
 
