@@ -5,13 +5,13 @@ rows, and the cleanup of old files."""
 from __future__ import annotations
 
 import io
-import os
 from datetime import timedelta
 from decimal import Decimal
 
 import openpyxl
 import pytest
 from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -242,12 +242,12 @@ def test_cleanup_removes_old_files(tree, settings):
     now = timezone.now()
     old = ExportJob.objects.create(owner=tree.city_admin, status="done", finished_at=now - timedelta(hours=49))
     old.file.save("old.xlsx", ContentFile(b"x"), save=True)
-    path = old.file.path
+    name = old.file.name
     fresh = ExportJob.objects.create(owner=tree.city_admin, status="done", finished_at=now - timedelta(hours=47))
     fresh.file.save("fresh.xlsx", ContentFile(b"y"), save=True)
     assert services.cleanup(now) == {"exports": 1}
     assert list(ExportJob.objects.all()) == [fresh]
-    assert not os.path.exists(path) and os.path.exists(fresh.file.path)
+    assert not default_storage.exists(name) and default_storage.exists(fresh.file.name)
     assert ("exports.tasks.cleanup_exports", 3600) in periodic.REGISTRY
 
 
