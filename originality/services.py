@@ -12,15 +12,16 @@ from __future__ import annotations
 import logging
 from collections import Counter
 
-import numpy as np
 from django.db import transaction
 from django.db.models import Count
 
 from media.models import StoredFile
 from media.probe import readable
-from originality import text as text_sig
-from originality import video as video_sig
 from originality.models import Band, Match, MatchKind, Signature, SignatureKind
+
+# numpy, imagehash and datasketch (originality.text, originality.video) are imported by the functions
+# that sign and compare, in the task worker: the pages import this module for the viewers' queries,
+# and a web worker stays without them (jingpinke/tests/test_worker_memory.py).
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +39,14 @@ MAX_CANDIDATES = 50
 
 
 def _pack(hashes) -> bytes:
+    import numpy as np
+
     return np.asarray([h or 0 for h in hashes], dtype="<u8").tobytes()
 
 
 def _unpack(data: bytes) -> tuple[int | None, ...]:
+    import numpy as np
+
     return tuple(int(v) or None for v in np.frombuffer(bytes(data), dtype="<u8"))
 
 
@@ -60,6 +65,8 @@ def _store(stored: StoredFile, kind: str, size: int, data: bytes, bands: list[tu
 
 
 def sign_text(stored: StoredFile) -> Signature | None:
+    from originality import text as text_sig
+
     sig = text_sig.sign(stored.text or "")
     if not sig.comparable:
         return None
@@ -68,6 +75,8 @@ def sign_text(stored: StoredFile) -> Signature | None:
 
 
 def sign_video(stored: StoredFile, title_card_seconds: int = 5) -> Signature | None:
+    from originality import video as video_sig
+
     with readable(stored) as source:  # a local path, or a RangeReader over the object
         sig = video_sig.sign(source, skip_seconds=title_card_seconds)
     if sig.signed < 5:
@@ -132,6 +141,8 @@ def _candidates(sig: Signature, min_hits: int) -> list:
 
 
 def text_matches(stored: StoredFile, sig: Signature) -> list[Match]:
+    from originality import text as text_sig
+
     out = []
     for other in StoredFile.objects.filter(pk__in=_candidates(sig, 1), created_at__lte=stored.created_at):
         m = text_sig.compare(stored.text, other.text)
@@ -143,6 +154,8 @@ def text_matches(stored: StoredFile, sig: Signature) -> list[Match]:
 
 
 def video_matches(stored: StoredFile, sig: Signature) -> list[Match]:
+    from originality import video as video_sig
+
     mine = video_sig.VideoSignature(sig.step, _unpack(sig.data))
     out = []
     ids = _candidates(sig, VIDEO_MIN_HITS)
