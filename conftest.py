@@ -121,6 +121,11 @@ def _chromium_page(live_server, *, bypass_csp: bool):
     import os
     import shutil
 
+    if S3_MODE:  # the pages upload straight to the bucket: it lets this origin in, as in production
+        from media import multipart
+
+        multipart.set_bucket_cors([live_server.url])
+
     if not os.path.exists(CHROMIUM) and not shutil.which("chromium"):
         pytest.skip("Debian's chromium is not installed (make system-deps installs it as root)")
     try:
