@@ -197,6 +197,31 @@ def tcp_floor(source: Path, target: Path | None = None, block: int = MiB) -> flo
     return elapsed
 
 
+def _start_server(data_dir: Path, size_mb: int, workers: int) -> tuple[dict, str, Path, str, int, subprocess.Popen]:
+    """Migrate a throw-away SQLite database in ``data_dir``, issue a teacher's API token, generate the
+    ``size_mb`` source file, start gunicorn as ``make run`` does: (env, token, source, sha256, port, gunicorn)."""
+    env = {**os.environ, "JPK_DATA_DIR": str(data_dir), "DJANGO_SETTINGS_MODULE": "jingpinke.settings",
+           "JPK_UPLOAD_MAX_MB": str(max(1100, size_mb + 1)), "JPK_LOG_LEVEL": "WARNING"}
+    env.pop("JPK_DATABASE_URL", None)  # its own SQLite database in the throw-away folder
+    py = sys.executable
+    (data_dir / "static").mkdir()
+    subprocess.run([py, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    token = subprocess.run(
+        [py, "manage.py", "shell", "-c",
+         "from orgs.tests.factories import UserFactory; from api.models import ApiToken; "
+         "u = UserFactory(username='bench_teacher'); print(ApiToken.issue(u, 'bench')[1])"],
+        cwd=ROOT, env=env, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
+    source = data_dir / "source.bin"
+    sha256 = _generate(source, size_mb * MiB)
+    port = _free_port()
+    gunicorn = subprocess.Popen(
+        [os.path.join(os.path.dirname(py), "gunicorn"), "jingpinke.wsgi:application", "--bind", f"127.0.0.1:{port}",
+         "--workers", str(workers), "--worker-class", "gthread", "--threads", "4", "--timeout", "300",
+         "--no-control-socket", "--log-level", "warning"],
+        cwd=ROOT, env=env)
+    return env, token, source, sha256, port, gunicorn
+
+
 def _stop(proc: subprocess.Popen | None) -> None:
     """SIGTERM a child process (gunicorn, a worker) and wait for it; kill it after 20 s."""
     if proc is not None and proc.poll() is None:
@@ -298,30 +323,11 @@ def run(size_mb: int = 1024, chunk_mb: int = 32, rounds: int = 3, clients=CLIENT
         progress=print) -> dict:
     (ROOT / "var").mkdir(exist_ok=True)
     data_dir = Path(tempfile.mkdtemp(prefix="bench-uploads-", dir=ROOT / "var"))
-    env = {**os.environ, "JPK_DATA_DIR": str(data_dir), "DJANGO_SETTINGS_MODULE": "jingpinke.settings",
-           "JPK_UPLOAD_MAX_MB": str(max(1100, size_mb + 1)), "JPK_LOG_LEVEL": "WARNING"}
-    env.pop("JPK_DATABASE_URL", None)  # its own SQLite database in the throw-away folder
     py = sys.executable
     gunicorn = worker = None
-    (data_dir / "static").mkdir()
     try:
-        subprocess.run([py, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
-        token = subprocess.run(
-            [py, "manage.py", "shell", "-c",
-             "from orgs.tests.factories import UserFactory; from api.models import ApiToken; "
-             "u = UserFactory(username='bench_teacher'); print(ApiToken.issue(u, 'bench')[1])"],
-            cwd=ROOT, env=env, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
-
+        env, token, source, sha256, port, gunicorn = _start_server(data_dir, size_mb, workers)
         size = size_mb * MiB
-        source = data_dir / "source.bin"
-        sha256 = _generate(source, size)
-
-        port = _free_port()
-        gunicorn = subprocess.Popen(
-            [os.path.join(os.path.dirname(py), "gunicorn"), "jingpinke.wsgi:application", "--bind", f"127.0.0.1:{port}",
-             "--workers", str(workers), "--worker-class", "gthread", "--threads", "4", "--timeout", "300",
-             "--no-control-socket", "--log-level", "warning"],
-            cwd=ROOT, env=env)
         _wait_for(port, gunicorn)
         base = f"http://127.0.0.1:{port}"
         endpoint = base + "/api/v1/uploads/"
@@ -468,29 +474,11 @@ def versus(size_mb: int = 1024, chunk_mb: int = 32, rounds: int = 3, workers: in
     node_dir = ensure_tusnode(progress)
     (ROOT / "var").mkdir(exist_ok=True)
     data_dir = Path(tempfile.mkdtemp(prefix="bench-versus-", dir=ROOT / "var"))
-    env = {**os.environ, "JPK_DATA_DIR": str(data_dir), "DJANGO_SETTINGS_MODULE": "jingpinke.settings",
-           "JPK_UPLOAD_MAX_MB": str(max(1100, size_mb + 1)), "JPK_LOG_LEVEL": "WARNING"}
-    env.pop("JPK_DATABASE_URL", None)  # its own SQLite database in the throw-away folder
     py = sys.executable
     gunicorn = worker = node = None
-    (data_dir / "static").mkdir()
     try:
-        subprocess.run([py, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
-        token = subprocess.run(
-            [py, "manage.py", "shell", "-c",
-             "from orgs.tests.factories import UserFactory; from api.models import ApiToken; "
-             "u = UserFactory(username='bench_teacher'); print(ApiToken.issue(u, 'bench')[1])"],
-            cwd=ROOT, env=env, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
+        env, token, source, sha256, port, gunicorn = _start_server(data_dir, size_mb, workers)
         size = size_mb * MiB
-        source = data_dir / "source.bin"
-        sha256 = _generate(source, size)
-
-        port = _free_port()
-        gunicorn = subprocess.Popen(
-            [os.path.join(os.path.dirname(py), "gunicorn"), "jingpinke.wsgi:application", "--bind", f"127.0.0.1:{port}",
-             "--workers", str(workers), "--worker-class", "gthread", "--threads", "4", "--timeout", "300",
-             "--no-control-socket", "--log-level", "warning"],
-            cwd=ROOT, env=env)
         _wait_for(port, gunicorn)
         worker = subprocess.Popen([py, "manage.py", "db_worker", "--queue-name", "*"], cwd=ROOT, env=env)
         node_files = data_dir / "tusnode-files"
