@@ -99,7 +99,7 @@ def generate(scale: float = 1.0, seed: int = 2024, *, progress=None, chunk_schoo
     from campaigns.models import Level
     from catalog import rules as catalog_rules
     from catalog.models import CatalogNode, OpenNode, Textbook
-    from courses.compliance import refresh as refresh_compliance
+    from courses.compliance import of_statuses
     from courses.models import CheckStatus, Course, CourseMember, CourseStatus, Period, Resource
     from media.models import ProbeStatus, StoredFile
     from orgs.models import Membership, Role, Unit, UnitKind, User
@@ -257,8 +257,12 @@ def generate(scale: float = 1.0, seed: int = 2024, *, progress=None, chunk_schoo
                                     title=f"{subject}·{TOPICS[rng.randrange(len(TOPICS))]}（{school.code}-{c + 1}）",
                                     lead_teacher_id=lead, periods_count=1,
                                     status=CourseStatus.SUBMITTED if submitted else CourseStatus.DRAFT)
-                    plans.append((course, member, submitted, rng.random(), rng.random(), rng.random(),
-                                  rng.choices(statuses, weights, k=len(SLOTS)), stage))
+                    draws = (rng.random(), rng.random(), rng.random())
+                    checks = rng.choices(statuses, weights, k=len(SLOTS))
+                    # set here, not by courses.compliance.refresh after the inserts: its correlated
+                    # subqueries ran for minutes per chunk on PostgreSQL before the first ANALYZE
+                    course.compliance = of_statuses(checks)
+                    plans.append((course, member, submitted, *draws, checks, stage))
             courses = [p[0] for p in plans]
             _insert(Course, courses, 5000)
             if any(c.pk is None for c in courses):  # a backend that does not return keys from bulk inserts
@@ -279,7 +283,6 @@ def generate(scale: float = 1.0, seed: int = 2024, *, progress=None, chunk_schoo
                                               findings=[], evaluated_spec=judged[(plan[7], slot)],
                                               attached_by_id=plan[0].lead_teacher_id))
             _insert(Resource, resources, 5000)
-            refresh_compliance([c.pk for c in courses])  # bulk inserts skip the signals that keep it
             summary.courses += len(courses)
             summary.resources += len(resources)
 

@@ -80,3 +80,15 @@ def test_the_migration_fill_computes_the_same(tree, course):
     Course.objects.update(compliance="none")
     importlib.import_module("courses.migrations.0002_compliance").fill(apps, None)
     assert stored_value(course) == "pending"
+
+
+@pytest.mark.parametrize("statuses", [[], ["pass"], ["pass", "warn"], ["warn", "pending", "pass"],
+                                      ["pass", "fail", "pending"], ["warn", "warn"]])
+def test_of_statuses_is_what_the_sql_computes(tree, course, statuses):
+    """Bulk creators (bench/province.py) set the value with ``of_statuses`` instead of ``refresh``."""
+    kinds = ["task_sheet", "lesson_plan", "exercises"]
+    for kind, status in zip(kinds, statuses, strict=False):
+        services.attach_file(tree.teacher, course, 1, kind, make_file(tree.teacher, "pdf").pk)
+        Resource.objects.filter(slot_kind=kind).update(status=status)
+    compliance.refresh([course.pk])
+    assert stored_value(course) == compliance.of_statuses(statuses)
