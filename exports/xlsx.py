@@ -11,6 +11,7 @@ file. Plain data in, bytes out: no ORM, no Django.
 
 from __future__ import annotations
 
+import operator
 import re
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -62,9 +63,9 @@ _CLOSE = "</t></is></c>"
 _WS = frozenset(" \t\n\r\u3000")
 
 
-def row_xml(number: int, values: Sequence) -> str:
-    """One ``<row>`` (1-based ``number``). The hot loop of an export: one regular-expression
-    search per row decides whether any of its texts needs escaping (rarely)."""
+def _row_xml_checked(number: int, values: Sequence) -> str:
+    """One ``<row>``, cell by cell: any values, texts escaped and cut as needed (the path of the
+    rows ``row_xml`` cannot take as they are)."""
     texts = [v for v in values if type(v) is str]
     dirty = texts and _SPECIAL.search("".join(texts)) is not None
     parts = ['<row r="', str(number), '">']
@@ -94,6 +95,79 @@ def row_xml(number: int, values: Sequence) -> str:
             add(_cell(v))
     add("</row>")
     return "".join(parts)
+
+
+_NoneType = type(None)
+_SEP = "\ue000"  # joins a row's texts for one check (a private-use character: rare in data, harmless if present)
+# What a row's texts must not hold to go through its template as they are: a character to escape or
+# drop (_SPECIAL), white space at either end of a text (xml:space="preserve"), i.e. next to a separator.
+_WS_CLASS = "[ \t\n\r\u3000]"
+_WS_BEFORE = re.compile(_WS_CLASS + _SEP)
+_WS_AFTER = re.compile(_SEP + _WS_CLASS)
+_TEMPLATES: dict[tuple, tuple | None] = {}
+_MAX_TEMPLATES = 4096  # shapes of rows remembered (an export has a handful)
+
+
+def _template(kinds: tuple, truths: tuple) -> tuple | None:
+    """For rows of this shape (each value's type, and whether it is empty or zero): the row as a
+    ``%`` template over (number, *the row's non-empty values), a getter of those values and one of
+    the row's texts; None when a value is of a type only the cell-by-cell path writes."""
+    parts = ['<row r="%d">']
+    filled, texts = [], []
+    for i, (kind, truth) in enumerate(zip(kinds, truths, strict=True)):
+        if kind is str:
+            if truth:
+                parts += (_OPEN, "%s", _CLOSE)
+                filled.append(i)
+                texts.append(i)
+            else:
+                parts.append("<c/>")
+        elif kind is _NoneType:
+            parts.append("<c/>")
+        elif kind is bool:
+            parts.append('<c t="b"><v>%d</v></c>')
+            filled.append(i)
+        elif kind is int or kind is float or kind is Decimal:
+            parts.append("<c><v>%s</v></c>")
+            filled.append(i)
+        else:
+            return None
+    parts.append("</row>")
+
+    def getter(indexes):
+        if not indexes:
+            return lambda values: ()
+        if len(indexes) == 1:
+            return lambda values, i=indexes[0]: (values[i],)
+        return operator.itemgetter(*indexes)
+
+    return "".join(parts), getter(filled), getter(texts) if texts else None
+
+
+def row_xml(number: int, values: Sequence) -> str:
+    """One ``<row>`` (1-based ``number``). The hot loop of an export, so the work is per row and
+    not per cell: the row's shape (types, which values are empty) picks a cached ``%`` template,
+    and three regular-expression searches over the row's joined texts decide whether any text
+    needs escaping, cutting or ``xml:space`` — rarely; that row is then written cell by cell."""
+    key = (*map(type, values), *map(bool, values))
+    hit = _TEMPLATES.get(key)
+    if hit is None:
+        if key in _TEMPLATES:
+            return _row_xml_checked(number, values)
+        n = len(values)
+        hit = _template(key[:n], key[n:])
+        if len(_TEMPLATES) >= _MAX_TEMPLATES:
+            _TEMPLATES.clear()
+        _TEMPLATES[key] = hit
+        if hit is None:
+            return _row_xml_checked(number, values)
+    template, filled, texts = hit
+    if texts is not None:
+        joined = _SEP + _SEP.join(texts(values)) + _SEP
+        if (len(joined) > MAX_CELL_CHARS or _SPECIAL.search(joined) or _WS_BEFORE.search(joined)
+                or _WS_AFTER.search(joined)):
+            return _row_xml_checked(number, values)
+    return template % (number, *filled(values))
 
 
 def column_name(index: int) -> str:
