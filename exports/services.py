@@ -50,7 +50,8 @@ from selection.models import Entry, EntryState
 log = logging.getLogger("jingpinke.exports")
 
 BATCH = 2000  # rows fetched at a time from each cursor
-PROGRESS_EVERY = 2000  # rows between two progress updates of a job
+PROGRESS_EVERY = 2000  # rows between two progress updates of a job at least…
+PROGRESS_STEPS = 50  # …and at most this many updates per job (each is a committed UPDATE: 2 % steps)
 ROWS_PER_WRITE = xlsx.ROWS_PER_WRITE  # rows between two handovers of bytes (and progress checks)
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 STALE_AFTER = timedelta(minutes=10)  # a queued/running job without progress this long is started again
@@ -291,7 +292,8 @@ def _nodes(scope_nodes) -> dict[int, tuple[str, str, str, str]]:
     stages = {v: str(label) for v, label in Stage.choices}
     out = {}
     for pk, stage, system, grade, subject, book_title, version, volume, edition, label_path, title in (
-            CatalogNode.objects.filter(pk__in=scope_nodes).values_list(*_NODE_FIELDS).iterator(chunk_size=BATCH)):
+            CatalogNode.objects.filter(pk__in=scope_nodes).order_by().values_list(*_NODE_FIELDS)
+            .iterator(chunk_size=BATCH)):
         book = ((book_title or catalog_rules.textbook_title(version, subject, grade, volume))
                 + catalog_rules.textbook_suffix(stage, system, edition))
         out[pk] = (stages.get(stage, stage), grade, subject, f"{book} › {label_path or title}")
@@ -310,7 +312,7 @@ def rows(actor, filters: dict) -> Iterator[tuple]:
     statuses = {v: str(label) for v, label in CourseStatus.choices}
     compliance = {k: str(v) for k, v in selection_rules.COMPLIANCE_LABELS.items()}
     none_label = compliance[selection_rules.Compliance.NONE]
-    campaigns = dict(Campaign.objects.filter(pk__in=scope.values("campaign_id")).values_list("pk", "title"))
+    campaigns = dict(Campaign.objects.filter(pk__in=scope.values("campaign_id")).order_by().values_list("pk", "title"))
     nodes = _nodes(scope.values("node_id"))
     main = (scope.order_by("pk").values_list(*_FIELDS, _UtcMinute("submitted_at"))
             .iterator(chunk_size=BATCH))
@@ -368,18 +370,19 @@ def save_progress(job_id: int, done: int) -> None:
 
 def run(job_id: int) -> ExportJob:
     """The task: write the workbook to a temporary file as rows come (progress every
-    PROGRESS_EVERY rows), then put it into storage."""
+    PROGRESS_EVERY rows, at most PROGRESS_STEPS times), then put it into storage."""
     job = ExportJob.objects.select_related("owner").get(pk=job_id)
     if job.status == ExportJob.Status.DONE:
         return job
     ExportJob.objects.filter(pk=job.pk).update(status=ExportJob.Status.RUNNING, rows_done=0, error="",
                                                updated_at=timezone.now())
     done = last = 0
+    step = max(PROGRESS_EVERY, job.rows_total // PROGRESS_STEPS)
 
     def on_rows(n: int) -> None:
         nonlocal done, last
         done = n
-        if n - last >= PROGRESS_EVERY:
+        if n - last >= step:
             last = n
             save_progress(job.pk, n)
 

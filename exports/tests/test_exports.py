@@ -194,6 +194,22 @@ def test_progress_advances_as_rows_are_written(tree, world, monkeypatch):
     assert job.size == job.file.size > 0
 
 
+def test_a_large_job_writes_its_progress_a_bounded_number_of_times(tree, campaign, nodes, world, monkeypatch):
+    """Each progress update is a committed UPDATE: a job makes at most PROGRESS_STEPS of them,
+    however many rows it writes, and they advance to the end."""
+    _more_courses(tree, campaign, nodes, 60)
+    seen = []
+    monkeypatch.setattr(services, "PROGRESS_EVERY", 1)
+    monkeypatch.setattr(services, "PROGRESS_STEPS", 10)
+    monkeypatch.setattr(services, "ROWS_PER_WRITE", 1)
+    monkeypatch.setattr(services, "save_progress", lambda job_id, done: seen.append(done))
+    job = ExportJob.objects.create(owner=tree.city_admin, filters={}, rows_total=63)
+    services.run(job.pk)
+    assert seen == list(range(6, 61, 6))  # every 63 // 10 rows
+    job.refresh_from_db()
+    assert (job.status, job.rows_done, job.percent) == ("done", 63, 100)
+
+
 def test_a_failed_job_says_why(tree, world, monkeypatch):
     monkeypatch.setattr(services, "rows", lambda actor, filters: iter([[1, object.__new__(BrokenText)]]))
     job = ExportJob.objects.create(owner=tree.city_admin, filters={})
