@@ -5,7 +5,7 @@ rows, and the cleanup of old files."""
 from __future__ import annotations
 
 import io
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import openpyxl
@@ -84,6 +84,18 @@ def test_a_county_admin_exports_exactly_his_county(client, tree, campaign, world
     draft = next(r for r in rows if r[7] == "秋天")
     assert draft[13:20] == (2, "草稿", "未上传文件", None, None, None, None)
     assert sorted(r[0] for r in rows[1:]) == [1, 2]
+
+
+def test_the_submission_time_is_local_to_the_minute(client, tree, world):
+    """The database gives the UTC minute, the export writes it in Asia/Shanghai: past midnight here,
+    the day before in UTC; seconds dropped, not rounded."""
+    Course.objects.filter(pk=world["course"].pk).update(
+        submitted_at=datetime(2024, 5, 1, 17, 30, 59, 999999, tzinfo=UTC))
+    Course.objects.filter(pk=world["other"].pk).update(submitted_at=None)
+    client.force_login(tree.city_admin)
+    rows = {r[7]: r for r in sheet(client.post(URL))}
+    assert rows["认识天地"][22] == "2024-05-02 01:30"
+    assert rows["霞山课程"][22] is None
 
 
 def test_a_city_admin_exports_the_city_and_the_filters_apply(client, tree, campaign, world):
