@@ -155,19 +155,19 @@ class _UtcMinute(Func):
 
 
 class _LocalMinutes(dict):
-    """UTC minute text → the same minute in TIME_ZONE as ``YYYY-MM-DD HH:MM`` (offsets are whole
-    minutes), remembered; None → ""."""
+    """UTC minute text → (the same minute in TIME_ZONE as ``YYYY-MM-DD HH:MM``,) (offsets are whole
+    minutes), remembered; None → ("",)."""
 
     def __init__(self):
-        super().__init__({None: ""})
+        super().__init__({None: ("",)})
         self.tz = ZoneInfo(settings.TIME_ZONE)
 
-    def __missing__(self, minute: str) -> str:
+    def __missing__(self, minute: str) -> tuple[str]:
         if len(self) > 100_000:  # bounded, whatever the span of the submissions
             self.clear()
-            self[None] = ""
+            self[None] = ("",)
         local = datetime.strptime(minute, "%Y-%m-%d %H:%M").replace(tzinfo=UTC).astimezone(self.tz)
-        text = self[minute] = local.strftime("%Y-%m-%d %H:%M")
+        text = self[minute] = (local.strftime("%Y-%m-%d %H:%M"),)
         return text
 
 
@@ -234,7 +234,9 @@ class _LevelTexts:
         hit = self._texts[key] = (self.index.get(kind), text)
         return hit
 
-    def of(self, rows: list[tuple]) -> list[str]:
+    def of(self, rows: list[tuple]) -> tuple[str, str, str, str]:
+        if not rows:
+            return ("", "", "", "")
         out = ["", "", "", ""]
         texts = self._texts
         for row in rows:
@@ -242,7 +244,7 @@ class _LevelTexts:
             index, text = texts.get(key) or self._text(key)
             if index is not None:
                 out[index] = text
-        return out
+        return tuple(out)
 
 
 def _review(sheets: list[tuple], adjudications: list[tuple]) -> tuple:
@@ -269,6 +271,16 @@ class _Places:
         self.units = {pk: (name, kind) for pk, name, kind in
                       Unit.objects.exclude(kind=UnitKind.SCHOOL).values_list("pk", "name", "kind")}
         self._cache: dict[str, tuple[str, str]] = {}
+        self._schools: dict[str, tuple[str, str, str]] = {}
+
+    def school(self, name: str, path: str) -> tuple[str, str, str]:
+        """(学校, 区县, 地市) of the school at ``path``."""
+        hit = self._schools.get(path)
+        if hit is None:
+            if len(self._schools) > 100_000:  # bounded, whatever the number of schools
+                self._schools.clear()
+            hit = self._schools[path] = (name, *self.of(path))
+        return hit
 
     def of(self, path: str) -> tuple[str, str]:
         hit = self._cache.get(path)
@@ -300,10 +312,13 @@ def _nodes(scope_nodes) -> dict[int, tuple[str, str, str, str]]:
     return out
 
 
-def rows(actor, filters: dict) -> Iterator[tuple]:
+def _row_groups(actor, filters: dict) -> Iterator[tuple]:
     """The export's rows in the order the courses were declared (id), one row of each query in
     memory at a time: the courses and, beside them, one stream per kind of to-many data. The loop
-    does per course only what differs per course: lookups, the merge, one tuple."""
+    does per course only what differs per course: lookups, the merge, one tuple. Columns that come
+    from what courses share come as groups (tuples), the same for every course that shares them:
+    (序号, (遴选活动, 类别), (学段, 年级, 学科, 目录节点), 课程名称, 主讲教师, 团队成员, (学校, 区县, 地市),
+    (课时数, 申报状态, 文件检测), (学校推荐, 区县推荐, 地市推荐, 省级推荐), 评审平均分, 评审结果, (提交时间,))."""
     scope = courses(actor, filters).order_by()
     places = _Places()
     minutes = _LocalMinutes()
@@ -312,7 +327,9 @@ def rows(actor, filters: dict) -> Iterator[tuple]:
     statuses = {v: str(label) for v, label in CourseStatus.choices}
     compliance = {k: str(v) for k, v in selection_rules.COMPLIANCE_LABELS.items()}
     none_label = compliance[selection_rules.Compliance.NONE]
-    campaigns = dict(Campaign.objects.filter(pk__in=scope.values("campaign_id")).order_by().values_list("pk", "title"))
+    titles = dict(Campaign.objects.filter(pk__in=scope.values("campaign_id")).order_by().values_list("pk", "title"))
+    campaigns: dict[tuple, tuple[str, str]] = {}
+    standings: dict[tuple, tuple[int, str, str]] = {}
     nodes = _nodes(scope.values("node_id"))
     main = (scope.order_by("pk").values_list(*_FIELDS, _UtcMinute("submitted_at"))
             .iterator(chunk_size=BATCH))
@@ -321,18 +338,51 @@ def rows(actor, filters: dict) -> Iterator[tuple]:
     sheets, adjudications = streams["sheets"].take, streams["adjudications"].take
     for number, (pk, campaign_id, category, node_id, title, lead_name, lead_user, school, school_path, periods,
                  status, check, submitted) in enumerate(main, 1):
+        campaign = campaigns.get((campaign_id, category))
+        if campaign is None:
+            campaign = campaigns[campaign_id, category] = (titles[campaign_id], categories.get(category, category))
+        standing = standings.get((periods, status, check))
+        if standing is None:
+            standing = standings[periods, status, check] = (periods, statuses.get(status, status),
+                                                            compliance.get(check, none_label))
         review = sheets(pk)
         score, result = _review(review, adjudications(pk)) if review else (None, "")
         yield (
-            number, campaigns[campaign_id], categories.get(category, category), *nodes[node_id], title,
-            lead_name or lead_user, "、".join([real_name or username for _c, real_name, username in members(pk)]),
-            school, *places.of(school_path), periods, statuses.get(status, status), compliance.get(check, none_label),
-            *levels_of(levels(pk)), score, result, minutes[submitted],
+            number, campaign, nodes[node_id], title, lead_name or lead_user,
+            "、".join([real_name or username for _c, real_name, username in members(pk)]),
+            places.school(school, school_path), standing, levels_of(levels(pk)), score, result, minutes[submitted],
         )
 
 
+def rows(actor, filters: dict) -> Iterator[tuple]:
+    """The export's rows as plain values, one per column (``COLUMNS``)."""
+    for number, campaign, node, title, lead, team, school, standing, levels, score, result, submitted in (
+            _row_groups(actor, filters)):
+        yield (number, *campaign, *node, title, lead, team, *school, *standing, *levels, score, result, *submitted)
+
+
+def sheet_rows(actor, filters: dict) -> Iterator[tuple]:
+    """The rows as the sheet takes them: each group of shared columns written once as XML cells
+    (``xlsx.cells``) and reused for every course that shares it, so the writer fills and checks
+    per row only what is the course's own."""
+    written: dict[tuple, xlsx.Cells] = {}
+
+    def cells(group: tuple) -> xlsx.Cells:
+        hit = written.get(group)
+        if hit is None:
+            if len(written) > 100_000:  # bounded, whatever the number of schools, nodes and minutes
+                written.clear()
+            hit = written[group] = xlsx.cells(group)
+        return hit
+
+    for number, campaign, node, title, lead, team, school, standing, levels, score, result, submitted in (
+            _row_groups(actor, filters)):
+        yield (number, cells(campaign), cells(node), title, lead, team, cells(school), cells(standing),
+               cells(levels), score, result, cells(submitted))
+
+
 def stream(actor, filters: dict, *, on_rows: Callable[[int], None] | None = None) -> Iterator[bytes]:
-    return xlsx.stream(headers(), rows(actor, filters), sheet_name=str(_("申报课程")), widths=widths(),
+    return xlsx.stream(headers(), sheet_rows(actor, filters), sheet_name=str(_("申报课程")), widths=widths(),
                        title=str(_("全部申报导出")), created=timezone.now(), on_rows=on_rows,
                        rows_per_write=ROWS_PER_WRITE)
 

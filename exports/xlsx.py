@@ -63,6 +63,13 @@ _CLOSE = "</t></is></c>"
 _WS = frozenset(" \t\n\r\u3000")
 
 
+class Cells(str):
+    """Consecutive cells already written as XML (by ``cells``): for values many rows share, written
+    once; a row may hold them among its values, and the writer puts them in as they are."""
+
+    __slots__ = ()
+
+
 def _row_xml_checked(number: int, values: Sequence) -> str:
     """One ``<row>``, cell by cell: any values, texts escaped and cut as needed (the path of the
     rows ``row_xml`` cannot take as they are)."""
@@ -91,10 +98,18 @@ def _row_xml_checked(number: int, values: Sequence) -> str:
             add("<c/>")
         elif kind is int or kind is float or kind is Decimal:
             parts += ("<c><v>", str(v), "</v></c>")
+        elif kind is Cells:
+            add(v)
         else:
             add(_cell(v))
     add("</row>")
     return "".join(parts)
+
+
+def cells(values: Sequence) -> Cells:
+    """``values`` as consecutive cells (what ``row_xml`` writes for them), to be put in rows as one value."""
+    xml = _row_xml_checked(0, values)
+    return Cells(xml[len('<row r="0">'):-len("</row>")])
 
 
 _NoneType = type(None)
@@ -124,6 +139,9 @@ def _template(kinds: tuple, truths: tuple) -> tuple | None:
                 parts.append("<c/>")
         elif kind is _NoneType:
             parts.append("<c/>")
+        elif kind is Cells:
+            parts.append("%s")
+            filled.append(i)
         elif kind is bool:
             parts.append('<c t="b"><v>%d</v></c>')
             filled.append(i)
@@ -294,7 +312,7 @@ def stream(headers: Sequence[str], rows: Iterable[Sequence], *, sheet_name: str 
     """The workbook as byte chunks: ``headers`` in row 1 (bold, frozen), then ``rows`` as they come.
 
     Values: None/"" → empty cell; int/float/Decimal → number; bool → boolean; date/datetime →
-    text (local time is the caller's business); anything else → its text. ``on_rows(n)`` is
+    text (local time is the caller's business); ``Cells`` → those cells; anything else → its text. ``on_rows(n)`` is
     called after every ``rows_per_write`` rows and at the end with the rows written so far.
     Nothing but the current batch of rows is held.
     """

@@ -19,7 +19,7 @@ from django.utils import timezone
 from courses.compliance import refresh as refresh_compliance
 from courses.models import Course, CourseMember, Period, Resource
 from courses.tests.conftest import make_file
-from exports import services
+from exports import services, xlsx
 from exports.models import ExportJob
 from jingpinke import periodic
 from jingpinke.s3server import body_of, served
@@ -223,7 +223,7 @@ def test_a_large_job_writes_its_progress_a_bounded_number_of_times(tree, campaig
 
 
 def test_a_failed_job_says_why(tree, world, monkeypatch):
-    monkeypatch.setattr(services, "rows", lambda actor, filters: iter([[1, object.__new__(BrokenText)]]))
+    monkeypatch.setattr(services, "sheet_rows", lambda actor, filters: iter([[1, object.__new__(BrokenText)]]))
     job = ExportJob.objects.create(owner=tree.city_admin, filters={})
     with pytest.raises(RuntimeError):
         services.run(job.pk)
@@ -280,6 +280,24 @@ def test_cleanup_removes_old_files(tree, settings):
     assert list(ExportJob.objects.all()) == [fresh]
     assert not default_storage.exists(name) and default_storage.exists(fresh.file.name)
     assert ("exports.tasks.cleanup_exports", 3600) in periodic.REGISTRY
+
+
+def test_shared_columns_are_written_once_per_distinct_value(tree, campaign, nodes, world, monkeypatch):
+    """The sheet takes the same rows as ``rows`` gives, but each group of columns courses share
+    (campaign, catalog node, school, standing, levels, submission minute) is written as XML cells
+    once per distinct value, not once per row."""
+    _more_courses(tree, campaign, nodes, 60)
+    plain = list(services.rows(tree.city_admin, {}))
+    written = []
+    real = xlsx.cells
+    monkeypatch.setattr(xlsx, "cells", lambda values: written.append(tuple(values)) or real(values))
+    data = b"".join(services.stream(tree.city_admin, {}))
+    book = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
+    assert [tuple(r) for r in book.active.iter_rows(min_row=2, values_only=True)] == [
+        tuple(None if v == "" else v for v in r) for r in plain]
+    assert len(written) == len(set(written)) < 30  # 63 rows
+    groups = {g for r in services._row_groups(tree.city_admin, {}) for g in (r[1], r[2], r[6], r[7], r[8], r[11])}
+    assert set(written) == groups
 
 
 def test_rows_stay_whole_across_batches(tree, campaign, nodes, world, monkeypatch):

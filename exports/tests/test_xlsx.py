@@ -101,7 +101,15 @@ def test_memory_stays_bounded_at_20000_rows():
 
 VALUES = ["", " ", "文本", "秋天 & <冬天>", " 前有空格", "后有空格 ", "\u3000全角空格", "控制\x01字符", "不是字符\ufffe",
           "分隔\ue000 符", "a \ue000b", "\ue000", "换行\n中间", "换行结尾\n", "\t", "A>B", "&", "字" * 40000, None, 0, 1, -5,
-          2.5, 0.0, Decimal("87.50"), Decimal("0"), True, False, datetime(2024, 5, 1, 10, 20), date(2024, 5, 1)]
+          2.5, 0.0, Decimal("87.50"), Decimal("0"), True, False, datetime(2024, 5, 1, 10, 20), date(2024, 5, 1),
+          xlsx.cells(["共享", None, 3]), xlsx.cells(["需要 & 转义 "]), xlsx.cells([])]
+
+
+def test_cells_written_once_are_the_cells_of_their_values():
+    """``cells`` (shared columns written once) puts in a row exactly what the values would."""
+    values = [" 学校 & 附小", None, "", 3, Decimal("1.50"), "区县"]
+    assert xlsx.row_xml(9, [1, xlsx.cells(values), "尾"]) == xlsx.row_xml(9, [1, *values, "尾"])
+    assert xlsx._row_xml_checked(9, [xlsx.cells(values[:2]), xlsx.cells(values[2:])]) == xlsx.row_xml(9, values)
 
 
 def test_the_row_template_writes_what_the_cell_by_cell_path_writes():
