@@ -4,11 +4,13 @@ streamed XLSX (exports.xlsx) — straight back as the response when small, as a 
 
 Scope and filters come from ``courses.services.list_courses``, the function the list page uses,
 so the export holds exactly the rows the list shows. The rows are read with one query over the
-course and its to-one relations (``values_list(...).iterator()``, ordered by id); what a course
-has many of (team members, entries per level, file checks, review sheets, adjudications) comes
-from one query each over the same scope (a subquery of ids), also ordered by course id, consumed
-beside the courses (a merge join, ``_Stream``). So an export makes the same 7 queries whatever its
-size, with no id lists, and memory holds a fetch of each cursor.
+course, its lead teacher and school (``values_list(...).iterator()``, ordered by id); what a course
+has many of (team members, entries per level, review sheets, adjudications) comes from one query
+each over the same scope (a subquery of ids), also ordered by course id, consumed beside the courses
+(a merge join, ``_Stream``); what many courses share (campaign, catalog node and textbook, county and
+city) from lookups read once. So an export makes the same 9 queries whatever its size, with no id
+lists, and memory holds a fetch of each cursor and the lookups (bounded by nodes, schools, minutes).
+The shared columns reach the writer as XML cells written once per distinct value (``sheet_rows``).
 """
 
 from __future__ import annotations
