@@ -1,9 +1,11 @@
 """A streaming XLSX writer: one sheet, rows in, bytes out, memory constant in the number of rows.
 
-openpyxl's write-only mode and XlsxWriter build every cell as an object; at 200,000 rows × 24
-columns that is the whole cost of an export. Here each row becomes its XML text at once (inline
-strings, no shared-string table, no cell references: they are optional in SpreadsheetML and the
-readers count the cells), a few hundred rows are deflated together into the sheet's ZIP member,
+openpyxl's write-only mode and XlsxWriter build every cell as an object; at 200,000 rows × 23
+columns that is the whole cost of an export (XlsxWriter's constant_memory mode: ~29 s of CPU where
+this writer takes ~3). Here each row becomes its XML text at once, one cached template per row shape
+(inline strings, no shared-string table, no cell references: they are optional in SpreadsheetML and
+the readers count the cells; ``Cells`` for columns many rows share, written once by the caller), a
+few hundred rows are deflated together into the sheet's ZIP member,
 and the bytes are handed on as soon as zlib lets them go. The ZIP is written for an unseekable
 output (data descriptors after each member), so the same generator feeds an HTTP response and a
 file. Plain data in, bytes out: no ORM, no Django.
