@@ -4,11 +4,13 @@ streamed XLSX (exports.xlsx) — straight back as the response when small, as a 
 
 Scope and filters come from ``courses.services.list_courses``, the function the list page uses,
 so the export holds exactly the rows the list shows. The rows are read with one query over the
-course and its to-one relations (``values_list(...).iterator()``, ordered by id); what a course
-has many of (team members, entries per level, file checks, review sheets, adjudications) comes
-from one query each over the same scope (a subquery of ids), also ordered by course id, consumed
-beside the courses (a merge join, ``_Stream``). So an export makes the same 7 queries whatever its
-size, with no id lists, and memory holds a fetch of each cursor.
+course, its lead teacher and school (``values_list(...).iterator()``, ordered by id); what a course
+has many of (team members, entries per level, review sheets, adjudications) comes from one query
+each over the same scope (a subquery of ids), also ordered by course id, consumed beside the courses
+(a merge join, ``_Stream``); what many courses share (campaign, catalog node and textbook, county and
+city) from lookups read once. So an export makes the same 9 queries whatever its size, with no id
+lists, and memory holds a fetch of each cursor and the lookups (bounded by nodes, schools, minutes).
+The shared columns reach the writer as XML cells written once per distinct value (``sheet_rows``).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import logging
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -25,7 +27,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files import File
-from django.db.models import Avg, Count, Q, QuerySet
+from django.db.models import Avg, CharField, Count, Func, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -36,8 +38,9 @@ from campaigns.enums import Category, Stage
 from campaigns.models import Campaign
 from campaigns.services import campaigns_for
 from catalog import rules as catalog_rules
+from catalog.models import CatalogNode
 from courses import services as course_services
-from courses.models import Course, CourseMember, CourseStatus, Resource
+from courses.models import Course, CourseMember, CourseStatus
 from exports import xlsx
 from exports.models import ExportJob
 from jingpinke.errors import ServiceError
@@ -49,7 +52,8 @@ from selection.models import Entry, EntryState
 log = logging.getLogger("jingpinke.exports")
 
 BATCH = 2000  # rows fetched at a time from each cursor
-PROGRESS_EVERY = 2000  # rows between two progress updates of a job
+PROGRESS_EVERY = 2000  # rows between two progress updates of a job at least…
+PROGRESS_STEPS = 50  # …and at most this many updates per job (each is a committed UPDATE: 2 % steps)
 ROWS_PER_WRITE = xlsx.ROWS_PER_WRITE  # rows between two handovers of bytes (and progress checks)
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 STALE_AFTER = timedelta(minutes=10)  # a queued/running job without progress this long is started again
@@ -124,13 +128,49 @@ def filename(actor, filters: dict, now: datetime | None = None) -> str:
 
 
 # --- the rows -------------------------------------------------------------------------------------------
+# Per course, what differs from course to course (its own columns, its lead teacher and school by
+# join); what many courses share (campaign, catalog node and textbook, county and city) comes from
+# lookups read once, and the submission time as its UTC minute, turned into local text once per minute.
 _FIELDS = (
-    "pk", "campaign__title", "category", "node__textbook__stage", "node__textbook__school_system",
-    "node__textbook__grade", "node__textbook__subject", "node__textbook_id", "node__textbook__title",
-    "node__textbook__version", "node__textbook__volume", "node__textbook__edition", "node__label_path",
-    "node__title", "title", "lead_teacher__real_name", "lead_teacher__username", "school__name", "school__path",
-    "periods_count", "status", "submitted_at",
+    "pk", "campaign_id", "category", "node_id", "title", "lead_teacher__real_name", "lead_teacher__username",
+    "school__name", "school__path", "periods_count", "status", "compliance",
 )
+_NODE_FIELDS = (
+    "pk", "textbook__stage", "textbook__school_system", "textbook__grade", "textbook__subject", "textbook__title",
+    "textbook__version", "textbook__volume", "textbook__edition", "label_path", "title",
+)
+
+
+class _UtcMinute(Func):
+    """A timestamp's UTC minute as text, ``YYYY-MM-DD HH:MM``: the database writes it, and its local
+    text is worked out once per minute (``_LocalMinutes``) instead of once per row."""
+
+    output_field = CharField()
+
+    def as_sqlite(self, compiler, connection, **extra):
+        # stored as UTC text, "YYYY-MM-DD HH:MM:SS[.ffffff]" (no strftime: a "%" in SQL is a placeholder to Django)
+        return self.as_sql(compiler, connection, template="replace(substr(%(expressions)s, 1, 16), 'T', ' ')", **extra)
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection,
+                           template="to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')", **extra)
+
+
+class _LocalMinutes(dict):
+    """UTC minute text → (the same minute in TIME_ZONE as ``YYYY-MM-DD HH:MM``,) (offsets are whole
+    minutes), remembered; None → ("",)."""
+
+    def __init__(self):
+        super().__init__({None: ("",)})
+        self.tz = ZoneInfo(settings.TIME_ZONE)
+
+    def __missing__(self, minute: str) -> tuple[str]:
+        if len(self) > 100_000:  # bounded, whatever the span of the submissions
+            self.clear()
+            self[None] = ("",)
+        local = datetime.strptime(minute, "%Y-%m-%d %H:%M").replace(tzinfo=UTC).astimezone(self.tz)
+        text = self[minute] = (local.strftime("%Y-%m-%d %H:%M"),)
+        return text
 
 
 class _Stream:
@@ -143,7 +183,10 @@ class _Stream:
         self._next = next(self._it, None)
 
     def take(self, pk: int) -> list[tuple]:
-        out, nxt = [], self._next
+        nxt = self._next
+        if nxt is None or nxt[0] > pk:  # most calls: nothing (left) for this course
+            return []
+        out = []
         while nxt is not None and nxt[0] < pk:
             nxt = next(self._it, None)
         while nxt is not None and nxt[0] == pk:
@@ -155,7 +198,7 @@ class _Stream:
 
 def _streams(scope) -> dict[str, _Stream]:
     """What courses have many of, for every course of ``scope`` (a subquery of ids), each query
-    ordered by course id."""
+    ordered by course id. (The file checks need none: ``Course.compliance`` holds their worst.)"""
     from review.models import Adjudication, ScoreSheet
 
     def it(qs):
@@ -164,8 +207,6 @@ def _streams(scope) -> dict[str, _Stream]:
     return {
         "members": it(CourseMember.objects.filter(course_id__in=scope).order_by("course_id", "order", "id")
                       .values_list("course_id", "user__real_name", "user__username")),
-        "checks": it(Resource.objects.filter(period__course_id__in=scope).order_by("period__course_id", "status")
-                     .values_list("period__course_id", "status").distinct()),
         "levels": it(Entry.objects.filter(course_id__in=scope).order_by("course_id", "id")
                      .values_list("course_id", "level__kind", "state", "awarded", "level__award_name")),
         "sheets": it(ScoreSheet.objects.filter(submitted_at__isnull=False, assignment__entry__entry__course_id__in=scope)
@@ -178,15 +219,34 @@ def _streams(scope) -> dict[str, _Stream]:
     }
 
 
-def _level_texts(rows: list[tuple], state_labels: dict[str, str]) -> dict[str, str]:
-    """Per level kind: the entry's state, with the level's award when it was named."""
-    result = {}
-    for _course_id, kind, state, awarded, award_name in rows:
-        text = state_labels.get(state, state)
+class _LevelTexts:
+    """The four level columns of a course from its entries: the entry's state, with the level's
+    award when it was named; each distinct (kind, state, award) worked out once."""
+
+    def __init__(self):
+        self.states = {v: str(label) for v, label in EntryState.choices}
+        self.index = {kind: i for i, kind in enumerate(LEVEL_KINDS)}
+        self._texts: dict[tuple, tuple[int | None, str]] = {}
+
+    def _text(self, key: tuple) -> tuple[int | None, str]:
+        kind, state, awarded, award_name = key
+        text = self.states.get(state, state)
         if awarded:
             text = f"{text} · {award_name or _('本级荣誉')}"
-        result[kind] = text
-    return result
+        hit = self._texts[key] = (self.index.get(kind), text)
+        return hit
+
+    def of(self, rows: list[tuple]) -> tuple[str, str, str, str]:
+        if not rows:
+            return ("", "", "", "")
+        out = ["", "", "", ""]
+        texts = self._texts
+        for row in rows:
+            key = row[1:]
+            index, text = texts.get(key) or self._text(key)
+            if index is not None:
+                out[index] = text
+        return tuple(out)
 
 
 def _review(sheets: list[tuple], adjudications: list[tuple]) -> tuple:
@@ -213,6 +273,16 @@ class _Places:
         self.units = {pk: (name, kind) for pk, name, kind in
                       Unit.objects.exclude(kind=UnitKind.SCHOOL).values_list("pk", "name", "kind")}
         self._cache: dict[str, tuple[str, str]] = {}
+        self._schools: dict[str, tuple[str, str, str]] = {}
+
+    def school(self, name: str, path: str) -> tuple[str, str, str]:
+        """(学校, 区县, 地市) of the school at ``path``."""
+        hit = self._schools.get(path)
+        if hit is None:
+            if len(self._schools) > 100_000:  # bounded, whatever the number of schools
+                self._schools.clear()
+            hit = self._schools[path] = (name, *self.of(path))
+        return hit
 
     def of(self, path: str) -> tuple[str, str]:
         hit = self._cache.get(path)
@@ -230,46 +300,91 @@ class _Places:
         return hit
 
 
-def rows(actor, filters: dict) -> Iterator[list]:
-    """The export's rows in the order the courses were declared (id), one row of each query in
-    memory at a time: the courses and, beside them, one stream per kind of to-many data."""
-    qs = courses(actor, filters).order_by("pk")
-    places = _Places()
-    tz = ZoneInfo(settings.TIME_ZONE)
-    categories = {v: str(label) for v, label in Category.choices}
+def _nodes(scope_nodes) -> dict[int, tuple[str, str, str, str]]:
+    """Per catalog node of the export's courses: (学段, 年级, 学科, 目录节点 text) — as many as the
+    catalog has lessons in use, whatever the number of courses."""
     stages = {v: str(label) for v, label in Stage.choices}
+    out = {}
+    for pk, stage, system, grade, subject, book_title, version, volume, edition, label_path, title in (
+            CatalogNode.objects.filter(pk__in=scope_nodes).order_by().values_list(*_NODE_FIELDS)
+            .iterator(chunk_size=BATCH)):
+        book = ((book_title or catalog_rules.textbook_title(version, subject, grade, volume))
+                + catalog_rules.textbook_suffix(stage, system, edition))
+        out[pk] = (stages.get(stage, stage), grade, subject, f"{book} › {label_path or title}")
+    return out
+
+
+def _row_groups(actor, filters: dict) -> Iterator[tuple]:
+    """The export's rows in the order the courses were declared (id), one row of each query in
+    memory at a time: the courses and, beside them, one stream per kind of to-many data. The loop
+    does per course only what differs per course: lookups, the merge, one tuple. Columns that come
+    from what courses share come as groups (tuples), the same for every course that shares them:
+    (序号, (遴选活动, 类别), (学段, 年级, 学科, 目录节点), 课程名称, 主讲教师, 团队成员, (学校, 区县, 地市),
+    (课时数, 申报状态, 文件检测), (学校推荐, 区县推荐, 地市推荐, 省级推荐), 评审平均分, 评审结果, (提交时间,))."""
+    scope = courses(actor, filters).order_by()
+    places = _Places()
+    minutes = _LocalMinutes()
+    levels_of = _LevelTexts().of
+    categories = {v: str(label) for v, label in Category.choices}
     statuses = {v: str(label) for v, label in CourseStatus.choices}
-    states = {v: str(label) for v, label in EntryState.choices}
-    compliance_labels = {k: str(v) for k, v in selection_rules.COMPLIANCE_LABELS.items()}
-    none_label = compliance_labels[selection_rules.Compliance.NONE]
-    books: dict[int, str] = {}
-    main = qs.values_list(*_FIELDS).iterator(chunk_size=BATCH)
-    streams = _streams(courses(actor, filters).order_by().values("pk"))
-    members, checks, levels = streams["members"], streams["checks"], streams["levels"]
-    sheets, adjudications = streams["sheets"], streams["adjudications"]
-    for number, (pk, campaign, category, stage, system, grade, subject, book_id, book_title, version, volume, edition,
-                 label_path, node_title, title, lead_name, lead_user, school, school_path, periods, status,
-                 submitted_at) in enumerate(main, 1):
-        book = books.get(book_id)
-        if book is None:
-            book = books[book_id] = ((book_title or catalog_rules.textbook_title(version, subject, grade, volume))
-                                     + catalog_rules.textbook_suffix(stage, system, edition))
-        county, city = places.of(school_path)
-        level = _level_texts(levels.take(pk), states)
-        check = selection_rules.compliance_of(status for _c, status in checks.take(pk))
-        score, result = _review(sheets.take(pk), adjudications.take(pk))
-        yield [
-            number, campaign, categories.get(category, category), stages.get(stage, stage), grade, subject,
-            f"{book} › {label_path or node_title}", title, lead_name or lead_user,
-            "、".join(real_name or username for _c, real_name, username in members.take(pk)), school,
-            county, city, periods, statuses.get(status, status), compliance_labels.get(check, none_label),
-            *(level.get(kind, "") for kind in LEVEL_KINDS),
-            score, result, submitted_at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if submitted_at else "",
-        ]
+    compliance = {k: str(v) for k, v in selection_rules.COMPLIANCE_LABELS.items()}
+    none_label = compliance[selection_rules.Compliance.NONE]
+    titles = dict(Campaign.objects.filter(pk__in=scope.values("campaign_id")).order_by().values_list("pk", "title"))
+    campaigns: dict[tuple, tuple[str, str]] = {}
+    standings: dict[tuple, tuple[int, str, str]] = {}
+    nodes = _nodes(scope.values("node_id"))
+    main = (scope.order_by("pk").values_list(*_FIELDS, _UtcMinute("submitted_at"))
+            .iterator(chunk_size=BATCH))
+    streams = _streams(scope.values("pk"))
+    members, levels = streams["members"].take, streams["levels"].take
+    sheets, adjudications = streams["sheets"].take, streams["adjudications"].take
+    for number, (pk, campaign_id, category, node_id, title, lead_name, lead_user, school, school_path, periods,
+                 status, check, submitted) in enumerate(main, 1):
+        campaign = campaigns.get((campaign_id, category))
+        if campaign is None:
+            campaign = campaigns[campaign_id, category] = (titles[campaign_id], categories.get(category, category))
+        standing = standings.get((periods, status, check))
+        if standing is None:
+            standing = standings[periods, status, check] = (periods, statuses.get(status, status),
+                                                            compliance.get(check, none_label))
+        review = sheets(pk)
+        score, result = _review(review, adjudications(pk)) if review else (None, "")
+        yield (
+            number, campaign, nodes[node_id], title, lead_name or lead_user,
+            "、".join([real_name or username for _c, real_name, username in members(pk)]),
+            places.school(school, school_path), standing, levels_of(levels(pk)), score, result, minutes[submitted],
+        )
+
+
+def rows(actor, filters: dict) -> Iterator[tuple]:
+    """The export's rows as plain values, one per column (``COLUMNS``)."""
+    for number, campaign, node, title, lead, team, school, standing, levels, score, result, submitted in (
+            _row_groups(actor, filters)):
+        yield (number, *campaign, *node, title, lead, team, *school, *standing, *levels, score, result, *submitted)
+
+
+def sheet_rows(actor, filters: dict) -> Iterator[tuple]:
+    """The rows as the sheet takes them: each group of shared columns written once as XML cells
+    (``xlsx.cells``) and reused for every course that shares it, so the writer fills and checks
+    per row only what is the course's own."""
+    written: dict[tuple, xlsx.Cells] = {}
+
+    def cells(group: tuple) -> xlsx.Cells:
+        hit = written.get(group)
+        if hit is None:
+            if len(written) > 100_000:  # bounded, whatever the number of schools, nodes and minutes
+                written.clear()
+            hit = written[group] = xlsx.cells(group)
+        return hit
+
+    for number, campaign, node, title, lead, team, school, standing, levels, score, result, submitted in (
+            _row_groups(actor, filters)):
+        yield (number, cells(campaign), cells(node), title, lead, team, cells(school), cells(standing),
+               cells(levels), score, result, cells(submitted))
 
 
 def stream(actor, filters: dict, *, on_rows: Callable[[int], None] | None = None) -> Iterator[bytes]:
-    return xlsx.stream(headers(), rows(actor, filters), sheet_name=str(_("申报课程")), widths=widths(),
+    return xlsx.stream(headers(), sheet_rows(actor, filters), sheet_name=str(_("申报课程")), widths=widths(),
                        title=str(_("全部申报导出")), created=timezone.now(), on_rows=on_rows,
                        rows_per_write=ROWS_PER_WRITE)
 
@@ -307,18 +422,19 @@ def save_progress(job_id: int, done: int) -> None:
 
 def run(job_id: int) -> ExportJob:
     """The task: write the workbook to a temporary file as rows come (progress every
-    PROGRESS_EVERY rows), then put it into storage."""
+    PROGRESS_EVERY rows, at most PROGRESS_STEPS times), then put it into storage."""
     job = ExportJob.objects.select_related("owner").get(pk=job_id)
     if job.status == ExportJob.Status.DONE:
         return job
     ExportJob.objects.filter(pk=job.pk).update(status=ExportJob.Status.RUNNING, rows_done=0, error="",
                                                updated_at=timezone.now())
     done = last = 0
+    step = max(PROGRESS_EVERY, job.rows_total // PROGRESS_STEPS)
 
     def on_rows(n: int) -> None:
         nonlocal done, last
         done = n
-        if n - last >= PROGRESS_EVERY:
+        if n - last >= step:
             last = n
             save_progress(job.pk, n)
 

@@ -5,7 +5,7 @@ rows, and the cleanup of old files."""
 from __future__ import annotations
 
 import io
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import openpyxl
@@ -16,9 +16,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from courses.compliance import refresh as refresh_compliance
 from courses.models import Course, CourseMember, Period, Resource
 from courses.tests.conftest import make_file
-from exports import services
+from exports import services, xlsx
 from exports.models import ExportJob
 from jingpinke import periodic
 from jingpinke.s3server import body_of, served
@@ -83,6 +84,18 @@ def test_a_county_admin_exports_exactly_his_county(client, tree, campaign, world
     draft = next(r for r in rows if r[7] == "秋天")
     assert draft[13:20] == (2, "草稿", "未上传文件", None, None, None, None)
     assert sorted(r[0] for r in rows[1:]) == [1, 2]
+
+
+def test_the_submission_time_is_local_to_the_minute(client, tree, world):
+    """The database gives the UTC minute, the export writes it in Asia/Shanghai: past midnight here,
+    the day before in UTC; seconds dropped, not rounded."""
+    Course.objects.filter(pk=world["course"].pk).update(
+        submitted_at=datetime(2024, 5, 1, 17, 30, 59, 999999, tzinfo=UTC))
+    Course.objects.filter(pk=world["other"].pk).update(submitted_at=None)
+    client.force_login(tree.city_admin)
+    rows = {r[7]: r for r in sheet(client.post(URL))}
+    assert rows["认识天地"][22] == "2024-05-02 01:30"
+    assert rows["霞山课程"][22] is None
 
 
 def test_a_city_admin_exports_the_city_and_the_filters_apply(client, tree, campaign, world):
@@ -193,8 +206,24 @@ def test_progress_advances_as_rows_are_written(tree, world, monkeypatch):
     assert job.size == job.file.size > 0
 
 
+def test_a_large_job_writes_its_progress_a_bounded_number_of_times(tree, campaign, nodes, world, monkeypatch):
+    """Each progress update is a committed UPDATE: a job makes at most PROGRESS_STEPS of them,
+    however many rows it writes, and they advance to the end."""
+    _more_courses(tree, campaign, nodes, 60)
+    seen = []
+    monkeypatch.setattr(services, "PROGRESS_EVERY", 1)
+    monkeypatch.setattr(services, "PROGRESS_STEPS", 10)
+    monkeypatch.setattr(services, "ROWS_PER_WRITE", 1)
+    monkeypatch.setattr(services, "save_progress", lambda job_id, done: seen.append(done))
+    job = ExportJob.objects.create(owner=tree.city_admin, filters={}, rows_total=63)
+    services.run(job.pk)
+    assert seen == list(range(6, 61, 6))  # every 63 // 10 rows
+    job.refresh_from_db()
+    assert (job.status, job.rows_done, job.percent) == ("done", 63, 100)
+
+
 def test_a_failed_job_says_why(tree, world, monkeypatch):
-    monkeypatch.setattr(services, "rows", lambda actor, filters: iter([[1, object.__new__(BrokenText)]]))
+    monkeypatch.setattr(services, "sheet_rows", lambda actor, filters: iter([[1, object.__new__(BrokenText)]]))
     job = ExportJob.objects.create(owner=tree.city_admin, filters={})
     with pytest.raises(RuntimeError):
         services.run(job.pk)
@@ -218,6 +247,7 @@ def _more_courses(tree, campaign, nodes, n):
     stored = make_file(tree.teacher)
     Resource.objects.bulk_create([Resource(period=p, slot_kind="lesson_plan", file=stored, status="pass")
                                   for p in periods])
+    refresh_compliance([c.pk for c in courses])  # bulk inserts skip the signals that keep Course.compliance
 
 
 def test_the_query_count_does_not_grow_with_the_rows(tree, campaign, nodes, world):
@@ -232,9 +262,10 @@ def test_the_query_count_does_not_grow_with_the_rows(tree, campaign, nodes, worl
     _more_courses(tree, campaign, nodes, 60)
     large = count()
     assert (small[1], large[1]) == (3, 63)
-    # units, courses, members, checks, levels, review sheets, adjudications, and the course list's own
-    # membership lookup (its scope reads the user's own courses by id first, see courses.services), twice
-    assert small[0] == large[0] <= 9
+    # the course list's own membership lookup (its scope reads the user's own courses by id first, see
+    # courses.services), units, campaigns, catalog nodes, courses, members, entries, review sheets,
+    # adjudications: no query per row, per course or per batch of rows
+    assert small[0] == large[0] == 9
 
 
 def test_cleanup_removes_old_files(tree, settings):
@@ -249,6 +280,24 @@ def test_cleanup_removes_old_files(tree, settings):
     assert list(ExportJob.objects.all()) == [fresh]
     assert not default_storage.exists(name) and default_storage.exists(fresh.file.name)
     assert ("exports.tasks.cleanup_exports", 3600) in periodic.REGISTRY
+
+
+def test_shared_columns_are_written_once_per_distinct_value(tree, campaign, nodes, world, monkeypatch):
+    """The sheet takes the same rows as ``rows`` gives, but each group of columns courses share
+    (campaign, catalog node, school, standing, levels, submission minute) is written as XML cells
+    once per distinct value, not once per row."""
+    _more_courses(tree, campaign, nodes, 60)
+    plain = list(services.rows(tree.city_admin, {}))
+    written = []
+    real = xlsx.cells
+    monkeypatch.setattr(xlsx, "cells", lambda values: written.append(tuple(values)) or real(values))
+    data = b"".join(services.stream(tree.city_admin, {}))
+    book = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
+    assert [tuple(r) for r in book.active.iter_rows(min_row=2, values_only=True)] == [
+        tuple(None if v == "" else v for v in r) for r in plain]
+    assert len(written) == len(set(written)) < 30  # 63 rows
+    groups = {g for r in services._row_groups(tree.city_admin, {}) for g in (r[1], r[2], r[6], r[7], r[8], r[11])}
+    assert set(written) == groups
 
 
 def test_rows_stay_whole_across_batches(tree, campaign, nodes, world, monkeypatch):
