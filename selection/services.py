@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Page
 from django.db import IntegrityError, transaction
 from django.db.models import (
     Case,
@@ -47,7 +46,7 @@ from contacts.models import ContactForm
 from courses.models import Course
 from jingpinke.errors import ServiceError
 from jingpinke.inputs import parse_id
-from jingpinke.paging import IdPaginator
+from jingpinke.paging import ListPage, paginate
 from orgs.models import Unit, User
 from selection import hooks, rules, signals
 from selection.models import Entry, EntryState, UnitLevel
@@ -573,12 +572,12 @@ def list_entries(user, f: EntryFilter) -> QuerySet[Entry]:
     return _list_rows(filtered_entries(user, f))
 
 
-def entries_page(user, f: EntryFilter, per_page: int, number) -> Page:
-    """One page of ``list_entries``, page first: the page's ids from the filtered, ordered entries
-    (indexed columns, joins only for the filters and the sort asked for), then those rows."""
-    ids = filtered_entries(user, f).values_list("pk", flat=True)
-    return IdPaginator(ids, per_page, lambda page_ids: _list_rows(entries_for(user)).filter(pk__in=page_ids)
-                       ).get_page(number)
+def entries_page(user, f: EntryFilter, per_page: int, number, cursor: str | None = None) -> ListPage:
+    """One page of ``list_entries`` by number or by cursor (``jingpinke.paging``), page first: the
+    page's ids from the filtered, ordered entries (indexed columns, joins only for the filters and
+    the sort asked for), then those rows; the count stops at the cap."""
+    return paginate(filtered_entries(user, f), per_page, number, cursor,
+                    load=lambda page_ids: _list_rows(entries_for(user)).filter(pk__in=page_ids))
 
 
 def matching_courses(q: str) -> QuerySet:
