@@ -591,6 +591,24 @@ def matching_courses(q: str) -> QuerySet:
                                                   by_school.order_by().values("pk"))
 
 
+TRIGRAM = 3  # pg_trgm narrows its index only with searches of at least this many characters
+
+
+def _search(q: str) -> Q:
+    """Entries whose course's title, lead teacher's name or school's name contains ``q``.
+
+    From 3 characters: the courses matching anywhere, a UNION of three trigram index searches
+    (``matching_courses``), so a rare word costs what its matches cost. Shorter (1–2 Chinese
+    characters, below pg_trgm's trigram length): the index cannot narrow, and matching them
+    against every course, teacher and school of the province reads all three tables; instead the
+    three columns are tested on each entry of the list in its order (one primary-key lookup per
+    table), so a page stops at its last match and the scope, not the province, bounds the work."""
+    if len(q) >= TRIGRAM:
+        return Q(course_id__in=matching_courses(q))
+    return (Q(course__title__icontains=q) | Q(course__lead_teacher__real_name__icontains=q)
+            | Q(course__school__name__icontains=q))
+
+
 def filtered_entries(user, f: EntryFilter) -> QuerySet[Entry]:
     """Entries the user may see, narrowed and sorted; every list, page and export starts here."""
     qs = entries_for(user)
@@ -612,7 +630,7 @@ def filtered_entries(user, f: EntryFilter) -> QuerySet[Entry]:
     if f.awarded is not None:
         qs = qs.filter(awarded=f.awarded)
     if f.q:
-        qs = qs.filter(course_id__in=matching_courses(f.q))
+        qs = qs.filter(_search(f.q))
     key = f.sort.lstrip("-")
     descending = f.sort.startswith("-") and key in SORTS
     if key == "compliance":

@@ -240,3 +240,16 @@ def test_every_list_pages_in_few_queries_beyond_the_cap(client, settings, city, 
         with django_assert_max_num_queries(MAX_QUERIES):
             response = client.get(url)
         assert response.status_code == 200, (url, response.status_code)
+
+
+@pytest.mark.parametrize("q", ["秋", "秋天", "秋天的", "区第2", "2小", "000007", "王0"])
+def test_short_and_long_searches_find_the_same_substring_matches(city, q):
+    """1–2 characters are tested on each entry's course (no trigram index can narrow them), 3 and
+    more go through the trigram-indexed UNION; either way: title, lead teacher or school contains q."""
+    f = selection_services.EntryFilter(campaign=city.campaign.pk, q=q)
+    found = list(selection_services.filtered_entries(city.city_admin, f).values_list("pk", flat=True))
+    everything = selection_services.filtered_entries(city.city_admin, selection_services.EntryFilter(
+        campaign=city.campaign.pk)).select_related("course__lead_teacher", "course__school")
+    expected = [e.pk for e in everything
+                if q in e.course.title or q in e.course.lead_teacher.real_name or q in e.course.school.name]
+    assert found == expected and expected

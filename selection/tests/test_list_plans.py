@@ -34,11 +34,10 @@ def explain(sql: str) -> dict:
     return (json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]
 
 
-def hot_seq_scans(client, user, url) -> list[tuple[str, str]]:
+def hot_seq_scans(client, user, url, *, counts: bool = False) -> list[tuple[str, str]]:
     """(table, sql) of every Seq Scan of courses or entries in the queries the request runs to
-    build its page. The total count of a page-number list (``COUNT(*)``) is left out: counting
-    every visible row reads them all by nature (a sequential scan is the cheapest way); the API
-    lists' cursor mode does not count."""
+    build its page. The count (``COUNT(*)``, bounded by ``JPK_LIST_COUNT_CAP``) is left out unless
+    ``counts``: on a list smaller than the cap it reads every visible row by nature."""
     client.force_login(user)
     with CaptureQueriesContext(connection) as ctx:
         response = client.get(url)
@@ -48,7 +47,7 @@ def hot_seq_scans(client, user, url) -> list[tuple[str, str]]:
         sql = q["sql"]
         if not sql.lstrip().upper().startswith("SELECT") or not any(t in sql for t in HOT_TABLES):
             continue
-        if sql.lstrip().startswith('SELECT COUNT(*) AS "__count"'):
+        if not counts and sql.lstrip().startswith("SELECT COUNT(*)"):
             continue
         bad.extend((t, sql) for t in seq_scans(explain(sql)) if t in HOT_TABLES)
     return bad
@@ -92,3 +91,43 @@ def test_no_sequential_scan_of_courses_or_entries_on_the_hot_lists(client, city)
         if bad:
             failures[f"{user.username} {url}"] = bad
     assert {url: sorted({(t, sql[:300]) for t, sql in bad}) for url, bad in failures.items()} == {}
+
+
+
+def cursor_cases_without_seq_scans(client, cases, *, counts: bool) -> dict:
+    failures = {}
+    for user, url, params in cases:
+        client.force_login(user)
+        body = client.get(url, params).json()
+        assert body["next"], (url, params)
+        query = "&".join(f"{k}={v}" for k, v in params.items() if k != "page")
+        bad = hot_seq_scans(client, user, f"{url}?{query}&cursor={body['next']}", counts=counts)
+        if bad:
+            failures[f"{user.username} {url} {params}"] = sorted({(t, sql[:300]) for t, sql in bad})
+    return failures
+
+
+def test_cursor_pages_and_bounded_counts_read_no_table_sequentially(client, city, settings):
+    """Keyset pages (``?cursor=`` past page 10, in the ranked and in the unranked part of the
+    entries) and the bounded ``COUNT(*)`` of a list larger than the cap: no Seq Scan of courses
+    or entries, the count included; a 2-character search's page (its count reads the scope)."""
+    settings.LIST_COUNT_CAP = 500
+    c = city.campaign.pk
+    entries = "/api/v1/selection/entries"
+    cases = [
+        (city.city_admin, entries, {"campaign": c}),
+        (city.city_admin, entries, {"campaign": c, "page": 10}),
+        (city.city_admin, entries, {"campaign": c, "level": "city", "page": 10}),  # unranked: rank IS NULL
+        (city.county_admin, entries, {"campaign": c, "held_by": city.county.pk}),
+    ]
+    assert cursor_cases_without_seq_scans(client, cases, counts=True) == {}
+    short = [(city.city_admin, entries, {"campaign": c, "q": "秋天"})]
+    assert cursor_cases_without_seq_scans(client, short, counts=False) == {}
+
+
+@pytest.mark.xfail(strict=True, reason="courses are scoped by school (IN subquery), and no index serves "
+                   "'these schools, newest change first': the bounded count and the page walk the table")
+def test_courses_bounded_count_reads_no_table_sequentially(client, city, settings):
+    settings.LIST_COUNT_CAP = 500
+    cases = [(city.city_admin, "/api/v1/courses", {}), (city.county_admin, "/api/v1/courses", {})]
+    assert cursor_cases_without_seq_scans(client, cases, counts=True) == {}
