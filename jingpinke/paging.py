@@ -40,6 +40,7 @@ from django.core.paginator import Page, Paginator
 from django.db import connections
 from django.db.models import F, Q, QuerySet
 from django.db.models.expressions import OrderBy
+from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 from django.utils.translation import gettext as _
 
 from jingpinke.errors import ServiceError
@@ -152,9 +153,14 @@ def sort_keys(qs: QuerySet) -> list[SortKey]:
     return keys
 
 
-def _seek(keys: list[SortKey], values: list, reverse: bool) -> Q:
-    """Rows after ``values`` in the order of ``keys`` (``reverse``: before them): the leading key's
-    bound (an index range) AND the lexicographic OR of "equal on the keys before, after on this one"."""
+def _seek(keys: list[SortKey], values: list, reverse: bool):
+    """Rows after ``values`` in the order of ``keys`` (``reverse``: before them). Keys that cannot
+    be NULL and sort the same way: one row comparison, ``(rank, id) > (3, 1207)``, which an index
+    on those columns answers as a range. Otherwise the leading key's bound (an index range) AND the
+    lexicographic OR of "equal on the keys before, after on this one"."""
+    if all(k.nulls_last is None and k.descending == keys[0].descending for k in keys) and None not in values:
+        lookup = TupleLessThan if keys[0].descending != reverse else TupleGreaterThan
+        return lookup(Tuple(*(F(k.name) for k in keys)), tuple(values))
     alternatives = []
     for i, key in enumerate(keys):
         after = key.after(values[i], reverse)
@@ -169,6 +175,48 @@ def _seek(keys: list[SortKey], values: list, reverse: bool) -> Q:
     for q in alternatives[1:]:
         combined |= q
     return keys[0].at_or_after(values[0], reverse) & combined
+
+
+def _pinned(qs: QuerySet) -> set[str]:
+    """Columns of the list's own table the query's filters fix to one value (``campaign_id = 3``):
+    every row has the cursor's value there, so the seek skips them and its range starts at the
+    next key, where the index has something to narrow."""
+    pinned = set()
+    where = qs.query.where
+    if where.connector != "AND" or where.negated:
+        return pinned
+    for child in where.children:
+        lhs = getattr(child, "lhs", None)
+        if (getattr(child, "lookup_name", None) == "exact" and getattr(lhs, "alias", None) == qs.query.base_table
+                and not hasattr(child.rhs, "resolve_expression")):
+            pinned |= {lhs.target.attname, lhs.target.name}
+    return pinned
+
+
+def _segments(qs: QuerySet, keys: list[SortKey], values: list, reverse: bool) -> list[Q]:
+    """The rows after the cursor (``reverse``: before it) as one or two conditions, read in turn.
+
+    One ``_seek`` in general. When the leading free key is nullable and the NULLs lie ahead of the
+    cursor in the walk (a ranked entry, with the unranked still to come), "after" would need
+    ``… OR key IS NULL``, which no index range serves: instead the rest of the non-NULL part (an
+    index range), then the NULL part from its start (another)."""
+    pinned = _pinned(qs)
+    free = [i for i, k in enumerate(keys) if k.name not in pinned]
+    if not free:
+        return [Q(pk__in=[])]
+    keys_f, values_f = [keys[i] for i in free], [values[i] for i in free]
+    lead, value = keys_f[0], values_f[0]
+    if lead.nulls_last is None:
+        return [_seek(keys_f, values_f, reverse)]
+    nulls_ahead = lead.nulls_last != reverse
+    plain = [SortKey(lead.name, lead.descending, None), *keys_f[1:]]
+    if value is not None and nulls_ahead:  # the rest of the non-NULL part, then the NULL part
+        return [Q(_seek(plain, values_f, reverse)) & Q(**{f"{lead.name}__isnull": False}),
+                Q(**{f"{lead.name}__isnull": True})]
+    if value is None and not nulls_ahead:  # the rest of the NULL part (walking back), then the others
+        rest = Q(_seek(keys_f[1:], values_f[1:], reverse)) if keys_f[1:] else Q(pk__in=[])
+        return [Q(**{f"{lead.name}__isnull": True}) & rest, Q(**{f"{lead.name}__isnull": False})]
+    return [_seek(keys_f, values_f, reverse)]
 
 
 # --- cursors ----------------------------------------------------------------------------------------------
@@ -335,10 +383,13 @@ class ListPaginator(Paginator):
         """The page after (or before) a cursor's boundary row; ``InvalidCursor`` if it is not ours."""
         direction, values = read_cursor(self.keys, cursor)
         reverse = direction == BACKWARD
-        qs = self.qs.filter(_seek(self.keys, values, reverse))
-        if reverse:
-            qs = qs.order_by(*(k.order_by(reverse=True) for k in self.keys))
-        rows = self._ids(qs, slice(0, self.per_page + 1))
+        ordered = self.qs.order_by(*(k.order_by(reverse=True) for k in self.keys)) if reverse else self.qs
+        want = self.per_page + 1
+        rows = []
+        for segment in _segments(self.qs, self.keys, values, reverse):
+            rows += self._ids(ordered.filter(segment), slice(0, want - len(rows)))
+            if len(rows) >= want:
+                break
         more = len(rows) > self.per_page
         rows = rows[: self.per_page]
         if reverse:

@@ -131,3 +131,31 @@ def test_courses_bounded_count_reads_no_table_sequentially(client, city, setting
     settings.LIST_COUNT_CAP = 500
     cases = [(city.city_admin, "/api/v1/courses", {}), (city.county_admin, "/api/v1/courses", {})]
     assert cursor_cases_without_seq_scans(client, cases, counts=True) == {}
+
+
+def removed_by_filter(plan: dict, table: str) -> int:
+    """Rows of ``table`` an EXPLAIN ANALYZE plan read and then threw away (Filter)."""
+    n = plan.get("Rows Removed by Filter", 0) * plan.get("Actual Loops", 1) if plan.get("Relation Name") == table else 0
+    return n + sum(removed_by_filter(child, table) for child in plan.get("Plans", []))
+
+
+def test_a_deep_keyset_page_reads_its_page_not_the_rows_before_it(client, city):
+    """Past page 10 of the ranked entries and of the unranked ones (``rank IS NULL``, after all
+    ranked): the cursor page's query starts its index range at the cursor (``campaign_id`` is
+    fixed by the filter, so the range is on ``(rank, id)``) instead of filtering its way there."""
+    c = city.campaign.pk
+    client.force_login(city.city_admin)
+    for params in ({"campaign": c, "page": 10}, {"campaign": c, "level": "city", "page": 10},
+                   {"campaign": c, "level": "county", "page": 200}):
+        body = client.get("/api/v1/selection/entries", params).json()
+        query = {k: v for k, v in params.items() if k != "page"}
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get("/api/v1/selection/entries", {**query, "cursor": body["next"]})
+        assert response.status_code == 200
+        ids_query = next(q["sql"] for q in ctx.captured_queries
+                         if q["sql"].startswith('SELECT "selection_entry"."campaign_id" AS "campaign_id"'))
+        with connection.cursor() as cur:
+            cur.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + ids_query)
+            raw = cur.fetchone()[0]
+        plan = (json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]
+        assert removed_by_filter(plan, "selection_entry") < 100, params
