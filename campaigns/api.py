@@ -17,10 +17,10 @@ from ninja import File, Form, Query, Router, Schema
 from ninja.files import UploadedFile
 from pydantic import Field
 
-from api.paging import CURSOR_HELP, ListPageOut, page_out
 from campaigns import rules, services
 from campaigns.models import Campaign, DeadlineOverride, NoticeDocument, Quota
 from jingpinke.paging import paginate
+from jingpinke.paging_api import CURSOR_HELP, ListPageOut, page_out
 from media.rules import CHECK_RULES
 
 router = Router(tags=["遴选活动"])

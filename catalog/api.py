@@ -22,10 +22,10 @@ from django.utils.translation import gettext as _
 from ninja import Field, File, Query, Router, Schema
 from ninja.files import UploadedFile
 
-from api.paging import CURSOR_HELP, ListPageOut, page_out
 from catalog import services
 from catalog.models import CatalogNode, Textbook
 from jingpinke.paging import paginate
+from jingpinke.paging_api import CURSOR_HELP, ListPageOut, page_out
 
 router = Router(tags=["教材目录"])
 

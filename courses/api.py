@@ -21,8 +21,8 @@ from ninja import Field, Query, Router, Schema
 from campaigns.enums import CampaignStatus
 from courses import services
 from courses.models import Course
-from api.paging import CURSOR_HELP, ListPageOut, page_out
 from jingpinke.paging import paginate
+from jingpinke.paging_api import CURSOR_HELP, ListPageOut, page_out
 from media.api import MULTIPART_ERRORS, SHA256_NOTE, MultipartIn, MultipartOut, multipart_out
 
 router = Router(tags=["课程申报"])

@@ -166,7 +166,7 @@ def _seek(keys: list[SortKey], values: list, reverse: bool):
         after = key.after(values[i], reverse)
         if after is not None:
             q = after
-            for prev, value in zip(keys[:i], values[:i]):
+            for prev, value in zip(keys[:i], values[:i], strict=False):
                 q &= prev.equal(value)
             alternatives.append(q)
     if not alternatives:

@@ -8,9 +8,9 @@ from datetime import datetime
 
 from ninja import Query, Router, Schema
 
-from api.paging import CURSOR_HELP, ListPageOut, page_out
 from campaigns import services as campaign_services
 from jingpinke.paging import paginate
+from jingpinke.paging_api import CURSOR_HELP, ListPageOut, page_out
 from notifications import services
 from notifications.models import Notification
 

@@ -8,9 +8,9 @@ from django.http import HttpResponse
 from ninja import Field, File, Query, Router, Schema
 from ninja.files import UploadedFile
 
-from api.paging import CURSOR_HELP, ListPageOut, page_out
 from jingpinke.errors import ServiceError
 from jingpinke.paging import paginate
+from jingpinke.paging_api import CURSOR_HELP, ListPageOut, page_out
 from orgs import services
 from orgs.models import Membership, Unit, User
 

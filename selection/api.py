@@ -17,9 +17,9 @@ from datetime import date, datetime
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
-from api.paging import CURSOR_HELP, ListPageOut, page_out
 from campaigns import services as campaign_services
 from jingpinke.paging import paginate
+from jingpinke.paging_api import CURSOR_HELP, ListPageOut, page_out
 from selection import archive, exports, rules, services
 from selection.models import Entry, EntryState
 
@@ -561,7 +561,7 @@ def unit_history_xlsx(request, campaign_id: int, unit_id: int, filters: Query[Hi
     campaign = campaign_services.get_campaign(request.user, campaign_id)
     unit, _level = services.get_unit(request.user, campaign, unit_id)
     data = filters.dict()
-    data.pop("page")
+    data.pop("page"), data.pop("cursor")
     return exports.history_download(request.user, campaign, unit, services.HistoryFilter(**data))
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.urls import reverse
 from ninja import Field, Query, Router, Schema
 
-from api.paging import CURSOR_HELP
+from jingpinke.paging_api import CURSOR_HELP
 from showcase import services
 
 router = Router(tags=["精品课展示"])

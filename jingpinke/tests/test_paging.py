@@ -12,7 +12,6 @@ import math
 
 import pytest
 from django.core import signing
-from django.db.models import F
 from django.utils import timezone
 
 from bench.lists import seed
