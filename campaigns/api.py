@@ -12,14 +12,15 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 
-from django.core.paginator import Paginator
 from django.http import HttpResponse
-from ninja import File, Form, Router, Schema
+from ninja import File, Form, Query, Router, Schema
 from ninja.files import UploadedFile
 from pydantic import Field
 
 from campaigns import rules, services
 from campaigns.models import Campaign, DeadlineOverride, NoticeDocument, Quota
+from jingpinke.paging import paginate
+from jingpinke.paging_api import CURSOR_HELP, ListPageOut, page_out
 from media.rules import CHECK_RULES
 
 router = Router(tags=["遴选活动"])
@@ -52,10 +53,7 @@ class CampaignOut(Schema):
                 "owner_name": c.owner.name, "can_change": services.can_change(user, c)}
 
 
-class CampaignPage(Schema):
-    count: int
-    page: int
-    num_pages: int
+class CampaignPage(ListPageOut):
     items: list[CampaignOut]
 
 
@@ -362,13 +360,12 @@ def _dump(items) -> list[dict]:
 
 
 # --- campaigns --------------------------------------------------------------------------------------------
-@router.get("", response=CampaignPage, summary="我能看到的遴选活动（分页）",
+@router.get("", response={200: CampaignPage, **ERRORS}, summary="我能看到的遴选活动（分页）",
             description="与我相关的活动：主办单位是我的单位或其上级，或在我管理的单位之下；筹备中的活动只有主办单位及其上级的管理员可见。")
-def list_campaigns(request, page: int = 1):
+def list_campaigns(request, page: int = 1, cursor: str = Query("", description=CURSOR_HELP)):
     qs = services.campaigns_for(request.user).select_related("owner").order_by("-year", "title")
-    p = Paginator(qs, services.PAGE_SIZE).get_page(page)
-    return {"count": p.paginator.count, "page": p.number, "num_pages": p.paginator.num_pages,
-            "items": [CampaignOut.build(c, request.user) for c in p.object_list]}
+    p = paginate(qs, services.PAGE_SIZE, page, cursor)
+    return page_out(p, [CampaignOut.build(c, request.user) for c in p.object_list])
 
 
 @router.post("", response={201: CampaignDetailOut, **ERRORS}, summary="新建空白活动（筹备中）")

@@ -6,7 +6,6 @@ import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -17,6 +16,7 @@ from campaigns import services
 from campaigns.enums import Category, ResourceKind
 from jingpinke.errors import ServiceError
 from jingpinke.inputs import parse_id
+from jingpinke.paging import paginate_request
 
 
 def _service_error(exc: ServiceError) -> dict:
@@ -31,7 +31,7 @@ def _levels(campaign):
 @login_required
 def campaign_list(request):
     qs = services.campaigns_for(request.user).select_related("owner").order_by("-year", "title")
-    page = Paginator(qs, services.PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate_request(request, qs, services.PAGE_SIZE)
     editable = {c.pk for c in page.object_list if services.can_change(request.user, c)}
     return render(request, "campaigns/list.html", {
         "page_obj": page, "editable": editable,

@@ -18,13 +18,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.core.paginator import Paginator
 from django.utils.translation import gettext as _
-from ninja import File, Query, Router, Schema
+from ninja import Field, File, Query, Router, Schema
 from ninja.files import UploadedFile
 
 from catalog import services
 from catalog.models import CatalogNode, Textbook
+from jingpinke.paging import paginate
+from jingpinke.paging_api import CURSOR_HELP, ListPageOut, page_out
 
 router = Router(tags=["教材目录"])
 
@@ -84,10 +85,7 @@ class TextbookOut(Schema):
         }
 
 
-class TextbookPage(Schema):
-    count: int
-    page: int
-    num_pages: int
+class TextbookPage(ListPageOut):
     items: list[TextbookOut]
 
 
@@ -136,10 +134,7 @@ class NodeOut(Schema):
         }
 
 
-class NodePage(Schema):
-    count: int
-    page: int
-    num_pages: int
+class NodePage(ListPageOut):
     items: list[NodeOut]
 
 
@@ -147,10 +142,7 @@ class OpenNodeOut(NodeOut):
     opened_at: datetime
 
 
-class OpenNodePage(Schema):
-    count: int
-    page: int
-    num_pages: int
+class OpenNodePage(ListPageOut):
     items: list[OpenNodeOut]
 
 
@@ -257,6 +249,7 @@ class NodeFiltersIn(Schema):
     campaign_id: int | None = None
     only_open: bool = False
     page: int = 1
+    cursor: str = Field("", description=CURSOR_HELP)
 
 
 class FacetsIn(Schema):
@@ -279,8 +272,8 @@ def _filters(data) -> services.NodeFilters:
     )
 
 
-def _page(qs, number):
-    return Paginator(qs, services.PAGE_SIZE).get_page(number)
+def _page(qs, number, cursor=""):
+    return paginate(qs, services.PAGE_SIZE, number, cursor)
 
 
 def _campaign(request, campaign_id):
@@ -293,9 +286,8 @@ def _campaign(request, campaign_id):
 def list_textbooks(request, filters: Query[NodeFiltersIn]):
     campaign = _campaign(request, filters.campaign_id)
     qs = services.search_textbooks(request.user, _filters(filters), campaign=campaign)
-    page = _page(qs, filters.page)
-    return {"count": page.paginator.count, "page": page.number, "num_pages": page.paginator.num_pages,
-            "items": [TextbookOut.from_book(b) for b in page.object_list]}
+    page = _page(qs, filters.page, filters.cursor)
+    return page_out(page, [TextbookOut.from_book(b) for b in page.object_list])
 
 
 @router.get("/textbooks/{int:textbook_id}", response={200: TextbookDetailOut, **ERRORS},
@@ -341,9 +333,8 @@ def search_nodes(request, filters: Query[NodeFiltersIn]):
     campaign = _campaign(request, filters.campaign_id)
     qs = services.search_nodes(request.user, _filters(filters), campaign=campaign,
                                only_open=filters.only_open and campaign is not None)
-    page = _page(qs, filters.page)
-    return {"count": page.paginator.count, "page": page.number, "num_pages": page.paginator.num_pages,
-            "items": [NodeOut.from_node(n) for n in page.object_list]}
+    page = _page(qs, filters.page, filters.cursor)
+    return page_out(page, [NodeOut.from_node(n) for n in page.object_list])
 
 
 @router.get("/facets", response={200: FacetsOut, **ERRORS},
@@ -358,12 +349,11 @@ def facets(request, params: Query[FacetsIn]):
 # --- open nodes per campaign ------------------------------------------------------------------------------
 @router.get("/campaigns/{int:campaign_id}/open-nodes", response={200: OpenNodePage, **ERRORS},
             summary="本活动已开放的目录节点")
-def list_open_nodes(request, campaign_id: int, page: int = 1):
+def list_open_nodes(request, campaign_id: int, page: int = 1, cursor: str = Query("", description=CURSOR_HELP)):
     campaign = services.get_campaign(request.user, campaign_id)
-    p = _page(services.open_nodes_of(request.user, campaign), page)
-    return {"count": p.paginator.count, "page": p.number, "num_pages": p.paginator.num_pages,
-            "items": [{**NodeOut.from_node(o.node), "is_open": True, "opened_at": o.opened_at}
-                      for o in p.object_list]}
+    p = _page(services.open_nodes_of(request.user, campaign), page, cursor)
+    return page_out(p, [{**NodeOut.from_node(o.node), "is_open": True, "opened_at": o.opened_at}
+                        for o in p.object_list])
 
 
 @router.post("/campaigns/{int:campaign_id}/open", response={200: OpenOut, **ERRORS},

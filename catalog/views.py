@@ -6,7 +6,6 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -19,6 +18,7 @@ from catalog.forms import ExcelImportForm, JsonImportForm
 from catalog.models import Edition
 from jingpinke.errors import ServiceError
 from jingpinke.inputs import parse_id
+from jingpinke.paging import paginate_request
 
 FILTER_FIELDS = ("stage", "subject", "grade", "version", "volume", "edition", "q")
 
@@ -55,7 +55,7 @@ def nodes(request):
     campaign = _campaign(request, campaigns)
     only_open = request.GET.get("open") == "1" and campaign is not None
     qs = services.search_nodes(actor, f, campaign=campaign, only_open=only_open)
-    page = Paginator(qs, services.PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate_request(request, qs, services.PAGE_SIZE)
     return render(request, "catalog/nodes.html", {
         "page_obj": page, "filters": f, "choices": services.filter_choices(actor),
         "editions": Edition.choices, "campaigns": campaigns, "campaign": campaign, "only_open": only_open,
@@ -71,7 +71,7 @@ def textbooks(request):
     campaigns = list(services.visible_campaigns(actor))
     campaign = _campaign(request, campaigns)
     qs = services.search_textbooks(actor, f, campaign=campaign)
-    page = Paginator(qs, services.PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate_request(request, qs, services.PAGE_SIZE)
     return render(request, "catalog/textbooks.html", {
         "page_obj": page, "filters": f, "choices": services.filter_choices(actor), "editions": Edition.choices,
         "campaigns": campaigns, "campaign": campaign, "can_import": services.can_import(actor),

@@ -16,12 +16,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.urls import reverse
-from ninja import Field, Router, Schema
+from ninja import Field, Query, Router, Schema
 
 from campaigns.enums import CampaignStatus
 from courses import services
 from courses.models import Course
 from jingpinke.paging import paginate
+from jingpinke.paging_api import CURSOR_HELP, ListPageOut, page_out
 from media.api import MULTIPART_ERRORS, SHA256_NOTE, MultipartIn, MultipartOut, multipart_out
 
 router = Router(tags=["课程申报"])
@@ -94,10 +95,7 @@ class CourseChangedOut(CourseOut):
     emptied_slots: list[EmptiedSlotOut] = []
 
 
-class CoursePage(Schema):
-    count: int
-    page: int
-    num_pages: int
+class CoursePage(ListPageOut):
     items: list[CourseOut]
 
 
@@ -237,13 +235,13 @@ def report_out(course: Course) -> dict:
 
 
 # --- endpoints ----------------------------------------------------------------------------------------
-@router.get("", response=CoursePage, summary="我能看到的申报课程（主讲、团队成员，或管理范围内学校的课程）")
-def list_courses(request, page: int = 1, campaign: int | None = None, status: str = "", mine: bool = False):
+@router.get("", response={200: CoursePage, **ERRORS}, summary="我能看到的申报课程（主讲、团队成员，或管理范围内学校的课程）")
+def list_courses(request, page: int = 1, campaign: int | None = None, status: str = "", mine: bool = False,
+                 cursor: str = Query("", description=CURSOR_HELP)):
     qs = services.list_courses(request.user, campaign_id=campaign, status=status, mine=mine)
-    p = paginate(qs, services.PAGE_SIZE, page)
+    p = paginate(qs, services.PAGE_SIZE, page, cursor, page_first=True)
     extras = services.row_extras(p.object_list)
-    return {"count": p.paginator.count, "page": p.number, "num_pages": p.paginator.num_pages,
-            "items": [course_out(c, request.user, extras) for c in p.object_list]}
+    return page_out(p, [course_out(c, request.user, extras) for c in p.object_list])
 
 
 @router.post("", response={201: CourseOut, **ERRORS}, summary="新建申报（草稿）；本人为主讲教师")

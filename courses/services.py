@@ -86,7 +86,7 @@ def courses_for(user) -> QuerySet[Course]:
 def list_courses(user, *, campaign_id=None, status: str = "", mine: bool = False) -> QuerySet[Course]:
     """The courses list, newest change first; page it with ``jingpinke.paging.paginate`` (page
     first on indexed columns, then the page's rows with their joins)."""
-    qs = (courses_for(user).select_related("campaign", "school__parent", "lead_teacher", "node__textbook")
+    qs = (courses_for(user).select_related("campaign__owner", "school__parent", "lead_teacher", "node__textbook")
           .prefetch_related("campaign__levels"))
     if campaign_id:
         qs = qs.filter(campaign_id=campaign_id)

@@ -20,7 +20,7 @@ from courses import services
 from courses.forms import InfoForm, RelocateForm, StartForm
 from courses.models import CourseStatus
 from jingpinke.errors import ServiceError
-from jingpinke.paging import paginate
+from jingpinke.paging import paginate_request
 from media.services import file_response
 
 
@@ -35,7 +35,7 @@ def course_list(request):
     campaign_id = services._digits(request.GET.get("campaign"))
     status = request.GET.get("status", "")
     qs = services.list_courses(actor, campaign_id=campaign_id, status=status)
-    page = paginate(qs, services.PAGE_SIZE, request.GET.get("page"))
+    page = paginate_request(request, qs, services.PAGE_SIZE, page_first=True)
     is_admin = actor.is_superuser or bool(actor.admin_units())
     return render(request, "courses/list.html", {
         "page_obj": page, "open_campaigns": services.open_campaigns(actor), "is_admin": is_admin,

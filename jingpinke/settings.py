@@ -210,6 +210,8 @@ UPLOAD_EXPIRE_HOURS = config.get_int("JPK_UPLOAD_EXPIRE_HOURS")
 # exports: rows up to which an export streams straight back; older export files are removed.
 EXPORT_INLINE_ROWS = config.get_int("JPK_EXPORT_INLINE_ROWS")
 EXPORT_KEEP_HOURS = config.get_int("JPK_EXPORT_KEEP_HOURS")
+# lists (jingpinke.paging): counts stop at this many rows; beyond it lists page on by cursor.
+LIST_COUNT_CAP = config.get_int("JPK_LIST_COUNT_CAP")
 STORAGES = {
     "default": storages_setting(),  # local folder, or S3 with JPK_STORAGE_BACKEND=s3 (jingpinke.storage)
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},

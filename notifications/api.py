@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.core.paginator import Paginator
-from ninja import Router, Schema
+from ninja import Query, Router, Schema
 
 from campaigns import services as campaign_services
+from jingpinke.paging import paginate
+from jingpinke.paging_api import CURSOR_HELP, ListPageOut, page_out
 from notifications import services
 from notifications.models import Notification
 
@@ -39,10 +40,7 @@ class NotificationOut(Schema):
     emailed_at: datetime | None
 
 
-class NotificationPage(Schema):
-    count: int
-    page: int
-    num_pages: int
+class NotificationPage(ListPageOut):
     unread: int
     items: list[NotificationOut]
 
@@ -88,11 +86,12 @@ def notification_out(n: Notification) -> dict:
             "read": n.read, "read_at": n.read_at, "emailed_at": n.emailed_at}
 
 
-@router.get("", response=NotificationPage, summary="我的通知（未读在前，新的在前；unread=true 只看未读；分页，每页 20 条）")
-def list_notifications(request, unread: bool = False, page: int = 1):
-    p = Paginator(services.list_for(request.user, unread=unread), services.PAGE_SIZE).get_page(page)
-    return {"count": p.paginator.count, "page": p.number, "num_pages": p.paginator.num_pages,
-            "unread": services.unread_count(request.user), "items": [notification_out(n) for n in p.object_list]}
+@router.get("", response={200: NotificationPage, **ERRORS},
+            summary="我的通知（未读在前，新的在前；unread=true 只看未读；分页，每页 20 条）")
+def list_notifications(request, unread: bool = False, page: int = 1,
+                       cursor: str = Query("", description=CURSOR_HELP)):
+    p = paginate(services.list_for(request.user, unread=unread), services.PAGE_SIZE, page, cursor)
+    return {**page_out(p, [notification_out(n) for n in p.object_list]), "unread": services.unread_count(request.user)}
 
 
 @router.get("/unread-count", response=UnreadOut, summary="未读通知数（导航栏铃铛上的数字）")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -14,6 +13,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from campaigns import services as campaign_services
 from jingpinke.errors import ServiceError
+from jingpinke.paging import paginate_request
 from notifications import services
 from notifications.models import Kind
 from selection.services import as_int
@@ -33,8 +33,7 @@ def _back(request, default: str):
 @require_safe
 def notification_list(request):
     unread_only = request.GET.get("unread") == "1"
-    page = Paginator(services.list_for(request.user, unread=unread_only), services.PAGE_SIZE).get_page(
-        request.GET.get("page"))
+    page = paginate_request(request, services.list_for(request.user, unread=unread_only), services.PAGE_SIZE)
     return render(request, "notifications/list.html", {"page_obj": page, "unread_only": unread_only})
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from ninja import Field, File, Query, Router, Schema
 from ninja.files import UploadedFile
 
 from jingpinke.errors import ServiceError
+from jingpinke.paging import paginate
+from jingpinke.paging_api import CURSOR_HELP, ListPageOut, page_out
 from orgs import services
 from orgs.models import Membership, Unit, User
 
@@ -46,10 +47,7 @@ class UnitOut(Schema):
         }
 
 
-class UnitPage(Schema):
-    count: int
-    page: int
-    num_pages: int
+class UnitPage(ListPageOut):
     items: list[UnitOut]
 
 
@@ -119,10 +117,7 @@ class UserDetailOut(UserOut):
     locked: bool
 
 
-class UserPage(Schema):
-    count: int
-    page: int
-    num_pages: int
+class UserPage(ListPageOut):
     items: list[UserOut]
 
 
@@ -193,6 +188,7 @@ class UnitFilters(Schema):
     parent_id: int | None = None
     active: str = ""
     page: int = 1
+    cursor: str = Field("", description=CURSOR_HELP)
 
 
 class UserFilters(Schema):
@@ -201,6 +197,7 @@ class UserFilters(Schema):
     role: str = Field("", description=ROLE_HELP)
     active: str = ""
     page: int = 1
+    cursor: str = Field("", description=CURSOR_HELP)
 
 
 def _user_out(u: User, memberships=None) -> dict:
@@ -226,9 +223,8 @@ def list_units(request, filters: Query[UnitFilters]):
     parent = services.get_unit(request.user, filters.parent_id) if filters.parent_id else None
     qs = services.search_units(request.user, q=filters.q.strip(), kind=filters.kind, parent=parent,
                                active=filters.active)
-    page = Paginator(qs, services.PAGE_SIZE).get_page(filters.page)
-    return {"count": page.paginator.count, "page": page.number, "num_pages": page.paginator.num_pages,
-            "items": [UnitOut.from_unit(u) for u in page.object_list]}
+    page = paginate(qs, services.PAGE_SIZE, filters.page, filters.cursor)
+    return page_out(page, [UnitOut.from_unit(u) for u in page.object_list])
 
 
 @router.get("/units/import/template", response={200: None, **ERRORS}, summary="下载单位导入模板（.xlsx）")
@@ -287,9 +283,8 @@ def list_users(request, filters: Query[UserFilters]):
     unit = services.get_unit(request.user, filters.unit_id) if filters.unit_id else None
     qs = services.search_users(request.user, q=filters.q.strip(), unit=unit, role=filters.role,
                                active=filters.active)
-    page = Paginator(qs, services.PAGE_SIZE).get_page(filters.page)
-    return {"count": page.paginator.count, "page": page.number, "num_pages": page.paginator.num_pages,
-            "items": [_user_out(u) for u in page.object_list]}
+    page = paginate(qs, services.PAGE_SIZE, filters.page, filters.cursor)
+    return page_out(page, [_user_out(u) for u in page.object_list])
 
 
 @router.get("/users/import/template", response={200: None, **ERRORS}, summary="下载用户导入模板（.xlsx）")

@@ -6,7 +6,6 @@ from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
@@ -15,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from jingpinke.errors import ServiceError
 from jingpinke.inputs import parse_id
+from jingpinke.paging import paginate_request
 from orgs import rules as org_rules
 from orgs import services
 from orgs.forms import (
@@ -73,7 +73,7 @@ def admin_required(view):
 
 
 def _page(request, qs, size=services.PAGE_SIZE):
-    return Paginator(qs, size).get_page(request.GET.get("page"))
+    return paginate_request(request, qs, size)
 
 
 # --- units -------------------------------------------------------------------------------------

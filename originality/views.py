@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
+from jingpinke.paging import paginate_request
 from originality import services
 
 PAGE_SIZE = 20
@@ -37,7 +37,7 @@ def match_list(request):
     course_id = _int(request.GET.get("course"))
     if course_id is not None:
         qs = qs.filter(pk__in=services.Match.objects.filter(new_file__resources__period__course=course_id).values("pk"))
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate_request(request, qs, PAGE_SIZE)
     return render(request, "originality/list.html", {
         "page_obj": page, "rows": services.describe(request.user, page.object_list), "course_id": course_id})
 

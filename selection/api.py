@@ -14,11 +14,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from django.core.paginator import Paginator
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
 from campaigns import services as campaign_services
+from jingpinke.paging import paginate
+from jingpinke.paging_api import CURSOR_HELP, ListPageOut, page_out
 from selection import archive, exports, rules, services
 from selection.models import Entry, EntryState
 
@@ -78,10 +79,7 @@ class EntryOut(Schema):
     can_decide: bool
 
 
-class EntryPage(Schema):
-    count: int
-    page: int
-    num_pages: int
+class EntryPage(ListPageOut):
     items: list[EntryOut]
 
 
@@ -112,13 +110,10 @@ class UnitEventOut(Schema):
     after: dict | list | None
 
 
-class UnitHistoryPage(Schema):
+class UnitHistoryPage(ListPageOut):
     campaign_id: int
     unit_id: int
     unit_name: str
-    count: int
-    page: int
-    num_pages: int
     items: list[UnitEventOut]
 
 
@@ -365,6 +360,7 @@ class EntryQuery(Schema):
     q: str = ""
     sort: str = ""
     page: int = 1
+    cursor: str = Field("", description=CURSOR_HELP)
     page_size: int = services.PAGE_SIZE
 
 
@@ -379,11 +375,11 @@ LIST_DESCRIPTION = ("sort: rank, arrived, title, school, county, category, subje
             description=LIST_DESCRIPTION + "page_size: 每页条数，30、100 或 500（缺省 30）。")
 def list_entries(request, filters: Query[EntryQuery]):
     data = filters.dict()
-    page, size = data.pop("page"), services.page_size(data.pop("page_size"), strict=True)
+    page, cursor = data.pop("page"), data.pop("cursor")
+    size = services.page_size(data.pop("page_size"), strict=True)
     f = services.EntryFilter(**data)
-    p = services.entries_page(request.user, f, size, page)
-    return {"count": p.paginator.count, "page": p.number, "num_pages": p.paginator.num_pages,
-            "items": [entry_out(e, request.user) for e in p.object_list]}
+    p = services.entries_page(request.user, f, size, page, cursor)
+    return page_out(p, [entry_out(e, request.user) for e in p.object_list])
 
 
 XLSX_RESPONSE = {200: {"description": "Excel 工作簿（.xlsx）",
@@ -395,7 +391,7 @@ XLSX_RESPONSE = {200: {"description": "Excel 工作簿（.xlsx）",
             description=LIST_DESCRIPTION)
 def export_entries(request, filters: Query[EntryQuery]):
     data = filters.dict()
-    data.pop("page"), data.pop("page_size")
+    data.pop("page"), data.pop("page_size"), data.pop("cursor")
     f = services.EntryFilter(**data)
     return exports.entries_download(request.user, f, title=_("推荐记录"), filename=_("推荐记录.xlsx"))
 
@@ -537,6 +533,7 @@ class HistoryQuery(Schema):
     since: date | None = Field(None, description="起始日期（含，北京时间）")
     until: date | None = Field(None, description="截止日期（含，北京时间）")
     page: int = 1
+    cursor: str = Field("", description=CURSOR_HELP)
 
 
 @router.get(UNIT + "/history", response={200: UnitHistoryPage, **ERRORS},
@@ -546,17 +543,16 @@ def unit_history(request, campaign_id: int, unit_id: int, filters: Query[History
     campaign = campaign_services.get_campaign(request.user, campaign_id)
     unit, _level = services.get_unit(request.user, campaign, unit_id)
     data = filters.dict()
-    page = data.pop("page")
-    p = Paginator(services.unit_history(request.user, campaign, unit, services.HistoryFilter(**data)),
-                  services.HISTORY_PAGE_SIZE).get_page(page)
+    page, cursor = data.pop("page"), data.pop("cursor")
+    p = paginate(services.unit_history(request.user, campaign, unit, services.HistoryFilter(**data)),
+                 services.HISTORY_PAGE_SIZE, page, cursor)
     items = []
     for ev in p.object_list:
         _at, _who, label, target, details, reason = services.history_row(ev)
         items.append({"id": ev.pk, "at": ev.at, "actor": ev.actor_name, "actor_id": ev.actor_id, "action": ev.action,
                       "action_label": label, "target": target, "details": details, "reason": reason,
                       "before": ev.before, "after": ev.after})
-    return {"campaign_id": campaign.pk, "unit_id": unit.pk, "unit_name": unit.name, "count": p.paginator.count,
-            "page": p.number, "num_pages": p.paginator.num_pages, "items": items}
+    return {"campaign_id": campaign.pk, "unit_id": unit.pk, "unit_name": unit.name, **page_out(p, items)}
 
 
 @router.get(UNIT + "/history.xlsx", response={200: None, **ERRORS}, openapi_extra={"responses": XLSX_RESPONSE},
@@ -565,7 +561,7 @@ def unit_history_xlsx(request, campaign_id: int, unit_id: int, filters: Query[Hi
     campaign = campaign_services.get_campaign(request.user, campaign_id)
     unit, _level = services.get_unit(request.user, campaign, unit_id)
     data = filters.dict()
-    data.pop("page")
+    data.pop("page"), data.pop("cursor")
     return exports.history_download(request.user, campaign, unit, services.HistoryFilter(**data))
 
 

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Page
 from django.db import IntegrityError, transaction
 from django.db.models import (
     Case,
@@ -47,7 +46,7 @@ from contacts.models import ContactForm
 from courses.models import Course
 from jingpinke.errors import ServiceError
 from jingpinke.inputs import parse_id
-from jingpinke.paging import IdPaginator
+from jingpinke.paging import ListPage, paginate
 from orgs.models import Unit, User
 from selection import hooks, rules, signals
 from selection.models import Entry, EntryState, UnitLevel
@@ -573,12 +572,12 @@ def list_entries(user, f: EntryFilter) -> QuerySet[Entry]:
     return _list_rows(filtered_entries(user, f))
 
 
-def entries_page(user, f: EntryFilter, per_page: int, number) -> Page:
-    """One page of ``list_entries``, page first: the page's ids from the filtered, ordered entries
-    (indexed columns, joins only for the filters and the sort asked for), then those rows."""
-    ids = filtered_entries(user, f).values_list("pk", flat=True)
-    return IdPaginator(ids, per_page, lambda page_ids: _list_rows(entries_for(user)).filter(pk__in=page_ids)
-                       ).get_page(number)
+def entries_page(user, f: EntryFilter, per_page: int, number, cursor: str | None = None) -> ListPage:
+    """One page of ``list_entries`` by number or by cursor (``jingpinke.paging``), page first: the
+    page's ids from the filtered, ordered entries (indexed columns, joins only for the filters and
+    the sort asked for), then those rows; the count stops at the cap."""
+    return paginate(filtered_entries(user, f), per_page, number, cursor,
+                    load=lambda page_ids: _list_rows(entries_for(user)).filter(pk__in=page_ids))
 
 
 def matching_courses(q: str) -> QuerySet:
@@ -590,6 +589,24 @@ def matching_courses(q: str) -> QuerySet:
     by_school = Course.objects.filter(school_id__in=Unit.objects.filter(name__icontains=q).values("pk"))
     return by_title.order_by().values("pk").union(by_teacher.order_by().values("pk"),
                                                   by_school.order_by().values("pk"))
+
+
+TRIGRAM = 3  # pg_trgm narrows its index only with searches of at least this many characters
+
+
+def _search(q: str) -> Q:
+    """Entries whose course's title, lead teacher's name or school's name contains ``q``.
+
+    From 3 characters: the courses matching anywhere, a UNION of three trigram index searches
+    (``matching_courses``), so a rare word costs what its matches cost. Shorter (1–2 Chinese
+    characters, below pg_trgm's trigram length): the index cannot narrow, and matching them
+    against every course, teacher and school of the province reads all three tables; instead the
+    three columns are tested on each entry of the list in its order (one primary-key lookup per
+    table), so a page stops at its last match and the scope, not the province, bounds the work."""
+    if len(q) >= TRIGRAM:
+        return Q(course_id__in=matching_courses(q))
+    return (Q(course__title__icontains=q) | Q(course__lead_teacher__real_name__icontains=q)
+            | Q(course__school__name__icontains=q))
 
 
 def filtered_entries(user, f: EntryFilter) -> QuerySet[Entry]:
@@ -613,7 +630,7 @@ def filtered_entries(user, f: EntryFilter) -> QuerySet[Entry]:
     if f.awarded is not None:
         qs = qs.filter(awarded=f.awarded)
     if f.q:
-        qs = qs.filter(course_id__in=matching_courses(f.q))
+        qs = qs.filter(_search(f.q))
     key = f.sort.lstrip("-")
     descending = f.sort.startswith("-") and key in SORTS
     if key == "compliance":

@@ -16,7 +16,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -29,6 +28,7 @@ from django.views.decorators.http import require_POST, require_safe
 from campaigns import services as campaign_services
 from campaigns.enums import NodeRule, Stage
 from jingpinke.errors import ServiceError
+from jingpinke.paging import InvalidCursor, paginate_request
 from originality.services import counts_by_course
 from selection import archive, exports, rules, services
 from selection.models import EntryState
@@ -92,9 +92,11 @@ def _desk(request, actor):
 
 
 def _query(request, **changes) -> str:
-    """The current query string with ``changes`` (None removes a key); the page number is dropped."""
+    """The current query string with ``changes`` (None removes a key); the page number and the
+    cursor are dropped."""
     query = request.GET.copy()
     query.pop("page", None)
+    query.pop("cursor", None)
     for key, value in changes.items():
         query.pop(key, None)
         if value is not None:
@@ -122,7 +124,11 @@ def entry_list(request):
     st = services.standing(actor, campaign, desk, level)
     f = services.EntryFilter.from_query(request.GET, campaign=campaign.pk, held_by=desk.pk, level="")
     per_page = services.page_size(request.GET.get("per_page"))
-    page = services.entries_page(actor, f, per_page, request.GET.get("page"))
+    try:
+        page = services.entries_page(actor, f, per_page, request.GET.get("page"), request.GET.get("cursor"))
+    except InvalidCursor as exc:  # forged, or made for another sort: the first page, with a message
+        messages.warning(request, exc.message)
+        page = services.entries_page(actor, f, per_page, 1)
     similar = counts_by_course(actor, [e.course_id for e in page.object_list])  # one query
     for e in page.object_list:
         e.originality_count = similar.get(e.course_id, 0)
@@ -330,7 +336,7 @@ def unit_history(request, campaign_id, unit_id):
     campaign, unit, level = _unit(request, campaign_id, unit_id)
     f = services.HistoryFilter.from_query(request.GET)
     qs = services.unit_history(request.user, campaign, unit, f)
-    page = Paginator(qs, services.HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate_request(request, qs, services.HISTORY_PAGE_SIZE)
     return render(request, "selection/history.html", {
         "campaign": campaign, "unit": unit, "level": level, "f": f, "page_obj": page,
         "rows": [services.history_row(ev) for ev in page.object_list],

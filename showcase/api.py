@@ -5,8 +5,9 @@ score, review or decision; files only of the kinds the campaign makes public."""
 from __future__ import annotations
 
 from django.urls import reverse
-from ninja import Field, Router, Schema
+from ninja import Field, Query, Router, Schema
 
+from jingpinke.paging_api import CURSOR_HELP
 from showcase import services
 
 router = Router(tags=["精品课展示"])
@@ -39,9 +40,12 @@ class CardOut(Schema):
 
 
 class PageOut(Schema):
-    count: int
-    page: int
+    count: int = Field(description="条数；超过上限时为上限加 1，count_capped 为 true")
+    count_capped: bool
+    page: int | None = Field(description="页码；用 cursor 翻到的页为 null")
     pages: int
+    next: str | None = Field(description="下一页的游标（?cursor=…）")
+    previous: str | None = Field(description="上一页的游标")
     results: list[CardOut]
 
 
@@ -66,14 +70,17 @@ def _card(c: services.Card) -> dict:
             "poster_url": reverse("showcase:poster", args=[c.id, c.poster]) if c.poster else None}
 
 
-@router.get("/courses", auth=None, response=PageOut,
+@router.get("/courses", auth=None, response={200: PageOut, 400: ErrorOut},
             summary="精品课列表：可按 year、level、category、stage、subject、grade、version、node 筛选，q 搜索课程名称/教师/学校")
 def showcase_courses(request, year: str = "", level: str = "", category: str = "", stage: str = "", subject: str = "",
-                 grade: str = "", version: str = "", node: str = "", q: str = "", page: int = 1):
+                 grade: str = "", version: str = "", node: str = "", q: str = "", page: int = 1,
+                 cursor: str = Query("", description=CURSOR_HELP)):
     params = {"year": year, "level": level, "category": category, "stage": stage, "subject": subject,
-              "grade": grade, "version": version, "node": node, "q": q, "page": str(page)}
-    g = services.gallery(params)
-    return {"count": g.page.paginator.count, "page": g.page.number, "pages": g.page.paginator.num_pages,
+              "grade": grade, "version": version, "node": node, "q": q, "page": str(page), "cursor": cursor}
+    g = services.gallery(params, strict=True)
+    p = g.page
+    return {"count": p.paginator.count, "count_capped": p.paginator.capped, "page": p.number,
+            "pages": p.paginator.num_pages, "next": p.next_cursor, "previous": p.previous_cursor,
             "results": [_card(c) for c in g.cards]}
 
 

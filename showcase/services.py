@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from django.core.paginator import Paginator
 from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -20,6 +19,7 @@ from campaigns.enums import LEVEL_LABELS, LEVEL_ORDER, VIDEO_KINDS, CampaignStat
 from campaigns.models import Campaign
 from courses.models import Course, CourseMember, CourseStatus, Period, Resource
 from jingpinke.inputs import parse_id
+from jingpinke.paging import InvalidCursor, paginate
 from selection.models import Entry
 from showcase import rules
 
@@ -151,11 +151,20 @@ class Gallery:
     cards: list[Card]
     facets: dict
     node_title: str = ""
+    notice: str = ""  # why the first page is shown instead of the cursor's
 
 
-def gallery(params, *, page_size: int = PAGE_SIZE) -> Gallery:
+def gallery(params, *, page_size: int = PAGE_SIZE, strict: bool = False) -> Gallery:
+    """One page of the published courses (``?page=`` or ``?cursor=``). A bad cursor: ``InvalidCursor``
+    when ``strict`` (the API), else the first page with a ``notice`` (the page)."""
     f = parse_filter(params)
-    page = Paginator(filtered(f), page_size).get_page(params.get("page"))
+    notice = ""
+    try:
+        page = paginate(filtered(f), page_size, params.get("page"), params.get("cursor") or None)
+    except InvalidCursor as exc:
+        if strict:
+            raise
+        notice, page = exc.message, paginate(filtered(f), page_size, 1)
     courses = list(_with_cards(Course.objects.filter(pk__in=[c.pk for c in page.object_list]))
                    .order_by("-campaign__year", "-pk"))
     node_title = ""
@@ -166,7 +175,8 @@ def gallery(params, *, page_size: int = PAGE_SIZE) -> Gallery:
 
             row = CatalogNode.objects.filter(pk=f.node).values_list("label_path", "title").first()
             node_title = (row[0] or row[1]) if row else ""
-    return Gallery(filter=f, page=page, cards=[card(c) for c in courses], facets=facets(), node_title=node_title)
+    return Gallery(filter=f, page=page, cards=[card(c) for c in courses], facets=facets(), node_title=node_title,
+                   notice=notice)
 
 
 # --- one course ------------------------------------------------------------------------------------
