@@ -139,23 +139,28 @@ TEMPLATES = [
 
 # --- database -------------------------------------------------------------
 _db_url = config.get("JPK_DATABASE_URL")
+# Connections are kept between requests (each thread its own) for a minute: opening one costs a
+# few ms (PostgreSQL: a server process; SQLite: the file, its PRAGMAs), and closing the last SQLite
+# connection checkpoints the WAL into the database file. Kept SQLite connections are safe: Django
+# opens each request in autocommit (no read transaction, hence no old snapshot, is carried over)
+# and closes a connection a request left inside a transaction (tests: jingpinke/tests/test_database.py).
+SQLITE_DATABASE = {
+    "ENGINE": "django.db.backends.sqlite3",
+    "NAME": DATA_DIR / "db.sqlite3",
+    "CONN_MAX_AGE": 60,
+    "OPTIONS": {
+        # WAL lets the web and the worker processes read while one writes;
+        # IMMEDIATE takes the write lock at BEGIN so that two writers queue
+        # instead of failing half-way with "database is locked".
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    },
+}
 if _db_url:
     DATABASES = {"default": dj_database_url.parse(_db_url, conn_max_age=60, conn_health_checks=True)}
 else:
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / "db.sqlite3",
-            "OPTIONS": {
-                # WAL lets the web and the worker processes read while one writes;
-                # IMMEDIATE takes the write lock at BEGIN so that two writers queue
-                # instead of failing half-way with "database is locked".
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;",
-                "transaction_mode": "IMMEDIATE",
-                "timeout": 20,
-            },
-        }
-    }
+    DATABASES = {"default": {**SQLITE_DATABASE}}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- auth -----------------------------------------------------------------

@@ -242,34 +242,38 @@ def append(upload: Upload, stream, *, offset: int, content_length: int, checksum
 
 
 def _receive(upload: Upload, reader, fh, offset: int, content_length: int, check) -> tuple[int, bool]:
-    """Receive the body into reused buffers and write them; for ``check`` (a PATCH with
-    ``Upload-Checksum``) hash them in a helper thread beside the receiving; (bytes received, broken?)."""
-    fh.seek(offset)
-    received = flushed = 0
+    """Receive the body into reused buffers and write them (``storage.PartialWriter``: aligned
+    blocks straight to the disk); for ``check`` (a PATCH with ``Upload-Checksum``) hash them in a
+    helper thread beside the receiving; (bytes received, broken?)."""
+    received = 0
     broken = False
     feeder = storage.HashFeeder([check[0]] if check else [])
+    writer = storage.PartialWriter(fh, offset, upload.partial_path)
     try:
-        while received < content_length:
-            view = feeder.buffer()[: min(storage.CHUNK, content_length - received)]
-            try:
-                n = reader.readinto(view)
-            except Exception:  # the client went away: reset, timeout, UnreadablePostError, …
-                log.info("upload %s: connection broken after %s bytes", upload.pk, received, exc_info=True)
-                n = 0
+        while received < content_length and not broken:
+            view = feeder.buffer()[: writer.want(min(storage.CHUNK, content_length - received))]
+            n = 0
+            while n < len(view):  # fill the block: one write per block, whatever pieces the socket gives
+                try:
+                    got = reader.readinto(view[n:])
+                except Exception:  # the client went away: reset, timeout, UnreadablePostError, …
+                    log.info("upload %s: connection broken after %s bytes", upload.pk, received + n, exc_info=True)
+                    got = 0
+                if not got:
+                    broken = True
+                    break
+                n += got
             if not n:
                 feeder.give_back(view)
-                broken = True
                 break
-            fh.write(view[:n])
+            writer.write(view[:n])
             feeder.feed(view[:n])
             received += n
-            if received - flushed >= storage.WRITEBACK_EVERY:
-                fh.flush()
-                storage.start_writeback(fh.fileno(), offset + flushed, received - flushed)
-                flushed = received
-        fh.flush()
     finally:
-        feeder.close()
+        try:
+            writer.close()
+        finally:
+            feeder.close()
     return received, broken
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ctypes
 import errno
 import hashlib
+import mmap
 import os
 import queue
 import threading
@@ -45,6 +46,66 @@ def start_writeback(fd: int, offset: int, length: int) -> None:
     of an upload has little left to wait for (the disk works while the network does)."""
     if _sync_file_range is not None and length > 0:
         _sync_file_range(fd, offset, length, SYNC_FILE_RANGE_WRITE)
+
+
+# Direct writes (O_DIRECT) of a body's aligned blocks: the bytes go from the receiving buffer to the
+# disk without passing through the page cache. An upload must be on the disk when its last PATCH is
+# answered anyway; written through the page cache, 1 GiB of dirty pages waits for the kernel's
+# writeback, and the writer is throttled whenever the machine's dirty pages (PostgreSQL's, other
+# uploads') are over the kernel's limits: on the shared benchmark machine a buffered write with
+# early writeback took 0.9-3.6 s per GiB, a direct one 0.8-1.3 s (load 6, interleaved runs).
+DIRECT_ALIGN = 4096  # file offset, length and memory address of a direct write: any disk's logical block
+DIRECT_WRITES = hasattr(os, "O_DIRECT")
+
+
+class PartialWriter:
+    """Writes a PATCH body at its offset into the open partial file ``fh``, block by block.
+
+    Blocks that start on an aligned offset and are a multiple of ``DIRECT_ALIGN`` long go through a
+    second descriptor opened with ``O_DIRECT`` (the file system may refuse it: tmpfs; then every
+    block is written as below); anything else (the head up to the first aligned offset of a PATCH
+    that starts elsewhere, the tail, what arrived before a connection broke) through ``fh``, with
+    the disk's writeback started every ``WRITEBACK_EVERY`` bytes. The caller asks ``want(n)`` how
+    much to receive next, so that full blocks stay aligned. One ``fsync`` at the end (the caller's)
+    makes both durable."""
+
+    def __init__(self, fh, offset: int, path):
+        self.fh, self.position = fh, offset
+        self.flushed = offset
+        self.direct: int | None = None
+        if DIRECT_WRITES:
+            try:
+                self.direct = os.open(path, os.O_WRONLY | os.O_DIRECT)
+            except OSError:  # not supported by this file system
+                self.direct = None
+        fh.seek(offset)
+
+    def want(self, n: int) -> int:
+        """How many of the ``n`` bytes still to come to receive into the next block."""
+        if self.direct is not None and self.position % DIRECT_ALIGN:
+            return min(n, DIRECT_ALIGN - self.position % DIRECT_ALIGN)
+        return n
+
+    def write(self, view: memoryview) -> None:
+        n = len(view)
+        if self.direct is not None and not (self.position % DIRECT_ALIGN or n % DIRECT_ALIGN):
+            done = 0
+            while done < n:
+                done += os.pwrite(self.direct, view[done:], self.position + done)
+        else:
+            self.fh.seek(self.position)
+            self.fh.write(view)
+            if self.position + n - self.flushed >= WRITEBACK_EVERY:
+                self.fh.flush()
+                start_writeback(self.fh.fileno(), self.flushed, self.position + n - self.flushed)
+                self.flushed = self.position + n
+        self.position += n
+
+    def close(self) -> None:
+        self.fh.flush()
+        if self.direct is not None:
+            os.close(self.direct)
+            self.direct = None
 
 
 class HashFeeder:
@@ -146,21 +207,22 @@ def _helper(jobs: queue.SimpleQueue) -> None:
 # Receiving buffers are reused across requests: a fresh 1 MiB buffer is zero-filled and costs the
 # kernel 256 page faults, several milliseconds per PATCH for the usual four on a virtual machine.
 # The pool holds at most _POOL_MAX of them (16 MiB), so memory stays bounded.
-_POOL: list[bytearray] = []
+# They are anonymous memory maps, so that they start on a page boundary, as direct writes need.
+_POOL: list[mmap.mmap] = []
 _POOL_LOCK = threading.Lock()
 _POOL_MAX = 16
 
 
-def _take_buffer(size: int) -> bytearray:
+def _take_buffer(size: int) -> mmap.mmap:
     with _POOL_LOCK:
         while _POOL:
             buffer = _POOL.pop()
             if len(buffer) == size:
                 return buffer
-    return bytearray(size)
+    return mmap.mmap(-1, size)
 
 
-def _give_buffer(buffer: bytearray) -> None:
+def _give_buffer(buffer: mmap.mmap) -> None:
     with _POOL_LOCK:
         if len(_POOL) < _POOL_MAX:
             _POOL.append(buffer)

@@ -305,22 +305,27 @@ def test_hashing_threads_are_kept_for_the_next_request(monkeypatch):
     assert len(storage._IDLE) == 1
 
 
-def test_a_full_disk_fails_the_request_and_keeps_the_offset(tree, monkeypatch):
+@pytest.mark.parametrize("direct", [True, False], ids=["direct writes", "page cache only"])
+def test_a_full_disk_fails_the_request_and_keeps_the_offset(tree, monkeypatch, direct):
     import errno
     from contextlib import contextmanager
 
+    monkeypatch.setattr(storage, "DIRECT_WRITES", direct)
     upload = services.create_upload(tree.teacher, 8 * MiB, {})
     services.append(upload, io.BytesIO(b"a" * 1000), offset=0, content_length=1000)
+    writes = []
+
+    def full_after_one(write):
+        def failing(*args):
+            writes.append(write.__name__)
+            if len(writes) > 1:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            return write(*args)
+        return failing
 
     class FullDisk:
         def __init__(self, fh):
-            self.fh, self.writes = fh, 0
-
-        def write(self, data):
-            self.writes += 1
-            if self.writes > 1:
-                raise OSError(errno.ENOSPC, "No space left on device")
-            return self.fh.write(data)
+            self.fh, self.write = fh, full_after_one(fh.write)
 
         def __getattr__(self, name):
             return getattr(self.fh, name)
@@ -333,13 +338,121 @@ def test_a_full_disk_fails_the_request_and_keeps_the_offset(tree, monkeypatch):
             yield FullDisk(fh)
 
     monkeypatch.setattr(services, "_locked", locked)
+    pwrite = os.pwrite
+    monkeypatch.setattr(storage.os, "pwrite", full_after_one(pwrite))
     stream = io.BytesIO(b"b" * 4 * MiB)
     with pytest.raises(OSError):
         services.append(upload, stream, offset=1000, content_length=4 * MiB)
-    assert stream.tell() == 2 * MiB  # stopped at the failed write
+    # Stopped at the failed write: with direct writes the head up to the first aligned offset went
+    # through the page cache, the next 1 MiB block was to go straight to the disk.
+    head = storage.DIRECT_ALIGN - 1000
+    assert (writes, stream.tell()) == ((["write", "pwrite"], head + MiB) if direct else (["write", "write"], 2 * MiB))
     monkeypatch.setattr(services, "_locked", real)
+    monkeypatch.setattr(storage.os, "pwrite", pwrite)
     upload.refresh_from_db()
     assert upload.offset == 1000
     services.append(upload, io.BytesIO(b"c" * 100), offset=1000, content_length=100)  # the bytes past 1000 are dropped
     with open(upload.partial_path, "rb") as fh:
         assert fh.read() == b"a" * 1000 + b"c" * 100
+
+
+# --- direct writes (storage.PartialWriter) ----------------------------------------------------
+
+
+class _Pieces:
+    """A body that arrives in odd pieces, as a socket hands them out."""
+
+    def __init__(self, data: bytes, piece: int):
+        self.data, self.piece, self.at = data, piece, 0
+
+    def read(self, size: int) -> bytes:
+        piece = self.data[self.at:self.at + min(size, self.piece)]
+        self.at += len(piece)
+        return piece
+
+
+@pytest.fixture
+def direct_writes(monkeypatch):
+    """(offset, length) of every write through an O_DIRECT descriptor."""
+    descriptors, writes = set(), []
+    real_open, real_pwrite = os.open, os.pwrite
+
+    def spy_open(path, flags, *args):
+        fd = real_open(path, flags, *args)
+        if flags & os.O_DIRECT:
+            descriptors.add(fd)
+        return fd
+
+    def spy_pwrite(fd, data, offset):
+        if fd in descriptors:
+            writes.append((offset, len(data)))
+        return real_pwrite(fd, data, offset)
+
+    monkeypatch.setattr(storage.os, "open", spy_open)
+    monkeypatch.setattr(storage.os, "pwrite", spy_pwrite)
+    return writes
+
+
+@pytest.mark.parametrize("start", [0, 1000])
+def test_aligned_blocks_go_straight_to_the_disk_the_rest_through_the_page_cache(tree, direct_writes, start):
+    data = os.urandom(3 * MiB + 123)
+    upload = services.create_upload(tree.teacher, start + len(data) + 1, {})  # stays partial: the file is read back
+    if start:
+        services.append(upload, io.BytesIO(b"a" * start), offset=0, content_length=start)
+    services.append(upload, _Pieces(data, 50_000), offset=start, content_length=len(data))
+    with open(upload.partial_path, "rb") as fh:
+        assert fh.read() == b"a" * start + data
+    assert direct_writes, "no direct write"
+    assert all(offset % storage.DIRECT_ALIGN == 0 and n % storage.DIRECT_ALIGN == 0 for offset, n in direct_writes)
+    # Whole blocks although the body came in 50,000-byte pieces; only the head up to the first
+    # aligned offset and the last, shorter block went through the page cache.
+    assert [n for _offset, n in direct_writes] == [MiB] * 2 + ([MiB] if not start else [])
+    assert direct_writes[0][0] == (start + storage.DIRECT_ALIGN - 1) // storage.DIRECT_ALIGN * storage.DIRECT_ALIGN
+
+
+def test_a_file_system_without_direct_writes_gets_the_same_bytes(tree, monkeypatch, direct_writes):
+    import errno
+
+    opened = storage.os.open
+
+    def no_direct(path, flags, *args):  # tmpfs, some network file systems
+        if flags & os.O_DIRECT:
+            raise OSError(errno.EINVAL, "Invalid argument")
+        return opened(path, flags, *args)
+
+    monkeypatch.setattr(storage.os, "open", no_direct)
+    data = os.urandom(2 * MiB + 5)
+    upload = services.create_upload(tree.teacher, len(data) + 1, {})
+    services.append(upload, _Pieces(data, 70_000), offset=0, content_length=len(data))
+    with open(upload.partial_path, "rb") as fh:
+        assert fh.read() == data
+    assert direct_writes == []
+
+
+def test_a_broken_body_keeps_what_arrived_of_a_block(tree, direct_writes):
+    class Broken(_Pieces):
+        def read(self, size):
+            if self.at >= MiB + 10_000:
+                raise ConnectionResetError
+            return super().read(size)
+
+    data = os.urandom(2 * MiB)
+    upload = services.create_upload(tree.teacher, len(data), {})
+    services.append(upload, Broken(data, 10_000), offset=0, content_length=len(data))
+    upload.refresh_from_db()
+    assert upload.offset == MiB + 10_000
+    with open(upload.partial_path, "rb") as fh:
+        assert fh.read() == data[:MiB + 10_000]
+    assert direct_writes == [(0, MiB)]  # the broken-off rest of the second block: through the page cache
+
+
+def test_receiving_buffers_start_on_a_page_boundary():
+    import ctypes
+    import mmap
+
+    feeder = storage.HashFeeder([hashlib.sha256()])
+    views = [feeder.buffer() for _ in range(4)]
+    assert all(ctypes.addressof(ctypes.c_char.from_buffer(view.obj)) % mmap.PAGESIZE == 0 for view in views)
+    for view in views:
+        feeder.give_back(view)
+    feeder.close()

@@ -163,6 +163,40 @@ def test_bearer_token(client, tree, probes):
     assert r.status_code == 401 and "API 令牌无效" in r.content.decode()
 
 
+def test_queries_per_patch(client, tree, django_assert_max_num_queries):
+    """A PATCH in the middle of an upload: the token, the upload (before and again under the
+    lock) and the new offset; nothing that grows with the file or the number of PATCHes."""
+    _, raw = ApiToken.issue(tree.teacher, "upload script")
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+    url = upload_url(create(client, 30, **auth))
+    assert patch(client, url, b"a" * 10, 0, **auth).status_code == 204  # the token's last use is recorded
+    with django_assert_max_num_queries(4):
+        assert patch(client, url, b"b" * 10, 10, **auth).status_code == 204
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_patch_after_the_database_connection_was_closed_or_broken(client, tree):
+    """Connections are kept between requests (CONN_MAX_AGE): one closed meanwhile is opened again,
+    one broken under Django (PostgreSQL restarted) is noticed by the health check and replaced."""
+    from django.db import close_old_connections, connection
+
+    _, raw = ApiToken.issue(tree.teacher, "upload script")
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+    url = upload_url(create(client, 30, **auth))
+    assert patch(client, url, b"a" * 10, 0, **auth).status_code == 204
+    connection.close()  # (a no-op on the suite's in-memory SQLite; jingpinke/tests/test_database.py has a file)
+    close_old_connections()  # request_started (Django's test client does not send it)
+    assert patch(client, url, b"b" * 10, 10, **auth).status_code == 204
+    if connection.vendor == "postgresql":
+        connection.ensure_connection()
+        connection.connection.close()  # broken underneath Django
+        close_old_connections()
+    assert patch(client, url, b"c" * 10, 20, **auth).status_code == 204
+    upload = Upload.objects.get()
+    assert upload.offset == 30 and upload.stored_file_id
+    assert (default_storage.open(upload.stored_file.storage_key).read()) == b"a" * 10 + b"b" * 10 + b"c" * 10
+
+
 def test_session_needs_the_csrf_token_bearer_does_not(tree):
     browser = Client(enforce_csrf_checks=True)
     browser.force_login(tree.teacher)
