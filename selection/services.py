@@ -27,6 +27,7 @@ from django.db.models import (
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
     Value,
     When,
 )
@@ -877,8 +878,14 @@ def _held_counts(campaign: Campaign, unit_ids, *, subject_categories=()) -> dict
     for unit_id, state, _awarded, n in entries.values_list("unit_id", "state", "awarded").annotate(n=Count("*")):
         h = result.setdefault(unit_id, HeldCounts())
         h.counts[state] = h.counts.get(state, 0) + n
-    picked = (entries.filter(Q(state=EntryState.RECOMMENDED) | Q(awarded=True))
-              .values_list("unit_id", "state", "awarded", "course__category", "node__textbook__subject")
+    # The course's category looked up per picked entry (an index probe each): a join would let
+    # the planner hash the whole courses table for a province's thousand recommendations.
+    # Both sides of the OR are ranges of the board index (state first, then the award).
+    category = Subquery(Course.objects.filter(pk=OuterRef("course_id")).order_by().values("category")[:1])
+    others = [s for s in EntryState.values if s != EntryState.RECOMMENDED]
+    picked = (entries.filter(Q(state=EntryState.RECOMMENDED) | Q(state__in=others, awarded=True))
+              .annotate(category=category)
+              .values_list("unit_id", "state", "awarded", "category", "node__textbook__subject")
               .annotate(n=Count("*")))
     for unit_id, state, awarded, category, subject, n in picked:
         h = result.setdefault(unit_id, HeldCounts())
