@@ -879,8 +879,8 @@ def _held_counts(campaign: Campaign, unit_ids, *, subject_categories=()) -> dict
         h = result.setdefault(unit_id, HeldCounts())
         h.counts[state] = h.counts.get(state, 0) + n
     # The course's category looked up per picked entry (an index probe each): a join would let
-    # the planner hash the whole courses table for a province's thousand recommendations.
-    # Both sides of the OR are ranges of the board index (state first, then the award).
+    # the planner hash the whole courses table for a province's thousand recommendations (the
+    # catalog is small). Both sides of the OR are ranges of the board index.
     category = Subquery(Course.objects.filter(pk=OuterRef("course_id")).order_by().values("category")[:1])
     others = [s for s in EntryState.values if s != EntryState.RECOMMENDED]
     picked = (entries.filter(Q(state=EntryState.RECOMMENDED) | Q(state__in=others, awarded=True))
@@ -1047,6 +1047,9 @@ def progress(actor, campaign: Campaign, unit: Unit, *, now: datetime | None = No
             deadline=deadline, confirm_deadline=resolved["confirm_deadline"].value or deadline, now=now,
             contact_required=files_contact[child.pk], contact_filed_at=contact_filed.get(child.pk)))
     return result
+
+
+BOARD_PAGE_SIZE = 30  # child units per page of the progress board page (the API and the export: all)
 
 
 # Sort keys of the progress board's table ("-key" reverses; "quota:<category>" sorts by the
