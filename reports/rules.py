@@ -10,7 +10,7 @@ e.g. the quota or the cap beside what was used).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 Row = list  # str | int | float | None cells
@@ -43,21 +43,21 @@ class Section:
 
 
 # --- counting ---------------------------------------------------------------------------------------
-def dimension_rows(declared: Iterable[str], received: Iterable[tuple[str, str, bool]],
+def dimension_rows(declared: Mapping[str, int], received: Iterable[tuple[str, str, bool, int]],
                    labels: Callable[[str], str], order: Sequence[str] = (), *, recommended: str = "recommended"
                    ) -> list[Row]:
     """Entries counted by one dimension (category, stage or subject): [label, declared in the area,
-    received at the unit's level, recommended by it, awarded by it]. ``declared``: the key of each
-    course that entered the campaign in the area; ``received``: (key, state, awarded) of each entry
-    the unit holds. Keys in ``order`` first (in that order), then the rest by name; keys never seen
-    are left out."""
-    declared_n = Counter(declared)
+    received at the unit's level, recommended by it, awarded by it]. ``declared``: how many courses
+    entered the campaign in the area, by key; ``received``: (key, state, awarded, how many) of the
+    entries the unit holds (as counted by a GROUP BY). Keys in ``order`` first (in that order),
+    then the rest by name; keys never seen (or counted 0) are left out."""
+    declared_n = Counter({k: n for k, n in declared.items() if n})
     received_n, recommended_n, awarded_n = Counter(), Counter(), Counter()
-    for key, state, awarded in received:
-        received_n[key] += 1
-        recommended_n[key] += state == recommended
-        awarded_n[key] += bool(awarded)
-    keys = set(declared_n) | set(received_n)
+    for key, state, awarded, n in received:
+        received_n[key] += n
+        recommended_n[key] += n if state == recommended else 0
+        awarded_n[key] += n if awarded else 0
+    keys = {k for k, n in declared_n.items() if n} | {k for k, n in received_n.items() if n}
     ordered = [k for k in order if k in keys] + sorted(k for k in keys if k not in order)
     return [[labels(k), declared_n[k], received_n[k], recommended_n[k], awarded_n[k]] for k in ordered]
 

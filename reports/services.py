@@ -83,7 +83,7 @@ def get_scope(actor, campaign_id=None, unit_id=None) -> Scope:
 # --- helpers ------------------------------------------------------------------------------------------
 def _area_entries(actor, campaign: Campaign, unit: Unit):
     """Entries of the campaign held by the unit or any unit below it, as the actor may see them."""
-    return selection_services.entries_for(actor).filter(level__campaign=campaign, unit__path__startswith=unit.path)
+    return selection_services.entries_for(actor).filter(campaign=campaign, unit__path__startswith=unit.path)
 
 
 def _own_level(campaign: Campaign, unit: Unit):
@@ -118,18 +118,50 @@ DIMENSIONS = {
 }
 
 
-def dimension_section(actor, campaign: Campaign, unit: Unit, dimension: str) -> Section:
-    """Entries counted by category, stage or subject: declared in the unit's area (each course once,
-    by its school-level entry), received at the unit's own level, recommended and awarded there."""
-    field, label, order = DIMENSIONS[dimension]
-    declared = _area_entries(actor, campaign, unit).filter(level__kind=LEVEL_ORDER[0]).values_list(field, flat=True)
+# The fields of each dimension in the counted rows of ``AreaCounts`` (category, stage, subject).
+DIMENSION_INDEX = {"category": 0, "stage": 1, "subject": 2}
+
+
+@dataclass
+class AreaCounts:
+    """The entries of the three dimension sections, counted in the database once for all three:
+    ``declared``: (category, stage, subject, n) of the courses entered in the unit's area (each
+    once, by its school-level entry); ``received``: (category, stage, subject, state, awarded, n)
+    of the entries the unit holds at its own level."""
+
+    declared: list[tuple]
+    received: list[tuple]
+
+
+_KEYS = ("course__category", "node__textbook__stage", "node__textbook__subject")
+
+
+def area_counts(actor, campaign: Campaign, unit: Unit) -> AreaCounts:
+    """Two GROUP BY queries, a few hundred rows back, whatever the number of entries."""
+    declared = (_area_entries(actor, campaign, unit).filter(level__kind=LEVEL_ORDER[0]).order_by()
+                .values_list(*_KEYS).annotate(n=Count("*")))
     level = _own_level(campaign, unit)
-    received = (selection_services.entries_for(actor).filter(level=level, unit=unit)
-                .values_list(field, "state", "awarded") if level else [])
+    received = (selection_services.entries_for(actor).filter(level=level, unit=unit).order_by()
+                .values_list(*_KEYS, "state", "awarded").annotate(n=Count("*")) if level else [])
+    return AreaCounts(list(declared), list(received))
+
+
+def dimension_section(actor, campaign: Campaign, unit: Unit, dimension: str, *, counts: AreaCounts | None = None
+                      ) -> Section:
+    """Entries counted by category, stage or subject: declared in the unit's area (each course once,
+    by its school-level entry), received at the unit's own level, recommended and awarded there.
+    ``counts``: ``area_counts``, when already loaded."""
+    _field, label, order = DIMENSIONS[dimension]
+    counts = counts if counts is not None else area_counts(actor, campaign, unit)
+    i = DIMENSION_INDEX[dimension]
+    declared: Counter = Counter()
+    for row in counts.declared:
+        declared[row[i]] += row[-1]
+    received = [(row[i], row[3], row[4], row[5]) for row in counts.received]
     columns = [({"category": _("类别"), "stage": _("学段"), "subject": _("学科")}[dimension], 16),
                (_("区域内申报"), 10), (_("本级收到"), 10), (_("本级已推荐"), 10), (_("本级荣誉"), 10)]
     return Section(dimension, str(SECTION_TITLES[dimension]), columns,
-                   rules.dimension_rows(list(declared), list(received), label, order),
+                   rules.dimension_rows(declared, received, label, order),
                    ChartSpec(series=(1, 2, 3)),
                    note=_("区域内申报：本单位及下级学校提交的课程；本级：本单位在本层级收到、推荐和评定的课程。"))
 
@@ -283,9 +315,9 @@ BUILDERS = {**WITH_CHILDREN, "checks": checks_section, "review": review_section,
             "special": special_section}
 
 
-def section(actor, campaign: Campaign, unit: Unit, key: str, *, children=None) -> Section:
+def section(actor, campaign: Campaign, unit: Unit, key: str, *, children=None, counts=None) -> Section:
     if key in DIMENSIONS:
-        return dimension_section(actor, campaign, unit, key)
+        return dimension_section(actor, campaign, unit, key, counts=counts)
     if key not in BUILDERS:
         raise Http404(_("没有这一项统计。可选：%(keys)s。") % {"keys": "、".join(SECTION_KEYS)})
     if key in WITH_CHILDREN:
@@ -294,6 +326,8 @@ def section(actor, campaign: Campaign, unit: Unit, key: str, *, children=None) -
 
 
 def sections(actor, campaign: Campaign, unit: Unit) -> list[Section]:
-    """Every section; the child units' progress is loaded once for the three that use it."""
+    """Every section; the child units' progress is loaded once for the three that use it, the
+    entries by category, stage and subject once for the three dimensions."""
     children = selection_services.progress(actor, campaign, unit)
-    return [section(actor, campaign, unit, key, children=children) for key in SECTION_KEYS]
+    counts = area_counts(actor, campaign, unit)
+    return [section(actor, campaign, unit, key, children=children, counts=counts) for key in SECTION_KEYS]

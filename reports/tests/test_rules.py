@@ -8,14 +8,22 @@ from reports.rules import ChartSpec, Section
 
 def test_dimension_rows_count_declared_received_recommended_awarded_in_order():
     got = rules.dimension_rows(
-        ["subject", "subject", "special", "experiment", "x"],
-        [("subject", "pending", False), ("experiment", "recommended", True), ("experiment", "declined", False)],
+        Counter(["subject", "subject", "special", "experiment", "x"]),
+        [("subject", "pending", False, 1), ("experiment", "recommended", True, 1), ("experiment", "declined", False, 1)],
         str.upper, ["subject", "special", "experiment"])
     assert got == [["SUBJECT", 2, 1, 0, 0], ["SPECIAL", 1, 0, 0, 0], ["EXPERIMENT", 1, 2, 1, 1], ["X", 1, 0, 0, 0]]
+    # Counted rows (a GROUP BY's): the same figures.
+    assert rules.dimension_rows(
+        {"subject": 2, "special": 1, "experiment": 1, "x": 1},
+        [("subject", "pending", False, 1), ("experiment", "recommended", True, 1), ("experiment", "declined", False, 1)],
+        str.upper, ["subject", "special", "experiment"]) == got
+    assert rules.dimension_rows({"math": 0}, [("math", "pending", True, 3), ("math", "recommended", True, 2)], str) == [
+        ["math", 0, 5, 2, 5]]
 
 
 def test_dimension_rows_leave_out_keys_never_seen():
-    assert rules.dimension_rows([], [], str, ["subject"]) == []
+    assert rules.dimension_rows({}, [], str, ["subject"]) == []
+    assert rules.dimension_rows({"subject": 0}, [("special", "pending", False, 0)], str, ["subject"]) == []
 
 
 def test_state_rows_total_each_unit():

@@ -200,9 +200,10 @@ def test_unknown_campaign_or_section(story, tree, campaign):
 
 # --- queries ------------------------------------------------------------------------------------------
 # Measured on the story (the memberships' query included); they do not grow with the data.
-# units/progress/shares +1 since the progress board counts in SQL (counts, node conflicts: 2 GROUP BY).
-MAX_QUERIES = {"units": 9, "category": 4, "stage": 4, "subject": 4, "progress": 10, "checks": 2, "review": 2,
-               "awards": 3, "shares": 12, "special": 3}
+# units/progress/shares: the progress board counts in SQL (counts, the recommended by subject, node
+# conflicts: 3 GROUP BY; the subjects held when a quota counts subjects, as Zhanjiang's does).
+MAX_QUERIES = {"units": 11, "category": 4, "stage": 4, "subject": 4, "progress": 12, "checks": 2, "review": 2,
+               "awards": 3, "shares": 14, "special": 3}
 
 
 @pytest.mark.parametrize("key", services.SECTION_KEYS)
