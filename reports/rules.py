@@ -68,25 +68,14 @@ def state_rows(units: Iterable[tuple[str, Counter]], states: Sequence[str]) -> l
             for name, counts in units]
 
 
-def failure_rows(resources: Iterable[tuple[int, list]], labels: dict[str, str], *, fail: str = "fail",
-                 warn: str = "warn") -> list[Row]:
-    """Check findings counted by rule: [reason, files failing it, files warned by it, entries
-    concerned]. ``resources``: (course id, findings) of each file; a finding is a dict with ``rule``,
-    ``level`` and ``label``. The rule's label comes from ``labels``, else the finding's own. Most
-    failures first."""
-    failing, warned, courses, label_of = Counter(), Counter(), {}, {}
-    for course_id, findings in resources:
-        seen = set()
-        for f in findings or []:
-            level, rule = f.get("level"), f.get("rule") or ""
-            if level not in (fail, warn) or (rule, level) in seen:
-                continue
-            seen.add((rule, level))
-            (failing if level == fail else warned)[rule] += 1
-            courses.setdefault(rule, set()).add(course_id)
-            label_of.setdefault(rule, str(labels.get(rule) or f.get("label") or rule))
-    rules = sorted(courses, key=lambda r: (-failing[r], -warned[r], label_of[r]))
-    return [[label_of[r], failing[r], warned[r], len(courses[r])] for r in rules]
+def failure_rows(counted: Iterable[tuple[str, int, int, int, str]], labels: dict[str, str]) -> list[Row]:
+    """Check findings counted by rule: [reason, files failing it, files warned by it, courses
+    concerned]. ``counted``: (rule, files failing, files warned, courses, the findings' own label)
+    per rule, as the database counts them (a file counts a rule and level once). The rule's label
+    comes from ``labels``, else the finding's own, else the rule. Most failures first."""
+    rows = [(str(labels.get(rule) or label or rule), failing, warned, courses)
+            for rule, failing, warned, courses, label in counted if failing or warned]
+    return [list(r) for r in sorted(rows, key=lambda r: (-r[1], -r[2], r[0]))]
 
 
 def percent(part: int, whole: int) -> float:

@@ -31,18 +31,14 @@ def test_state_rows_total_each_unit():
         ["甲", 2, 1, 3], ["乙", 0, 0, 0]]
 
 
-def f(rule, level, label=""):
-    return {"rule": rule, "level": level, "label": label}
-
-
-def test_failure_rows_count_files_and_courses_per_reason_most_failures_first():
+def test_failure_rows_label_and_order_the_counted_reasons_most_failures_first():
     got = rules.failure_rows([
-        (1, [f("resolution", "fail"), f("fps", "warn"), f("container", "pass")]),
-        (1, [f("resolution", "fail")]),  # a second file of the same course
-        (2, [f("duration", "fail"), f("duration", "fail"), f("type", "fail", "文件类型")]),  # counted once per file
-        (3, None),
+        ("resolution", 2, 0, 1, ""), ("fps", 0, 1, 1, ""), ("duration", 1, 0, 1, ""),
+        ("type", 1, 0, 1, "文件类型"),  # no label of ours: the finding's own
+        ("odd", 0, 0, 0, ""),  # nothing failing or warned: left out
     ], {"resolution": "分辨率", "fps": "帧率", "duration": "时长"})
     assert got == [["分辨率", 2, 0, 1], ["文件类型", 1, 0, 1], ["时长", 1, 0, 1], ["帧率", 0, 1, 1]]
+    assert rules.failure_rows([("x", 0, 2, 1, "")], {}) == [["x", 0, 2, 1]]
 
 
 def test_percent():
