@@ -807,10 +807,18 @@ def _limit_for(rows: list[campaign_rules.QuotaRow], unit: Unit):
     return limit_for
 
 
-def _subject_categories(rows: list[campaign_rules.QuotaRow], kinds) -> set[str]:
-    """Categories in which a quota row of one of these level kinds counts subjects (a subject row,
-    or a category-wide row counted per subject): where the quota board shows a line per subject."""
-    return {r.category for r in rows if r.level_kind in kinds and (r.subject or r.per_subject)}
+def _subject_categories(rows: list[campaign_rules.QuotaRow], units) -> dict[int, set[str]]:
+    """For each of ``units`` whose quotas count subjects somewhere (a subject row, or a category-wide
+    row counted per subject, of its level kind, its own or a default for it), those categories:
+    where its quota board shows a line per subject held. Units without any are left out."""
+    result: dict[int, set[str]] = {}
+    for unit in units:
+        owner_kind = unit.parent.kind if unit.kind == "school" and unit.parent_id else ""
+        found = {r.category for r in rows if r.level_kind == unit.kind and (r.subject or r.per_subject)
+                 and r.unit_id in (None, unit.pk) and r.school_owner_kind in ("", owner_kind)}
+        if found:
+            result[unit.pk] = found
+    return result
 
 
 def _categories(campaign: Campaign) -> list[str]:
@@ -862,16 +870,18 @@ class HeldCounts(Held):
         return self.subjects
 
 
-def _held_counts(campaign: Campaign, unit_ids, *, subject_categories=()) -> dict[int, HeldCounts]:
+def _held_counts(campaign: Campaign, unit_ids, *, subject_categories: dict[int, set[str]] | None = None
+                 ) -> dict[int, HeldCounts]:
     """``HeldCounts`` of the units in the campaign, counted in the database, whatever their size:
 
     1. the entries by unit, state and award, and 2. the catalog nodes held live twice or more:
        both read the board's index ``progress_entry_board`` (campaign, unit, state, awarded, node)
        alone (an index-only scan on PostgreSQL), never the rows nor the courses;
     3. the recommended and awarded entries (bounded by the quotas) by category and subject: the
-       only query that joins the courses and the catalog;
-    4. only for ``subject_categories`` (the categories a quota of these units counts per subject):
-       the (category, subject) pairs each unit holds, which the quota board lists a line for.
+       only query that reads courses (one index probe per picked entry);
+    4. only for the units of ``subject_categories`` (unit id → the categories its quota counts
+       per subject, ``_subject_categories``): the (category, subject) pairs each holds there, for
+       which the quota board shows a line even before anything is recommended.
     """
     result: dict[int, HeldCounts] = {}
     entries = Entry.objects.filter(campaign=campaign, unit_id__in=unit_ids).order_by()
@@ -881,10 +891,10 @@ def _held_counts(campaign: Campaign, unit_ids, *, subject_categories=()) -> dict
     # The course's category looked up per picked entry (an index probe each): a join would let
     # the planner hash the whole courses table for a province's thousand recommendations (the
     # catalog is small). Both sides of the OR are ranges of the board index.
-    category = Subquery(Course.objects.filter(pk=OuterRef("course_id")).order_by().values("category")[:1])
+    course_category = Subquery(Course.objects.filter(pk=OuterRef("course_id")).order_by().values("category")[:1])
     others = [s for s in EntryState.values if s != EntryState.RECOMMENDED]
     picked = (entries.filter(Q(state=EntryState.RECOMMENDED) | Q(state__in=others, awarded=True))
-              .annotate(category=category)
+              .annotate(category=course_category)
               .values_list("unit_id", "state", "awarded", "category", "node__textbook__subject")
               .annotate(n=Count("*")))
     for unit_id, state, awarded, category, subject, n in picked:
@@ -896,10 +906,13 @@ def _held_counts(campaign: Campaign, unit_ids, *, subject_categories=()) -> dict
         if awarded:
             h.awarded.extend([pick] * n)
     if subject_categories:
-        held = (entries.filter(course__category__in=list(subject_categories))
-                .values_list("unit_id", "course__category", "node__textbook__subject").distinct())
+        wanted = set().union(*subject_categories.values())
+        held = (entries.filter(unit_id__in=list(subject_categories)).annotate(category=course_category)
+                .filter(category__in=list(wanted))
+                .values_list("unit_id", "category", "node__textbook__subject").distinct())
         for unit_id, category, subject in held:
-            result.setdefault(unit_id, HeldCounts()).subjects.add((category, subject))
+            if category in subject_categories[unit_id]:
+                result.setdefault(unit_id, HeldCounts()).subjects.add((category, subject))
     conflicts = (entries.filter(state__in=[EntryState.PENDING, EntryState.RECOMMENDED])
                  .values_list("unit_id", "node_id").annotate(n=Count("*")).filter(n__gt=1))
     for unit_id, _node_id, _n in conflicts:
@@ -954,7 +967,7 @@ def standing(actor, campaign: Campaign, unit: Unit, level: Level, *, now: dateti
     quota_rows = _quota_rows(campaign)
     # Counted in the database (a unit holds its entries at its own level only): the desk's
     # summary costs the same with 10 or 10,000 entries pending.
-    held = _held_counts(campaign, [unit.pk], subject_categories=_subject_categories(quota_rows, {unit.kind})
+    held = _held_counts(campaign, [unit.pk], subject_categories=_subject_categories(quota_rows, [unit])
                         ).get(unit.pk, HeldCounts())
     recommended = held.of(EntryState.RECOMMENDED)
     quotas = rules.quota_uses(_categories(campaign), _limit_for(quota_rows, unit), recommended, held.seen)
@@ -1022,7 +1035,7 @@ def progress(actor, campaign: Campaign, unit: Unit, *, now: datetime | None = No
         return []
     child_ids = [c.pk for c in children]
     quota_rows, categories = _quota_rows(campaign), _categories(campaign)
-    held = _held_counts(campaign, child_ids, subject_categories=_subject_categories(quota_rows, {c.kind for c in children}))
+    held = _held_counts(campaign, child_ids, subject_categories=_subject_categories(quota_rows, children))
     unit_levels = {ul.unit_id: ul for ul in UnitLevel.objects.filter(campaign=campaign, unit_id__in=child_ids)}
     files_contact = {c.pk: contact_rules.files_form(c.kind, c.parent_id, campaign.owner_id, list(levels))
                      for c in children}
