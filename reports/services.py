@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -23,7 +23,7 @@ from campaigns import services as campaign_services
 from campaigns.enums import LEVEL_ORDER, Category, ShareAppliesTo, Stage
 from campaigns.models import Campaign
 from catalog.rules import stage_label
-from courses.models import CheckStatus
+from courses.models import CheckStatus, Course
 from media.rules import CHECK_RULES
 from orgs.models import Unit
 from reports import rules
@@ -85,6 +85,12 @@ def get_scope(actor, campaign_id=None, unit_id=None) -> Scope:
 def _area_entries(actor, campaign: Campaign, unit: Unit):
     """Entries of the campaign held by the unit or any unit below it, as the actor may see them."""
     return selection_services.entries_for(actor).filter(campaign=campaign, unit__path__startswith=unit.path)
+
+
+def _course_category():
+    """The entry's course category, looked up per entry (an index probe): for the few awarded or
+    recommended entries a join would hash the whole courses table."""
+    return Subquery(Course.objects.filter(pk=OuterRef("course_id")).order_by().values("category")[:1])
 
 
 def _own_level(campaign: Campaign, unit: Unit):
@@ -271,8 +277,9 @@ def awards_section(actor, campaign: Campaign, unit: Unit) -> Section:
     """Entries awarded a level's title (县级/市级精品课…) in the unit's area, by level, category
     and subject."""
     levels = {lv.pk: lv for lv in campaign.levels.all()}
-    counted = Counter(_area_entries(actor, campaign, unit).filter(awarded=True)
-                      .values_list("level_id", "course__category", "node__textbook__subject"))
+    counted = Counter({(lv, cat, subject): n for lv, cat, subject, n in (
+        _area_entries(actor, campaign, unit).filter(awarded=True).annotate(category=_course_category()).order_by()
+        .values_list("level_id", "category", "node__textbook__subject").annotate(n=Count("*")))})
     rank = {kind: i for i, kind in enumerate(LEVEL_ORDER)}
     category_rank = {c: i for i, c in enumerate(Category.values)}
     keys = sorted(counted, key=lambda k: (rank.get(levels[k[0]].kind, 9), category_rank.get(k[1], 9), k[2]))
@@ -296,8 +303,8 @@ def shares_section(actor, campaign: Campaign, unit: Unit, *, children=None) -> S
     picks: dict[int, dict[str, list]] = {}
     rows_qs = (selection_services.entries_for(actor)
                .filter(level__campaign=campaign, unit_id__in=[u.pk for u in units])
-               .filter(Q(state=EntryState.RECOMMENDED) | Q(awarded=True))
-               .values_list("unit_id", "level__kind", "pk", "state", "awarded", "course__category",
+               .filter(Q(state=EntryState.RECOMMENDED) | Q(awarded=True)).annotate(category=_course_category())
+               .values_list("unit_id", "level__kind", "pk", "state", "awarded", "category",
                             "node__textbook__subject")) if units else []
     for unit_id, kind, pk, state, awarded, category, subject in rows_qs:
         pick = selection_rules.Pick(pk, category, subject)
