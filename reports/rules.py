@@ -10,7 +10,7 @@ e.g. the quota or the cap beside what was used).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 Row = list  # str | int | float | None cells
@@ -43,21 +43,21 @@ class Section:
 
 
 # --- counting ---------------------------------------------------------------------------------------
-def dimension_rows(declared: Iterable[str], received: Iterable[tuple[str, str, bool]],
+def dimension_rows(declared: Mapping[str, int], received: Iterable[tuple[str, str, bool, int]],
                    labels: Callable[[str], str], order: Sequence[str] = (), *, recommended: str = "recommended"
                    ) -> list[Row]:
     """Entries counted by one dimension (category, stage or subject): [label, declared in the area,
-    received at the unit's level, recommended by it, awarded by it]. ``declared``: the key of each
-    course that entered the campaign in the area; ``received``: (key, state, awarded) of each entry
-    the unit holds. Keys in ``order`` first (in that order), then the rest by name; keys never seen
-    are left out."""
-    declared_n = Counter(declared)
+    received at the unit's level, recommended by it, awarded by it]. ``declared``: how many courses
+    entered the campaign in the area, by key; ``received``: (key, state, awarded, how many) of the
+    entries the unit holds (as counted by a GROUP BY). Keys in ``order`` first (in that order),
+    then the rest by name; keys never seen (or counted 0) are left out."""
+    declared_n = Counter({k: n for k, n in declared.items() if n})
     received_n, recommended_n, awarded_n = Counter(), Counter(), Counter()
-    for key, state, awarded in received:
-        received_n[key] += 1
-        recommended_n[key] += state == recommended
-        awarded_n[key] += bool(awarded)
-    keys = set(declared_n) | set(received_n)
+    for key, state, awarded, n in received:
+        received_n[key] += n
+        recommended_n[key] += n if state == recommended else 0
+        awarded_n[key] += n if awarded else 0
+    keys = {k for k, n in declared_n.items() if n} | {k for k, n in received_n.items() if n}
     ordered = [k for k in order if k in keys] + sorted(k for k in keys if k not in order)
     return [[labels(k), declared_n[k], received_n[k], recommended_n[k], awarded_n[k]] for k in ordered]
 
@@ -68,25 +68,14 @@ def state_rows(units: Iterable[tuple[str, Counter]], states: Sequence[str]) -> l
             for name, counts in units]
 
 
-def failure_rows(resources: Iterable[tuple[int, list]], labels: dict[str, str], *, fail: str = "fail",
-                 warn: str = "warn") -> list[Row]:
-    """Check findings counted by rule: [reason, files failing it, files warned by it, entries
-    concerned]. ``resources``: (course id, findings) of each file; a finding is a dict with ``rule``,
-    ``level`` and ``label``. The rule's label comes from ``labels``, else the finding's own. Most
-    failures first."""
-    failing, warned, courses, label_of = Counter(), Counter(), {}, {}
-    for course_id, findings in resources:
-        seen = set()
-        for f in findings or []:
-            level, rule = f.get("level"), f.get("rule") or ""
-            if level not in (fail, warn) or (rule, level) in seen:
-                continue
-            seen.add((rule, level))
-            (failing if level == fail else warned)[rule] += 1
-            courses.setdefault(rule, set()).add(course_id)
-            label_of.setdefault(rule, str(labels.get(rule) or f.get("label") or rule))
-    rules = sorted(courses, key=lambda r: (-failing[r], -warned[r], label_of[r]))
-    return [[label_of[r], failing[r], warned[r], len(courses[r])] for r in rules]
+def failure_rows(counted: Iterable[tuple[str, int, int, int, str]], labels: dict[str, str]) -> list[Row]:
+    """Check findings counted by rule: [reason, files failing it, files warned by it, courses
+    concerned]. ``counted``: (rule, files failing, files warned, courses, the findings' own label)
+    per rule, as the database counts them (a file counts a rule and level once). The rule's label
+    comes from ``labels``, else the finding's own, else the rule. Most failures first."""
+    rows = [(str(labels.get(rule) or label or rule), failing, warned, courses)
+            for rule, failing, warned, courses, label in counted if failing or warned]
+    return [list(r) for r in sorted(rows, key=lambda r: (-r[1], -r[2], r[0]))]
 
 
 def percent(part: int, whole: int) -> float:

@@ -80,6 +80,9 @@ class Entry(models.Model):
             models.Index(fields=["campaign", "rank", "id"], name="selection_entry_cmp_rank"),
             models.Index(fields=["unit", "campaign", "rank", "id"], name="selection_entry_unit_rank"),
             models.Index(fields=["campaign", "state"], name="selection_entry_cmp_state"),
+            # The progress board and the desk's counts: entries of some units by state, award and
+            # node, answered from the index alone (no row, no course read).
+            models.Index(fields=["campaign", "unit", "state", "awarded", "node"], name="progress_entry_board"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["course", "level"], name="selection_entry_once_per_level"),

@@ -26,6 +26,7 @@ from django.db.models import (
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
     Value,
     When,
 )
@@ -41,6 +42,7 @@ from campaigns import rules as campaign_rules
 from campaigns import services as campaign_services
 from campaigns.enums import NodeRule, ResourceKind
 from campaigns.models import Campaign, DeadlineOverride, Level, Quota, ResourceSlot
+from catalog.models import Textbook
 from contacts import rules as contact_rules
 from contacts.models import ContactForm
 from courses.models import Course
@@ -822,6 +824,20 @@ def _limit_for(rows: list[campaign_rules.QuotaRow], unit: Unit):
     return limit_for
 
 
+def _subject_categories(rows: list[campaign_rules.QuotaRow], units) -> dict[int, set[str]]:
+    """For each of ``units`` whose quotas count subjects somewhere (a subject row, or a category-wide
+    row counted per subject, of its level kind, its own or a default for it), those categories:
+    where its quota board shows a line per subject held. Units without any are left out."""
+    result: dict[int, set[str]] = {}
+    for unit in units:
+        owner_kind = unit.parent.kind if unit.kind == "school" and unit.parent_id else ""
+        found = {r.category for r in rows if r.level_kind == unit.kind and (r.subject or r.per_subject)
+                 and r.unit_id in (None, unit.pk) and r.school_owner_kind in ("", owner_kind)}
+        if found:
+            result[unit.pk] = found
+    return result
+
+
 def _categories(campaign: Campaign) -> list[str]:
     return list(campaign.categories.values_list("category", flat=True))
 
@@ -853,10 +869,6 @@ class Held:
         return {(p.category, p.subject) for state in self.picks.values() for p in state}
 
 
-_HELD_FIELDS = ("unit_id", "pk", "state", "awarded", "node_id", "course__category", "node__textbook__subject",
-                "course__title")
-
-
 @dataclass
 class HeldCounts(Held):
     """A unit's entries at its level counted in the database (the progress board): ``counts``
@@ -875,32 +887,53 @@ class HeldCounts(Held):
         return self.subjects
 
 
-def _held_counts(campaign: Campaign, unit_ids) -> dict[int, HeldCounts]:
-    """``HeldCounts`` of the units in the campaign: two GROUP BY queries, whatever their size."""
+def _held_counts(campaign: Campaign, unit_ids, *, subject_categories: dict[int, set[str]] | None = None
+                 ) -> dict[int, HeldCounts]:
+    """``HeldCounts`` of the units in the campaign, counted in the database, whatever their size:
+
+    1. the entries by unit, state and award, and 2. the catalog nodes held live twice or more:
+       both read the board's index ``progress_entry_board`` (campaign, unit, state, awarded, node)
+       alone (an index-only scan on PostgreSQL), never the rows nor the courses;
+    3. the recommended and awarded entries (bounded by the quotas) by category and subject: the
+       only query that reads courses (one index probe per picked entry);
+    4. only for the units of ``subject_categories`` (unit id → the categories its quota counts
+       per subject, ``_subject_categories``): the (category, subject) pairs each holds there, for
+       which the quota board shows a line even before anything is recommended.
+    """
     result: dict[int, HeldCounts] = {}
     entries = Entry.objects.filter(campaign=campaign, unit_id__in=unit_ids).order_by()
-    rows = entries.values_list("unit_id", "state", "awarded", "course__category", "node__textbook__subject"
-                               ).annotate(n=Count("pk"))
-    for unit_id, state, awarded, category, subject, n in rows:
+    for unit_id, state, _awarded, n in entries.values_list("unit_id", "state", "awarded").annotate(n=Count("*")):
         h = result.setdefault(unit_id, HeldCounts())
         h.counts[state] = h.counts.get(state, 0) + n
+    # The course's category looked up per picked entry (an index probe each): a join would let
+    # the planner hash the whole courses table for a province's thousand recommendations (the
+    # catalog is small). Both sides of the OR are ranges of the board index.
+    course_category = Subquery(Course.objects.filter(pk=OuterRef("course_id")).order_by().values("category")[:1])
+    others = [s for s in EntryState.values if s != EntryState.RECOMMENDED]
+    picked = (entries.filter(Q(state=EntryState.RECOMMENDED) | Q(state__in=others, awarded=True))
+              .annotate(category=course_category)
+              .values_list("unit_id", "state", "awarded", "category", "node__textbook__subject")
+              .annotate(n=Count("*")))
+    for unit_id, state, awarded, category, subject, n in picked:
+        h = result.setdefault(unit_id, HeldCounts())
         h.subjects.add((category, subject))
         pick = rules.Pick(0, category, subject)
         if state == EntryState.RECOMMENDED:
             h.picks.setdefault(state, []).extend([pick] * n)
         if awarded:
             h.awarded.extend([pick] * n)
-    conflicts = (entries.filter(state__in=[EntryState.PENDING, EntryState.RECOMMENDED]).exclude(node_id=None)
-                 .values_list("unit_id", "node_id").annotate(n=Count("pk")).filter(n__gt=1))
+    if subject_categories:
+        wanted = set().union(*subject_categories.values())
+        held = (entries.filter(unit_id__in=list(subject_categories)).annotate(category=course_category)
+                .filter(category__in=list(wanted))
+                .values_list("unit_id", "category", "node__textbook__subject").distinct())
+        for unit_id, category, subject in held:
+            if category in subject_categories[unit_id]:
+                result.setdefault(unit_id, HeldCounts()).subjects.add((category, subject))
+    conflicts = (entries.filter(state__in=[EntryState.PENDING, EntryState.RECOMMENDED])
+                 .values_list("unit_id", "node_id").annotate(n=Count("*")).filter(n__gt=1))
     for unit_id, _node_id, _n in conflicts:
         result.setdefault(unit_id, HeldCounts()).node_conflicts += 1
-    return result
-
-
-def _held(rows) -> dict[int, Held]:
-    result: dict[int, Held] = {}
-    for unit_id, pk, state, awarded, node_id, category, subject, title in rows:
-        result.setdefault(unit_id, Held()).add(rules.Pick(pk, category, subject, node_id, title), state, awarded)
     return result
 
 
@@ -948,16 +981,20 @@ def standing(actor, campaign: Campaign, unit: Unit, level: Level, *, now: dateti
     now = now or timezone.now()
     row = next((r for r in campaign_services.deadlines_for(campaign, unit) if r.level.pk == level.pk), None)
     unit_level = UnitLevel.objects.filter(level=level, unit=unit).select_related("confirmed_by").first()
-    held = _held(Entry.objects.filter(level=level, unit=unit).values_list(*_HELD_FIELDS)).get(unit.pk, Held())
+    quota_rows = _quota_rows(campaign)
+    # Counted in the database (a unit holds its entries at its own level only): the desk's
+    # summary costs the same with 10 or 10,000 entries pending.
+    held = _held_counts(campaign, [unit.pk], subject_categories=_subject_categories(quota_rows, [unit])
+                        ).get(unit.pk, HeldCounts())
     recommended = held.of(EntryState.RECOMMENDED)
-    quotas = rules.quota_uses(_categories(campaign), _limit_for(_quota_rows(campaign), unit), recommended, held.seen)
+    quotas = rules.quota_uses(_categories(campaign), _limit_for(quota_rows, unit), recommended, held.seen)
     board = share_board(campaign, level, unit, recommended=recommended, awarded=held.awarded)
     return Standing(
         campaign=campaign, level=level, unit=unit, unit_level=unit_level,
         deadline=row.deadline if row else level.deadline,
         confirm_deadline=(row.confirm_deadline if row else level.confirm_deadline) or (row.deadline if row else None),
         deadline_source=str(row.deadline_label) if row else "", held=held, quotas=quotas, caps=board["caps"],
-        targets=board["targets"], node_conflicts=rules.node_conflict_count(held.live), now=now)
+        targets=board["targets"], node_conflicts=held.node_conflicts, now=now)
 
 
 # --- progress board of a county, city or province ------------------------------------------------------
@@ -1014,7 +1051,8 @@ def progress(actor, campaign: Campaign, unit: Unit, *, now: datetime | None = No
     if not children:
         return []
     child_ids = [c.pk for c in children]
-    held = _held_counts(campaign, child_ids)
+    quota_rows, categories = _quota_rows(campaign), _categories(campaign)
+    held = _held_counts(campaign, child_ids, subject_categories=_subject_categories(quota_rows, children))
     unit_levels = {ul.unit_id: ul for ul in UnitLevel.objects.filter(campaign=campaign, unit_id__in=child_ids)}
     files_contact = {c.pk: contact_rules.files_form(c.kind, c.parent_id, campaign.owner_id, list(levels))
                      for c in children}
@@ -1024,7 +1062,6 @@ def progress(actor, campaign: Campaign, unit: Unit, *, now: datetime | None = No
     for o in DeadlineOverride.objects.filter(level__campaign=campaign,
                                              unit_id__in=set(unit.ancestor_ids) | set(child_ids)):
         overrides.setdefault(o.level_id, {})[o.unit_id] = {n: getattr(o, n) for n in campaign_rules.DEADLINE_FIELDS}
-    quota_rows, categories = _quota_rows(campaign), _categories(campaign)
     result = []
     for child in children:
         level = levels[child.kind]
@@ -1040,6 +1077,9 @@ def progress(actor, campaign: Campaign, unit: Unit, *, now: datetime | None = No
             deadline=deadline, confirm_deadline=resolved["confirm_deadline"].value or deadline, now=now,
             contact_required=files_contact[child.pk], contact_filed_at=contact_filed.get(child.pk)))
     return result
+
+
+BOARD_PAGE_SIZE = 30  # child units per page of the progress board page (the API and the export: all)
 
 
 # Sort keys of the progress board's table ("-key" reverses; "quota:<category>" sorts by the
@@ -1192,10 +1232,12 @@ def confirmation(level: Level, unit: Unit) -> UnitLevel | None:
 def filter_choices(campaign: Campaign, level: Level, unit: Unit) -> dict:
     """Options of a desk's filter form: the categories of the campaign, the subjects and grades
     of the entries the unit holds, and its child units (where courses come from)."""
-    held = Entry.objects.filter(level=level, unit=unit)
-    subjects = sorted(set(held.values_list("node__textbook__subject", flat=True)))
-    grades = [g for g, _r in sorted(set(held.values_list("node__textbook__grade", "node__textbook__rank")),
-                                    key=lambda pair: pair[1]) if g]
+    # The textbooks of the nodes the unit holds entries on: the nodes come from the board index
+    # alone (a unit holds its entries at its own level only), one row per textbook comes back.
+    nodes = Entry.objects.filter(campaign_id=level.campaign_id, unit=unit).values("node_id")
+    books = list(Textbook.objects.filter(nodes__in=nodes).values_list("subject", "grade", "rank").distinct())
+    subjects = sorted({subject for subject, _g, _r in books})
+    grades = [g for g, _r in sorted({(g, r) for _s, g, r in books}, key=lambda pair: pair[1]) if g]
     children = list(Unit.objects.filter(parent=unit, is_active=True).order_by("sort_order", "code", "pk"))
     categories = [(c, rules.category_label(c)) for c in _categories(campaign)]
     return {"categories": categories, "subjects": subjects, "grades": list(dict.fromkeys(grades)),

@@ -374,12 +374,17 @@ def progress(request, campaign_id):
     categories = services.progress_categories(campaign)
     columns = (PROGRESS_COLUMNS_BEFORE + [(label, f"quota:{code}") for code, label in categories]
                + PROGRESS_COLUMNS_AFTER)
+    # The rows are counted and sorted whole (the summary line and the reminder count every unit);
+    # one page of them is drawn, so a county's hundreds of schools do not make one huge page.
+    page = Paginator(rows, services.BOARD_PAGE_SIZE).get_page(request.GET.get("page"))
+    shown = list(page.object_list)
     return render(request, "selection/progress.html", {
-        "campaign": campaign, "parent": parent, "rows": rows, "boards": services.board_units(actor, campaign),
+        "campaign": campaign, "parent": parent, "rows": shown, "page_obj": page,
+        "boards": services.board_units(actor, campaign),
         "behind": sum(1 for r in rows if r.behind),
         "can_manage": actor.has_perm("selection.unlock_unit", rows[0].unit) if rows else False,
         "heads": sort_headers(request, columns, sort or "unit"),
-        "table": [(r, [services.quota_cell(r, code) for code, _l in categories]) for r in rows],
+        "table": [(r, [services.quota_cell(r, code) for code, _l in categories]) for r in shown],
         "export_url": reverse("selection:progress_xlsx", args=[campaign.pk]) + "?" + _query(request),
     })
 

@@ -8,14 +8,22 @@ from reports.rules import ChartSpec, Section
 
 def test_dimension_rows_count_declared_received_recommended_awarded_in_order():
     got = rules.dimension_rows(
-        ["subject", "subject", "special", "experiment", "x"],
-        [("subject", "pending", False), ("experiment", "recommended", True), ("experiment", "declined", False)],
+        Counter(["subject", "subject", "special", "experiment", "x"]),
+        [("subject", "pending", False, 1), ("experiment", "recommended", True, 1), ("experiment", "declined", False, 1)],
         str.upper, ["subject", "special", "experiment"])
     assert got == [["SUBJECT", 2, 1, 0, 0], ["SPECIAL", 1, 0, 0, 0], ["EXPERIMENT", 1, 2, 1, 1], ["X", 1, 0, 0, 0]]
+    # Counted rows (a GROUP BY's): the same figures.
+    assert rules.dimension_rows(
+        {"subject": 2, "special": 1, "experiment": 1, "x": 1},
+        [("subject", "pending", False, 1), ("experiment", "recommended", True, 1), ("experiment", "declined", False, 1)],
+        str.upper, ["subject", "special", "experiment"]) == got
+    assert rules.dimension_rows({"math": 0}, [("math", "pending", True, 3), ("math", "recommended", True, 2)], str) == [
+        ["math", 0, 5, 2, 5]]
 
 
 def test_dimension_rows_leave_out_keys_never_seen():
-    assert rules.dimension_rows([], [], str, ["subject"]) == []
+    assert rules.dimension_rows({}, [], str, ["subject"]) == []
+    assert rules.dimension_rows({"subject": 0}, [("special", "pending", False, 0)], str, ["subject"]) == []
 
 
 def test_state_rows_total_each_unit():
@@ -23,18 +31,14 @@ def test_state_rows_total_each_unit():
         ["甲", 2, 1, 3], ["乙", 0, 0, 0]]
 
 
-def f(rule, level, label=""):
-    return {"rule": rule, "level": level, "label": label}
-
-
-def test_failure_rows_count_files_and_courses_per_reason_most_failures_first():
+def test_failure_rows_label_and_order_the_counted_reasons_most_failures_first():
     got = rules.failure_rows([
-        (1, [f("resolution", "fail"), f("fps", "warn"), f("container", "pass")]),
-        (1, [f("resolution", "fail")]),  # a second file of the same course
-        (2, [f("duration", "fail"), f("duration", "fail"), f("type", "fail", "文件类型")]),  # counted once per file
-        (3, None),
+        ("resolution", 2, 0, 1, ""), ("fps", 0, 1, 1, ""), ("duration", 1, 0, 1, ""),
+        ("type", 1, 0, 1, "文件类型"),  # no label of ours: the finding's own
+        ("odd", 0, 0, 0, ""),  # nothing failing or warned: left out
     ], {"resolution": "分辨率", "fps": "帧率", "duration": "时长"})
     assert got == [["分辨率", 2, 0, 1], ["文件类型", 1, 0, 1], ["时长", 1, 0, 1], ["帧率", 0, 1, 1]]
+    assert rules.failure_rows([("x", 0, 2, 1, "")], {}) == [["x", 0, 2, 1]]
 
 
 def test_percent():

@@ -197,7 +197,8 @@ def test_standing_and_share_board(client, tree, campaign, make_course, nodes, be
         services.decide(tree.county_admin, up_to_county(make_course(node=node), tree).pk, "recommend")
     pending = second_school_course(make_course, tree, nodes[0])
     headers = bearer(tree.county_admin)
-    with django_assert_max_num_queries(12):
+    # the entries counted in 3 GROUP BY (by state, the recommended by subject, node conflicts)
+    with django_assert_max_num_queries(14):
         body = client.get(f"{BASE}/campaigns/{campaign.pk}/units/{tree.county.pk}", **headers).json()
     assert (body["level"], body["level_name"], body["award_name"], body["confirmed"], body["open"]) == (
         "county", "县级初选", "县级精品课", False, True)
@@ -282,7 +283,9 @@ def test_progress_board(client, tree, campaign, make_course, nodes, bearer, djan
     services.decide(tree.city_admin, entry_at(city_course, "school").pk, "recommend")
     services.confirm(tree.city_admin, campaign, "school", tree.city_school)
     headers = bearer(tree.city_admin)
-    with django_assert_max_num_queries(13):  # token (2), memberships, campaign, then a fixed 9 for any number of units (counts and node conflicts: 2 GROUP BY)
+    # token (2), memberships, campaign, then a fixed 11 for any number of units (counts, the recommended by
+    # subject, node conflicts: 3 GROUP BY; the subjects held, as a quota counts per subject)
+    with django_assert_max_num_queries(15):
         body = client.get(f"{BASE}/campaigns/{campaign.pk}/progress", **headers).json()
     assert (body["unit_name"], [c["unit_name"] for c in body["children"]]) == (
         "湛江市", ["赤坎区", "霞山区", "湛江市第一中学"])

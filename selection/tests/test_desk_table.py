@@ -211,7 +211,7 @@ def test_the_progress_board_table_sorts_and_exports(client, tree, campaign, desk
     services.decide(tree.county_admin, desk[2].pk, "recommend")
     client.force_login(tree.city_admin)
     url = f"/selection/campaigns/{campaign.pk}/progress/"
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(17):
         response = client.get(url)
     heads = response.context["heads"]
     assert [str(h["label"]) for h in heads] == ["单位", "学科课程", "特殊教育", "实验教学", "待处理", "推荐截止", "汇总表",

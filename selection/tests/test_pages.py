@@ -119,7 +119,7 @@ def test_confirm_then_the_city_unlocks_and_reopens(client, tree, campaign, desk)
 def test_the_progress_board_page(client, tree, campaign, desk, django_assert_max_num_queries):
     services.decide(tree.county_admin, desk[0].pk, "recommend")
     client.force_login(tree.city_admin)
-    with django_assert_max_num_queries(15):
+    with django_assert_max_num_queries(17):  # 3 GROUP BY of the entries + the subjects held (Zhanjiang counts subjects)
         response = client.get(f"/selection/campaigns/{campaign.pk}/progress/")
     html = response.content.decode()
     assert [r.unit.name for r in response.context["rows"]] == ["赤坎区", "霞山区", "湛江市第一中学"]

@@ -21,7 +21,7 @@ def test_the_board_says_who_filed_the_contact_form(client, tree, campaign, count
                                                   django_assert_max_num_queries):
     contacts.save_people(tree.other_county_admin, campaign, tree.other_county, ROWS)  # saved, not filed
     client.force_login(tree.city_admin)
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(17):
         response = client.get(f"/selection/campaigns/{campaign.pk}/progress/")
     rows = response.context["rows"]
     assert [(r.unit.name, r.contact_required, r.contact_filed) for r in rows] == [

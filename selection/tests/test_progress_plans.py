@@ -1,0 +1,69 @@
+"""The plans of the progress board and the desk summary on PostgreSQL (issue 12): with a city of
+20,000 courses seeded in bulk and ``ANALYZE``d (``VACUUM``ed, as autovacuum leaves a table, so
+that the visibility map allows index-only scans), no query of the board page and API or of the
+desk page reads the courses or the entries table sequentially, and the board's counts are
+index-only scans of ``progress_entry_board``."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from selection.tests.test_list_plans import HOT_TABLES, explain, hot_seq_scans
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+N_COURSES = 20_000
+
+
+def nodes_of(plan: dict, kind: str) -> list[str]:
+    found = [plan.get("Index Name")] if plan.get("Node Type") == kind else []
+    for child in plan.get("Plans", []):
+        found.extend(nodes_of(child, kind))
+    return found
+
+
+@pytest.fixture
+def city(transactional_db):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (query plans); run with JPK_DATABASE_URL=postgres://…")
+    from bench.lists import seed
+
+    s = seed(N_COURSES)
+    with connection.cursor() as cur:
+        cur.execute("VACUUM ANALYZE selection_entry")
+        cur.execute("ANALYZE")
+    return s
+
+
+def test_the_board_and_the_desk_read_no_table_sequentially(client, city):
+    c = city.campaign.pk
+    cases = [
+        (city.city_admin, f"/selection/campaigns/{c}/progress/"),
+        (city.city_admin, f"/api/v1/selection/campaigns/{c}/progress"),
+        (city.county_admin, f"/selection/campaigns/{c}/progress/"),
+        (city.county_admin, f"/api/v1/selection/campaigns/{c}/progress"),
+        (city.county_admin, f"/selection/?campaign={c}&held_by={city.county.pk}"),
+        (city.city_admin, f"/selection/?campaign={c}&held_by={city.city.pk}"),
+    ]
+    failures = {}
+    for user, url in cases:
+        bad = hot_seq_scans(client, user, url)
+        if bad:
+            failures[f"{user.username} {url}"] = sorted({(t, sql[:300]) for t, sql in bad})
+    assert failures == {}
+
+
+def test_the_board_counts_are_index_only_scans(client, city):
+    client.force_login(city.city_admin)
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(f"/api/v1/selection/campaigns/{city.campaign.pk}/progress").status_code == 200
+    counting = [q["sql"] for q in ctx.captured_queries
+                if q["sql"].startswith('SELECT "selection_entry"."unit_id"') and "courses_course" not in q["sql"]
+                and "catalog_" not in q["sql"]]
+    assert len(counting) == 2  # by state and award; the nodes held twice
+    for sql in counting:
+        plan = explain(sql)
+        assert nodes_of(plan, "Index Only Scan") == ["progress_entry_board"], sql[:200]
+        assert not set(nodes_of(plan, "Seq Scan")) & HOT_TABLES
