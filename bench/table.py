@@ -37,7 +37,8 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 LIST_TARGET_MS = 100
 LOCUST_TARGET_MS = 300
-ROLES = {"city admin": "pv_city_01", "county admin": "pv_county_001", "teacher": "pv_t_00001_1"}
+ROLES = {"city admin": "pv_city_01", "county admin": "pv_county_001", "teacher": "pv_t_00001_1",
+         "province admin": "pv_province"}
 
 
 def _p95(values: list[float]) -> float:
@@ -49,17 +50,19 @@ def list_cases(campaign_id: int, school_name: str) -> list[tuple[str, str, str]]
     """(case, role, url) of every list page and API list, for each role that has it."""
     c = campaign_id
     cases = []
-    for role in ROLES:
+    for role in ("province admin", "city admin", "county admin", "teacher"):
         cases += [("page: /courses/", role, "/courses/"),
                   ("api: /api/v1/courses", role, "/api/v1/courses")]
-    for role in ("city admin", "county admin"):
+    for role in ("province admin", "city admin", "county admin"):
         cases += [("api: /api/v1/selection/entries", role, f"/api/v1/selection/entries?campaign={c}"),
                   ("page: desk /selection/", role, f"/selection/?campaign={c}"),
                   ("page: progress board", role, f"/selection/campaigns/{c}/progress/"),
                   ("api: progress board", role, f"/api/v1/selection/campaigns/{c}/progress"),
                   ("search: desk, school name", role, f"/selection/?campaign={c}&q={school_name}"),
                   ("search: api, teacher name", role, f"/api/v1/selection/entries?campaign={c}&q=教师00001"),
-                  ("search: api, title word", role, f"/api/v1/selection/entries?campaign={c}&q=分数")]
+                  ("search: api, title word", role, f"/api/v1/selection/entries?campaign={c}&q=分数"),
+                  ("page: users /orgs/users/", role, "/orgs/users/"),
+                  ("page: dashboard /reports/", role, f"/reports/?campaign={c}")]
     return cases
 
 

@@ -293,6 +293,26 @@ class ListPage(Page):
         return self.number - 1 if self.number is not None and self.number > 1 else None
 
 
+class SequencePaginator(Paginator):
+    """Pages by number of rows already in memory (a board's child units: bounded by the tree, not by
+    the declarations), as ``ListPage``s, so that the shared pagination include draws them too."""
+
+    capped = False
+
+    @property
+    def count_label(self) -> str:
+        return _("共 %(n)s 条") % {"n": f"{self.count:,}"}
+
+    def _get_page(self, object_list, number, paginator):
+        return ListPage(object_list, number, paginator, has_more_after=number < self.num_pages,
+                        has_more_before=number > 1, next_cursor=None, previous_cursor=None)
+
+
+def paginate_sequence(rows, per_page: int, number) -> ListPage:
+    """The page ``number`` (clamped, like ``Paginator.get_page``) of ``rows``."""
+    return SequencePaginator(rows, per_page).get_page(number)
+
+
 class ListPaginator(Paginator):
     """Pages of ``qs`` by number (up to the count cap) or by cursor; counts at most cap + 1 rows.
 

@@ -28,7 +28,7 @@ from django.views.decorators.http import require_POST, require_safe
 from campaigns import services as campaign_services
 from campaigns.enums import NodeRule, Stage
 from jingpinke.errors import ServiceError
-from jingpinke.paging import InvalidCursor, paginate_request
+from jingpinke.paging import InvalidCursor, paginate_request, paginate_sequence
 from originality.services import counts_by_course
 from selection import archive, exports, rules, services
 from selection.models import EntryState
@@ -376,7 +376,7 @@ def progress(request, campaign_id):
                + PROGRESS_COLUMNS_AFTER)
     # The rows are counted and sorted whole (the summary line and the reminder count every unit);
     # one page of them is drawn, so a county's hundreds of schools do not make one huge page.
-    page = Paginator(rows, services.BOARD_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate_sequence(rows, services.BOARD_PAGE_SIZE, request.GET.get("page"))
     shown = list(page.object_list)
     return render(request, "selection/progress.html", {
         "campaign": campaign, "parent": parent, "rows": shown, "page_obj": page,

@@ -85,8 +85,12 @@ def test_the_board_page_draws_30_units_a_page_and_counts_every_unit(client):
     assert response.context["behind"] == 35  # every unit, not just the page's
     html = response.content.decode()
     assert "35 个单位尚未完成" in html and "第 1 / 2 页，共 35 条" in html
-    second = client.get(url + "?page=2").context["rows"]
+    assert 'rel="next"' in html and "page=2" in html and 'rel="prev"' not in html  # the shared include
+    response = client.get(url + "?page=2")
+    second = response.context["rows"]
     assert [r.unit.name for r in second] == [f"第1区第{j}小学" for j in range(31, 36)]
+    html = response.content.decode()
+    assert 'rel="prev"' in html and "page=1" in html and 'rel="next"' not in html
     # Sorted whole, then paged: the school with the most pending entries leads page 1.
     Entry.objects.filter(unit=s.schools[-1], state=EntryState.RECOMMENDED).update(state=EntryState.PENDING)
     first = client.get(url + "?sort=-pending").context["rows"][0]
