@@ -91,52 +91,51 @@ SCOPE_FIRST_MAX_SCHOOLS = 5000
 SCOPE_FIRST_SHARE = 4
 
 
-def _scope_first(user) -> QuerySet[Course] | None:
-    """The courses ``user`` sees, as conditions every database answers from an index, when the
-    scope is a small part of the table: a teacher's own courses, or the schools of a county or a
-    city (at most ``SCOPE_FIRST_MAX_SCHOOLS``, and at most a quarter of all units), named as a
-    list of ids. None for the system administrator, a province, and a unit holding most of the
-    units (a city running its own campaign), whose scope is (nearly) the whole table.
+def _listed(user) -> tuple[QuerySet[Course], bool]:
+    """The courses ``user`` sees (the same set as ``Course.objects.visible_to``, tested so), and
+    whether the scope is small enough to be read scope first: a teacher's own courses, or the
+    schools of a county or a city (at most ``SCOPE_FIRST_MAX_SCHOOLS``, and at most a quarter of
+    all units), named as a list of ids. Not for the system administrator, a province, or a unit
+    holding most of the units (a city running its own campaign): their scope is (nearly) the whole
+    table, named as in ``visible_to``.
 
     ``visible_to`` names the schools with ``IN (subquery)`` inside an OR; no database uses an
     index for that, so a city admin's page either walked the newest-first index over the whole
     province (discarding 190,000 rows when his city had changed nothing lately) or scanned the
     table. The same set of courses, with the schools' ids read first (one query on the units'
-    indexed paths), becomes a union of index lookups the page then sorts (issue 12)."""
+    indexed paths, which also counts all units), becomes a union of index lookups the page then
+    sorts (issue 12)."""
     if not (user and user.is_authenticated) or user.is_superuser:
-        return None
-    units = user.admin_units()
-    if any(u.kind == UnitKind.PROVINCE for u in units):
-        return None
+        return courses_for(user), False
     member_of = list(CourseMember.objects.filter(user=user).values_list("course_id", flat=True))
     q = Q(lead_teacher=user)
     if member_of:
         q |= Q(pk__in=member_of)
-    if units:
-        within = Q()
-        for unit in units:
-            within |= Q(path__startswith=unit.path)
-        # the scope's units and (the same query) how many units there are in all
+    units = user.admin_units()
+    if not units:
+        return Course.objects.filter(q), True
+    within = Q()
+    for unit in units:
+        within |= Q(path__startswith=unit.path)
+    if not any(u.kind == UnitKind.PROVINCE for u in units):
         rows = list(Unit.objects.filter(within)
                     .annotate(total=RawSQL(f"SELECT COUNT(*) FROM {Unit._meta.db_table}", ()))
                     .values_list("pk", "total")[:SCOPE_FIRST_MAX_SCHOOLS + 1])
-        if len(rows) > SCOPE_FIRST_MAX_SCHOOLS or (rows and len(rows) * SCOPE_FIRST_SHARE > rows[0][1]):
-            return None  # most of the table: the newest-first walk meets the scope's rows at once
-        if rows:
-            q |= Q(school_id__in=[pk for pk, _total in rows])
-    return Course.objects.filter(q)
+        if len(rows) <= SCOPE_FIRST_MAX_SCHOOLS and rows and len(rows) * SCOPE_FIRST_SHARE <= rows[0][1]:
+            return Course.objects.filter(q | Q(school_id__in=[pk for pk, _total in rows])), True
+    # most of the table: the newest-first walk meets the scope's rows at once
+    return Course.objects.filter(q | Q(school_id__in=Unit.objects.filter(within).values("pk"))), False
 
 
 def list_courses(user, *, campaign_id=None, status: str = "", mine: bool = False) -> QuerySet[Course]:
     """The courses list, newest change first; page it with ``jingpinke.paging.paginate`` (page
     first on indexed columns, then the page's rows with their joins).
 
-    A small scope (``_scope_first``) is sorted by ``recent``, the change time wrapped in a no-op
+    A small scope (``_listed``) is sorted by ``recent``, the change time wrapped in a no-op
     COALESCE, so that the planner collects the scope's rows by their indexes and sorts those,
     instead of walking the newest-first index of every course in the hope that the scope's rows
     come early; the province's scope walks that index (its rows do come early)."""
-    scoped = _scope_first(user)
-    qs = scoped if scoped is not None else courses_for(user)
+    qs, scoped = _listed(user)
     qs = (qs.select_related("campaign__owner", "school__parent", "lead_teacher", "node__textbook")
           .prefetch_related("campaign__levels"))
     if campaign_id:
@@ -145,7 +144,7 @@ def list_courses(user, *, campaign_id=None, status: str = "", mine: bool = False
         qs = qs.filter(status=status)
     if mine:
         qs = qs.filter(lead_teacher=user)
-    if scoped is not None:
+    if scoped:
         return qs.annotate(recent=Coalesce("updated_at", "updated_at")).order_by("-recent", "-id")
     return qs.order_by("-updated_at", "-id")
 

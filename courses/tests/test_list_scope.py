@@ -1,4 +1,4 @@
-"""The courses list reads a small scope by its indexes and sorts it (``services._scope_first``),
+"""The courses list reads a small scope by its indexes and sorts it (``services._listed``),
 and a large one by walking the newest-first index; either way it holds exactly the courses
 ``Course.objects.visible_to`` gives, newest change first (issue 12)."""
 
@@ -38,7 +38,10 @@ def test_scope_first_names_the_schools_in_one_query(tree, courses, django_assert
     """Memberships (cached on the user), the team memberships, the scope's schools with the total."""
     tree.county_admin.memberships_cached()
     with django_assert_num_queries(2):
-        services._scope_first(tree.county_admin)
+        assert services._listed(tree.county_admin)[1]
+    tree.province_admin.memberships_cached()
+    with django_assert_num_queries(1):  # a province's scope: no list of schools
+        assert not services._listed(tree.province_admin)[1]
 
 
 def test_a_scope_with_most_of_the_units_walks_the_index(tree, courses, monkeypatch):

@@ -263,9 +263,10 @@ def test_the_query_count_does_not_grow_with_the_rows(tree, campaign, nodes, worl
     large = count()
     assert (small[1], large[1]) == (3, 63)
     # the course list's own membership lookup (its scope reads the user's own courses by id first, see
-    # courses.services), units, campaigns, catalog nodes, courses, members, entries, review sheets,
-    # adjudications: no query per row, per course or per batch of rows
-    assert small[0] == large[0] == 9
+    # courses.services), its scope's units (courses.services._listed), units, campaigns, catalog nodes,
+    # courses, members, entries, review sheets, adjudications: no query per row, per course or per
+    # batch of rows
+    assert small[0] == large[0] == 10
 
 
 def test_cleanup_removes_old_files(tree, settings):

@@ -127,7 +127,7 @@ def test_cursor_pages_and_bounded_counts_read_no_table_sequentially(client, city
 
 def test_courses_bounded_count_reads_no_table_sequentially(client, city, settings):
     """A county's courses (a tenth of the seeded city) are read by the school index and sorted
-    (courses.services ``_scope_first``), the bounded count too, not by walking or scanning every
+    (courses.services ``_listed``), the bounded count too, not by walking or scanning every
     course. (The city admin's scope is the whole table here: his page walks the newest-first
     index, checked by the test above, and his bounded count stops after cap + 1 rows.)"""
     settings.LIST_COUNT_CAP = 500
