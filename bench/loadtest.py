@@ -107,7 +107,7 @@ def run(users: int = 300, seconds: int = 60, spawn_rate: int = 30, progress=prin
     gunicorn = subprocess.Popen(
         [os.path.join(os.path.dirname(py), "gunicorn"), "jingpinke.wsgi:application", "--bind", f"127.0.0.1:{port}",
          "--workers", os.environ.get("JPK_WEB_WORKERS", "2"), "--worker-class", "gthread", "--threads", "4",
-         "--timeout", "120", "--no-control-socket", "--log-level", "warning"], cwd=ROOT, env=env)
+         "--timeout", "120", "--keep-alive", "5", "--no-control-socket", "--log-level", "warning"], cwd=ROOT, env=env)
     worker = subprocess.Popen([py, "manage.py", "db_worker", "--queue-name", "*"], cwd=ROOT, env=env)
     try:
         _wait_for(port, gunicorn)

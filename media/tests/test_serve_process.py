@@ -63,6 +63,7 @@ def test_serve_runs_the_scheduler_and_stops_it_on_ctrl_c(tmp_path):
         commands = [_cmdline(k) for k in kids]
         assert len(kids) == 3, commands
         assert any("gunicorn" in c for c in commands) and any("db_worker" in c for c in commands)
+        assert any("gunicorn" in c and "--keep-alive 5 " in c for c in commands), commands
         assert any("run_periodic" in c for c in commands)
         time.sleep(1)
         os.killpg(serve.pid, signal.SIGINT)  # what Ctrl-C in the terminal does

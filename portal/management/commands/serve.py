@@ -32,6 +32,10 @@ class Command(BaseCommand):
             "--threads", "4",
             "--timeout", "300",
             "--graceful-timeout", "10",
+            # idle keep-alive connections are closed after 5 s, not gunicorn's 2: a client that
+            # reuses a connection just as the server closes it sees a reset (the locust run of
+            # `python -m bench table` lost POSTs that way with users pausing 1-3 s)
+            "--keep-alive", "5",
             "--access-logfile", "-",
             "--no-control-socket",  # no socket in ~/.gunicorn: several checkouts may run side by side
         ]
