@@ -92,9 +92,10 @@ def users_visible_to(user):
         return User.objects.none()
     if user.is_superuser:
         return User.objects.all()
-    from django.db.models import Exists, OuterRef
-
     from orgs.models import Membership
 
+    # IN (subquery), not a correlated EXISTS: SQLite re-ran the EXISTS, with its subquery of units,
+    # for each of a province's 120,000 users (the users page took minutes); as a semi-join both
+    # databases read the scope's memberships once.
     units = Unit.objects.visible_to(user)
-    return User.objects.filter(Exists(Membership.objects.filter(user=OuterRef("pk"), unit__in=units)))
+    return User.objects.filter(pk__in=Membership.objects.filter(unit__in=units).values("user_id"))
