@@ -89,7 +89,7 @@ def _stats(prefix: Path) -> tuple[dict, list[dict]]:
 
 
 def run(users: int = 300, seconds: int = 60, spawn_rate: int = 30, progress=print) -> dict:
-    from bench.uploads import _free_port, _stop, _wait_for
+    from bench.uploads import _free_port, _stop, _wait_for, gunicorn_command
 
     row = {"section": "locust", "case": f"{users} users for {seconds} s (80 % teachers, 20 % county admins)",
            "role": "", "target": f"0 errors, p95 ≤ {TARGET_P95_MS} ms"}
@@ -104,10 +104,8 @@ def run(users: int = 300, seconds: int = 60, spawn_rate: int = 30, progress=prin
     env = {**os.environ, "JPK_PORT": str(port), "JPK_HOST": "127.0.0.1", "JPK_LOG_LEVEL": "WARNING"}
     py = sys.executable
     subprocess.run([py, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
-    gunicorn = subprocess.Popen(
-        [os.path.join(os.path.dirname(py), "gunicorn"), "jingpinke.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--workers", os.environ.get("JPK_WEB_WORKERS", "2"), "--worker-class", "gthread", "--threads", "4",
-         "--timeout", "120", "--keep-alive", "5", "--no-control-socket", "--log-level", "warning"], cwd=ROOT, env=env)
+    gunicorn = subprocess.Popen(gunicorn_command(port, int(os.environ.get("JPK_WEB_WORKERS", "2")), timeout=120),
+                                cwd=ROOT, env=env)
     worker = subprocess.Popen([py, "manage.py", "db_worker", "--queue-name", "*"], cwd=ROOT, env=env)
     try:
         _wait_for(port, gunicorn)

@@ -39,7 +39,7 @@ import time
 import zipfile
 from pathlib import Path
 
-from bench.uploads import _children, _free_port, _status, _stop, _wait_for  # the same gunicorn harness
+from bench.uploads import _children, _free_port, _status, _stop, _wait_for, gunicorn_command  # the same harness
 
 MiB = 1024 * 1024
 ROOT = Path(__file__).resolve().parent.parent
@@ -247,11 +247,7 @@ def run(total_mb: int = 1024, courses: int = 8, parallel: int = 2, workers: int 
             ).stdout.strip().splitlines()[-1])) for _ in range(3))
 
         port = _free_port()
-        gunicorn = subprocess.Popen(
-            [os.path.join(os.path.dirname(py), "gunicorn"), "jingpinke.wsgi:application", "--bind", f"127.0.0.1:{port}",
-             "--workers", str(workers), "--worker-class", "gthread", "--threads", "4", "--timeout", "300",
-             "--no-control-socket", "--log-level", "warning"],
-            cwd=ROOT, env=env)
+        gunicorn = subprocess.Popen(gunicorn_command(port, workers), cwd=ROOT, env=env)
         _wait_for(port, gunicorn)
         import requests
 

@@ -254,12 +254,16 @@ def _start_server(data_dir: Path, size_mb: int, workers: int) -> tuple[dict, str
     source = data_dir / "source.bin"
     sha256 = _generate(source, size_mb * MiB)
     port = _free_port()
-    gunicorn = subprocess.Popen(
-        [os.path.join(os.path.dirname(py), "gunicorn"), "jingpinke.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(workers), "--worker-class", "gthread", "--threads", "4", "--timeout", "300",
-         "--no-control-socket", "--log-level", "warning"],
-        cwd=ROOT, env=env)
+    gunicorn = subprocess.Popen(gunicorn_command(port, workers), cwd=ROOT, env=env)
     return env, token, source, sha256, port, gunicorn
+
+
+def gunicorn_command(port: int, workers: int, timeout: int = 300) -> list[str]:
+    """gunicorn as `manage.py serve` starts it (gthread, 4 threads, 5 s keep-alive), on loopback."""
+    return [os.path.join(os.path.dirname(sys.executable), "gunicorn"), "jingpinke.wsgi:application",
+            "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--worker-class", "gthread",
+            "--threads", "4", "--timeout", str(timeout), "--keep-alive", "5", "--no-control-socket",
+            "--log-level", "warning"]
 
 
 def _stop(proc: subprocess.Popen | None) -> None:
