@@ -28,6 +28,7 @@ import datetime
 import json
 import os
 import platform
+import re
 import statistics
 import sys
 import time
@@ -92,12 +93,15 @@ def time_get(client, url: str, requests: int) -> dict:
             "queries": queries}
 
 
-def lists(campaign_id: int, requests: int, progress=print) -> list[dict]:
+def lists(campaign_id: int, requests: int, progress=print, only: str = "") -> list[dict]:
+    """Every list case, or those whose "case role" matches the regular expression ``only``."""
     from orgs.models import Unit
 
     school = Unit.objects.filter(kind="school", code__startswith="pv-").order_by("code").first()
     rows, clients = [], {}
     for case, role, url in list_cases(campaign_id, school.name if school else "学校"):
+        if only and not re.search(only, f"{case} {role}"):
+            continue
         client = clients.get(role) or clients.setdefault(role, _client(ROLES[role]))
         row = {"section": "lists", "case": case, "role": role, "url": url, **time_get(client, url, requests),
                "target": f"p95 ≤ {LIST_TARGET_MS} ms"}
@@ -248,7 +252,8 @@ def markdown(result: dict) -> str:
 
 
 def collect(campaign_id: int, *, requests: int = 20, decisions_n: int = 30, uploads: dict | None = None,
-            probes: bool = True, export: bool = True, locust: dict | None = None, progress=print) -> dict:
+            probes: bool = True, export: bool = True, locust: dict | None = None, progress=print,
+            only: str = "") -> dict:
     """Every measurement on the current database; ``uploads`` / ``locust``: options, or None to skip."""
     from django.conf import settings
     from django.test.utils import override_settings
@@ -258,7 +263,9 @@ def collect(campaign_id: int, *, requests: int = 20, decisions_n: int = 30, uplo
     static = {**settings.STORAGES, "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
     with override_settings(ALLOWED_HOSTS=["*"], STORAGES=static):
-        rows = lists(campaign_id, requests, progress)
+        rows = lists(campaign_id, requests, progress, only)
+        if only:  # a quick look at some lists: nothing else is measured
+            return {"rows": rows}
         rows += decisions(campaign_id, decisions_n, progress)
     rows.append(export_row(export))
     if uploads is not None:
@@ -326,6 +333,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--users", type=int, default=300, help="locust users (default 300)")
     parser.add_argument("--seconds", type=int, default=60, help="locust run time (default 60 s)")
     parser.add_argument("--skip", default="", help="comma-separated of uploads, probes, export, locust")
+    parser.add_argument("--only", default="", metavar="REGEX",
+                        help='measure only the lists whose "case role" matches (e.g. "desk.*city"); writes no file')
     args = parser.parse_args(argv)
     skip = set(filter(None, args.skip.split(",")))
     progress = print
@@ -335,7 +344,9 @@ def main(argv: list[str] | None = None) -> int:
         uploads=None if "uploads" in skip else {"size_mb": args.upload_mb, "rounds": args.upload_rounds},
         probes="probes" not in skip, export="export" not in skip,
         locust=None if "locust" in skip else {"users": args.users, "seconds": args.seconds},
-        progress=progress)
+        progress=progress, only=args.only)
+    if args.only:
+        return 0
     result["generation"] = generation
     result["scale"] = args.scale
     path = write(result)

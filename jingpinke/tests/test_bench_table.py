@@ -42,6 +42,12 @@ def test_table_structure(tmp_path):
     result["rows"][0]["met"] = False
     assert "**MISSED**" in table.markdown(result).splitlines()[2]
 
+    # --only: the matching lists alone, nothing else measured.
+    only = table.collect(campaign_id, requests=1, decisions_n=2, uploads=None, probes=False, export=False,
+                         locust=None, progress=lambda *a, **k: None, only="desk.*county")
+    assert [(r["case"], r["role"]) for r in only["rows"]] == [("page: desk /selection/", "county admin"),
+                                                              ("search: desk, school name", "county admin")]
+
 
 @pytest.mark.django_db
 def test_locust_plan_gives_each_user_what_it_can_do(tmp_path, client):
