@@ -67,6 +67,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("JPK_X_ACCEL_REDIRECT", "", "Local storage behind nginx: the internal location of JPK_MEDIA_DIR (e.g. /internal-media/); files are then sent by nginx (X-Accel-Redirect) after the app's access check. Empty: the app streams them."),
     # --- multinode ---
     Option("JPK_TASK_HEARTBEAT_SECONDS", "10", "Every how many seconds a task worker (manage.py db_worker) records that it lives."),
+    Option("JPK_TASK_NICE", "10", "Niceness a task worker (manage.py db_worker) adds to itself at start: on a machine that also serves pages, file checks and exports yield the CPU to requests (0: none)."),
     Option("JPK_TASK_WORKER_DEAD_SECONDS", "60", "A task worker silent this long is dead: the tasks it was running go back to the queue (more than twice the heartbeat)."),
     # --- export ---
     Option("JPK_EXPORT_INLINE_ROWS", "5000", "Course exports of at most this many rows stream straight back; larger ones run as a background job with a progress page."),

@@ -235,6 +235,8 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # running tasks go back to the queue.
 TASK_HEARTBEAT_SECONDS = config.get_float("JPK_TASK_HEARTBEAT_SECONDS")
 TASK_WORKER_DEAD_SECONDS = config.get_float("JPK_TASK_WORKER_DEAD_SECONDS")
+# Background work is not what a user waits for: a worker lowers its own CPU priority (workers app).
+TASK_NICE = config.get_int("JPK_TASK_NICE")
 if not 0 < TASK_HEARTBEAT_SECONDS * 2 < TASK_WORKER_DEAD_SECONDS:
     raise ImproperlyConfigured("JPK_TASK_WORKER_DEAD_SECONDS must be more than twice JPK_TASK_HEARTBEAT_SECONDS (> 0).")
 # originality: check every file once its compliance check is done (background task).

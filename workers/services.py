@@ -53,6 +53,14 @@ def alive_worker_ids(now=None) -> set[str]:
     return set(WorkerProcess.objects.filter(last_seen__gte=cutoff).values_list("worker_id", flat=True))
 
 
+def lower_priority() -> int:
+    """Add settings.TASK_NICE (JPK_TASK_NICE) to this process's niceness, so that on a machine that
+    also serves pages the checks and exports the worker runs take the CPU only when requests leave
+    it. Returns the niceness now (unchanged when the setting is 0 or less)."""
+    nice = int(settings.TASK_NICE)
+    return os.nice(nice if nice > 0 else 0)
+
+
 def register(worker_id: str) -> WorkerProcess:
     row, _ = WorkerProcess.objects.update_or_create(
         worker_id=worker_id,

@@ -103,11 +103,15 @@ def test_recover_requeues_the_tasks_of_dead_workers_only(db_tasks, settings):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_worker_starting_runs_the_dead_workers_task_and_leaves_no_row(db_tasks, settings):
+def test_a_worker_starting_runs_the_dead_workers_task_and_leaves_no_row(db_tasks, settings, monkeypatch):
     """``db_worker`` (ours, with heartbeat) recovers at start: the orphan is requeued, claimed and
-    run again by the new worker, which records itself among the task's workers."""
+    run again by the new worker, which records itself among the task's workers. Before anything it
+    lowers its CPU priority by JPK_TASK_NICE (here recorded, not applied to the test process)."""
     from django_tasks_db.models import DBTaskResult
 
+    niced = []
+    monkeypatch.setattr(services.os, "nice", lambda n: niced.append(n) or n)
+    settings.TASK_NICE = 7
     orphan = running_task(["killed"], seconds_ago=settings.TASK_WORKER_DEAD_SECONDS + 1)
     call_command("db_worker", "--batch", "--no-startup-delay", "--queue-name", "*", "--worker-id", "w-new",
                  "--no-reload", verbosity=0)
@@ -115,6 +119,19 @@ def test_a_worker_starting_runs_the_dead_workers_task_and_leaves_no_row(db_tasks
     assert (row.status, row.worker_ids) == ("SUCCESSFUL", ["killed", "w-new"])
     assert WorkerProcess.objects.count() == 0  # stopped cleanly: unregistered
     assert services.current_worker_id() == ""
+    assert niced == [7]
+
+
+def test_lower_priority_adds_the_configured_niceness_and_never_raises_it(settings, monkeypatch):
+    calls = []
+    monkeypatch.setattr(services.os, "nice", lambda n: calls.append(n) or 10 + n)
+    settings.TASK_NICE = 10
+    assert services.lower_priority() == 20
+    settings.TASK_NICE = 0
+    services.lower_priority()
+    settings.TASK_NICE = -5  # a negative value would need root and would outrank requests: ignored
+    services.lower_priority()
+    assert calls == [10, 0, 0]
 
 
 def test_the_worker_command_is_ours():

@@ -4,6 +4,7 @@ Same options as django-tasks-db's command (this app comes first in INSTALLED_APP
 is used). Before claiming anything the worker registers itself (workers.models.WorkerProcess)
 and requeues the tasks of dead workers; a thread then beats every JPK_TASK_HEARTBEAT_SECONDS and
 recovers again every JPK_TASK_WORKER_DEAD_SECONDS. A clean stop (SIGTERM, Ctrl-C) removes the row.
+The worker first lowers its CPU priority by JPK_TASK_NICE (background work yields to requests).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from workers import services
 
 class Worker(db_worker.Worker):
     def run(self) -> None:
+        services.lower_priority()
         services.set_current_worker_id(self.worker_id)
         services.register(self.worker_id)
         try:
