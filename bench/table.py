@@ -13,7 +13,8 @@ reused), it measures:
 - uploads: one file through jingpinke's tus endpoint and through @tus/server + @tus/file-store,
   alternating rounds (bench/uploads.py ``versus``); target ratio ≥ 1.5×, server RSS ≤ 150 MB;
 - probes: media.probe of a generated 60 s 1080p clip;
-- a locust run of ``--users`` simulated users against gunicorn on loopback (bench/loadtest.py);
+- a locust run of ``--users`` simulated users against gunicorn on loopback (bench/loadtest.py), then
+  the capacity row: ``--capacity`` user counts in turn, the largest that met the target;
   targets 0 errors and p95 ≤ 300 ms.
 
 The table is printed as Markdown (README's "省级规模" section holds one) and written with the
@@ -277,7 +278,7 @@ def collect(campaign_id: int, *, requests: int = 20, decisions_n: int = 30, uplo
     if locust is not None:
         from bench import loadtest
 
-        rows.append(loadtest.run(**locust, progress=progress))
+        rows += loadtest.run(**locust, progress=progress)
     from courses.models import Course
 
     return {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
@@ -332,6 +333,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--upload-rounds", type=int, default=3)
     parser.add_argument("--users", type=int, default=300, help="locust users (default 300)")
     parser.add_argument("--seconds", type=int, default=60, help="locust run time (default 60 s)")
+    parser.add_argument("--capacity", default="25,50,100,150,200",
+                        help="user counts the locust capacity row tries in turn (half the run time each; "
+                             "empty: no capacity row)")
     parser.add_argument("--skip", default="", help="comma-separated of uploads, probes, export, locust")
     parser.add_argument("--only", default="", metavar="REGEX",
                         help='measure only the lists whose "case role" matches (e.g. "desk.*city"); writes no file')
@@ -343,7 +347,9 @@ def main(argv: list[str] | None = None) -> int:
         campaign_id, requests=args.requests, decisions_n=args.decisions,
         uploads=None if "uploads" in skip else {"size_mb": args.upload_mb, "rounds": args.upload_rounds},
         probes="probes" not in skip, export="export" not in skip,
-        locust=None if "locust" in skip else {"users": args.users, "seconds": args.seconds},
+        locust=None if "locust" in skip else {
+            "users": args.users, "seconds": args.seconds,
+            "capacity": tuple(int(n) for n in args.capacity.split(",") if n.strip())},
         progress=progress, only=args.only)
     if args.only:
         return 0

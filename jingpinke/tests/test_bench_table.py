@@ -71,3 +71,32 @@ def test_locust_plan_gives_each_user_what_it_can_do(tmp_path, client):
                 response = client.post(f"/api/v1/selection/entries/{entry}/{action}", {}, content_type="application/json",
                                        **auth)
                 assert response.status_code == 200, response.content.decode()[:300]
+
+
+def test_locust_capacity_stops_at_the_first_count_that_misses(tmp_path, monkeypatch):
+    """The capacity row runs the counts in turn on one server and names the largest that met the
+    target; the run that missed ends the sweep (locust itself is not started here)."""
+    import contextlib
+
+    from bench import loadtest
+
+    p95 = {300: 4000.0, 25: 80.0, 50: 150.0, 100: 420.0, 150: 90.0}
+    runs = []
+
+    def fake_locust(exe, port, users, seconds, spawn_rate, prefix):
+        runs.append((users, seconds))
+        return {"users": users, "seconds": seconds, "requests": users * 10, "errors": 0, "p50_ms": 1.0,
+                "p95_ms": p95[users], "per_second": users / 2, "met": p95[users] <= loadtest.TARGET_P95_MS}
+
+    monkeypatch.setattr(loadtest, "ensure_locust", lambda progress: tmp_path / "locust")
+    monkeypatch.setattr(loadtest, "plan", lambda users, path: {"teachers": [0] * users, "admins": []})
+    monkeypatch.setattr(loadtest, "_server", lambda progress: contextlib.nullcontext(12345))
+    monkeypatch.setattr(loadtest, "_locust", fake_locust)
+    monkeypatch.setattr(loadtest.time, "sleep", lambda s: None)
+    main, capacity = loadtest.run(300, 60, capacity=(25, 50, 100, 150), progress=lambda *a, **k: None)
+    assert runs == [(300, 60), (25, 30), (50, 30), (100, 30)]  # 150 is not tried after 100 missed
+    assert main["met"] is False and main["p95_ms"] == 4000.0
+    assert capacity["users"] == 50 and [s["users"] for s in capacity["steps"]] == [25, 50, 100]
+    assert "50 users met the target" in capacity["note"] and "100: p95 420 ms" in capacity["note"]
+    # Without counts: the main row alone.
+    assert len(loadtest.run(300, 60, progress=lambda *a, **k: None)) == 1
