@@ -84,12 +84,27 @@ def get_entry(actor, pk) -> Entry:
 
 # --- plumbing ----------------------------------------------------------------------------------------
 def _level(campaign: Campaign, kind: str) -> Level | None:
+    """The campaign's level of ``kind``: from its prefetched levels when there are (``_campaign``),
+    else one query."""
+    if "levels" in getattr(campaign, "_prefetched_objects_cache", {}):
+        return next((lv for lv in campaign.levels.all() if lv.kind == kind), None)
     return Level.objects.filter(campaign=campaign, kind=kind).first()
 
 
+def _campaign(campaign_id: int) -> Campaign:
+    """The campaign with its levels read once, for a decision that looks at several of them
+    (``_level``, ``_deadline``: campaign_services.deadlines_for)."""
+    return Campaign.objects.prefetch_related("levels").get(pk=campaign_id)
+
+
 def _locked_unit_level(campaign: Campaign, level: Level, unit: Unit) -> UnitLevel:
-    UnitLevel.objects.get_or_create(campaign=campaign, level=level, unit=unit)
-    return UnitLevel.objects.select_for_update().get(level=level, unit=unit)
+    """The unit's row at ``level``, locked (SELECT … FOR UPDATE); made first when it is the first
+    time (one query when the row exists, as it does after the unit's first decision)."""
+    row = UnitLevel.objects.select_for_update().filter(level=level, unit=unit).first()
+    if row is None:
+        UnitLevel.objects.get_or_create(campaign=campaign, level=level, unit=unit)
+        row = UnitLevel.objects.select_for_update().get(level=level, unit=unit)
+    return row
 
 
 def _receiving(campaign: Campaign, level: Level, unit: Unit, now: datetime) -> rules.Decision:
@@ -246,10 +261,11 @@ def decide(actor, entry_id, action: str, *, reason: str = "", node_reason: str =
     now = now or timezone.now()
     entry = get_entry(actor, entry_id)
     _require(actor, "selection.decide_entry", entry, _("只有本单位管理员可以处理该课程。"))
-    campaign = entry.course.campaign
+    campaign = _campaign(entry.campaign_id)
     unit_level = _locked_unit_level(campaign, entry.level, entry.unit)
     entry = (Entry.objects.select_for_update(of=("self",)).select_related("course", "level", "unit", "node__textbook")
              .get(pk=entry.pk))
+    entry.course.campaign = campaign  # read once (with its levels) for the rules and the receivers
     _refuse(rules.lock_decision(unit_level.confirmed))
     _refuse(rules.deadline_decision(now, _deadline(campaign, entry.unit, entry.level), entry.level.name))
     _blocked(hooks.decision_blockers, entry, action)
