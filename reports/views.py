@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_safe
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST, require_safe
 
 from reports import exports, rules, services
 
@@ -35,12 +37,23 @@ def _heads(section: rules.Section) -> list[tuple]:
 def dashboard(request):
     scope = services.get_scope(request.user, request.GET.get("campaign"), request.GET.get("unit"))
     query = _query(scope)
+    aggregates = services.current_aggregates(scope.campaign, scope.unit)
     blocks = [{"section": s, "option": rules.chart_option(s), "chart_id": f"chart-{s.key}", "table": _cells(s), "heads": _heads(s),
                "height": rules.chart_height(s),
                "data_id": f"chart-data-{s.key}",
                "export_url": reverse("reports:xlsx", args=[s.key]) + "?" + query}
-              for s in services.sections(request.user, scope.campaign, scope.unit)]
-    return render(request, "reports/dashboard.html", {"scope": scope, "blocks": blocks})
+              for s in services.sections(request.user, scope.campaign, scope.unit, aggregates=aggregates.data)]
+    return render(request, "reports/dashboard.html", {"scope": scope, "blocks": blocks, "aggregates": aggregates})
+
+
+@login_required
+@require_POST
+def refresh(request):
+    """The 刷新 button: recount the area-wide sections in the background."""
+    scope = services.get_scope(request.user, request.POST.get("campaign"), request.POST.get("unit"))
+    services.request_refresh(scope.campaign, scope.unit)
+    messages.success(request, _("正在重新统计区域内的申报、文件检测和荣誉数据，稍后刷新本页即可看到最新结果。"))
+    return redirect(reverse("reports:dashboard") + "?" + _query(scope))
 
 
 @login_required
