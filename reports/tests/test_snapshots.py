@@ -148,3 +148,25 @@ def test_the_refresh_button_of_a_unit_out_of_reach_is_404(client, generated):
     client.force_login(county_admin)
     assert client.post("/reports/refresh/", {"campaign": generated, "unit": other.pk}).status_code == 404
     assert not Snapshot.objects.exists()
+
+
+# The loop the page's tables were drawn with before they were built in the view (reports.views._body).
+OLD_TBODY = ('<tbody>{% for row in table %}<tr>{% for cell, number in row %}<td{% if number %} class="num"{% endif %}>'
+             '{% if cell is None %}—{% else %}{{ cell }}{% endif %}</td>{% endfor %}</tr>\n    {% empty %}<tr><td colspan='
+             '"{{ n }}" class="muted">{% translate "暂无数据。" %}</td></tr>{% endfor %}</tbody>')
+NEW_TBODY = ('<tbody>{% if body %}{{ body }}{% else %}<tr><td colspan="{{ n }}" class="muted">{% translate "暂无数据。" %}'
+             '</td></tr>{% endif %}</tbody>')
+
+
+def test_the_tables_are_the_html_the_template_loop_made(generated):
+    from django.template import Context, Template
+
+    from reports import rules, views
+
+    old, new = Template("{% load i18n %}" + OLD_TBODY), Template("{% load i18n %}" + NEW_TBODY)
+    extra = rules.Section("x", "x", [("a", 1)] * 5, [["<b>&", None, 12.5, 3, True], []])
+    for admin, campaign, unit in _scopes(generated):
+        for s in [*services.sections(admin, campaign, unit), extra, rules.Section("y", "y", [("a", 1)], [])]:
+            table = [[(c, views._number(c)) for c in row] for row in s.rows]
+            assert (new.render(Context({"body": views._body(s), "n": len(s.headers)}))
+                    == old.render(Context({"table": table, "n": len(s.headers)}))), s.key
