@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, OuterRef, Q, Subquery, prefetch_related_objects
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -413,6 +413,8 @@ def sections(actor, campaign: Campaign, unit: Unit, *, aggregates: dict | None =
     """Every section; the child units' progress is loaded once for the three that use it, the
     entries by category, stage and subject once for the three dimensions. ``aggregates``: the
     area-wide counts of a snapshot (``current_aggregates``); None: everything counted now."""
+    if "levels" not in getattr(campaign, "_prefetched_objects_cache", {}):
+        prefetch_related_objects([campaign], "levels")  # one query for the five sections that read them
     children = selection_services.progress(actor, campaign, unit)
     counts = area_counts(actor, campaign, unit, declared=aggregates["declared"] if aggregates else None)
     return [section(actor, campaign, unit, key, children=children, counts=counts, aggregates=aggregates)
