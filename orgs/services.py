@@ -22,7 +22,7 @@ from jingpinke.errors import ServiceError
 from jingpinke.excel import XLSX_CONTENT_TYPE, RowErrors, read_sheet, template_response
 from orgs import rules as org_rules
 from orgs.models import ROLE_KEYS, Membership, Role, Unit, UnitKind, User
-from orgs.permissions import users_visible_to
+from orgs.permissions import users_cover_every_unit, users_visible_to
 
 UNSET = object()
 PAGE_SIZE = 30
@@ -93,10 +93,17 @@ def visible_users(actor):
 
 def search_users(actor, *, q: str = "", unit: Unit | None = None, role: str = "", active: str = ""):
     require_admin(actor)
-    qs = visible_users(actor)
-    if unit is not None or role:
-        memberships = Membership.objects.filter(user=OuterRef("pk"))
-        memberships = memberships.filter(unit__in=Unit.objects.subtree(unit) if unit else visible_units(actor))
+    if unit is None and not role:
+        qs = visible_users(actor)
+    else:
+        # A membership in the unit's subtree (else in the actor's), with the role: one semi-join
+        # instead of the scope's and this one's, read by orgs_membership_unit_role_user.
+        if unit is not None:
+            memberships = Membership.objects.filter(unit__in=Unit.objects.subtree(unit))
+        elif users_cover_every_unit(actor):
+            memberships = Membership.objects.all()
+        else:
+            memberships = Membership.objects.filter(unit__in=visible_units(actor))
         if role:
             wanted = org_rules.role_filter(role)
             if wanted is None:
@@ -105,7 +112,16 @@ def search_users(actor, *, q: str = "", unit: Unit | None = None, role: str = ""
             memberships = memberships.filter(role=wanted[0])
             if wanted[1]:
                 memberships = memberships.filter(unit__kind=wanted[1])
-        qs = qs.filter(Exists(memberships))
+        if unit is None and users_cover_every_unit(actor):
+            # no subquery of units to re-run per person: EXISTS, which SQLite probes per person
+            # (IN would first copy every teacher's membership into a temporary index)
+            qs = User.objects.filter(Exists(memberships.filter(user=OuterRef("pk"))))
+        else:
+            qs = User.objects.filter(pk__in=memberships.values("user_id"))
+        # Within the actor's units a membership there is what makes a person visible: the scope's
+        # own semi-join is implied (a unit from elsewhere keeps it).
+        if unit is not None and not actor.administers(unit):
+            qs = visible_users(actor) & qs
     if q:
         qs = qs.filter(Q(real_name__icontains=q) | Q(username__icontains=q) | Q(mobile__icontains=q))
     if active in ("1", "0"):

@@ -12,10 +12,13 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from django.db import connection
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, OuterRef, Q, Subquery, prefetch_related_objects
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -27,11 +30,12 @@ from courses.models import CheckStatus, Course
 from media.rules import CHECK_RULES
 from orgs.models import Unit
 from reports import rules
+from reports.models import Snapshot
 from reports.rules import ChartSpec, Section
 from review.models import AssignmentState, ReviewRound, RoundStatus
 from selection import rules as selection_rules
 from selection import services as selection_services
-from selection.models import EntryState
+from selection.models import Entry, EntryState
 
 SECTION_TITLES = {
     "units": gettext_lazy("下级单位申报与处理情况"),
@@ -85,6 +89,16 @@ def get_scope(actor, campaign_id=None, unit_id=None) -> Scope:
 def _area_entries(actor, campaign: Campaign, unit: Unit):
     """Entries of the campaign held by the unit or any unit below it, as the actor may see them."""
     return selection_services.entries_for(actor).filter(campaign=campaign, unit__path__startswith=unit.path)
+
+
+def _held(actor, units: list[Unit]):
+    """Entries held by ``units`` themselves: the dashboard's unit and its child units, which
+    ``get_scope`` and ``selection.services.progress`` take from within the actor's scope. So the
+    actor's scope (``entries_for``: an IN over every unit of his subtree, 20,000 at a province,
+    hashed for each query) adds nothing here and is left out."""
+    if not (actor and actor.is_authenticated) or not units:
+        return Entry.objects.none()
+    return Entry.objects.filter(unit_id__in=[u.pk for u in units])
 
 
 def _course_category():
@@ -143,12 +157,19 @@ class AreaCounts:
 _KEYS = ("course__category", "node__textbook__stage", "node__textbook__subject")
 
 
-def area_counts(actor, campaign: Campaign, unit: Unit) -> AreaCounts:
-    """Two GROUP BY queries, a few hundred rows back, whatever the number of entries."""
-    declared = (_area_entries(actor, campaign, unit).filter(level__kind=LEVEL_ORDER[0]).order_by()
-                .values_list(*_KEYS).annotate(n=Count("*")))
+def _declared(area):
+    """(category, stage, subject, n) of the courses entered in ``area`` (each once, by its
+    school-level entry): one GROUP BY."""
+    return area.filter(level__kind=LEVEL_ORDER[0]).order_by().values_list(*_KEYS).annotate(n=Count("*"))
+
+
+def area_counts(actor, campaign: Campaign, unit: Unit, *, declared: list | None = None) -> AreaCounts:
+    """Two GROUP BY queries, a few hundred rows back, whatever the number of entries.
+    ``declared``: those of ``area_aggregates`` (a snapshot), when already loaded."""
+    if declared is None:
+        declared = _declared(_area_entries(actor, campaign, unit))
     level = _own_level(campaign, unit)
-    received = (selection_services.entries_for(actor).filter(level=level, unit=unit).order_by()
+    received = (_held(actor, [unit]).filter(level=level).order_by()
                 .values_list(*_KEYS, "state", "awarded").annotate(n=Count("*")) if level else [])
     return AreaCounts(list(declared), list(received))
 
@@ -236,14 +257,19 @@ def _failure_counts(area) -> list[tuple[str, int, int, int, str]]:
         return [tuple(row) for row in cursor.fetchall()]
 
 
-def checks_section(actor, campaign: Campaign, unit: Unit) -> Section:
+def _declared_courses(area):
+    return area.filter(level__kind=LEVEL_ORDER[0]).order_by().values("course_id")
+
+
+def checks_section(actor, campaign: Campaign, unit: Unit, *, failures: list | None = None) -> Section:
     """Files of the courses entered in the unit's area whose automatic checks failed or warned,
-    counted by reason (rule) in the database."""
-    area = _area_entries(actor, campaign, unit).filter(level__kind=LEVEL_ORDER[0]).order_by().values("course_id")
+    counted by reason (rule) in the database. ``failures``: those of ``area_aggregates``."""
+    if failures is None:
+        failures = _failure_counts(_declared_courses(_area_entries(actor, campaign, unit)))
     labels = {rule: str(label) for rule, (label, _default) in CHECK_RULES.items()}
     columns = [(_("检测项"), 22), (_("不合格文件数"), 12), (_("提醒文件数"), 12), (_("涉及课程数"), 12)]
     return Section("checks", str(SECTION_TITLES["checks"]), columns,
-                   rules.failure_rows(_failure_counts(area), labels),
+                   rules.failure_rows([tuple(row) for row in failures], labels),
                    ChartSpec(series=(1, 2), stack=True, horizontal=True),
                    note=_("区域内已提交课程的资源文件自动检测结果，按原因统计（一个文件可有多个原因）。"))
 
@@ -273,13 +299,19 @@ def review_section(actor, campaign: Campaign, unit: Unit) -> Section:
 
 
 # --- awards --------------------------------------------------------------------------------------
-def awards_section(actor, campaign: Campaign, unit: Unit) -> Section:
+def _awards(area):
+    """(level id, category, subject, n) of the awarded entries of ``area``: one GROUP BY."""
+    return (area.filter(awarded=True).annotate(category=_course_category()).order_by()
+            .values_list("level_id", "category", "node__textbook__subject").annotate(n=Count("*")))
+
+
+def awards_section(actor, campaign: Campaign, unit: Unit, *, awards: list | None = None) -> Section:
     """Entries awarded a level's title (县级/市级精品课…) in the unit's area, by level, category
-    and subject."""
+    and subject. ``awards``: those of ``area_aggregates``."""
     levels = {lv.pk: lv for lv in campaign.levels.all()}
-    counted = Counter({(lv, cat, subject): n for lv, cat, subject, n in (
-        _area_entries(actor, campaign, unit).filter(awarded=True).annotate(category=_course_category()).order_by()
-        .values_list("level_id", "category", "node__textbook__subject").annotate(n=Count("*")))})
+    if awards is None:
+        awards = _awards(_area_entries(actor, campaign, unit))
+    counted = Counter({(lv, cat, subject): n for lv, cat, subject, n in awards})
     rank = {kind: i for i, kind in enumerate(LEVEL_ORDER)}
     category_rank = {c: i for i, c in enumerate(Category.values)}
     keys = sorted(counted, key=lambda k: (rank.get(levels[k[0]].kind, 9), category_rank.get(k[1], 9), k[2]))
@@ -301,10 +333,10 @@ def shares_section(actor, campaign: Campaign, unit: Unit, *, children=None) -> S
     units = [unit] + [r.unit for r in children]
     units = [u for u in units if u.kind in levels and campaign.share_caps]
     picks: dict[int, dict[str, list]] = {}
-    rows_qs = (selection_services.entries_for(actor)
-               .filter(level__campaign=campaign, unit_id__in=[u.pk for u in units])
+    rows_qs = (_held(actor, units)
+               .filter(level__campaign=campaign)
                .filter(Q(state=EntryState.RECOMMENDED) | Q(awarded=True)).annotate(category=_course_category())
-               .values_list("unit_id", "level__kind", "pk", "state", "awarded", "category",
+               .order_by().values_list("unit_id", "level__kind", "pk", "state", "awarded", "category",
                             "node__textbook__subject")) if units else []
     for unit_id, kind, pk, state, awarded, category, subject in rows_qs:
         pick = selection_rules.Pick(pk, category, subject)
@@ -333,9 +365,9 @@ def special_section(actor, campaign: Campaign, unit: Unit) -> Section:
     """The subjects of the special-education courses the unit has recommended and awarded at its
     level, each with its share, and whether a share cap of the level counts it."""
     level = _own_level(campaign, unit)
-    picks = (selection_services.entries_for(actor).filter(level=level, unit=unit, course__category=Category.SPECIAL)
+    picks = (_held(actor, [unit]).filter(level=level, course__category=Category.SPECIAL)
              .filter(Q(state=EntryState.RECOMMENDED) | Q(awarded=True))
-             .values_list("node__textbook__subject", "state", "awarded")) if level else []
+             .order_by().values_list("node__textbook__subject", "state", "awarded")) if level else []
     capped = {subject for c in (campaign.share_caps or []) if level and c.get("level") == level.kind
               and c.get("category") == Category.SPECIAL for subject in c.get("subjects", [])}
     recommended, awarded = Counter(), Counter()
@@ -360,19 +392,117 @@ BUILDERS = {**WITH_CHILDREN, "checks": checks_section, "review": review_section,
             "special": special_section}
 
 
-def section(actor, campaign: Campaign, unit: Unit, key: str, *, children=None, counts=None) -> Section:
+def section(actor, campaign: Campaign, unit: Unit, key: str, *, children=None, counts=None,
+            aggregates: dict | None = None) -> Section:
+    """One section, live; ``aggregates``: the area's (``area_aggregates``, a snapshot) instead of
+    counting them again."""
     if key in DIMENSIONS:
         return dimension_section(actor, campaign, unit, key, counts=counts)
     if key not in BUILDERS:
         raise Http404(_("没有这一项统计。可选：%(keys)s。") % {"keys": "、".join(SECTION_KEYS)})
     if key in WITH_CHILDREN:
         return BUILDERS[key](actor, campaign, unit, children=children)
+    if aggregates is not None and key == "checks":
+        return checks_section(actor, campaign, unit, failures=aggregates["failures"])
+    if aggregates is not None and key == "awards":
+        return awards_section(actor, campaign, unit, awards=aggregates["awards"])
     return BUILDERS[key](actor, campaign, unit)
 
 
-def sections(actor, campaign: Campaign, unit: Unit) -> list[Section]:
+def sections(actor, campaign: Campaign, unit: Unit, *, aggregates: dict | None = None) -> list[Section]:
     """Every section; the child units' progress is loaded once for the three that use it, the
-    entries by category, stage and subject once for the three dimensions."""
+    entries by category, stage and subject once for the three dimensions. ``aggregates``: the
+    area-wide counts of a snapshot (``current_aggregates``); None: everything counted now."""
+    if "levels" not in getattr(campaign, "_prefetched_objects_cache", {}):
+        prefetch_related_objects([campaign], "levels")  # one query for the five sections that read them
     children = selection_services.progress(actor, campaign, unit)
-    counts = area_counts(actor, campaign, unit)
-    return [section(actor, campaign, unit, key, children=children, counts=counts) for key in SECTION_KEYS]
+    counts = area_counts(actor, campaign, unit, declared=aggregates["declared"] if aggregates else None)
+    return [section(actor, campaign, unit, key, children=children, counts=counts, aggregates=aggregates)
+            for key in SECTION_KEYS]
+
+
+# --- snapshots of the area-wide aggregates ----------------------------------------------------------
+# Three sections count every entry of the unit's area: the courses declared there (by category,
+# stage and subject), their files' check failures and the awards. At a province (200,000 courses,
+# 270,000 entries, their files' findings) that is most of the page's time and grows with the
+# province, whatever the indexes: the answer is an aggregate of the whole area by nature. The page
+# reads them from a snapshot (one row) refreshed in the background when older than
+# REPORTS_SNAPSHOT_MINUTES or on demand; the rest of the page (the unit's own level, its child
+# units, review rounds) is bounded by the tree or by what the unit holds, and stays live.
+def snapshot_max_age() -> timedelta:
+    return timedelta(minutes=float(getattr(settings, "REPORTS_SNAPSHOT_MINUTES", 10)))
+
+
+def area_aggregates(campaign: Campaign, unit: Unit) -> dict:
+    """The area-wide counts of the dashboard of ``unit`` in ``campaign`` as plain JSON lists:
+    ``declared`` (category, stage, subject, n), ``failures`` (rule, files failing, files warned,
+    courses, label), ``awards`` (level id, category, subject, n). Three GROUP BY queries.
+
+    Who looks does not matter: the dashboard of a unit opens only to the admins of it or of a unit
+    above it (``get_scope``), whose entries (``entries_for``) include the unit's whole area. So
+    these are the numbers the live sections count for any of them (pinned by the tests)."""
+    area = Entry.objects.filter(campaign=campaign, unit__path__startswith=unit.path)
+    return {"declared": [list(row) for row in _declared(area)],
+            "failures": [list(row) for row in _failure_counts(_declared_courses(area))],
+            "awards": [list(row) for row in _awards(area)]}
+
+
+@dataclass
+class Aggregates:
+    """What the page shows of the area-wide counts: ``data`` (``area_aggregates``) as of
+    ``computed_at``; ``refreshing``: a newer one is being computed in the background."""
+
+    data: dict
+    computed_at: datetime
+    refreshing: bool = False
+
+
+def _store(campaign: Campaign, unit: Unit, data: dict, computed_at: datetime) -> Snapshot:
+    try:
+        with transaction.atomic():
+            snapshot, _created = Snapshot.objects.update_or_create(
+                campaign=campaign, unit=unit, defaults={"data": data, "computed_at": computed_at})
+    except IntegrityError:  # created at the same moment by another request: theirs is as fresh
+        snapshot = Snapshot.objects.get(campaign=campaign, unit=unit)
+    return snapshot
+
+
+def refresh_snapshot(campaign_id: int, unit_id: int) -> Snapshot | None:
+    """Count the area again and store it (the background task). None: campaign or unit gone."""
+    campaign = Campaign.objects.filter(pk=campaign_id).first()
+    unit = Unit.objects.filter(pk=unit_id).first()
+    if campaign is None or unit is None:
+        return None
+    started = timezone.now()  # what changes while counting is newer than the snapshot says
+    return _store(campaign, unit, area_aggregates(campaign, unit), started)
+
+
+def request_refresh(campaign: Campaign, unit: Unit, *, now: datetime | None = None) -> None:
+    """Have the snapshot recounted in the background (the 刷新 button; a stale snapshot)."""
+    Snapshot.objects.filter(campaign=campaign, unit=unit).update(refresh_requested_at=now or timezone.now())
+    _enqueue_refresh(campaign.pk, unit.pk)
+
+
+def _enqueue_refresh(campaign_id: int, unit_id: int) -> None:
+    from reports.tasks import refresh_snapshot as task
+
+    task.enqueue(campaign_id, unit_id)
+
+
+def current_aggregates(campaign: Campaign, unit: Unit, *, now: datetime | None = None) -> Aggregates:
+    """The area-wide counts for the page: the snapshot (one query), recounted in the background
+    when older than ``snapshot_max_age`` (once: not again while that refresh is pending, unless it
+    is itself that old); without a snapshot, counted now and stored as the first one."""
+    now = now or timezone.now()
+    snapshot = Snapshot.objects.filter(campaign=campaign, unit=unit).first()
+    if snapshot is None:
+        data = area_aggregates(campaign, unit)
+        _store(campaign, unit, data, now)
+        return Aggregates(data, now)
+    requested = snapshot.refresh_requested_at
+    pending = requested is not None and requested > snapshot.computed_at and now - requested < snapshot_max_age()
+    if not pending and now - snapshot.computed_at > snapshot_max_age():
+        request_refresh(campaign, unit, now=now)
+        snapshot.refresh_from_db()
+        pending = snapshot.refresh_requested_at is not None and snapshot.refresh_requested_at > snapshot.computed_at
+    return Aggregates(snapshot.data, snapshot.computed_at, refreshing=pending)
