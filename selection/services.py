@@ -582,6 +582,22 @@ def entries_page(user, f: EntryFilter, per_page: int, number, cursor: str | None
                     load=lambda page_ids: _list_rows(entries_for(user)).filter(pk__in=page_ids))
 
 
+def desk_page(user, f: EntryFilter, per_page: int, number, cursor: str | None = None) -> ListPage:
+    """``entries_page`` for the desk page: the same rows in the same order, each loaded with what
+    the desk table and its cards show (course, school and its parent, lead teacher, level, node and
+    textbook, compliance) and nothing else: the ids come from the user's scoped, filtered list, so
+    the page's rows are read by primary key alone, without the scope's subquery, the unit, the
+    sending unit, the campaign, or the model's default ordering (which joined the campaign and the
+    unit to sort 30 rows put back in the page's order anyway). On PostgreSQL the 12-table query
+    spent 13 ms planning for 1.6 ms executing."""
+    return paginate(filtered_entries(user, f), per_page, number, cursor, load=_desk_rows)
+
+
+def _desk_rows(page_ids) -> QuerySet[Entry]:
+    return with_compliance(Entry.objects.filter(pk__in=page_ids).order_by()
+                           .select_related("course__school__parent", "course__lead_teacher", "level", "node__textbook"))
+
+
 def matching_courses(q: str) -> QuerySet:
     """Ids of the courses whose title, lead teacher's name or school's name contains ``q``
     (case-insensitive substring): a UNION of three queries, each on its own trigram index on
@@ -778,22 +794,30 @@ def get_unit(actor, campaign: Campaign, unit_id) -> tuple[Unit, Level]:
     if (unit is None or not actor.has_perm("selection.view_unit", unit)
             or not (unit.is_within(campaign.owner) or campaign.owner.is_within(unit))):
         raise Http404(_("未找到该单位，或它不在您管理的范围内。"))
-    level = _level(campaign, unit.kind)
+    level = level_of(campaign, unit.kind)
     if level is None:
         raise Http404(_("本活动没有“%(unit)s”所在的层级。") % {"unit": unit.name})
     return unit, level
 
 
+def level_of(campaign: Campaign, kind: str) -> Level | None:
+    """The campaign's level of ``kind``, from ``campaign.levels.all()``: no query when the page
+    prefetched the levels (``prefetch_related_objects([campaign], "levels")``, as the desk does)."""
+    return next((lv for lv in campaign.levels.all() if lv.kind == kind), None)
+
+
 def desks(actor, campaign: Campaign) -> list[Unit]:
     """Units whose entries the actor works on in this campaign: the units he administers that
     have a level in it, then their direct children that have one (to act in their place)."""
-    kinds = set(campaign_services.campaign_level_kinds(campaign))
+    kinds = {lv.kind for lv in campaign.levels.all()}
     own = sorted((u for u in actor.admin_units() if u.is_within(campaign.owner) or campaign.owner.is_within(u)),
                  key=lambda u: u.depth)
     if actor.is_system_admin and not own:
         own = [campaign.owner]
     result = [u for u in own if u.kind in kinds]
-    children = Unit.objects.filter(parent__in=own, is_active=True, kind__in=kinds).select_related("parent")
+    # Only names and ids are shown of the children (a county's hundreds of schools); the one opened
+    # goes through ``get_unit``.
+    children = Unit.objects.filter(parent__in=own, is_active=True, kind__in=kinds)
     seen = {u.pk for u in result}
     for child in children.order_by("sort_order", "code", "pk"):
         if child.pk not in seen and child.is_within(campaign.owner):
@@ -839,7 +863,8 @@ def _subject_categories(rows: list[campaign_rules.QuotaRow], units) -> dict[int,
 
 
 def _categories(campaign: Campaign) -> list[str]:
-    return list(campaign.categories.values_list("category", flat=True))
+    """The campaign's categories in their order; no query when ``categories`` is prefetched."""
+    return [cc.category for cc in campaign.categories.all()]
 
 
 @dataclass

@@ -1,0 +1,87 @@
+"""The desk page (/selection/?campaign=C, and its school-name search) costs a fixed number of
+queries whatever the number of courses, and on PostgreSQL none of its queries reads the courses or
+the entries sequentially (the seed is ``bench.lists.seed``, as in test_list_plans.py)."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from bench.lists import add_courses, seed
+from orgs.models import Membership, Role, User
+from selection.tests.test_list_plans import hot_seq_scans
+
+pytestmark = pytest.mark.django_db
+
+# session, user, memberships, campaigns, levels + categories (one prefetch), the desk's child units,
+# deadlines, confirmation, quotas, 3 summary counts, the page's count, ids and rows, the badges, the
+# filter form's textbooks and child units, the unread notifications. A held_by desk adds its unit.
+DESK_QUERIES = 21
+
+
+def desk_urls(s):
+    c = s.campaign.pk
+    school = s.schools[3].name  # 第1区第4小学
+    return [
+        (s.city_admin, f"/selection/?campaign={c}"),
+        (s.city_admin, f"/selection/?campaign={c}&q={school}"),
+        (s.county_admin, f"/selection/?campaign={c}"),
+        (s.county_admin, f"/selection/?campaign={c}&q={school}"),
+        (s.county_admin, f"/selection/?campaign={c}&held_by={s.schools[0].pk}"),
+        (s.province_admin, f"/selection/?campaign={c}"),
+        (s.province_admin, f"/selection/?campaign={c}&q={school}&sort=county"),
+    ]
+
+
+def with_province_admin(s):
+    s.province_admin = User.objects.create_user(username="lists_province", password="x", real_name="省管理员")
+    Membership.objects.create(user=s.province_admin, unit=s.province, role=Role.ADMIN)
+    return s
+
+
+def queries(client, user, url) -> int:
+    client.force_login(user)
+    client.get(url)  # the session and the caches of a first request
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    assert b'class="desk-table"' in response.content
+    return len(ctx)
+
+
+def test_the_desk_and_its_search_run_a_fixed_number_of_queries(client, django_assert_max_num_queries):
+    s = with_province_admin(seed(6, counties=2, schools_per_county=4))
+    small = {f"{user.username} {url}": queries(client, user, url) for user, url in desk_urls(s)}
+    add_courses(s, 6, 60)
+    large = {f"{user.username} {url}": queries(client, user, url) for user, url in desk_urls(s)}
+    assert large == small
+    for user, url in desk_urls(s):
+        client.force_login(user)
+        extra = 1 if "held_by" in url or user == s.province_admin else 0
+        with django_assert_max_num_queries(DESK_QUERIES + extra):
+            assert client.get(url).status_code == 200
+
+
+@pytest.fixture
+def city(db):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (query plans); run with JPK_DATABASE_URL=postgres://…")
+    s = with_province_admin(seed(20_000))
+    with connection.cursor() as cur:
+        cur.execute("ANALYZE")
+        cur.execute("SET LOCAL random_page_cost = 1.1")  # as test_list_plans.py (README's SSD setting)
+    return s
+
+
+@pytest.mark.postgres
+def test_the_desk_and_its_search_read_no_course_or_entry_sequentially(client, city):
+    """Every query of the desk of the city, of a county and of the province (its summary counts,
+    its bounded count, its page, the page's rows, the badges, the filter form), and of a school-name
+    search, with 20,000 courses: no Seq Scan of courses or entries."""
+    failures = {}
+    for user, url in desk_urls(city):
+        bad = hot_seq_scans(client, user, url, counts=True)
+        if bad:
+            failures[f"{user.username} {url}"] = sorted({(t, sql[:300]) for t, sql in bad})
+    assert failures == {}
