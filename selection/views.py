@@ -134,11 +134,12 @@ def entry_list(request):
     st = services.standing(actor, campaign, desk, level)
     f = services.EntryFilter.from_query(request.GET, campaign=campaign.pk, held_by=desk.pk, level="")
     per_page = services.page_size(request.GET.get("per_page"))
+    held = sum(st.held.count(s) for s in EntryState.values)  # every entry of the desk: the unfiltered count
     try:
-        page = services.desk_page(actor, f, per_page, request.GET.get("page"), request.GET.get("cursor"))
+        page = services.desk_page(actor, f, per_page, request.GET.get("page"), request.GET.get("cursor"), held=held)
     except InvalidCursor as exc:  # forged, or made for another sort: the first page, with a message
         messages.warning(request, exc.message)
-        page = services.desk_page(actor, f, per_page, 1)
+        page = services.desk_page(actor, f, per_page, 1, held=held)
     similar = counts_by_course(actor, [e.course_id for e in page.object_list])  # one query
     for e in page.object_list:
         e.originality_count = similar.get(e.course_id, 0)
