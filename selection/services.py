@@ -9,7 +9,7 @@ are counted; database constraints back the one-entry-per-level and one-course-pe
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 
 from django.core.exceptions import PermissionDenied
@@ -48,7 +48,7 @@ from contacts.models import ContactForm
 from courses.models import Course
 from jingpinke.errors import ServiceError
 from jingpinke.inputs import parse_id
-from jingpinke.paging import ListPage, paginate
+from jingpinke.paging import ListPage, ListPaginator, paginate
 from orgs.models import Unit, User
 from selection import hooks, rules, signals
 from selection.models import Entry, EntryState, UnitLevel
@@ -57,9 +57,11 @@ CHAIN_KINDS = ("school", "county", "city", "province")
 
 
 # --- reading -----------------------------------------------------------------------------------------
-def entries_for(user) -> QuerySet[Entry]:
+def entries_for(user, held_by: int | None = None) -> QuerySet[Entry]:
     """Entries held by units the user administers (a county admin: his county's and his
-    schools'). Everything else is out of sight."""
+    schools'). Everything else is out of sight. ``held_by``: only that unit's, if it is in the
+    user's scope (the scope's subquery then reads one unit by its key: SQLite otherwise built the
+    list of every unit of a province admin's scope, 20,000 ids, for each query of a desk)."""
     if not (user and user.is_authenticated):
         return Entry.objects.none()
     qs = Entry.objects.select_related("course", "level", "unit", "from_unit", "node__textbook")
@@ -71,8 +73,11 @@ def entries_for(user) -> QuerySet[Entry]:
     q = Q()
     for unit in units:
         q |= Q(path__startswith=unit.path)
+    scope = Unit.objects.filter(q)
+    if held_by is not None:
+        scope = scope.filter(pk=held_by)
     # IN (subquery) rather than a join: the list can walk its ordering index and stop at the page.
-    return qs.filter(unit_id__in=Unit.objects.filter(q).values("pk"))
+    return qs.filter(unit_id__in=scope.values("pk"))
 
 
 def get_entry(actor, pk) -> Entry:
@@ -598,6 +603,30 @@ def entries_page(user, f: EntryFilter, per_page: int, number, cursor: str | None
                     load=lambda page_ids: _list_rows(entries_for(user)).filter(pk__in=page_ids))
 
 
+def desk_page(user, f: EntryFilter, per_page: int, number, cursor: str | None = None, *,
+              held: int | None = None) -> ListPage:
+    """``entries_page`` for the desk page: the same rows in the same order, each loaded with what
+    the desk table and its cards show (course, school and its parent, lead teacher, level, node and
+    textbook, compliance) and nothing else: the ids come from the user's scoped, filtered list, so
+    the page's rows are read by primary key alone, without the scope's subquery, the unit, the
+    sending unit, the campaign, or the model's default ordering (which joined the campaign and the
+    unit to sort 30 rows put back in the page's order anyway). On PostgreSQL the 12-table query
+    spent 13 ms planning for 1.6 ms executing.
+
+    ``held``: how many entries the desk's unit holds in the campaign (the standing's counts, all
+    states): when nothing but the sort narrows the list, that is its count, which is then not read
+    again (bounded at the cap + 1 like the count it replaces)."""
+    paginator = ListPaginator(filtered_entries(user, f), per_page, _desk_rows)
+    if held is not None and replace(f, sort="") == EntryFilter(campaign=f.campaign, held_by=f.held_by):
+        paginator._count = min(held, paginator.cap + 1)
+    return paginator.cursor_page(cursor) if cursor else paginator.get_page(number)
+
+
+def _desk_rows(page_ids) -> QuerySet[Entry]:
+    return with_compliance(Entry.objects.filter(pk__in=page_ids).order_by()
+                           .select_related("course__school__parent", "course__lead_teacher", "level", "node__textbook"))
+
+
 def matching_courses(q: str) -> QuerySet:
     """Ids of the courses whose title, lead teacher's name or school's name contains ``q``
     (case-insensitive substring): a UNION of three queries, each on its own trigram index on
@@ -629,7 +658,7 @@ def _search(q: str) -> Q:
 
 def filtered_entries(user, f: EntryFilter) -> QuerySet[Entry]:
     """Entries the user may see, narrowed and sorted; every list, page and export starts here."""
-    qs = entries_for(user)
+    qs = entries_for(user, f.held_by)
     if f.campaign is not None:
         qs = qs.filter(campaign_id=f.campaign)
     if f.level:
@@ -794,22 +823,30 @@ def get_unit(actor, campaign: Campaign, unit_id) -> tuple[Unit, Level]:
     if (unit is None or not actor.has_perm("selection.view_unit", unit)
             or not (unit.is_within(campaign.owner) or campaign.owner.is_within(unit))):
         raise Http404(_("未找到该单位，或它不在您管理的范围内。"))
-    level = _level(campaign, unit.kind)
+    level = level_of(campaign, unit.kind)
     if level is None:
         raise Http404(_("本活动没有“%(unit)s”所在的层级。") % {"unit": unit.name})
     return unit, level
 
 
+def level_of(campaign: Campaign, kind: str) -> Level | None:
+    """The campaign's level of ``kind``, from ``campaign.levels.all()``: no query when the page
+    prefetched the levels (``prefetch_related_objects([campaign], "levels")``, as the desk does)."""
+    return next((lv for lv in campaign.levels.all() if lv.kind == kind), None)
+
+
 def desks(actor, campaign: Campaign) -> list[Unit]:
     """Units whose entries the actor works on in this campaign: the units he administers that
     have a level in it, then their direct children that have one (to act in their place)."""
-    kinds = set(campaign_services.campaign_level_kinds(campaign))
+    kinds = {lv.kind for lv in campaign.levels.all()}
     own = sorted((u for u in actor.admin_units() if u.is_within(campaign.owner) or campaign.owner.is_within(u)),
                  key=lambda u: u.depth)
     if actor.is_system_admin and not own:
         own = [campaign.owner]
     result = [u for u in own if u.kind in kinds]
-    children = Unit.objects.filter(parent__in=own, is_active=True, kind__in=kinds).select_related("parent")
+    # Only names and ids are shown of the children (a county's hundreds of schools); the one opened
+    # goes through ``get_unit``.
+    children = Unit.objects.filter(parent__in=own, is_active=True, kind__in=kinds)
     seen = {u.pk for u in result}
     for child in children.order_by("sort_order", "code", "pk"):
         if child.pk not in seen and child.is_within(campaign.owner):
@@ -855,7 +892,8 @@ def _subject_categories(rows: list[campaign_rules.QuotaRow], units) -> dict[int,
 
 
 def _categories(campaign: Campaign) -> list[str]:
-    return list(campaign.categories.values_list("category", flat=True))
+    """The campaign's categories in their order; no query when ``categories`` is prefetched."""
+    return [cc.category for cc in campaign.categories.all()]
 
 
 @dataclass

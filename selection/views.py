@@ -16,6 +16,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import prefetch_related_objects
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -56,7 +57,9 @@ def _campaign(request):
                      .order_by("-year", "-id"))
     raw = request.GET.get("campaign")
     if raw:
-        return campaign_services.get_campaign(actor, raw), campaigns
+        wanted = services.as_int(raw)
+        listed = next((c for c in campaigns if c.pk == wanted), None)  # the same row get_campaign reads
+        return listed or campaign_services.get_campaign(actor, raw), campaigns
     chosen = next((c for c in campaigns if c.status == "open"), campaigns[0] if campaigns else None)
     return chosen, campaigns
 
@@ -79,15 +82,22 @@ def _desk(request, actor):
     campaign, campaigns = _campaign(request)
     if campaign is None:
         return None, campaigns, [], None, None
+    # Its levels and categories are read once here, not by each of desks, get_unit, the deadlines,
+    # the quota board and the filter form.
+    prefetch_related_objects([campaign], "levels", "categories")
     desks = services.desks(actor, campaign)
     if not desks:
         raise PermissionDenied(_("只有单位管理员可以处理推荐。"))
     wanted = request.GET.get("held_by")
     if wanted:
         desk, level = services.get_unit(actor, campaign, wanted)
-    else:
+    elif any(u.pk == desks[0].pk for u in actor.admin_units()):
+        # A unit the actor administers (loaded with its parent): desks() keeps only units with a
+        # level in the campaign, so get_unit's checks hold; its level needs no query.
         desk = desks[0]
-        level = services.get_unit(actor, campaign, desk.pk)[1]
+        level = services.level_of(campaign, desk.kind)
+    else:
+        desk, level = services.get_unit(actor, campaign, desks[0].pk)
     return campaign, campaigns, desks, desk, level
 
 
@@ -124,11 +134,12 @@ def entry_list(request):
     st = services.standing(actor, campaign, desk, level)
     f = services.EntryFilter.from_query(request.GET, campaign=campaign.pk, held_by=desk.pk, level="")
     per_page = services.page_size(request.GET.get("per_page"))
+    held = sum(st.held.count(s) for s in EntryState.values)  # every entry of the desk: the unfiltered count
     try:
-        page = services.entries_page(actor, f, per_page, request.GET.get("page"), request.GET.get("cursor"))
+        page = services.desk_page(actor, f, per_page, request.GET.get("page"), request.GET.get("cursor"), held=held)
     except InvalidCursor as exc:  # forged, or made for another sort: the first page, with a message
         messages.warning(request, exc.message)
-        page = services.entries_page(actor, f, per_page, 1)
+        page = services.desk_page(actor, f, per_page, 1, held=held)
     similar = counts_by_course(actor, [e.course_id for e in page.object_list])  # one query
     for e in page.object_list:
         e.originality_count = similar.get(e.course_id, 0)

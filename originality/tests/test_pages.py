@@ -211,3 +211,40 @@ def test_the_desk_marks_the_entries_with_matches(client, tree, copied, campaign)
     _original, copy, _match = copied
     page = get(client, tree.school_admin, reverse("selection:list") + f"?campaign={campaign.pk}").content.decode()
     assert page.count("originality-badge") == 1 and f"?course={copy.pk}" in page
+
+
+def _counts_through_matches_for(user, course_ids):
+    """The badge counts as ``matches_for`` defines them: its matches, grouped by the new file's courses."""
+    counts = {}
+    for match in services.matches_for(user):
+        for course_id in set(Resource.objects.filter(file=match.new_file).values_list("period__course", flat=True)):
+            if course_id in course_ids:
+                counts[course_id] = counts.get(course_id, 0) + 1
+    return counts
+
+
+def test_badge_counts_are_the_matches_each_viewer_may_see(tree, campaign, nodes, copied,
+                                                          django_assert_max_num_queries):
+    """``counts_by_course`` starts from the courses asked for (not from every match the viewer may
+    see) and counts exactly what ``matches_for`` shows: across viewers, a teacher's re-use of his own
+    earlier file (same owner), and a file held by two courses, one of them out of the viewer's sight."""
+    original, copy, _match = copied
+    own_file = stored(tree.teacher, b"own", "docx", LESSON, name="旧教案.docx")
+    course_with(campaign, nodes[1], tree.teacher, tree.school, own_file, title="旧课")
+    services.check_file(own_file.pk)
+    again = stored(tree.teacher, b"again", "docx", LESSON, name="新教案.docx")
+    reuse = course_with(campaign, nodes[2], tree.teacher, tree.school, again, title="新课")
+    services.check_file(again.pk)
+    # The copied file also sits in a draft of 霞山区 (never submitted): its matches stay visible to
+    # 赤坎区 through the copy, and the draft's own count follows the same rule.
+    draft = course_with(campaign, nodes[3], tree.other_teacher, tree.other_school, copy.periods.get().resources.get().file,
+                        title="草稿", submit=False)
+    assert Match.objects.count() >= 3
+    course_ids = [original.pk, copy.pk, reuse.pk, draft.pk]
+    for user in (tree.school_admin, tree.county_admin, tree.city_admin, tree.other_county_admin, tree.teacher,
+                 tree.other_teacher, tree.sysadmin, tree.expert):
+        expected = _counts_through_matches_for(user, set(course_ids))
+        with django_assert_max_num_queries(2):  # the admin units, then one query
+            assert services.counts_by_course(user, course_ids) == expected, user.username
+    assert services.counts_by_course(tree.school_admin, []) == {}
+    assert services.counts_by_course(tree.school_admin, [copy.pk])[copy.pk] >= 1

@@ -184,6 +184,12 @@ def test_scope(make_course, tree):
     with pytest.raises(Http404):
         services.decide(tree.teacher, county_entry.pk, "recommend")
     assert set(services.entries_for(tree.county_admin)) == set(Entry.objects.filter(course=course))
+    # held_by narrows the scope to one unit (the desk), never widens it
+    assert set(services.entries_for(tree.county_admin, tree.county.pk)) == {county_entry}
+    assert set(services.entries_for(tree.county_admin, tree.school.pk)) == set(Entry.objects.filter(
+        course=course, unit=tree.school))
+    assert list(services.entries_for(tree.other_county_admin, tree.county.pk)) == []
+    assert list(services.filtered_entries(tree.other_county_admin, services.EntryFilter(held_by=tree.county.pk))) == []
 
 
 def test_withdraw_only_before_the_school_acts(make_course, tree):
