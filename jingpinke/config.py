@@ -72,6 +72,8 @@ OPTIONS: tuple[Option, ...] = (
     # --- export ---
     Option("JPK_EXPORT_INLINE_ROWS", "5000", "Course exports of at most this many rows stream straight back; larger ones run as a background job with a progress page."),
     Option("JPK_EXPORT_KEEP_HOURS", "48", "Files of background exports older than this are removed (with their job) by the periodic cleanup."),
+    # --- reports ---
+    Option("JPK_REPORTS_SNAPSHOT_MINUTES", "10", "The dashboard's area-wide totals are a snapshot: a page opened when it is older than this many minutes has it recounted in the background (the page's 刷新 button recounts at once)."),
     # --- lists ---
     Option("JPK_LIST_COUNT_CAP", "10000", "Lists count at most this many rows; beyond it a list says “超过 10,000 条” and pages on with 下一页 (keyset cursor) instead of page numbers."),
 )

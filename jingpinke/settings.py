@@ -235,6 +235,8 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # running tasks go back to the queue.
 TASK_HEARTBEAT_SECONDS = config.get_float("JPK_TASK_HEARTBEAT_SECONDS")
 TASK_WORKER_DEAD_SECONDS = config.get_float("JPK_TASK_WORKER_DEAD_SECONDS")
+# The dashboard's area-wide totals (reports app) are recounted in the background when older than this.
+REPORTS_SNAPSHOT_MINUTES = config.get_float("JPK_REPORTS_SNAPSHOT_MINUTES")
 # Background work is not what a user waits for: a worker lowers its own CPU priority (workers app).
 TASK_NICE = config.get_int("JPK_TASK_NICE")
 if not 0 < TASK_HEARTBEAT_SECONDS * 2 < TASK_WORKER_DEAD_SECONDS:

@@ -430,7 +430,7 @@ def sections(actor, campaign: Campaign, unit: Unit, *, aggregates: dict | None =
 # REPORTS_SNAPSHOT_MINUTES or on demand; the rest of the page (the unit's own level, its child
 # units, review rounds) is bounded by the tree or by what the unit holds, and stays live.
 def snapshot_max_age() -> timedelta:
-    return timedelta(minutes=float(getattr(settings, "REPORTS_SNAPSHOT_MINUTES", 10)))
+    return timedelta(minutes=float(settings.REPORTS_SNAPSHOT_MINUTES))
 
 
 def area_aggregates(campaign: Campaign, unit: Unit) -> dict:
