@@ -598,7 +598,7 @@ def _search(q: str) -> Q:
     no bigram: the three columns are tested on each entry of the list in its order (one
     primary-key lookup per table), so a page stops at its last match and the scope bounds the work."""
     if len(q) >= 2:
-        return Q(course_id__in=matching_courses(q))
+        return search.rows_matching(Entry, q, "course_id")
     return (Q(course__title__icontains=q) | Q(course__lead_teacher__real_name__icontains=q)
             | Q(course__school__name__icontains=q))
 

@@ -150,10 +150,11 @@ def test_positions_cover_the_longest_searched_text():
     assert search.SEQ_MAX >= longest
 
 
-def test_a_search_runs_one_query_and_a_long_one_two(corpus, django_assert_num_queries):
-    with django_assert_num_queries(1):
+def test_a_search_runs_two_queries(corpus, django_assert_num_queries):
+    """The rarest bigrams per kind (one bounded query), then the courses."""
+    with django_assert_num_queries(2):
         found("分数")
-    with django_assert_num_queries(2):  # the rarest bigrams, then the courses
+    with django_assert_num_queries(2):
         found("分数的意义")
     with django_assert_num_queries(1):  # no text holds 不存: nothing can match, no second query
         assert found("不存在") == set()
