@@ -204,3 +204,6 @@ class SearchGram(models.Model):
     class Meta:
         verbose_name = _("检索二元组")
         verbose_name_plural = _("检索二元组")
+
+    def __str__(self):
+        return f"{self.kind}:{self.gram}:{self.obj_id}"

@@ -50,7 +50,7 @@ from courses.models import Course
 from jingpinke.errors import ServiceError
 from jingpinke.inputs import parse_id
 from jingpinke.paging import ListPage, paginate
-from orgs.models import Unit, User
+from orgs.models import Unit
 from selection import hooks, rules, signals
 from selection.models import Entry, EntryState, UnitLevel
 
