@@ -158,3 +158,22 @@ def test_a_search_runs_two_queries(corpus, django_assert_num_queries):
         found("分数的意义")
     with django_assert_num_queries(1):  # no text holds 不存: nothing can match, no second query
         assert found("不存在") == set()
+
+
+def test_the_entries_search_runs_a_fixed_number_of_queries(client, django_assert_max_num_queries):
+    """The entries API with a search: session, user, scope, the bigram counts, the matching
+    entries (few: their ids), the count, the page's ids and its rows; nothing at all past the
+    bigram counts when no text can match. The same with 5 and with 50 courses."""
+    from bench.lists import add_courses, seed
+
+    s = seed(5, counties=2, schools_per_county=3)
+    client.force_login(s.city_admin)
+    url = f"/api/v1/selection/entries?campaign={s.campaign.pk}&q="
+    for grown in (False, True):
+        if grown:
+            add_courses(s, 5, 45)
+        for q, most in (("秋天", 8), ("秋天的雨", 8), ("第1区第1小学", 8), ("不存在", 5)):
+            with django_assert_max_num_queries(most):
+                response = client.get(url + q)
+            assert response.status_code == 200
+            assert (response.json()["count"] == 0) == (q == "不存在")
