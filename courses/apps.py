@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class CoursesConfig(AppConfig):
@@ -9,3 +10,6 @@ class CoursesConfig(AppConfig):
     def ready(self):
         from courses import permissions  # noqa: F401  (registers the rules permissions)
         from courses import signals  # noqa: F401  (re-evaluate checks when probes or specs change)
+        from courses.search import ensure_triggers
+
+        post_migrate.connect(ensure_triggers, sender=self, dispatch_uid="courses.search.ensure_triggers")

@@ -187,3 +187,23 @@ class Resource(models.Model):
 
     def __str__(self) -> str:
         return f"{self.period} · {self.get_slot_kind_display()}"
+
+
+class SearchGram(models.Model):
+    """One two-character piece (bigram) of a searched text: a course's title (kind ``c``), a user's
+    name (``u``) or a unit's name (``s``), case-folded as ``icontains`` folds it (UPPER on
+    PostgreSQL, ASCII LOWER on SQLite). Kept by database triggers (courses/search.py), so every
+    insert, update and delete of those columns, bulk or not, keeps it exact; read by
+    ``courses.search.matching_courses``. Not edited by the application."""
+
+    pk = models.CompositePrimaryKey("kind", "gram", "obj_id")
+    kind = models.CharField(max_length=1)
+    gram = models.CharField(max_length=2)
+    obj_id = models.BigIntegerField()
+
+    class Meta:
+        verbose_name = _("检索二元组")
+        verbose_name_plural = _("检索二元组")
+
+    def __str__(self):
+        return f"{self.kind}:{self.gram}:{self.obj_id}"

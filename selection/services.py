@@ -45,11 +45,12 @@ from campaigns.models import Campaign, DeadlineOverride, Level, Quota, ResourceS
 from catalog.models import Textbook
 from contacts import rules as contact_rules
 from contacts.models import ContactForm
+from courses import search
 from courses.models import Course
 from jingpinke.errors import ServiceError
 from jingpinke.inputs import parse_id
 from jingpinke.paging import ListPage, ListPaginator, paginate
-from orgs.models import Unit, User
+from orgs.models import Unit
 from selection import hooks, rules, signals
 from selection.models import Entry, EntryState, UnitLevel
 
@@ -628,30 +629,21 @@ def _desk_rows(page_ids) -> QuerySet[Entry]:
 
 
 def matching_courses(q: str) -> QuerySet:
-    """Ids of the courses whose title, lead teacher's name or school's name contains ``q``
-    (case-insensitive substring): a UNION of three queries, each on its own trigram index on
-    PostgreSQL (courses migration 0003), instead of an OR across three joined tables."""
-    by_title = Course.objects.filter(title__icontains=q)
-    by_teacher = Course.objects.filter(lead_teacher_id__in=User.objects.filter(real_name__icontains=q).values("pk"))
-    by_school = Course.objects.filter(school_id__in=Unit.objects.filter(name__icontains=q).values("pk"))
-    return by_title.order_by().values("pk").union(by_teacher.order_by().values("pk"),
-                                                  by_school.order_by().values("pk"))
-
-
-TRIGRAM = 3  # pg_trgm narrows its index only with searches of at least this many characters
+    """Ids of the courses whose title, lead teacher's name or school's name contains ``q`` (2+
+    characters; case-insensitive substring): read from the bigram index, ``courses.search``."""
+    return search.matching_courses(q)
 
 
 def _search(q: str) -> Q:
     """Entries whose course's title, lead teacher's name or school's name contains ``q``.
 
-    From 3 characters: the courses matching anywhere, a UNION of three trigram index searches
-    (``matching_courses``), so a rare word costs what its matches cost. Shorter (1–2 Chinese
-    characters, below pg_trgm's trigram length): the index cannot narrow, and matching them
-    against every course, teacher and school of the province reads all three tables; instead the
-    three columns are tested on each entry of the list in its order (one primary-key lookup per
-    table), so a page stops at its last match and the scope, not the province, bounds the work."""
-    if len(q) >= TRIGRAM:
-        return Q(course_id__in=matching_courses(q))
+    From 2 characters: the courses matching anywhere, a UNION of three lookups of the bigram index
+    (``courses.search``: a 2-character Chinese word such as 分数 is one bigram, read from the index
+    alone), so a word costs what its matches cost, not what the province holds. One character has
+    no bigram: the three columns are tested on each entry of the list in its order (one
+    primary-key lookup per table), so a page stops at its last match and the scope bounds the work."""
+    if len(q) >= 2:
+        return search.rows_matching(Entry, q, "course_id")
     return (Q(course__title__icontains=q) | Q(course__lead_teacher__real_name__icontains=q)
             | Q(course__school__name__icontains=q))
 

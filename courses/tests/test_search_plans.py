@@ -1,0 +1,49 @@
+"""The plans of the search on PostgreSQL (courses/search.py): on the city of
+``selection/tests/test_list_plans.py`` (20,000 courses, ``ANALYZE``d), no query of a search —
+the bigram counts, the matching entries, the count and the page — reads the courses, the entries
+or the users sequentially, whether the search matches few rows (a teacher, a school, a rare word:
+read from their ids) or many (秋天, a title word of one course in eight)."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from selection.tests.test_list_plans import city, explain, seq_scans  # noqa: F401  (city: the fixture)
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+
+HOT_TABLES = {"courses_course", "selection_entry", "orgs_user", "courses_searchgram"}
+WORDS = ["秋天", "江南", "秋天的雨", "王000040", "第3区第7小学", "欧阳", "欧阳老师的课1", "不存在的词", "（1232）"]
+
+
+def search_seq_scans(client, user, url, *, counts: bool) -> list[tuple[str, str]]:
+    client.force_login(user)
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200, (url, response.content[:300])
+    bad = []
+    for q in ctx.captured_queries:
+        sql = q["sql"]
+        if not sql.lstrip().upper().startswith("SELECT") or not any(t in sql for t in HOT_TABLES):
+            continue
+        if not counts and sql.lstrip().startswith("SELECT COUNT(*) FROM (SELECT"):
+            continue
+        bad.extend((t, sql[:300]) for t in seq_scans(explain(sql)) if t in HOT_TABLES)
+    return bad
+
+
+@pytest.mark.parametrize("who", ["city_admin", "county_admin"])
+def test_no_search_reads_a_hot_table_sequentially(client, city, who, settings):  # noqa: F811
+    """The count too, bounded as in production relative to the scope (the cap at 500 here, where
+    the city admin's scope is the whole table: a count of 10,000 would read all of it)."""
+    settings.LIST_COUNT_CAP = 500
+    c = city.campaign.pk
+    failures = {}
+    for word in WORDS:
+        bad = search_seq_scans(client, getattr(city, who), f"/api/v1/selection/entries?campaign={c}&q={word}",
+                               counts=True)
+        if bad:
+            failures[word] = sorted(set(bad))
+    assert {word: [(t, sql[:40]) for t, sql in bad] for word, bad in failures.items()} == {}
