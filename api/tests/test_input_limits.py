@@ -25,7 +25,9 @@ NUL_NAME = "字段“name”含有空字符（\\u0000），无法保存：请删
 def test_ids_beyond_the_range_in_query_filters(client, tree, course, url):
     client.force_login(tree.city_admin)
     response = client.get(url)
-    if connection.vendor == "sqlite":  # SQLite cannot bind the number: refused as such
+    # held_by is looked up as a unit's primary key (selection.services.entries_for), which Django
+    # itself finds empty when out of range: nothing is bound, on SQLite too.
+    if connection.vendor == "sqlite" and "held_by" not in url:  # SQLite cannot bind the number: refused as such
         assert (response.status_code, response.json()) == (422, {"detail": OVERFLOW_DETAIL, "errors": []})
     else:  # PostgreSQL compares it as numeric: nothing has that id
         assert response.status_code == 200
