@@ -118,7 +118,9 @@ class InIds(Expression):
     def as_sql(self, compiler, connection):
         column, params = compiler.compile(self.column)
         if connection.vendor == "postgresql":
-            return f"{column} = ANY(%s)", (*params, self.ids)
+            # typed as the column: a smallint[] (psycopg's choice for small ids) made the planner
+            # cost the cross-type comparison higher and go parallel (20-30 ms more per query)
+            return f"{column} = ANY(%s::{self.column.output_field.rel_db_type(connection)}[])", (*params, self.ids)
         if not self.ids:
             return "1 = 0", ()
         return f"{column} IN ({', '.join(['%s'] * len(self.ids))})", (*params, *self.ids)
