@@ -16,6 +16,7 @@ from datetime import date, datetime
 
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
+from pydantic import BaseModel
 
 from campaigns import services as campaign_services
 from jingpinke.paging import paginate
@@ -151,7 +152,13 @@ class ReopenIn(Schema):
     reason: str
 
 
-class QuotaUseOut(Schema):
+class PlainOut(BaseModel):
+    """An output schema read from dicts only (never from model instances): plain pydantic,
+    without ninja ``Schema``'s wrapper that reads each object through a ``DjangoGetter``; the
+    progress board validates six of these per child unit, and a county has hundreds."""
+
+
+class QuotaUseOut(PlainOut):
     category: str
     category_label: str
     subject: str
@@ -189,7 +196,7 @@ class ShareBoardOut(Schema):
     targets: list[TargetOut]
 
 
-class CountsOut(Schema):
+class CountsOut(PlainOut):
     pending: int
     returned: int
     recommended: int
@@ -224,7 +231,7 @@ class StandingOut(Schema):
     summary_url: str
 
 
-class ChildOut(Schema):
+class ChildOut(PlainOut):
     unit_id: int
     unit_name: str
     unit_kind: str
@@ -245,7 +252,7 @@ class ChildOut(Schema):
     contact_filed_at: datetime | None
 
 
-class ProgressOut(Schema):
+class ProgressOut(PlainOut):
     campaign_id: int
     unit_id: int
     unit_name: str
@@ -591,9 +598,11 @@ def progress(request, campaign_id: int, unit: int | None = None, sort: str = "")
     campaign = campaign_services.get_campaign(request.user, campaign_id)
     parent = services.get_board_unit(request.user, campaign, unit)
     rows = services.sort_progress(services.progress(request.user, campaign, parent), sort)
+    quotas: dict[rules.QuotaUse, dict] = {}  # many units share the same lines ("0 of 3"): their text once
     return {"campaign_id": campaign.pk, "unit_id": parent.pk, "unit_name": parent.name, "children": [
         {"unit_id": r.unit.pk, "unit_name": r.unit.name, "unit_kind": r.unit.kind, "level": r.level.kind,
-         "level_name": r.level.name, "quotas": [quota_out(q) for q in r.quotas], "counts": counts_out(r.held),
+         "level_name": r.level.name, "quotas": [quotas.get(q) or quotas.setdefault(q, quota_out(q)) for q in r.quotas],
+         "counts": counts_out(r.held),
          "node_conflicts": r.node_conflicts, "confirmed": r.confirmed,
          "confirmed_at": r.unit_level.confirmed_at if r.unit_level else None, "deadline": r.deadline,
          "confirm_deadline": r.confirm_deadline, "seconds_left": r.seconds_left,

@@ -1086,18 +1086,55 @@ class ChildProgress:
         return not self.confirmed or self.held.count(EntryState.PENDING) > 0
 
 
-def progress(actor, campaign: Campaign, unit: Unit, *, now: datetime | None = None) -> list[ChildProgress]:
-    """Each child unit of ``unit`` that has a level in the campaign: recommendations against its
-    quotas per category, node conflicts, confirmation, time left. A fixed number of queries."""
+def board_levels(campaign: Campaign) -> dict[str, Level]:
+    """The campaign's levels by unit kind (one query)."""
+    return {lv.kind: lv for lv in campaign.levels.all()}
+
+
+def board_children(campaign: Campaign, unit: Unit, levels: dict[str, Level] | None = None) -> list[Unit]:
+    """The child units of ``unit`` on its progress board, in the board's order (counties before
+    its own schools, then by sort order and code): those that have a level in the campaign and
+    are inside its owner's area. One query (the units, with their parent; and the levels unless
+    given, ``board_levels``)."""
+    levels = levels if levels is not None else board_levels(campaign)
+    return sorted((c for c in Unit.objects.filter(parent=unit, is_active=True, kind__in=list(levels))
+                   .select_related("parent") if c.is_within(campaign.owner) or campaign.owner.is_within(c)),
+                  key=lambda c: (c.kind == "school", c.sort_order, c.code, c.pk))
+
+
+def behind_count(campaign: Campaign, children: list[Unit]) -> int:
+    """How many of ``children`` are behind (``ChildProgress.behind``: not confirmed, or holding a
+    pending entry), counted without reading their entries: the confirmed ones (one row each)
+    that hold no pending entry (one probe of the board index each, which stops at the first) are
+    not behind. One query whatever the number of entries: the board page's summary line, whose
+    rows are computed for one page only."""
+    if not children:
+        return 0
+    done = (UnitLevel.objects.filter(campaign=campaign, unit_id__in=[c.pk for c in children],
+                                     confirmed_at__isnull=False)
+            .exclude(Exists(Entry.objects.filter(campaign=campaign, unit_id=OuterRef("unit_id"),
+                                                 state=EntryState.PENDING)))
+            .values("unit_id").distinct().count())
+    return len(children) - done
+
+
+def progress(actor, campaign: Campaign, unit: Unit, *, now: datetime | None = None,
+             children: list[Unit] | None = None, levels: dict[str, Level] | None = None,
+             categories: list[str] | None = None) -> list[ChildProgress]:
+    """Each child unit of ``unit`` that has a level in the campaign (or only ``children``, some
+    of ``board_children`` with its ``levels``: one page of the board): recommendations against
+    its quotas per category, node conflicts, confirmation, time left. A fixed number of queries
+    (fewer when given the ``levels`` and the ``categories``, as the board page has them); the
+    work per child is Python only (deadlines resolved once per distinct chain of overrides)."""
     now = now or timezone.now()
-    levels = {lv.kind: lv for lv in campaign.levels.all()}
-    children = sorted((c for c in Unit.objects.filter(parent=unit, is_active=True, kind__in=list(levels))
-                       .select_related("parent") if c.is_within(campaign.owner) or campaign.owner.is_within(c)),
-                      key=lambda c: (c.kind == "school", c.sort_order, c.code, c.pk))  # counties before own schools
+    levels = levels if levels is not None else board_levels(campaign)
+    if children is None:
+        children = board_children(campaign, unit, levels)
     if not children:
         return []
     child_ids = [c.pk for c in children]
-    quota_rows, categories = _quota_rows(campaign), _categories(campaign)
+    quota_rows = _quota_rows(campaign)
+    categories = categories if categories is not None else _categories(campaign)
     held = _held_counts(campaign, child_ids, subject_categories=_subject_categories(quota_rows, children))
     unit_levels = {ul.unit_id: ul for ul in UnitLevel.objects.filter(campaign=campaign, unit_id__in=child_ids)}
     files_contact = {c.pk: contact_rules.files_form(c.kind, c.parent_id, campaign.owner_id, list(levels))
@@ -1108,12 +1145,17 @@ def progress(actor, campaign: Campaign, unit: Unit, *, now: datetime | None = No
     for o in DeadlineOverride.objects.filter(level__campaign=campaign,
                                              unit_id__in=set(unit.ancestor_ids) | set(child_ids)):
         overrides.setdefault(o.level_id, {})[o.unit_id] = {n: getattr(o, n) for n in campaign_rules.DEADLINE_FIELDS}
+    # Children whose paths meet the same overrides (most often none) resolve to the same deadlines.
+    resolved_by_chain: dict[tuple, dict] = {}
     result = []
     for child in children:
         level = levels[child.kind]
-        resolved = campaign_rules.resolve_deadlines_for_path(
-            {n: getattr(level, n) for n in campaign_rules.DEADLINE_FIELDS}, child.ancestor_ids,
-            overrides.get(level.pk, {}))
+        of_level = overrides.get(level.pk, {})
+        chain = (level.pk, child.pk in of_level, tuple(pk for pk in child.ancestor_ids if pk in of_level))
+        resolved = resolved_by_chain.get(chain)
+        if resolved is None:
+            resolved = resolved_by_chain[chain] = campaign_rules.resolve_deadlines_for_path(
+                {n: getattr(level, n) for n in campaign_rules.DEADLINE_FIELDS}, child.ancestor_ids, of_level)
         h = held.get(child.pk, HeldCounts())
         deadline = resolved["deadline"].value
         result.append(ChildProgress(

@@ -34,18 +34,40 @@ def test_same_courses_as_visible_to_in_the_same_order(tree, courses, who, scope_
     assert list(listed.values_list("pk", flat=True)) == expected
 
 
-def test_scope_first_names_the_schools_in_one_query(tree, courses, django_assert_num_queries):
-    """Memberships (cached on the user), the team memberships, the scope's schools with the total."""
+def test_scope_first_names_the_units_in_one_bounded_query(tree, courses, django_assert_num_queries):
+    """Memberships (cached on the user), the team memberships, the scope's units with the units
+    outside it counted up to three times the scope's size (never every unit of the province)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
     tree.county_admin.memberships_cached()
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(2), CaptureQueriesContext(connection) as ctx:
         assert services._listed(tree.county_admin)[1]
+    scope = ctx.captured_queries[-1]["sql"]
+    assert "COUNT(*)" in scope and "LIMIT (SELECT 3 * COUNT(*)" in scope
     tree.province_admin.memberships_cached()
-    with django_assert_num_queries(1):  # a province's scope: no list of schools
+    with django_assert_num_queries(1):  # a province's scope: no list of units
         assert not services._listed(tree.province_admin)[1]
 
 
 def test_a_scope_with_most_of_the_units_walks_the_index(tree, courses, monkeypatch):
     monkeypatch.setattr(services, "SCOPE_FIRST_SHARE", 1)
     assert services.list_courses(tree.city_admin).query.order_by[0] == "-recent"
-    monkeypatch.setattr(services, "SCOPE_FIRST_MAX_SCHOOLS", 3)
+    monkeypatch.setattr(services, "SCOPE_FIRST_MAX_UNITS", 3)  # the bound of the list of ids
     assert services.list_courses(tree.city_admin).query.order_by[0] == "-updated_at"
+
+
+def test_the_choice_is_the_share_of_the_units_not_their_number(tree, courses, monkeypatch):
+    """Scope first costs the scope's courses, the walk at worst every course outside it: a
+    county holding a quarter of the units or less is read scope first however many units that
+    is; a unit holding more walks (until 2026-12-04 a cap of 5,000 schools sent a 1,000,000-course
+    province's city of 5,011 units walking past 950,000 newer courses)."""
+    from orgs.models import Unit
+
+    total = Unit.objects.count()
+    scope = Unit.objects.filter(path__startswith=tree.county.path).count()
+    monkeypatch.setattr(services, "SCOPE_FIRST_MAX_UNITS", scope)
+    monkeypatch.setattr(services, "SCOPE_FIRST_SHARE", total // scope)  # just a minority: scope first
+    assert services._listed(tree.county_admin)[1]
+    monkeypatch.setattr(services, "SCOPE_FIRST_SHARE", total // scope + 1)  # more than its share: walk
+    assert not services._listed(tree.county_admin)[1]

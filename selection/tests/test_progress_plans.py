@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from selection.tests.test_list_plans import HOT_TABLES, explain, hot_seq_scans
+from selection.tests.test_list_plans import HOT_TABLES, explain, hot_seq_scans, seq_scans
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -67,3 +67,24 @@ def test_the_board_counts_are_index_only_scans(client, city):
         plan = explain(sql)
         assert nodes_of(plan, "Index Only Scan") == ["progress_entry_board"], sql[:200]
         assert not set(nodes_of(plan, "Seq Scan")) & HOT_TABLES
+
+
+def test_the_units_behind_are_counted_by_probes_of_the_board_index(client, city):
+    """The board page's summary line (``services.behind_count``): the confirmed units (a few rows)
+    each probed for one pending entry in ``progress_entry_board``, not their entries read."""
+    from django.utils import timezone
+
+    from selection import services
+    from selection.models import UnitLevel
+
+    level = city.levels["school"]
+    UnitLevel.objects.bulk_create([UnitLevel(campaign=city.campaign, level=level, unit=school,
+                                             confirmed_at=timezone.now()) for school in city.schools[:10]])
+    with connection.cursor() as cur:
+        cur.execute("ANALYZE selection_unitlevel")
+    with CaptureQueriesContext(connection) as ctx:
+        services.behind_count(city.campaign, city.schools)
+    (sql,) = [q["sql"] for q in ctx.captured_queries]
+    plan = explain(sql)
+    assert "progress_entry_board" in nodes_of(plan, "Index Only Scan"), sql[:300]
+    assert not set(seq_scans(plan)) & HOT_TABLES

@@ -151,3 +151,40 @@ def test_the_board_shows_the_figures_of_a_row_by_row_recount(subject_quota):
     st = services.standing(s.city_admin, s.campaign, s.county, county_level)
     counts, quotas, conflicts = recount(s.campaign, s.county)
     assert (st.counts, st.quotas, st.node_conflicts) == (counts, quotas, conflicts)
+
+
+def test_the_board_page_computes_its_page_only_and_counts_the_units_behind_exactly(client, monkeypatch):
+    """In the units' order the page computes its 30 rows only (a county of 800 schools costs what
+    one of 30 does); the summary line counts the units behind without reading their entries
+    (``behind_count``), the same number as the rows computed whole."""
+    from django.utils import timezone
+
+    from selection.models import UnitLevel
+
+    s = seed(0, counties=1, schools_per_county=35)
+    add_courses(s, 0, 70)  # two courses a school: one recommended, one pending
+    level = s.levels["school"]
+    for i, school in enumerate(s.schools[:6]):  # confirmed: 3 still holding a pending entry, 3 done
+        if i % 2:
+            Entry.objects.filter(unit=school, state=EntryState.PENDING).update(state=EntryState.DECLINED)
+        UnitLevel.objects.create(campaign=s.campaign, level=level, unit=school, confirmed_at=timezone.now())
+    UnitLevel.objects.create(campaign=s.campaign, level=level, unit=s.schools[7])  # opened, not confirmed
+    whole = services.progress(s.county_admin, s.campaign, s.county)
+    assert sum(1 for r in whole if r.behind) == 32
+    assert services.behind_count(s.campaign, [r.unit for r in whole]) == 32
+
+    computed = []
+    real = services._held_counts
+    monkeypatch.setattr(services, "_held_counts", lambda c, ids, **kw: computed.append(len(ids)) or real(c, ids, **kw))
+    client.force_login(s.county_admin)
+    url = f"/selection/campaigns/{s.campaign.pk}/progress/"
+    for query, shown in (("", whole[:30]), ("?page=2", whole[30:]), ("?sort=-unit&page=2", whole[::-1][30:])):
+        computed.clear()
+        response = client.get(url + query)
+        assert computed == [len(shown)]
+        rows = response.context["rows"]
+        assert [(r.unit.pk, r.counts, r.behind, r.quotas) for r in rows] == [
+            (r.unit.pk, r.counts, r.behind, r.quotas) for r in shown]
+        assert response.context["behind"] == 32 and "32 个单位尚未完成" in response.content.decode()
+    computed.clear()
+    assert client.get(url + "?sort=pending").context["behind"] == 32 and computed == [35]  # sorted: every unit
