@@ -61,6 +61,8 @@ def test_the_desk_and_its_search_run_a_fixed_number_of_queries(client, django_as
     for user, url in desk_urls(s):
         client.force_login(user)
         extra = 1 if "held_by" in url or user == s.province_admin else 0
+        if "q=" in url:  # courses.search: one query for the rarest bigrams, one for the matching rows' ids
+            extra += 2
         with django_assert_max_num_queries(DESK_QUERIES + extra):
             assert client.get(url).status_code == 200
 
