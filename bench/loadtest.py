@@ -179,6 +179,10 @@ def run(users: int = 300, seconds: int = 60, spawn_rate: int = 30, progress=prin
             steps, served = [], 0
             for n in capacity:
                 time.sleep(5)  # let the worker catch up with the previous run's uploads
+                # Fresh plans: the last run left some courses submitted and entries recommended, which
+                # a new user would try to submit or recommend again (an error that is the bench's, not
+                # the server's).
+                plan(n, work / "plan.json")
                 progress(f"locust capacity: {n} users for {max(10, seconds // 2)} s", file=sys.stderr)
                 step = _locust(exe, port, n, max(10, seconds // 2), spawn_rate, work / f"cap{n}")
                 steps.append({k: step[k] for k in ("users", "requests", "errors", "p50_ms", "p95_ms", "per_second")})

@@ -89,12 +89,15 @@ def test_locust_capacity_stops_at_the_first_count_that_misses(tmp_path, monkeypa
                 "p95_ms": p95[users], "per_second": users / 2, "met": p95[users] <= loadtest.TARGET_P95_MS}
 
     monkeypatch.setattr(loadtest, "ensure_locust", lambda progress: tmp_path / "locust")
-    monkeypatch.setattr(loadtest, "plan", lambda users, path: {"teachers": [0] * users, "admins": []})
+    plans = []
+    monkeypatch.setattr(loadtest, "plan", lambda users, path: plans.append(users) or {"teachers": [0] * users,
+                                                                                      "admins": []})
     monkeypatch.setattr(loadtest, "_server", lambda progress: contextlib.nullcontext(12345))
     monkeypatch.setattr(loadtest, "_locust", fake_locust)
     monkeypatch.setattr(loadtest.time, "sleep", lambda s: None)
     main, capacity = loadtest.run(300, 60, capacity=(25, 50, 100, 150), progress=lambda *a, **k: None)
     assert runs == [(300, 60), (25, 30), (50, 30), (100, 30)]  # 150 is not tried after 100 missed
+    assert plans == [300, 25, 50, 100]  # fresh plans for every run: the last one left courses submitted
     assert main["met"] is False and main["p95_ms"] == 4000.0
     assert capacity["users"] == 50 and [s["users"] for s in capacity["steps"]] == [25, 50, 100]
     assert "50 users met the target" in capacity["note"] and "100: p95 420 ms" in capacity["note"]
