@@ -131,6 +131,27 @@ def _warm_up(port: int, workers: int, timeout: float = 120) -> None:
     raise RuntimeError("gunicorn's workers did not answer in time")
 
 
+def _wait_for_worker(timeout: float = 300, settle: float = 2) -> float:
+    """Wait until the task worker has no task ready or running (for ``settle`` seconds): the checks
+    of a run's uploads are not the next run's load. Gives up after ``timeout``; the seconds waited."""
+    from django.db.models import Q
+    from django_tasks_db.models import DBTaskResult
+
+    start = time.monotonic()
+    idle_since = None
+    while time.monotonic() - start < timeout:
+        busy = DBTaskResult.objects.filter(Q(status="RUNNING") | Q(status="READY")).exists()
+        now = time.monotonic()
+        if busy:
+            idle_since = None
+        elif idle_since is None:
+            idle_since = now
+        elif now - idle_since >= settle:
+            break
+        time.sleep(0.5)
+    return time.monotonic() - start
+
+
 def _locust(exe: Path, port: int, users: int, seconds: int, spawn_rate: int, prefix: Path) -> dict:
     """One headless locust run; its totals and per-request rows, as the table shows them."""
     load_before = os.getloadavg()[0]
@@ -172,13 +193,14 @@ def run(users: int = 300, seconds: int = 60, spawn_rate: int = 30, progress=prin
     data = plan(max((users, *capacity)), work / "plan.json")
     rows = []
     with _server(progress) as port:
+        _wait_for_worker()  # tasks an earlier run left in the queue are not this run's load
         progress(f"locust: {users} users ({len(data['teachers'])} teacher plans, {len(data['admins'])} admin plans) "
                  f"for {seconds} s", file=sys.stderr)
         rows.append({**row, **_locust(exe, port, users, seconds, spawn_rate, work / "run")})
         if capacity:
             steps, served = [], 0
             for n in capacity:
-                time.sleep(5)  # let the worker catch up with the previous run's uploads
+                _wait_for_worker()  # the previous run's uploads are checked before the next run starts
                 # Fresh plans: the last run left some courses submitted and entries recommended, which
                 # a new user would try to submit or recommend again (an error that is the bench's, not
                 # the server's).

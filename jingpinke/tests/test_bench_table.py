@@ -94,7 +94,7 @@ def test_locust_capacity_stops_at_the_first_count_that_misses(tmp_path, monkeypa
                                                                                       "admins": []})
     monkeypatch.setattr(loadtest, "_server", lambda progress: contextlib.nullcontext(12345))
     monkeypatch.setattr(loadtest, "_locust", fake_locust)
-    monkeypatch.setattr(loadtest.time, "sleep", lambda s: None)
+    monkeypatch.setattr(loadtest, "_wait_for_worker", lambda: 0.0)
     main, capacity = loadtest.run(300, 60, capacity=(25, 50, 100, 150), progress=lambda *a, **k: None)
     assert runs == [(300, 60), (25, 30), (50, 30), (100, 30)]  # 150 is not tried after 100 missed
     assert plans == [300, 25, 50, 100]  # fresh plans for every run: the last one left courses submitted
