@@ -334,8 +334,8 @@ def shares_section(actor, campaign: Campaign, unit: Unit, *, children=None) -> S
     units = [u for u in units if u.kind in levels and campaign.share_caps]
     picks: dict[int, dict[str, list]] = {}
     rows_qs = (_held(actor, units)
-               .filter(level__campaign=campaign)
-               .filter(Q(state=EntryState.RECOMMENDED) | Q(awarded=True)).annotate(category=_course_category())
+               .filter(campaign=campaign)
+               .filter(selection_services.PICKED).annotate(category=_course_category())
                .order_by().values_list("unit_id", "level__kind", "pk", "state", "awarded", "category",
                             "node__textbook__subject")) if units else []
     for unit_id, kind, pk, state, awarded, category, subject in rows_qs:

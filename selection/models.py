@@ -83,6 +83,11 @@ class Entry(models.Model):
             # The progress board and the desk's counts: entries of some units by state, award and
             # node, answered from the index alone (no row, no course read).
             models.Index(fields=["campaign", "unit", "state", "awarded", "node"], name="progress_entry_board"),
+            # The picked entries (recommended or awarded: bounded by the quotas, not by what was
+            # declared) of some units, for the quota boards and the share caps: the board reads
+            # these rows only, not every entry of a city or a province (issue 12).
+            models.Index(fields=["campaign", "unit", "state", "awarded", "node", "course"],
+                         condition=Q(state="recommended") | Q(awarded=True), name="progress_entry_picked"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["course", "level"], name="selection_entry_once_per_level"),

@@ -869,6 +869,30 @@ def _limit_for(rows: list[campaign_rules.QuotaRow], unit: Unit):
     return limit_for
 
 
+def _limits_by_unit(rows: list[campaign_rules.QuotaRow]):
+    """``_limit_for`` of many units at once, each answer computed once per kind of unit: units
+    without quota rows of their own (most schools of a county) share the answers of their kind
+    and owner kind. The board asks for hundreds of units, a handful of questions each."""
+    own = {r.unit_id for r in rows if r.unit_id is not None}
+    shared: dict[tuple, dict] = {}
+
+    def of(unit: Unit):
+        owner_kind = unit.parent.kind if unit.kind == "school" and unit.parent_id else ""
+        key = (unit.kind, owner_kind, unit.pk if unit.pk in own else None)
+        answers = shared.setdefault(key, {})
+        limit_for = _limit_for(rows, unit)
+
+        def cached(category: str, subject: str) -> list[rules.QuotaLimit]:
+            found = answers.get((category, subject))
+            if found is None:
+                found = answers[(category, subject)] = limit_for(category, subject)
+            return found
+
+        return cached
+
+    return of
+
+
 def _subject_categories(rows: list[campaign_rules.QuotaRow], units) -> dict[int, set[str]]:
     """For each of ``units`` whose quotas count subjects somewhere (a subject row, or a category-wide
     row counted per subject, of its level kind, its own or a default for it), those categories:
@@ -933,6 +957,12 @@ class HeldCounts(Held):
         return self.subjects
 
 
+# The entries a unit has picked: recommended, or awarded (whatever their state). Bounded by the
+# quotas, not by what was declared; the partial index ``progress_entry_picked`` holds these rows
+# only (its condition is this very filter, so both PostgreSQL and SQLite use it).
+PICKED = Q(state=EntryState.RECOMMENDED) | Q(awarded=True)
+
+
 def _held_counts(campaign: Campaign, unit_ids, *, subject_categories: dict[int, set[str]] | None = None
                  ) -> dict[int, HeldCounts]:
     """``HeldCounts`` of the units in the campaign, counted in the database, whatever their size:
@@ -953,10 +983,9 @@ def _held_counts(campaign: Campaign, unit_ids, *, subject_categories: dict[int, 
         h.counts[state] = h.counts.get(state, 0) + n
     # The course's category looked up per picked entry (an index probe each): a join would let
     # the planner hash the whole courses table for a province's thousand recommendations (the
-    # catalog is small). Both sides of the OR are ranges of the board index.
+    # catalog is small). The picked entries are read from their partial index ``progress_entry_picked``.
     course_category = Subquery(Course.objects.filter(pk=OuterRef("course_id")).order_by().values("category")[:1])
-    others = [s for s in EntryState.values if s != EntryState.RECOMMENDED]
-    picked = (entries.filter(Q(state=EntryState.RECOMMENDED) | Q(state__in=others, awarded=True))
+    picked = (entries.filter(PICKED)
               .annotate(category=course_category)
               .values_list("unit_id", "state", "awarded", "category", "node__textbook__subject")
               .annotate(n=Count("*")))
@@ -1147,6 +1176,7 @@ def progress(actor, campaign: Campaign, unit: Unit, *, now: datetime | None = No
         overrides.setdefault(o.level_id, {})[o.unit_id] = {n: getattr(o, n) for n in campaign_rules.DEADLINE_FIELDS}
     # Children whose paths meet the same overrides (most often none) resolve to the same deadlines.
     resolved_by_chain: dict[tuple, dict] = {}
+    limits_of = _limits_by_unit(quota_rows)
     result = []
     for child in children:
         level = levels[child.kind]
@@ -1160,7 +1190,7 @@ def progress(actor, campaign: Campaign, unit: Unit, *, now: datetime | None = No
         deadline = resolved["deadline"].value
         result.append(ChildProgress(
             unit=child, level=level, held=h,
-            quotas=rules.quota_uses(categories, _limit_for(quota_rows, child), h.of(EntryState.RECOMMENDED), h.seen),
+            quotas=rules.quota_uses(categories, limits_of(child), h.of(EntryState.RECOMMENDED), h.seen),
             node_conflicts=h.node_conflicts, unit_level=unit_levels.get(child.pk),
             deadline=deadline, confirm_deadline=resolved["confirm_deadline"].value or deadline, now=now,
             contact_required=files_contact[child.pk], contact_filed_at=contact_filed.get(child.pk)))

@@ -31,7 +31,7 @@ from campaigns.enums import NodeRule, Stage
 from jingpinke.errors import ServiceError
 from jingpinke.paging import InvalidCursor, paginate_request, paginate_sequence
 from originality.services import counts_by_course
-from selection import archive, exports, rules, services
+from selection import archive, exports, progress_html, rules, services
 from selection.models import EntryState
 
 ACTIONS = {
@@ -404,13 +404,18 @@ def progress(request, campaign_id):
         rows = services.sort_progress(services.progress(actor, campaign, parent), sort)
         page = paginate_sequence(rows, services.BOARD_PAGE_SIZE, request.GET.get("page"))
         children, shown, behind = [r.unit for r in rows], list(page.object_list), sum(1 for r in rows if r.behind)
+    can_manage = actor.has_perm("selection.unlock_unit", children[0]) if children else False
+    table = [(r, [services.quota_cell(r, code) for code, _l in categories]) for r in shown]
+    html = progress_html.BoardHtml(request, campaign, can_manage=can_manage)
     return render(request, "selection/progress.html", {
         "campaign": campaign, "parent": parent, "rows": shown, "page_obj": page,
         "boards": services.board_units(actor, campaign),
         "behind": behind,
-        "can_manage": actor.has_perm("selection.unlock_unit", children[0]) if children else False,
+        "can_manage": can_manage,
         "heads": sort_headers(request, columns, sort or "unit"),
-        "table": [(r, [services.quota_cell(r, code) for code, _l in categories]) for r in shown],
+        "table": table,
+        "table_html": [html.row(r, cells) for r, cells in table],
+        "cards_html": [html.card(r) for r in shown],
         "export_url": reverse("selection:progress_xlsx", args=[campaign.pk]) + "?" + _query(request),
     })
 
