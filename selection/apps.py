@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class SelectionConfig(AppConfig):
@@ -8,3 +9,6 @@ class SelectionConfig(AppConfig):
 
     def ready(self):
         from selection import permissions  # noqa: F401  (registers the rules permissions)
+        from selection.tally import ensure_triggers
+
+        post_migrate.connect(ensure_triggers, sender=self, dispatch_uid="selection.tally.ensure_triggers")

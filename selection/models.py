@@ -108,3 +108,42 @@ class Entry(models.Model):
     def compliance_label(self) -> str:
         """Label of the ``compliance`` annotation (services.with_compliance)."""
         return str(COMPLIANCE_LABELS.get(getattr(self, "compliance", ""), ""))
+
+
+class EntryTally(models.Model):
+    """How many entries a unit holds in a campaign by state and award: kept by triggers on the
+    entries (``selection/tally.py``), read by the progress board. Not edited by the application."""
+
+    pk = models.CompositePrimaryKey("campaign_id", "unit_id", "state", "awarded")
+    campaign_id = models.BigIntegerField()
+    unit_id = models.BigIntegerField()
+    state = models.CharField(max_length=12)
+    awarded = models.BooleanField()
+    n = models.IntegerField()
+
+    class Meta:
+        verbose_name = _("推荐记录计数")
+        verbose_name_plural = _("推荐记录计数")
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}:{self.unit_id}:{self.state}:{self.awarded}={self.n}"
+
+
+class NodeTally(models.Model):
+    """How many live entries (pending or recommended) a unit holds on a catalog node in a campaign:
+    kept by triggers on the entries (``selection/tally.py``); a node held twice or more is a node
+    conflict of the progress board, whose partial index holds those rows only."""
+
+    pk = models.CompositePrimaryKey("campaign_id", "unit_id", "node_id")
+    campaign_id = models.BigIntegerField()
+    unit_id = models.BigIntegerField()
+    node_id = models.BigIntegerField()
+    n = models.IntegerField()
+
+    class Meta:
+        verbose_name = _("目录节点计数")
+        verbose_name_plural = _("目录节点计数")
+        indexes = [models.Index(fields=["campaign_id", "unit_id"], condition=Q(n__gt=1), name="selection_node_conflicts")]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}:{self.unit_id}:{self.node_id}={self.n}"

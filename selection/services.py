@@ -52,7 +52,7 @@ from jingpinke.inputs import parse_id
 from jingpinke.paging import ListPage, ListPaginator, paginate
 from orgs.models import Unit
 from selection import hooks, rules, signals
-from selection.models import Entry, EntryState, UnitLevel
+from selection.models import Entry, EntryState, EntryTally, NodeTally, UnitLevel
 
 CHAIN_KINDS = ("school", "county", "city", "province")
 
@@ -968,17 +968,22 @@ def _held_counts(campaign: Campaign, unit_ids, *, subject_categories: dict[int, 
     """``HeldCounts`` of the units in the campaign, counted in the database, whatever their size:
 
     1. the entries by unit, state and award, and 2. the catalog nodes held live twice or more:
-       both read the board's index ``progress_entry_board`` (campaign, unit, state, awarded, node)
-       alone (an index-only scan on PostgreSQL), never the rows nor the courses;
-    3. the recommended and awarded entries (bounded by the quotas) by category and subject: the
-       only query that reads courses (one index probe per picked entry);
+       both read counters kept as the entries change (``selection/tally.py``: a few rows per unit,
+       and only the conflicting nodes), never the entries nor the courses;
+    3. the recommended and awarded entries (bounded by the quotas) by category and subject, from
+       the partial index ``progress_entry_picked``: the only query that reads courses (one index
+       probe per picked entry);
     4. only for the units of ``subject_categories`` (unit id → the categories its quota counts
        per subject, ``_subject_categories``): the (category, subject) pairs each holds there, for
        which the quota board shows a line even before anything is recommended.
     """
     result: dict[int, HeldCounts] = {}
+    unit_ids = list(unit_ids)
     entries = Entry.objects.filter(campaign=campaign, unit_id__in=unit_ids).order_by()
-    for unit_id, state, _awarded, n in entries.values_list("unit_id", "state", "awarded").annotate(n=Count("*")):
+    # Counted as the entries change (selection/tally.py): a few counter rows per unit, however
+    # many entries it holds.
+    for unit_id, state, n in (EntryTally.objects.filter(campaign_id=campaign.pk, unit_id__in=unit_ids, n__gt=0)
+                              .order_by().values_list("unit_id", "state", "n")):
         h = result.setdefault(unit_id, HeldCounts())
         h.counts[state] = h.counts.get(state, 0) + n
     # The course's category looked up per picked entry (an index probe each): a join would let
@@ -1005,10 +1010,11 @@ def _held_counts(campaign: Campaign, unit_ids, *, subject_categories: dict[int, 
         for unit_id, category, subject in held:
             if category in subject_categories[unit_id]:
                 result.setdefault(unit_id, HeldCounts()).subjects.add((category, subject))
-    conflicts = (entries.filter(state__in=[EntryState.PENDING, EntryState.RECOMMENDED])
-                 .values_list("unit_id", "node_id").annotate(n=Count("*")).filter(n__gt=1))
-    for unit_id, _node_id, _n in conflicts:
-        result.setdefault(unit_id, HeldCounts()).node_conflicts += 1
+    # The nodes held live twice or more, from their counters' partial index (those rows only).
+    conflicts = (NodeTally.objects.filter(campaign_id=campaign.pk, unit_id__in=unit_ids, n__gt=1)
+                 .order_by().values_list("unit_id").annotate(k=Count("*")))
+    for unit_id, k in conflicts:
+        result.setdefault(unit_id, HeldCounts()).node_conflicts += k
     return result
 
 

@@ -1,8 +1,8 @@
 """The plans of the progress board and the desk summary on PostgreSQL (issue 12): with a city of
 20,000 courses seeded in bulk and ``ANALYZE``d (``VACUUM``ed, as autovacuum leaves a table, so
 that the visibility map allows index-only scans), no query of the board page and API or of the
-desk page reads the courses or the entries table sequentially, and the board's counts are
-index-only scans of ``progress_entry_board``."""
+desk page reads the courses or the entries table sequentially, the board's counts read their
+counters (``selection/tally.py``) and its picked entries the partial index ``progress_entry_picked``."""
 
 from __future__ import annotations
 
@@ -55,18 +55,41 @@ def test_the_board_and_the_desk_read_no_table_sequentially(client, city):
     assert failures == {}
 
 
-def test_the_board_counts_are_index_only_scans(client, city):
+def index_names(plan: dict) -> set[str]:
+    found = {plan["Index Name"]} if plan.get("Index Name") else set()
+    for child in plan.get("Plans", []):
+        found |= index_names(child)
+    return found
+
+
+def relations(plan: dict) -> set[str]:
+    found = {plan["Relation Name"]} if plan.get("Relation Name") else set()
+    for child in plan.get("Plans", []):
+        found |= relations(child)
+    return found
+
+
+def test_the_board_counts_read_counters_and_the_picked_entries_only(client, city):
+    """The counts by state and the node conflicts come from the counters (``selection/tally.py``),
+    never from the entries; the conflicts from their partial index; the picked entries (the only
+    query of the entries) from ``progress_entry_picked``: what each reads is bounded by the units
+    and their quotas, not by the entries declared."""
     client.force_login(city.city_admin)
     with CaptureQueriesContext(connection) as ctx:
         assert client.get(f"/api/v1/selection/campaigns/{city.campaign.pk}/progress").status_code == 200
-    counting = [q["sql"] for q in ctx.captured_queries
-                if q["sql"].startswith('SELECT "selection_entry"."unit_id"') and "courses_course" not in q["sql"]
-                and "catalog_" not in q["sql"]]
-    assert len(counting) == 2  # by state and award; the nodes held twice
-    for sql in counting:
+    sqls = [q["sql"] for q in ctx.captured_queries]
+    tallies = [sql for sql in sqls if 'FROM "selection_entrytally"' in sql or 'FROM "selection_nodetally"' in sql]
+    assert len(tallies) == 2  # by state and award; the nodes held twice
+    for sql in tallies:
+        assert not relations(explain(sql)) & HOT_TABLES, sql[:200]
+    (conflicts,) = [sql for sql in tallies if "selection_nodetally" in sql]
+    assert "selection_node_conflicts" in index_names(explain(conflicts))
+    entries = [sql for sql in sqls if 'FROM "selection_entry"' in sql and "EXISTS" not in sql]
+    assert entries, sqls
+    for sql in entries:
         plan = explain(sql)
-        assert nodes_of(plan, "Index Only Scan") == ["progress_entry_board"], sql[:200]
-        assert not set(nodes_of(plan, "Seq Scan")) & HOT_TABLES
+        assert "progress_entry_picked" in index_names(plan), sql[:300]
+        assert not set(seq_scans(plan)) & HOT_TABLES
 
 
 def test_the_units_behind_are_counted_by_probes_of_the_board_index(client, city):
