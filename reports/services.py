@@ -324,27 +324,44 @@ def awards_section(actor, campaign: Campaign, unit: Unit, *, awards: list | None
 
 
 # --- subject shares against the caps -----------------------------------------------------------------
-def shares_section(actor, campaign: Campaign, unit: Unit, *, children=None) -> Section:
+def _own_picks(actor, campaign: Campaign, unit: Unit, received: list | None) -> dict[str, list]:
+    """The unit's own recommendations and awards at its level as picks: from ``received``
+    (``AreaCounts.received``, (category, stage, subject, state, awarded, n)) when loaded, else
+    counted from its picked entries (the partial index ``progress_entry_picked``)."""
+    level = _own_level(campaign, unit)
+    if level is None:
+        return {"recommendations": [], "awards": []}
+    if received is None:
+        received = (_held(actor, [unit]).filter(level=level).filter(selection_services.PICKED)
+                    .annotate(category=_course_category()).order_by()
+                    .values_list("category", "node__textbook__stage", "node__textbook__subject", "state", "awarded")
+                    .annotate(n=Count("*")))
+    held = {"recommendations": [], "awards": []}
+    for category, _stage, subject, state, awarded, n in received:
+        pick = selection_rules.Pick(0, category, subject)
+        if state == EntryState.RECOMMENDED:
+            held["recommendations"].extend([pick] * n)
+        if awarded:
+            held["awards"].extend([pick] * n)
+    return held
+
+
+def shares_section(actor, campaign: Campaign, unit: Unit, *, children=None, received: list | None = None) -> Section:
     """For the unit and each child unit, every share cap of its level (e.g. 特殊教育 语文+数学+生活适应
-    ≤ 80 % of the city's awards): the share now against the cap."""
+    ≤ 80 % of the city's awards): the share now against the cap. The child units' picks are those
+    of their ``selection.services.progress`` rows (``children``), the unit's own those it received
+    (``received``: ``AreaCounts.received``, when loaded): no query of its own then."""
     levels = {lv.kind: lv for lv in campaign.levels.all()}
     if children is None:
         children = selection_services.progress(actor, campaign, unit)
     units = [unit] + [r.unit for r in children]
     units = [u for u in units if u.kind in levels and campaign.share_caps]
-    picks: dict[int, dict[str, list]] = {}
-    rows_qs = (_held(actor, units)
-               .filter(campaign=campaign)
-               .filter(selection_services.PICKED).annotate(category=_course_category())
-               .order_by().values_list("unit_id", "level__kind", "pk", "state", "awarded", "category",
-                            "node__textbook__subject")) if units else []
-    for unit_id, kind, pk, state, awarded, category, subject in rows_qs:
-        pick = selection_rules.Pick(pk, category, subject)
-        held = picks.setdefault((unit_id, kind), {"recommendations": [], "awards": []})
-        if state == EntryState.RECOMMENDED:
-            held["recommendations"].append(pick)
-        if awarded:
-            held["awards"].append(pick)
+    picks: dict[tuple, dict[str, list]] = {}
+    if units:
+        picks[(unit.pk, unit.kind)] = _own_picks(actor, campaign, unit, received)
+        for r in children:
+            picks[(r.unit.pk, r.unit.kind)] = {"recommendations": r.held.of(EntryState.RECOMMENDED),
+                                               "awards": r.held.awarded}
     rows = []
     for u in units:
         for applies_to in ShareAppliesTo.values:
@@ -400,6 +417,9 @@ def section(actor, campaign: Campaign, unit: Unit, key: str, *, children=None, c
         return dimension_section(actor, campaign, unit, key, counts=counts)
     if key not in BUILDERS:
         raise Http404(_("没有这一项统计。可选：%(keys)s。") % {"keys": "、".join(SECTION_KEYS)})
+    if key == "shares":
+        return shares_section(actor, campaign, unit, children=children,
+                              received=counts.received if counts is not None else None)
     if key in WITH_CHILDREN:
         return BUILDERS[key](actor, campaign, unit, children=children)
     if aggregates is not None and key == "checks":

@@ -497,14 +497,20 @@ def quota_uses(categories: Sequence[str], limit_for, recommended: Sequence[Pick]
     then one line per subject with a limit of its own (a subject row inside the category quota, or
     a category counted per subject) for each subject the unit holds entries of (``subjects_seen``:
     (category, subject) pairs) or has recommended; a category without any limit gets one line."""
-    seen = {(c, s) for c, s in subjects_seen} | {(p.category, p.subject) for p in recommended}
+    subjects: dict[str, set[str]] = {}  # category -> the subjects seen in it (each pair once)
+    for c, s in subjects_seen:
+        if s:
+            subjects.setdefault(c, set()).add(s)
+    for p in recommended:
+        if p.subject:
+            subjects.setdefault(p.category, set()).add(p.subject)
     lines = []
     for category in categories:
         in_category = [p for p in recommended if p.category == category]
         wide = [q for q in as_limits(limit_for(category, "")) if not q.subject and not q.per_subject]
         if wide:
             lines.append(QuotaUse(category, "", len(in_category), min(q.limit for q in wide)))
-        for subject in sorted({s for c, s in seen if c == category and s}):
+        for subject in sorted(subjects.get(category, ())):
             own = [q for q in as_limits(limit_for(category, subject)) if q.subject or q.per_subject]
             if own:
                 used = sum(1 for p in in_category if p.subject == subject)

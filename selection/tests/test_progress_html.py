@@ -6,8 +6,7 @@ and without the management forms (hypothesis picks)."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import pytest
@@ -51,7 +50,7 @@ CSRF = re.compile(r'name="csrfmiddlewaretoken" value="[^"]*"')
 
 NAMES = st.text(alphabet=st.sampled_from(list("湛江第一小学<>&\"' a")), min_size=1, max_size=8)
 WHEN = st.one_of(st.none(), st.datetimes(min_value=datetime(2024, 1, 1), max_value=datetime(2030, 1, 1),
-                                         timezones=st.just(dt_timezone.utc)))
+                                         timezones=st.just(UTC)))
 
 
 def quota(draw_text, used, limit):
