@@ -57,7 +57,9 @@ def test_the_table_has_sortable_columns(client, tree, campaign, desk):
     assert '<th scope="col" aria-sort="ascending">' in html
     assert [(e.course.title, county) for e, county in response.context["rows"]] == [("秋天", "赤坎区"), ("认识颜色", "赤坎区")]
     assert f'name="ids" value="{desk[0].pk}"' in html
-    assert 'class="entry-list desk-cards"' in html  # the cards stay for phones
+    # One row per entry, which is also the phone's card (CSS) with the entry's own actions.
+    assert html.count(f'<tr class="entry" id="entry-{desk[0].pk}"') == 1
+    assert f'action="/selection/entries/{desk[0].pk}/recommend/"' in html
 
 
 def test_sort_by_county_and_by_check_result(client, tree, campaign, make_course, nodes):
