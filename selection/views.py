@@ -163,7 +163,7 @@ class DeskRow:
 def desk_rows(rows) -> list[DeskRow]:
     """The desk's (entry, county) pairs as ``DeskRow`` values: every label, URL and per-row test the
     row needs, so the template only prints them (no URL reversing, filter or include per row)."""
-    entry_url = reverse("selection:entry", args=[0])[:-2]  # "/selection/entries/"
+    entry_url = reverse("selection:entry", args=[0]).removesuffix("0/")  # "/selection/entries/"
     similar_url = reverse("originality:list") + "?course="
     states = dict(EntryState.choices)
     result = []
