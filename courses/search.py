@@ -9,7 +9,8 @@ the way ``icontains`` folds them, are a row of ``SearchGram`` (kind, gram, objec
 (kind, gram, obj_id):
 
 - first, one query counts, for each kind and each bigram of the search, its rows up to
-  ``RARE_CAP`` (index only): a kind missing one of the bigrams cannot match and is left out;
+  ``RARE_CAP`` (index only; up to 1 for a 2-character search, which has nothing to choose): a
+  kind missing one of the bigrams cannot match and is left out;
 - a 2-character search is one bigram: its rows are exactly the objects whose text contains it
   (the fold is the database's own, so ``fold(text)`` contains ``fold(q)`` exactly when
   ``icontains`` matches), read from the primary key alone;
@@ -34,7 +35,12 @@ from django.db.models import Q, QuerySet
 TABLE = "courses_searchgram"
 SEQ = "courses_searchgram_n"  # SQLite: the positions 1..SEQ_MAX a trigger cuts a text at
 SEQ_MAX = 1000  # longer than any searched column (tests check max_length)
-RARE_CAP = 5000  # a bigram's rows are counted up to this many to pick the rarest
+# A bigram's rows are counted up to this many to pick the rarest. Counting is what a search of a
+# school's or a teacher's full name spent most on (7 bigrams × 3 kinds, most of them common: at
+# 5,000 the count read ~51,000 index entries, 20-35 ms on PostgreSQL at 200 k); past 1,000 the
+# pick rarely changes what the two candidate lists cost, and a 2-character search only asks
+# whether its one bigram occurs (LIMIT 1).
+RARE_CAP = 1000
 FEW = 1000  # a search matching at most this many rows filters by their ids (``rows_matching``)
 # kind, table, column
 SOURCES = (("c", "courses_course", "title"), ("u", "orgs_user", "real_name"), ("s", "orgs_unit", "name"))
@@ -134,9 +140,10 @@ def _rarest(q: str) -> dict[str, list[str]]:
     """The folded bigrams of ``q`` (2+ characters), per kind, rarest first; a kind none of whose
     texts holds one of them (so none can contain ``q``) is left out. One query."""
     fold = _fold(connection.vendor)
+    cap = 1 if len(q) == 2 else RARE_CAP  # one bigram: nothing to choose, only whether it occurs
     grams = " UNION ".join(f"SELECT substr({fold}(%s), {i}, 2) AS g" for i in range(1, len(q)))
     counts = ", ".join(f"(SELECT COUNT(*) FROM (SELECT 1 FROM {TABLE} WHERE kind = '{kind}' AND gram = grams.g "
-                       f"LIMIT {RARE_CAP}) t_{kind})" for kind, _table, _column in SOURCES)
+                       f"LIMIT {cap}) t_{kind})" for kind, _table, _column in SOURCES)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT grams.g, {counts} FROM ({grams}) grams", [q] * (len(q) - 1))
         rows = cursor.fetchall()

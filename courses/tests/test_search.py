@@ -177,3 +177,13 @@ def test_the_entries_search_runs_a_fixed_number_of_queries(client, django_assert
                 response = client.get(url + q)
             assert response.status_code == 200
             assert (response.json()["count"] == 0) == (q == "不存在")
+
+
+@pytest.mark.parametrize("cap", [1, 2])
+def test_the_results_do_not_depend_on_how_far_the_bigrams_are_counted(corpus, monkeypatch, cap):
+    """The count only picks which bigrams narrow the candidates (every bigram tied at the cap);
+    ``icontains`` still decides, so the matches stay exact."""
+    monkeypatch.setattr(search, "RARE_CAP", cap)
+    for q in CASES:
+        if len(q) >= 2:
+            assert found(q) == reference(q), q

@@ -47,3 +47,24 @@ def test_no_search_reads_a_hot_table_sequentially(client, city, who, settings): 
         if bad:
             failures[word] = sorted(set(bad))
     assert {word: [(t, sql[:40]) for t, sql in bad] for word, bad in failures.items()} == {}
+
+
+def searchgram_rows(plan: dict) -> list[int]:
+    """Rows per loop of every scan of ``courses_searchgram`` in an EXPLAIN ANALYZE plan."""
+    rows = [plan.get("Actual Rows", 0)] if plan.get("Relation Name") == "courses_searchgram" else []
+    return rows + [n for child in plan.get("Plans", []) for n in searchgram_rows(child)]
+
+
+@pytest.mark.parametrize("word", ["秋天", "第3区第7小学", "王000040", "欧阳老师的课1"])
+def test_the_bigram_counts_read_a_bounded_number_of_index_entries(city, word):  # noqa: F811
+    """The first query of a search (each bigram's rows per kind, to pick the rarest) reads at most
+    1,000 index entries per bigram and kind, and only 1 for a 2-character search (its one bigram
+    only has to occur): at 5,000 it was most of a full-name search's time (~51,000 entries, 20-35 ms
+    at 200 k courses)."""
+    from courses import search
+
+    with CaptureQueriesContext(connection) as ctx:
+        search._rarest(word)
+    (query,) = ctx.captured_queries
+    read = searchgram_rows(explain(query["sql"], analyze=True))
+    assert read and max(read) <= (1 if len(word) == 2 else 1000), read

@@ -30,7 +30,10 @@ def test_county_admin_recommends_and_confirms_on_a_phone(transactional_db, tree,
     page.click("#mainnav >> text=推荐遴选") if page.is_visible("#mainnav") else page.goto("/selection/")
     page.wait_for_selector("#standing")
     assert page.locator("h1").inner_text() == "推荐遴选 · 赤坎区"
-    assert page.locator(".entry-list .entry strong").all_inner_texts() == ["秋天", "小小的船"]
+    assert page.locator(".desk-table .entry strong").all_inner_texts() == ["秋天", "小小的船"]
+    # The rows are cards here: no table header, no bulk checkboxes, each card's own actions.
+    assert not page.is_visible(".desk-table thead") and not page.is_visible("#bulk-go")
+    assert page.evaluate("getComputedStyle(document.querySelector('.desk-table tr.entry')).display") == "block"
     assert "学科课程 已推荐 0/25" in page.locator("#standing").inner_text()
     assert fits(page)
     page.screenshot(path=str(screenshot_dir / "selection-desk.png"), full_page=True)
@@ -96,7 +99,7 @@ def test_county_admin_bulk_recommends_from_the_desk_table_on_a_desktop(transacti
     page.set_viewport_size({"width": 1280, "height": 900})
     login(page, tree.county_admin.username)
     page.goto(f"/selection/?campaign={campaign.pk}&held_by={tree.county.pk}&state=pending")
-    assert page.is_visible(".desk-table") and not page.is_visible(".entry-list")
+    assert page.is_visible(".desk-table thead") and page.is_visible("[data-check-all]")  # a table, not cards
     page.click(".desk-table th >> text=课程")
     page.wait_for_url("**sort=title**")
     assert page.locator(".desk-table tbody td:nth-child(2) > a").all_inner_texts() == [

@@ -57,7 +57,9 @@ def test_the_table_has_sortable_columns(client, tree, campaign, desk):
     assert '<th scope="col" aria-sort="ascending">' in html
     assert [(e.course.title, county) for e, county in response.context["rows"]] == [("秋天", "赤坎区"), ("认识颜色", "赤坎区")]
     assert f'name="ids" value="{desk[0].pk}"' in html
-    assert 'class="entry-list desk-cards"' in html  # the cards stay for phones
+    # One row per entry, which is also the phone's card (CSS) with the entry's own actions.
+    assert html.count(f'<tr class="entry" id="entry-{desk[0].pk}"') == 1
+    assert f'action="/selection/entries/{desk[0].pk}/recommend/"' in html
 
 
 def test_sort_by_county_and_by_check_result(client, tree, campaign, make_course, nodes):
@@ -293,3 +295,44 @@ def test_api_page_size_sort_bulk_and_export(client, tree, campaign, desk, django
     assert [c["unit_name"] for c in body["children"]] == ["赤坎区", "霞山区", "湛江市第一中学"]
     rows = sheet_rows(client.get(f"{API}/campaigns/{campaign.pk}/progress.xlsx", {"sort": "-quota:special"}))
     assert [r[0] for r in rows[4:]] == ["赤坎区", "霞山区", "湛江市第一中学"]
+
+
+# --- what keeps the page fast: each row drawn once, with no per-row include or URL reversal -----------
+def _add_entries(tree, make_course, nodes, start, n):
+    textbook = nodes[0].textbook
+    for i in range(start, start + n):  # one lesson each (the school's node rule)
+        node = CatalogNode.objects.create(textbook=textbook, title=f"第{i}课", order=10 + i, is_leaf=True)
+        up_to_county(make_course(node=node, title=f"课{i:02d}"), tree)
+
+
+def _rendered(client, url):
+    """The page, the templates it rendered and how many URLs were reversed while rendering it."""
+    from unittest import mock
+
+    import django.urls
+
+    client.get(url)
+    with mock.patch("django.urls.reverse", wraps=django.urls.reverse) as reversing:
+        response = client.get(url)
+    return response, sorted(t.name for t in response.templates if t.name), reversing.call_count
+
+
+def test_each_entry_is_one_row_and_the_rendering_does_not_grow_per_row(client, tree, campaign, make_course, nodes):
+    """The desk draws an entry once (one <tr> that is the phone's card too, with the entry's own
+    forms): no second markup, no template included per row, no {% url %} per row: the same
+    templates and the same number of URL reversals for 1 entry as for 35."""
+    client.force_login(tree.county_admin)
+    url = desk_url(campaign, tree, "&per_page=100")
+    _add_entries(tree, make_course, nodes, 0, 1)
+    _response, one_templates, one_reversals = _rendered(client, url)
+    _add_entries(tree, make_course, nodes, 1, 34)
+    response, templates, reversals = _rendered(client, url)
+    assert (templates, reversals) == (one_templates, one_reversals)
+    assert templates.count("selection/list.html") == 1
+    html = response.content.decode()
+    rows = response.context["desk_rows"]
+    assert len(rows) == 35 and html.count('<tr class="entry"') == 35
+    for row in rows:
+        assert html.count(f'id="entry-{row.pk}"') == 1
+        assert html.count(f'action="/selection/entries/{row.pk}/recommend/"') == 1
+        assert html.count(f'href="/selection/entries/{row.pk}/"') == 1
