@@ -49,7 +49,7 @@ from courses import search
 from courses.models import Course
 from jingpinke.errors import ServiceError
 from jingpinke.inputs import parse_id
-from jingpinke.paging import ListPage, ListPaginator, count_cap, paginate
+from jingpinke.paging import ListPage, ListPaginator, count_cap
 from orgs.models import Unit
 from selection import hooks, rules, signals
 from selection.models import Entry, EntryState, UnitLevel
