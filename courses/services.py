@@ -85,6 +85,27 @@ def courses_for(user) -> QuerySet[Course]:
     return Course.objects.visible_to(user)
 
 
+def administers_every_unit(user) -> bool:
+    """Whether the units ``user`` administers hold every unit there is (a province admin of the
+    only province): every unit's path starts with its root's, so then the scope is the whole
+    table and a list needs no scope filter at all, only the ordering index (issue 12: the
+    province's ``/courses/`` walked the newest-first index through ``school_id IN (every unit of
+    the province)``, and its bounded count tested 10,001 rows against that list). One query on
+    the roots (``parent_id IS NULL``, indexed: a handful of rows), kept on the user object for the
+    request; False without admin units."""
+    cached = getattr(user, "_jpk_every_unit", None)
+    if cached is None:
+        units = user.admin_units() if user and user.is_authenticated else []
+        cached = False
+        if any(unit.parent_id is None for unit in units):  # only a root's subtree can hold a root
+            within = Q()
+            for unit in units:
+                within |= Q(path__startswith=unit.path)
+            cached = not Unit.objects.filter(parent__isnull=True).exclude(within).exists()
+        user._jpk_every_unit = cached
+    return cached
+
+
 # A scope of at most 1/SCOPE_FIRST_SHARE of all units is listed scope first (see ``_listed``);
 # SCOPE_FIRST_MAX_UNITS only bounds the list of ids the queries carry.
 SCOPE_FIRST_MAX_UNITS = 20_000
@@ -132,7 +153,7 @@ def _listed(user) -> tuple[QuerySet[Course], bool]:
     units of a county or a city holding at most a quarter of all units, named as a list of ids.
     Not for the system administrator, a province, or a unit holding most of the units (a city
     running its own campaign): their scope is (nearly) the whole table, named as in
-    ``visible_to``.
+    ``visible_to``, or, when the units hold every unit (``administers_every_unit``), no filter.
 
     ``visible_to`` names the schools with ``IN (subquery)`` inside an OR; no database uses an
     index for that, so a city admin's page either walked the newest-first index over the whole
@@ -150,7 +171,10 @@ def _listed(user) -> tuple[QuerySet[Course], bool]:
     took 44 ms at 1 M)."""
     if not (user and user.is_authenticated) or user.is_superuser:
         return courses_for(user), False
-    member_of = list(CourseMember.objects.filter(user=user).values_list("course_id", flat=True))
+    if administers_every_unit(user):
+        # every course: no filter, the newest-first index alone (the user's own courses are in it)
+        return Course.objects.all(), False
+    member_of = list(CourseMember.objects.filter(user=user).order_by().values_list("course_id", flat=True))
     q = Q(lead_teacher=user)
     if member_of:
         q |= Q(pk__in=member_of)

@@ -321,10 +321,14 @@ class ListPaginator(Paginator):
     default ``qs`` filtered by primary key): for lists whose rows join or annotate a lot. Otherwise
     the page's rows are read in one query, with their sort keys annotated (``_paging_k0`` …)."""
 
+    # ``split_nulls``: a list counting more rows than this reads a page by number in two parts (``_split``)
+    SPLIT_NULLS_FROM = 1000
+
     def __init__(self, qs: QuerySet, per_page: int, load: Callable[[list], Iterable] | None = None,
-                 cap: int | None = None, *, page_first: bool = False):
+                 cap: int | None = None, *, page_first: bool = False, split_nulls: bool = False):
         super().__init__(qs, per_page)
         self.qs = qs
+        self.split_nulls = split_nulls
         self.keys = sort_keys(qs)
         self.cap = count_cap() if cap is None else cap
         if load is None and page_first:
@@ -360,6 +364,56 @@ class ListPaginator(Paginator):
         return _("共 %(n)s 条") % {"n": f"{self.count:,}"}
 
     # pages ------------------------------------------------------------------------------------------------
+    def _foreign_nulls(self, reverse: bool = False) -> SortKey | None:
+        """The leading free sort key (the first the filters do not pin) when it can be NULL and the
+        list wants its NULLs where the database's indexes do not keep them (SQLite keeps NULLs
+        first in ascending order; the entries' ``rank`` sorts them last). The database then sorts
+        every row of the list by that key for one page (``USE TEMP B-TREE FOR RIGHT PART OF ORDER
+        BY``: all 267,000 entries of a province on SQLite, 70 ms), unless the NULLs and the others
+        are read apart, each in its index order (``_split``, ``cursor_page``)."""
+        pinned = _pinned(self.qs)
+        lead = next((k for k in self.keys if k.name not in pinned), None)
+        if lead is None or lead.nulls_last is None:
+            return None
+        vendor_nulls_high = connections[self.qs.db].vendor in ("postgresql", "oracle")
+        descending = lead.descending != reverse
+        return lead if (lead.nulls_last != reverse) != (vendor_nulls_high != descending) else None
+
+    def _plain(self, lead: SortKey, reverse: bool = False) -> list:
+        """The list's ordering with ``lead``'s NULL placement left to the database: the same order
+        on rows where ``lead`` is all NULL or never NULL."""
+        return [SortKey(k.name, k.descending, None).order_by(reverse) if k is lead else k.order_by(reverse)
+                for k in self.keys]
+
+    def _split(self) -> tuple[QuerySet, QuerySet] | None:
+        """(first part, second part) of the list when ``_foreign_nulls``: its rows where the key is
+        not NULL and those where it is, in the list's order, each ordered as its index reads it.
+        Only for a list that asks (``split_nulls``) and, when it was counted, counts more than
+        ``SPLIT_NULLS_FROM`` rows: sorting a few hundred rows costs less than a second query when
+        the first part runs out (a page reached back from a cursor is not counted, and splits)."""
+        lead = self._foreign_nulls() if self.split_nulls else None
+        if lead is None or getattr(self, "_count", self.SPLIT_NULLS_FROM + 1) <= self.SPLIT_NULLS_FROM:
+            return None
+        plain = self._plain(lead)
+        valued = self.qs.filter(**{f"{lead.name}__isnull": False}).order_by(*plain)
+        nulls = self.qs.filter(**{f"{lead.name}__isnull": True}).order_by(*plain)
+        return (valued, nulls) if lead.nulls_last else (nulls, valued)
+
+    def _window(self, bottom: int, size: int) -> list[tuple]:
+        """``_ids`` of the rows ``bottom`` … ``bottom + size`` of the list, by offset: in one query,
+        or across the two parts of ``_split`` (the first part counted, up to ``bottom``, only when
+        the window starts beyond it)."""
+        split = self._split()
+        if split is None:
+            return self._ids(self.qs, slice(bottom, bottom + size))
+        first, second = split
+        rows = self._ids(first, slice(bottom, bottom + size))
+        if len(rows) < size:
+            # rows: the first part ends in this window; none: it ended before (it holds < bottom rows)
+            start = 0 if rows or not bottom else bottom - first.order_by().values("pk")[:bottom].count()
+            rows += self._ids(second, slice(start, start + size - len(rows)))
+        return rows
+
     def _ids(self, qs: QuerySet, window: slice) -> list[tuple]:
         """(key values…, row) of the rows of ``window`` of ``qs``; ``row`` is the primary key when
         the page is loaded afterwards (``load``), else the object itself."""
@@ -385,7 +439,7 @@ class ListPaginator(Paginator):
     def page(self, number: int) -> ListPage:
         """The page ``number`` (1 … ``num_pages``)."""
         bottom = (number - 1) * self.per_page
-        rows = self._ids(self.qs, slice(bottom, bottom + self.per_page + 1))
+        rows = self._window(bottom, self.per_page + 1)
         after = len(rows) > self.per_page
         return self._page(rows[: self.per_page], number, after=after, before=number > 1)
 
@@ -404,6 +458,9 @@ class ListPaginator(Paginator):
         direction, values = read_cursor(self.keys, cursor)
         reverse = direction == BACKWARD
         ordered = self.qs.order_by(*(k.order_by(reverse=True) for k in self.keys)) if reverse else self.qs
+        lead = self._foreign_nulls(reverse)
+        if lead is not None:  # each segment's rows are all NULL or all not NULL there (``_segments``)
+            ordered = self.qs.order_by(*self._plain(lead, reverse))
         want = self.per_page + 1
         rows = []
         for segment in _segments(self.qs, self.keys, values, reverse):

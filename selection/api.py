@@ -379,7 +379,8 @@ LIST_DESCRIPTION = ("sort: rank, arrived, title, school, county, category, subje
 
 @router.get("/entries", response={200: EntryPage, **ERRORS},
             summary="我管理的单位持有的推荐记录（筛选：活动、层级、持有单位、来源单位、类别、学段、学科、年级、目录节点、状态、检测结果、本级荣誉；排序；每页 30/100/500 条）",
-            description=LIST_DESCRIPTION + "page_size: 每页条数，30、100 或 500（缺省 30）。")
+            description=LIST_DESCRIPTION + "page_size: 每页条数，30、100 或 500（缺省 30）。"
+            "q: 按课名、主讲教师姓名或学校名称检索；带 q 时条数最多数到 1000 条，更多时 count 为 1001、count_capped 为 true，用 next 游标继续翻页。")
 def list_entries(request, filters: Query[EntryQuery]):
     data = filters.dict()
     page, cursor = data.pop("page"), data.pop("cursor")

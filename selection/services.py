@@ -49,7 +49,7 @@ from courses import search
 from courses.models import Course
 from jingpinke.errors import ServiceError
 from jingpinke.inputs import parse_id
-from jingpinke.paging import ListPage, ListPaginator, paginate
+from jingpinke.paging import ListPage, ListPaginator, count_cap
 from orgs.models import Unit
 from selection import hooks, rules, signals
 from selection.models import Entry, EntryState, EntryTally, NodeTally, UnitLevel
@@ -71,6 +71,11 @@ def entries_for(user, held_by: int | None = None) -> QuerySet[Entry]:
     units = user.admin_units()
     if not units:
         return Entry.objects.none()
+    if held_by is None:
+        from courses.services import administers_every_unit
+
+        if administers_every_unit(user):  # every entry: no scope filter (one query on the roots)
+            return qs
     q = Q()
     for unit in units:
         q |= Q(path__startswith=unit.path)
@@ -596,12 +601,31 @@ def list_entries(user, f: EntryFilter) -> QuerySet[Entry]:
     return _list_rows(filtered_entries(user, f))
 
 
+# A search (``q``) of the entries API counts its matches up to this many (or the list cap, if lower).
+SEARCH_COUNT_CAP = 1000
+
+
 def entries_page(user, f: EntryFilter, per_page: int, number, cursor: str | None = None) -> ListPage:
     """One page of ``list_entries`` by number or by cursor (``jingpinke.paging``), page first: the
     page's ids from the filtered, ordered entries (indexed columns, joins only for the filters and
-    the sort asked for), then those rows; the count stops at the cap."""
-    return paginate(filtered_entries(user, f), per_page, number, cursor,
-                    load=lambda page_ids: _list_rows(entries_for(user)).filter(pk__in=page_ids))
+    the sort asked for), then those rows; the count stops at the cap.
+
+    A search counts up to ``SEARCH_COUNT_CAP`` (1,000) matches, not the list's 10,000: a broad
+    word (分数, in 6 % of the titles) had to find 10,001 matching entries for its count, 80–140 ms
+    at 200 k on PostgreSQL and 250 ms on SQLite; beyond 1,000 it says so (``count_capped``, "超过
+    1,000 条") and pages on by cursor, like any list beyond its cap. ``split_nulls``: on SQLite the
+    ranked entries and the unranked are read apart (``jingpinke.paging.ListPaginator._split``)."""
+    cap = min(count_cap(), SEARCH_COUNT_CAP) if f.q else None
+    paginator = ListPaginator(filtered_entries(user, f), per_page, cap=cap, load=_api_rows, split_nulls=True)
+    return paginator.cursor_page(cursor) if cursor else paginator.get_page(number)
+
+
+def _api_rows(page_ids) -> QuerySet[Entry]:
+    """The rows of a page of ``entries_page`` by primary key: the ids come from the user's scoped,
+    filtered list, so neither the scope's subquery (SQLite built the list of a city's 1,000 units
+    for it) nor the default ordering (4 joins; the page is put back in its order) is read again."""
+    return _list_rows(Entry.objects.filter(pk__in=page_ids).order_by()
+                      .select_related("course", "level", "unit", "from_unit", "node__textbook"))
 
 
 def desk_page(user, f: EntryFilter, per_page: int, number, cursor: str | None = None, *,

@@ -71,3 +71,31 @@ def test_the_choice_is_the_share_of_the_units_not_their_number(tree, courses, mo
     assert services._listed(tree.county_admin)[1]
     monkeypatch.setattr(services, "SCOPE_FIRST_SHARE", total // scope + 1)  # more than its share: walk
     assert not services._listed(tree.county_admin)[1]
+
+
+def test_the_admin_of_every_unit_reads_no_scope_filter(tree, courses, django_assert_num_queries):
+    """The admin of the only province administers every unit: his list is every course, read
+    without a scope filter (the newest-first index alone, issue 12), in one query on the root
+    units; with a second province beside it, his scope is his province again (same courses as
+    ``visible_to`` either way), and an admin below the root never asks."""
+    from orgs.models import Unit, UnitKind
+
+    admin = tree.province_admin
+    admin.memberships_cached()
+    with django_assert_num_queries(1):
+        qs, scope_first = services._listed(admin)
+    assert not scope_first and not qs.query.where
+    assert set(qs.values_list("pk", flat=True)) == set(Course.objects.visible_to(admin).values_list("pk", flat=True))
+    tree.county_admin.memberships_cached()
+    with django_assert_num_queries(0):  # not a root: no query
+        assert not services.administers_every_unit(tree.county_admin)
+
+    other = Unit.objects.create(name="广西壮族自治区", code="450000", kind=UnitKind.PROVINCE)
+    school = Unit.objects.create(name="南宁市第一中学", code="450100001", kind=UnitKind.SCHOOL, parent=other)
+    Course.objects.filter(pk=courses[1].pk).update(school=school)
+    admin = type(admin).objects.get(pk=admin.pk)  # a new request
+    qs, _scope_first = services._listed(admin)
+    assert qs.query.where
+    expected = list(Course.objects.visible_to(admin).order_by("-updated_at", "-id").values_list("pk", flat=True))
+    assert courses[1].pk not in expected
+    assert list(services.list_courses(admin).values_list("pk", flat=True)) == expected

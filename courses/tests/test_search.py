@@ -187,3 +187,48 @@ def test_the_results_do_not_depend_on_how_far_the_bigrams_are_counted(corpus, mo
     for q in CASES:
         if len(q) >= 2:
             assert found(q) == reference(q), q
+
+
+def test_a_broad_two_character_word_is_not_read_first(corpus, monkeypatch, django_assert_num_queries):
+    """A 2-character word held by more than ``FEW`` texts of a kind goes to the list as the index
+    queries at once (no query reading its rows first: it read 1,001 of them for nothing); a rarer
+    one is read first. Either way the rows are exactly those of ``icontains``."""
+    from courses.models import Course as C
+
+    monkeypatch.setattr(search, "FEW", 1)
+    broad = "分数"  # in 2 titles of the corpus, and a school's name
+    sizes = {}
+    search._rarest(broad, sizes)
+    assert max(sizes.values()) > 1
+    with django_assert_num_queries(1):  # the bigram counts only
+        condition = search.rows_matching(C, broad, "pk")
+    assert set(C.objects.filter(condition).values_list("pk", flat=True)) == reference(broad)
+    rare = "古诗"
+    sizes = {}
+    search._rarest(rare, sizes)
+    monkeypatch.setattr(search, "FEW", max(sizes.values()))  # held by FEW texts: not broad
+    with django_assert_num_queries(2):  # the counts, then its rows (at most FEW: a list of ids)
+        condition = search.rows_matching(C, rare, "pk")
+    assert set(C.objects.filter(condition).values_list("pk", flat=True)) == reference(rare)
+
+
+def test_a_search_of_the_entries_counts_up_to_its_own_cap(client, monkeypatch, django_assert_max_num_queries):
+    """The entries API counts a search's matches up to ``SEARCH_COUNT_CAP`` (then says
+    ``count_capped``), a list without search up to the list cap; the rows and the cursor walk
+    are unchanged."""
+    from bench.lists import seed
+    from selection import services as selection_services
+
+    s = seed(20, counties=2, schools_per_county=3)
+    client.force_login(s.city_admin)
+    url = f"/api/v1/selection/entries?campaign={s.campaign.pk}&page_size=30"
+    whole = client.get(url).json()
+    matching = client.get(url + "&q=秋天").json()
+    assert not whole["count_capped"] and not matching["count_capped"]
+    monkeypatch.setattr(selection_services, "SEARCH_COUNT_CAP", 2)
+    assert matching["count"] > 2
+    with django_assert_max_num_queries(8):
+        capped = client.get(url + "&q=秋天").json()
+    assert capped["count_capped"] and capped["count"] == 3
+    assert [e["id"] for e in capped["items"]] == [e["id"] for e in matching["items"]]
+    assert client.get(url).json()["count"] == whole["count"]  # no search: the list's cap
