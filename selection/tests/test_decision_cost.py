@@ -93,6 +93,24 @@ def test_a_decision_costs_the_same_however_many_courses_the_unit_recommended(
     assert sum(built.values()) <= 16, built  # the entry, its chain and its answer: not the unit's picks
 
 
+def test_a_decision_tells_the_team_in_one_insert(client, tree, campaign, make_course, nodes, bearer):
+    from courses.models import CourseMember
+
+    course = make_course(node=nodes[1])
+    for i, user in enumerate((tree.other_teacher, tree.expert)):
+        CourseMember.objects.create(course=course, user=user, order=i + 1)
+    entry = up_to_county(course, tree)
+    auth = bearer(tree.county_admin)
+    for action in ("recommend", "undo"):
+        with CaptureQueriesContext(connection) as queries:
+            assert post(client, f"{BASE}/entries/{entry.pk}/{action}", **auth).status_code == 200
+        inserts = [q["sql"] for q in queries.captured_queries if q["sql"].startswith('INSERT INTO "notifications_notification"')]
+        # one for the lead teacher and the two members, one for the admins of the city it goes to / comes back from
+        assert len(inserts) == 2, inserts
+    assert course.lead_teacher.notifications.filter(kind="undone").count() == 1
+    assert tree.other_teacher.notifications.filter(kind__in=("recommended", "undone")).count() == 3  # school, county, undo
+
+
 def test_the_picks_read_as_rows_are_the_picks_of_the_entries(tree, campaign, nodes):
     hold_recommended(tree, campaign, nodes, 7)
     county = Level.objects.get(campaign=campaign, kind="county")
