@@ -365,12 +365,11 @@ def file(request, course_id: int, number: int, kind: str, download: bool = False
              summary="提交到学校（必交项齐全、没有不合格或检测中的文件、学校申报截止前）")
 def submit(request, course_id: int):
     actor = request.user
-    services.submit(actor, services.get_course(actor, course_id))
-    return course_out(services.get_course(actor, course_id), actor)
+    # submit answers the course it read again under its lock (with what course_out reads), as saved
+    return course_out(services.submit(actor, services.course_in_scope(actor, course_id)), actor)
 
 
 @router.post("/{course_id}/withdraw", response={200: CourseOut, **ERRORS}, summary="撤回（学校尚未处理时）")
 def withdraw(request, course_id: int):
     actor = request.user
-    services.withdraw(actor, services.get_course(actor, course_id))
-    return course_out(services.get_course(actor, course_id), actor)
+    return course_out(services.withdraw(actor, services.course_in_scope(actor, course_id)), actor)

@@ -87,6 +87,7 @@ def get_upload(user, upload_id) -> Upload:
     upload = Upload.objects.filter(pk=upload_id, owner=user).first()
     if upload is None:
         raise ServiceError(_("找不到这个上传：它不存在、已被删除或已过期，请重新上传文件。"), status=404)
+    upload.owner = user  # it is his: the last PATCH registers the file as his without reading him again
     return upload
 
 

@@ -62,7 +62,7 @@ def notify(recipients: Iterable, kind: str, title: str, body: str, *, link: str 
     """One notification per active recipient (each once). With ``dedupe_key``, a recipient who
     already has a notification with that key gets nothing (the database refuses the second row).
     E-mails are sent after the surrounding transaction commits."""
-    created, seen = [], set()
+    created, seen, rows = [], set(), []
     for user in recipients:
         if user is None or user.pk in seen or not user.is_active:
             continue
@@ -76,7 +76,9 @@ def notify(recipients: Iterable, kind: str, title: str, body: str, *, link: str 
             except IntegrityError:  # sent before (by this run or another scheduler)
                 continue
         else:
-            created.append(Notification.objects.create(**values))
+            rows.append(Notification(**values))
+    if rows:  # one INSERT for all (a decision tells the lead teacher and the team at once)
+        created += Notification.objects.bulk_create(rows)
     mail_after_commit([n.pk for n in created if n.recipient.email])
     return created
 

@@ -42,7 +42,7 @@ from campaigns import rules as campaign_rules
 from campaigns import services as campaign_services
 from campaigns.enums import NodeRule, ResourceKind
 from campaigns.models import Campaign, DeadlineOverride, Level, Quota, ResourceSlot
-from catalog.models import Textbook
+from catalog.models import CatalogNode, Textbook
 from contacts import rules as contact_rules
 from contacts.models import ContactForm
 from courses import search
@@ -88,6 +88,17 @@ def entries_for(user, held_by: int | None = None) -> QuerySet[Entry]:
 
 def get_entry(actor, pk) -> Entry:
     entry = entries_for(actor).filter(pk=pk).first()
+    if entry is None:
+        raise Http404(_("未找到该推荐记录，或您无权查看。"))
+    return entry
+
+
+def _entry_in_scope(actor, pk) -> Entry:
+    """``get_entry`` for a decision, which reads the entry again under its lock: only the entry and
+    the level and unit it is held at (the lock and the permission need them), by its key; not the
+    course, node and textbook, nor the default ordering (which joins the campaign and the units)."""
+    entry = (entries_for(actor).select_related(None).select_related("level", "unit").order_by()
+             .filter(pk=pk).first())
     if entry is None:
         raise Http404(_("未找到该推荐记录，或您无权查看。"))
     return entry
@@ -150,8 +161,13 @@ def _pick(entry: Entry) -> rules.Pick:
 
 
 def _current(level: Level, unit: Unit, **state) -> list[rules.Pick]:
-    qs = Entry.objects.filter(level=level, unit=unit, **state).select_related("course", "node__textbook")
-    return [_pick(e) for e in qs]
+    """The unit's picks at ``level`` (``state``: a filter), in its recommendation order. Read as
+    plain rows, not as entries with their course, node and textbook: a county holds ~100
+    recommendations, and building 4 model instances each was about a fifth of a recommendation's CPU
+    (cProfile, PostgreSQL 200 k: the largest single part of decide)."""
+    rows = (Entry.objects.filter(level=level, unit=unit, **state).order_by("rank", "id")
+            .values_list("pk", "course__category", "node__textbook__subject", "node_id", "course__title"))
+    return [rules.Pick(*row) for row in rows]
 
 
 def _quotas(campaign: Campaign, unit: Unit, category: str, subject: str) -> list[rules.QuotaLimit]:
@@ -270,7 +286,7 @@ def decide(actor, entry_id, action: str, *, reason: str = "", node_reason: str =
            now: datetime | None = None) -> Entry:
     """Return, decline, recommend or undo one entry; see selection.rules for each rule."""
     now = now or timezone.now()
-    entry = get_entry(actor, entry_id)
+    entry = _entry_in_scope(actor, entry_id)
     _require(actor, "selection.decide_entry", entry, _("只有本单位管理员可以处理该课程。"))
     campaign = _campaign(entry.campaign_id)
     unit_level = _locked_unit_level(campaign, entry.level, entry.unit)
@@ -706,10 +722,18 @@ def filtered_entries(user, f: EntryFilter) -> QuerySet[Entry]:
 
 
 def get_entry_detail(actor, pk) -> Entry:
-    entry = with_compliance(entries_for(actor).select_related("course__school__parent", "course__lead_teacher",
-                                                              "level__campaign")).filter(pk=pk).first()
+    """One entry in the actor's scope with what its page and the API's detail show: its level and
+    campaign, unit and sending unit; its course with the school, county and lead teacher; its node
+    and textbook; ``compliance``. Three reads by key, not one join of the twelve tables: PostgreSQL
+    took 5–9 ms to plan that join (measured at 200,000 courses; it runs in 0.3 ms), more than the
+    three reads cost together, and every decision of the API answers with this."""
+    entry = (entries_for(actor).select_related(None).select_related("level__campaign", "unit", "from_unit")
+             .order_by().filter(pk=pk).first())
     if entry is None:
         raise Http404(_("未找到该推荐记录，或您无权查看。"))
+    entry.course = Course.objects.select_related("school__parent", "lead_teacher").get(pk=entry.course_id)
+    entry.node = CatalogNode.objects.select_related("textbook").get(pk=entry.node_id)
+    entry.compliance = entry.course.compliance  # as with_compliance annotates it
     return entry
 
 

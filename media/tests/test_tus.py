@@ -174,6 +174,24 @@ def test_queries_per_patch(client, tree, django_assert_max_num_queries):
         assert patch(client, url, b"b" * 10, 10, **auth).status_code == 204
 
 
+def test_queries_of_the_last_patch(client, tree, django_assert_max_num_queries):
+    """The PATCH that finishes a file (one per upload in the locust run): the token, the upload
+    (before and again under the lock), the offset, then the file, its audit entry, the upload's
+    link to it and the queued check, in one transaction; the owner is not read again."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _, raw = ApiToken.issue(tree.teacher, "upload script")
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+    url = upload_url(create(client, 20, **auth))
+    assert patch(client, url, b"a" * 10, 0, **auth).status_code == 204
+    with django_assert_max_num_queries(10), CaptureQueriesContext(connection) as queries:
+        assert patch(client, url, b"b" * 10, 10, **auth).status_code == 204
+    assert not [q["sql"] for q in queries.captured_queries if 'FROM "orgs_user"' in q["sql"]
+                and 'FROM "api_apitoken"' not in q["sql"]]
+    assert StoredFile.objects.get().owner == tree.teacher
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_patch_after_the_database_connection_was_closed_or_broken(client, tree):
     """Connections are kept between requests (CONN_MAX_AGE): one closed meanwhile is opened again,

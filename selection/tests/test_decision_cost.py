@@ -1,0 +1,155 @@
+"""What a decision costs the server (issue 12, the locust run: recommend and undo were the dearest
+requests of a county admin).
+
+- The queries and the model instances of a recommendation and its undo do not grow with how many
+  courses the unit has already recommended (a county of the 200,000-course province holds ~100:
+  reading them as entries with their course, node and textbook was a fifth of a recommendation's CPU).
+- The unit's picks read as rows are exactly the picks read through the entries.
+- No query of a decision, its answer or the entry's detail joins more than ``MAX_JOINS`` tables:
+  PostgreSQL took 5–9 ms to plan the twelve-relation read of the detail (0.3 ms to run it).
+"""
+
+import json
+
+import pytest
+from django.db import connection
+from django.db.models.signals import post_init
+from django.test.utils import CaptureQueriesContext
+
+from campaigns.models import Level, Quota
+from catalog.models import CatalogNode
+from courses.models import Course
+from selection import rules, services
+from selection.models import Entry
+from selection.tests.helpers import entry_at, up_to_county
+
+pytestmark = pytest.mark.django_db
+BASE = "/api/v1/selection"
+MAX_JOINS = 6
+RECOMMEND_QUERIES, UNDO_QUERIES = 38, 36  # with a bearer token, the answer (the detail) included
+
+
+def post(client, path, **extra):
+    return client.post(path, json.dumps({}), content_type="application/json", **extra)
+
+
+def hold_recommended(tree, campaign, nodes, n, start=0):
+    """``n`` courses the county has recommended already, each on its own node."""
+    county = Level.objects.get(campaign=campaign, kind="county")
+    for i in range(start, start + n):
+        node = CatalogNode.objects.create(textbook=nodes[i % 3 * 3].textbook, title=f"加{i}", order=100 + i,
+                                          label_path=f"第九单元 › 加{i}", is_leaf=True)
+        course = Course.objects.create(campaign=campaign, category="subject", node=node, title=f"已推荐{i}",
+                                       lead_teacher=tree.teacher, school=tree.school, periods_count=1,
+                                       status="submitted")
+        Entry.objects.create(campaign=campaign, course=course, level=county, unit=tree.county,
+                             from_unit=tree.school, node=node, state="recommended", rank=i + 1)
+
+
+class Built:
+    """Model instances built while it is active, by model."""
+
+    def __init__(self):
+        self.counts = {}
+
+    def __call__(self, sender, **kwargs):
+        self.counts[sender.__name__] = self.counts.get(sender.__name__, 0) + 1
+
+    def __enter__(self):
+        post_init.connect(self, weak=False)
+        return self
+
+    def __exit__(self, *exc):
+        post_init.disconnect(self)
+
+
+WATCHED = ("Entry", "Course", "CatalogNode", "Textbook")
+
+
+def decide_once(client, entry, auth):
+    """Recommend and undo ``entry`` over the API: (queries, entries/courses/nodes/textbooks built)
+    of each."""
+    costs = []
+    for action in ("recommend", "undo"):
+        with CaptureQueriesContext(connection) as queries, Built() as built:
+            r = post(client, f"{BASE}/entries/{entry.pk}/{action}", **auth)
+        assert r.status_code == 200, r.content
+        costs.append((len(queries.captured_queries), {k: v for k, v in built.counts.items() if k in WATCHED}))
+    return costs
+
+
+def test_a_decision_costs_the_same_however_many_courses_the_unit_recommended(
+        client, tree, campaign, make_course, nodes, bearer):
+    Quota.objects.filter(campaign=campaign).delete()  # the quota is not what is measured here
+    auth = bearer(tree.county_admin)
+    hold_recommended(tree, campaign, nodes, 2)
+    decide_once(client, up_to_county(make_course(node=nodes[0]), tree), auth)  # the unit's first: rows made once
+    few = decide_once(client, up_to_county(make_course(node=nodes[1]), tree), auth)
+    hold_recommended(tree, campaign, nodes, 40, start=2)
+    many = decide_once(client, up_to_county(make_course(node=nodes[2]), tree), auth)
+    assert many == few
+    (recommend, built), (undo, _built) = few
+    assert recommend <= RECOMMEND_QUERIES and undo <= UNDO_QUERIES
+    assert sum(built.values()) <= 16, built  # the entry, its chain and its answer: not the unit's picks
+
+
+def test_a_decision_tells_the_team_in_one_insert(client, tree, campaign, make_course, nodes, bearer):
+    from courses.models import CourseMember
+
+    course = make_course(node=nodes[1])
+    for i, user in enumerate((tree.other_teacher, tree.expert)):
+        CourseMember.objects.create(course=course, user=user, order=i + 1)
+    entry = up_to_county(course, tree)
+    auth = bearer(tree.county_admin)
+    for action in ("recommend", "undo"):
+        with CaptureQueriesContext(connection) as queries:
+            assert post(client, f"{BASE}/entries/{entry.pk}/{action}", **auth).status_code == 200
+        inserts = [q["sql"] for q in queries.captured_queries if q["sql"].startswith('INSERT INTO "notifications_notification"')]
+        # one for the lead teacher and the two members, one for the admins of the city it goes to / comes back from
+        assert len(inserts) == 2, inserts
+    assert course.lead_teacher.notifications.filter(kind="undone").count() == 1
+    assert tree.other_teacher.notifications.filter(kind__in=("recommended", "undone")).count() == 3  # school, county, undo
+
+
+def test_the_picks_read_as_rows_are_the_picks_of_the_entries(tree, campaign, nodes):
+    hold_recommended(tree, campaign, nodes, 7)
+    county = Level.objects.get(campaign=campaign, kind="county")
+    Entry.objects.filter(unit=tree.county, rank__in=(2, 5)).update(state="declined", rank=None, awarded=True)
+    for state in ({"state": "recommended"}, {"awarded": True}):
+        straight = [rules.Pick(e.pk, e.course.category, e.node.textbook.subject, e.node_id, e.course.title)
+                    for e in Entry.objects.filter(level=county, unit=tree.county, **state).order_by("rank", "id")]
+        with Built() as built:
+            assert services._current(county, tree.county, **state) == straight
+        assert built.counts == {}  # rows, no model instances
+    assert len(services._current(county, tree.county, state="recommended")) == 5
+
+
+def test_no_query_of_a_decision_or_the_detail_joins_many_tables(client, tree, campaign, make_course, nodes, bearer):
+    auth = bearer(tree.county_admin)
+    entry = up_to_county(make_course(node=nodes[1]), tree)
+    requests = [("post", f"{BASE}/entries/{entry.pk}/recommend"), ("get", f"{BASE}/entries/{entry.pk}"),
+                ("post", f"{BASE}/entries/{entry.pk}/undo"), ("post", f"{BASE}/entries/{entry.pk}/decline")]
+    for method, path in requests:
+        with CaptureQueriesContext(connection) as queries:
+            r = post(client, path, **auth) if method == "post" else client.get(path, **auth)
+        assert r.status_code == 200, r.content
+        joins = max(q["sql"].count(" JOIN ") for q in queries.captured_queries)
+        assert joins <= MAX_JOINS, (path, [q["sql"] for q in queries.captured_queries
+                                           if q["sql"].count(" JOIN ") > MAX_JOINS])
+
+
+def test_the_detail_shows_the_same_after_it_is_read_in_parts(client, tree, campaign, make_course, nodes, bearer):
+    """What the detail reads by key in three parts is what one join of everything read."""
+    auth = bearer(tree.county_admin)
+    entry = up_to_county(make_course(node=nodes[4], title="10以内的加法"), tree)
+    body = client.get(f"{BASE}/entries/{entry.pk}", **auth).json()
+    joined = (services.with_compliance(services.entries_for(tree.county_admin).select_related(
+        "course__school__parent", "course__lead_teacher", "level__campaign")).get(pk=entry.pk))
+    assert (body["title"], body["school_name"], body["county_name"], body["lead_teacher"]) == (
+        "10以内的加法", tree.school.name, tree.county.name, joined.course.lead_teacher.display_name)
+    assert (body["textbook"]["subject"], body["node_path"], body["compliance"]) == (
+        joined.node.textbook.subject, joined.node.label_path, joined.compliance)
+    assert (body["level_name"], body["unit_name"], body["from_unit_name"], body["campaign_id"]) == (
+        joined.level.name, tree.county.name, tree.school.name, campaign.pk)
+    assert client.get(f"{BASE}/entries/{entry_at(make_course(node=nodes[2], school=tree.other_school, teacher=tree.other_teacher), 'school').pk}",
+                      **auth).status_code == 404
