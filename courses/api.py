@@ -187,7 +187,7 @@ def course_out(course: Course, user, extras: services.RowExtras | None = None) -
         deadline = extras.deadlines[(course.campaign_id, course.school_id)]
         same_node, members = extras.same_node[course.pk], extras.members.get(course.pk, [])
     else:
-        deadline = services.school_deadline(course.campaign, course.school)
+        deadline = services.course_school_deadline(course)
         same_node, members = services.same_node_warning(course), services.members_of(course)
     node = course.node
     return {
@@ -365,11 +365,12 @@ def file(request, course_id: int, number: int, kind: str, download: bool = False
              summary="提交到学校（必交项齐全、没有不合格或检测中的文件、学校申报截止前）")
 def submit(request, course_id: int):
     actor = request.user
-    # submit answers the course it read again under its lock (with what course_out reads), as saved
-    return course_out(services.submit(actor, services.course_in_scope(actor, course_id)), actor)
+    # submit checks the scope and reads the course under its lock (with what course_out reads), and
+    # answers it as saved, with the deadline its check read
+    return course_out(services.submit(actor, course_id), actor)
 
 
 @router.post("/{course_id}/withdraw", response={200: CourseOut, **ERRORS}, summary="撤回（学校尚未处理时）")
 def withdraw(request, course_id: int):
     actor = request.user
-    return course_out(services.withdraw(actor, services.course_in_scope(actor, course_id)), actor)
+    return course_out(services.withdraw(actor, course_id), actor)

@@ -30,7 +30,7 @@ import rules as permission_rules
 
 from audit.services import record
 from campaigns.enums import VIDEO_KINDS, CampaignStatus
-from campaigns.models import Campaign, CampaignCategory, DeadlineOverride, ResourceSlot
+from campaigns.models import Campaign, CampaignCategory, DeadlineOverride, Level, ProductionSpec, ResourceSlot
 from campaigns.services import campaigns_for, deadlines_for, spec_row
 from courses import compliance, rules
 from courses.models import CheckStatus, Course, CourseMember, CourseStatus, Period, Resource
@@ -40,7 +40,7 @@ from jingpinke.inputs import parse_id
 from media import multipart
 from media import rules as media_rules
 from media.models import ProbeStatus, StoredFile
-from orgs.models import Membership, Role, Unit, UnitKind, User
+from orgs.models import Role, Unit, UnitKind, User
 
 PAGE_SIZE = 30
 MOBILE_RE = re.compile(r"^1\d{10}$")
@@ -247,25 +247,27 @@ def row_extras(courses) -> RowExtras:
         if key not in extras.deadlines:
             rows = deadlines_for(c.campaign, c.school, overrides_of=overrides)
             extras.deadlines[key] = next((r for r in rows if r.level.kind == UnitKind.SCHOOL), rows[0] if rows else None)
-    members = (CourseMember.objects.filter(course_id__in=[c.pk for c in courses])
-               .select_related("user")
-               .prefetch_related(Prefetch("user__memberships", queryset=Membership.objects.select_related("unit__parent")))
-               .order_by("course_id", "order", "pk"))
     by_id = {c.pk: c for c in courses}
-    for m in members:
-        m.user._memberships_cache = [x for x in m.user.memberships.all() if x.unit.is_active]
-        extras.members.setdefault(m.course_id, []).append(_person(m.user, by_id[m.course_id].campaign))
-    same = (Course.objects.filter(campaign_id__in=list(campaigns), school_id__in={c.school_id for c in courses},
-                                  node_id__in={c.node_id for c in courses})
-            .select_related("lead_teacher").order_by("created_at"))
-    groups: dict[tuple, list[Course]] = {}
-    for o in same:
-        groups.setdefault((o.campaign_id, o.school_id, o.node_id), []).append(o)
+    extras.members = _teams(CourseMember.objects.filter(course_id__in=list(by_id)), lambda pk: by_id[pk].campaign)
+    same = _same_node_rows(Course.objects.filter(
+        campaign_id__in=list(campaigns), school_id__in={c.school_id for c in courses}, node_id__in={c.node_id for c in courses}))
+    groups: dict[tuple, list[tuple]] = {}
+    for row in same:
+        groups.setdefault(row[:3], []).append(row)
     for c in courses:
-        others = [o for o in groups.get((c.campaign_id, c.school_id, c.node_id), []) if o.pk != c.pk]
-        extras.same_node[c.pk] = rules.same_node_warning([(o.title, o.lead_teacher.display_name) for o in others],
-                                                        c.campaign.node_rule)
+        others = [row[4:] for row in groups.get((c.campaign_id, c.school_id, c.node_id), []) if row[3] != c.pk]
+        extras.same_node[c.pk] = rules.same_node_warning(others, c.campaign.node_rule)
     return extras
+
+
+def _same_node_rows(courses: QuerySet[Course]) -> list[tuple]:
+    """(campaign id, school id, node id, id, title, lead teacher's name) of ``courses``, oldest first:
+    values, not instances (the warning shows two strings of each)."""
+    rows = courses.order_by("created_at").values_list(
+        "campaign_id", "school_id", "node_id", "pk", "title", "lead_teacher__real_name", "lead_teacher__first_name",
+        "lead_teacher__last_name", "lead_teacher__username")
+    return [(*row[:5], User(real_name=row[5], first_name=row[6], last_name=row[7], username=row[8]).display_name)
+            for row in rows]
 
 
 def get_course(actor, pk) -> Course:
@@ -287,13 +289,38 @@ def course_in_scope(actor, pk) -> Course:
     return course
 
 
-def _locked(course: Course) -> Course:
-    """Re-read the course row under a lock (the caller is in a transaction)."""
+def _locked_qs(*, levels: bool = False, teacher: bool = True) -> QuerySet[Course]:
     # of=("self",): PostgreSQL refuses FOR UPDATE on the nullable side of an outer join (school__parent).
-    locked = (Course.objects.select_for_update(of=("self",)).select_related(
-        "campaign", "campaign__owner", "school", "school__parent", "lead_teacher", "node__textbook")
-        .get(pk=course.pk))
-    return locked
+    related = ("campaign", "campaign__owner", "school", "school__parent", "node__textbook")
+    qs = Course.objects.select_for_update(of=("self",)).select_related(*related, *(("lead_teacher",) if teacher else ()))
+    if levels:
+        # the campaign's levels, read once for the deadlines, the items asked and the school level
+        # (ordered by key: the default ordering joins the campaign for nothing, one campaign here)
+        qs = qs.prefetch_related(Prefetch("campaign__levels", queryset=Level.objects.order_by("pk")))
+    return qs
+
+
+def _locked(course: Course, *, levels: bool = False) -> Course:
+    """Re-read the course row under a lock (the caller is in a transaction); ``levels``: with its
+    campaign's levels."""
+    return _locked_qs(levels=levels).get(pk=course.pk)
+
+
+def _locked_for(actor, course: Course | int) -> Course:
+    """``_locked`` with the campaign's levels, for submit and withdraw. ``course``: a course the
+    caller read in scope, or the id of one from a request. The lead teacher's own course is in his
+    scope (``visible_to``): it is read at once under the lock, in one query; anyone else's course
+    goes through ``course_in_scope`` first (404 outside the scope, then 403 for not being its lead
+    teacher, as before)."""
+    if isinstance(course, Course):
+        return _locked(course, levels=True)
+    if actor is not None and actor.pk is not None:
+        # by key, unordered (the default ordering only cost compiling); the lead teacher is the actor
+        rows = list(_locked_qs(levels=True, teacher=False).filter(pk=course, lead_teacher_id=actor.pk).order_by())
+        if rows:
+            rows[0].lead_teacher = actor
+            return rows[0]
+    return _locked(course_in_scope(actor, course), levels=True)
 
 
 def open_campaigns(actor) -> list[Campaign]:
@@ -335,13 +362,30 @@ def _deadline_value(campaign: Campaign, school: Unit):
     return row.deadline if row is not None else None
 
 
+def _deadline_value_of(course: Course):
+    row = course_school_deadline(course)
+    return row.deadline if row is not None else None
+
+
+def course_school_deadline(course: Course):
+    """``school_deadline`` of the course's campaign and school, read once per course object: the
+    submit check and the answer of one request ask it of the same row (never across requests)."""
+    if not hasattr(course, "_school_deadline"):
+        course._school_deadline = school_deadline(course.campaign, course.school)
+    return course._school_deadline
+
+
 # --- requirements ----------------------------------------------------------------------------------
 class RequirementBook:
     """A campaign's slots and production specs, loaded once (two queries), answering
     "what does this slot of this category accept for this stage"."""
 
     def __init__(self, campaign_id: int):
-        categories = CampaignCategory.objects.filter(campaign_id=campaign_id).prefetch_related("slots", "specs")
+        # Ordered by their own columns: the models' default orderings start with the parent row, which
+        # joined the category and the campaign into every query for an order they already have.
+        categories = (CampaignCategory.objects.filter(campaign_id=campaign_id).order_by("pk").prefetch_related(
+            Prefetch("slots", queryset=ResourceSlot.objects.order_by("order", "pk")),
+            Prefetch("specs", queryset=ProductionSpec.objects.order_by("stage"))))
         self.categories = {cc.category: cc for cc in categories}
         self.slots = {cc.category: list(cc.slots.all()) for cc in categories}
         self.specs = {(cc.category, s.stage): spec_row(s) for cc in categories for s in cc.specs.all()}
@@ -589,8 +633,10 @@ def package(course: Course, book: RequirementBook | None = None) -> list[PeriodC
     """Every 课时 with its slot cards, resources loaded; stale checks are brought up to date."""
     book = book or RequirementBook(course.campaign_id)
     stage = course.node.textbook.stage
+    # the resources unordered (one per slot: their default ordering joined the course) and their
+    # files without the extracted text (read by search, never here)
     periods = list(course.periods.order_by("number").prefetch_related(
-        Prefetch("resources", queryset=Resource.objects.select_related("file"))))
+        Prefetch("resources", queryset=Resource.objects.select_related("file").defer("file__text").order_by())))
     stale, before, labels = [], {}, {}
     cards = []
     for period in periods:
@@ -656,18 +702,14 @@ def submission_facts(course: Course, cards: list[PeriodCard] | None = None, now=
     resources = [rules.ResourceFacts(c.period.number, c.kind, c.status) for pc in cards for c in pc.slots if c.resource]
     return rules.can_submit(status=course.status, campaign_open=course.campaign.status == CampaignStatus.OPEN,
                             periods=course.periods_count, slots=slots, resources=resources,
-                            deadline=_deadline_value(course.campaign, course.school), now=now)
-
-
-def same_node_courses(course: Course) -> list[Course]:
-    """Other courses of the same school on the same node of the campaign."""
-    return list(Course.objects.filter(campaign_id=course.campaign_id, school_id=course.school_id, node_id=course.node_id)
-                .exclude(pk=course.pk).select_related("lead_teacher").order_by("created_at"))
+                            deadline=_deadline_value_of(course), now=now)
 
 
 def same_node_warning(course: Course) -> str:
-    others = same_node_courses(course)
-    return rules.same_node_warning([(c.title, c.lead_teacher.display_name) for c in others], course.campaign.node_rule)
+    """The warning about other courses of the same school on the same node of the campaign."""
+    others = _same_node_rows(Course.objects.filter(campaign_id=course.campaign_id, school_id=course.school_id,
+                                                   node_id=course.node_id).exclude(pk=course.pk))
+    return rules.same_node_warning([row[4:] for row in others], course.campaign.node_rule)
 
 
 def school_counts_by_node(school: Unit | None, campaign: Campaign, node_ids, exclude: Course | None = None) -> dict[int, int]:
@@ -973,8 +1015,31 @@ def _person(user: User, campaign: Campaign | None = None) -> dict:
 
 
 def members_of(course: Course) -> list[dict]:
-    members = course.members.select_related("user").order_by("order", "pk")
-    return [_person(m.user, course.campaign) for m in members]
+    """The team as the API shows it (``_person``), in order, in one query."""
+    return _teams(course.members.all(), lambda _pk: course.campaign).get(course.pk, [])
+
+
+def _teams(members: QuerySet[CourseMember], campaign_of) -> dict[int, list[dict]]:
+    """Course id → its team in order (``members``: of one or more courses; ``campaign_of(course
+    id)``: the course's campaign), each member as ``_person`` shows him: one query of values, each
+    member joined with his memberships (in the order of their keys), not three of instances."""
+    rows = members.order_by("course_id", "order", "pk", "user__memberships__pk").values_list(
+        "course_id", "pk", "user_id", "user__real_name", "user__first_name", "user__last_name", "user__username",
+        "user__mobile", "user__memberships__role", "user__memberships__unit__name", "user__memberships__unit__path",
+        "user__memberships__unit__is_active")
+    teams: dict[int, list[dict]] = {}
+    last, found = None, False
+    for course_id, pk, user_id, real, first, last_name, username, mobile, role, unit, path, active in rows:
+        if pk != last:
+            last, found, owner = pk, False, campaign_of(course_id).owner.path
+            person = {"id": user_id, "name": User(real_name=real, first_name=first, last_name=last_name,
+                                                  username=username).display_name,
+                      "school": "", "mobile": mask_mobile(mobile)}
+            teams.setdefault(course_id, []).append(person)
+        # memberships_cached: the memberships of active units; _person: the first teacher's within the campaign
+        if not found and role == Role.TEACHER and active and path.startswith(owner):
+            person["school"], found = unit, True
+    return teams
 
 
 @transaction.atomic
@@ -1122,11 +1187,12 @@ def remove_file(actor, course: Course, number, kind: str) -> None:
 
 # --- submission -----------------------------------------------------------------------------------
 @transaction.atomic
-def submit(actor, course: Course, now: datetime | None = None) -> Course:
+def submit(actor, course: Course | int, now: datetime | None = None) -> Course:
     """Send the course to the school: every required slot filled, no check failed or running,
-    before the school level's deadline (at the second, Beijing time)."""
+    before the school level's deadline (at the second, Beijing time). ``course``: a course in the
+    actor's scope, or a course id (see ``_locked_for``)."""
     now = now or timezone.now()
-    course = _locked(course)
+    course = _locked_for(actor, course)
     if not is_lead(actor, course):
         raise PermissionDenied(_("只有主讲教师可以提交这门课程。"))
     cards = package(course)  # brings every check up to date first
@@ -1147,9 +1213,10 @@ def submit(actor, course: Course, now: datetime | None = None) -> Course:
 
 
 @transaction.atomic
-def withdraw(actor, course: Course, now: datetime | None = None) -> Course:
-    """Take a submitted course back while the school has not acted on it."""
-    course = _locked(course)
+def withdraw(actor, course: Course | int, now: datetime | None = None) -> Course:
+    """Take a submitted course back while the school has not acted on it. ``course``: a course in the
+    actor's scope, or a course id (see ``_locked_for``)."""
+    course = _locked_for(actor, course)
     if not is_lead(actor, course):
         raise PermissionDenied(_("只有主讲教师可以撤回这门课程。"))
     _refuse(rules.can_withdraw(status=course.status, school_acted=course.school_acted_at is not None))

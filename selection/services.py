@@ -217,7 +217,7 @@ def _require(actor, perm: str, obj, message: str) -> None:
 def enter(actor, course) -> Entry:
     """A submitted course reaches its school; a course that was returned goes back to the unit
     that returned it."""
-    returned = Entry.objects.filter(course=course, state=EntryState.RETURNED).select_related("level", "unit").first()
+    returned = returned_entry(course)
     if returned is not None:
         # The unit's row first, then the entry: the order decide() locks them in.
         unit_level = _locked_unit_level(course.campaign, returned.level, returned.unit)
@@ -250,13 +250,29 @@ def enter(actor, course) -> Entry:
     return entry
 
 
+def returned_entry(course) -> Entry | None:
+    """The course's entry a unit returned, with its level and unit (None: none did); read once per
+    course object, so that a submission asks it once for the items asked and for ``enter``."""
+    if not hasattr(course, "_returned_entry"):
+        course._returned_entry = (Entry.objects.filter(course=course, state=EntryState.RETURNED)
+                                  .select_related("level", "unit").order_by("level_id", "unit__path", "rank", "pk")
+                                  .first())
+    return course._returned_entry
+
+
 def submission_items(course) -> list[str] | None:
     """What a course must hold when its teacher submits it: the items the level it goes to (the
     school, or the unit that returned it) asks for before recommending, as the campaign sets them;
-    None when that level sets none (then the whole package)."""
-    returned = Exists(Entry.objects.filter(level=OuterRef("pk"), course=course, state=EntryState.RETURNED))
-    level = (Level.objects.annotate(returned=returned).filter(campaign_id=course.campaign_id)
-             .filter(Q(returned=True) | Q(kind="school")).order_by("-returned").first())  # one query
+    None when that level sets none (then the whole package). With the campaign's levels read
+    (``_level``, a submission) from the returned entry (``returned_entry``, which ``enter`` reads
+    again); else in one query."""
+    if "levels" in getattr(course.campaign, "_prefetched_objects_cache", {}):
+        returned = returned_entry(course)
+        level = returned.level if returned is not None else _level(course.campaign, "school")
+    else:
+        returned = Exists(Entry.objects.filter(level=OuterRef("pk"), course=course, state=EntryState.RETURNED))
+        level = (Level.objects.annotate(returned=returned).filter(campaign_id=course.campaign_id)
+                 .filter(Q(returned=True) | Q(kind="school")).order_by("-returned").first())  # one query
     return list(level.required_resources) if level is not None and level.required_resources else None
 
 
