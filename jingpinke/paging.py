@@ -444,11 +444,20 @@ class ListPaginator(Paginator):
         return self._page(rows[: self.per_page], number, after=after, before=number > 1)
 
     def get_page(self, number) -> ListPage:
-        """Like ``Paginator.get_page``: not a number → the first page, out of range → the last."""
+        """Like ``Paginator.get_page``: not a number → the first page, out of range → the last.
+
+        The first page is read before the count: when the list fits on it, its rows are the count
+        and the count's query is not run (a teacher's few courses: one query less per request)."""
         try:
             number = int(number)
         except (TypeError, ValueError, OverflowError):
             number = 1
+        if number == 1 and not hasattr(self, "_count") and self._split() is None:
+            rows = self._window(0, self.per_page + 1)
+            after = len(rows) > self.per_page
+            if not after:
+                self._count = len(rows)
+            return self._page(rows[: self.per_page], 1, after=after, before=False)
         if not 1 <= number <= self.num_pages:
             number = self.num_pages
         return self.page(number)
