@@ -209,7 +209,7 @@ def list_courses(user, *, campaign_id=None, status: str = "", mine: bool = False
     come early; the province's scope walks that index (its rows do come early)."""
     qs, scoped = _listed(user)
     qs = (qs.select_related("campaign__owner", "school__parent", "lead_teacher", "node__textbook")
-          .prefetch_related("campaign__levels"))
+          .prefetch_related(Prefetch("campaign__levels", queryset=Level.objects.order_by("pk"))))
     if campaign_id:
         qs = qs.filter(campaign_id=campaign_id)
     if status in CourseStatus.values:
@@ -380,9 +380,17 @@ class RequirementBook:
     """A campaign's slots and production specs, loaded once (two queries), answering
     "what does this slot of this category accept for this stage"."""
 
-    def __init__(self, campaign_id: int):
+    def __init__(self, campaign_id: int, category: str | None = None):
+        """``category``: only that category's slots and specs (two queries), for ``package``; such a
+        book knows no ``CampaignCategory`` (``category()`` answers None)."""
         # Ordered by their own columns: the models' default orderings start with the parent row, which
         # joined the category and the campaign into every query for an order they already have.
+        if category is not None:
+            of = {"campaign_category__campaign_id": campaign_id, "campaign_category__category": category}
+            self.categories = {}
+            self.slots = {category: list(ResourceSlot.objects.filter(**of).order_by("order", "pk"))}
+            self.specs = {(category, s.stage): spec_row(s) for s in ProductionSpec.objects.filter(**of).order_by("stage")}
+            return
         categories = (CampaignCategory.objects.filter(campaign_id=campaign_id).order_by("pk").prefetch_related(
             Prefetch("slots", queryset=ResourceSlot.objects.order_by("order", "pk")),
             Prefetch("specs", queryset=ProductionSpec.objects.order_by("stage"))))
@@ -631,7 +639,7 @@ class PeriodCard:
 
 def package(course: Course, book: RequirementBook | None = None) -> list[PeriodCard]:
     """Every 课时 with its slot cards, resources loaded; stale checks are brought up to date."""
-    book = book or RequirementBook(course.campaign_id)
+    book = book or RequirementBook(course.campaign_id, course.category)
     stage = course.node.textbook.stage
     # the resources unordered (one per slot: their default ordering joined the course) and their
     # files without the extracted text (read by search, never here)
@@ -697,7 +705,8 @@ def submission_facts(course: Course, cards: list[PeriodCard] | None = None, now=
     book_slots = cards[0].slots if cards else []
     slots = [rules.SlotFacts(c.slot.kind, c.label, c.slot.required) for c in book_slots]
     if not cards:
-        slots = [rules.SlotFacts(s.kind, str(s), s.required) for s in RequirementBook(course.campaign_id).slots_of(course.category)]
+        slots = [rules.SlotFacts(s.kind, str(s), s.required)
+                 for s in RequirementBook(course.campaign_id, course.category).slots_of(course.category)]
     slots = rules.stage_slots(slots, submission_items(course))
     resources = [rules.ResourceFacts(c.period.number, c.kind, c.status) for pc in cards for c in pc.slots if c.resource]
     return rules.can_submit(status=course.status, campaign_open=course.campaign.status == CampaignStatus.OPEN,

@@ -268,3 +268,19 @@ def test_the_extension_rule_follows_its_severity():
     assert "extension" not in by_rule(rules.evaluate("pdf", 9000, "done", probe, off, name="a.docx"))
     fail = rules.requirements_for(DOCS, None, {"extension": "fail"})
     assert rules.overall(rules.evaluate("pdf", 9000, "done", probe, fail, name="a.docx")) == FAIL
+
+
+def test_the_fingerprint_is_the_hash_of_the_requirements_as_a_dict():
+    """Stored on every resource (``evaluated_spec``): built field by field, it must stay the hash of
+    ``asdict`` it always was, or every file of every course would be judged again."""
+    import hashlib
+    import json
+    from dataclasses import asdict
+
+    video = rules.requirements_for({"formats": ["MP4"], "max_size_mb": 500, "label": "微课视频"},
+                                   {"container": "mp4", "video_codec": "H.264", "fps": 25, "severities": {"fps": "warn"}})
+    document = rules.requirements_for({"formats": ["pdf", "docx"], "max_size_mb": 50})
+    for req in (video, document):
+        old = hashlib.sha256(json.dumps(asdict(req), sort_keys=True, default=str).encode()).hexdigest()[:16]
+        assert req.fingerprint() == old
+    assert video.fingerprint() != document.fingerprint()
