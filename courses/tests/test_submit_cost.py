@@ -1,7 +1,9 @@
 """What the teacher's submit and withdraw cost the server (issue 12, the locust run: one in six of
-a teacher's requests). Each reads the course with its campaign, school, teacher and node once,
-under its lock, and answers with that row as saved: the scope is checked by key (``get_course``'s
-joins took PostgreSQL 3–5 ms to plan at 200,000 courses), and the answer is not read again."""
+a teacher's requests). Each reads the course with its campaign, school and node once, under its
+lock, and answers with that row as saved: the lead teacher's course is found by key under the lock
+(his scope holds it; ``get_course``'s joins took PostgreSQL 3–5 ms to plan at 200,000 courses), the
+campaign's levels and the school's deadline are read once for the check and the answer, and the
+answer is not read again."""
 
 import pytest
 from django.db import connection
@@ -14,7 +16,11 @@ from courses.tests.conftest import fill
 pytestmark = pytest.mark.django_db
 BASE = "/api/v1/courses"
 JOINED_READ = 'FROM "courses_course" INNER JOIN "campaigns_campaign"'
-SUBMIT_QUERIES, WITHDRAW_QUERIES = 31, 24  # with a bearer token, the answer included (PostgreSQL 200 k: 33 and 26 before)
+# with a bearer token, the answer included (PostgreSQL 200 k: 33 and 26, then 27 and 28 before the
+# course, its levels and its deadline were read once per request)
+SUBMIT_QUERIES, WITHDRAW_QUERIES = 23, 20
+ONCE = ('FROM "campaigns_level"', 'FROM "campaigns_deadlineoverride"', 'FROM "campaigns_resourceslot"',
+        'FROM "campaigns_productionspec"', 'FROM "courses_coursemember"')
 
 
 def test_submit_and_withdraw_read_the_course_once_and_answer_it_as_saved(client, tree, course, bearer):
@@ -30,6 +36,10 @@ def test_submit_and_withdraw_read_the_course_once_and_answer_it_as_saved(client,
         assert len(joined) == 1, joined
         assert "FOR UPDATE" in joined[0] or not connection.features.has_select_for_update
         assert len(queries.captured_queries) <= most
+        sqls = [q["sql"] for q in queries.captured_queries]
+        for table in ONCE:  # the levels, deadlines, slots, specs and team: read once, not per question
+            assert sum(table in sql for sql in sqls) <= 1, (action, table)
+        assert not any('FROM "campaigns_campaigncategory"' in sql for sql in sqls)
         # the answer is what a fresh read shows
         fresh = client.get(f"{BASE}/{course.pk}", **auth).json()
         answered = r.json()

@@ -252,3 +252,17 @@ def test_short_and_long_searches_find_the_same_substring_matches(city, q):
     expected = [e.pk for e in everything
                 if q in e.course.title or q in e.course.lead_teacher.real_name or q in e.course.school.name]
     assert found == expected and expected
+
+
+def test_a_list_that_fits_on_its_first_page_is_counted_from_its_rows(city, django_assert_num_queries):
+    """Page 1 is read first: a list that fits on it takes its count from its rows (no COUNT query);
+    a longer one is counted as before, and the page is the same either way."""
+    qs = course_services.list_courses(city.city_admin)
+    total = qs.count()
+    with django_assert_num_queries(3):  # the page's keys, its rows, their campaigns' levels
+        small = paginate(qs, total + 5, 1, page_first=True)
+        assert (small.paginator.count, small.paginator.num_pages, small.has_next()) == (total, 1, False)
+    with django_assert_num_queries(4):  # the page's keys, the count, its rows, their campaigns' levels
+        big = paginate(qs, 7, 1, page_first=True)
+        assert (big.paginator.count, big.has_next(), big.next_cursor is not None) == (min(total, CAP + 1), True, True)
+    assert [o.pk for o in big.object_list] == [o.pk for o in small.object_list][:7]
