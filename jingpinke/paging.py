@@ -456,7 +456,7 @@ class ListPaginator(Paginator):
             rows = self._window(0, self.per_page + 1)
             after = len(rows) > self.per_page
             if not after:
-                self._count = len(rows)
+                self._count = min(len(rows), self.cap + 1)  # bounded like the count it replaces
             return self._page(rows[: self.per_page], 1, after=after, before=False)
         if not 1 <= number <= self.num_pages:
             number = self.num_pages

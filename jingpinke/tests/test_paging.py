@@ -254,15 +254,19 @@ def test_short_and_long_searches_find_the_same_substring_matches(city, q):
     assert found == expected and expected
 
 
-def test_a_list_that_fits_on_its_first_page_is_counted_from_its_rows(city, django_assert_num_queries):
+def test_a_list_that_fits_on_its_first_page_is_counted_from_its_rows(city, settings, django_assert_num_queries):
     """Page 1 is read first: a list that fits on it takes its count from its rows (no COUNT query);
     a longer one is counted as before, and the page is the same either way."""
     qs = course_services.list_courses(city.city_admin)
     total = qs.count()
     with django_assert_num_queries(3):  # the page's keys, its rows, their campaigns' levels
         small = paginate(qs, total + 5, 1, page_first=True)
-        assert (small.paginator.count, small.paginator.num_pages, small.has_next()) == (total, 1, False)
+        assert (small.paginator.count, small.paginator.num_pages, small.has_next()) == (min(total, CAP + 1), 1, False)
+        assert len(small.object_list) == total
     with django_assert_num_queries(4):  # the page's keys, the count, its rows, their campaigns' levels
         big = paginate(qs, 7, 1, page_first=True)
         assert (big.paginator.count, big.has_next(), big.next_cursor is not None) == (min(total, CAP + 1), True, True)
     assert [o.pk for o in big.object_list] == [o.pk for o in small.object_list][:7]
+    settings.LIST_COUNT_CAP = 100  # under the cap: the exact count
+    exact = paginate(qs, total + 5, 1, page_first=True).paginator
+    assert (exact.count, exact.capped, exact.num_pages) == (total, False, 1)
