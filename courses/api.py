@@ -181,13 +181,18 @@ def _person(user, school="") -> dict:
     return {"id": user.pk, "name": user.display_name, "school": school, "mobile": services.mask_mobile(user.mobile)}
 
 
-def course_out(course: Course, user, extras: services.RowExtras | None = None) -> dict:
-    """A course as the API shows it; ``extras`` (``services.row_extras``): read for a whole list page."""
+_READ = object()
+
+
+def course_out(course: Course, user, extras: services.RowExtras | None = None, deadline=_READ) -> dict:
+    """A course as the API shows it; ``extras`` (``services.row_extras``): read for a whole list page;
+    ``deadline``: its ``services.school_deadline`` when the caller has it (``submit`` read it)."""
     if extras is not None:
         deadline = extras.deadlines[(course.campaign_id, course.school_id)]
         same_node, members = extras.same_node[course.pk], extras.members.get(course.pk, [])
     else:
-        deadline = services.course_school_deadline(course)
+        if deadline is _READ:
+            deadline = services.school_deadline(course.campaign, course.school)
         same_node, members = services.same_node_warning(course), services.members_of(course)
     node = course.node
     return {
@@ -367,7 +372,8 @@ def submit(request, course_id: int):
     actor = request.user
     # submit checks the scope and reads the course under its lock (with what course_out reads), and
     # answers it as saved, with the deadline its check read
-    return course_out(services.submit(actor, course_id), actor)
+    course = services.submit(actor, course_id)
+    return course_out(course, actor, deadline=course.checked_deadline)
 
 
 @router.post("/{course_id}/withdraw", response={200: CourseOut, **ERRORS}, summary="撤回（学校尚未处理时）")

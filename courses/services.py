@@ -362,17 +362,8 @@ def _deadline_value(campaign: Campaign, school: Unit):
     return row.deadline if row is not None else None
 
 
-def _deadline_value_of(course: Course):
-    row = course_school_deadline(course)
-    return row.deadline if row is not None else None
-
-
-def course_school_deadline(course: Course):
-    """``school_deadline`` of the course's campaign and school, read once per course object: the
-    submit check and the answer of one request ask it of the same row (never across requests)."""
-    if not hasattr(course, "_school_deadline"):
-        course._school_deadline = school_deadline(course.campaign, course.school)
-    return course._school_deadline
+# ``submission_facts``' deadline when the caller has not read it
+_READ = object()
 
 
 # --- requirements ----------------------------------------------------------------------------------
@@ -698,9 +689,12 @@ def submission_stage_text(course: Course, cards: list[PeriodCard]) -> str:
         "now": "、".join(labels) or _("（无）"), "later": "、".join(later)}
 
 
-def submission_facts(course: Course, cards: list[PeriodCard] | None = None, now=None) -> rules.Decision:
-    """What the submit button would answer now (for pages and the API)."""
+def submission_facts(course: Course, cards: list[PeriodCard] | None = None, now=None, deadline=_READ) -> rules.Decision:
+    """What the submit button would answer now (for pages and the API). ``deadline``: the course's
+    ``school_deadline`` when the caller read it (``submit``), else it is read here."""
     now = now or timezone.now()
+    if deadline is _READ:
+        deadline = school_deadline(course.campaign, course.school)
     cards = cards if cards is not None else package(course)
     book_slots = cards[0].slots if cards else []
     slots = [rules.SlotFacts(c.slot.kind, c.label, c.slot.required) for c in book_slots]
@@ -711,7 +705,7 @@ def submission_facts(course: Course, cards: list[PeriodCard] | None = None, now=
     resources = [rules.ResourceFacts(c.period.number, c.kind, c.status) for pc in cards for c in pc.slots if c.resource]
     return rules.can_submit(status=course.status, campaign_open=course.campaign.status == CampaignStatus.OPEN,
                             periods=course.periods_count, slots=slots, resources=resources,
-                            deadline=_deadline_value_of(course), now=now)
+                            deadline=deadline.deadline if deadline is not None else None, now=now)
 
 
 def same_node_warning(course: Course) -> str:
@@ -1204,20 +1198,29 @@ def submit(actor, course: Course | int, now: datetime | None = None) -> Course:
     course = _locked_for(actor, course)
     if not is_lead(actor, course):
         raise PermissionDenied(_("只有主讲教师可以提交这门课程。"))
-    cards = package(course)  # brings every check up to date first
-    decision = submission_facts(course, cards, now=now)
-    _refuse(decision)
-    before = snapshot(course)
-    course.status = rules.transition(course.status, "submit")
-    course.submitted_at = now
-    course.save(update_fields=["status", "submitted_at", "updated_at"])
-    if apps.is_installed("selection"):  # the school's screening list (a returned course goes back to its unit)
-        from selection.services import enter
+    # For this submission only (the row read under the lock): the course's returned entry is read
+    # once for the items asked and for ``enter`` (``selection.services.returned_entry``).
+    course._submitting = True
+    try:
+        cards = package(course)  # brings every check up to date first
+        deadline = school_deadline(course.campaign, course.school)
+        decision = submission_facts(course, cards, now=now, deadline=deadline)
+        _refuse(decision)
+        before = snapshot(course)
+        course.status = rules.transition(course.status, "submit")
+        course.submitted_at = now
+        course.save(update_fields=["status", "submitted_at", "updated_at"])
+        if apps.is_installed("selection"):  # the school's screening list (a returned course goes back to its unit)
+            from selection.services import enter
 
-        enter(actor, course)
+            enter(actor, course)
+    finally:
+        course.__dict__.pop("_submitting", None)
+        course.__dict__.pop("_returned_entry", None)
     record(actor, "courses.course.submit", course, before=before, after={
         **snapshot(course), "files": [_file_row(c.resource.file) for pc in cards for c in pc.slots if c.resource]},
         unit=course.school)
+    course.checked_deadline = deadline  # what the check read: the API's answer shows it (not read again)
     return course
 
 

@@ -251,13 +251,17 @@ def enter(actor, course) -> Entry:
 
 
 def returned_entry(course) -> Entry | None:
-    """The course's entry a unit returned, with its level and unit (None: none did); read once per
-    course object, so that a submission asks it once for the items asked and for ``enter``."""
-    if not hasattr(course, "_returned_entry"):
-        course._returned_entry = (Entry.objects.filter(course=course, state=EntryState.RETURNED)
-                                  .select_related("level", "unit").order_by("level_id", "unit__path", "rank", "pk")
-                                  .first())
-    return course._returned_entry
+    """The course's entry a unit returned, with its level and unit (None: none did). During a
+    submission (``courses.services.submit`` marks the row it read under its lock, and clears the
+    mark when done) it is read once, for the items asked and for ``enter``; otherwise every time,
+    so that an object kept across decisions never answers an old state."""
+    if getattr(course, "_submitting", False) and hasattr(course, "_returned_entry"):
+        return course._returned_entry
+    returned = (Entry.objects.filter(course=course, state=EntryState.RETURNED).select_related("level", "unit")
+                .order_by("level_id", "unit__path", "rank", "pk").first())
+    if getattr(course, "_submitting", False):
+        course._returned_entry = returned
+    return returned
 
 
 def submission_items(course) -> list[str] | None:
