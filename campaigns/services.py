@@ -435,7 +435,10 @@ def deadlines_for(campaign: Campaign, unit: Unit | None, *, overrides_of=None) -
     (a school: the school level, then its owner's level and above). Without a unit: the
     campaign's defaults of every level. Two queries (none with ``campaign.levels`` prefetched and
     ``overrides_of``: the campaign's overrides already read, for a list of many units)."""
-    levels = sorted(campaign.levels.all(), key=lambda lv: rules.level_rank(lv.kind))
+    # sorted here (one level per kind): unordered when read, not by the default ordering's campaign join
+    prefetched = "levels" in getattr(campaign, "_prefetched_objects_cache", {})
+    levels = sorted(campaign.levels.all() if prefetched else campaign.levels.order_by(),
+                    key=lambda lv: rules.level_rank(lv.kind))
     if unit is None:
         return [LevelDeadlines(lv, lv.deadline, lv.confirm_deadline, lv.contact_form_deadline, None, None, None)
                 for lv in levels]

@@ -306,21 +306,21 @@ def _locked(course: Course, *, levels: bool = False) -> Course:
     return _locked_qs(levels=levels).get(pk=course.pk)
 
 
-def _locked_for(actor, course: Course | int) -> Course:
-    """``_locked`` with the campaign's levels, for submit and withdraw. ``course``: a course the
-    caller read in scope, or the id of one from a request. The lead teacher's own course is in his
-    scope (``visible_to``): it is read at once under the lock, in one query; anyone else's course
-    goes through ``course_in_scope`` first (404 outside the scope, then 403 for not being its lead
-    teacher, as before)."""
+def _locked_for(actor, course: Course | int, *, levels: bool = True) -> Course:
+    """``_locked`` (``levels``: with the campaign's levels) for submit and withdraw. ``course``: a
+    course the caller read in scope, or the id of one from a request. The lead teacher's own course
+    is in his scope (``visible_to``): it is read at once under the lock, in one query; anyone else's
+    course goes through ``course_in_scope`` first (404 outside the scope, then 403 for not being its
+    lead teacher, as before)."""
     if isinstance(course, Course):
-        return _locked(course, levels=True)
+        return _locked(course, levels=levels)
     if actor is not None and actor.pk is not None:
         # by key, unordered (the default ordering only cost compiling); the lead teacher is the actor
-        rows = list(_locked_qs(levels=True, teacher=False).filter(pk=course, lead_teacher_id=actor.pk).order_by())
+        rows = list(_locked_qs(levels=levels, teacher=False).filter(pk=course, lead_teacher_id=actor.pk).order_by())
         if rows:
             rows[0].lead_teacher = actor
             return rows[0]
-    return _locked(course_in_scope(actor, course), levels=True)
+    return _locked(course_in_scope(actor, course), levels=levels)
 
 
 def open_campaigns(actor) -> list[Campaign]:
@@ -1227,8 +1227,8 @@ def submit(actor, course: Course | int, now: datetime | None = None) -> Course:
 @transaction.atomic
 def withdraw(actor, course: Course | int, now: datetime | None = None) -> Course:
     """Take a submitted course back while the school has not acted on it. ``course``: a course in the
-    actor's scope, or a course id (see ``_locked_for``)."""
-    course = _locked_for(actor, course)
+    actor's scope, or a course id (see ``_locked_for``; no levels: only an answer reads them)."""
+    course = _locked_for(actor, course, levels=False)
     if not is_lead(actor, course):
         raise PermissionDenied(_("只有主讲教师可以撤回这门课程。"))
     _refuse(rules.can_withdraw(status=course.status, school_acted=course.school_acted_at is not None))
