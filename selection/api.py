@@ -441,9 +441,9 @@ def get_entry(request, entry_id: int):
 
 
 def _decide(request, entry_id: int, action: str, payload: DecisionIn):
-    services.decide(request.user, entry_id, action, reason=payload.reason, node_reason=payload.node_reason,
-                    rank=payload.rank)
-    return detail_out(services.get_entry_detail(request.user, entry_id), request.user)
+    entry = services.decide(request.user, entry_id, action, reason=payload.reason, node_reason=payload.node_reason,
+                            rank=payload.rank)
+    return detail_out(services.decided_detail(entry), request.user)
 
 
 @router.post("/entries/{entry_id}/return", response={200: EntryDetailOut, **ERRORS},
