@@ -197,9 +197,13 @@ def _current_rows(level: Level, unit: Unit, **state) -> list[tuple]:
 
 def _quotas(campaign: Campaign, unit: Unit, category: str, subject: str) -> list[rules.QuotaLimit]:
     """Every quota row a pick of ``category`` / ``subject`` must satisfy (campaigns.rules.resolve_quotas)."""
+    # As plain rows, unordered: the unique constraints leave at most one row per tier and subject
+    # (resolve_quotas), and the model's ordering joined the campaign twice and the unit to sort them.
     rows = (Quota.objects.filter(campaign=campaign, level__kind=unit.kind, category=category)
-            .filter(Q(unit=unit) | Q(unit__isnull=True)).select_related("level"))
-    return _limit_for([_quota_row(q) for q in rows], unit)(category, subject)
+            .filter(Q(unit=unit) | Q(unit__isnull=True)).order_by()
+            .values_list("pk", "level__kind", "unit_id", "school_owner_kind", "category", "subject", "per_subject",
+                         "limit"))
+    return _limit_for([campaign_rules.QuotaRow(*row) for row in rows], unit)(category, subject)
 
 
 def _missing_resources(level: Level, course) -> tuple[str, ...]:
@@ -314,7 +318,9 @@ def decide(actor, entry_id, action: str, *, reason: str = "", node_reason: str =
     entry = _entry_in_scope(actor, entry_id)
     _require(actor, "selection.decide_entry", entry, _("只有本单位管理员可以处理该课程。"))
     campaign = entry.level.campaign
-    prefetch_related_objects([campaign], "levels")  # read once for _level and the deadlines
+    # Its levels read once for _level and the deadlines, in their order (by id within a campaign:
+    # the model's ordering joins the campaign to sort by its year and title first).
+    prefetch_related_objects([campaign], Prefetch("levels", queryset=Level.objects.order_by("id")))
     unit_level = _locked_unit_level(campaign, entry.level, entry.unit)
     held = entry
     # Under the lock: the entry with what the rules, the notices and the answer show of its course
@@ -672,12 +678,67 @@ def entries_page(user, f: EntryFilter, per_page: int, number, cursor: str | None
     return paginator.cursor_page(cursor) if cursor else paginator.get_page(number)
 
 
-def _api_rows(page_ids) -> QuerySet[Entry]:
-    """The rows of a page of ``entries_page`` by primary key: the ids come from the user's scoped,
-    filtered list, so neither the scope's subquery (SQLite built the list of a city's 1,000 units
-    for it) nor the default ordering (4 joins; the page is put back in its order) is read again."""
-    return _list_rows(Entry.objects.filter(pk__in=page_ids).order_by()
-                      .select_related("course", "level", "unit", "from_unit", "node__textbook"))
+class EntryRow(dict):
+    """An entry as the API's list shows it, read as plain values (``ROW_FIELDS``), not as model
+    instances: building the entry, course, school, county, teacher, level, units, node and textbook
+    of every row (ten instances a row) and reading them back was most of a page's CPU."""
+
+    @property
+    def pk(self) -> int:
+        return self["id"]
+
+
+# key of an EntryRow → where the value is read from, for a page of the list (``_api_rows``)
+ROW_FIELDS = {
+    "id": "pk", "course_id": "course_id", "title": "course__title", "campaign_id": "level__campaign_id",
+    "category": "course__category", "level": "level__kind", "level_name": "level__name",
+    "award_name": "level__award_name", "unit_id": "unit_id", "unit_name": "unit__name", "unit_path": "unit__path",
+    "from_unit_id": "from_unit_id", "from_unit_name": "from_unit__name", "school_id": "course__school_id",
+    "school_name": "course__school__name", "school_kind": "course__school__kind",
+    "school_parent_id": "course__school__parent_id", "school_parent_name": "course__school__parent__name",
+    "school_parent_kind": "course__school__parent__kind", "teacher_real_name": "course__lead_teacher__real_name",
+    "teacher_first_name": "course__lead_teacher__first_name", "teacher_last_name": "course__lead_teacher__last_name",
+    "teacher_username": "course__lead_teacher__username", "textbook_id": "node__textbook_id",
+    **{f"textbook_{name}": f"node__textbook__{name}" for name in
+       ("stage", "school_system", "grade", "subject", "version", "volume", "edition", "title")},
+    "node_id": "node_id", "node_label_path": "node__label_path", "node_title": "node__title", "state": "state",
+    "rank": "rank", "reason": "reason", "node_reason": "node_reason", "awarded": "awarded",
+    "compliance": "course__compliance", "arrived_at": "arrived_at", "decided_at": "decided_at",
+}
+
+
+def _api_rows(page_ids) -> list[EntryRow]:
+    """The rows of a page of ``entries_page`` by primary key, as ``EntryRow`` values: the ids come
+    from the user's scoped, filtered list, so neither the scope's subquery (SQLite built the list of
+    a city's 1,000 units for it) nor the default ordering (4 joins; the page is put back in its
+    order) is read again."""
+    keys = list(ROW_FIELDS)
+    return [EntryRow(zip(keys, row, strict=True)) for row in
+            Entry.objects.filter(pk__in=page_ids).order_by().values_list(*ROW_FIELDS.values())]
+
+
+def entry_row(entry: Entry) -> EntryRow:
+    """``_api_rows``' row of an entry loaded with its course (school, its parent, lead teacher),
+    level, units, node and textbook (``get_entry_detail``, ``decided_detail``)."""
+    course, school, teacher, textbook = entry.course, entry.course.school, entry.course.lead_teacher, entry.node.textbook
+    parent = school.parent
+    return EntryRow({
+        "id": entry.pk, "course_id": course.pk, "title": course.title, "campaign_id": entry.level.campaign_id,
+        "category": course.category, "level": entry.level.kind, "level_name": entry.level.name,
+        "award_name": entry.level.award_name, "unit_id": entry.unit_id, "unit_name": entry.unit.name,
+        "unit_path": entry.unit.path, "from_unit_id": entry.from_unit_id,
+        "from_unit_name": entry.from_unit.name if entry.from_unit_id else None, "school_id": school.pk,
+        "school_name": school.name, "school_kind": school.kind, "school_parent_id": school.parent_id,
+        "school_parent_name": parent.name if parent else None, "school_parent_kind": parent.kind if parent else None,
+        "teacher_real_name": teacher.real_name, "teacher_first_name": teacher.first_name,
+        "teacher_last_name": teacher.last_name, "teacher_username": teacher.username, "textbook_id": textbook.pk,
+        **{f"textbook_{name}": getattr(textbook, name) for name in
+           ("stage", "school_system", "grade", "subject", "version", "volume", "edition", "title")},
+        "node_id": entry.node_id, "node_label_path": entry.node.label_path, "node_title": entry.node.title,
+        "state": entry.state, "rank": entry.rank, "reason": entry.reason, "node_reason": entry.node_reason,
+        "awarded": entry.awarded, "compliance": getattr(entry, "compliance", rules.Compliance.NONE),
+        "arrived_at": entry.arrived_at, "decided_at": entry.decided_at,
+    })
 
 
 def desk_page(user, f: EntryFilter, per_page: int, number, cursor: str | None = None, *,
