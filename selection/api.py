@@ -13,6 +13,7 @@ Times are ISO 8601; a date alone ("2024-09-20") means 23:59:59 Beijing time of t
 from __future__ import annotations
 
 from datetime import date, datetime
+from types import SimpleNamespace
 
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
@@ -314,8 +315,9 @@ def _teacher_name(row: services.EntryRow) -> str:
 
 
 def _may_decide(user, unit_id: int, unit_path: str) -> bool:
-    # selection.decide_entry judges the unit holding the entry (permissions.decides_entry)
-    return user.has_perm("selection.decide_entry", Entry(unit=Unit(pk=unit_id, path=unit_path)))
+    # selection.decide_entry judges the unit holding the entry and nothing else of it
+    # (permissions.decides_entry): asked of a stand-in holding that unit, not of a model instance.
+    return user.has_perm("selection.decide_entry", SimpleNamespace(unit=Unit(pk=unit_id, path=unit_path)))
 
 
 def _state_label(state: str) -> str:
