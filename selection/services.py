@@ -111,7 +111,6 @@ def _entry_in_scope(actor, pk) -> Entry:
     return entry
 
 
-
 # --- plumbing ----------------------------------------------------------------------------------------
 def _one(qs: QuerySet):
     """The row of a query that matches one row at most (by a unique key), else None: ``first()``

@@ -16,6 +16,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from catalog.models import CatalogNode, Textbook
 from courses.models import CourseMember
 from orgs.models import Role
 from orgs.tests.factories import member
@@ -42,7 +43,10 @@ def spread(tree, campaign, make_course, nodes):
     for course in at_county:
         up_to_county(course, tree)
     CourseMember.objects.create(course=at_county[0], user=tree.other_teacher, order=1)
-    make_course(node=nodes[1], teacher=nameless, title="无名")
+    old_book = Textbook.objects.create(stage="junior", school_system="五四学制", grade="六年级", subject="数学",
+                                       version="人教版", volume="下册", edition="old")
+    make_course(node=CatalogNode.objects.create(textbook=old_book, title="第1课", order=1, is_leaf=True),
+                teacher=nameless, title="无名")  # its label: 人教版数学六年级下册（五四学制·旧教材）
     make_course(node=nodes[4], school=tree.city_school, title="市直属")
     make_course(node=nodes[7], school=tree.province_school, title="省属")
     return at_county
@@ -60,6 +64,7 @@ def test_each_item_of_the_list_is_what_the_detail_shows(client, tree, spread, be
     assert {i["county_name"] for i in items} == {"赤坎区", "市直属学校", "省属学校"}
     assert {i["lead_teacher"] for i in items} >= {"小 王", tree.teacher.display_name}
     assert {i["from_unit_name"] for i in items} == {"", tree.school.name}
+    assert "人教版数学六年级下册（五四学制·旧教材）" in {i["textbook"]["label"] for i in items}
     for item in items:
         shown = detail(client, item["id"], auth)
         assert {k: shown[k] for k in item} == item
