@@ -14,4 +14,5 @@ from selection.signals import entry_decided
 
 @receiver(entry_decided, dispatch_uid="notifications.entry_decided")
 def on_entry_decided(sender, entry, action, actor, before=None, now=None, **kwargs):
-    services.entry_decided(entry, action, actor, before=before, now=now)
+    services.entry_decided(entry, action, actor, before=before, now=now,
+                           next_entry=kwargs.get("next_entry", services.UNKNOWN))

@@ -33,11 +33,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import record
-from campaigns import services as campaign_services
 from campaigns.enums import CampaignStatus
 from campaigns.models import Campaign, DeadlineOverride, Level
 from contacts import services as contacts
-from courses.models import Course, CourseMember
+from courses.models import Course
 from courses.services import school_deadline
 from jingpinke import config
 from jingpinke.errors import ServiceError
@@ -46,7 +45,7 @@ from notifications.models import Kind, Notification, UnitReminder
 from orgs.models import Membership, Role, Unit
 from selection.models import Entry, UnitLevel
 from selection.rules import category_label
-from selection.services import as_int, board_units, progress
+from selection.services import as_int, board_units, course_members, deadline_rows, progress
 
 log = logging.getLogger("notifications")
 
@@ -148,9 +147,9 @@ def retry_unsent_emails(now: datetime | None = None) -> dict:
 
 # --- who --------------------------------------------------------------------------------------------
 def team(course) -> list:
-    """The course's lead teacher and team members, lead first."""
-    members = [m.user for m in CourseMember.objects.filter(course=course).select_related("user").order_by("order", "id")]
-    return [course.lead_teacher, *members]
+    """The course's lead teacher and team members, lead first (the members read once per course
+    instance, ``selection.services.course_members``: a decision's answer lists them too)."""
+    return [course.lead_teacher, *(m.user for m in course_members(course))]
 
 
 def unit_admins(unit_ids: Iterable[int]) -> dict[int, list]:
@@ -184,8 +183,9 @@ def desk_link(campaign, unit) -> str:
 # --- deadlines ------------------------------------------------------------------------------------
 def unit_deadlines(campaign: Campaign, unit: Unit, level: Level) -> dict[str, datetime | None]:
     """The unit's effective deadlines at ``level`` (own, inherited or the campaign's), resolved by
-    campaigns.services.deadlines_for like every other deadline check."""
-    for row in campaign_services.deadlines_for(campaign, unit):
+    campaigns.services.deadlines_for like every other deadline check (in a decision, from the
+    overrides it read: ``selection.services.deadline_rows``)."""
+    for row in deadline_rows(campaign, unit):
         if row.level.pk == level.pk:
             return {name: getattr(row, name) for name in rules.DEADLINE_FIELDS}
     return {name: getattr(level, name) for name in rules.DEADLINE_FIELDS}
@@ -203,10 +203,14 @@ def course_deadline(course, returned_entry=None) -> datetime | None:
 
 
 # --- decisions on an entry -------------------------------------------------------------------------
+UNKNOWN = object()  # ``next_entry`` not given: read it
+
+
 def entry_decided(entry, action: str, actor, *, before: dict | None = None,
-                  now: datetime | None = None) -> list[Notification]:
+                  now: datetime | None = None, next_entry=UNKNOWN) -> list[Notification]:
     """Tell the people concerned about a decision just saved on ``entry`` (``action``: return,
-    decline, recommend, undo, award, unaward, resubmit (the teacher sent a returned course back); ``before``: the entry's state and award before it).
+    decline, recommend, undo, award, unaward, resubmit (the teacher sent a returned course back); ``before``: the entry's state and award before it;
+    ``next_entry``: on a recommendation, the entry it created above, or None; read when not given).
     Runs inside the decision's transaction (the signal is sent there); a failure here is logged
     and never undoes the decision."""
     before = before or {}
@@ -214,13 +218,14 @@ def entry_decided(entry, action: str, actor, *, before: dict | None = None,
         return []  # nothing changed
     try:
         with transaction.atomic():
-            return _entry_decided(entry, action, actor, before.get("state", ""), now or timezone.now())
+            return _entry_decided(entry, action, actor, before.get("state", ""), now or timezone.now(), next_entry)
     except Exception:
         log.exception("could not notify about %s on entry %s", action, entry.pk)
         return []
 
 
-def _entry_decided(entry, action: str, actor, previous: str, now: datetime) -> list[Notification]:
+def _entry_decided(entry, action: str, actor, previous: str, now: datetime, next_entry=UNKNOWN
+                   ) -> list[Notification]:
     course, unit, level = entry.course, entry.unit, entry.level
     campaign = course.campaign
     people = _others(team(course), actor)
@@ -235,8 +240,9 @@ def _entry_decided(entry, action: str, actor, previous: str, now: datetime) -> l
     if action == "unaward":
         return notify(people, Kind.UNAWARDED, *texts.unawarded(course.title, unit.name, level.award_name), **common)
     if action == "recommend":
-        nxt = (Entry.objects.filter(course=course, from_unit=unit).exclude(pk=entry.pk)
-               .select_related("unit", "level", "node__textbook").first())
+        nxt = next_entry if next_entry is not UNKNOWN else (
+            Entry.objects.filter(course=course, from_unit=unit).exclude(pk=entry.pk)
+            .select_related("unit", "level", "node__textbook").first())
         to_unit, to_level = (nxt.unit.name, nxt.level.name) if nxt else ("", "")
         created = notify(people, Kind.RECOMMENDED, *texts.recommended(course.title, unit.name, to_unit, to_level),
                          **common)
@@ -255,8 +261,9 @@ def _entry_decided(entry, action: str, actor, previous: str, now: datetime) -> l
     if action == "undo" and previous in ("recommended", "declined"):
         created = notify(people, Kind.UNDONE, *texts.undone(course.title, unit.name, previous), **common)
         parent = unit.parent
-        if previous == "recommended" and parent is not None and Level.objects.filter(
-                campaign=campaign, kind=parent.kind).exists():
+        # The campaign's levels: as the decision read them (prefetched), else one query.
+        if previous == "recommended" and parent is not None and any(
+                lv.kind == parent.kind for lv in campaign.levels.all()):
             admins = _others(unit_admins([parent.pk]).get(parent.pk, []), actor)
             created += notify(admins, Kind.INCOMING_UNDONE, *texts.incoming_undone(course.title, unit.name),
                               link=desk_link(campaign, parent), campaign=campaign)

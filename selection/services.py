@@ -21,7 +21,6 @@ from django.db.models import (
     Exists,
     F,
     IntegerField,
-    Max,
     OuterRef,
     Prefetch,
     Q,
@@ -29,6 +28,7 @@ from django.db.models import (
     Subquery,
     Value,
     When,
+    prefetch_related_objects,
 )
 from django.db.models.functions import Cast
 from django.http import Http404
@@ -94,17 +94,31 @@ def get_entry(actor, pk) -> Entry:
 
 
 def _entry_in_scope(actor, pk) -> Entry:
-    """``get_entry`` for a decision, which reads the entry again under its lock: only the entry and
-    the level and unit it is held at (the lock and the permission need them), by its key; not the
-    course, node and textbook, nor the default ordering (which joins the campaign and the units)."""
-    entry = (entries_for(actor).select_related(None).select_related("level", "unit").order_by()
-             .filter(pk=pk).first())
-    if entry is None:
+    """``get_entry`` for a decision, which reads the entry again under its lock: only the entry, the
+    level and campaign and the unit it is held at (the lock and the permission need them) with the
+    unit's parent (where a recommendation goes) and the unit it came from (the answer), by its key;
+    not the course, node and textbook, nor the default ordering (which joins the campaign and the
+    units). An entry never changes its level nor its unit: the locked read need not join them again.
+
+    The scope is tested on the unit read, in Python: ``entries_for``'s filter (the units at or
+    below one the user administers; everything for a system admin) is ``User.administers``, so the
+    query need not compile and run the scope's subquery."""
+    pk = parse_id(pk)
+    entry = _one(Entry.objects.select_related("level__campaign", "unit__parent", "from_unit").filter(pk=pk)
+                 ) if pk is not None else None
+    if entry is None or not (actor and actor.is_authenticated and actor.administers(entry.unit)):
         raise Http404(_("未找到该推荐记录，或您无权查看。"))
     return entry
 
 
 # --- plumbing ----------------------------------------------------------------------------------------
+def _one(qs: QuerySet):
+    """The row of a query that matches one row at most (by a unique key), else None: ``first()``
+    without its ORDER BY, which a query by a unique key does not need (sorting one row) and which
+    cost a third of such a query's CPU to compile (the model's default ordering, or the key's)."""
+    return next(iter(qs.order_by()[:1]), None)
+
+
 def _level(campaign: Campaign, kind: str) -> Level | None:
     """The campaign's level of ``kind``: from its prefetched levels when there are (``_campaign``),
     else one query."""
@@ -113,16 +127,10 @@ def _level(campaign: Campaign, kind: str) -> Level | None:
     return Level.objects.filter(campaign=campaign, kind=kind).first()
 
 
-def _campaign(campaign_id: int) -> Campaign:
-    """The campaign with its levels read once, for a decision that looks at several of them
-    (``_level``, ``_deadline``: campaign_services.deadlines_for)."""
-    return Campaign.objects.prefetch_related("levels").get(pk=campaign_id)
-
-
 def _locked_unit_level(campaign: Campaign, level: Level, unit: Unit) -> UnitLevel:
     """The unit's row at ``level``, locked (SELECT … FOR UPDATE); made first when it is the first
     time (one query when the row exists, as it does after the unit's first decision)."""
-    row = UnitLevel.objects.select_for_update().filter(level=level, unit=unit).first()
+    row = _one(UnitLevel.objects.select_for_update().filter(level=level, unit=unit))  # unique (level, unit)
     if row is None:
         UnitLevel.objects.get_or_create(campaign=campaign, level=level, unit=unit)
         row = UnitLevel.objects.select_for_update().get(level=level, unit=unit)
@@ -138,8 +146,27 @@ def _receiving(campaign: Campaign, level: Level, unit: Unit, now: datetime) -> r
     return rules.destination_decision(unit.name, level.name, unit_level.confirmed, now, _deadline(campaign, unit, level))
 
 
+def _read_path_overrides(campaign: Campaign, unit: Unit) -> None:
+    """Read the campaign's deadline overrides of ``unit`` and of every unit above it once, for the
+    rest of a decision (``deadline_rows``): its own deadline, its parent's where a recommendation
+    goes, and the parent's again in the notice to the parent's admins. Kept on this ``campaign``
+    instance, which the decision read itself inside its transaction and drops with it."""
+    ids = unit.ancestor_ids
+    campaign._path_overrides = (frozenset(ids), list(
+        DeadlineOverride.objects.filter(level__campaign=campaign, unit_id__in=ids).select_related("unit")))
+
+
+def deadline_rows(campaign: Campaign, unit: Unit) -> list:
+    """``campaigns.services.deadlines_for(campaign, unit)``: without a query when the overrides of
+    ``unit``'s path were read for this decision (``_read_path_overrides``), else as it reads them."""
+    read = getattr(campaign, "_path_overrides", None)
+    if read is not None and read[0].issuperset(unit.ancestor_ids):
+        return campaign_services.deadlines_for(campaign, unit, overrides_of=read[1])
+    return campaign_services.deadlines_for(campaign, unit)
+
+
 def _deadline(campaign: Campaign, unit: Unit, level: Level, field: str = "deadline") -> datetime | None:
-    for row in campaign_services.deadlines_for(campaign, unit):
+    for row in deadline_rows(campaign, unit):
         if row.level.pk == level.pk:
             return getattr(row, field)
     return getattr(level, field)
@@ -165,16 +192,24 @@ def _current(level: Level, unit: Unit, **state) -> list[rules.Pick]:
     plain rows, not as entries with their course, node and textbook: a county holds ~100
     recommendations, and building 4 model instances each was about a fifth of a recommendation's CPU
     (cProfile, PostgreSQL 200 k: the largest single part of decide)."""
-    rows = (Entry.objects.filter(level=level, unit=unit, **state).order_by("rank", "id")
-            .values_list("pk", "course__category", "node__textbook__subject", "node_id", "course__title"))
-    return [rules.Pick(*row) for row in rows]
+    return [rules.Pick(*row[:5]) for row in _current_rows(level, unit, **state)]
+
+
+def _current_rows(level: Level, unit: Unit, **state) -> list[tuple]:
+    """``_current``'s rows, each with its rank last (a recommendation ranks itself after the highest)."""
+    return list(Entry.objects.filter(level=level, unit=unit, **state).order_by("rank", "id")
+                .values_list("pk", "course__category", "node__textbook__subject", "node_id", "course__title", "rank"))
 
 
 def _quotas(campaign: Campaign, unit: Unit, category: str, subject: str) -> list[rules.QuotaLimit]:
     """Every quota row a pick of ``category`` / ``subject`` must satisfy (campaigns.rules.resolve_quotas)."""
+    # As plain rows, unordered: the unique constraints leave at most one row per tier and subject
+    # (resolve_quotas), and the model's ordering joined the campaign twice and the unit to sort them.
     rows = (Quota.objects.filter(campaign=campaign, level__kind=unit.kind, category=category)
-            .filter(Q(unit=unit) | Q(unit__isnull=True)).select_related("level"))
-    return _limit_for([_quota_row(q) for q in rows], unit)(category, subject)
+            .filter(Q(unit=unit) | Q(unit__isnull=True)).order_by()
+            .values_list("pk", "level__kind", "unit_id", "school_owner_kind", "category", "subject", "per_subject",
+                         "limit"))
+    return _limit_for([campaign_rules.QuotaRow(*row) for row in rows], unit)(category, subject)
 
 
 def _missing_resources(level: Level, course) -> tuple[str, ...]:
@@ -308,17 +343,26 @@ def decide(actor, entry_id, action: str, *, reason: str = "", node_reason: str =
     now = now or timezone.now()
     entry = _entry_in_scope(actor, entry_id)
     _require(actor, "selection.decide_entry", entry, _("只有本单位管理员可以处理该课程。"))
-    campaign = _campaign(entry.campaign_id)
+    campaign = entry.level.campaign
+    # Its levels read once for _level and the deadlines, in their order (by id within a campaign:
+    # the model's ordering joins the campaign to sort by its year and title first).
+    prefetch_related_objects([campaign], Prefetch("levels", queryset=Level.objects.order_by("id")))
     unit_level = _locked_unit_level(campaign, entry.level, entry.unit)
-    entry = (Entry.objects.select_for_update(of=("self",)).select_related("course", "level", "unit", "node__textbook")
-             .get(pk=entry.pk))
+    held = entry
+    # Under the lock: the entry with what the rules, the notices and the answer show of its course
+    # (school and county, lead teacher) and node; its level and units as read above (they never change).
+    entry = (Entry.objects.select_for_update(of=("self",))
+             .select_related("course__school__parent", "course__lead_teacher", "node__textbook").get(pk=entry.pk))
+    entry.level, entry.unit, entry.from_unit = held.level, held.unit, held.from_unit
     entry.course.campaign = campaign  # read once (with its levels) for the rules and the receivers
+    _read_path_overrides(campaign, entry.unit)
     _refuse(rules.lock_decision(unit_level.confirmed))
     _refuse(rules.deadline_decision(now, _deadline(campaign, entry.unit, entry.level), entry.level.name))
     _blocked(hooks.decision_blockers, entry, action)
     next_entry, step = None, None
     if action == rules.Action.UNDO and entry.state == EntryState.RECOMMENDED:
-        next_entry = Entry.objects.filter(course=entry.course, from_unit=entry.unit).exclude(pk=entry.pk).first()
+        # At most one: the entry the recommendation made at the level above.
+        next_entry = _one(Entry.objects.filter(course=entry.course, from_unit=entry.unit).exclude(pk=entry.pk))
     acted_above = bool(next_entry and (next_entry.state != EntryState.PENDING or next_entry.awarded))
     target, decision = rules.transition(entry.state, action, reason=reason, next_level_acted=acted_above)
     _refuse(decision)
@@ -326,18 +370,18 @@ def decide(actor, entry_id, action: str, *, reason: str = "", node_reason: str =
     course = entry.course
 
     if action == rules.Action.RECOMMEND:
+        current = _current_rows(entry.level, entry.unit, state=EntryState.RECOMMENDED)
         situation = rules.Situation(
             now=now, deadline=None, level_name=entry.level.name, confirmed=False,
-            current=tuple(_current(entry.level, entry.unit, state=EntryState.RECOMMENDED)),
+            current=tuple(rules.Pick(*row[:5]) for row in current),
             quota=_quotas(campaign, entry.unit, course.category, entry.node.textbook.subject),
             node_rule=campaign.node_rule, missing_resources=_missing_resources(entry.level, course))
         _refuse(rules.recommend_decision(situation, _pick(entry), node_reason))
         step = _next_step(campaign, entry.unit)
         if step is not None:
             _refuse(_receiving(campaign, *step, now))
-        if rank is None:
-            rank = (Entry.objects.filter(level=entry.level, unit=entry.unit, state=EntryState.RECOMMENDED)
-                    .aggregate(m=Max("rank"))["m"] or 0) + 1
+        if rank is None:  # after the highest of the unit's recommendations, read under its lock above
+            rank = max((row[5] for row in current if row[5] is not None), default=0) + 1
         entry.rank = rank
         entry.node_reason = node_reason.strip()
         entry.node_exclusive = campaign.node_rule == NodeRule.BLOCK  # the rule in force when it was decided
@@ -357,20 +401,23 @@ def decide(actor, entry_id, action: str, *, reason: str = "", node_reason: str =
 
     entry.state = target
     entry.decided_at, entry.decided_by = (None, None) if target == EntryState.PENDING else (now, actor)
+    created = None
     try:
         with transaction.atomic():
             entry.save()
             if action == rules.Action.RECOMMEND:
                 if step is not None:
                     level, unit = step
-                    Entry.objects.create(campaign=campaign, course=course, level=level, unit=unit, from_unit=entry.unit, node=entry.node,
-                                         node_exclusive=campaign.node_rule == NodeRule.BLOCK)
+                    created = Entry.objects.create(campaign=campaign, course=course, level=level, unit=unit,
+                                                   from_unit=entry.unit, node=entry.node,
+                                                   node_exclusive=campaign.node_rule == NodeRule.BLOCK)
     except IntegrityError:
         raise ServiceError(_("同一目录节点原则上只推荐 1 节课：本单位已推荐了该节点的另一门课程。"),
                            errors=[{"rule": "node"}]) from None
     record(actor, f"selection.{action}", course, before=before, after=_snapshot(entry), reason=reason or node_reason,
            unit=entry.unit)
-    signals.entry_decided.send(Entry, entry=entry, action=action, actor=actor, before=before, now=now)
+    extra = {"next_entry": created} if action == rules.Action.RECOMMEND else {}
+    signals.entry_decided.send(Entry, entry=entry, action=action, actor=actor, before=before, now=now, **extra)
     return entry
 
 
@@ -656,12 +703,67 @@ def entries_page(user, f: EntryFilter, per_page: int, number, cursor: str | None
     return paginator.cursor_page(cursor) if cursor else paginator.get_page(number)
 
 
-def _api_rows(page_ids) -> QuerySet[Entry]:
-    """The rows of a page of ``entries_page`` by primary key: the ids come from the user's scoped,
-    filtered list, so neither the scope's subquery (SQLite built the list of a city's 1,000 units
-    for it) nor the default ordering (4 joins; the page is put back in its order) is read again."""
-    return _list_rows(Entry.objects.filter(pk__in=page_ids).order_by()
-                      .select_related("course", "level", "unit", "from_unit", "node__textbook"))
+class EntryRow(dict):
+    """An entry as the API's list shows it, read as plain values (``ROW_FIELDS``), not as model
+    instances: building the entry, course, school, county, teacher, level, units, node and textbook
+    of every row (ten instances a row) and reading them back was most of a page's CPU."""
+
+    @property
+    def pk(self) -> int:
+        return self["id"]
+
+
+# key of an EntryRow → where the value is read from, for a page of the list (``_api_rows``)
+ROW_FIELDS = {
+    "id": "pk", "course_id": "course_id", "title": "course__title", "campaign_id": "level__campaign_id",
+    "category": "course__category", "level": "level__kind", "level_name": "level__name",
+    "award_name": "level__award_name", "unit_id": "unit_id", "unit_name": "unit__name", "unit_path": "unit__path",
+    "from_unit_id": "from_unit_id", "from_unit_name": "from_unit__name", "school_id": "course__school_id",
+    "school_name": "course__school__name", "school_kind": "course__school__kind",
+    "school_parent_id": "course__school__parent_id", "school_parent_name": "course__school__parent__name",
+    "school_parent_kind": "course__school__parent__kind", "teacher_real_name": "course__lead_teacher__real_name",
+    "teacher_first_name": "course__lead_teacher__first_name", "teacher_last_name": "course__lead_teacher__last_name",
+    "teacher_username": "course__lead_teacher__username", "textbook_id": "node__textbook_id",
+    **{f"textbook_{name}": f"node__textbook__{name}" for name in
+       ("stage", "school_system", "grade", "subject", "version", "volume", "edition", "title")},
+    "node_id": "node_id", "node_label_path": "node__label_path", "node_title": "node__title", "state": "state",
+    "rank": "rank", "reason": "reason", "node_reason": "node_reason", "awarded": "awarded",
+    "compliance": "course__compliance", "arrived_at": "arrived_at", "decided_at": "decided_at",
+}
+
+
+def _api_rows(page_ids) -> list[EntryRow]:
+    """The rows of a page of ``entries_page`` by primary key, as ``EntryRow`` values: the ids come
+    from the user's scoped, filtered list, so neither the scope's subquery (SQLite built the list of
+    a city's 1,000 units for it) nor the default ordering (4 joins; the page is put back in its
+    order) is read again."""
+    keys = list(ROW_FIELDS)
+    return [EntryRow(zip(keys, row, strict=True)) for row in
+            Entry.objects.filter(pk__in=page_ids).order_by().values_list(*ROW_FIELDS.values())]
+
+
+def entry_row(entry: Entry) -> EntryRow:
+    """``_api_rows``' row of an entry loaded with its course (school, its parent, lead teacher),
+    level, units, node and textbook (``get_entry_detail``, ``decided_detail``)."""
+    course, school, teacher, textbook = entry.course, entry.course.school, entry.course.lead_teacher, entry.node.textbook
+    parent = school.parent
+    return EntryRow({
+        "id": entry.pk, "course_id": course.pk, "title": course.title, "campaign_id": entry.level.campaign_id,
+        "category": course.category, "level": entry.level.kind, "level_name": entry.level.name,
+        "award_name": entry.level.award_name, "unit_id": entry.unit_id, "unit_name": entry.unit.name,
+        "unit_path": entry.unit.path, "from_unit_id": entry.from_unit_id,
+        "from_unit_name": entry.from_unit.name if entry.from_unit_id else None, "school_id": school.pk,
+        "school_name": school.name, "school_kind": school.kind, "school_parent_id": school.parent_id,
+        "school_parent_name": parent.name if parent else None, "school_parent_kind": parent.kind if parent else None,
+        "teacher_real_name": teacher.real_name, "teacher_first_name": teacher.first_name,
+        "teacher_last_name": teacher.last_name, "teacher_username": teacher.username, "textbook_id": textbook.pk,
+        **{f"textbook_{name}": getattr(textbook, name) for name in
+           ("stage", "school_system", "grade", "subject", "version", "volume", "edition", "title")},
+        "node_id": entry.node_id, "node_label_path": entry.node.label_path, "node_title": entry.node.title,
+        "state": entry.state, "rank": entry.rank, "reason": entry.reason, "node_reason": entry.node_reason,
+        "awarded": entry.awarded, "compliance": getattr(entry, "compliance", rules.Compliance.NONE),
+        "arrived_at": entry.arrived_at, "decided_at": entry.decided_at,
+    })
 
 
 def desk_page(user, f: EntryFilter, per_page: int, number, cursor: str | None = None, *,
@@ -757,6 +859,14 @@ def get_entry_detail(actor, pk) -> Entry:
     return entry
 
 
+def decided_detail(entry: Entry) -> Entry:
+    """The entry ``decide`` returned, as ``get_entry_detail`` reads it (its level, units, course
+    with school, county and lead teacher, node and textbook, ``compliance``), without reading it
+    again: the decision read it in its scope, under its lock, and holds what it saved."""
+    entry.compliance = entry.course.compliance  # as with_compliance annotates it
+    return entry
+
+
 def history(entry: Entry, viewer=None, *, steps: list[Entry] | None = None) -> list[Event]:
     """The course's timeline, oldest first: its own audit events and, for each level it reached,
     the unit-level events of the unit holding it there that bear on it (confirmation, unlock,
@@ -784,8 +894,17 @@ def history(entry: Entry, viewer=None, *, steps: list[Entry] | None = None) -> l
 
 
 def chain(entry: Entry) -> list[Entry]:
-    """Where the course stands at every level it reached, lowest first."""
-    rows = list(Entry.objects.filter(course_id=entry.course_id).select_related("level", "unit"))
+    """Where the course stands at every level it reached, lowest first. The levels from the
+    campaign's when a decision read them (``decide``), else with the entries."""
+    campaign = entry.level.campaign if Entry.level.is_cached(entry) and Level.campaign.is_cached(entry.level) else None
+    levels = getattr(campaign, "_prefetched_objects_cache", {}).get("levels")
+    by_id = {lv.pk: lv for lv in levels or ()}
+    rows = list(Entry.objects.filter(course_id=entry.course_id).select_related("unit").order_by()) if by_id else []
+    if by_id and all(row.level_id in by_id for row in rows):
+        for row in rows:
+            row.level = by_id[row.level_id]
+    else:
+        rows = list(Entry.objects.filter(course_id=entry.course_id).select_related("level", "unit").order_by())
     return sorted(rows, key=lambda e: campaign_rules.level_rank(e.level.kind))
 
 
@@ -873,7 +992,17 @@ def history_row(ev: Event) -> list[str]:
 
 
 def members(entry: Entry) -> list[str]:
-    return [m.user.display_name for m in entry.course.members.select_related("user").order_by("order", "id")]
+    return [m.user.display_name for m in course_members(entry.course)]
+
+
+def course_members(course: Course) -> list:
+    """The course's team members (``CourseMember`` with its user) in their order, read once per
+    course instance: a decision's notice to the team and its answer both list them."""
+    found = course.__dict__.get("_team_members")
+    if found is None:
+        found = course.__dict__["_team_members"] = list(
+            _members_qs().filter(course_id=course.pk))
+    return found
 
 
 # --- a unit at its level: standing, quotas, shares ---------------------------------------------------
