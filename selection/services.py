@@ -1290,13 +1290,14 @@ def progress_categories(campaign: Campaign) -> list[tuple[str, str]]:
     return [(c, rules.category_label(c)) for c in _categories(campaign)]
 
 
-def quota_cell(row: ChildProgress, category: str) -> str:
-    """A unit's quota use in one category, short: "3/25", "2（不限）", or per subject "数学 1/1；语文 0/1"."""
+def quota_cell(row: ChildProgress, category: str, unlimited: str = "") -> str:
+    """A unit's quota use in one category, short: "3/25", "2（不限）", or per subject "数学 1/1；语文 0/1".
+    ``unlimited``: the translated "%(n)d（不限）", when a table of many rows has it already."""
     parts = []
     for q in row.quotas:
         if q.category != category:
             continue
-        used = f"{q.used}/{q.limit}" if q.limit is not None else _("%(n)d（不限）") % {"n": q.used}
+        used = f"{q.used}/{q.limit}" if q.limit is not None else (unlimited or _("%(n)d（不限）")) % {"n": q.used}
         parts.append(f"{q.subject} {used}" if q.subject else used)
     return "；".join(parts) or "0"
 
