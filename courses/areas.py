@@ -24,6 +24,11 @@ from __future__ import annotations
 
 COLUMNS = ("area1", "area2")
 DEPTHS = {1: "area1", 2: "area2"}
+WATCHED = ("school_id", *COLUMNS)
+
+
+def _changed(differs: str) -> str:
+    return " OR ".join(f"OLD.{c} {differs} NEW.{c}" for c in WATCHED)
 
 
 def _sqlite_part(path: str, depth: int) -> str:
@@ -43,9 +48,11 @@ def _sqlite_statements() -> list[str]:
     return [
         f"CREATE TRIGGER IF NOT EXISTS courses_course_areas_ins AFTER INSERT ON courses_course BEGIN "
         f"{set_areas(school_path, 'id = NEW.id')} END",
-        # the UPDATE inside writes only the areas, which this trigger does not watch (no recursion)
-        f"CREATE TRIGGER IF NOT EXISTS courses_course_areas_upd AFTER UPDATE OF school_id ON courses_course BEGIN "
-        f"{set_areas(school_path, 'id = NEW.id')} END",
+        # Only when the school or an area changes (a full ``save`` writes every column: the row is
+        # not written twice for nothing); the UPDATE inside sets the areas to their value, so a
+        # recursive firing (off by default in SQLite) would find nothing changed and stop.
+        f"CREATE TRIGGER IF NOT EXISTS courses_course_areas_upd AFTER UPDATE OF {', '.join(WATCHED)} "
+        f"ON courses_course WHEN {_changed('IS NOT')} BEGIN {set_areas(school_path, 'id = NEW.id')} END",
         f"CREATE TRIGGER IF NOT EXISTS orgs_unit_course_areas AFTER UPDATE OF path ON orgs_unit "
         f"WHEN OLD.path IS NOT NEW.path BEGIN {set_areas('NEW.path', 'school_id = NEW.id')} END",
     ]
@@ -61,8 +68,11 @@ BEGIN
     SELECT {part('path', 1)}, {part('path', 2)} INTO NEW.area1, NEW.area2 FROM orgs_unit WHERE id = NEW.school_id;
     RETURN NEW;
 END $$""",
-        "CREATE OR REPLACE TRIGGER courses_course_areas BEFORE INSERT OR UPDATE OF school_id, area1, area2 "
+        "CREATE OR REPLACE TRIGGER courses_course_areas BEFORE INSERT "
         "ON courses_course FOR EACH ROW EXECUTE FUNCTION courses_course_areas()",
+        # only when the school or an area changes (a full ``save`` writes every column)
+        f"CREATE OR REPLACE TRIGGER courses_course_areas_upd BEFORE UPDATE OF {', '.join(WATCHED)} "
+        f"ON courses_course FOR EACH ROW WHEN ({_changed('IS DISTINCT FROM')}) EXECUTE FUNCTION courses_course_areas()",
         f"""CREATE OR REPLACE FUNCTION orgs_unit_course_areas() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     UPDATE courses_course SET area1 = {part('NEW.path', 1)}, area2 = {part('NEW.path', 2)}
@@ -76,8 +86,8 @@ END $$""",
 
 def _fill_statement(vendor: str) -> str:
     if vendor == "postgresql":
-        # the BEFORE trigger computes the areas of each row the UPDATE writes
-        return "UPDATE courses_course SET area1 = NULL WHERE school_id IS NOT NULL"
+        # -1 differs from every row's NULL: the update trigger computes the areas of each row
+        return "UPDATE courses_course SET area1 = -1 WHERE school_id IS NOT NULL"
     school_path = "(SELECT path FROM orgs_unit WHERE orgs_unit.id = courses_course.school_id)"
     return f"UPDATE courses_course SET area1 = {_sqlite_part(school_path, 1)}, area2 = {_sqlite_part(school_path, 2)}"
 
@@ -96,6 +106,7 @@ def uninstall(conn) -> None:
     with conn.cursor() as cursor:
         if conn.vendor == "postgresql":
             cursor.execute("DROP TRIGGER IF EXISTS courses_course_areas ON courses_course")
+            cursor.execute("DROP TRIGGER IF EXISTS courses_course_areas_upd ON courses_course")
             cursor.execute("DROP FUNCTION IF EXISTS courses_course_areas()")
             cursor.execute("DROP TRIGGER IF EXISTS orgs_unit_course_areas ON orgs_unit")
             cursor.execute("DROP FUNCTION IF EXISTS orgs_unit_course_areas()")
@@ -104,8 +115,22 @@ def uninstall(conn) -> None:
                 cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
 
 
+TRIGGERS = {"postgresql": ("courses_course_areas", "courses_course_areas_upd", "orgs_unit_course_areas"),
+            "sqlite": ("courses_course_areas_ins", "courses_course_areas_upd", "orgs_unit_course_areas")}
+
+
+def _installed(conn) -> bool:
+    names = TRIGGERS.get(conn.vendor, ())
+    table = "pg_trigger WHERE tgname" if conn.vendor == "postgresql" else "sqlite_master WHERE type = 'trigger' AND name"
+    with conn.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM {table} IN ({', '.join(['%s'] * len(names))})", names)
+        return cursor.fetchone()[0] == len(names)
+
+
 def ensure_triggers(using="default", **kwargs) -> None:
-    """post_migrate: put back triggers a table remake dropped (SQLite), once the columns exist."""
+    """post_migrate: put back triggers a table remake dropped (SQLite), once the columns exist; when
+    any was missing, the courses written meanwhile may hold stale areas: every course's areas are
+    computed again (the triggers only act on a change of school or area)."""
     from django.db import connections
 
     conn = connections[using]
@@ -114,4 +139,4 @@ def ensure_triggers(using="default", **kwargs) -> None:
             return
         names = {c.name for c in conn.introspection.get_table_description(cursor, "courses_course")}
     if set(COLUMNS) <= names:
-        install(conn, fill=False)
+        install(conn, fill=not _installed(conn))

@@ -82,12 +82,28 @@ def test_moving_a_unit_moves_the_areas_of_its_subtree(tree, course):
 
 
 def test_the_triggers_come_back_after_they_were_dropped(tree, course):
-    """``ensure_triggers`` (after every ``migrate``: SQLite drops a remade table's triggers)."""
+    """``ensure_triggers`` (after every ``migrate``: SQLite drops a remade table's triggers) puts
+    them back and computes the areas the courses written meanwhile missed; with every trigger in
+    place it changes nothing."""
     areas.uninstall(connection)
+    assert not areas._installed(connection)
     Course.objects.filter(pk=course.pk).update(school=tree.other_school)
     assert Course.objects.get(pk=course.pk).area2 == tree.county.pk  # stale without its triggers
     areas.ensure_triggers(using="default")
-    Course.objects.filter(pk=course.pk).update(school=tree.other_school)
+    assert areas._installed(connection)
+    assert_exact()
+    Course.objects.filter(pk=course.pk).update(school=tree.school)
+    assert_exact()
+    areas.ensure_triggers(using="default")
+    assert_exact()
+
+
+def test_a_save_without_a_change_of_school_leaves_the_areas(tree, course):
+    """The update triggers act on a change of school or area only: a full ``save`` of an unchanged
+    school writes the areas it read, which are the current ones."""
+    course = Course.objects.get(pk=course.pk)
+    course.title = "改名"
+    course.save()
     assert_exact()
 
 
