@@ -1062,7 +1062,9 @@ def _held_counts(campaign: Campaign, unit_ids, *, subject_categories: dict[int, 
             if category in subject_categories[unit_id]:
                 result.setdefault(unit_id, HeldCounts()).subjects.add((category, subject))
     # The nodes held live twice or more, from their counters' partial index (those rows only).
-    conflicts = (NodeTally.objects.filter(InIds("unit_id", unit_ids), campaign_id=campaign.pk, n__gt=1)
+    # (a list of ids, not InIds: with the array the planner now and then read every counter of a
+    # small, much-updated test table sequentially; selection/tests/test_progress_plans.py)
+    conflicts = (NodeTally.objects.filter(campaign_id=campaign.pk, unit_id__in=unit_ids, n__gt=1)
                  .order_by().values_list("unit_id").annotate(k=Count("*")))
     for unit_id, k in conflicts:
         result.setdefault(unit_id, HeldCounts()).node_conflicts += k
