@@ -13,3 +13,6 @@ class CoursesConfig(AppConfig):
         from courses.search import ensure_triggers
 
         post_migrate.connect(ensure_triggers, sender=self, dispatch_uid="courses.search.ensure_triggers")
+        from courses import areas
+
+        post_migrate.connect(areas.ensure_triggers, sender=self, dispatch_uid="courses.areas.ensure_triggers")

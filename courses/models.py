@@ -92,6 +92,11 @@ class Course(models.Model):
     return_reason = models.TextField(_("退回理由"), blank=True)
     # The worst check status among the course's files, kept current by courses.compliance.
     compliance = models.CharField(_("文件检测"), max_length=8, choices=Compliance.choices, default=Compliance.NONE)
+    # The ids of the units at depth 1 and 2 of the school's path (its city and county, or the school
+    # itself when a province or city owns it), kept by database triggers (courses/areas.py): a
+    # city's or county's courses are one range of the indexes below, in the list's order.
+    area1 = models.BigIntegerField(null=True, editable=False)
+    area2 = models.BigIntegerField(null=True, editable=False)
 
     objects = CourseQuerySet.as_manager()
 
@@ -106,6 +111,8 @@ class Course(models.Model):
             # The lists' orderings (courses: newest change first), with and without a campaign.
             models.Index(fields=["-updated_at", "-id"], name="courses_course_updated"),
             models.Index(fields=["campaign", "-updated_at", "-id"], name="courses_course_cmp_updated"),
+            models.Index(fields=["area1", "-updated_at", "-id"], name="courses_course_area1_updated"),
+            models.Index(fields=["area2", "-updated_at", "-id"], name="courses_course_area2_updated"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(periods_count__gte=1), name="courses_course_periods_positive"),

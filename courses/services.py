@@ -19,8 +19,7 @@ from datetime import datetime
 from django.apps import apps
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import BooleanField, Count, Expression, F, Prefetch, Q, QuerySet
-from django.db.models.expressions import RawSQL
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
@@ -32,7 +31,7 @@ from audit.services import record
 from campaigns.enums import VIDEO_KINDS, CampaignStatus
 from campaigns.models import Campaign, CampaignCategory, DeadlineOverride, Level, ProductionSpec, ResourceSlot
 from campaigns.services import campaigns_for, deadlines_for, spec_row
-from courses import compliance, rules
+from courses import areas, compliance, rules
 from courses.models import CheckStatus, Course, CourseMember, CourseStatus, Period, Resource
 from courses.signals import checks_failed
 from jingpinke.errors import ServiceError
@@ -106,107 +105,64 @@ def administers_every_unit(user) -> bool:
     return cached
 
 
-# A scope of at most 1/SCOPE_FIRST_SHARE of all units is listed scope first (see ``_listed``);
-# SCOPE_FIRST_MAX_UNITS only bounds the list of ids the queries carry.
-SCOPE_FIRST_MAX_UNITS = 20_000
-SCOPE_FIRST_SHARE = 4
-
-
-class InIds(Expression):
-    """``column IN (ids)`` for a long list of ids: on PostgreSQL ``column = ANY(%s)`` with the list
-    as one array parameter; elsewhere Django's ``IN (%s, %s, …)``. A city of a 1,000,000-course
-    province names 5,011 units in the three queries of its courses page: as 15,000 parameters
-    Django and psycopg took ~190 ms of CPU to compose them (profiled), as three it is nothing."""
-
-    conditional = True
-    output_field = BooleanField()
-
-    def __init__(self, column: str, ids: list[int]):
-        super().__init__(output_field=BooleanField())
-        self.column, self.ids = F(column), list(ids)
-
-    def get_source_expressions(self):
-        return [self.column]
-
-    def set_source_expressions(self, exprs):
-        (self.column,) = exprs
-
-    def resolve_expression(self, query=None, allow_joins=True, reuse=None, summarize=False, for_save=False):
-        c = self.copy()
-        c.column = self.column.resolve_expression(query, allow_joins, reuse, summarize, for_save)
-        return c
-
-    def as_sql(self, compiler, connection):
-        column, params = compiler.compile(self.column)
-        if connection.vendor == "postgresql":
-            # typed as the column: a smallint[] (psycopg's choice for small ids) made the planner
-            # cost the cross-type comparison higher and go parallel (20-30 ms more per query)
-            return f"{column} = ANY(%s::{self.column.output_field.rel_db_type(connection)}[])", (*params, self.ids)
-        if not self.ids:
-            return "1 = 0", ()
-        return f"{column} IN ({', '.join(['%s'] * len(self.ids))})", (*params, *self.ids)
-
-
 def _listed(user) -> tuple[QuerySet[Course], bool]:
     """The courses ``user`` sees (the same set as ``Course.objects.visible_to``, tested so), and
-    whether the scope is small enough to be read scope first: a teacher's own courses, or the
-    units of a county or a city holding at most a quarter of all units, named as a list of ids.
-    Not for the system administrator, a province, or a unit holding most of the units (a city
-    running its own campaign): their scope is (nearly) the whole table, named as in
-    ``visible_to``, or, when the units hold every unit (``administers_every_unit``), no filter.
+    whether the list must sort them (``list_courses``: ``recent``) rather than read them in the
+    order of an index.
 
     ``visible_to`` names the schools with ``IN (subquery)`` inside an OR; no database uses an
-    index for that, so a city admin's page either walked the newest-first index over the whole
-    province (discarding 190,000 rows when his city had changed nothing lately) or scanned the
-    table. The same set of courses, with the units' ids read first (one query on the units'
-    indexed paths), becomes a union of index lookups the page then sorts (issue 12).
+    index for that, so a city admin's page walked the newest-first index over the whole province
+    or sorted the city's courses (issue 12: a city of a 1,000,000-course province holds ~50,000
+    courses, 270 ms p50 to sort them for every page). Every course carries the units at depth 1
+    and 2 of its school's path (``area1``, ``area2``: its city and county, ``courses/areas.py``),
+    so the scope of one city or county is ``area<depth> = unit``: one range of the index
+    ``(area<depth>, -updated_at, -id)``, read in the list's order, whatever its size. The user's
+    own courses (lead teacher, team member) outside that scope are read first (one query, none
+    for almost every admin) and added by id.
 
-    What each way costs: scope first reads and sorts every course of the scope; the walk reads,
-    at worst, every course outside it (those changed more recently than the scope's page). So
-    the choice is on the scope's share of the province, whatever its size: a city of a
-    1,000,000-course province (5,011 units, 50,000 courses) sorts its 50,000 courses instead of
-    walking past 950,000 (until 2026-12-04 a cap of 5,000 schools sent it walking). The share is
-    counted on units, the courses' proxy, in the query that reads the scope's units: the units
-    outside it counted up to three times the scope's size (not every unit of the province, which
-    took 44 ms at 1 M)."""
+    Sorted (small sets, read by their indexes): a teacher's own courses, a school admin's school,
+    several units at once. Not filtered at all: the admin of every unit
+    (``administers_every_unit``). Walked (the newest-first index, where the scope's rows come
+    early): the system administrator, a province beside others."""
     if not (user and user.is_authenticated) or user.is_superuser:
         return courses_for(user), False
     if administers_every_unit(user):
         # every course: no filter, the newest-first index alone (the user's own courses are in it)
         return Course.objects.all(), False
     member_of = list(CourseMember.objects.filter(user=user).order_by().values_list("course_id", flat=True))
-    q = Q(lead_teacher=user)
+    own = Q(lead_teacher=user)
     if member_of:
-        q |= Q(pk__in=member_of)
+        own |= Q(pk__in=member_of)
     units = user.admin_units()
     if not units:
-        return Course.objects.filter(q), True
-    within = Q()
+        return Course.objects.filter(own), True
+    scope = Q()
     for unit in units:
-        within |= Q(path__startswith=unit.path)
-    if not any(u.kind == UnitKind.PROVINCE for u in units):
-        # One query: the scope's units, each with the number of units outside the scope counted up
-        # to (SHARE - 1) times the scope's size (a LIMIT taken from a subquery, as both databases allow).
-        inside, inside_params = Unit.objects.filter(within).order_by().values("pk").query.sql_with_params()
-        outside, outside_params = Unit.objects.exclude(within).order_by().values("pk").query.sql_with_params()
-        bounded = RawSQL(f"SELECT COUNT(*) FROM ({outside} LIMIT (SELECT %s * COUNT(*) FROM ({inside}) s)) o",
-                         (*outside_params, SCOPE_FIRST_SHARE - 1, *inside_params))
-        rows = list(Unit.objects.filter(within).order_by().annotate(outside=bounded)
-                    .values_list("pk", "outside")[:SCOPE_FIRST_MAX_UNITS + 1])
-        if rows and len(rows) <= SCOPE_FIRST_MAX_UNITS and rows[0][1] >= len(rows) * (SCOPE_FIRST_SHARE - 1):
-            return Course.objects.filter(q | Q(InIds("school_id", [pk for pk, _outside in rows]))), True
-    # most of the table: the newest-first walk meets the scope's rows at once
-    return Course.objects.filter(q | Q(school_id__in=Unit.objects.filter(within).values("pk"))), False
+        if unit.depth in areas.DEPTHS:
+            scope |= Q(**{areas.DEPTHS[unit.depth]: unit.pk})
+        elif unit.kind == UnitKind.SCHOOL:  # a school at depth 3 has no unit below it
+            scope |= Q(school_id=unit.pk)
+        else:  # a province (beside another one): most of the table, the walk meets its rows at once
+            within = Q()
+            for u in units:
+                within |= Q(path__startswith=u.path)
+            return Course.objects.filter(own | Q(school_id__in=Unit.objects.filter(within).values("pk"))), False
+    outside = list(Course.objects.filter(own).exclude(scope).order_by().values_list("pk", flat=True))
+    if outside:
+        scope |= Q(pk__in=outside)
+    one_range = len(units) == 1 and units[0].depth in areas.DEPTHS and not outside
+    return Course.objects.filter(scope), not one_range
 
 
 def list_courses(user, *, campaign_id=None, status: str = "", mine: bool = False) -> QuerySet[Course]:
     """The courses list, newest change first; page it with ``jingpinke.paging.paginate`` (page
     first on indexed columns, then the page's rows with their joins).
 
-    A small scope (``_listed``) is sorted by ``recent``, the change time wrapped in a no-op
-    COALESCE, so that the planner collects the scope's rows by their indexes and sorts those,
-    instead of walking the newest-first index of every course in the hope that the scope's rows
-    come early; the province's scope walks that index (its rows do come early)."""
+    A small scope (``_listed``: a teacher's, a school's, several units') is sorted by ``recent``,
+    the change time wrapped in a no-op COALESCE, so that the planner collects the scope's rows by
+    their indexes and sorts those, instead of walking the newest-first index of every course in
+    the hope that the scope's rows come early; one city or county reads its range of its area
+    index in order, the province walks the newest-first index (its rows do come early)."""
     qs, scoped = _listed(user)
     qs = (qs.select_related("campaign__owner", "school__parent", "lead_teacher", "node__textbook")
           .prefetch_related(Prefetch("campaign__levels", queryset=Level.objects.order_by("pk"))))

@@ -364,8 +364,11 @@ def detail_out(entry: Entry, user) -> dict:
     }
 
 
+STATES = tuple(EntryState.values)  # (the enum builds the list anew at each access: once per board row)
+
+
 def counts_out(held: services.Held) -> dict:
-    return {state: held.count(state) for state in EntryState.values} | {"awarded": len(held.awarded)}
+    return {state: held.count(state) for state in STATES} | {"awarded": len(held.awarded)}
 
 
 def quota_out(q: rules.QuotaUse) -> dict:

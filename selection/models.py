@@ -81,8 +81,12 @@ class Entry(models.Model):
             models.Index(fields=["unit", "campaign", "rank", "id"], name="selection_entry_unit_rank"),
             models.Index(fields=["campaign", "state"], name="selection_entry_cmp_state"),
             # The progress board and the desk's counts: entries of some units by state, award and
-            # node, answered from the index alone (no row, no course read).
-            models.Index(fields=["campaign", "unit", "state", "awarded", "node"], name="progress_entry_board"),
+            # node, answered from the index alone (no row, no course read). With their course
+            # (PostgreSQL: INCLUDE) a search of a scope's entries (a title word in 6 % of the titles
+            # as a city admin) intersects the scope's entries with the matching courses from this
+            # index alone, instead of scanning every entry of the campaign (200 k: 88 -> 9 ms).
+            models.Index(fields=["campaign", "unit", "state", "awarded", "node"], include=["course"],
+                         name="progress_entry_board"),
             # The picked entries (recommended or awarded: bounded by the quotas, not by what was
             # declared) of some units, for the quota boards and the share caps: the board reads
             # these rows only, not every entry of a city or a province (issue 12).

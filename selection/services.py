@@ -50,6 +50,7 @@ from courses.models import Course
 from jingpinke.errors import ServiceError
 from jingpinke.inputs import parse_id
 from jingpinke.paging import ListPage, ListPaginator, count_cap
+from jingpinke.sql import InIds
 from orgs.models import Unit
 from selection import hooks, rules, signals
 from selection.models import Entry, EntryState, EntryTally, NodeTally, UnitLevel
@@ -1176,10 +1177,11 @@ def _held_counts(campaign: Campaign, unit_ids, *, subject_categories: dict[int, 
     """
     result: dict[int, HeldCounts] = {}
     unit_ids = list(unit_ids)
-    entries = Entry.objects.filter(campaign=campaign, unit_id__in=unit_ids).order_by()
+    # the units as one array parameter (InIds): a county's ~835 schools at 1 M are five queries' lists
+    entries = Entry.objects.filter(InIds("unit_id", unit_ids), campaign=campaign).order_by()
     # Counted as the entries change (selection/tally.py): a few counter rows per unit, however
     # many entries it holds.
-    for unit_id, state, n in (EntryTally.objects.filter(campaign_id=campaign.pk, unit_id__in=unit_ids, n__gt=0)
+    for unit_id, state, n in (EntryTally.objects.filter(InIds("unit_id", unit_ids), campaign_id=campaign.pk, n__gt=0)
                               .order_by().values_list("unit_id", "state", "n")):
         h = result.setdefault(unit_id, HeldCounts())
         h.counts[state] = h.counts.get(state, 0) + n
@@ -1201,13 +1203,16 @@ def _held_counts(campaign: Campaign, unit_ids, *, subject_categories: dict[int, 
             h.awarded.extend([pick] * n)
     if subject_categories:
         wanted = set().union(*subject_categories.values())
-        held = (entries.filter(unit_id__in=list(subject_categories)).annotate(category=course_category)
+        held = (Entry.objects.filter(InIds("unit_id", subject_categories), campaign=campaign).order_by()
+                .annotate(category=course_category)
                 .filter(category__in=list(wanted))
                 .values_list("unit_id", "category", "node__textbook__subject").distinct())
         for unit_id, category, subject in held:
             if category in subject_categories[unit_id]:
                 result.setdefault(unit_id, HeldCounts()).subjects.add((category, subject))
     # The nodes held live twice or more, from their counters' partial index (those rows only).
+    # (a list of ids, not InIds: with the array the planner now and then read every counter of a
+    # small, much-updated test table sequentially; selection/tests/test_progress_plans.py)
     conflicts = (NodeTally.objects.filter(campaign_id=campaign.pk, unit_id__in=unit_ids, n__gt=1)
                  .order_by().values_list("unit_id").annotate(k=Count("*")))
     for unit_id, k in conflicts:
@@ -1368,14 +1373,14 @@ def progress(actor, campaign: Campaign, unit: Unit, *, now: datetime | None = No
     quota_rows = _quota_rows(campaign)
     categories = categories if categories is not None else _categories(campaign)
     held = _held_counts(campaign, child_ids, subject_categories=_subject_categories(quota_rows, children))
-    unit_levels = {ul.unit_id: ul for ul in UnitLevel.objects.filter(campaign=campaign, unit_id__in=child_ids)}
+    unit_levels = {ul.unit_id: ul for ul in UnitLevel.objects.filter(InIds("unit_id", child_ids), campaign=campaign)}
     files_contact = {c.pk: contact_rules.files_form(c.kind, c.parent_id, campaign.owner_id, list(levels))
                      for c in children}
-    contact_filed = dict(ContactForm.objects.filter(campaign=campaign, unit_id__in=child_ids)
+    contact_filed = dict(ContactForm.objects.filter(InIds("unit_id", child_ids), campaign=campaign)
                          .values_list("unit_id", "filed_at")) if any(files_contact.values()) else {}
     overrides: dict[int, dict[int, dict]] = {}
-    for o in DeadlineOverride.objects.filter(level__campaign=campaign,
-                                             unit_id__in=set(unit.ancestor_ids) | set(child_ids)):
+    for o in DeadlineOverride.objects.filter(InIds("unit_id", set(unit.ancestor_ids) | set(child_ids)),
+                                             level__campaign=campaign):
         overrides.setdefault(o.level_id, {})[o.unit_id] = {n: getattr(o, n) for n in campaign_rules.DEADLINE_FIELDS}
     # Children whose paths meet the same overrides (most often none) resolve to the same deadlines.
     resolved_by_chain: dict[tuple, dict] = {}
@@ -1436,13 +1441,14 @@ def progress_categories(campaign: Campaign) -> list[tuple[str, str]]:
     return [(c, rules.category_label(c)) for c in _categories(campaign)]
 
 
-def quota_cell(row: ChildProgress, category: str) -> str:
-    """A unit's quota use in one category, short: "3/25", "2（不限）", or per subject "数学 1/1；语文 0/1"."""
+def quota_cell(row: ChildProgress, category: str, unlimited: str = "") -> str:
+    """A unit's quota use in one category, short: "3/25", "2（不限）", or per subject "数学 1/1；语文 0/1".
+    ``unlimited``: the translated "%(n)d（不限）", when a table of many rows has it already."""
     parts = []
     for q in row.quotas:
         if q.category != category:
             continue
-        used = f"{q.used}/{q.limit}" if q.limit is not None else _("%(n)d（不限）") % {"n": q.used}
+        used = f"{q.used}/{q.limit}" if q.limit is not None else (unlimited or _("%(n)d（不限）")) % {"n": q.used}
         parts.append(f"{q.subject} {used}" if q.subject else used)
     return "；".join(parts) or "0"
 

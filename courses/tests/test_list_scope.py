@@ -1,6 +1,7 @@
-"""The courses list reads a small scope by its indexes and sorts it (``services._listed``),
-and a large one by walking the newest-first index; either way it holds exactly the courses
-``Course.objects.visible_to`` gives, newest change first (issue 12)."""
+"""The courses list (``services._listed``) reads one city's or county's courses as one range of
+its area index, a small scope (a teacher's, a school's, several units') by its indexes and sorts
+it, and the province's by walking the newest-first index; either way it holds exactly the
+courses ``Course.objects.visible_to`` gives, newest change first (issue 12)."""
 
 from __future__ import annotations
 
@@ -20,57 +21,59 @@ def courses(tree, campaign, node, course):
     return [course, other]
 
 
-@pytest.mark.parametrize("who, scope_first", [
-    ("teacher", True), ("other_teacher", True), ("school_admin", True), ("county_admin", True),
-    ("other_county_admin", True), ("city_admin", False), ("province_admin", False), ("sysadmin", False),
-    ("expert", True),
+@pytest.mark.parametrize("who, ordering", [
+    ("teacher", "-recent"), ("other_teacher", "-recent"), ("school_admin", "-recent"), ("county_admin", "-updated_at"),
+    ("other_county_admin", "-updated_at"), ("city_admin", "-updated_at"), ("province_admin", "-updated_at"),
+    ("sysadmin", "-updated_at"), ("expert", "-recent"),
 ])
-def test_same_courses_as_visible_to_in_the_same_order(tree, courses, who, scope_first):
+def test_same_courses_as_visible_to_in_the_same_order(tree, courses, who, ordering):
     user = getattr(tree, who)
     listed = services.list_courses(user)
-    ordering = listed.query.order_by
-    assert ordering[0] == ("-recent" if scope_first else "-updated_at")
+    assert listed.query.order_by[0] == ordering
     expected = list(Course.objects.visible_to(user).order_by("-updated_at", "-id").values_list("pk", flat=True))
     assert list(listed.values_list("pk", flat=True)) == expected
 
 
-def test_scope_first_names_the_units_in_one_bounded_query(tree, courses, django_assert_num_queries):
-    """Memberships (cached on the user), the team memberships, the scope's units with the units
-    outside it counted up to three times the scope's size (never every unit of the province)."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    tree.county_admin.memberships_cached()
-    with django_assert_num_queries(2), CaptureQueriesContext(connection) as ctx:
-        assert services._listed(tree.county_admin)[1]
-    scope = ctx.captured_queries[-1]["sql"]
-    assert "COUNT(*)" in scope and "LIMIT (SELECT 3 * COUNT(*)" in scope
-    tree.province_admin.memberships_cached()
-    with django_assert_num_queries(1):  # a province's scope: no list of units
-        assert not services._listed(tree.province_admin)[1]
-
-
-def test_a_scope_with_most_of_the_units_walks_the_index(tree, courses, monkeypatch):
-    monkeypatch.setattr(services, "SCOPE_FIRST_SHARE", 1)
-    assert services.list_courses(tree.city_admin).query.order_by[0] == "-recent"
-    monkeypatch.setattr(services, "SCOPE_FIRST_MAX_UNITS", 3)  # the bound of the list of ids
-    assert services.list_courses(tree.city_admin).query.order_by[0] == "-updated_at"
+@pytest.mark.parametrize("who, column, unit", [("county_admin", "area2", "county"), ("city_admin", "area1", "city")])
+def test_one_city_or_county_is_one_area_in_two_queries(tree, courses, who, column, unit,
+                                                       django_assert_num_queries):
+    """The admin of one city or county: his team memberships and his own courses outside his
+    scope (none), then the list is ``area<depth> = unit``, read in the order of its index, without
+    a list of the scope's units (a 1 M city's 5,011) and without sorting (issue 12)."""
+    user = getattr(tree, who)
+    user.memberships_cached()
+    with django_assert_num_queries(2):
+        qs, must_sort = services._listed(user)
+    assert not must_sort
+    where = str(qs.query).split(" WHERE ", 1)[1]
+    assert where.startswith(f'"courses_course"."{column}" = {getattr(tree, unit).pk}')
+    assert " OR " not in where and "path" not in where and "school_id" not in where
 
 
-def test_the_choice_is_the_share_of_the_units_not_their_number(tree, courses, monkeypatch):
-    """Scope first costs the scope's courses, the walk at worst every course outside it: a
-    county holding a quarter of the units or less is read scope first however many units that
-    is; a unit holding more walks (until 2026-12-04 a cap of 5,000 schools sent a 1,000,000-course
-    province's city of 5,011 units walking past 950,000 newer courses)."""
-    from orgs.models import Unit
+def test_own_courses_outside_the_scope_are_added_and_sorted(tree, courses):
+    """An admin who leads a course in another county sees it too (``visible_to``), added by id;
+    that list is then sorted, no longer one range of the area index."""
+    admin = tree.county_admin
+    Course.objects.filter(pk=courses[1].pk).update(lead_teacher=admin)  # other_school: another county
+    qs, must_sort = services._listed(admin)
+    assert must_sort
+    listed = list(services.list_courses(admin).values_list("pk", flat=True))
+    assert courses[1].pk in listed
+    assert listed == list(Course.objects.visible_to(admin).order_by("-updated_at", "-id").values_list("pk", flat=True))
 
-    total = Unit.objects.count()
-    scope = Unit.objects.filter(path__startswith=tree.county.path).count()
-    monkeypatch.setattr(services, "SCOPE_FIRST_MAX_UNITS", scope)
-    monkeypatch.setattr(services, "SCOPE_FIRST_SHARE", total // scope)  # just a minority: scope first
-    assert services._listed(tree.county_admin)[1]
-    monkeypatch.setattr(services, "SCOPE_FIRST_SHARE", total // scope + 1)  # more than its share: walk
-    assert not services._listed(tree.county_admin)[1]
+
+def test_several_units_are_sorted_and_equal_visible_to(tree, courses):
+    from orgs.models import Membership, Role
+
+    admin = tree.county_admin
+    Membership.objects.create(user=admin, unit=tree.other_county, role=Role.ADMIN)
+    Membership.objects.create(user=admin, unit=tree.province_school, role=Role.ADMIN)
+    admin = type(admin).objects.get(pk=admin.pk)
+    listed = services.list_courses(admin)
+    assert listed.query.order_by[0] == "-recent"
+    expected = list(Course.objects.visible_to(admin).order_by("-updated_at", "-id").values_list("pk", flat=True))
+    assert len(expected) == 2
+    assert list(listed.values_list("pk", flat=True)) == expected
 
 
 def test_the_admin_of_every_unit_reads_no_scope_filter(tree, courses, django_assert_num_queries):
