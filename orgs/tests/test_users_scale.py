@@ -151,15 +151,18 @@ def test_the_users_page_of_a_province_reads_a_page_of_the_name_index(client, pro
                       (admin, "/orgs/users/?active=0"), (city_admin, "/orgs/users/")):
         sqls = _queries(client, user, url)
         page = next(s for s in sqls if '"_paging_k0"' in s)
-        count = next(s for s in sqls if s.startswith("SELECT COUNT(*) FROM (SELECT \"orgs_user\""))
-        page_plan, count_plan = _plan(page), _plan(count)
+        # A list that fits on its first page takes its count from its rows (jingpinke.paging): no COUNT
+        # query then (the fixture's few inactive people); the larger lists are counted.
+        count = next((s for s in sqls if s.startswith("SELECT COUNT(*) FROM (SELECT \"orgs_user\"")), None)
+        assert count is not None or url.endswith("active=0"), (url, sqls)
+        page_plan = _plan(page)
         # the page: the first rows of the name index that are in scope, no sort of the scope
         assert "Sort" not in json.dumps(page_plan), (url, page_plan)
         assert set(_nodes(page_plan, "Index Scan")) & {"orgs_user_by_name", "orgs_user_inactive_by_name"}, url
         assert not set(_nodes(page_plan, "Seq Scan")) & {"orgs_user", "orgs_membership"}, (url, page_plan)
-        if user == admin:  # the whole province: 10,001 of its people counted from two indexes
+        if user == admin and count is not None:  # the whole province: 10,001 of its people counted from two indexes
             assert "orgs_unit" not in count or "unit_id" in count, count
-            assert not _nodes(count_plan, "Seq Scan"), (url, count_plan)
+            assert not _nodes(_plan(count), "Seq Scan"), (url, count)
     # the province admin's scope is every membership: no unit is looked up per person
     sqls = _queries(client, admin, "/orgs/users/")
     count = next(s for s in sqls if s.startswith("SELECT COUNT(*) FROM (SELECT \"orgs_user\""))
