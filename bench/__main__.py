@@ -132,6 +132,12 @@ def province(argv: list[str] | None = None) -> int:
     return province_bench.main(argv or [])
 
 
+def cpu(argv: list[str] | None = None) -> int:
+    from bench import cpu as cpu_bench
+
+    return cpu_bench.main(argv or [])
+
+
 def table(argv: list[str] | None = None) -> int:
     from bench import table as table_bench
 
@@ -141,8 +147,9 @@ def table(argv: list[str] | None = None) -> int:
 SECTIONS = {"pages": pages, "probe": probes, "uploads": uploads, "package": package, "assign": assign,
             "ranking": ranking, "proposal": proposal, "certificates": certificates,
             "originality": originality, "export": export, "table": table}
-# Run only when asked (`python -m bench province`): `table` generates its own province.
-ON_DEMAND = {"province": province}
+# Run only when asked (`python -m bench province`): `table` generates its own province; `cpu` measures
+# the locust mix's requests one type at a time on the province a table run left (bench/cpu.py).
+ON_DEMAND = {"province": province, "cpu": cpu}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -103,3 +103,18 @@ def test_locust_capacity_stops_at_the_first_count_that_misses(tmp_path, monkeypa
     assert "50 users met the target" in capacity["note"] and "100: p95 420 ms" in capacity["note"]
     # Without counts: the main row alone.
     assert len(loadtest.run(300, 60, progress=lambda *a, **k: None)) == 1
+
+
+@pytest.mark.django_db
+def test_cpu_bench_runs_every_request_of_the_locust_mix(tmp_path, client):
+    """`python -m bench cpu` (bench/cpu.py): each request type of the locust mix answers as locust expects
+    (tus 201/204, lists 200, submit/withdraw and recommend/undo 200) on a tiny province, twice in a row as
+    the bench repeats it. No timings are asserted."""
+    from bench import cpu, loadtest
+
+    province.generate(0.002, 5, chunk_schools=20)
+    cases = cpu.requests_of(client, loadtest.plan(2, tmp_path / "plan.json"))
+    assert tuple(cases) == cpu.CASES
+    for run in cases.values():
+        run()
+        run()
