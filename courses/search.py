@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from django.db import connection
 from django.db.models import Q, QuerySet
+from jingpinke.sql import triggers_keeper
 
 TABLE = "courses_searchgram"
 SEQ = "courses_searchgram_n"  # SQLite: the positions 1..SEQ_MAX a trigger cuts a text at
@@ -127,13 +128,8 @@ def uninstall(conn) -> None:
             cursor.execute(f"DROP TABLE IF EXISTS {SEQ}")
 
 
-def ensure_triggers(using="default", **kwargs) -> None:
-    """post_migrate: put back triggers a table remake dropped (SQLite), if the grams table exists."""
-    from django.db import connections
-
-    conn = connections[using]
-    if TABLE in conn.introspection.table_names():
-        install(conn, fill=False)
+# post_migrate: put back triggers a table remake dropped (SQLite), once the grams table exists
+ensure_triggers = triggers_keeper(TABLE, install)
 
 
 # --- reading --------------------------------------------------------------------------------------------

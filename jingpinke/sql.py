@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db import connections
 from django.db.models import BooleanField, Expression, F, Q
 
 
@@ -46,3 +47,15 @@ class InIds(Expression):
 def in_ids(column: str, ids) -> Q:
     """``Q`` of ``InIds``, to combine with other conditions."""
     return Q(InIds(column, ids))
+
+
+def triggers_keeper(table: str, install):
+    """A ``post_migrate`` receiver that puts back the triggers ``install(conn, fill=False)`` creates,
+    once ``table`` exists: SQLite drops a table's triggers when a later migration remakes it."""
+
+    def ensure_triggers(using="default", **kwargs) -> None:
+        conn = connections[using]
+        if table in conn.introspection.table_names():
+            install(conn, fill=False)
+
+    return ensure_triggers

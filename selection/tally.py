@@ -28,6 +28,8 @@ from __future__ import annotations
 
 from django.db import connection, transaction
 
+from jingpinke.sql import triggers_keeper
+
 ENTRY_TALLY = "selection_entrytally"
 NODE_TALLY = "selection_nodetally"
 LIVE = ("pending", "recommended")  # EntryState values counted on a node (services: node conflicts)
@@ -117,13 +119,8 @@ def uninstall(conn) -> None:
                 cursor.execute(f"DROP TRIGGER IF EXISTS selection_entry_tally_{suffix}")
 
 
-def ensure_triggers(using="default", **kwargs) -> None:
-    """post_migrate: put back triggers a table remake dropped (SQLite), if the tallies exist."""
-    from django.db import connections
-
-    conn = connections[using]
-    if ENTRY_TALLY in conn.introspection.table_names():
-        install(conn, fill=False)
+# post_migrate: put back triggers a table remake dropped (SQLite), once the tallies exist
+ensure_triggers = triggers_keeper(ENTRY_TALLY, install)
 
 
 def rebuild() -> None:

@@ -110,3 +110,19 @@ def test_rebuild_repairs_and_check_finds_differences(city):
     call_command("rebuild_tallies")
     assert tally.differences() == []
     call_command("rebuild_tallies", "--check")
+
+
+def test_triggers_dropped_by_a_table_remake_come_back_after_migrate(city):
+    """SQLite drops a table's triggers when a migration remakes it; the post_migrate receiver
+    (``tally.ensure_triggers``) puts them back, and the counters follow changes again."""
+    from django.db import connection
+
+    tally.uninstall(connection)
+    held = Entry.objects.filter(campaign=city.campaign, unit=city.schools[0]).order_by("pk")
+    Entry.objects.filter(pk=held[0].pk).update(state=EntryState.DECLINED)
+    assert tally.differences() != []  # no triggers: the change went uncounted
+    call_command("rebuild_tallies")
+    tally.ensure_triggers(using="default")
+    Entry.objects.filter(pk=held[1].pk).update(state=EntryState.DECLINED)
+    Entry.objects.filter(pk=held[2].pk).delete()
+    assert tally.differences() == []
