@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja.security import HttpBearer, SessionAuth
 
 from api.models import ApiToken, hash_token
+from orgs.models import User
 from jingpinke.errors import ServiceError
 
 
@@ -25,21 +27,33 @@ def must_change_password_error() -> ServiceError:
     )
 
 
+# The user of a live token, and whether its last use is older than LAST_USED_STEP, in one statement
+# written out: every API request runs it, and the ORM's compilation of the same join (token and
+# user, ~40 columns) cost about 1 ms of CPU per request, three times the statement itself.
+# ``User.objects.raw`` maps the user's columns by name and converts their values as the ORM does.
+LAST_USED_STEP = timedelta(minutes=5)
+_TOKEN_USER_SQL = (
+    "SELECT u.*, t.id AS token_id, "
+    "CASE WHEN t.last_used_at IS NULL OR t.last_used_at < %s THEN 1 ELSE 0 END AS token_stale "
+    f"FROM {ApiToken._meta.db_table} t JOIN {User._meta.db_table} u ON u.id = t.user_id "
+    "WHERE t.key_hash = %s AND t.revoked_at IS NULL AND t.expires_at > %s AND u.is_active"
+)
+
+
 def user_for_token(raw: str):
-    """The active user a raw token belongs to, or None."""
-    if not raw:
-        return None
-    token = (
-        ApiToken.objects.select_related("user")
-        .filter(key_hash=hash_token(raw.strip()), revoked_at__isnull=True, expires_at__gt=timezone.now())
-        .first()
-    )
-    if token is None or not token.user.is_active:
+    """The active user a raw token belongs to (not revoked, not expired), or None. Records the
+    token's use, at most once per LAST_USED_STEP."""
+    if not raw or not raw.strip():
         return None
     now = timezone.now()
-    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.user
+    at = connection.ops.adapt_datetimefield_value
+    found = list(User.objects.raw(_TOKEN_USER_SQL, [at(now - LAST_USED_STEP), hash_token(raw.strip()), at(now)]))
+    if not found:
+        return None
+    user = found[0]
+    if user.token_stale:
+        ApiToken.objects.filter(pk=user.token_id).update(last_used_at=now)
+    return user
 
 
 def user_from_request(request):

@@ -71,6 +71,45 @@ def test_unusable_tokens_are_refused(client, tree, state):
     assert client.get("/api/v1/auth/me", **bearer(raw)).status_code == 401
 
 
+def test_a_token_returns_its_user_as_the_orm_reads_him(tree):
+    """``user_for_token`` reads token and user in one written-out statement: the user it returns
+    equals the ORM's (every field, converted: dates, booleans), and nothing else is read."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from api.auth import user_for_token
+    from orgs.models import User
+
+    token, raw = ApiToken.issue(tree.teacher, "t")
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+    with CaptureQueriesContext(connection) as queries:
+        user = user_for_token(f"  {raw} ")
+    assert len(queries.captured_queries) == 1
+    expected = User.objects.get(pk=tree.teacher.pk)
+    for field in User._meta.concrete_fields:
+        assert getattr(user, field.attname) == getattr(expected, field.attname), field.name
+    assert user_for_token("") is None and user_for_token("   ") is None
+
+
+def test_a_tokens_use_is_recorded_at_most_every_five_minutes(client, tree):
+    from api.auth import LAST_USED_STEP
+
+    token, raw = ApiToken.issue(tree.teacher, "t")
+    assert token.last_used_at is None
+    assert client.get("/api/v1/auth/me", **bearer(raw)).status_code == 200
+    token.refresh_from_db()
+    first = token.last_used_at
+    assert first is not None and timezone.now() - first < timedelta(seconds=30)
+    assert client.get("/api/v1/auth/me", **bearer(raw)).status_code == 200
+    token.refresh_from_db()
+    assert token.last_used_at == first  # used again within the step: not written
+    old = timezone.now() - LAST_USED_STEP - timedelta(seconds=1)
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=old)
+    assert client.get("/api/v1/auth/me", **bearer(raw)).status_code == 200
+    token.refresh_from_db()
+    assert token.last_used_at > old + LAST_USED_STEP
+
+
 MUST_CHANGE = ("请先修改初始密码：在网站的“修改密码”页面（/accounts/password/）设置自己的密码，"
                "或调用 POST /api/v1/auth/password，然后再使用 API。")
 
