@@ -14,8 +14,8 @@ from django.utils.translation import gettext as _
 from ninja.security import HttpBearer, SessionAuth
 
 from api.models import ApiToken, hash_token
-from orgs.models import User
 from jingpinke.errors import ServiceError
+from orgs.models import User
 
 
 def must_change_password_error() -> ServiceError:

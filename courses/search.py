@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from django.db import connection
 from django.db.models import Q, QuerySet
+
 from jingpinke.sql import triggers_keeper
 
 TABLE = "courses_searchgram"

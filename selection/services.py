@@ -698,9 +698,12 @@ def entries_page(user, f: EntryFilter, per_page: int, number, cursor: str | None
     word (分数, in 6 % of the titles) had to find 10,001 matching entries for its count, 80–140 ms
     at 200 k on PostgreSQL and 250 ms on SQLite; beyond 1,000 it says so (``count_capped``, "超过
     1,000 条") and pages on by cursor, like any list beyond its cap. ``split_nulls``: on SQLite the
-    ranked entries and the unranked are read apart (``jingpinke.paging.ListPaginator._split``)."""
+    ranked entries and the unranked are read apart (``jingpinke.paging.ListPaginator._split``).
+    A search reads its matches' ids first (``narrow_first``): a county's few hundred matches of a
+    broad word are then sorted, not looked for along the whole campaign's rank index."""
     cap = min(count_cap(), SEARCH_COUNT_CAP) if f.q else None
-    paginator = ListPaginator(filtered_entries(user, f), per_page, cap=cap, load=_api_rows, split_nulls=True)
+    paginator = ListPaginator(filtered_entries(user, f), per_page, cap=cap, load=_api_rows, split_nulls=True,
+                              narrow_first=bool(f.q))
     return paginator.cursor_page(cursor) if cursor else paginator.get_page(number)
 
 
