@@ -5,9 +5,8 @@ courses or the entries table sequentially (that is what made the lists grow with
 
 from __future__ import annotations
 
-import re
-
 import json
+import re
 
 import pytest
 from django.conf import settings
