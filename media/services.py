@@ -136,6 +136,19 @@ def _locked(upload: Upload, *, wait: bool = False):
         fh.close()
 
 
+def _refresh(upload: Upload, fh) -> None:
+    """Make sure ``upload`` holds the row as it is now that we hold the lock (call with it held).
+
+    The row was read before the lock was taken: a request that held the lock meanwhile may have
+    moved the offset or finished the file. Every such request leaves the partial file exactly as
+    long as the offset it recorded (appended bytes, then their offset; a checksum failure truncates
+    back; the last byte moves the file away), so a partial file as long as the offset we read says
+    nobody did: the row is read again only when the sizes differ (then ``_reconcile`` decides), or
+    when all bytes are there (someone may have just finished the file: it is then not ours to finish)."""
+    if os.fstat(fh.fileno()).st_size != upload.offset or upload.offset == upload.length:
+        upload.refresh_from_db(fields=["offset", "length", "stored_file"])
+
+
 def _reconcile(upload: Upload, fh) -> None:
     """Make the partial file and the recorded offset agree (call with the lock held).
 
@@ -163,7 +176,7 @@ def current_offset(upload: Upload) -> int:
         with _locked(upload) as fh:
             if fh is None:
                 raise ServiceError(_("这个上传的临时文件已被清理，请重新上传文件。"), status=410)
-            upload.refresh_from_db(fields=["offset", "length", "stored_file"])
+            _refresh(upload, fh)
             if upload.stored_file_id:
                 return upload.offset
             _reconcile(upload, fh)
@@ -212,7 +225,7 @@ def append(upload: Upload, stream, *, offset: int, content_length: int, checksum
     with _locked(upload) as fh:
         if fh is None:
             raise ServiceError(_("这个上传的临时文件已被清理，请重新上传文件。"), status=410)
-        upload.refresh_from_db(fields=["offset", "length", "stored_file"])
+        _refresh(upload, fh)
         _reconcile(upload, fh)
         if offset != upload.offset:
             raise ServiceError(
