@@ -484,8 +484,12 @@ def _resources_qs():
 
 
 def reevaluate_file(stored_file: StoredFile) -> int:
-    """A file's probe finished: judge again every resource that uses it."""
-    return _reevaluate(list(_resources_qs().filter(file_id=stored_file.pk)), _books())
+    """A file's probe finished: judge again every resource that uses it, with the file as the probe
+    left it (``file_probed`` hands it over just written: it is not read again)."""
+    resources = list(Resource.objects.select_related("period__course__node__textbook").filter(file_id=stored_file.pk))
+    for r in resources:
+        r.file = stored_file
+    return _reevaluate(resources, _books())
 
 
 def reevaluate_campaign(campaign_id: int) -> int:

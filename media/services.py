@@ -136,6 +136,19 @@ def _locked(upload: Upload, *, wait: bool = False):
         fh.close()
 
 
+def _refresh(upload: Upload, fh) -> None:
+    """Make sure ``upload`` holds the row as it is now that we hold the lock (call with it held).
+
+    The row was read before the lock was taken: a request that held the lock meanwhile may have
+    moved the offset or finished the file. Every such request leaves the partial file exactly as
+    long as the offset it recorded (appended bytes, then their offset; a checksum failure truncates
+    back; the last byte moves the file away), so a partial file as long as the offset we read says
+    nobody did: the row is read again only when the sizes differ (then ``_reconcile`` decides), or
+    when all bytes are there (someone may have just finished the file: it is then not ours to finish)."""
+    if os.fstat(fh.fileno()).st_size != upload.offset or upload.offset == upload.length:
+        upload.refresh_from_db(fields=["offset", "length", "stored_file"])
+
+
 def _reconcile(upload: Upload, fh) -> None:
     """Make the partial file and the recorded offset agree (call with the lock held).
 
@@ -163,7 +176,7 @@ def current_offset(upload: Upload) -> int:
         with _locked(upload) as fh:
             if fh is None:
                 raise ServiceError(_("这个上传的临时文件已被清理，请重新上传文件。"), status=410)
-            upload.refresh_from_db(fields=["offset", "length", "stored_file"])
+            _refresh(upload, fh)
             if upload.stored_file_id:
                 return upload.offset
             _reconcile(upload, fh)
@@ -212,7 +225,7 @@ def append(upload: Upload, stream, *, offset: int, content_length: int, checksum
     with _locked(upload) as fh:
         if fh is None:
             raise ServiceError(_("这个上传的临时文件已被清理，请重新上传文件。"), status=410)
-        upload.refresh_from_db(fields=["offset", "length", "stored_file"])
+        _refresh(upload, fh)
         _reconcile(upload, fh)
         if offset != upload.offset:
             raise ServiceError(
@@ -489,9 +502,13 @@ def file_response(request, stored_file: StoredFile, *, as_attachment: bool = Fal
 # --- checks: probing a finished file -------------------------------------------------------------
 MAX_PROBE_ATTEMPTS = 3
 PROBE_GRACE = timedelta(minutes=15)  # a probe normally ends within seconds of the upload
+# A file's sha256 is written with its probe's result, in the same UPDATE; a bigger file's (whose
+# probe may take seconds: frames, text of a long document) at once, so that the originality check
+# of a copy uploaded meanwhile finds it by its hash as before.
+EARLY_SHA256_BYTES = 8 * 1024 * 1024
 
 
-def run_probe(file_id, *, force: bool = False) -> str:
+def run_probe(file_id, *, force: bool = False, retried: bool = False) -> str:
     """Measure the file, store facts, text and frames, and send ``file_probed``. Returns the
     probe status. A bad file ends as ``failed`` with a Chinese ``probe_error``, never an exception.
     When the storage cannot be read (not the file's fault) the file goes back to ``pending`` and the
@@ -501,7 +518,9 @@ def run_probe(file_id, *, force: bool = False) -> str:
     twice): the probe first claims the file (``claim_probe``). A file already probed is left as it
     is (``"skipped"``; ``force`` probes it again), so is one whose probe another live worker holds;
     a claim whose worker died is taken over. Only the holder of the claim writes the result; a
-    probe whose claim was taken over meanwhile drops its frames and returns ``"superseded"``."""
+    probe whose claim was taken over meanwhile drops its frames and returns ``"superseded"``.
+    ``retried``: the task runs again after its worker died; on a file already probed, the users are
+    told again (``file_probed``: their work is safe to repeat) in case that worker died telling them."""
     from django.core.files.base import ContentFile
 
     from media.models import ProbeStatus
@@ -512,40 +531,52 @@ def run_probe(file_id, *, force: bool = False) -> str:
     if stored is None:
         return "missing"
     if not token:
+        if retried and stored.probe_status in (ProbeStatus.DONE, ProbeStatus.FAILED):
+            file_probed.send(sender=StoredFile, stored_file=stored)
         return "skipped"
+    # The sha256 is written with the result (or with the failure below), not by an UPDATE of its own.
+    sha256 = {} if stored.sha256 else {"sha256": ""}
     try:
         with readable(stored) as source:  # a local path, or a RangeReader over the object
-            _record_sha256(stored, source)
+            if sha256:
+                sha256["sha256"] = stored.sha256 = storage.sha256_of(source)
+                if stored.size > EARLY_SHA256_BYTES:  # a long probe follows: known to other files' checks now
+                    StoredFile.objects.filter(pk=stored.pk).update(sha256=stored.sha256)
+                    sha256 = {}
             result = probe(source, stored.kind)
     except Exception:
         log.exception("probe of file %s could not read the storage", stored.pk)
         StoredFile.objects.filter(pk=stored.pk, probe_token=token).update(
             probe_status=ProbeStatus.PENDING, probe_attempts=F("probe_attempts") - 1, probe_token="",
             probe_worker="", probe_claimed_at=None,
-            probe_error=_("检测暂时未能完成（读取存储失败），系统会自动重试。"))
+            probe_error=_("检测暂时未能完成（读取存储失败），系统会自动重试。"),
+            **{k: v for k, v in sha256.items() if v})  # a hash computed before the failure is kept
         raise
     keys = {}
     for name, jpeg in result.frames.items():
         keys[name] = default_storage.save(f"frames/{stored.pk.hex}-{token[:8]}-{name}.jpg", ContentFile(jpeg))
-    with transaction.atomic():
-        current = StoredFile.objects.select_for_update().filter(pk=stored.pk, probe_token=token).first()
-        if current is None:  # taken over (we were taken for dead): the other probe writes
-            for key in keys.values():
-                default_storage.delete(key)
-            log.warning("probe of file %s was taken over by another worker; result dropped", stored.pk)
-            return "superseded"
-        old_keys = [k for k in (current.poster_key, current.title_frame_key) if k and k not in keys.values()]
-        stored.probe = result.facts if result.ok else {"error": result.error}
-        stored.probe_error = result.error
-        stored.text = result.text
-        stored.poster_key = keys.get("poster", "")
-        stored.title_frame_key = keys.get("title", "")
-        stored.probe_status = ProbeStatus.DONE if result.ok else ProbeStatus.FAILED
-        stored.probed_at = timezone.now()
-        stored.probe_token, stored.probe_worker, stored.probe_claimed_at = "", "", None
-        stored.probe_runs = current.probe_runs + 1
-        stored.save(update_fields=["probe", "probe_error", "text", "poster_key", "title_frame_key", "probe_status",
-                                   "probed_at", "probe_token", "probe_worker", "probe_claimed_at", "probe_runs"])
+    # The frames the file had when we claimed it: only the holder of the claim writes them (and
+    # ``probe_runs``), so they are still the file's as long as our token is (one conditional UPDATE,
+    # no locked read: a claim taken over meanwhile changed the token and the UPDATE matches nothing).
+    old_keys = [k for k in (stored.poster_key, stored.title_frame_key) if k and k not in keys.values()]
+    stored.probe = result.facts if result.ok else {"error": result.error}
+    stored.probe_error = result.error
+    stored.text = result.text
+    stored.poster_key = keys.get("poster", "")
+    stored.title_frame_key = keys.get("title", "")
+    stored.probe_status = ProbeStatus.DONE if result.ok else ProbeStatus.FAILED
+    stored.probed_at = timezone.now()
+    written = StoredFile.objects.filter(pk=stored.pk, probe_token=token).update(
+        probe=stored.probe, probe_error=stored.probe_error, text=stored.text, poster_key=stored.poster_key,
+        title_frame_key=stored.title_frame_key, probe_status=stored.probe_status, probed_at=stored.probed_at,
+        probe_token="", probe_worker="", probe_claimed_at=None, probe_runs=F("probe_runs") + 1, **sha256)
+    if not written:  # taken over (we were taken for dead): the other probe writes
+        for key in keys.values():
+            default_storage.delete(key)
+        log.warning("probe of file %s was taken over by another worker; result dropped", stored.pk)
+        return "superseded"
+    stored.probe_token, stored.probe_worker, stored.probe_claimed_at = "", "", None
+    stored.probe_runs += 1
     for old in old_keys:
         default_storage.delete(old)
     file_probed.send(sender=StoredFile, stored_file=stored)
@@ -562,6 +593,21 @@ def claim_probe(file_id, *, force: bool = False, now=None) -> tuple[StoredFile |
     from workers.services import alive_worker_ids, current_worker_id
 
     now = now or timezone.now()
+    # The usual case first, without a transaction: a file waiting for its first probe is claimed
+    # by one conditional UPDATE. ``probe_runs`` unchanged means no probe wrote a result since the
+    # read (each write adds one), so the row read is still the file's but for the claim itself.
+    stored = StoredFile.objects.filter(pk=file_id).first()
+    if stored is None:
+        return None, ""
+    if stored.probe_status == ProbeStatus.PENDING and not stored.probe_token:
+        token = uuid.uuid4().hex
+        if StoredFile.objects.filter(pk=stored.pk, probe_status=ProbeStatus.PENDING, probe_token="",
+                                     probe_runs=stored.probe_runs).update(
+                probe_status=ProbeStatus.RUNNING, probe_attempts=F("probe_attempts") + 1, probe_token=token,
+                probe_worker=current_worker_id(), probe_claimed_at=now):
+            return stored, token
+    elif stored.probe_status in (ProbeStatus.DONE, ProbeStatus.FAILED) and not force:
+        return stored, ""  # a result is never taken back but by a forced probe
     with transaction.atomic():
         stored = StoredFile.objects.select_for_update().filter(pk=file_id).first()
         if stored is None:

@@ -25,14 +25,17 @@ def cleanup_stale_uploads() -> dict:
 # --- checks: probe of a finished file ----------------------------------------------------------
 
 
-@task()
-def probe_file(file_id: str) -> str:
+@task(takes_context=True)
+def probe_file(context, file_id: str) -> str:
     """Record a finished file's sha256 (the upload leaves it to this task), measure the file
     (media.probe), keep its frames and text, then tell the users of the file
-    (media.signals.file_probed). Safe to run again: it starts over (the sha256 is kept)."""
+    (media.signals.file_probed). Safe to run again: it starts over (the sha256 is kept). Run again
+    after its worker died (``attempt`` > 1) on a file already probed, it tells the users again:
+    the worker may have died before they had all done their part (the originality check of a
+    document runs in this task)."""
     from media.services import run_probe
 
-    return run_probe(file_id)
+    return run_probe(file_id, retried=context.attempt > 1)
 
 
 @task()

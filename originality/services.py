@@ -173,9 +173,10 @@ def video_matches(stored: StoredFile, sig: Signature) -> list[Match]:
     return out
 
 
-def check_file(stored_file_id, title_card_seconds: int = 5) -> dict:
-    """Sign the file, index it, and record what it matches. Safe to run again."""
-    stored = StoredFile.objects.filter(pk=stored_file_id).first()
+def check_file(stored_file, title_card_seconds: int = 5) -> dict:
+    """Sign the file, index it, and record what it matches. Safe to run again. ``stored_file``: its
+    id, or the StoredFile itself as its probe left it (not read again)."""
+    stored = stored_file if isinstance(stored_file, StoredFile) else StoredFile.objects.filter(pk=stored_file).first()
     if stored is None:
         return {"missing": True}
     found = Counter()

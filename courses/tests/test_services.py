@@ -201,6 +201,26 @@ def test_pending_until_the_probe_then_judged(tree, course):
     assert (fps["measured"], fps["required"], fps["advice"]) == ("30 fps", "25 fps", "请在导出时把帧率设为 25 fps。")
 
 
+def test_the_probed_file_is_judged_as_the_probe_hands_it_over(tree, course, django_assert_max_num_queries):
+    """``file_probed`` hands over the file just written: its resources are read (with their course),
+    the file is not read again; a file nobody uses costs one query."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    f = make_file(tree.teacher, "mp4", probe_status="pending", probe={})
+    r = services.attach_file(tree.teacher, course, 1, "video", f.pk)
+    f.probe_status, f.probe = "done", {**GOOD_VIDEO, "fps": 30.0}
+    f.save()
+    with CaptureQueriesContext(connection) as queries:
+        file_probed.send(sender=type(f), stored_file=f)
+    assert not [q["sql"] for q in queries.captured_queries if '"media_storedfile"' in q["sql"]]
+    r.refresh_from_db()
+    assert r.status == "fail"
+    unused = make_file(tree.teacher, "pdf")
+    with django_assert_max_num_queries(1):
+        assert services.reevaluate_file(unused) == 0
+
+
 @pytest.mark.parametrize("kind,size,name,message", [
     ("empty", 0, "空.pdf", "文件内容 空文件（0 字节），要求 非空文件。"),
     ("mp4", None, "教学设计.docx", "文件类型 MP4，要求 PDF、Word (docx)。"),

@@ -132,3 +132,55 @@ def test_a_probe_taken_over_meanwhile_writes_nothing(tree, told, monkeypatch, tm
     frames = _frames() - frames_before
     assert frames == {stored.poster_key.split("/")[-1], stored.title_frame_key.split("/")[-1]}
     assert told == [stored.pk]
+
+
+def test_queries_of_one_probe_and_its_originality_check(tree, settings, django_assert_max_num_queries,
+                                                        django_capture_on_commit_callbacks):
+    """What the task worker does per uploaded file besides the queue's own statements: read and
+    claim the file (two statements), write the result with the sha256 (one), the resources using it
+    (courses.reevaluate_file, one), then, in the same task, the originality check of a file that is
+    not a video (its old matches, its hash: two), the file not read again."""
+    import os
+
+    from originality.models import Match
+
+    settings.ORIGINALITY_ON_PROBE = True
+    data = os.urandom(64 * 1024)
+
+    def uploaded(name):  # as an upload leaves it: no sha256 yet
+        key = default_storage.save(f"files/test/{name}", ContentFile(data))
+        return StoredFile.objects.create(owner=tree.teacher, storage_key=key, original_name="教学设计.pdf",
+                                         size=len(data), kind="unknown")
+
+    first = uploaded("first")
+    with django_assert_max_num_queries(6), django_capture_on_commit_callbacks(execute=True):
+        assert services.run_probe(first.pk) == ProbeStatus.DONE
+    first.refresh_from_db()
+    assert (first.probe_status, first.probe_runs, first.probe_attempts, first.probe_token, first.sha256) == (
+        "done", 1, 1, "", hashlib.sha256(data).hexdigest())
+    assert not Match.objects.exists()
+    StoredFile.objects.filter(pk=first.pk).update(created_at=timezone.now() - timedelta(minutes=1))
+    copy = uploaded("copy")  # the same bytes again: the check, run in the probe's task, finds the first
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.run_probe(copy.pk) == ProbeStatus.DONE
+    match = Match.objects.get()
+    assert (match.new_file_id, match.earlier_file_id, match.kind, match.same_owner) == (copy.pk, first.pk,
+                                                                                        "exact", True)
+
+
+def test_a_probe_task_run_again_after_its_worker_died_tells_the_users_again(tree, told):
+    """The worker may have died after the result was written, before every user of the file had done
+    its part (the originality check runs in the probe's task): run again, the task tells them again.
+    A duplicate task (first attempt) still does nothing."""
+    stored = make_stored(tree.teacher)
+    assert services.run_probe(stored.pk) == ProbeStatus.DONE
+    assert services.run_probe(stored.pk) == "skipped"
+    assert told == [stored.pk]
+    assert services.run_probe(stored.pk, retried=True) == "skipped"
+    stored.refresh_from_db()
+    assert (stored.probe_status, stored.probe_runs, stored.probe_attempts) == ("done", 1, 1)
+    assert told == [stored.pk, stored.pk]
+    beating("w-alive")
+    claimed_by(stored, "w-alive")  # probed again (forced) by a live worker: that one tells them
+    assert services.run_probe(stored.pk, retried=True) == "skipped"
+    assert told == [stored.pk, stored.pk]

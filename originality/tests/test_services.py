@@ -90,8 +90,10 @@ def test_a_trimmed_retitled_video_copy_is_found(teachers, tmp_path):
     assert Signature.objects.count() == 3
 
 
-def test_the_check_is_queued_after_the_compliance_check(teachers, monkeypatch, django_capture_on_commit_callbacks,
-                                                        settings):
+def test_the_check_follows_the_compliance_check(teachers, monkeypatch, django_capture_on_commit_callbacks,
+                                                settings):
+    """A video's check is queued (it decodes every frame); any other file is checked at once, in the
+    probe's task, once the probe's result is committed; a failed probe, or the setting off: nothing."""
     settings.ORIGINALITY_ON_PROBE = True
     from types import SimpleNamespace
 
@@ -100,34 +102,58 @@ def test_the_check_is_queued_after_the_compliance_check(teachers, monkeypatch, d
 
     queued = []
     monkeypatch.setattr(tasks, "check_file", SimpleNamespace(enqueue=queued.append))
-    f = stored(teachers[0], b"x", "pdf", LESSON)
+    a, b = teachers
+    first = stored(a, b"same bytes", "pdf", name="1")
+    f = stored(b, b"same bytes", "pdf", LESSON, name="2")
+    video = stored(b, b"a video", "mp4", name="3")
     with django_capture_on_commit_callbacks(execute=True):
         file_probed.send(sender=StoredFile, stored_file=f)
+        file_probed.send(sender=StoredFile, stored_file=video)
+        assert not Match.objects.exists()  # after the commit, not before
         f.probe_status = "failed"
         file_probed.send(sender=StoredFile, stored_file=f)
-    assert queued == [str(f.pk)]
-    settings.ORIGINALITY_ON_PROBE = False  # the test settings' default: nothing queued
-    f.probe_status = "done"
+    assert queued == [str(video.pk)]
+    assert Match.objects.get().earlier_file == first and Signature.objects.filter(stored_file=f).exists()
+    settings.ORIGINALITY_ON_PROBE = False  # the test settings' default: nothing queued, nothing checked
+    f.probe_status = video.probe_status = "done"
+    Match.objects.all().delete()
     with django_capture_on_commit_callbacks(execute=True):
         file_probed.send(sender=StoredFile, stored_file=f)
+        file_probed.send(sender=StoredFile, stored_file=video)
+    assert queued == [str(video.pk)] and not Match.objects.exists()
+
+
+def test_a_check_that_fails_at_once_is_queued_instead(teachers, monkeypatch, django_capture_on_commit_callbacks,
+                                                      settings):
+    settings.ORIGINALITY_ON_PROBE = True
+    from types import SimpleNamespace
+
+    from media.signals import file_probed
+    from originality import tasks
+
+    queued = []
+    monkeypatch.setattr(tasks, "check_file", SimpleNamespace(enqueue=queued.append))
+
+    def broken(stored_file, **kwargs):
+        raise RuntimeError("index unreachable")
+
+    monkeypatch.setattr(services, "check_file", broken)
+    f = stored(teachers[0], b"x", "pdf", LESSON)
+    with django_capture_on_commit_callbacks(execute=True):
+        file_probed.send(sender=StoredFile, stored_file=f)  # the probe's result stands: no exception
     assert queued == [str(f.pk)]
 
 
-@pytest.mark.skipif(connection.vendor != "sqlite", reason="reads SQLite's query plan")
-def test_the_candidate_lookup_is_answered_from_the_covering_index(teachers):
-    """The candidates of a new file come from the band index alone (no table row visited per hit):
-    what keeps the lookup well under a second at 20,000 signatures (`python -m bench originality`)."""
-    a, _ = teachers
-    first = stored(a, b"1", "docx", LESSON, name="a")
-    services.check_file(first.pk)
-    sig = Signature.objects.get(stored_file=first)
-    with CaptureQueriesContext(connection) as ctx:
-        services._candidates(sig, 1)
-    lookup = ctx.captured_queries[-1]["sql"]
-    assert lookup.count("UNION ALL") == 31  # the 32 bands of a text signature
-    with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN QUERY PLAN " + lookup)
-        steps = [str(row[-1]) for row in cursor.fetchall() if "originality_band" in str(row[-1])]
-    assert len(steps) == 32 and all(
-        step.startswith("SEARCH") and "USING COVERING INDEX originality_band_covering (kind=? AND band=? AND key=?)"
-        in step for step in steps), steps
+def test_a_probed_file_is_checked_with_the_file_as_the_probe_left_it(teachers, django_assert_max_num_queries):
+    """Given the StoredFile (the probe's task), the check does not read it again: for a file that is
+    neither a document nor a video and copies nothing, two statements (its old matches go, its hash
+    is looked up)."""
+    a, b = teachers
+    stored(a, b"other bytes", "zip", name="1")
+    first = stored(a, b"same bytes", "zip", name="2")
+    second = stored(b, b"same bytes", "zip", name="3")
+    with django_assert_max_num_queries(2):
+        assert services.check_file(first) == {"exact": 0}
+    assert services.check_file(second) == {"exact": 1}
+    match = Match.objects.get()
+    assert (match.new_file, match.earlier_file) == (second, first)
