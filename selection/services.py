@@ -337,6 +337,10 @@ def leave(actor, course) -> None:
 
 
 # --- decisions of a unit ---------------------------------------------------------------------------
+# What a decision changes on its entry (``decide``): saved alone, not every column of the row.
+DECIDED_FIELDS = ("state", "rank", "reason", "node_reason", "node_exclusive", "decided_at", "decided_by")
+
+
 @transaction.atomic
 def decide(actor, entry_id, action: str, *, reason: str = "", node_reason: str = "", rank: int | None = None,
            now: datetime | None = None) -> Entry:
@@ -404,8 +408,10 @@ def decide(actor, entry_id, action: str, *, reason: str = "", node_reason: str =
     entry.decided_at, entry.decided_by = (None, None) if target == EntryState.PENDING else (now, actor)
     created = None
     try:
-        with transaction.atomic():
-            entry.save()
+        # No savepoint of its own: a refusal here undoes the whole decision (``decide``'s atomic
+        # block, itself a savepoint when called inside a transaction), never this part alone.
+        with transaction.atomic(savepoint=False):
+            entry.save(update_fields=DECIDED_FIELDS)
             if action == rules.Action.RECOMMEND:
                 if step is not None:
                     level, unit = step
@@ -868,12 +874,45 @@ def decided_detail(entry: Entry) -> Entry:
     return entry
 
 
-def history(entry: Entry, viewer=None, *, steps: list[Entry] | None = None) -> list[Event]:
+@dataclass(eq=False, slots=True)
+class TimelineEvent:
+    """An audit event of a course's timeline (``history``): the ``audit.models.Event`` columns a
+    timeline shows, read as plain values (a course decided back and forth holds hundreds of events,
+    and building an ``Event`` instance for each was a tenth of a decision's answer), with
+    ``unit_name``, ``unit_event`` and ``details``."""
+
+    id: int
+    at: datetime
+    actor_id: int | None
+    actor_name: str
+    action: str
+    target_type: str
+    target_id: str
+    target_repr: str
+    unit_path: str
+    before: dict | list | None
+    after: dict | list | None
+    reason: str
+    unit_name: str = ""
+    unit_event: bool = False
+    details: str = ""
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+
+_TIMELINE_COLUMNS = ("id", "at", "actor_id", "actor_name", "action", "target_type", "target_id", "target_repr",
+                     "unit_path", "before", "after", "reason")
+
+
+def history(entry: Entry, viewer=None, *, steps: list[Entry] | None = None) -> list[TimelineEvent]:
     """The course's timeline, oldest first: its own audit events and, for each level it reached,
     the unit-level events of the unit holding it there that bear on it (confirmation, unlock,
     reopen, deadline change; ``rules.bears_on_entry``), for the units ``viewer`` may see. Each
-    event gets ``unit_name`` (the unit it is scoped to, when on the course's chain),
-    ``unit_event`` (a unit-level event) and ``details`` (``rules.event_details``). Two queries (one with ``steps`` given)."""
+    event (``TimelineEvent``) gets ``unit_name`` (the unit it is scoped to, when on the course's
+    chain), ``unit_event`` (a unit-level event) and ``details`` (``rules.event_details``). Two
+    queries (one with ``steps`` given)."""
     steps = chain(entry) if steps is None else steps
     by_path = {e.unit.path: e for e in steps}
     visible = [e for e in steps if viewer is not None and viewer.has_perm("selection.view_unit", e.unit)]
@@ -881,14 +920,16 @@ def history(entry: Entry, viewer=None, *, steps: list[Entry] | None = None) -> l
     if visible:
         q |= Q(target_type=Campaign._meta.label_lower, target_id=str(entry.level.campaign_id),
                unit_path__in=[e.unit.path for e in visible], action__in=rules.ENTRY_UNIT_ACTIONS)
+    campaign_type = Campaign._meta.label_lower
     result = []
-    for ev in Event.objects.filter(q).order_by("at", "id"):
+    for row in Event.objects.filter(q).order_by("at", "id").values_list(*_TIMELINE_COLUMNS):
+        ev = TimelineEvent(*row)
         step = by_path.get(ev.unit_path)
-        if ev.target_type == Campaign._meta.label_lower and not (
+        if ev.target_type == campaign_type and not (
                 step and rules.bears_on_entry(ev.action, ev.before, ev.after, step.level.kind)):
             continue
         ev.unit_name = step.unit.name if step else ""
-        ev.unit_event = ev.target_type == Campaign._meta.label_lower
+        ev.unit_event = ev.target_type == campaign_type
         ev.details = rules.event_details(ev.action, ev.before, ev.after)
         result.append(ev)
     return result
