@@ -27,7 +27,7 @@ pytestmark = pytest.mark.django_db
 BASE = "/api/v1/selection"
 LIST_QUERIES = 5  # token, memberships, count, the page's ids, its rows
 SEARCH_QUERIES = 7  # … and the search: its words' counts, a rare word's entries (courses.search)
-RECOMMEND_QUERIES, UNDO_QUERIES = 22, 21  # the answer included, savepoints not counted
+RECOMMEND_QUERIES, UNDO_QUERIES = 22, 18  # the answer included, savepoints not counted
 # … and their savepoints: the decision's own (a test runs inside a transaction), the notices' (a
 # failure there never undoes the decision) and, on the recommendation, the city's first row at its
 # level (get_or_create); saving the entry and the entry it makes above takes none of its own.
