@@ -56,7 +56,7 @@ from courses.models import Course
 from jingpinke.errors import ServiceError
 from jingpinke.inputs import parse_id
 from jingpinke.paging import ListPage, ListPaginator, count_cap
-from jingpinke.sql import InIds
+from jingpinke.sql import InIds, KeyColumn
 from orgs.models import Unit
 from selection import hooks, rules, signals
 from selection.models import Entry, EntryState, EntryTally, NodeTally, UnitLevel
@@ -779,14 +779,24 @@ ROW_FIELDS = {
 }
 
 
+# … of which these are read by key (``jingpinke.sql.KeyColumn``), not joined: the entry's level
+# and the units holding and sending it (seven joins weigh on PostgreSQL's planning, ``_api_rows``)
+_BY_KEY = {"level__campaign_id": ("level_id", Level, "campaign_id"), "level__kind": ("level_id", Level, "kind"),
+           "level__name": ("level_id", Level, "name"), "level__award_name": ("level_id", Level, "award_name"),
+           "unit__name": ("unit_id", Unit, "name"), "unit__path": ("unit_id", Unit, "path"),
+           "from_unit__name": ("from_unit_id", Unit, "name")}
+
+
 def _api_rows(page_ids) -> list[EntryRow]:
     """The rows of a page of ``entries_page`` by primary key, as ``EntryRow`` values: the ids come
     from the user's scoped, filtered list, so neither the scope's subquery (SQLite built the list of
     a city's 1,000 units for it) nor the default ordering (4 joins; the page is put back in its
-    order) is read again."""
+    order) is read again. The level and the units by key (``_BY_KEY``): the ten-table join took
+    PostgreSQL 3–3.5 ms to plan (0.5 ms to run) at 200 k, the seven-table one 1.9 ms."""
     keys = list(ROW_FIELDS)
+    columns = [KeyColumn(*_BY_KEY[path]) if path in _BY_KEY else path for path in ROW_FIELDS.values()]
     return [EntryRow(zip(keys, row, strict=True)) for row in
-            Entry.objects.filter(pk__in=page_ids).order_by().values_list(*ROW_FIELDS.values())]
+            Entry.objects.filter(pk__in=page_ids).order_by().values_list(*columns)]
 
 
 def entry_row(entry: Entry) -> EntryRow:

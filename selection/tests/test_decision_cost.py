@@ -120,9 +120,11 @@ def test_the_picks_read_as_rows_are_the_picks_of_the_entries(tree, campaign, nod
     for state in ({"state": "recommended"}, {"awarded": True}):
         straight = [rules.Pick(e.pk, e.course.category, e.node.textbook.subject, e.node_id, e.course.title)
                     for e in Entry.objects.filter(level=county, unit=tree.county, **state).order_by("rank", "id")]
-        with Built() as built:
+        with Built() as built, CaptureQueriesContext(connection) as queries:
             assert services._current(county, tree.county, **state) == straight
         assert built.counts == {}  # rows, no model instances
+        # each pick's subject by its node's key, not by joining the catalog (PostgreSQL hashed all of it)
+        assert ' JOIN "catalog_catalognode"' not in queries.captured_queries[0]["sql"]
     assert len(services._current(county, tree.county, state="recommended")) == 5
 
 
