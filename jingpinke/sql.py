@@ -59,3 +59,36 @@ def triggers_keeper(table: str, install):
             install(conn, fill=False)
 
     return ensure_triggers
+
+
+class KeyColumn(Expression):
+    """``(SELECT column FROM table WHERE pk = key)``: one column of the row a foreign key
+    (``key``, a field path of the outer query) points to, read by a scalar subquery instead of a
+    join. Each join of a query adds to what PostgreSQL weighs when it plans it: the ten-table read
+    of a page of entries spent 3–3.5 ms planning for 0.5 ms running (200 k); with three of its
+    lookups (level, holding unit, sending unit) as these, 1.9 ms. Compiled directly (no nested
+    query to build): cheaper for Django than a join, and than ``Subquery``. NULL when the key is."""
+
+    def __init__(self, key: str, model, column: str):
+        field = model._meta.get_field(column)
+        super().__init__(output_field=field)
+        self.key, self.model, self.column = F(key), model, field.column
+
+    def get_source_expressions(self):
+        return [self.key]
+
+    def set_source_expressions(self, exprs):
+        (self.key,) = exprs
+
+    def resolve_expression(self, query=None, allow_joins=True, reuse=None, summarize=False, for_save=False):
+        c = self.copy()
+        c.key = self.key.resolve_expression(query, allow_joins, reuse, summarize, for_save)
+        return c
+
+    def as_sql(self, compiler, connection):
+        key, params = compiler.compile(self.key)
+        q = connection.ops.quote_name
+        table = self.model._meta.db_table
+        alias = q(f"{table}_by_key")  # not an alias of the outer query, whose column ``key`` may be
+        return (f"(SELECT {alias}.{q(self.column)} FROM {q(table)} {alias} "
+                f"WHERE {alias}.{q(self.model._meta.pk.column)} = {key})", params)

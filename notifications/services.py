@@ -61,23 +61,40 @@ def notify(recipients: Iterable, kind: str, title: str, body: str, *, link: str 
     """One notification per active recipient (each once). With ``dedupe_key``, a recipient who
     already has a notification with that key gets nothing (the database refuses the second row).
     E-mails are sent after the surrounding transaction commits."""
-    created, seen, rows = [], set(), []
-    for user in recipients:
-        if user is None or user.pk in seen or not user.is_active:
-            continue
-        seen.add(user.pk)
-        values = {"recipient": user, "kind": kind, "title": title[:200], "body": body, "link": link,
-                  "campaign": campaign, "entry": entry, "dedupe_key": dedupe_key}
-        if dedupe_key:
+    if dedupe_key:
+        created = []
+        for values in _each(recipients, kind, title, body, link, campaign, entry, dedupe_key):
             try:
                 with transaction.atomic():
                     created.append(Notification.objects.create(**values))
             except IntegrityError:  # sent before (by this run or another scheduler)
                 continue
-        else:
-            rows.append(Notification(**values))
-    if rows:  # one INSERT for all (a decision tells the lead teacher and the team at once)
-        created += Notification.objects.bulk_create(rows)
+        mail_after_commit([n.pk for n in created if n.recipient.email])
+        return created
+    return _insert(_rows(recipients, kind, title, body, link=link, campaign=campaign, entry=entry))
+
+
+def _each(recipients: Iterable, kind, title, body, link, campaign, entry, dedupe_key="") -> Iterable[dict]:
+    seen = set()
+    for user in recipients:
+        if user is None or user.pk in seen or not user.is_active:
+            continue
+        seen.add(user.pk)
+        yield {"recipient": user, "kind": kind, "title": title[:200], "body": body, "link": link,
+               "campaign": campaign, "entry": entry, "dedupe_key": dedupe_key}
+
+
+def _rows(recipients: Iterable, kind: str, title: str, body: str, *, link: str = "", campaign=None, entry=None
+          ) -> list[Notification]:
+    """``notify``'s notifications (without ``dedupe_key``), not saved yet: several of these go into
+    one INSERT (``_insert``)."""
+    return [Notification(**values) for values in _each(recipients, kind, title, body, link, campaign, entry)]
+
+
+def _insert(rows: list[Notification]) -> list[Notification]:
+    """Save ``_rows``' notifications in one INSERT (a decision tells the lead teacher and the team,
+    and on a recommendation the admins of the unit receiving it, at once); mail them after commit."""
+    created = Notification.objects.bulk_create(rows) if rows else []
     mail_after_commit([n.pk for n in created if n.recipient.email])
     return created
 
@@ -244,30 +261,30 @@ def _entry_decided(entry, action: str, actor, previous: str, now: datetime, next
             Entry.objects.filter(course=course, from_unit=unit).exclude(pk=entry.pk)
             .select_related("unit", "level", "node__textbook").first())
         to_unit, to_level = (nxt.unit.name, nxt.level.name) if nxt else ("", "")
-        created = notify(people, Kind.RECOMMENDED, *texts.recommended(course.title, unit.name, to_unit, to_level),
-                         **common)
+        rows = _rows(people, Kind.RECOMMENDED, *texts.recommended(course.title, unit.name, to_unit, to_level),
+                     **common)
         if nxt is not None:
             deadline = unit_deadlines(campaign, nxt.unit, nxt.level)["deadline"]
             title, body = texts.incoming(course.title, unit.name, course.school.name, category_label(course.category),
                                          nxt.node.textbook.subject, deadline, now)
             admins = _others(unit_admins([nxt.unit_id]).get(nxt.unit_id, []), actor)
-            created += notify(admins, Kind.INCOMING, title, body, link=entry_link(nxt), campaign=campaign, entry=nxt)
-        return created
+            rows += _rows(admins, Kind.INCOMING, title, body, link=entry_link(nxt), campaign=campaign, entry=nxt)
+        return _insert(rows)
     if action == "resubmit":  # a returned course is back with the unit that returned it
         deadline = unit_deadlines(campaign, unit, level)["deadline"]
         title, body = texts.resubmitted(course.title, course.lead_teacher.display_name, entry.reason, deadline, now)
         admins = _others(unit_admins([unit.pk]).get(unit.pk, []), actor)
         return notify(admins, Kind.INCOMING, title, body, link=entry_link(entry), campaign=campaign, entry=entry)
     if action == "undo" and previous in ("recommended", "declined"):
-        created = notify(people, Kind.UNDONE, *texts.undone(course.title, unit.name, previous), **common)
+        rows = _rows(people, Kind.UNDONE, *texts.undone(course.title, unit.name, previous), **common)
         parent = unit.parent
         # The campaign's levels: as the decision read them (prefetched), else one query.
         if previous == "recommended" and parent is not None and any(
                 lv.kind == parent.kind for lv in campaign.levels.all()):
             admins = _others(unit_admins([parent.pk]).get(parent.pk, []), actor)
-            created += notify(admins, Kind.INCOMING_UNDONE, *texts.incoming_undone(course.title, unit.name),
-                              link=desk_link(campaign, parent), campaign=campaign)
-        return created
+            rows += _rows(admins, Kind.INCOMING_UNDONE, *texts.incoming_undone(course.title, unit.name),
+                          link=desk_link(campaign, parent), campaign=campaign)
+        return _insert(rows)
     return []
 
 

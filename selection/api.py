@@ -351,6 +351,7 @@ def entry_out(row: services.EntryRow, shown: Shown) -> dict:
 
 def detail_out(entry: Entry, user) -> dict:
     steps = services.chain(entry)
+    labels: dict[str, str] = {}  # a timeline holds a few actions many times: each label translated once
     return {
         **entry_out(services.entry_row(entry), Shown(user)), "members": services.members(entry),
         "chain": [{"entry_id": e.pk, "level": e.level.kind, "level_name": e.level.name, "unit_id": e.unit_id,
@@ -358,7 +359,7 @@ def detail_out(entry: Entry, user) -> dict:
                    "rank": e.rank, "awarded": e.awarded, "award_name": e.level.award_name}
                   for e in steps],
         "history": [{"at": ev.at, "actor": ev.actor_name, "action": ev.action,
-                     "action_label": services.action_label(ev.action), "unit_name": ev.unit_name, "unit_event": ev.unit_event,
+                     "action_label": labels.get(ev.action) or labels.setdefault(ev.action, services.action_label(ev.action)), "unit_name": ev.unit_name, "unit_event": ev.unit_event,
                      "details": ev.details, "reason": ev.reason, "before": ev.before, "after": ev.after}
                     for ev in services.history(entry, user, steps=steps)],
     }
