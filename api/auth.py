@@ -29,14 +29,16 @@ def user_for_token(raw: str):
     """The active user a raw token belongs to, or None."""
     if not raw:
         return None
-    token = (
-        ApiToken.objects.select_related("user")
-        .filter(key_hash=hash_token(raw.strip()), revoked_at__isnull=True, expires_at__gt=timezone.now())
-        .first()
-    )
+    now = timezone.now()
+    # key_hash is unique: no ordering (``first`` sorted by the creation time); of the token, only what
+    # is written back. Checked on every request against the table: revocation and expiry are immediate.
+    token = next(iter(
+        ApiToken.objects.select_related("user").only("last_used_at", "user")
+        .filter(key_hash=hash_token(raw.strip()), revoked_at__isnull=True, expires_at__gt=now)
+        .order_by()[:1]
+    ), None)
     if token is None or not token.user.is_active:
         return None
-    now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user

@@ -30,8 +30,9 @@ from django.db.models import (
     When,
     prefetch_related_objects,
 )
-from django.db.models.deletion import Collector
+from django.db.models.deletion import Collector, get_candidate_relations_to_delete
 from django.db.models.functions import Cast
+from django.db.models.signals import post_delete, pre_delete
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -371,10 +372,30 @@ def leave_in_transaction(actor, course) -> None:
     if len(pending) < len(entries):  # school_has_acted
         raise ServiceError(_("学校已经处理了这门课程，不能再撤回。如需修改，请联系学校管理员退回。"))
     if pending:
-        collector = Collector(using=Entry.objects.db)
-        collector.collect(pending)
-        collector.delete()
+        _delete_entries(pending)
     record(actor, "selection.withdraw", course, unit=course.school)
+
+
+def _delete_entries(entries: list[Entry]) -> None:
+    """Delete ``entries`` as ``QuerySet.delete`` does. A school's pending entry has, as a rule, no
+    row referring to it yet (no review round, publicity, certificate or notice): then one query asks
+    every relation at once and one DELETE follows, instead of the collector's query per relation
+    (four). When a row does refer to them, or a receiver listens for their deletion: the collector
+    (its cascades, SET NULL and PROTECT, as before)."""
+    pks = [e.pk for e in entries]
+    db = Entry.objects.db
+    plain = not (Entry._meta.private_fields or pre_delete.has_listeners(Entry) or post_delete.has_listeners(Entry))
+    if plain:
+        relations = list(get_candidate_relations_to_delete(Entry._meta))  # what the collector asks (hidden too)
+        referred = Q()
+        for rel in relations:
+            referred |= Q(Exists(rel.related_model._base_manager.filter(**{f"{rel.field.name}__in": pks})))
+        if not relations or not Entry.objects.filter(pk__in=pks).filter(referred).order_by().exists():
+            Entry.objects.filter(pk__in=pks).order_by()._raw_delete(db)
+            return
+    collector = Collector(using=db)
+    collector.collect(entries)
+    collector.delete()
 
 
 # --- decisions of a unit ---------------------------------------------------------------------------
