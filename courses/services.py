@@ -27,7 +27,6 @@ from django.utils.translation import gettext as _
 
 import rules as permission_rules
 
-from audit.services import batch as audit_batch
 from audit.services import record
 from campaigns.enums import VIDEO_KINDS, CampaignStatus
 from campaigns.models import Campaign, CampaignCategory, DeadlineOverride, Level, ProductionSpec, ResourceSlot
@@ -1162,13 +1161,7 @@ def remove_file(actor, course: Course, number, kind: str) -> None:
 def submit(actor, course: Course | int, now: datetime | None = None) -> Course:
     """Send the course to the school: every required slot filled, no check failed or running,
     before the school level's deadline (at the second, Beijing time). ``course``: a course in the
-    actor's scope, or a course id (see ``_locked_for``). Its audit events (the school's entry, the
-    course) are written together at the end (``audit.services.batch``: one INSERT)."""
-    with audit_batch():
-        return _submit(actor, course, now)
-
-
-def _submit(actor, course: Course | int, now: datetime | None) -> Course:
+    actor's scope, or a course id (see ``_locked_for``)."""
     now = now or timezone.now()
     course = _locked_for(actor, course)
     if not is_lead(actor, course):
@@ -1202,13 +1195,7 @@ def _submit(actor, course: Course | int, now: datetime | None) -> Course:
 @transaction.atomic
 def withdraw(actor, course: Course | int, now: datetime | None = None) -> Course:
     """Take a submitted course back while the school has not acted on it. ``course``: a course in the
-    actor's scope, or a course id (see ``_locked_for``; no levels: only an answer reads them). Its
-    audit events are written together at the end (``audit.services.batch``)."""
-    with audit_batch():
-        return _withdraw(actor, course)
-
-
-def _withdraw(actor, course: Course | int) -> Course:
+    actor's scope, or a course id (see ``_locked_for``; no levels: only an answer reads them)."""
     course = _locked_for(actor, course, levels=False)
     if not is_lead(actor, course):
         raise PermissionDenied(_("只有主讲教师可以撤回这门课程。"))

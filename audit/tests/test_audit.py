@@ -31,21 +31,3 @@ def test_admin_site_cannot_change_events(client, tree):
     response = client.post(f"/django-admin/audit/event/{event.pk}/delete/", {"post": "yes"})
     assert response.status_code == 403
     assert Event.objects.count() == 1
-
-
-def test_a_batch_writes_its_events_in_one_insert_in_order_and_none_when_it_fails(tree, django_assert_num_queries):
-    from audit.services import batch
-
-    with django_assert_num_queries(1), batch():
-        first = record(tree.teacher, "selection.enter", tree.school, after={"state": "pending"})
-        second = record(tree.teacher, "courses.course.submit", tree.school, before={"status": "draft"})
-        assert first.pk is None and second.pk is None  # not written yet
-    events = list(Event.objects.filter(unit_path=tree.school.path).order_by("id"))
-    assert [(e.action, e.after, e.before) for e in events] == [
-        ("selection.enter", {"state": "pending"}, None), ("courses.course.submit", None, {"status": "draft"})]
-    assert events[0].at <= events[1].at and list(Event.objects.order_by("-at", "-id"))[:2] == events[::-1]
-    with pytest.raises(RuntimeError), batch():
-        record(tree.teacher, "courses.course.withdraw", tree.school)
-        raise RuntimeError("the use case failed")
-    assert not Event.objects.filter(action="courses.course.withdraw").exists()
-    assert record(tree.teacher, "courses.course.withdraw", tree.school).pk is not None  # outside: at once

@@ -19,9 +19,8 @@ JOINED_READ = 'FROM "courses_course" INNER JOIN "campaigns_campaign"'
 # with a bearer token, the answer included (PostgreSQL 200 k: 33 and 26, then 27 and 28 before the
 # course, its levels and its deadline were read once per request; 23 and 20 before the entries were
 # read once and ``enter``/``leave`` joined the request's transaction without savepoints; withdraw 17
-# before the entry nothing refers to was deleted without the collector's query per relation; 18 and
-# 14 before the two audit events of each were written in one INSERT)
-SUBMIT_QUERIES, WITHDRAW_QUERIES = 17, 13
+# before the entry nothing refers to was deleted without the collector's query per relation)
+SUBMIT_QUERIES, WITHDRAW_QUERIES = 18, 14
 ONCE = ('FROM "campaigns_level"', 'FROM "campaigns_deadlineoverride"', 'FROM "campaigns_resourceslot"',
         'FROM "campaigns_productionspec"', 'FROM "courses_coursemember"')
 
