@@ -244,7 +244,7 @@ def report_out(course: Course) -> dict:
 def list_courses(request, page: int = 1, campaign: int | None = None, status: str = "", mine: bool = False,
                  cursor: str = Query("", description=CURSOR_HELP)):
     qs = services.list_courses(request.user, campaign_id=campaign, status=status, mine=mine)
-    p = paginate(qs, services.PAGE_SIZE, page, cursor, page_first=True)
+    p = paginate(qs, services.PAGE_SIZE, page, cursor, load=services.load_listed)
     extras = services.row_extras(p.object_list)
     return page_out(p, [course_out(c, request.user, extras) for c in p.object_list])
 

@@ -32,7 +32,7 @@ from campaigns.enums import VIDEO_KINDS, CampaignStatus
 from campaigns.models import Campaign, CampaignCategory, DeadlineOverride, Level, ProductionSpec, ResourceSlot
 from campaigns.services import campaigns_for, deadlines_for, spec_row
 from courses import areas, compliance, rules
-from courses.models import CheckStatus, Course, CourseMember, CourseStatus, Period, Resource
+from courses.models import CheckStatus, Course, CourseMember, CourseStatus, Period, Resource, own_course_ids
 from courses.signals import checks_failed
 from jingpinke.errors import ServiceError
 from jingpinke.inputs import parse_id
@@ -129,13 +129,13 @@ def _listed(user) -> tuple[QuerySet[Course], bool]:
     if administers_every_unit(user):
         # every course: no filter, the newest-first index alone (the user's own courses are in it)
         return Course.objects.all(), False
+    units = user.admin_units()
+    if not units:  # a teacher: his own courses, one subquery (``own_course_ids``), sorted
+        return Course.objects.filter(pk__in=own_course_ids(user)), True
     member_of = list(CourseMember.objects.filter(user=user).order_by().values_list("course_id", flat=True))
     own = Q(lead_teacher=user)
     if member_of:
         own |= Q(pk__in=member_of)
-    units = user.admin_units()
-    if not units:
-        return Course.objects.filter(own), True
     scope = Q()
     for unit in units:
         if unit.depth in areas.DEPTHS:
@@ -164,8 +164,7 @@ def list_courses(user, *, campaign_id=None, status: str = "", mine: bool = False
     the hope that the scope's rows come early; one city or county reads its range of its area
     index in order, the province walks the newest-first index (its rows do come early)."""
     qs, scoped = _listed(user)
-    qs = (qs.select_related("campaign__owner", "school__parent", "lead_teacher", "node__textbook")
-          .prefetch_related(Prefetch("campaign__levels", queryset=Level.objects.order_by("pk"))))
+    qs = _with_row_reads(qs)
     if campaign_id:
         qs = qs.filter(campaign_id=campaign_id)
     if status in CourseStatus.values:
@@ -175,6 +174,19 @@ def list_courses(user, *, campaign_id=None, status: str = "", mine: bool = False
     if scoped:
         return qs.annotate(recent=Coalesce("updated_at", "updated_at")).order_by("-recent", "-id")
     return qs.order_by("-updated_at", "-id")
+
+
+def _with_row_reads(qs: QuerySet[Course]) -> QuerySet[Course]:
+    """What a list row shows of a course: its campaign (with its levels), school, lead teacher, node."""
+    return (qs.select_related("campaign__owner", "school__parent", "lead_teacher", "node__textbook")
+            .prefetch_related(Prefetch("campaign__levels", queryset=Level.objects.order_by("pk"))))
+
+
+def load_listed(ids) -> QuerySet[Course]:
+    """The rows of a page of ``list_courses`` by key (``paginate(load=…)``): the keys come from the
+    scoped list itself, so the scope is not applied again (its subqueries made PostgreSQL plan the
+    seven-table read longer for nothing)."""
+    return _with_row_reads(Course.objects.filter(pk__in=list(ids)).order_by())
 
 
 @dataclass
@@ -1158,8 +1170,8 @@ def submit(actor, course: Course | int, now: datetime | None = None) -> Course:
     course = _locked_for(actor, course)
     if not is_lead(actor, course):
         raise PermissionDenied(_("只有主讲教师可以提交这门课程。"))
-    # For this submission only (the row read under the lock): the course's returned entry is read
-    # once for the items asked and for ``enter`` (``selection.services.returned_entry``).
+    # For this submission only (the row read under the lock): the course's entries are read once,
+    # for the items asked (its returned entry) and for ``enter`` (``selection.services.returned_entry``).
     course._submitting = True
     try:
         cards = package(course)  # brings every check up to date first
@@ -1171,12 +1183,12 @@ def submit(actor, course: Course | int, now: datetime | None = None) -> Course:
         course.submitted_at = now
         course.save(update_fields=["status", "submitted_at", "updated_at"])
         if apps.is_installed("selection"):  # the school's screening list (a returned course goes back to its unit)
-            from selection.services import enter
+            from selection.services import enter_in_transaction
 
-            enter(actor, course)
+            enter_in_transaction(actor, course)  # in this transaction: no savepoint
     finally:
         course.__dict__.pop("_submitting", None)
-        course.__dict__.pop("_returned_entry", None)
+        course.__dict__.pop("_entries", None)
     record(actor, "courses.course.submit", course, before=before, after={
         **snapshot(course), "files": [_file_row(c.resource.file) for pc in cards for c in pc.slots if c.resource]},
         unit=course.school)
@@ -1193,9 +1205,9 @@ def withdraw(actor, course: Course | int, now: datetime | None = None) -> Course
         raise PermissionDenied(_("只有主讲教师可以撤回这门课程。"))
     _refuse(rules.can_withdraw(status=course.status, school_acted=course.school_acted_at is not None))
     if apps.is_installed("selection"):
-        from selection.services import leave
+        from selection.services import leave_in_transaction
 
-        leave(actor, course)  # refuses once the school has acted
+        leave_in_transaction(actor, course)  # refuses once the school has acted; in this transaction
     before = snapshot(course)
     course.status = rules.transition(course.status, "withdraw")
     course.save(update_fields=["status", "updated_at"])

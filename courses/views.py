@@ -35,7 +35,7 @@ def course_list(request):
     campaign_id = services._digits(request.GET.get("campaign"))
     status = request.GET.get("status", "")
     qs = services.list_courses(actor, campaign_id=campaign_id, status=status)
-    page = paginate_request(request, qs, services.PAGE_SIZE, page_first=True)
+    page = paginate_request(request, qs, services.PAGE_SIZE, load=services.load_listed)
     is_admin = actor.is_superuser or bool(actor.admin_units())
     return render(request, "courses/list.html", {
         "page_obj": page, "open_campaigns": services.open_campaigns(actor), "is_admin": is_admin,

@@ -34,7 +34,7 @@ from django.db.models import (
     When,
     prefetch_related_objects,
 )
-from django.db.models.deletion import SET_NULL, get_candidate_relations_to_delete
+from django.db.models.deletion import SET_NULL, Collector, get_candidate_relations_to_delete
 from django.db.models.functions import Cast
 from django.db.models.signals import post_delete, pre_delete
 from django.http import Http404
@@ -265,6 +265,17 @@ def _require(actor, perm: str, obj, message: str) -> None:
 def enter(actor, course) -> Entry:
     """A submitted course reaches its school; a course that was returned goes back to the unit
     that returned it."""
+    return enter_in_transaction(actor, course)
+
+
+def enter_in_transaction(actor, course) -> Entry:
+    """``enter`` for a caller already in a transaction that any error rolls back as a whole
+    (``courses.services.submit``, with the course row locked): no savepoint of its own (two queries
+    each). During a submission the course's school entry is taken from its entries read with the
+    returned one (``returned_entry``) and made without the savepoint of ``get_or_create``: under the
+    course's lock no one else makes it (only ``enter`` makes an entry at the school level)."""
+    if not transaction.get_connection().in_atomic_block:
+        raise transaction.TransactionManagementError("enter_in_transaction: call it in a transaction")
     returned = returned_entry(course)
     if returned is not None:
         # The unit's row first, then the entry: the order decide() locks them in.
@@ -287,10 +298,14 @@ def enter(actor, course) -> Entry:
     level = _level(course.campaign, "school")
     if level is None:
         raise ServiceError(_("本活动没有设置学校层级，无法提交。请联系主办单位。"))
-    entry, _created = Entry.objects.get_or_create(
-        course=course, level=level,
-        defaults={"campaign": course.campaign, "unit": course.school, "node": course.node,
-                  "node_exclusive": course.campaign.node_rule == NodeRule.BLOCK})
+    defaults = {"campaign": course.campaign, "unit": course.school, "node": course.node,
+                "node_exclusive": course.campaign.node_rule == NodeRule.BLOCK}
+    if _entries_read(course) is not None:  # submitting, the course locked: its entries as read
+        entry = next((e for e in course._entries if e.level_id == level.pk), None)
+        if entry is None:
+            entry = Entry.objects.create(course=course, level=level, **defaults)
+    else:
+        entry, _created = Entry.objects.get_or_create(course=course, level=level, defaults=defaults)
     if entry.state != EntryState.PENDING:
         entry.state = EntryState.PENDING
         entry.save(update_fields=["state"])
@@ -303,13 +318,23 @@ def returned_entry(course) -> Entry | None:
     submission (``courses.services.submit`` marks the row it read under its lock, and clears the
     mark when done) it is read once, for the items asked and for ``enter``; otherwise every time,
     so that an object kept across decisions never answers an old state."""
-    if getattr(course, "_submitting", False) and hasattr(course, "_returned_entry"):
-        return course._returned_entry
-    returned = (Entry.objects.filter(course=course, state=EntryState.RETURNED).select_related("level", "unit")
-                .order_by("level_id", "unit__path", "rank", "pk").first())
     if getattr(course, "_submitting", False):
-        course._returned_entry = returned
-    return returned
+        entries = _entries_read(course)
+        if entries is None:
+            # every entry of the course, in the order the returned one is chosen in: ``enter`` finds
+            # the school's entry among them (it would read it again)
+            entries = course._entries = list(
+                Entry.objects.filter(course=course).select_related("level", "unit")
+                .order_by("level_id", "unit__path", "rank", "pk"))
+        return next((e for e in entries if e.state == EntryState.RETURNED), None)
+    return (Entry.objects.filter(course=course, state=EntryState.RETURNED).select_related("level", "unit")
+            .order_by("level_id", "unit__path", "rank", "pk").first())
+
+
+def _entries_read(course) -> list[Entry] | None:
+    """The course's entries ``returned_entry`` read during this submission (None: not submitting,
+    or not read yet)."""
+    return course.__dict__.get("_entries") if getattr(course, "_submitting", False) else None
 
 
 def submission_items(course) -> list[str] | None:
@@ -342,10 +367,45 @@ def school_has_acted(course) -> bool:
 @transaction.atomic
 def leave(actor, course) -> None:
     """The teacher withdraws a submitted course the school has not acted on."""
-    if school_has_acted(course):
+    leave_in_transaction(actor, course)
+
+
+def leave_in_transaction(actor, course) -> None:
+    """``leave`` for a caller already in a transaction that any error rolls back as a whole
+    (``courses.services.withdraw``): no savepoint of its own. The course's entries are read once,
+    for ``school_has_acted``'s question and as the rows to delete (the deletion reads them again
+    otherwise)."""
+    if not transaction.get_connection().in_atomic_block:
+        raise transaction.TransactionManagementError("leave_in_transaction: call it in a transaction")
+    entries = list(Entry.objects.filter(course=course).annotate(level_kind=F("level__kind")).order_by())
+    pending = [e for e in entries if e.level_kind == "school" and e.state == EntryState.PENDING]
+    if len(pending) < len(entries):  # school_has_acted
         raise ServiceError(_("学校已经处理了这门课程，不能再撤回。如需修改，请联系学校管理员退回。"))
-    Entry.objects.filter(course=course, level__kind="school", state=EntryState.PENDING).delete()
+    if pending:
+        _delete_entries(pending)
     record(actor, "selection.withdraw", course, unit=course.school)
+
+
+def _delete_entries(entries: list[Entry]) -> None:
+    """Delete ``entries`` as ``QuerySet.delete`` does. A school's pending entry has, as a rule, no
+    row referring to it yet (no review round, publicity, certificate or notice): then one query asks
+    every relation at once and one DELETE follows, instead of the collector's query per relation
+    (four). When a row does refer to them, or a receiver listens for their deletion: the collector
+    (its cascades, SET NULL and PROTECT, as before)."""
+    pks = [e.pk for e in entries]
+    db = Entry.objects.db
+    plain = not (Entry._meta.private_fields or pre_delete.has_listeners(Entry) or post_delete.has_listeners(Entry))
+    if plain:
+        relations = list(get_candidate_relations_to_delete(Entry._meta))  # what the collector asks (hidden too)
+        referred = Q()
+        for rel in relations:
+            referred |= Q(Exists(rel.related_model._base_manager.filter(**{f"{rel.field.name}__in": pks})))
+        if not relations or not Entry.objects.filter(pk__in=pks).filter(referred).order_by().exists():
+            Entry.objects.filter(pk__in=pks).order_by()._raw_delete(db)
+            return
+    collector = Collector(using=db)
+    collector.collect(entries)
+    collector.delete()
 
 
 # --- decisions of a unit ---------------------------------------------------------------------------

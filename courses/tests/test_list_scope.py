@@ -102,3 +102,25 @@ def test_the_admin_of_every_unit_reads_no_scope_filter(tree, courses, django_ass
     expected = list(Course.objects.visible_to(admin).order_by("-updated_at", "-id").values_list("pk", flat=True))
     assert courses[1].pk not in expected
     assert list(services.list_courses(admin).values_list("pk", flat=True)) == expected
+
+
+def test_a_teachers_own_courses_are_one_subquery(tree, courses, campaign, node, django_assert_num_queries):
+    """Someone who administers no unit sees the courses he leads and those whose team he is in
+    (``own_course_ids``): one subquery of the list's query, not a query of his team memberships
+    first (the locust run's most frequent request)."""
+    teacher = tree.teacher
+    theirs = courses[1]  # another teacher's course of another school
+    CourseMember.objects.create(course=theirs, user=teacher, order=2)
+    services.start_course(tree.other_teacher, campaign, category="subject", node_id=node.pk, title="无关的课",
+                          periods=1)
+    teacher = type(teacher).objects.get(pk=teacher.pk)
+    teacher.memberships_cached()
+    expected = {courses[0].pk, theirs.pk}
+    assert set(Course.objects.filter(lead_teacher=teacher).values_list("pk", flat=True)) == {courses[0].pk}
+    with django_assert_num_queries(1):
+        assert set(Course.objects.visible_to(teacher).values_list("pk", flat=True)) == expected
+    newest_first = list(Course.objects.filter(pk__in=expected).order_by("-updated_at", "-id").values_list("pk", flat=True))
+    with django_assert_num_queries(1):
+        assert list(services.list_courses(teacher).values_list("pk", flat=True)) == newest_first
+    CourseMember.objects.filter(course=theirs, user=teacher).delete()  # he left the team: no longer his
+    assert set(Course.objects.visible_to(teacher).values_list("pk", flat=True)) == {courses[0].pk}

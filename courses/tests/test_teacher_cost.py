@@ -14,7 +14,7 @@ from orgs.tests.factories import member
 
 pytestmark = pytest.mark.django_db
 BASE = "/api/v1/courses"
-LIST_QUERIES = 9  # token, memberships, team ids, page keys, rows, levels, deadlines, teams, same node
+LIST_QUERIES = 8  # token, memberships, page keys (his courses: one subquery), rows, levels, deadlines, teams, same node
 
 
 def _old_team(course):

@@ -202,6 +202,28 @@ def test_withdraw_only_before_the_school_acts(make_course, tree):
         services.leave(tree.teacher, other)
 
 
+def test_withdraw_deletes_the_school_entry_as_the_collector_did(make_course, tree, django_assert_max_num_queries):
+    """``leave`` deletes the pending school entry in one DELETE when nothing refers to it (one query
+    asks every relation), and through Django's collector when something does: a notice about the
+    entry keeps its row without the entry (SET NULL), as before."""
+    from django.db import transaction
+
+    from notifications.models import Notification
+
+    course = make_course()
+    with transaction.atomic(), django_assert_max_num_queries(4):  # entries, references, DELETE, audit
+        services.leave_in_transaction(tree.teacher, course)
+    assert not Entry.objects.filter(course=course).exists()
+    other = make_course()
+    entry = entry_at(other, "school")
+    notice = Notification.objects.create(recipient=tree.teacher, kind="returned", title="退回", entry=entry)
+    services.leave(tree.teacher, other)
+    assert not Entry.objects.filter(course=other).exists()
+    notice.refresh_from_db()
+    assert notice.entry_id is None
+    assert Event.objects.filter(action="selection.withdraw").count() == 2
+
+
 def test_a_level_asks_for_items_before_it_recommends(make_course, tree, campaign, nodes):
     """The county pre-selects on the design and asks for the video before recommending to the
     city: one list for all categories, each course asked only for what its package has."""
