@@ -80,6 +80,22 @@ def test_no_match_reads_nothing_more(city, django_assert_num_queries, django_ass
         assert paginator.count == 0
 
 
+def test_only_a_county_or_school_search_reads_its_ids_first(client, city):
+    """A city's (or the province's) matches lie dense along the sort index: its search pages as
+    before (a COUNT, no id read first); a county's reads its ids first."""
+    def reads(user):
+        client.force_login(user)
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(f"/api/v1/selection/entries?campaign={city.campaign.pk}&q=秋天").status_code == 200
+        return ([q for q in ctx.captured_queries if q["sql"].startswith("SELECT COUNT(*)")],
+                [q for q in ctx.captured_queries if q["sql"].startswith('SELECT "selection_entry"."id" AS "pk" FROM')
+                 and '"selection_entry"."unit_id" IN' in q["sql"]])  # the scope's matches (not the search's own)
+    counts, ids = reads(city.city_admin)
+    assert not ids  # (its few matches fit on the first page: counted from the rows, no COUNT either)
+    counts, ids = reads(city.county_admin)
+    assert ids and not counts
+
+
 def test_the_api_search_reads_its_ids_first_and_no_count(client, city):
     """The entries API's search: the matches' ids (unordered, bounded), the page among them, its
     rows; no COUNT query. The answer equals the list's first page and count."""
