@@ -386,22 +386,46 @@ def leave_in_transaction(actor, course) -> None:
     record(actor, "selection.withdraw", course, unit=course.school)
 
 
+def _references() -> dict:
+    """Annotations of an entry saying what refers to it, for ``_delete_entries``: ``referenced_elsewhere``,
+    anything but a notice (review round entries, publicity items, certificates: what ``delete()``
+    would cascade to or be refused by), and ``noticed``, a notice (which ``delete()`` unlinks: SET NULL)."""
+    held, noticed = [], []
+    for r in get_candidate_relations_to_delete(Entry._meta):  # what the collector asks (hidden too)
+        (noticed if r.on_delete is SET_NULL else held).append(
+            Exists(r.related_model._base_manager.filter(**{r.field.attname: OuterRef("pk")})))
+
+    def any_of(found):
+        return (ExpressionWrapper(reduce(operator.or_, found), output_field=BooleanField()) if found
+                else Value(False, output_field=BooleanField()))
+
+    return {"referenced_elsewhere": any_of(held), "noticed": any_of(noticed)}
+
+
 def _delete_entries(entries: list[Entry]) -> None:
-    """Delete ``entries`` as ``QuerySet.delete`` does. A school's pending entry has, as a rule, no
-    row referring to it yet (no review round, publicity, certificate or notice): then one query asks
-    every relation at once and one DELETE follows, instead of the collector's query per relation
-    (four). When a row does refer to them, or a receiver listens for their deletion: the collector
-    (its cascades, SET NULL and PROTECT, as before)."""
+    """Delete ``entries`` as ``QuerySet.delete`` does, in fewer queries: the collector reads every
+    relation to an entry one query each (review round entries, publicity items, certificates,
+    notices), where an entry nothing but a notice refers to (a school's pending entry a teacher
+    withdraws; the entry a recommendation made above, which its undo deletes) needs none of that.
+    What refers to them is asked in one query (``_references``), or taken from the entries when
+    they were read with it: when only notices do, their link is cleared as SET NULL would; then one
+    DELETE. When anything else refers to one of them, or a receiver listens for their deletion: the
+    collector (its cascades, SET NULL and PROTECT, as before)."""
+    db = entries[0]._state.db or Entry.objects.db
     pks = [e.pk for e in entries]
-    db = Entry.objects.db
-    plain = not (Entry._meta.private_fields or pre_delete.has_listeners(Entry) or post_delete.has_listeners(Entry))
-    if plain:
-        relations = list(get_candidate_relations_to_delete(Entry._meta))  # what the collector asks (hidden too)
-        referred = Q()
-        for rel in relations:
-            referred |= Q(Exists(rel.related_model._base_manager.filter(**{f"{rel.field.name}__in": pks})))
-        if not relations or not Entry.objects.filter(pk__in=pks).filter(referred).order_by().exists():
-            Entry.objects.filter(pk__in=pks).order_by()._raw_delete(db)
+    if not (Entry._meta.private_fields or pre_delete.has_listeners(Entry) or post_delete.has_listeners(Entry)):
+        flags = [(e.referenced_elsewhere, e.noticed) for e in entries
+                 if hasattr(e, "referenced_elsewhere") and hasattr(e, "noticed")]
+        if len(flags) < len(entries):
+            flags = list(Entry.objects.using(db).filter(pk__in=pks).annotate(**_references()).order_by()
+                         .values_list("referenced_elsewhere", "noticed"))
+        if not any(elsewhere for elsewhere, _noticed in flags):
+            if any(noticed for _elsewhere, noticed in flags):
+                for r in get_candidate_relations_to_delete(Entry._meta):
+                    if r.on_delete is SET_NULL:
+                        r.related_model._base_manager.using(db).filter(**{f"{r.field.attname}__in": pks}).update(
+                            **{r.field.name: None})
+            Entry.objects.using(db).filter(pk__in=pks).order_by()._raw_delete(db)
             return
     collector = Collector(using=db)
     collector.collect(entries)
@@ -409,32 +433,6 @@ def _delete_entries(entries: list[Entry]) -> None:
 
 
 # --- decisions of a unit ---------------------------------------------------------------------------
-def _referenced_elsewhere() -> ExpressionWrapper | None:
-    """Whether anything but a notice refers to an entry (an annotation of it): what ``delete()``
-    would cascade to or be refused by (review round entries, publicity items, certificates)."""
-    held = [Exists(r.related_model._base_manager.filter(**{r.field.attname: OuterRef("pk")}))
-            for r in get_candidate_relations_to_delete(Entry._meta) if r.on_delete is not SET_NULL]
-    return ExpressionWrapper(reduce(operator.or_, held), output_field=BooleanField()) if held else None
-
-
-def _delete_made_above(entry: Entry) -> None:
-    """Delete the entry a recommendation made at the level above (its undo), as ``entry.delete()``
-    does, in fewer queries: ``delete()`` reads every relation to an entry one query each (review
-    round entries, publicity items, certificates; the notices lose their link), where an entry the
-    level above has not acted on (as ``decide`` checked) has most often nothing but its notices.
-    ``entry`` was read with ``referenced_elsewhere`` (``_referenced_elsewhere``): if anything else
-    refers to it (or something listens for its deletion), ``delete()`` does it all, cascades and
-    protections included; else the notices' links are cleared and the row deleted, as it would."""
-    if (getattr(entry, "referenced_elsewhere", True) or pre_delete.has_listeners(Entry)
-            or post_delete.has_listeners(Entry)):
-        entry.delete()
-        return
-    for r in get_candidate_relations_to_delete(Entry._meta):
-        if r.on_delete is SET_NULL:  # the others do not refer to it
-            r.related_model._base_manager.filter(**{r.field.attname: entry.pk}).update(**{r.field.name: None})
-    Entry.objects.filter(pk=entry.pk)._raw_delete(entry._state.db or "default")
-
-
 # What a decision changes on its entry (``decide``): saved alone, not every column of the row.
 DECIDED_FIELDS = ("state", "rank", "reason", "node_reason", "node_exclusive", "decided_at", "decided_by")
 
@@ -465,9 +463,9 @@ def decide(actor, entry_id, action: str, *, reason: str = "", node_reason: str =
     next_entry, step = None, None
     if action == rules.Action.UNDO and entry.state == EntryState.RECOMMENDED:
         # At most one: the entry the recommendation made at the level above.
-        above = Entry.objects.filter(course=entry.course, from_unit=entry.unit).exclude(pk=entry.pk)
-        referenced = _referenced_elsewhere()
-        next_entry = _one(above.annotate(referenced_elsewhere=referenced) if referenced is not None else above)
+        # (with what refers to it, for its deletion: ``_delete_entries``)
+        next_entry = _one(Entry.objects.filter(course=entry.course, from_unit=entry.unit).exclude(pk=entry.pk)
+                          .annotate(**_references()))
     acted_above = bool(next_entry and (next_entry.state != EntryState.PENDING or next_entry.awarded))
     target, decision = rules.transition(entry.state, action, reason=reason, next_level_acted=acted_above)
     _refuse(decision)
@@ -497,7 +495,7 @@ def decide(actor, entry_id, action: str, *, reason: str = "", node_reason: str =
     elif action == rules.Action.UNDO:
         entry.rank = None
         if next_entry is not None:
-            _delete_made_above(next_entry)
+            _delete_entries([next_entry])
     if action in (rules.Action.RETURN, rules.Action.DECLINE):
         entry.reason = reason.strip()
     if entry.level.kind == "school" and action != rules.Action.UNDO:
