@@ -6,7 +6,27 @@ from django.db import connections
 from django.db.models import BooleanField, Expression, F, Q
 
 
-class InIds(Expression):
+class OnColumn(Expression):
+    """An expression over one column of the outer query (``self.column``, an ``F`` resolved with the
+    query): the skeleton ``InIds`` and ``KeyColumn`` share; subclasses write ``as_sql``."""
+
+    def __init__(self, column: str, output_field):
+        super().__init__(output_field=output_field)
+        self.column = F(column)
+
+    def get_source_expressions(self):
+        return [self.column]
+
+    def set_source_expressions(self, exprs):
+        (self.column,) = exprs
+
+    def resolve_expression(self, query=None, allow_joins=True, reuse=None, summarize=False, for_save=False):
+        c = self.copy()
+        c.column = self.column.resolve_expression(query, allow_joins, reuse, summarize, for_save)
+        return c
+
+
+class InIds(OnColumn):
     """``column IN (ids)`` for a long list of ids: on PostgreSQL ``column = ANY(%s)`` with the list
     as one array parameter; elsewhere Django's ``IN (%s, %s, …)``. Each parameter costs Django
     (one lookup preparation each) and psycopg (a query with more than 50 parameters is parsed
@@ -19,19 +39,8 @@ class InIds(Expression):
     output_field = BooleanField()
 
     def __init__(self, column: str, ids):
-        super().__init__(output_field=BooleanField())
-        self.column, self.ids = F(column), list(ids)
-
-    def get_source_expressions(self):
-        return [self.column]
-
-    def set_source_expressions(self, exprs):
-        (self.column,) = exprs
-
-    def resolve_expression(self, query=None, allow_joins=True, reuse=None, summarize=False, for_save=False):
-        c = self.copy()
-        c.column = self.column.resolve_expression(query, allow_joins, reuse, summarize, for_save)
-        return c
+        super().__init__(column, BooleanField())
+        self.ids = list(ids)
 
     def as_sql(self, compiler, connection):
         column, params = compiler.compile(self.column)
@@ -61,7 +70,7 @@ def triggers_keeper(table: str, install):
     return ensure_triggers
 
 
-class KeyColumn(Expression):
+class KeyColumn(OnColumn):
     """``(SELECT column FROM table WHERE pk = key)``: one column of the row a foreign key
     (``key``, a field path of the outer query) points to, read by a scalar subquery instead of a
     join. Each join of a query adds to what PostgreSQL weighs when it plans it: the ten-table read
@@ -71,24 +80,13 @@ class KeyColumn(Expression):
 
     def __init__(self, key: str, model, column: str):
         field = model._meta.get_field(column)
-        super().__init__(output_field=field)
-        self.key, self.model, self.column = F(key), model, field.column
-
-    def get_source_expressions(self):
-        return [self.key]
-
-    def set_source_expressions(self, exprs):
-        (self.key,) = exprs
-
-    def resolve_expression(self, query=None, allow_joins=True, reuse=None, summarize=False, for_save=False):
-        c = self.copy()
-        c.key = self.key.resolve_expression(query, allow_joins, reuse, summarize, for_save)
-        return c
+        super().__init__(key, field)  # ``self.column``: the key
+        self.model, self.target = model, field.column
 
     def as_sql(self, compiler, connection):
-        key, params = compiler.compile(self.key)
+        key, params = compiler.compile(self.column)
         q = connection.ops.quote_name
         table = self.model._meta.db_table
         alias = q(f"{table}_by_key")  # not an alias of the outer query, whose column ``key`` may be
-        return (f"(SELECT {alias}.{q(self.column)} FROM {q(table)} {alias} "
+        return (f"(SELECT {alias}.{q(self.target)} FROM {q(table)} {alias} "
                 f"WHERE {alias}.{q(self.model._meta.pk.column)} = {key})", params)
