@@ -40,6 +40,7 @@ from courses.models import Course
 from courses.services import school_deadline
 from jingpinke import config
 from jingpinke.errors import ServiceError
+from jingpinke.sql import Compiled
 from notifications import rules, texts
 from notifications.models import Kind, Notification, UnitReminder
 from orgs.models import Membership, Role, Unit
@@ -172,11 +173,16 @@ def team(course) -> list:
 def unit_admins(unit_ids: Iterable[int]) -> dict[int, list]:
     """The active admins of each unit (of the unit itself, not of the units above it)."""
     result: dict[int, list] = {}
-    rows = (Membership.objects.filter(unit_id__in=list(unit_ids), role=Role.ADMIN, user__is_active=True)
-            .select_related("user").order_by("unit_id", "id"))
-    for m in rows:
+    ids = list(unit_ids)
+    for m in _UNIT_ADMINS.instances(ids) if ids else ():
         result.setdefault(m.unit_id, []).append(m.user)
     return result
+
+
+# compiled once (``jingpinke.sql.Compiled``): every recommendation and undo reads the admins it tells
+_UNIT_ADMINS = Compiled(lambda unit_ids: Membership.objects.filter(unit_id__in=unit_ids, role=Role.ADMIN,
+                                                                    user__is_active=True)
+                        .select_related("user").order_by("unit_id", "id"))
 
 
 def _others(users: list, actor) -> list:

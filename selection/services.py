@@ -32,7 +32,6 @@ from django.db.models import (
     Subquery,
     Value,
     When,
-    prefetch_related_objects,
 )
 from django.db.models.deletion import SET_NULL, Collector, get_candidate_relations_to_delete
 from django.db.models.functions import Cast
@@ -56,7 +55,7 @@ from courses.models import Course
 from jingpinke.errors import ServiceError
 from jingpinke.inputs import parse_id
 from jingpinke.paging import ListPage, ListPaginator, count_cap
-from jingpinke.sql import InIds, KeyColumn
+from jingpinke.sql import Compiled, InIds, KeyColumn
 from orgs.models import Unit, UnitKind
 from selection import hooks, rules, signals
 from selection.models import Entry, EntryState, EntryTally, NodeTally, UnitLevel
@@ -111,11 +110,40 @@ def _entry_in_scope(actor, pk) -> Entry:
     below one the user administers; everything for a system admin) is ``User.administers``, so the
     query need not compile and run the scope's subquery."""
     pk = parse_id(pk)
-    entry = _one(Entry.objects.select_related("level__campaign", "unit__parent", "from_unit").filter(pk=pk)
-                 ) if pk is not None else None
+    entry = _IN_SCOPE.first(pk) if pk is not None else None
     if entry is None or not (actor and actor.is_authenticated and actor.administers(entry.unit)):
         raise Http404(_("未找到该推荐记录，或您无权查看。"))
     return entry
+
+
+# The reads of a decision, each compiled once (``jingpinke.sql.Compiled``): building and compiling
+# these joins cost Django more CPU than PostgreSQL spends running them (a recommendation and its
+# undo ran ~25 ORM reads, ~0.5 ms of CPU each to build and compile at 200 k, profiled).
+_IN_SCOPE = Compiled(lambda pk: Entry.objects.select_related("level__campaign", "unit__parent", "from_unit")
+                     .filter(pk=pk).order_by()[:1])
+_LOCKED = Compiled(lambda pk: Entry.objects.select_for_update(of=("self",))
+                   .select_related("course__school__parent", "course__lead_teacher", "node__textbook")
+                   .filter(pk=pk).order_by())
+_PATH_OVERRIDES = Compiled(lambda campaign_id, ids: DeadlineOverride.objects.filter(
+    level__campaign_id=campaign_id, unit_id__in=ids).select_related("unit"))
+_MADE_ABOVE = Compiled(lambda course_id, unit_id, pk: Entry.objects.filter(course_id=course_id, from_unit_id=unit_id)
+                       .exclude(pk=pk).annotate(**_references()).order_by()[:1])
+_CHAIN = Compiled(lambda course_id: Entry.objects.filter(course_id=course_id).select_related("unit").order_by())
+
+
+_LEVELS = Compiled(lambda campaign_id: Level.objects.filter(campaign_id=campaign_id).order_by("id"))
+
+
+def _prefetch_levels(campaign: Campaign) -> None:
+    """``prefetch_related_objects([campaign], Prefetch("levels", queryset=Level.objects.order_by("id")))``
+    as it leaves the campaign (``campaign.levels.all()`` answers the levels read, each level's
+    ``campaign`` is this instance), read by ``_LEVELS``."""
+    levels = _LEVELS.instances(campaign.pk)
+    for level in levels:
+        Level.campaign.field.set_cached_value(level, campaign)
+    qs = campaign.levels.all()
+    qs._result_cache, qs._prefetch_done = levels, True
+    campaign.__dict__.setdefault("_prefetched_objects_cache", {})["levels"] = qs
 
 
 # --- plumbing ----------------------------------------------------------------------------------------
@@ -159,8 +187,7 @@ def _read_path_overrides(campaign: Campaign, unit: Unit) -> None:
     goes, and the parent's again in the notice to the parent's admins. Kept on this ``campaign``
     instance, which the decision read itself inside its transaction and drops with it."""
     ids = unit.ancestor_ids
-    campaign._path_overrides = (frozenset(ids), list(
-        DeadlineOverride.objects.filter(level__campaign=campaign, unit_id__in=ids).select_related("unit")))
+    campaign._path_overrides = (frozenset(ids), _PATH_OVERRIDES.instances(campaign.pk, list(ids)))
 
 
 def deadline_rows(campaign: Campaign, unit: Unit) -> list:
@@ -208,21 +235,35 @@ def _current_rows(level: Level, unit: Unit, **state) -> list[tuple]:
     The subject is read for each row by its node's key (a subquery), not by joining the catalog:
     PostgreSQL hashed the whole catalog (6,480 nodes, 2.3 of the query's 3.4 ms) to look up the
     ~100 nodes a county recommends (PostgreSQL 200 k)."""
+    key = tuple(sorted(state.items()))
+    read = _CURRENT.get(key)
+    if read is None:
+        read = _CURRENT[key] = Compiled(lambda level_id, unit_id: _current_query(level_id, unit_id, **state))
+    return read.rows(level.pk, unit.pk)
+
+
+def _current_query(level_id: int, unit_id: int, **state) -> QuerySet:
     book = CatalogNode.objects.filter(pk=OuterRef(OuterRef("node_id"))).order_by().values("textbook_id")
     subject = Subquery(Textbook.objects.filter(pk=Subquery(book)).order_by().values("subject"))
-    return list(Entry.objects.filter(level=level, unit=unit, **state).order_by("rank", "id")
-                .values_list("pk", "course__category", subject, "node_id", "course__title", "rank"))
+    return (Entry.objects.filter(level_id=level_id, unit_id=unit_id, **state).order_by("rank", "id")
+            .values_list("pk", "course__category", subject, "node_id", "course__title", "rank"))
+
+
+_CURRENT: dict[tuple, Compiled] = {}  # by the state filter (recommended; awarded)
 
 
 def _quotas(campaign: Campaign, unit: Unit, category: str, subject: str) -> list[rules.QuotaLimit]:
     """Every quota row a pick of ``category`` / ``subject`` must satisfy (campaigns.rules.resolve_quotas)."""
     # As plain rows, unordered: the unique constraints leave at most one row per tier and subject
     # (resolve_quotas), and the model's ordering joined the campaign twice and the unit to sort them.
-    rows = (Quota.objects.filter(campaign=campaign, level__kind=unit.kind, category=category)
-            .filter(Q(unit=unit) | Q(unit__isnull=True)).order_by()
-            .values_list("pk", "level__kind", "unit_id", "school_owner_kind", "category", "subject", "per_subject",
-                         "limit"))
+    rows = _QUOTAS.rows(campaign.pk, unit.kind, category, unit.pk)
     return _limit_for([campaign_rules.QuotaRow(*row) for row in rows], unit)(category, subject)
+
+
+_QUOTAS = Compiled(lambda campaign_id, kind, category, unit_id: Quota.objects.filter(
+    campaign_id=campaign_id, level__kind=kind, category=category).filter(Q(unit_id=unit_id) | Q(unit__isnull=True))
+    .order_by().values_list("pk", "level__kind", "unit_id", "school_owner_kind", "category", "subject", "per_subject",
+                            "limit"))
 
 
 def _missing_resources(level: Level, course) -> tuple[str, ...]:
@@ -447,13 +488,15 @@ def decide(actor, entry_id, action: str, *, reason: str = "", node_reason: str =
     campaign = entry.level.campaign
     # Its levels read once for _level and the deadlines, in their order (by id within a campaign:
     # the model's ordering joins the campaign to sort by its year and title first).
-    prefetch_related_objects([campaign], Prefetch("levels", queryset=Level.objects.order_by("id")))
+    _prefetch_levels(campaign)
     unit_level = _locked_unit_level(campaign, entry.level, entry.unit)
     held = entry
     # Under the lock: the entry with what the rules, the notices and the answer show of its course
     # (school and county, lead teacher) and node; its level and units as read above (they never change).
-    entry = (Entry.objects.select_for_update(of=("self",))
-             .select_related("course__school__parent", "course__lead_teacher", "node__textbook").get(pk=entry.pk))
+    locked = _LOCKED.instances(entry.pk)
+    if not locked:
+        raise Entry.DoesNotExist("Entry matching query does not exist.")
+    entry = locked[0]
     entry.level, entry.unit, entry.from_unit = held.level, held.unit, held.from_unit
     entry.course.campaign = campaign  # read once (with its levels) for the rules and the receivers
     _read_path_overrides(campaign, entry.unit)
@@ -464,8 +507,7 @@ def decide(actor, entry_id, action: str, *, reason: str = "", node_reason: str =
     if action == rules.Action.UNDO and entry.state == EntryState.RECOMMENDED:
         # At most one: the entry the recommendation made at the level above.
         # (with what refers to it, for its deletion: ``_delete_entries``)
-        next_entry = _one(Entry.objects.filter(course=entry.course, from_unit=entry.unit).exclude(pk=entry.pk)
-                          .annotate(**_references()))
+        next_entry = _MADE_ABOVE.first(entry.course_id, entry.unit_id, entry.pk)
     acted_above = bool(next_entry and (next_entry.state != EntryState.PENDING or next_entry.awarded))
     target, decision = rules.transition(entry.state, action, reason=reason, next_level_acted=acted_above)
     _refuse(decision)
@@ -867,10 +909,19 @@ def _api_rows(page_ids) -> list[EntryRow]:
     a city's 1,000 units for it) nor the default ordering (4 joins; the page is put back in its
     order) is read again. The level and the units by key (``_BY_KEY``): the ten-table join took
     PostgreSQL 3–3.5 ms to plan (0.5 ms to run) at 200 k, the seven-table one 1.9 ms."""
-    keys = list(ROW_FIELDS)
+    if not page_ids:
+        return []
+    return [EntryRow(zip(_ROW_KEYS, row, strict=True)) for row in _API_ROWS.rows(list(page_ids))]
+
+
+def _api_rows_query(page_ids) -> QuerySet:
+    """``_api_rows``' read (compiled once: ``jingpinke.sql.Compiled``; the ids one array on PostgreSQL)."""
     columns = [KeyColumn(*_BY_KEY[path]) if path in _BY_KEY else path for path in ROW_FIELDS.values()]
-    return [EntryRow(zip(keys, row, strict=True)) for row in
-            Entry.objects.filter(pk__in=page_ids).order_by().values_list(*columns)]
+    return Entry.objects.filter(InIds("id", page_ids)).order_by().values_list(*columns)
+
+
+_ROW_KEYS = tuple(ROW_FIELDS)
+_API_ROWS = Compiled(_api_rows_query)
 
 
 def entry_row(entry: Entry) -> EntryRow:
@@ -1040,13 +1091,11 @@ def history(entry: Entry, viewer=None, *, steps: list[Entry] | None = None) -> l
     steps = chain(entry) if steps is None else steps
     by_path = {e.unit.path: e for e in steps}
     visible = [e for e in steps if viewer is not None and viewer.has_perm("selection.view_unit", e.unit)]
-    q = Q(target_type=Course._meta.label_lower, target_id=str(entry.course_id))
-    if visible:
-        q |= Q(target_type=Campaign._meta.label_lower, target_id=str(entry.level.campaign_id),
-               unit_path__in=[e.unit.path for e in visible], action__in=rules.ENTRY_UNIT_ACTIONS)
+    rows = (_TIMELINE_WITH_UNITS.rows(str(entry.course_id), str(entry.level.campaign_id), [e.unit.path for e in visible])
+            if visible else _TIMELINE.rows(str(entry.course_id)))
     campaign_type = Campaign._meta.label_lower
     result = []
-    for row in Event.objects.filter(q).order_by("at", "id").values_list(*_TIMELINE_COLUMNS):
+    for row in rows:
         ev = TimelineEvent(*row)
         step = by_path.get(ev.unit_path)
         if ev.target_type == campaign_type and not (
@@ -1059,13 +1108,26 @@ def history(entry: Entry, viewer=None, *, steps: list[Entry] | None = None) -> l
     return result
 
 
+def _timeline_query(course_id: str, campaign_id: str | None = None, paths: list[str] | None = None) -> QuerySet:
+    """``history``'s read: the course's events, and those of the units at ``paths`` in its campaign."""
+    q = Q(target_type=Course._meta.label_lower, target_id=course_id)
+    if paths:
+        q |= Q(target_type=Campaign._meta.label_lower, target_id=campaign_id, unit_path__in=paths,
+               action__in=rules.ENTRY_UNIT_ACTIONS)
+    return Event.objects.filter(q).order_by("at", "id").values_list(*_TIMELINE_COLUMNS)
+
+
+_TIMELINE = Compiled(_timeline_query)
+_TIMELINE_WITH_UNITS = Compiled(_timeline_query)
+
+
 def chain(entry: Entry) -> list[Entry]:
     """Where the course stands at every level it reached, lowest first. The levels from the
     campaign's when a decision read them (``decide``), else with the entries."""
     campaign = entry.level.campaign if Entry.level.is_cached(entry) and Level.campaign.is_cached(entry.level) else None
     levels = getattr(campaign, "_prefetched_objects_cache", {}).get("levels")
     by_id = {lv.pk: lv for lv in levels or ()}
-    rows = list(Entry.objects.filter(course_id=entry.course_id).select_related("unit").order_by()) if by_id else []
+    rows = _CHAIN.instances(entry.course_id) if by_id else []
     if by_id and all(row.level_id in by_id for row in rows):
         for row in rows:
             row.level = by_id[row.level_id]
@@ -1166,8 +1228,7 @@ def course_members(course: Course) -> list:
     course instance: a decision's notice to the team and its answer both list them."""
     found = course.__dict__.get("_team_members")
     if found is None:
-        found = course.__dict__["_team_members"] = list(
-            _members_qs().filter(course_id=course.pk))
+        found = course.__dict__["_team_members"] = _TEAM.instances(course.pk)
     return found
 
 
@@ -1651,6 +1712,9 @@ def _members_qs():
     from courses.models import CourseMember
 
     return CourseMember.objects.select_related("user").order_by("order", "id")
+
+
+_TEAM = Compiled(lambda course_id: _members_qs().filter(course_id=course_id))  # ``course_members``
 
 
 def county_of(school: Unit) -> str:

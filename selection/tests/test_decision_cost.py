@@ -187,3 +187,28 @@ def test_an_undo_deletes_the_entry_above_as_delete_does(tree, campaign, make_cou
     services.decide(tree.school_admin, entry_at(course, "school").pk, "undo")
     assert not Entry.objects.filter(pk=above.pk).exists()
     assert not RoundEntry.objects.filter(round=review_round).exists()  # cascaded, as delete() does
+
+
+def test_a_decision_runs_its_reads_compiled_once(client, tree, campaign, make_course, nodes, bearer, monkeypatch):
+    """The reads of a decision (the entry in scope and under its lock, the campaign's levels, the
+    deadline overrides, the unit's picks and quotas, the entry above, the chain, the timeline, the
+    team, the admins told) are compiled once per process (``jingpinke.sql.Compiled``): building and
+    compiling them cost Django more CPU than running them (16 and 15 compilations before, 200 k:
+    recommend and undo ~25 → ~19 ms of CPU each). Their queries are counted above."""
+    from django.db.models.sql.compiler import SQLCompiler
+
+    auth = bearer(tree.county_admin)
+    decide_once(client, up_to_county(make_course(node=nodes[0]), tree), auth)  # compiles them
+    entry = up_to_county(make_course(node=nodes[1]), tree)
+    compiled, original = [], SQLCompiler.as_sql
+
+    def counted(compiler, *args, **kwargs):
+        compiled.append(compiler.query.model.__name__)
+        return original(compiler, *args, **kwargs)
+
+    monkeypatch.setattr(SQLCompiler, "as_sql", counted)
+    for action, most in (("recommend", 5), ("undo", 4)):
+        compiled.clear()
+        assert post(client, f"{BASE}/entries/{entry.pk}/{action}", **auth).status_code == 200
+        # left: the unit levels' locks (shared with the submission), the publicity hook, the writes
+        assert len(compiled) <= most, (action, compiled)
