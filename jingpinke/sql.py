@@ -111,6 +111,7 @@ class Compiled:
     def __init__(self, build):
         self.build = build
         self.shapes: dict[tuple, tuple] = {}
+        self.makers: dict = {}  # compiler → how its instances are built (``instances``)
 
     @staticmethod
     def _stand_in(i: int, value):
@@ -146,7 +147,12 @@ class Compiled:
         missing = wanted - {place[1] for place in places if place[0] != "fixed"}
         if missing:
             raise ValueError(f"Compiled: values {sorted(missing)} do not reach the SQL as parameters")
-        return compiler, sql, places
+        fields = [s[0] for s in compiler.select[0:compiler.col_count]]
+        if compiler.has_composite_fields(fields):
+            raise ValueError("Compiled: composite fields are not supported")
+        # the converters of its columns, worked out once too (``results_iter`` asks each column's
+        # field and the backend at every run)
+        return compiler, sql, places, compiler.get_converters(fields)
 
     def _run(self, values: tuple, using: str):
         key = (using, tuple(len(v) if isinstance(v, list | tuple) else None for v in values))
@@ -154,8 +160,9 @@ class Compiled:
         if shape is None:
             if len(self.shapes) >= self.MAX_SHAPES:
                 self.shapes.clear()
+                self.makers.clear()
             shape = self.shapes[key] = self._compile(using, values)
-        compiler, sql, places = shape
+        compiler, sql, places, converters = shape
         params = [p[1] if p[0] == "fixed" else values[p[1]][p[2]] if p[0] == "item"
                   else list(values[p[1]]) if isinstance(values[p[1]], list | tuple) else values[p[1]]
                   for p in places]
@@ -164,28 +171,33 @@ class Compiled:
             found = cursor.fetchall()
         if compiler.has_extra_select:
             found = [row[:compiler.col_count] for row in found]
+        if converters:
+            found = compiler.apply_converters(found, converters)
         return compiler, found
 
     def rows(self, *values, using: str = "default") -> list[tuple]:
         """The rows of a ``values_list`` read."""
         compiler, found = self._run(values, using)
-        return list(compiler.results_iter(results=[found], tuple_expected=True))
+        return list(map(tuple, found))
 
     def instances(self, *values, using: str = "default") -> list:
         """The model instances of a read of them (``select_related`` and annotations included), as
         the queryset's own iteration (``ModelIterable``) builds them from its rows."""
         compiler, found = self._run(values, using)
-        select, klass_info, annotations = compiler.select, compiler.klass_info, compiler.annotation_col_map
-        model, (start, *_rest) = klass_info["model"], klass_info["select_fields"]
-        end = klass_info["select_fields"][-1] + 1
-        init_list = [f[0].target.attname for f in select[start:end]]
-        populators = get_related_populators(klass_info, select, using)
+        made = self.makers.get(compiler)
+        if made is None:  # how ``ModelIterable`` builds them, worked out once per compiled read
+            select, klass_info = compiler.select, compiler.klass_info
+            start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+            made = self.makers[compiler] = (
+                klass_info["model"], start, end, [f[0].target.attname for f in select[start:end]],
+                get_related_populators(klass_info, select, using), list((compiler.annotation_col_map or {}).items()))
+        model, start, end, init_list, populators, annotations = made
         result = []
-        for row in compiler.results_iter(results=[found]):
+        for row in found:
             obj = model.from_db(using, init_list, row[start:end])
             for populator in populators:
                 populator.populate(row, obj)
-            for name, position in (annotations or {}).items():
+            for name, position in annotations:
                 setattr(obj, name, row[position])
             result.append(obj)
         return result

@@ -38,6 +38,7 @@ from campaigns.models import Campaign, Level
 from courses.models import CourseMember
 from jingpinke.errors import ServiceError
 from jingpinke.inputs import parse_id
+from jingpinke.sql import Compiled
 from notifications.models import Kind
 from notifications.services import notify, unit_admins
 from orgs.models import Unit
@@ -435,13 +436,17 @@ def confirm_blocker(unit, level) -> str | None:
     return None
 
 
+_OPEN_PUBLICITY = Compiled(lambda unit_id, level_id: Publicity.objects.filter(unit_id=unit_id, level_id=level_id)
+                           .exclude(state=PublicityState.FINAL).order_by().values_list("pk")[:1])
+
+
 def decision_blocker(entry, action: str) -> str | None:
     if _withdrawing.get() == entry.pk:
         return None
+    if not _OPEN_PUBLICITY.rows(entry.unit_id, entry.level_id):  # (every decision asks: compiled once)
+        return None
     pending = Publicity.objects.filter(unit_id=entry.unit_id, level_id=entry.level_id).exclude(
         state=PublicityState.FINAL)
-    if not pending.exists():
-        return None
     if PublicityItem.objects.filter(publicity__in=pending, entry_id=entry.pk, withdrawn=False).exists():
         return _("该课程正在公示，结果确定前不能更改；如异议成立，请在公示管理页处理异议时撤销。")
     if action in (selection_rules.Action.RECOMMEND, "award"):

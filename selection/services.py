@@ -128,6 +128,8 @@ _PATH_OVERRIDES = Compiled(lambda campaign_id, ids: DeadlineOverride.objects.fil
     level__campaign_id=campaign_id, unit_id__in=ids).select_related("unit"))
 _MADE_ABOVE = Compiled(lambda course_id, unit_id, pk: Entry.objects.filter(course_id=course_id, from_unit_id=unit_id)
                        .exclude(pk=pk).annotate(**_references()).order_by()[:1])
+_UNIT_LEVEL_LOCKED = Compiled(lambda level_id, unit_id: UnitLevel.objects.select_for_update()
+                              .filter(level_id=level_id, unit_id=unit_id).order_by()[:1])
 _CHAIN = Compiled(lambda course_id: Entry.objects.filter(course_id=course_id).select_related("unit").order_by())
 
 
@@ -165,7 +167,7 @@ def _level(campaign: Campaign, kind: str) -> Level | None:
 def _locked_unit_level(campaign: Campaign, level: Level, unit: Unit) -> UnitLevel:
     """The unit's row at ``level``, locked (SELECT … FOR UPDATE); made first when it is the first
     time (one query when the row exists, as it does after the unit's first decision)."""
-    row = _one(UnitLevel.objects.select_for_update().filter(level=level, unit=unit))  # unique (level, unit)
+    row = _UNIT_LEVEL_LOCKED.first(level.pk, unit.pk)  # unique (level, unit)
     if row is None:
         UnitLevel.objects.get_or_create(campaign=campaign, level=level, unit=unit)
         row = UnitLevel.objects.select_for_update().get(level=level, unit=unit)
