@@ -166,7 +166,7 @@ class Compiled:
         params = [p[1] if p[0] == "fixed" else values[p[1]][p[2]] if p[0] == "item"
                   else list(values[p[1]]) if isinstance(values[p[1]], list | tuple) else values[p[1]]
                   for p in places]
-        with connections[using].cursor() as cursor:
+        with _cursor(connections[using]) as cursor:
             cursor.execute(sql, params)
             found = cursor.fetchall()
         if compiler.has_extra_select:
@@ -206,3 +206,35 @@ class Compiled:
         """The first instance, else None."""
         found = self.instances(*values, using=using)
         return found[0] if found else None
+
+
+def _cursor(connection):
+    """A cursor for ``Compiled``'s reads: Django's, wrapped as Django wraps it (logged, with its
+    execute wrappers); on PostgreSQL one that binds the parameters on the server and has the
+    statement prepared (psycopg keeps it for the connection, which lives CONN_MAX_AGE): the same
+    SQL text every time, parsed and planned once per connection (PostgreSQL then reuses its plan
+    when a generic plan costs no more than the custom ones). Django's connections do not prepare
+    their statements (``prepare_threshold`` None: they bind on the client)."""
+    if connection.vendor != "postgresql":
+        return connection.cursor()
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    class Prepared(ServerBindingCursor):
+        def execute(self, query, params=None, *, prepare=None, binary=None):
+            return super().execute(query, params, prepare=True, binary=binary)
+
+    global _cursor_class
+    _cursor_class = _cursor_class or Prepared
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    raw = connection.connection
+    if raw.prepare_threshold is None:
+        # Django sets None (no statement prepared, for transaction poolers, which this deployment
+        # does not use): psycopg then ignores ``prepare=True`` too. A threshold never reached
+        # prepares only what asks for it: Django's own cursors bind on the client, never prepare.
+        raw.prepare_threshold = 2**31 - 1
+    with connection.wrap_database_errors:
+        return connection._prepare_cursor(_cursor_class(raw))
+
+
+_cursor_class = None
