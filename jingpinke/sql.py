@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+
 from django.db import connections
+from django.db.backends.utils import CursorDebugWrapper
 from django.db.models import BooleanField, Expression, F, Q
 from django.db.models.query import get_related_populators
 
@@ -217,14 +220,7 @@ def _cursor(connection):
     their statements (``prepare_threshold`` None: they bind on the client)."""
     if connection.vendor != "postgresql":
         return connection.cursor()
-    from django.db.backends.postgresql.base import ServerBindingCursor
-
-    class Prepared(ServerBindingCursor):
-        def execute(self, query, params=None, *, prepare=None, binary=None):
-            return super().execute(query, params, prepare=True, binary=binary)
-
-    global _cursor_class
-    _cursor_class = _cursor_class or Prepared
+    cursor_class = _prepared_cursor_class()
     connection.close_if_health_check_failed()
     connection.ensure_connection()
     raw = connection.connection
@@ -233,8 +229,31 @@ def _cursor(connection):
         # does not use): psycopg then ignores ``prepare=True`` too. A threshold never reached
         # prepares only what asks for it: Django's own cursors bind on the client, never prepare.
         raw.prepare_threshold = 2**31 - 1
+    connection.validate_thread_sharing()
     with connection.wrap_database_errors:
-        return connection._prepare_cursor(_cursor_class(raw))
+        cursor = cursor_class(raw)
+    if connection.queries_logged:
+        return _LoggedPrepared(cursor, connection)
+    return connection.make_cursor(cursor)
 
 
-_cursor_class = None
+@functools.cache
+def _prepared_cursor_class():
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    class PreparedCursor(ServerBindingCursor):
+        """Binds on the server and has psycopg prepare each statement it runs."""
+
+        def execute(self, query, params=None, *, prepare=None, binary=None):
+            return super().execute(query, params, prepare=True, binary=binary)
+
+    return PreparedCursor
+
+
+class _LoggedPrepared(CursorDebugWrapper):
+    """Django's logging cursor, logging a prepared read as Django's own cursors log theirs: with
+    its values in place (the server-bound SQL holds $1, $2, …), so that it can be read and EXPLAINed."""
+
+    def execute(self, sql, params=None):
+        with self.debug_sql(self.db.ops.compose_sql(sql, params)):
+            return self._execute_with_wrappers(sql, params, many=False, executor=self._execute)

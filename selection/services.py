@@ -143,7 +143,7 @@ def _prefetch_levels(campaign: Campaign) -> None:
     levels = _LEVELS.instances(campaign.pk)
     for level in levels:
         Level.campaign.field.set_cached_value(level, campaign)
-    qs = campaign.levels.all()
+    qs = campaign.levels._apply_rel_filters(Level.objects.order_by("id"))  # as prefetch_one_level leaves it
     qs._result_cache, qs._prefetch_done = levels, True
     campaign.__dict__.setdefault("_prefetched_objects_cache", {})["levels"] = qs
 
