@@ -82,3 +82,21 @@ def test_a_value_that_does_not_reach_the_sql_is_refused(units):
         Compiled(lambda name: Unit.objects.filter(name__contains=name).values_list("id")).rows("市")
     with pytest.raises(TypeError):
         Compiled(lambda active: Unit.objects.filter(is_active=active).values_list("id")).rows(True)
+
+
+@pytest.mark.postgres
+def test_on_postgresql_a_compiled_read_is_prepared_for_the_connection(units):
+    """PostgreSQL parses and plans it once per connection (psycopg prepares it, its values bound on
+    the server); it is logged with its values in place, like Django's own queries."""
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL; run with JPK_DATABASE_URL=postgres://…")
+    read = Compiled(by_kind_and_ids)
+    ids = [u.pk for u in units]
+    with CaptureQueriesContext(connection) as queries:
+        for _ in range(3):
+            assert len(read.rows("city", ids)) == 4
+    assert all(f"= ANY('{{{ids[0]}," in q["sql"] and "$1" not in q["sql"] for q in queries.captured_queries)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+                       ['%FROM "orgs_unit"%= ANY($1::bigint[])%'])
+        assert cursor.fetchone()[0] == 1
