@@ -193,8 +193,9 @@ def test_a_decision_runs_its_reads_compiled_once(client, tree, campaign, make_co
     """The reads of a decision (the entry in scope and under its lock, the campaign's levels, the
     deadline overrides, the unit's picks and quotas, the entry above, the chain, the timeline, the
     team, the admins told) are compiled once per process (``jingpinke.sql.Compiled``): building and
-    compiling them cost Django more CPU than running them (16 and 15 compilations before, 200 k:
-    recommend and undo ~25 → ~19 ms of CPU each). Their queries are counted above."""
+    compiling them cost Django more CPU than running them (16 and 15 compilations before; with
+    them prepared on PostgreSQL, 200 k, ``python -m bench cpu``: recommend + undo 35 → 20 ms of
+    CPU, its PostgreSQL backend 16 → 10 ms). Their queries are counted above."""
     from django.db.models.sql.compiler import SQLCompiler
 
     auth = bearer(tree.county_admin)
