@@ -213,3 +213,21 @@ def test_a_decision_runs_its_reads_compiled_once(client, tree, campaign, make_co
         assert post(client, f"{BASE}/entries/{entry.pk}/{action}", **auth).status_code == 200
         # left: the user's memberships (orgs, once per request); the writes have compilers of their own
         assert len(compiled) <= most, (action, compiled)
+
+
+def test_an_undo_unlinks_notices_only_when_one_refers_to_the_entry_above(tree, campaign, make_course, nodes):
+    """``_delete_entries`` (withdraw and undo alike) reads what refers to the entry with it: the
+    notices' links are cleared (one UPDATE) only when a notice refers to it, then one DELETE."""
+    from notifications.models import Notification
+
+    for noticed in (True, False):
+        course = make_course(node=nodes[1] if noticed else nodes[2])
+        above = up_to_county(course, tree)
+        if not noticed:
+            Notification.objects.filter(entry=above).delete()
+        with CaptureQueriesContext(connection) as queries:
+            services.decide(tree.school_admin, entry_at(course, "school").pk, "undo")
+        sqls = [q["sql"] for q in queries.captured_queries]
+        assert not Entry.objects.filter(pk=above.pk).exists()
+        assert sum(sql.startswith('UPDATE "notifications_notification"') for sql in sqls) == noticed, noticed
+        assert sum(sql.startswith('DELETE FROM "selection_entry"') for sql in sqls) == 1
