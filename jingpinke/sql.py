@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import functools
-
 from django.db import connections
 from django.db.backends.utils import CursorDebugWrapper
 from django.db.models import BooleanField, Expression, F, Q
@@ -216,42 +214,27 @@ class Compiled:
 
 
 def _cursor(connection):
-    """A cursor for ``Compiled``'s reads: Django's, wrapped as Django wraps it (logged, with its
-    execute wrappers); on PostgreSQL one that binds the parameters on the server and has the
-    statement prepared (psycopg keeps it for the connection, which lives CONN_MAX_AGE): the same
-    SQL text every time, parsed and planned once per connection (PostgreSQL then reuses its plan
-    when a generic plan costs no more than the custom ones). Django's connections do not prepare
-    their statements (``prepare_threshold`` None: they bind on the client)."""
+    """A cursor for ``Compiled``'s reads, wrapped as Django wraps its own (logged, with its execute
+    wrappers). On PostgreSQL it is made inside ``jingpinke.prepared.prepared()``: a read of fixed
+    shape by key is the keyed statement prepared statements are for (the same SQL text every run:
+    parsed and planned once per connection; PostgreSQL then reuses a generic plan when it costs no
+    more than the custom ones). Unless prepared statements are off (``JPK_DB_PREPARE=0``): then
+    Django's client-binding cursor, as for every other query."""
     if connection.vendor != "postgresql":
         return connection.cursor()
-    cursor_class = _prepared_cursor_class()
-    connection.close_if_health_check_failed()
-    connection.ensure_connection()
-    raw = connection.connection
-    if raw.prepare_threshold is None:
-        # Django sets None (no statement prepared, for transaction poolers, which this deployment
-        # does not use): psycopg then ignores ``prepare=True`` too. A threshold never reached
-        # prepares only what asks for it: Django's own cursors bind on the client, never prepare.
-        raw.prepare_threshold = 2**31 - 1
-    connection.validate_thread_sharing()
-    with connection.wrap_database_errors:
-        cursor = cursor_class(raw)
-    if connection.queries_logged:
-        return _LoggedPrepared(cursor, connection)
-    return connection.make_cursor(cursor)
-
-
-@functools.cache
-def _prepared_cursor_class():
     from django.db.backends.postgresql.base import ServerBindingCursor
 
-    class PreparedCursor(ServerBindingCursor):
-        """Binds on the server and has psycopg prepare each statement it runs."""
+    from jingpinke.prepared import prepared
 
-        def execute(self, query, params=None, *, prepare=None, binary=None):
-            return super().execute(query, params, prepare=True, binary=binary)
-
-    return PreparedCursor
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    connection.validate_thread_sharing()
+    with prepared(), connection.wrap_database_errors:
+        cursor = connection.create_cursor()
+    if connection.queries_logged:
+        return _LoggedPrepared(cursor, connection) if isinstance(cursor, ServerBindingCursor) else (
+            connection.make_debug_cursor(cursor))
+    return connection.make_cursor(cursor)
 
 
 class _LoggedPrepared(CursorDebugWrapper):
