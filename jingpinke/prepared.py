@@ -21,9 +21,9 @@ from __future__ import annotations
 import contextvars
 from contextlib import contextmanager
 
-# Prepare a statement at its second run on a connection (psycopg's default is the fifth): a web
+# Prepare a statement at its second run on a connection (psycopg prepares at the sixth): a web
 # node's connection lives a minute (CONN_MAX_AGE) and serves every kind of request in turn.
-PREPARE_THRESHOLD = 2
+PREPARE_THRESHOLD = 1
 
 _ON = contextvars.ContextVar("jpk_prepared_statements", default=False)
 
