@@ -85,9 +85,7 @@ class Entry(models.Model):
             # (PostgreSQL: INCLUDE) a search of a scope's entries (a title word in 6 % of the titles
             # as a city admin) intersects the scope's entries with the matching courses from this
             # index alone, instead of scanning every entry of the campaign (200 k: 88 -> 9 ms).
-            # And with their id: a county's or school's search reads its matches' ids first
-            # (``narrow_first``) from this index alone, not from each of the scope's rows.
-            models.Index(fields=["campaign", "unit", "state", "awarded", "node"], include=["course", "id"],
+            models.Index(fields=["campaign", "unit", "state", "awarded", "node"], include=["course"],
                          name="progress_entry_board"),
             # The picked entries (recommended or awarded: bounded by the quotas, not by what was
             # declared) of some units, for the quota boards and the share caps: the board reads

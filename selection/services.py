@@ -860,9 +860,8 @@ def _small_scope(user) -> bool:
     search lie sparse along the campaign's sort index (a county holds ~1/120 of a province's
     entries), so that reading them first (``narrow_first``) pays. A city's or the province's
     matches are dense there: their page is found after a short walk, and reading up to 1,001 ids
-    first cost more than it saved (a city's broad word, 26 → 60 ms at 200 k, measured when the ids
-    were read from the table; the board index holds them since). Superusers and experts see the
-    campaign: not small."""
+    first (each from the table: the board index does not hold them) cost more than it saved (a
+    city's broad word, 26 → 60 ms at 200 k). Superusers and experts see the campaign: not small."""
     units = user.admin_units()
     return (bool(units) and not user.is_superuser
             and all(u.kind in (UnitKind.COUNTY, UnitKind.SCHOOL) for u in units))

@@ -100,8 +100,8 @@ def test_a_broad_search_counts_the_scope_from_the_board_index(client, split_city
                  # campaign's (the tables of a test transaction are not vacuumed: the index-only scan
                  # still visits their rows there, not in a vacuumed database)
                  "beyond the scope": sum(n["Actual Rows"] * n["Actual Loops"] for n in entries) > 1.05 * scope}
-        # the board index (its INCLUDE has the course and the id: an Index Only Scan in a vacuumed
-        # database; an Index Scan may still be planned on the test's tables), or, for a city's count, the entries of the matching courses (the planner weighs the
+        # the board index (an Index Scan for a county's ids: they are not in it, its INCLUDE has the
+        # course), or, for a city's count, the entries of the matching courses (the planner weighs the
         # two close on the test's city and has picked either); never a sequential read, and either
         # way no more entries than the scope holds
         read = [(node, "course" if index and index.startswith("selection_entry_course_id") else index)
