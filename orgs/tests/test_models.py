@@ -74,3 +74,29 @@ def test_memberships_are_the_orms_in_one_written_out_statement(tree, django_asse
             assert not m._state.adding and m.unit.pk == m.unit_id
         assert user.primary_role() == ("county_admin", tree.county)
     assert not User.objects.get(pk=tree.sysadmin.pk).memberships_cached()
+
+
+def test_has_perm_answers_as_djangos_with_the_backends_loaded_once(tree, settings):
+    """``User.has_perm`` asks the backends loaded once (not imported at every call), and answers
+    as Django's own ``PermissionsMixin.has_perm``; a changed setting is followed."""
+    from types import SimpleNamespace
+
+    from django.contrib.auth.models import PermissionsMixin
+
+    from orgs import models
+
+    cases = [(user, perm, obj)
+             for user in (tree.county_admin, tree.city_admin, tree.teacher, tree.sysadmin, tree.other_county_admin)
+             for perm, obj in (("selection.decide_entry", SimpleNamespace(unit=tree.school)),
+                               ("orgs.change_unit", tree.county), ("orgs.manage", None),
+                               ("orgs.view_unit", tree.other_school), ("auth.add_user", None))]
+    for user, perm, obj in cases:
+        assert user.has_perm(perm, obj) == PermissionsMixin.has_perm(user, perm, obj), (user, perm)
+    assert tree.county_admin.has_perm("selection.decide_entry", SimpleNamespace(unit=tree.school))
+    assert not tree.teacher.has_perm("orgs.manage")
+    backends = models._auth_backends()
+    assert models._auth_backends() is backends and len(backends) == len(settings.AUTHENTICATION_BACKENDS)
+    settings.AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+    assert not tree.county_admin.has_perm("selection.decide_entry", SimpleNamespace(unit=tree.school))
+    tree.sysadmin.is_active = False
+    assert not tree.sysadmin.has_perm("orgs.manage")
