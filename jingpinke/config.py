@@ -24,6 +24,7 @@ class Option:
 OPTIONS: tuple[Option, ...] = (
     Option("JPK_DATA_DIR", "var", "Folder for the embedded database, uploaded files and the generated secret key (relative to the checkout)."),
     Option("JPK_DATABASE_URL", "", "Database URL, e.g. postgres://user@host:5432/jingpinke. Empty: SQLite (WAL) at $JPK_DATA_DIR/db.sqlite3."),
+    Option("JPK_DB_PREPARE", "1", "PostgreSQL: 1 prepares the keyed statements of the hot requests (parsed and planned once per connection); 0 behind a transaction-mode pooler that cannot keep prepared statements (PgBouncer before 1.21)."),
     Option("JPK_SECRET_KEY", "", "Django secret key. Empty: generated once into $JPK_DATA_DIR/secret_key."),
     Option("JPK_DEBUG", "0", "1 turns on Django's debug pages. Never in production."),
     Option("JPK_HOST", "127.0.0.1", "Address `make run` binds to."),

@@ -165,6 +165,12 @@ if _db_url:
         # query in every province or county board and dashboard; a web request's queries are short.
         options = DATABASES["default"].setdefault("OPTIONS", {})
         options["options"] = f"{options.get('options', '')} -c jit=off".strip()
+        if config.get_bool("JPK_DB_PREPARE"):
+            # The keyed statements of the hot requests are prepared (jingpinke/prepared.py).
+            from jingpinke import prepared
+
+            options.setdefault("cursor_factory", prepared.cursor_factory)
+            options.setdefault("prepare_threshold", prepared.PREPARE_THRESHOLD)
 else:
     DATABASES = {"default": {**SQLITE_DATABASE}}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
