@@ -9,7 +9,6 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 
 from audit.models import Event
-from jingpinke.prepared import prepared
 
 
 def _plain(value: Any) -> Any:
@@ -56,7 +55,7 @@ def _insert(event: Event) -> None:
             sql += f" RETURNING {qn(Event._meta.pk.column)}"
         _insert_sql[connection.vendor] = sql
     params = [f.get_db_prep_save(f.pre_save(event, True), connection) for f in _FIELDS]
-    with prepared(), connection.cursor() as cursor:  # an insert: one plan for any values
+    with connection.cursor() as cursor:
         cursor.execute(sql, params)
         event.pk = cursor.fetchone()[0] if connection.features.can_return_columns_from_insert else cursor.lastrowid
     event._state.adding, event._state.db = False, connection.alias

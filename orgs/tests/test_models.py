@@ -1,5 +1,4 @@
 import pytest
-from django.db import connection
 
 from orgs.models import Unit, UnitKind
 
@@ -101,25 +100,3 @@ def test_has_perm_answers_as_djangos_with_the_backends_loaded_once(tree, setting
     assert not tree.county_admin.has_perm("selection.decide_entry", SimpleNamespace(unit=tree.school))
     tree.sysadmin.is_active = False
     assert not tree.sysadmin.has_perm("orgs.manage")
-
-
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's")
-def test_the_written_out_keyed_statements_are_prepared(tree):
-    """The memberships, the token's user and the audit INSERT run inside ``prepared()``: on
-    PostgreSQL each is prepared at its second run on a connection (jingpinke/prepared.py)."""
-    from api.auth import user_for_token
-    from api.models import ApiToken
-    from audit.services import record
-    from orgs.models import User, active_memberships
-
-    _, raw = ApiToken.issue(tree.teacher, "t")
-    for _ in range(3):
-        active_memberships(User.objects.get(pk=tree.county_admin.pk))
-        user_for_token(raw)
-        record(tree.county_admin, "x.y", tree.school)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT statement FROM pg_prepared_statements")
-        texts = [row[0] for row in cursor.fetchall()]
-    assert any("FROM orgs_membership m JOIN orgs_unit u" in t for t in texts)
-    assert any("FROM api_apitoken t JOIN orgs_user u" in t for t in texts)
-    assert any('INSERT INTO "audit_event"' in t for t in texts)
