@@ -1,6 +1,7 @@
 """The REST API at /api/v1/. Each app adds its router from its own ``api.py``."""
 
-from django.urls import path
+from django.urls import URLPattern, include, path
+from django.urls.resolvers import RoutePattern
 from ninja import NinjaAPI
 
 from api.auth import JpkSessionAuth, TokenAuth
@@ -52,4 +53,33 @@ def _register():
 
 _register()
 
-urlpatterns = [path("", api.urls)]
+
+def by_first_segment(patterns: list) -> list:
+    """ninja's routes (~190, in one flat list that Django tries one after the other: ~0.4 µs each,
+    ~35 µs before the desk's entries were reached) as one include per literal first path segment
+    ("courses/", "selection/", …), each holding its routes without that segment, in their order.
+    A path matches the same route as before: a group only takes the paths that begin with its
+    segment and a slash, the routes that do not begin so (``courses``, ``docs``, the root) stay as
+    they were, and within a group the order is kept. Reversing is unchanged (the groups have no
+    namespace). A first segment with a path parameter would make the groups overlap: then the list
+    is left flat."""
+    heads = {}
+    for p in patterns:
+        head, slash, rest = str(p.pattern).partition("/")
+        if "<" in head or not isinstance(p, URLPattern) or not isinstance(p.pattern, RoutePattern):
+            return patterns
+        if slash and rest:
+            heads.setdefault(head, []).append(path(rest, p.callback, p.default_args, p.name))
+    grouped, placed = [], set()
+    for p in patterns:
+        head, slash, rest = str(p.pattern).partition("/")
+        if not (slash and rest):
+            grouped.append(p)
+        elif head not in placed:
+            placed.add(head)
+            grouped.append(path(f"{head}/", include(heads[head])))
+    return grouped
+
+
+flat_routes, _app_name, _namespace = api.urls
+urlpatterns = [path("", (by_first_segment(flat_routes), _app_name, _namespace))]

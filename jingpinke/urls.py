@@ -5,6 +5,10 @@ from django.urls import include, path
 from orgs import views as orgs_views
 
 urlpatterns = [
+    # The API first: nearly every request is one, and no pattern below begins with "api/" (a path
+    # went through ~20 patterns, and the awards' "" include's failed match, before reaching it).
+    path("api/v1/uploads/", include("media.tus_urls")),
+    path("api/v1/", include("api.urls")),
     path("accounts/login/", orgs_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", orgs_views.PasswordChangeView.as_view(), name="password_change"),
@@ -28,8 +32,6 @@ urlpatterns = [
     path("", include("awards.urls_public")),
     path("notifications/", include("notifications.urls")),
     path("files/", include("media.urls")),
-    path("api/v1/uploads/", include("media.tus_urls")),
-    path("api/v1/", include("api.urls")),
     path("account/", include("api.page_urls")),
     path("django-admin/", admin.site.urls),
     path("gongshi/", include("review.urls_public")),

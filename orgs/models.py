@@ -9,13 +9,17 @@ up through that owner. Every unit stores a materialised ``path`` of ids
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.contrib.auth import get_backends
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import PermissionDenied
 from django.core.validators import RegexValidator
-from django.db import models
+from django.db import connection, models
 from django.db.models import F, Q, Value
 from django.db.models.functions import Concat, Substr
 from django.utils.translation import gettext_lazy as _
 
+from jingpinke.rows import ModelColumns
 from orgs import rules as org_rules
 
 
@@ -169,6 +173,19 @@ class JpkUserManager(UserManager):
         return self.get(Q(username__iexact=login) | Q(mobile=login))
 
 
+_backends: list = [None, []]
+
+
+def _auth_backends() -> list:
+    """``django.contrib.auth.get_backends()``, built again only when the setting changes (tests
+    override it). The backends hold no state of a request (axes', rules', Django's model backend)."""
+    paths = settings.AUTHENTICATION_BACKENDS
+    if _backends[0] is not paths:
+        _backends[1] = get_backends()
+        _backends[0] = paths
+    return _backends[1]
+
+
 class User(AbstractUser):
     """A person. What he may do comes from his memberships in units."""
 
@@ -205,12 +222,27 @@ class User(AbstractUser):
     def is_system_admin(self) -> bool:
         return bool(self.is_superuser)
 
+    def has_perm(self, perm, obj=None) -> bool:
+        """Django's ``PermissionsMixin.has_perm``, asking the authentication backends loaded once per
+        process (``_auth_backends``): Django's ``get_backends()`` imports and instantiates every
+        backend at every call, ~2 µs, and a desk page asks for each of its 30 rows' units."""
+        if self.is_active and self.is_superuser:
+            return True
+        for backend in _auth_backends():
+            if not hasattr(backend, "has_perm"):
+                continue
+            try:
+                if backend.has_perm(self, perm, obj):
+                    return True
+            except PermissionDenied:
+                return False
+        return False
+
     # Memberships are cached on the instance: permission checks call these a lot.
     def memberships_cached(self) -> list["Membership"]:
         cache = getattr(self, "_memberships_cache", None)
         if cache is None:
-            cache = list(self.memberships.select_related("unit", "unit__parent").filter(unit__is_active=True))
-            self._memberships_cache = cache
+            cache = self._memberships_cache = active_memberships(self)
         return cache
 
     def admin_units(self) -> list[Unit]:
@@ -287,3 +319,41 @@ class Membership(models.Model):
     @property
     def role_label(self) -> str:
         return str(ROLE_KEYS.get(self.role_key, self.role))
+
+
+# --- the user's memberships, read by (nearly) every request ------------------------------------------
+_MEMBERSHIP_COLUMNS = (ModelColumns(Membership, "m"), ModelColumns(Unit, "u"), ModelColumns(Unit, "p"))
+_memberships_sql: dict[str, str] = {}
+
+
+def active_memberships(user: User) -> list[Membership]:
+    """The user's memberships in active units, each with its unit and the unit's parent: what
+    ``user.memberships.select_related("unit", "unit__parent").filter(unit__is_active=True)`` reads
+    (each membership's ``user`` is ``user``), in one statement written out. Nearly every request
+    reads them (scope, permissions); the ORM's compilation of that three-table read (~35 columns)
+    cost ~0.5 ms of CPU per request, several times the statement itself. In id order."""
+    if user.pk is None:  # as the related manager: an unsaved user has no memberships to read
+        return list(user.memberships.all())
+    m_cols, u_cols, p_cols = _MEMBERSHIP_COLUMNS
+    sql = _memberships_sql.get(connection.vendor)
+    if sql is None:
+        sql = _memberships_sql[connection.vendor] = (
+            f"SELECT {m_cols.select(connection)}, {u_cols.select(connection)}, {p_cols.select(connection)} "
+            f"FROM {Membership._meta.db_table} m JOIN {Unit._meta.db_table} u ON u.id = m.unit_id "
+            f"LEFT JOIN {Unit._meta.db_table} p ON p.id = u.parent_id "
+            "WHERE m.user_id = %s AND u.is_active ORDER BY m.id"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user.pk])
+        rows = cursor.fetchall()
+    set_user, set_unit = Membership.user.field.set_cached_value, Membership.unit.field.set_cached_value
+    set_parent = Unit.parent.field.set_cached_value
+    found = []
+    for row in rows:
+        membership = m_cols.instance(row, 0, connection)
+        unit = u_cols.instance(row, m_cols.width, connection)
+        set_parent(unit, p_cols.instance(row, m_cols.width + u_cols.width, connection))
+        set_unit(membership, unit)
+        set_user(membership, user)
+        found.append(membership)
+    return found

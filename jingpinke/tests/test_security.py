@@ -97,6 +97,59 @@ def test_every_page_carries_the_content_security_policy(client, tree):
             "base-uri": "'self'", "form-action": "'self'", "frame-ancestors": "'none'"}, url
 
 
+def test_the_policy_built_once_is_the_librarys(rf, settings):
+    """``jingpinke.middleware.CSPMiddleware`` builds the headers once (until the settings change);
+    they are django-csp's own for every kind of response: plain, a view's own policy, a nonce,
+    exempt, an excluded prefix, report-only, changed settings, a 404 under DEBUG."""
+    from csp.middleware import CSPMiddleware as Library
+    from django.http import HttpResponse
+
+    from jingpinke.middleware import CSPMiddleware
+
+    ours, library = CSPMiddleware(lambda r: HttpResponse()), Library(lambda r: HttpResponse())
+
+    def headers(middleware, path="/api/v1/courses", status=200, nonce=False, **attrs):
+        request = rf.get(path)
+        middleware.process_request(request)
+        if nonce:
+            str(request.csp_nonce)
+        response = HttpResponse(status=status)
+        for name, value in attrs.items():
+            setattr(response, name, value)
+        response = middleware.process_response(request, response)
+        return {h: response.get(h) for h in ("Content-Security-Policy", "Content-Security-Policy-Report-Only")}
+
+    def same(**kwargs):
+        found = headers(ours, **kwargs)
+        assert found == headers(library, **kwargs), kwargs
+        return found
+
+    plain = same()
+    assert "frame-ancestors 'none'" in plain["Content-Security-Policy"]
+    assert same(path="/courses/") == plain and ours._built is not None
+    assert same(_csp_update={"img-src": ["https://x.example"]}) != plain
+    same(_csp_replace={"script-src": None})
+    same(nonce=True)
+    assert same(_csp_exempt=True)["Content-Security-Policy"] is None
+    settings.CONTENT_SECURITY_POLICY = {**settings.CONTENT_SECURITY_POLICY,
+                                        "EXCLUDE_URL_PREFIXES": ["/api/v1/files"]}
+    assert same(path="/api/v1/files/1")["Content-Security-Policy"] is None
+    settings.CONTENT_SECURITY_POLICY_REPORT_ONLY = {"DIRECTIVES": {"default-src": ["'none'"]}}
+    assert same()["Content-Security-Policy-Report-Only"] == "default-src 'none'"
+    same(_csp_exempt_ro=True)
+    settings.CONTENT_SECURITY_POLICY = {"DIRECTIVES": {"default-src": ["'self'", "https://cdn.example"]}}
+    assert "https://cdn.example" in same()["Content-Security-Policy"]
+    settings.DEBUG = True
+    same(status=404)
+    same(status=500)
+    # the nonce may not be used once the header is written
+    request = rf.get("/")
+    ours.process_request(request)
+    ours.process_response(request, HttpResponse())
+    with pytest.raises(Exception, match="not available after"):
+        str(request.csp_nonce)
+
+
 INLINE = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>|\sstyle=|\son[a-z]+=|<style\b|javascript:|hx-on|hx-trigger=\"[^\"]*\[",
                     re.I)
 
