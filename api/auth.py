@@ -15,6 +15,7 @@ from ninja.security import HttpBearer, SessionAuth
 
 from api.models import ApiToken, hash_token
 from jingpinke.errors import ServiceError
+from jingpinke.prepared import prepared
 from jingpinke.rows import ModelColumns
 from orgs.models import User
 
@@ -57,7 +58,7 @@ def user_for_token(raw: str):
         return None
     now = timezone.now()
     at = connection.ops.adapt_datetimefield_value
-    with connection.cursor() as cursor:
+    with prepared(), connection.cursor() as cursor:  # keyed: the token's hash (jingpinke/prepared.py)
         cursor.execute(_token_user_statement(), [at(now - LAST_USED_STEP), hash_token(raw.strip()), at(now)])
         row = cursor.fetchone()
     if row is None:

@@ -160,6 +160,8 @@ SQLITE_DATABASE = {
 if _db_url:
     DATABASES = {"default": dj_database_url.parse(_db_url, conn_max_age=60, conn_health_checks=True)}
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Django's backend, logging prepared statements with their values (jingpinke/pgbackend)
+        DATABASES["default"]["ENGINE"] = "jingpinke.pgbackend"
         # No JIT compilation: the board's picked-entries query (a per-row course lookup the planner
         # over-costs) passed jit_above_cost at 1 M courses and spent ~10-30 ms compiling a 30 ms
         # query in every province or county board and dashboard; a web request's queries are short.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.db import connections
-from django.db.backends.utils import CursorDebugWrapper
 from django.db.models import BooleanField, Expression, F, Q
 from django.db.models.query import get_related_populators
 
@@ -214,33 +213,10 @@ class Compiled:
 
 
 def _cursor(connection):
-    """A cursor for ``Compiled``'s reads, wrapped as Django wraps its own (logged, with its execute
-    wrappers). On PostgreSQL it is made inside ``jingpinke.prepared.prepared()``: a read of fixed
-    shape by key is the keyed statement prepared statements are for (the same SQL text every run:
-    parsed and planned once per connection; PostgreSQL then reuses a generic plan when it costs no
-    more than the custom ones). Unless prepared statements are off (``JPK_DB_PREPARE=0``): then
-    Django's client-binding cursor, as for every other query."""
-    if connection.vendor != "postgresql":
-        return connection.cursor()
-    from django.db.backends.postgresql.base import ServerBindingCursor
-
+    """A cursor for ``Compiled``'s reads, made inside ``jingpinke.prepared.prepared()``: a read of
+    fixed shape by key is the keyed statement prepared statements are for (the same SQL text every
+    run: on PostgreSQL parsed and planned once per connection, unless ``JPK_DB_PREPARE=0``)."""
     from jingpinke.prepared import prepared
 
-    connection.close_if_health_check_failed()
-    connection.ensure_connection()
-    connection.validate_thread_sharing()
-    with prepared(), connection.wrap_database_errors:
-        cursor = connection.create_cursor()
-    if connection.queries_logged:
-        return _LoggedPrepared(cursor, connection) if isinstance(cursor, ServerBindingCursor) else (
-            connection.make_debug_cursor(cursor))
-    return connection.make_cursor(cursor)
-
-
-class _LoggedPrepared(CursorDebugWrapper):
-    """Django's logging cursor, logging a prepared read as Django's own cursors log theirs: with
-    its values in place (the server-bound SQL holds $1, $2, …), so that it can be read and EXPLAINed."""
-
-    def execute(self, sql, params=None):
-        with self.debug_sql(self.db.ops.compose_sql(sql, params)):
-            return self._execute_with_wrappers(sql, params, many=False, executor=self._execute)
+    with prepared():
+        return connection.cursor()

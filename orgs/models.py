@@ -19,6 +19,7 @@ from django.db.models import F, Q, Value
 from django.db.models.functions import Concat, Substr
 from django.utils.translation import gettext_lazy as _
 
+from jingpinke.prepared import prepared
 from jingpinke.rows import ModelColumns
 from orgs import rules as org_rules
 
@@ -343,7 +344,7 @@ def active_memberships(user: User) -> list[Membership]:
             f"LEFT JOIN {Unit._meta.db_table} p ON p.id = u.parent_id "
             "WHERE m.user_id = %s AND u.is_active ORDER BY m.id"
         )
-    with connection.cursor() as cursor:
+    with prepared(), connection.cursor() as cursor:  # keyed: the user's id
         cursor.execute(sql, [user.pk])
         rows = cursor.fetchall()
     set_user, set_unit = Membership.user.field.set_cached_value, Membership.unit.field.set_cached_value

@@ -55,6 +55,7 @@ from courses.models import Course
 from jingpinke.errors import ServiceError
 from jingpinke.inputs import parse_id
 from jingpinke.paging import ListPage, ListPaginator, count_cap
+from jingpinke.prepared import prepared
 from jingpinke.sql import Compiled, InIds, KeyColumn
 from orgs.models import Unit, UnitKind
 from selection import hooks, rules, signals
@@ -480,6 +481,7 @@ def _delete_entries(entries: list[Entry]) -> None:
 DECIDED_FIELDS = ("state", "rank", "reason", "node_reason", "node_exclusive", "decided_at", "decided_by")
 
 
+@prepared()  # keyed: the entry, its course and unit by id (jingpinke/prepared.py)
 @transaction.atomic
 def decide(actor, entry_id, action: str, *, reason: str = "", node_reason: str = "", rank: int | None = None,
            now: datetime | None = None) -> Entry:
@@ -1042,6 +1044,7 @@ def get_entry_detail(actor, pk) -> Entry:
     return entry
 
 
+@prepared()
 def decided_detail(entry: Entry) -> Entry:
     """The entry ``decide`` returned, as ``get_entry_detail`` reads it (its level, units, course
     with school, county and lead teacher, node and textbook, ``compliance``), without reading it

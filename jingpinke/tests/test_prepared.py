@@ -86,3 +86,15 @@ def test_settings_install_it_on_postgresql_unless_turned_off(tmp_path):
     assert _options({**data, "JPK_DATABASE_URL": url}) == f"True {prepared.PREPARE_THRESHOLD}"
     assert _options({**data, "JPK_DATABASE_URL": url, "JPK_DB_PREPARE": "0"}) == "False None"
     assert _options(data) == "False None"  # SQLite
+
+
+@pg_only
+@pytest.mark.django_db
+def test_a_prepared_statement_is_logged_with_its_values_as_every_other():
+    from django.test.utils import CaptureQueriesContext
+
+    with prepared.prepared(), CaptureQueriesContext(connection) as queries:
+        _run("jpk-prep-logged", 3, 41)
+    assert [q["sql"] for q in queries.captured_queries] == [
+        "SELECT /* jpk-prep-logged */ id FROM orgs_unit WHERE id = 41"] * 3
+    assert _prepared_texts("jpk-prep-logged")  # the last two ran prepared

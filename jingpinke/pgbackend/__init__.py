@@ -1,0 +1,1 @@
+"""Django's PostgreSQL backend, logging prepared statements readably (``jingpinke/prepared.py``)."""
