@@ -594,8 +594,14 @@ def claim_probe(file_id, *, force: bool = False, now=None) -> tuple[StoredFile |
 
     now = now or timezone.now()
     # The usual case first, without a transaction: a file waiting for its first probe is claimed
-    # by one conditional UPDATE. ``probe_runs`` unchanged means no probe wrote a result since the
-    # read (each write adds one), so the row read is still the file's but for the claim itself.
+    # and read back by one statement (``_claim_pending``).
+    token = uuid.uuid4().hex
+    claimed = _claim_pending(file_id, token, current_worker_id(), now)
+    if claimed is not None:
+        return claimed, token
+    # Else (not pending, held, gone; or no RETURNING): read, then one conditional UPDATE.
+    # ``probe_runs`` unchanged means no probe wrote a result since the read (each write adds one),
+    # so the row read is still the file's but for the claim itself.
     stored = StoredFile.objects.filter(pk=file_id).first()
     if stored is None:
         return None, ""
@@ -625,6 +631,33 @@ def claim_probe(file_id, *, force: bool = False, now=None) -> tuple[StoredFile |
             probe_status=ProbeStatus.RUNNING, probe_attempts=F("probe_attempts") + 1, probe_token=token,
             probe_worker=current_worker_id(), probe_claimed_at=now)
     return stored, token
+
+
+def _claim_pending(file_id, token: str, worker: str, now) -> StoredFile | None:
+    """Claim a file waiting for its first probe (pending, no claim) and read it back, claimed, in
+    one statement: ``UPDATE … RETURNING`` (PostgreSQL; SQLite since 3.35), instead of a read and a
+    conditional UPDATE (once per uploaded file). None: nothing claimed so (the file is not pending,
+    is held, is gone, or the database cannot return rows from an UPDATE): the caller reads it."""
+    from django.db import connection
+
+    from media.models import ProbeStatus
+
+    if not connection.features.can_return_columns_from_insert:
+        return None
+    meta, q = StoredFile._meta, connection.ops.quote_name
+    field = meta.get_field
+    columns = ", ".join(q(f.column) for f in meta.concrete_fields)
+    sql = (f"UPDATE {q(meta.db_table)} SET {q('probe_status')} = %s, {q('probe_attempts')} = {q('probe_attempts')} + 1, "
+           f"{q('probe_token')} = %s, {q('probe_worker')} = %s, {q('probe_claimed_at')} = %s "
+           f"WHERE {q('id')} = %s AND {q('probe_status')} = %s AND {q('probe_token')} = '' RETURNING {columns}")
+    try:
+        pk = field("id").to_python(file_id)
+    except Exception:  # noqa: BLE001 - not a file id: the long way answers as before
+        return None
+    params = [ProbeStatus.RUNNING.value, token, worker, field("probe_claimed_at").get_db_prep_value(now, connection),
+              field("id").get_db_prep_value(pk, connection), ProbeStatus.PENDING.value]
+    rows = list(StoredFile.objects.raw(sql, params))
+    return rows[0] if rows else None
 
 
 def _record_sha256(stored: StoredFile, path) -> str:
