@@ -102,10 +102,6 @@ def create_upload(user, length: int, metadata: dict[str, str]) -> Upload:
             _("文件太大：%(size)s，上传上限是 %(max)s。请压缩后再上传。") % {"size": _mb(length), "max": _mb(max_upload_bytes())},
             status=413,
         )
-    if Upload.objects.filter(owner=user, stored_file__isnull=True).count() >= MAX_OPEN_UPLOADS:
-        raise ServiceError(
-            _("您有 %(n)d 个未完成的上传。请先完成或取消其中一些，再开始新的上传。") % {"n": MAX_OPEN_UPLOADS}, status=429
-        )
     folder = storage.upload_dir()
     if shutil.disk_usage(folder).free < length + 64 * 1024 * 1024:
         log.error("upload refused: disk full (%s free, %s asked)", shutil.disk_usage(folder).free, length)
@@ -114,8 +110,41 @@ def create_upload(user, length: int, metadata: dict[str, str]) -> Upload:
     upload = Upload(owner=user, length=length, offset=0, metadata=metadata, original_name=name)
     upload.partial_path = str(storage.partial_path(upload.pk))
     Path(upload.partial_path).touch(exist_ok=False)
-    upload.save()
+    try:
+        created = _insert_within_quota(upload)
+    except BaseException:
+        Path(upload.partial_path).unlink(missing_ok=True)
+        raise
+    if not created:
+        Path(upload.partial_path).unlink(missing_ok=True)
+        raise ServiceError(
+            _("您有 %(n)d 个未完成的上传。请先完成或取消其中一些，再开始新的上传。") % {"n": MAX_OPEN_UPLOADS}, status=429
+        )
     return upload
+
+
+def _insert_within_quota(upload: Upload) -> bool:
+    """Insert the new upload unless its owner already has ``MAX_OPEN_UPLOADS`` unfinished ones:
+    one ``INSERT … SELECT … WHERE (count) < n`` instead of a COUNT and an INSERT (once per upload).
+    False: refused (nothing inserted)."""
+    from django.db import connection
+
+    meta, q = Upload._meta, connection.ops.quote_name
+    upload.created_at = upload.updated_at = timezone.now()
+    # every column but the file's link (NULL by default: a bare NULL in a SELECT list would be text
+    # to PostgreSQL, not a uuid)
+    fields = [f for f in meta.concrete_fields if f.name != "stored_file"]
+    owner, link = meta.get_field("owner"), meta.get_field("stored_file")
+    sql = (f"INSERT INTO {q(meta.db_table)} ({', '.join(q(f.column) for f in fields)}) "
+           f"SELECT {', '.join(['%s'] * len(fields))} "
+           f"WHERE (SELECT COUNT(*) FROM {q(meta.db_table)} WHERE {q(owner.column)} = %s AND {q(link.column)} IS NULL) < %s")
+    params = [f.get_db_prep_save(getattr(upload, f.attname), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, upload.owner_id, MAX_OPEN_UPLOADS])
+        created = cursor.rowcount == 1
+    if created:
+        upload._state.adding, upload._state.db = False, connection.alias
+    return created
 
 
 @contextmanager
@@ -249,10 +278,24 @@ def append(upload: Upload, stream, *, offset: int, content_length: int, checksum
                 status=460,
             )
         upload.offset = offset + received
-        upload.save(update_fields=["offset", "updated_at"])
-        if upload.offset == upload.length:
-            finish_upload(upload)
+        if upload.offset != upload.length:
+            upload.save(update_fields=["offset", "updated_at"])
+        else:  # the last byte: the offset is written with the upload's link to its file (one UPDATE)
+            try:
+                finish_upload(upload)
+            except BaseException:
+                # as when the offset was written first: all bytes recorded, HEAD finishes the file
+                _record_offset_quietly(upload)
+                raise
     return upload
+
+
+def _record_offset_quietly(upload: Upload) -> None:
+    try:
+        Upload.objects.filter(pk=upload.pk, stored_file__isnull=True).update(offset=upload.offset,
+                                                                             updated_at=timezone.now())
+    except Exception:  # noqa: BLE001 - the finishing error is the one to raise
+        log.exception("upload %s: could not record its offset after finishing failed", upload.pk)
 
 
 def _receive(upload: Upload, reader, fh, offset: int, content_length: int, check) -> tuple[int, bool]:
@@ -309,7 +352,7 @@ def finish_upload(upload: Upload) -> StoredFile:
         with transaction.atomic():
             stored = register_file(upload.owner, key, upload.original_name, upload.length, kind)
             upload.stored_file = stored
-            upload.save(update_fields=["stored_file", "updated_at"])
+            upload.save(update_fields=["offset", "stored_file", "updated_at"])  # the last PATCH's offset too
     except Exception:
         storage.delete_quietly(key)
         raise
