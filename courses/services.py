@@ -682,9 +682,23 @@ def submission_facts(course: Course, cards: list[PeriodCard] | None = None, now=
 
 def same_node_warning(course: Course) -> str:
     """The warning about other courses of the same school on the same node of the campaign."""
-    others = _same_node_rows(Course.objects.filter(campaign_id=course.campaign_id, school_id=course.school_id,
-                                                   node_id=course.node_id).exclude(pk=course.pk))
-    return rules.same_node_warning([row[4:] for row in others], course.campaign.node_rule)
+    return rules.same_node_warning([row[4:] for row in _same_node_rows_of(course)], course.campaign.node_rule)
+
+
+def _same_node_rows_of(course: Course) -> list[tuple]:
+    """``_same_node_rows`` of the other courses of the course's school on its node in its campaign:
+    the statement the ORM compiles, written out (every course answered asks it)."""
+    from django.db import connection
+
+    q = connection.ops.quote_name
+    c, u = q(Course._meta.db_table), q(User._meta.db_table)
+    rows = _sql_rows(
+        f"SELECT {c}.campaign_id, {c}.school_id, {c}.node_id, {c}.id, {c}.title, {u}.real_name, {u}.first_name, "
+        f"{u}.last_name, {u}.username FROM {c} INNER JOIN {u} ON ({c}.lead_teacher_id = {u}.id) "
+        f"WHERE ({c}.campaign_id = %s AND {c}.node_id = %s AND {c}.school_id = %s AND NOT ({c}.id = %s)) "
+        f"ORDER BY {c}.created_at ASC", [course.campaign_id, course.node_id, course.school_id, course.pk])
+    return [(*row[:5], User(real_name=row[5], first_name=row[6], last_name=row[7], username=row[8]).display_name)
+            for row in rows]
 
 
 def school_counts_by_node(school: Unit | None, campaign: Campaign, node_ids, exclude: Course | None = None) -> dict[int, int]:
@@ -990,15 +1004,43 @@ def _person(user: User, campaign: Campaign | None = None) -> dict:
 
 
 def members_of(course: Course) -> list[dict]:
-    """The team as the API shows it (``_person``), in order, in one query."""
-    return _teams(course.members.all(), lambda _pk: course.campaign).get(course.pk, [])
+    """The team as the API shows it (``_person``), in order, in one query (written out: the
+    answer of every course read, submit and withdraw)."""
+    return _teams(_one_team_rows(course.pk), lambda _pk: course.campaign).get(course.pk, [])
 
 
-def _teams(members: QuerySet[CourseMember], campaign_of) -> dict[int, list[dict]]:
-    """Course id → its team in order (``members``: of one or more courses; ``campaign_of(course
-    id)``: the course's campaign), each member as ``_person`` shows him: one query of values, each
-    member joined with his memberships (in the order of their keys), not three of instances."""
-    rows = members.order_by("course_id", "order", "pk", "user__memberships__pk").values_list(
+def _sql_rows(sql: str, params) -> list[tuple]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _one_team_rows(course_id: int) -> list[tuple]:
+    """``_teams``' rows of one course: the statement its ORM query compiles to, written out (the
+    ORM's compilation of four joined tables cost more than the query, on every course answered)."""
+    from django.db import connection
+
+    from orgs.models import Membership
+
+    q = connection.ops.quote_name
+    m, u, ms, un = (q(model._meta.db_table) for model in (CourseMember, User, Membership, Unit))
+    return _sql_rows(
+        f"SELECT {m}.course_id, {m}.id, {m}.user_id, {u}.real_name, {u}.first_name, {u}.last_name, {u}.username, "
+        f"{u}.mobile, {ms}.role, {un}.name, {un}.path, {un}.is_active FROM {m} "
+        f"INNER JOIN {u} ON ({m}.user_id = {u}.id) LEFT OUTER JOIN {ms} ON ({u}.id = {ms}.user_id) "
+        f"LEFT OUTER JOIN {un} ON ({ms}.unit_id = {un}.id) "
+        f"WHERE {m}.course_id = %s ORDER BY {m}.{q('order')} ASC, {m}.id ASC, {ms}.id ASC", [course_id])
+
+
+def _teams(members: QuerySet[CourseMember] | list[tuple], campaign_of) -> dict[int, list[dict]]:
+    """Course id → its team in order (``members``: of one or more courses, or their rows as
+    ``_one_team_rows`` reads them; ``campaign_of(course id)``: the course's campaign), each member
+    as ``_person`` shows him: one query of values, each member joined with his memberships (in the
+    order of their keys), not three of instances."""
+    rows = members if isinstance(members, list) else members.order_by(
+        "course_id", "order", "pk", "user__memberships__pk").values_list(
         "course_id", "pk", "user_id", "user__real_name", "user__first_name", "user__last_name", "user__username",
         "user__mobile", "user__memberships__role", "user__memberships__unit__name", "user__memberships__unit__path",
         "user__memberships__unit__is_active")
