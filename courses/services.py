@@ -31,7 +31,7 @@ from audit.services import record
 from campaigns.enums import VIDEO_KINDS, CampaignStatus
 from campaigns.models import Campaign, CampaignCategory, DeadlineOverride, Level, ProductionSpec, ResourceSlot
 from campaigns.services import campaigns_for, deadlines_for, spec_row
-from courses import areas, compliance, rules
+from courses import areas, compliance, prepared, rules
 from courses.models import CheckStatus, Course, CourseMember, CourseStatus, Period, Resource, own_course_ids
 from courses.signals import checks_failed
 from jingpinke.errors import ServiceError
@@ -283,12 +283,31 @@ def _locked_for(actor, course: Course | int, *, levels: bool = True) -> Course:
     if isinstance(course, Course):
         return _locked(course, levels=levels)
     if actor is not None and actor.pk is not None:
-        # by key, unordered (the default ordering only cost compiling); the lead teacher is the actor
-        rows = list(_locked_qs(levels=levels, teacher=False).filter(pk=course, lead_teacher_id=actor.pk).order_by())
+        # by key, unordered (the default ordering only cost compiling); the lead teacher is the actor;
+        # compiled once (``courses.prepared``), the levels too
+        rows = _LEAD_LOCKED(course, actor.pk) if type(course) is int and type(actor.pk) is int else list(
+            _locked_qs(levels=levels, teacher=False).filter(pk=course, lead_teacher_id=actor.pk).order_by())
         if rows:
             rows[0].lead_teacher = actor
+            if levels and "levels" not in getattr(rows[0].campaign, "_prefetched_objects_cache", {}):
+                _set_levels(rows[0].campaign, _CAMPAIGN_LEVELS(rows[0].campaign_id))
             return rows[0]
     return _locked(course_in_scope(actor, course), levels=levels)
+
+
+def _set_levels(campaign: Campaign, levels: list[Level]) -> None:
+    """``campaign.levels.all()`` answers ``levels`` without a query, as ``prefetch_related`` leaves it."""
+    qs = campaign.levels.all()
+    qs._result_cache, qs._prefetch_done = levels, True
+    for level in levels:
+        Level.campaign.field.set_cached_value(level, campaign)
+    campaign.__dict__.setdefault("_prefetched_objects_cache", {})["levels"] = qs
+
+
+_LEAD_LOCKED = prepared.Prepared(
+    lambda pk, lead: _locked_qs(teacher=False).filter(pk=pk, lead_teacher_id=lead).order_by(), int, int)
+_CAMPAIGN_LEVELS = prepared.Prepared(
+    lambda campaign_id: Level.objects.filter(campaign_id=campaign_id).order_by("pk"), int)
 
 
 def open_campaigns(actor) -> list[Campaign]:
@@ -344,11 +363,10 @@ class RequirementBook:
         book knows no ``CampaignCategory`` (``category()`` answers None)."""
         # Ordered by their own columns: the models' default orderings start with the parent row, which
         # joined the category and the campaign into every query for an order they already have.
-        if category is not None:
-            of = {"campaign_category__campaign_id": campaign_id, "campaign_category__category": category}
+        if category is not None:  # compiled once (``courses.prepared``): every package reads them
             self.categories = {}
-            self.slots = {category: list(ResourceSlot.objects.filter(**of).order_by("order", "pk"))}
-            self.specs = {(category, s.stage): spec_row(s) for s in ProductionSpec.objects.filter(**of).order_by("stage")}
+            self.slots = {category: _CATEGORY_SLOTS(campaign_id, category)}
+            self.specs = {(category, s.stage): spec_row(s) for s in _CATEGORY_SPECS(campaign_id, category)}
             return
         categories = (CampaignCategory.objects.filter(campaign_id=campaign_id).order_by("pk").prefetch_related(
             Prefetch("slots", queryset=ResourceSlot.objects.order_by("order", "pk")),
@@ -376,6 +394,18 @@ class RequirementBook:
         return media_rules.requirements_for(
             {"formats": list(slot.formats), "max_size_mb": slot.max_size_mb, "label": str(slot)},
             spec if slot.kind in VIDEO_KINDS else None, (spec or {}).get("severities"))
+
+
+def _of_category(campaign_id, category) -> dict:
+    return {"campaign_category__campaign_id": campaign_id, "campaign_category__category": category}
+
+
+_CATEGORY_SLOTS = prepared.Prepared(
+    lambda campaign_id, category: ResourceSlot.objects.filter(**_of_category(campaign_id, category)).order_by(
+        "order", "pk"), int, str)
+_CATEGORY_SPECS = prepared.Prepared(
+    lambda campaign_id, category: ProductionSpec.objects.filter(**_of_category(campaign_id, category)).order_by(
+        "stage"), int, str)
 
 
 def accepts_text(req: media_rules.Requirements) -> str:
@@ -606,12 +636,22 @@ def package(course: Course, book: RequirementBook | None = None) -> list[PeriodC
     stage = course.node.textbook.stage
     # the resources unordered (one per slot: their default ordering joined the course) and their
     # files without the extracted text (read by search, never here)
-    periods = list(course.periods.order_by("number").prefetch_related(
-        Prefetch("resources", queryset=Resource.objects.select_related("file").defer("file__text").order_by())))
+    # compiled once (``courses.prepared``): the periods, then their resources by the course's key
+    periods = _COURSE_PERIODS(course.pk) if type(course.pk) is int else list(course.periods.order_by("number"))
+    resources: dict[int, list[Resource]] = {p.pk: [] for p in periods}
+    by_pk = {p.pk: p for p in periods}
+    for period in periods:
+        Period.course.field.set_cached_value(period, course)
+    if periods:
+        for r in (_COURSE_RESOURCES(course.pk) if type(course.pk) is int else
+                  Resource.objects.filter(period__course_id=course.pk).select_related("file").defer("file__text").order_by()):
+            if r.period_id in resources:
+                Resource.period.field.set_cached_value(r, by_pk[r.period_id])
+                resources[r.period_id].append(r)
     stale, before, labels = [], {}, {}
     cards = []
     for period in periods:
-        by_kind = {r.slot_kind: r for r in period.resources.all()}
+        by_kind = {r.slot_kind: r for r in resources[period.pk]}
         pc = PeriodCard(period)
         for slot in book.slots_of(course.category):
             req = book.requirements(course.category, stage, slot)
@@ -625,6 +665,14 @@ def package(course: Course, book: RequirementBook | None = None) -> list[PeriodC
     # Read before the task of a requirements change ran: announce here what the task would have.
     _save_rejudged(stale, before, labels, announce=True)
     return cards
+
+
+_COURSE_PERIODS = prepared.Prepared(lambda course_id: Period.objects.filter(course_id=course_id).order_by("number"), int)
+# the resources unordered (one per slot: their default ordering joined the course) and their files
+# without the extracted text (read by search, never here)
+_COURSE_RESOURCES = prepared.Prepared(
+    lambda course_id: Resource.objects.filter(period__course_id=course_id).select_related("file").defer("file__text")
+    .order_by(), int)
 
 
 def slot_card(course: Course, number: int, kind: str) -> SlotCard:

@@ -1,0 +1,73 @@
+"""The hot reads of submit and withdraw compiled once (``courses.prepared``): the same instances,
+related ones and deferred fields included, as the ORM querysets they replace; compiled once per
+database, then only run; a value of another type goes through the ORM."""
+
+import pytest
+from django.db import connection, transaction
+
+from courses import prepared, services
+from courses.models import Course, Period, Resource
+from courses.tests.conftest import fill
+
+pytestmark = pytest.mark.django_db
+BASE = "/api/v1/courses"
+
+
+def _same(a, b):
+    fields = [f.attname for f in type(a)._meta.concrete_fields if f.attname not in a.get_deferred_fields()]
+    assert a.get_deferred_fields() == b.get_deferred_fields()
+    assert [getattr(a, f) for f in fields] == [getattr(b, f) for f in fields]
+
+
+def test_prepared_reads_equal_the_orm_ones(tree, course, campaign):
+    fill(course, tree.teacher)
+    with transaction.atomic():
+        (locked,) = services._LEAD_LOCKED(course.pk, tree.teacher.pk)
+        (orm,) = services._locked_qs(teacher=False).filter(pk=course.pk, lead_teacher_id=tree.teacher.pk)
+        for path in ("", "campaign", "campaign.owner", "school", "school.parent", "node", "node.textbook"):
+            a, b = locked, orm
+            for name in filter(None, path.split(".")):
+                a, b = getattr(a, name), getattr(b, name)
+            _same(a, b)
+        assert services._LEAD_LOCKED(course.pk, tree.other_teacher.pk) == []  # not his: nothing
+    levels = services._CAMPAIGN_LEVELS(campaign.pk)
+    assert [lv.pk for lv in levels] == list(campaign.levels.order_by("pk").values_list("pk", flat=True))
+    for a, b in zip(levels, campaign.levels.order_by("pk")):
+        _same(a, b)
+    slots = services._CATEGORY_SLOTS(campaign.pk, "subject")
+    assert slots and [s.pk for s in slots] == [s.pk for s in services.RequirementBook(campaign.pk).slots_of("subject")]
+    assert services._CATEGORY_SLOTS(campaign.pk, "no such category") == []
+    specs = services._CATEGORY_SPECS(campaign.pk, "subject")
+    assert [s.pk for s in specs] == [s.pk for s in services.ProductionSpec.objects.filter(
+        campaign_category__campaign=campaign, campaign_category__category="subject").order_by("stage")]
+    periods = services._COURSE_PERIODS(course.pk)
+    assert [p.pk for p in periods] == list(course.periods.order_by("number").values_list("pk", flat=True))
+    resources = services._COURSE_RESOURCES(course.pk)
+    orm = {r.pk: r for r in Resource.objects.filter(period__course=course).select_related("file").defer("file__text")}
+    assert resources and {r.pk for r in resources} == set(orm)
+    for r in resources:
+        _same(r, orm[r.pk])
+        _same(r.file, orm[r.pk].file)
+        assert "text" in r.file.get_deferred_fields()
+
+
+def test_compiled_once_then_only_run(tree, course, client, bearer, monkeypatch):
+    """After a first submit and withdraw, the next ones compile none of the prepared reads again."""
+    fill(course, tree.teacher)
+    auth = bearer(tree.teacher)
+    for action in ("submit", "withdraw"):
+        assert client.post(f"{BASE}/{course.pk}/{action}", **auth).status_code == 200
+    compiled = []
+    real = prepared.Prepared._compile
+    monkeypatch.setattr(prepared.Prepared, "_compile", lambda self, conn: compiled.append(self) or real(self, conn))
+    for action in ("submit", "withdraw"):
+        r = client.post(f"{BASE}/{course.pk}/{action}", **auth)
+        assert r.status_code == 200 and r.json() == client.get(f"{BASE}/{course.pk}", **auth).json()
+    assert compiled == []
+    assert any(key[1] == connection.vendor for key in services._LEAD_LOCKED._compiled)
+
+
+def test_a_value_of_another_type_goes_through_the_orm(course):
+    assert [p.pk for p in services._COURSE_PERIODS(str(course.pk))] == [p.pk for p in Period.objects.filter(course=course)]
+    marks = prepared.Prepared(lambda pk: Course.objects.filter(pk=pk, lead_teacher_id=pk), int)  # found twice
+    assert [c.pk for c in marks(course.pk)] == [] and marks._compiled[("default", connection.vendor)] is None
