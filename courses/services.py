@@ -336,12 +336,33 @@ def teacher_schools(actor, campaign: Campaign | None = None) -> list[Unit]:
 # --- deadlines -----------------------------------------------------------------------------------
 def school_deadline(campaign: Campaign, school: Unit):
     """The school level's effective deadline for the school (its own, inherited, or the default);
-    without a school level, the first level the school's entries pass through. None: no deadline."""
-    rows = deadlines_for(campaign, school)
+    without a school level, the first level the school's entries pass through. None: no deadline.
+    The campaign's levels (unless read with it) and the overrides on the school's path are read by
+    statements compiled once (``courses.prepared``): every course answered asks this."""
+    if type(campaign.pk) is int and "levels" not in getattr(campaign, "_prefetched_objects_cache", {}):
+        _set_levels(campaign, _CAMPAIGN_LEVELS(campaign.pk))
+    path = school.ancestor_ids if school is not None else []
+    overrides = None
+    if school is not None and type(campaign.pk) is int and 0 < len(path) <= 8:
+        overrides = _path_overrides(len(path))(campaign.pk, *path)
+    rows = deadlines_for(campaign, school, overrides_of=overrides)
     for row in rows:
         if row.level.kind == UnitKind.SCHOOL:
             return row
     return rows[0] if rows else None
+
+
+_PATH_OVERRIDES: dict[int, prepared.Prepared] = {}
+
+
+def _path_overrides(n: int) -> prepared.Prepared:
+    """The campaign's deadline overrides of the ``n`` units of a path (with their units), compiled
+    once per path length."""
+    if n not in _PATH_OVERRIDES:
+        _PATH_OVERRIDES[n] = prepared.Prepared(
+            lambda campaign_id, *ids: DeadlineOverride.objects.filter(level__campaign_id=campaign_id, unit_id__in=ids)
+            .select_related("unit").order_by(), int, *([int] * n))
+    return _PATH_OVERRIDES[n]
 
 
 def _deadline_value(campaign: Campaign, school: Unit):

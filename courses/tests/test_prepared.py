@@ -71,3 +71,30 @@ def test_a_value_of_another_type_goes_through_the_orm(course):
     assert [p.pk for p in services._COURSE_PERIODS(str(course.pk))] == [p.pk for p in Period.objects.filter(course=course)]
     marks = prepared.Prepared(lambda pk: Course.objects.filter(pk=pk, lead_teacher_id=pk), int)  # found twice
     assert [c.pk for c in marks(course.pk)] == [] and marks._compiled[("default", connection.vendor)] is None
+
+
+def test_the_school_deadline_is_the_one_deadlines_for_resolves(tree, campaign, django_assert_num_queries):
+    """Overrides on the school's path (its county's, its own) and off it (another county's): the
+    school level's deadline and its source as ``deadlines_for`` resolves them from its own reads."""
+    from datetime import timedelta
+
+    from campaigns.models import Campaign, DeadlineOverride, Level
+    from campaigns.services import deadlines_for
+    from orgs.models import UnitKind
+
+    school_level = Level.objects.get(campaign=campaign, kind="school")
+    base = school_level.deadline
+    DeadlineOverride.objects.create(level=school_level, unit=tree.county, deadline=base - timedelta(days=3))
+    DeadlineOverride.objects.create(level=school_level, unit=tree.other_county, deadline=base - timedelta(days=9))
+    for school, own in ((tree.school, None), (tree.school, base - timedelta(days=1)), (tree.other_school, None)):
+        if own is not None:
+            DeadlineOverride.objects.create(level=school_level, unit=school, deadline=own)
+        fresh = Campaign.objects.get(pk=campaign.pk)
+        expected = next(r for r in deadlines_for(Campaign.objects.get(pk=campaign.pk), school)
+                        if r.level.kind == UnitKind.SCHOOL)
+        with django_assert_num_queries(2):  # the levels, the overrides on the path
+            got = services.school_deadline(fresh, school)
+        assert (got.level.pk, got.deadline, got.deadline_source, got.deadline_label) == (
+            expected.level.pk, expected.deadline, expected.deadline_source, expected.deadline_label)
+        with django_assert_num_queries(1):  # the levels now read with the campaign
+            assert services.school_deadline(fresh, school).deadline == expected.deadline
