@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 from django.db import connections, router
 from django.db.models import QuerySet
-from django.db.models.query import get_related_populators
+from django.db.models.query import ModelIterable, ValuesListIterable, get_related_populators
 
 _PLACEHOLDER = -7_345_000_001  # the first; the next ones count down
 
@@ -35,6 +35,8 @@ class Prepared:
     def _compile(self, connection):
         marks = self._marks()
         qs = self.build(*marks)
+        if qs._iterable_class not in (ModelIterable, ValuesListIterable) or qs._prefetch_related_lookups:
+            return None  # flat values, dicts, named tuples, prefetches: the ORM reads them
         compiler = qs.query.get_compiler(connection=connection)
         sql, params = compiler.as_sql()
         params = list(params)
@@ -44,7 +46,7 @@ class Prepared:
             if len(found) != 1:
                 return None
             positions.append(found[0])
-        return sql, params, positions, compiler
+        return sql, params, positions, compiler, qs._iterable_class is ValuesListIterable
 
     def __call__(self, *values: int) -> list:
         if len(values) != self.arity or not all(type(v) is kind for v, kind in zip(values, self.kinds)):
@@ -57,20 +59,29 @@ class Prepared:
         compiled = self._compiled[key]
         if compiled is None:
             return list(self.build(*values))
-        sql, params, positions, compiler = compiled
+        sql, params, positions, compiler, as_tuples = compiled
         params = list(params)
         for position, value in zip(positions, values):
             params[position] = value
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
-        return list(_instances(compiler, rows, alias))
+        return list(_tuples(compiler, rows) if as_tuples else _instances(compiler, rows, alias))
 
     def _model(self):
         model = getattr(self, "_model_cls", None)
         if model is None:
             model = self._model_cls = self.build(*self._marks()).model
         return model
+
+
+def _tuples(compiler, rows):
+    """A ``values_list`` queryset's tuples, as ``ValuesListIterable`` reads them (its columns in
+    the order asked, converted)."""
+    fields = [s[0] for s in compiler.select[0:compiler.col_count]]
+    converters = compiler.get_converters(fields)
+    rows = [row[:compiler.col_count] for row in rows] if compiler.has_extra_select else rows
+    return [tuple(row) for row in (compiler.apply_converters(rows, converters) if converters else rows)]
 
 
 def _instances(compiler, rows, db):
@@ -94,3 +105,19 @@ def _instances(compiler, rows, db):
         for attr_name, col_pos in (annotation_col_map or {}).items():
             setattr(obj, attr_name, row[col_pos])
         yield obj
+
+
+_SHAPES: dict[tuple, Prepared] = {}
+MAX_SHAPES = 512  # shapes kept per process (a list's reads differ by the lengths of their IN lists)
+
+
+def by_shape(name: str, lengths: tuple[int, ...], build: Callable[..., QuerySet], *kinds: type) -> Prepared | None:
+    """The ``Prepared`` read ``name`` for these lengths of its lists (``build`` takes the values
+    flat, ``kinds`` theirs); None once ``MAX_SHAPES`` are kept (the caller uses the ORM)."""
+    key = (name, lengths)
+    found = _SHAPES.get(key)
+    if found is None:
+        if len(_SHAPES) >= MAX_SHAPES:
+            return None
+        found = _SHAPES[key] = Prepared(build, *kinds)
+    return found

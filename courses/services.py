@@ -186,7 +186,25 @@ def load_listed(ids) -> QuerySet[Course]:
     """The rows of a page of ``list_courses`` by key (``paginate(load=…)``): the keys come from the
     scoped list itself, so the scope is not applied again (its subqueries made PostgreSQL plan the
     seven-table read longer for nothing)."""
-    return _with_row_reads(Course.objects.filter(pk__in=list(ids)).order_by())
+    ids = list(ids)
+    if not ids or len(ids) > 50 or not all(type(pk) is int for pk in ids):
+        return _with_row_reads(Course.objects.filter(pk__in=ids).order_by())
+    # compiled once per number of rows (``courses.prepared``), the levels once per campaign
+    read = prepared.by_shape("load_listed", (len(set(ids)),), lambda *pks: Course.objects.filter(pk__in=pks).select_related(
+        "campaign__owner", "school__parent", "lead_teacher", "node__textbook").order_by(), *([int] * len(set(ids))))
+    if read is None:
+        return _with_row_reads(Course.objects.filter(pk__in=ids).order_by())
+    rows = read(*dict.fromkeys(ids))
+    campaigns = {course.campaign_id for course in rows}
+    if len(campaigns) == 1:  # as a rule (a teacher's list, a campaign's): one prepared read
+        levels = _CAMPAIGN_LEVELS(rows[0].campaign_id)
+        for course in rows:
+            _set_levels(course.campaign, levels)
+    elif rows:
+        from django.db.models import prefetch_related_objects
+
+        prefetch_related_objects(rows, Prefetch("campaign__levels", queryset=Level.objects.order_by("pk")))
+    return rows
 
 
 @dataclass
@@ -207,18 +225,24 @@ def row_extras(courses) -> RowExtras:
     if not courses:
         return extras
     campaigns = {c.campaign_id: c.campaign for c in courses}
-    path_ids = {pk for c in courses for pk in c.school.ancestor_ids}
-    overrides = list(DeadlineOverride.objects.filter(level__campaign_id__in=list(campaigns), unit_id__in=path_ids)
-                     .select_related("unit"))
+    path_ids = sorted({pk for c in courses for pk in c.school.ancestor_ids})
+    # the page's three reads compiled once per shape (``courses.prepared``: the lengths of their lists)
+    read = _flat_read("row_overrides", lambda cs, us: DeadlineOverride.objects.filter(
+        level__campaign_id__in=cs, unit_id__in=us).select_related("unit").order_by(), list(campaigns), path_ids)
+    overrides = read()
     for c in courses:
         key = (c.campaign_id, c.school_id)
         if key not in extras.deadlines:
             rows = deadlines_for(c.campaign, c.school, overrides_of=overrides)
             extras.deadlines[key] = next((r for r in rows if r.level.kind == UnitKind.SCHOOL), rows[0] if rows else None)
     by_id = {c.pk: c for c in courses}
-    extras.members = _teams(CourseMember.objects.filter(course_id__in=list(by_id)), lambda pk: by_id[pk].campaign)
-    same = _same_node_rows(Course.objects.filter(
-        campaign_id__in=list(campaigns), school_id__in={c.school_id for c in courses}, node_id__in={c.node_id for c in courses}))
+    extras.members = _teams(_flat_read("row_teams", lambda ids: _team_rows(CourseMember.objects.filter(
+        course_id__in=ids)), list(by_id))(), lambda pk: by_id[pk].campaign)
+    same = _flat_read("row_same_node", lambda cs, ss, ns: _same_node_values(Course.objects.filter(
+        campaign_id__in=cs, school_id__in=ss, node_id__in=ns)), list(campaigns), sorted({c.school_id for c in courses}),
+        sorted({c.node_id for c in courses}))()
+    same = [(*row[:5], User(real_name=row[5], first_name=row[6], last_name=row[7], username=row[8]).display_name)
+            for row in same]
     groups: dict[tuple, list[tuple]] = {}
     for row in same:
         groups.setdefault(row[:3], []).append(row)
@@ -228,12 +252,43 @@ def row_extras(courses) -> RowExtras:
     return extras
 
 
+def _flat_read(name: str, build, *lists: list[int]):
+    """``build(*lists)``'s rows, by a read compiled once per shape (the lengths of ``lists``,
+    ``courses.prepared.by_shape``) when every value is an int and the lists are short; a callable."""
+    lists = [list(dict.fromkeys(values)) for values in lists]
+    lengths = tuple(len(values) for values in lists)
+    flat = [v for values in lists for v in values]
+    if 0 in lengths or len(flat) > 120 or not all(type(v) is int for v in flat):
+        return lambda: list(build(*lists))
+
+    def split(*values):
+        parts, at = [], 0
+        for n in lengths:
+            parts.append(list(values[at:at + n]))
+            at += n
+        return build(*parts)
+
+    read = prepared.by_shape(name, lengths, split, *([int] * len(flat)))
+    return (lambda: list(build(*lists))) if read is None else (lambda: read(*flat))
+
+
+def _team_rows(members: QuerySet[CourseMember]):
+    return members.order_by("course_id", "order", "pk", "user__memberships__pk").values_list(
+        "course_id", "pk", "user_id", "user__real_name", "user__first_name", "user__last_name", "user__username",
+        "user__mobile", "user__memberships__role", "user__memberships__unit__name", "user__memberships__unit__path",
+        "user__memberships__unit__is_active")
+
+
+def _same_node_values(courses: QuerySet[Course]):
+    return courses.order_by("created_at").values_list(
+        "campaign_id", "school_id", "node_id", "pk", "title", "lead_teacher__real_name", "lead_teacher__first_name",
+        "lead_teacher__last_name", "lead_teacher__username")
+
+
 def _same_node_rows(courses: QuerySet[Course]) -> list[tuple]:
     """(campaign id, school id, node id, id, title, lead teacher's name) of ``courses``, oldest first:
     values, not instances (the warning shows two strings of each)."""
-    rows = courses.order_by("created_at").values_list(
-        "campaign_id", "school_id", "node_id", "pk", "title", "lead_teacher__real_name", "lead_teacher__first_name",
-        "lead_teacher__last_name", "lead_teacher__username")
+    rows = _same_node_values(courses)
     return [(*row[:5], User(real_name=row[5], first_name=row[6], last_name=row[7], username=row[8]).display_name)
             for row in rows]
 
@@ -1108,11 +1163,7 @@ def _teams(members: QuerySet[CourseMember] | list[tuple], campaign_of) -> dict[i
     ``_one_team_rows`` reads them; ``campaign_of(course id)``: the course's campaign), each member
     as ``_person`` shows him: one query of values, each member joined with his memberships (in the
     order of their keys), not three of instances."""
-    rows = members if isinstance(members, list) else members.order_by(
-        "course_id", "order", "pk", "user__memberships__pk").values_list(
-        "course_id", "pk", "user_id", "user__real_name", "user__first_name", "user__last_name", "user__username",
-        "user__mobile", "user__memberships__role", "user__memberships__unit__name", "user__memberships__unit__path",
-        "user__memberships__unit__is_active")
+    rows = members if isinstance(members, list) else _team_rows(members)
     teams: dict[int, list[dict]] = {}
     last, found = None, False
     for course_id, pk, user_id, real, first, last_name, username, mobile, role, unit, path, active in rows:

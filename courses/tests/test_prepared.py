@@ -98,3 +98,38 @@ def test_the_school_deadline_is_the_one_deadlines_for_resolves(tree, campaign, d
             expected.level.pk, expected.deadline, expected.deadline_source, expected.deadline_label)
         with django_assert_num_queries(1):  # the levels now read with the campaign
             assert services.school_deadline(fresh, school).deadline == expected.deadline
+
+
+def test_a_list_page_reads_what_the_orm_read(tree, campaign, node, course, client, bearer, monkeypatch):
+    """``load_listed`` and ``row_extras`` by prepared reads (per shape) show what their ORM reads
+    showed; the second page request compiles nothing."""
+    from courses.models import CourseMember
+
+    second = services.start_course(tree.teacher, campaign, category="subject", node_id=node.pk, title="天地人二", periods=1)
+    theirs = services.start_course(tree.other_teacher, campaign, category="subject", node_id=node.pk, title="他人的课")
+    CourseMember.objects.create(course=theirs, user=tree.teacher, order=1)
+    CourseMember.objects.create(course=course, user=tree.other_teacher, order=1)
+    ids = [second.pk, course.pk, theirs.pk]
+
+    def page():
+        rows = list(services.load_listed(ids))
+        extras = services.row_extras(rows)
+        return ([(c.pk, c.campaign.title, c.school.name, c.node.textbook.label, c.lead_teacher.display_name,
+                  [lv.pk for lv in c.campaign.levels.all()]) for c in rows],
+                extras.deadlines, extras.members, extras.same_node)
+
+    prepared_page = page()
+    monkeypatch.setattr(prepared, "by_shape", lambda *a, **k: None)  # the ORM everywhere
+    orm_page = page()
+    assert prepared_page[0] == orm_page[0] and prepared_page[2:] == orm_page[2:]
+    assert {k: (v.level.pk, v.deadline) for k, v in prepared_page[1].items()} == {
+        k: (v.level.pk, v.deadline) for k, v in orm_page[1].items()}
+    assert prepared_page[2][course.pk] and any(prepared_page[3].values())
+    monkeypatch.undo()
+    auth = bearer(tree.teacher)
+    first = client.get(BASE, **auth).json()
+    compiled = []
+    real = prepared.Prepared._compile
+    monkeypatch.setattr(prepared.Prepared, "_compile", lambda self, conn: compiled.append(self) or real(self, conn))
+    assert client.get(BASE, **auth).json() == first and compiled == []
+    assert {i["id"] for i in first["items"]} == set(ids)
