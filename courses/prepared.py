@@ -13,6 +13,7 @@ runs through the ORM every time, as before).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 
 from django.db import connections, router
@@ -25,12 +26,13 @@ _PLACEHOLDER = -7_345_000_001  # the first; the next ones count down
 class Prepared:
     def __init__(self, build: Callable[..., QuerySet], *kinds: type):
         """``build(*values)``: the queryset for these values, of these ``kinds`` (int or str)."""
-        assert kinds and all(k in (int, str) for k in kinds)
+        assert kinds and all(k in (int, str, uuid.UUID) for k in kinds)
         self.build, self.kinds, self.arity = build, kinds, len(kinds)
         self._compiled: dict[tuple[str, str], tuple | None] = {}
 
     def _marks(self) -> list:
-        return [_PLACEHOLDER - i if kind is int else f"\x01prepared-{i}\x01" for i, kind in enumerate(self.kinds)]
+        return [_PLACEHOLDER - i if kind is int else uuid.UUID(int=(1 << 120) + 77_001 + i) if kind is uuid.UUID
+                else f"\x01prepared-{i}\x01" for i, kind in enumerate(self.kinds)]
 
     def _compile(self, connection):
         marks = self._marks()
@@ -42,13 +44,15 @@ class Prepared:
         params = list(params)
         positions = []
         for mark in marks:
-            found = [i for i, p in enumerate(params) if p == mark]
+            # a uuid is a parameter as itself (PostgreSQL) or as its 32 hex digits (SQLite)
+            found = [(i, type(p)) for i, p in enumerate(params) if p == mark or (
+                isinstance(mark, uuid.UUID) and p == mark.hex)]
             if len(found) != 1:
                 return None
             positions.append(found[0])
         return sql, params, positions, compiler, qs._iterable_class is ValuesListIterable
 
-    def __call__(self, *values: int) -> list:
+    def __call__(self, *values) -> list:
         if len(values) != self.arity or not all(type(v) is kind for v, kind in zip(values, self.kinds)):
             return list(self.build(*values))
         alias = router.db_for_read(self._model())
@@ -61,8 +65,8 @@ class Prepared:
             return list(self.build(*values))
         sql, params, positions, compiler, as_tuples = compiled
         params = list(params)
-        for position, value in zip(positions, values):
-            params[position] = value
+        for (position, as_type), value in zip(positions, values):
+            params[position] = value.hex if as_type is str and isinstance(value, uuid.UUID) else value
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()

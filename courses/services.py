@@ -13,6 +13,7 @@ stale, so a missed signal cannot let an outdated verdict through.
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -604,10 +605,16 @@ def _resources_qs():
 def reevaluate_file(stored_file: StoredFile) -> int:
     """A file's probe finished: judge again every resource that uses it, with the file as the probe
     left it (``file_probed`` hands it over just written: it is not read again)."""
-    resources = list(Resource.objects.select_related("period__course__node__textbook").filter(file_id=stored_file.pk))
+    # compiled once (``courses.prepared``): asked once per probed file, by the task worker
+    resources = _FILE_RESOURCES(stored_file.pk) if isinstance(stored_file.pk, uuid.UUID) else list(
+        Resource.objects.select_related("period__course__node__textbook").filter(file_id=stored_file.pk))
     for r in resources:
         r.file = stored_file
     return _reevaluate(resources, _books())
+
+
+_FILE_RESOURCES = prepared.Prepared(
+    lambda file_id: Resource.objects.select_related("period__course__node__textbook").filter(file_id=file_id), uuid.UUID)
 
 
 def reevaluate_campaign(campaign_id: int) -> int:

@@ -133,3 +133,20 @@ def test_a_list_page_reads_what_the_orm_read(tree, campaign, node, course, clien
     monkeypatch.setattr(prepared.Prepared, "_compile", lambda self, conn: compiled.append(self) or real(self, conn))
     assert client.get(BASE, **auth).json() == first and compiled == []
     assert {i["id"] for i in first["items"]} == set(ids)
+
+
+def test_the_resources_of_a_probed_file_by_a_prepared_read(tree, course):
+    """``reevaluate_file``'s read (once per probed file, in the task worker): the resources using the
+    file with their 课时, course, node and textbook, as the ORM read them; a uuid is a parameter
+    of its own kind on each database."""
+    import uuid
+
+    fill(course, tree.teacher)
+    resource = Resource.objects.filter(period__course=course).select_related("file").first()
+    (got,) = services._FILE_RESOURCES(resource.file_id)
+    (orm,) = Resource.objects.select_related("period__course__node__textbook").filter(file_id=resource.file_id)
+    for a, b in ((got, orm), (got.period, orm.period), (got.period.course, orm.period.course),
+                 (got.period.course.node.textbook, orm.period.course.node.textbook)):
+        _same(a, b)
+    assert services._FILE_RESOURCES(uuid.uuid4()) == []
+    assert services.reevaluate_file(resource.file) == 0  # judged already: nothing changes
