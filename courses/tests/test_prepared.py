@@ -150,3 +150,26 @@ def test_the_resources_of_a_probed_file_by_a_prepared_read(tree, course):
         _same(a, b)
     assert services._FILE_RESOURCES(uuid.uuid4()) == []
     assert services.reevaluate_file(resource.file) == 0  # judged already: nothing changes
+
+
+def test_the_entries_a_submission_and_a_withdrawal_read(tree, course):
+    """selection's reads of a course's entries in submit (with level and unit, in the order the
+    returned one is chosen in) and withdraw (with the level's kind), prepared: as the ORM read them."""
+    from django.db.models import F
+
+    from selection import services as selection
+    from selection.models import Entry
+
+    fill(course, tree.teacher)
+    services.submit(tree.teacher, course.pk)
+    got = selection._course_entries(course.pk)
+    orm = list(Entry.objects.filter(course=course).select_related("level", "unit")
+               .order_by("level_id", "unit__path", "rank", "pk"))
+    assert got and [e.pk for e in got] == [e.pk for e in orm]
+    for a, b in zip(got, orm):
+        _same(a, b), _same(a.level, b.level), _same(a.unit, b.unit)
+    kinds = selection._ENTRIES_WITH_LEVEL_KIND(course.pk)
+    assert [(e.pk, e.level_kind) for e in kinds] == list(
+        Entry.objects.filter(course=course).annotate(level_kind=F("level__kind")).values_list("pk", "level_kind"))
+    services.withdraw(tree.teacher, course.pk)
+    assert selection._course_entries(course.pk) == [] and not Entry.objects.filter(course=course).exists()
