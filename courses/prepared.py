@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from django.db import connections, router
 from django.db.models import QuerySet
@@ -26,12 +27,13 @@ _PLACEHOLDER = -7_345_000_001  # the first; the next ones count down
 class Prepared:
     def __init__(self, build: Callable[..., QuerySet], *kinds: type):
         """``build(*values)``: the queryset for these values, of these ``kinds`` (int or str)."""
-        assert kinds and all(k in (int, str, uuid.UUID) for k in kinds)
+        assert kinds and all(k in (int, str, uuid.UUID, datetime) for k in kinds)
         self.build, self.kinds, self.arity = build, kinds, len(kinds)
         self._compiled: dict[tuple[str, str], tuple | None] = {}
 
     def _marks(self) -> list:
         return [_PLACEHOLDER - i if kind is int else uuid.UUID(int=(1 << 120) + 77_001 + i) if kind is uuid.UUID
+                else datetime(1901, 2, 3, 4, 5, 6, 7_001 + i, tzinfo=UTC) if kind is datetime
                 else f"\x01prepared-{i}\x01" for i, kind in enumerate(self.kinds)]
 
     def _compile(self, connection):
@@ -45,15 +47,18 @@ class Prepared:
         positions = []
         for mark in marks:
             # a uuid is a parameter as itself (PostgreSQL) or as its 32 hex digits (SQLite)
+            # a datetime as itself (PostgreSQL) or as the text the backend adapts it to (SQLite)
             found = [(i, type(p)) for i, p in enumerate(params) if p == mark or (
-                isinstance(mark, uuid.UUID) and p == mark.hex)]
+                isinstance(mark, uuid.UUID) and p == mark.hex) or (
+                isinstance(mark, datetime) and isinstance(p, str) and p == connection.ops.adapt_datetimefield_value(mark))]
             if len(found) != 1:
                 return None
             positions.append(found[0])
         return sql, params, positions, compiler, qs._iterable_class is ValuesListIterable
 
     def __call__(self, *values) -> list:
-        if len(values) != self.arity or not all(type(v) is kind for v, kind in zip(values, self.kinds)):
+        if len(values) != self.arity or not all(type(v) is kind and (kind is not datetime or v.tzinfo is not None)
+                                                for v, kind in zip(values, self.kinds)):
             return list(self.build(*values))
         alias = router.db_for_read(self._model())
         connection = connections[alias]
@@ -66,7 +71,11 @@ class Prepared:
         sql, params, positions, compiler, as_tuples = compiled
         params = list(params)
         for (position, as_type), value in zip(positions, values):
-            params[position] = value.hex if as_type is str and isinstance(value, uuid.UUID) else value
+            if as_type is str and isinstance(value, uuid.UUID):
+                value = value.hex
+            elif as_type is str and isinstance(value, datetime):
+                value = connection.ops.adapt_datetimefield_value(value)
+            params[position] = value
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()

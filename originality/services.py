@@ -10,12 +10,15 @@ teacher for his own earlier files; ``reviewed_matches``: experts, blind, as a hi
 from __future__ import annotations
 
 import logging
+import uuid
 from collections import Counter
+from datetime import datetime
 
 from django.db import transaction
 from django.db.models import Count
 from django.db.models.signals import post_delete, pre_delete
 
+from courses.prepared import Prepared
 from media.models import StoredFile
 from media.probe import readable
 from originality.models import Band, Match, MatchKind, Signature, SignatureKind
@@ -115,8 +118,17 @@ def _record(new: StoredFile, earlier: StoredFile, kind: str, similarity: float, 
 def exact_matches(stored: StoredFile) -> list[Match]:
     if not stored.sha256:
         return []
-    earlier = StoredFile.objects.filter(sha256=stored.sha256, created_at__lte=stored.created_at).exclude(pk=stored.pk)
-    return [_record(stored, e, MatchKind.EXACT, 1.0, {}) for e in earlier.order_by("created_at")[:MAX_CANDIDATES]]
+    # compiled once (courses.prepared): asked for every probed file that is not a video
+    earlier = _EARLIER_COPIES(stored.sha256, stored.created_at, stored.pk)
+    return [_record(stored, e, MatchKind.EXACT, 1.0, {}) for e in earlier]
+
+
+def _earlier_copies(sha256, created_at, pk):
+    return (StoredFile.objects.filter(sha256=sha256, created_at__lte=created_at).exclude(pk=pk)
+            .order_by("created_at")[:MAX_CANDIDATES])
+
+
+_EARLIER_COPIES = Prepared(_earlier_copies, str, datetime, uuid.UUID)
 
 
 def _candidates(sig: Signature, min_hits: int) -> list:

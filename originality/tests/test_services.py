@@ -176,3 +176,23 @@ def test_a_probed_file_is_checked_with_the_file_as_the_probe_left_it(teachers, d
     assert services.check_file(second) == {"exact": 1}
     match = Match.objects.get()
     assert (match.new_file, match.earlier_file) == (second, first)
+
+
+def test_the_earlier_copies_read_equals_the_orm_one(teachers):
+    """``exact_matches``' read (every probed file that is not a video), compiled once: the same files
+    as the ORM queryset, the file itself and later copies left out, oldest first."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    a, b = teachers
+    files = [stored(a if i % 2 else b, b"copied bytes", "pdf", name=str(i)) for i in range(4)]
+    now = timezone.now()
+    for i, f in enumerate(files):
+        StoredFile.objects.filter(pk=f.pk).update(created_at=now - timedelta(minutes=10 - i))
+    stored(a, b"other bytes", "pdf", name="other")
+    middle = StoredFile.objects.get(pk=files[2].pk)
+    got = services._EARLIER_COPIES(middle.sha256, middle.created_at, middle.pk)
+    assert [f.pk for f in got] == [f.pk for f in services._earlier_copies(middle.sha256, middle.created_at, middle.pk)]
+    assert [f.pk for f in got] == [files[0].pk, files[1].pk]
+    assert [m.earlier_file_id for m in services.exact_matches(middle)] == [files[0].pk, files[1].pk]
