@@ -32,9 +32,10 @@ from audit.services import record
 from campaigns.enums import VIDEO_KINDS, CampaignStatus
 from campaigns.models import Campaign, CampaignCategory, DeadlineOverride, Level, ProductionSpec, ResourceSlot
 from campaigns.services import campaigns_for, deadlines_for, spec_row
-from courses import areas, compliance, prepared, rules
+from courses import areas, compliance, rules
 from courses.models import CheckStatus, Course, CourseMember, CourseStatus, Period, Resource, own_course_ids
 from courses.signals import checks_failed
+from jingpinke import prepared
 from jingpinke.errors import ServiceError
 from jingpinke.inputs import parse_id
 from media import multipart
@@ -190,7 +191,7 @@ def load_listed(ids) -> QuerySet[Course]:
     ids = list(ids)
     if not ids or len(ids) > 50 or not all(type(pk) is int for pk in ids):
         return _with_row_reads(Course.objects.filter(pk__in=ids).order_by())
-    # compiled once per number of rows (``courses.prepared``), the levels once per campaign
+    # compiled once per number of rows (``jingpinke.prepared``), the levels once per campaign
     read = prepared.by_shape("load_listed", (len(set(ids)),), lambda *pks: Course.objects.filter(pk__in=pks).select_related(
         "campaign__owner", "school__parent", "lead_teacher", "node__textbook").order_by(), *([int] * len(set(ids))))
     if read is None:
@@ -227,7 +228,7 @@ def row_extras(courses) -> RowExtras:
         return extras
     campaigns = {c.campaign_id: c.campaign for c in courses}
     path_ids = sorted({pk for c in courses for pk in c.school.ancestor_ids})
-    # the page's three reads compiled once per shape (``courses.prepared``: the lengths of their lists)
+    # the page's three reads compiled once per shape (``jingpinke.prepared``: the lengths of their lists)
     read = _flat_read("row_overrides", lambda cs, us: DeadlineOverride.objects.filter(
         level__campaign_id__in=cs, unit_id__in=us).select_related("unit").order_by(), list(campaigns), path_ids)
     overrides = read()
@@ -255,7 +256,7 @@ def row_extras(courses) -> RowExtras:
 
 def _flat_read(name: str, build, *lists: list[int]):
     """``build(*lists)``'s rows, by a read compiled once per shape (the lengths of ``lists``,
-    ``courses.prepared.by_shape``) when every value is an int and the lists are short; a callable."""
+    ``jingpinke.prepared.by_shape``) when every value is an int and the lists are short; a callable."""
     lists = [list(dict.fromkeys(values)) for values in lists]
     lengths = tuple(len(values) for values in lists)
     flat = [v for values in lists for v in values]
@@ -340,7 +341,7 @@ def _locked_for(actor, course: Course | int, *, levels: bool = True) -> Course:
         return _locked(course, levels=levels)
     if actor is not None and actor.pk is not None:
         # by key, unordered (the default ordering only cost compiling); the lead teacher is the actor;
-        # compiled once (``courses.prepared``), the levels too
+        # compiled once (``jingpinke.prepared``), the levels too
         rows = _LEAD_LOCKED(course, actor.pk) if type(course) is int and type(actor.pk) is int else list(
             _locked_qs(levels=levels, teacher=False).filter(pk=course, lead_teacher_id=actor.pk).order_by())
         if rows:
@@ -394,7 +395,7 @@ def school_deadline(campaign: Campaign, school: Unit):
     """The school level's effective deadline for the school (its own, inherited, or the default);
     without a school level, the first level the school's entries pass through. None: no deadline.
     The campaign's levels (unless read with it) and the overrides on the school's path are read by
-    statements compiled once (``courses.prepared``): every course answered asks this."""
+    statements compiled once (``jingpinke.prepared``): every course answered asks this."""
     if type(campaign.pk) is int and "levels" not in getattr(campaign, "_prefetched_objects_cache", {}):
         _set_levels(campaign, _CAMPAIGN_LEVELS(campaign.pk))
     path = school.ancestor_ids if school is not None else []
@@ -440,7 +441,7 @@ class RequirementBook:
         book knows no ``CampaignCategory`` (``category()`` answers None)."""
         # Ordered by their own columns: the models' default orderings start with the parent row, which
         # joined the category and the campaign into every query for an order they already have.
-        if category is not None:  # compiled once (``courses.prepared``): every package reads them
+        if category is not None:  # compiled once (``jingpinke.prepared``): every package reads them
             self.categories = {}
             self.slots = {category: _CATEGORY_SLOTS(campaign_id, category)}
             self.specs = {(category, s.stage): spec_row(s) for s in _CATEGORY_SPECS(campaign_id, category)}
@@ -605,7 +606,7 @@ def _resources_qs():
 def reevaluate_file(stored_file: StoredFile) -> int:
     """A file's probe finished: judge again every resource that uses it, with the file as the probe
     left it (``file_probed`` hands it over just written: it is not read again)."""
-    # compiled once (``courses.prepared``): asked once per probed file, by the task worker
+    # compiled once (``jingpinke.prepared``): asked once per probed file, by the task worker
     resources = _FILE_RESOURCES(stored_file.pk) if isinstance(stored_file.pk, uuid.UUID) else list(
         Resource.objects.select_related("period__course__node__textbook").filter(file_id=stored_file.pk))
     for r in resources:
@@ -719,7 +720,7 @@ def package(course: Course, book: RequirementBook | None = None) -> list[PeriodC
     stage = course.node.textbook.stage
     # the resources unordered (one per slot: their default ordering joined the course) and their
     # files without the extracted text (read by search, never here)
-    # compiled once (``courses.prepared``): the periods, then their resources by the course's key
+    # compiled once (``jingpinke.prepared``): the periods, then their resources by the course's key
     periods = _COURSE_PERIODS(course.pk) if type(course.pk) is int else list(course.periods.order_by("number"))
     resources: dict[int, list[Resource]] = {p.pk: [] for p in periods}
     by_pk = {p.pk: p for p in periods}

@@ -18,7 +18,7 @@ from django.db import transaction
 from django.db.models import Count
 from django.db.models.signals import post_delete, pre_delete
 
-from courses.prepared import Prepared
+from jingpinke.prepared import Prepared
 from media.models import StoredFile
 from media.probe import readable
 from originality.models import Band, Match, MatchKind, Signature, SignatureKind
@@ -118,7 +118,7 @@ def _record(new: StoredFile, earlier: StoredFile, kind: str, similarity: float, 
 def exact_matches(stored: StoredFile) -> list[Match]:
     if not stored.sha256:
         return []
-    # compiled once (courses.prepared): asked for every probed file that is not a video
+    # compiled once (jingpinke.prepared): asked for every probed file that is not a video
     earlier = _EARLIER_COPIES(stored.sha256, stored.created_at, stored.pk)
     return [_record(stored, e, MatchKind.EXACT, 1.0, {}) for e in earlier]
 

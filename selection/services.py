@@ -51,8 +51,9 @@ from campaigns.models import Campaign, DeadlineOverride, Level, Quota, ResourceS
 from catalog.models import CatalogNode, Textbook
 from contacts import rules as contact_rules
 from contacts.models import ContactForm
-from courses import prepared, search
+from courses import search
 from courses.models import Course
+from jingpinke import prepared
 from jingpinke.errors import ServiceError
 from jingpinke.inputs import parse_id
 from jingpinke.paging import ListPage, ListPaginator, count_cap
@@ -336,7 +337,7 @@ def _entries_of_course(course_id):
 
 def _course_entries(course_id) -> list[Entry]:
     """Every entry of the course with its level and unit, in the order the returned one is chosen
-    in; compiled once (``courses.prepared``: a submission reads it)."""
+    in; compiled once (``jingpinke.prepared``: a submission reads it)."""
     return _COURSE_ENTRIES(course_id) if type(course_id) is int else list(_entries_of_course(course_id))
 
 

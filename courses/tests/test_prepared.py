@@ -1,11 +1,12 @@
-"""The hot reads of submit and withdraw compiled once (``courses.prepared``): the same instances,
+"""The hot reads of submit and withdraw compiled once (``jingpinke.prepared``): the same instances,
 related ones and deferred fields included, as the ORM querysets they replace; compiled once per
 database, then only run; a value of another type goes through the ORM."""
 
 import pytest
 from django.db import connection, transaction
 
-from courses import prepared, services
+from courses import services
+from jingpinke import prepared
 from courses.models import Course, Period, Resource
 from courses.tests.conftest import fill
 

@@ -1,4 +1,4 @@
-"""Reads of a fixed shape compiled once: the hot reads of submit and withdraw (issue 12).
+"""Reads of a fixed shape compiled once: the hot reads of the teachers' requests and of the task worker (issue 12).
 
 A ``Prepared`` read is a queryset whose SQL only differs by the values compared (a course id, a
 teacher id): its statement is compiled by the ORM once per database connection's vendor and then
