@@ -6,9 +6,13 @@ run again with the new values, its rows read into instances (``select_related`` 
 the ORM's ``ModelIterable`` reads them. Compiling a seven-table ``select_related`` read cost more
 CPU than PostgreSQL spent answering it.
 
-The values are found in the compiled parameters by placeholders (unusual integers) given to the
-queryset builder; a shape whose placeholders are not found exactly once each is not prepared (it
-runs through the ORM every time, as before).
+The values are found in the compiled parameters by placeholders (unusual integers, strings,
+uuids, aware datetimes) given to the queryset builder; a shape whose placeholders are not found
+exactly once each (a value the ORM transforms: a LIKE pattern, …) is not prepared (it runs through
+the ORM every time, as before), nor is a value of another type. The statement is run as compiled:
+the ORM's check that ``select_for_update`` runs in a transaction is made when it is compiled only,
+so a locking read must only be called inside one (``courses.services``' are, in submit and
+withdraw).
 """
 
 from __future__ import annotations
@@ -26,7 +30,8 @@ _PLACEHOLDER = -7_345_000_001  # the first; the next ones count down
 
 class Prepared:
     def __init__(self, build: Callable[..., QuerySet], *kinds: type):
-        """``build(*values)``: the queryset for these values, of these ``kinds`` (int or str)."""
+        """``build(*values)``: the queryset for these values, of these ``kinds`` (int, str,
+        uuid.UUID, datetime)."""
         assert kinds and all(k in (int, str, uuid.UUID, datetime) for k in kinds)
         self.build, self.kinds, self.arity = build, kinds, len(kinds)
         self._compiled: dict[tuple[str, str], tuple | None] = {}
