@@ -184,7 +184,7 @@ def _with_row_reads(qs: QuerySet[Course]) -> QuerySet[Course]:
             .prefetch_related(Prefetch("campaign__levels", queryset=Level.objects.order_by("pk"))))
 
 
-def load_listed(ids) -> QuerySet[Course]:
+def load_listed(ids) -> QuerySet[Course] | list[Course]:
     """The rows of a page of ``list_courses`` by key (``paginate(load=…)``): the keys come from the
     scoped list itself, so the scope is not applied again (its subqueries made PostgreSQL plan the
     seven-table read longer for nothing)."""
