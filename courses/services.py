@@ -13,6 +13,7 @@ stale, so a missed signal cannot let an outdated verdict through.
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -34,6 +35,7 @@ from campaigns.services import campaigns_for, deadlines_for, spec_row
 from courses import areas, compliance, rules
 from courses.models import CheckStatus, Course, CourseMember, CourseStatus, Period, Resource, own_course_ids
 from courses.signals import checks_failed
+from jingpinke import compiled
 from jingpinke.errors import ServiceError
 from jingpinke.inputs import parse_id
 from media import multipart
@@ -182,11 +184,29 @@ def _with_row_reads(qs: QuerySet[Course]) -> QuerySet[Course]:
             .prefetch_related(Prefetch("campaign__levels", queryset=Level.objects.order_by("pk"))))
 
 
-def load_listed(ids) -> QuerySet[Course]:
+def load_listed(ids) -> QuerySet[Course] | list[Course]:
     """The rows of a page of ``list_courses`` by key (``paginate(load=…)``): the keys come from the
     scoped list itself, so the scope is not applied again (its subqueries made PostgreSQL plan the
     seven-table read longer for nothing)."""
-    return _with_row_reads(Course.objects.filter(pk__in=list(ids)).order_by())
+    ids = list(ids)
+    if not ids or len(ids) > 50 or not all(type(pk) is int for pk in ids):
+        return _with_row_reads(Course.objects.filter(pk__in=ids).order_by())
+    # compiled once per number of rows (``jingpinke.compiled``), the levels once per campaign
+    read = compiled.by_shape("load_listed", (len(set(ids)),), lambda *pks: Course.objects.filter(pk__in=pks).select_related(
+        "campaign__owner", "school__parent", "lead_teacher", "node__textbook").order_by(), *([int] * len(set(ids))))
+    if read is None:
+        return _with_row_reads(Course.objects.filter(pk__in=ids).order_by())
+    rows = read(*dict.fromkeys(ids))
+    campaigns = {course.campaign_id for course in rows}
+    if len(campaigns) == 1:  # as a rule (a teacher's list, a campaign's): one prepared read
+        levels = _CAMPAIGN_LEVELS(rows[0].campaign_id)
+        for course in rows:
+            _set_levels(course.campaign, levels)
+    elif rows:
+        from django.db.models import prefetch_related_objects
+
+        prefetch_related_objects(rows, Prefetch("campaign__levels", queryset=Level.objects.order_by("pk")))
+    return rows
 
 
 @dataclass
@@ -207,18 +227,24 @@ def row_extras(courses) -> RowExtras:
     if not courses:
         return extras
     campaigns = {c.campaign_id: c.campaign for c in courses}
-    path_ids = {pk for c in courses for pk in c.school.ancestor_ids}
-    overrides = list(DeadlineOverride.objects.filter(level__campaign_id__in=list(campaigns), unit_id__in=path_ids)
-                     .select_related("unit"))
+    path_ids = sorted({pk for c in courses for pk in c.school.ancestor_ids})
+    # the page's three reads compiled once per shape (``jingpinke.compiled``: the lengths of their lists)
+    read = _flat_read("row_overrides", lambda cs, us: DeadlineOverride.objects.filter(
+        level__campaign_id__in=cs, unit_id__in=us).select_related("unit").order_by(), list(campaigns), path_ids)
+    overrides = read()
     for c in courses:
         key = (c.campaign_id, c.school_id)
         if key not in extras.deadlines:
             rows = deadlines_for(c.campaign, c.school, overrides_of=overrides)
             extras.deadlines[key] = next((r for r in rows if r.level.kind == UnitKind.SCHOOL), rows[0] if rows else None)
     by_id = {c.pk: c for c in courses}
-    extras.members = _teams(CourseMember.objects.filter(course_id__in=list(by_id)), lambda pk: by_id[pk].campaign)
-    same = _same_node_rows(Course.objects.filter(
-        campaign_id__in=list(campaigns), school_id__in={c.school_id for c in courses}, node_id__in={c.node_id for c in courses}))
+    extras.members = _teams(_flat_read("row_teams", lambda ids: _team_rows(CourseMember.objects.filter(
+        course_id__in=ids)), list(by_id))(), lambda pk: by_id[pk].campaign)
+    same = _flat_read("row_same_node", lambda cs, ss, ns: _same_node_values(Course.objects.filter(
+        campaign_id__in=cs, school_id__in=ss, node_id__in=ns)), list(campaigns), sorted({c.school_id for c in courses}),
+        sorted({c.node_id for c in courses}))()
+    same = [(*row[:5], User(real_name=row[5], first_name=row[6], last_name=row[7], username=row[8]).display_name)
+            for row in same]
     groups: dict[tuple, list[tuple]] = {}
     for row in same:
         groups.setdefault(row[:3], []).append(row)
@@ -228,12 +254,43 @@ def row_extras(courses) -> RowExtras:
     return extras
 
 
+def _flat_read(name: str, build, *lists: list[int]):
+    """``build(*lists)``'s rows, by a read compiled once per shape (the lengths of ``lists``,
+    ``jingpinke.compiled.by_shape``) when every value is an int and the lists are short; a callable."""
+    lists = [list(dict.fromkeys(values)) for values in lists]
+    lengths = tuple(len(values) for values in lists)
+    flat = [v for values in lists for v in values]
+    if 0 in lengths or len(flat) > 120 or not all(type(v) is int for v in flat):
+        return lambda: list(build(*lists))
+
+    def split(*values):
+        parts, at = [], 0
+        for n in lengths:
+            parts.append(list(values[at:at + n]))
+            at += n
+        return build(*parts)
+
+    read = compiled.by_shape(name, lengths, split, *([int] * len(flat)))
+    return (lambda: list(build(*lists))) if read is None else (lambda: read(*flat))
+
+
+def _team_rows(members: QuerySet[CourseMember]):
+    return members.order_by("course_id", "order", "pk", "user__memberships__pk").values_list(
+        "course_id", "pk", "user_id", "user__real_name", "user__first_name", "user__last_name", "user__username",
+        "user__mobile", "user__memberships__role", "user__memberships__unit__name", "user__memberships__unit__path",
+        "user__memberships__unit__is_active")
+
+
+def _same_node_values(courses: QuerySet[Course]):
+    return courses.order_by("created_at").values_list(
+        "campaign_id", "school_id", "node_id", "pk", "title", "lead_teacher__real_name", "lead_teacher__first_name",
+        "lead_teacher__last_name", "lead_teacher__username")
+
+
 def _same_node_rows(courses: QuerySet[Course]) -> list[tuple]:
     """(campaign id, school id, node id, id, title, lead teacher's name) of ``courses``, oldest first:
     values, not instances (the warning shows two strings of each)."""
-    rows = courses.order_by("created_at").values_list(
-        "campaign_id", "school_id", "node_id", "pk", "title", "lead_teacher__real_name", "lead_teacher__first_name",
-        "lead_teacher__last_name", "lead_teacher__username")
+    rows = _same_node_values(courses)
     return [(*row[:5], User(real_name=row[5], first_name=row[6], last_name=row[7], username=row[8]).display_name)
             for row in rows]
 
@@ -283,12 +340,31 @@ def _locked_for(actor, course: Course | int, *, levels: bool = True) -> Course:
     if isinstance(course, Course):
         return _locked(course, levels=levels)
     if actor is not None and actor.pk is not None:
-        # by key, unordered (the default ordering only cost compiling); the lead teacher is the actor
-        rows = list(_locked_qs(levels=levels, teacher=False).filter(pk=course, lead_teacher_id=actor.pk).order_by())
+        # by key, unordered (the default ordering only cost compiling); the lead teacher is the actor;
+        # compiled once (``jingpinke.compiled``), the levels too
+        rows = _LEAD_LOCKED(course, actor.pk) if type(course) is int and type(actor.pk) is int else list(
+            _locked_qs(levels=levels, teacher=False).filter(pk=course, lead_teacher_id=actor.pk).order_by())
         if rows:
             rows[0].lead_teacher = actor
+            if levels and "levels" not in getattr(rows[0].campaign, "_prefetched_objects_cache", {}):
+                _set_levels(rows[0].campaign, _CAMPAIGN_LEVELS(rows[0].campaign_id))
             return rows[0]
     return _locked(course_in_scope(actor, course), levels=levels)
+
+
+def _set_levels(campaign: Campaign, levels: list[Level]) -> None:
+    """``campaign.levels.all()`` answers ``levels`` without a query, as ``prefetch_related`` leaves it."""
+    qs = campaign.levels.all()
+    qs._result_cache, qs._prefetch_done = levels, True
+    for level in levels:
+        Level.campaign.field.set_cached_value(level, campaign)
+    campaign.__dict__.setdefault("_prefetched_objects_cache", {})["levels"] = qs
+
+
+_LEAD_LOCKED = compiled.Prepared(
+    lambda pk, lead: _locked_qs(teacher=False).filter(pk=pk, lead_teacher_id=lead).order_by(), int, int)
+_CAMPAIGN_LEVELS = compiled.Prepared(
+    lambda campaign_id: Level.objects.filter(campaign_id=campaign_id).order_by("pk"), int)
 
 
 def open_campaigns(actor) -> list[Campaign]:
@@ -317,12 +393,33 @@ def teacher_schools(actor, campaign: Campaign | None = None) -> list[Unit]:
 # --- deadlines -----------------------------------------------------------------------------------
 def school_deadline(campaign: Campaign, school: Unit):
     """The school level's effective deadline for the school (its own, inherited, or the default);
-    without a school level, the first level the school's entries pass through. None: no deadline."""
-    rows = deadlines_for(campaign, school)
+    without a school level, the first level the school's entries pass through. None: no deadline.
+    The campaign's levels (unless read with it) and the overrides on the school's path are read by
+    statements compiled once (``jingpinke.compiled``): every course answered asks this."""
+    if type(campaign.pk) is int and "levels" not in getattr(campaign, "_prefetched_objects_cache", {}):
+        _set_levels(campaign, _CAMPAIGN_LEVELS(campaign.pk))
+    path = school.ancestor_ids if school is not None else []
+    overrides = None
+    if school is not None and type(campaign.pk) is int and 0 < len(path) <= 8:
+        overrides = _path_overrides(len(path))(campaign.pk, *path)
+    rows = deadlines_for(campaign, school, overrides_of=overrides)
     for row in rows:
         if row.level.kind == UnitKind.SCHOOL:
             return row
     return rows[0] if rows else None
+
+
+_PATH_OVERRIDES: dict[int, compiled.Prepared] = {}
+
+
+def _path_overrides(n: int) -> compiled.Prepared:
+    """The campaign's deadline overrides of the ``n`` units of a path (with their units), compiled
+    once per path length."""
+    if n not in _PATH_OVERRIDES:
+        _PATH_OVERRIDES[n] = compiled.Prepared(
+            lambda campaign_id, *ids: DeadlineOverride.objects.filter(level__campaign_id=campaign_id, unit_id__in=ids)
+            .select_related("unit").order_by(), int, *([int] * n))
+    return _PATH_OVERRIDES[n]
 
 
 def _deadline_value(campaign: Campaign, school: Unit):
@@ -344,11 +441,10 @@ class RequirementBook:
         book knows no ``CampaignCategory`` (``category()`` answers None)."""
         # Ordered by their own columns: the models' default orderings start with the parent row, which
         # joined the category and the campaign into every query for an order they already have.
-        if category is not None:
-            of = {"campaign_category__campaign_id": campaign_id, "campaign_category__category": category}
+        if category is not None:  # compiled once (``jingpinke.compiled``): every package reads them
             self.categories = {}
-            self.slots = {category: list(ResourceSlot.objects.filter(**of).order_by("order", "pk"))}
-            self.specs = {(category, s.stage): spec_row(s) for s in ProductionSpec.objects.filter(**of).order_by("stage")}
+            self.slots = {category: _CATEGORY_SLOTS(campaign_id, category)}
+            self.specs = {(category, s.stage): spec_row(s) for s in _CATEGORY_SPECS(campaign_id, category)}
             return
         categories = (CampaignCategory.objects.filter(campaign_id=campaign_id).order_by("pk").prefetch_related(
             Prefetch("slots", queryset=ResourceSlot.objects.order_by("order", "pk")),
@@ -376,6 +472,18 @@ class RequirementBook:
         return media_rules.requirements_for(
             {"formats": list(slot.formats), "max_size_mb": slot.max_size_mb, "label": str(slot)},
             spec if slot.kind in VIDEO_KINDS else None, (spec or {}).get("severities"))
+
+
+def _of_category(campaign_id, category) -> dict:
+    return {"campaign_category__campaign_id": campaign_id, "campaign_category__category": category}
+
+
+_CATEGORY_SLOTS = compiled.Prepared(
+    lambda campaign_id, category: ResourceSlot.objects.filter(**_of_category(campaign_id, category)).order_by(
+        "order", "pk"), int, str)
+_CATEGORY_SPECS = compiled.Prepared(
+    lambda campaign_id, category: ProductionSpec.objects.filter(**_of_category(campaign_id, category)).order_by(
+        "stage"), int, str)
 
 
 def accepts_text(req: media_rules.Requirements) -> str:
@@ -498,10 +606,16 @@ def _resources_qs():
 def reevaluate_file(stored_file: StoredFile) -> int:
     """A file's probe finished: judge again every resource that uses it, with the file as the probe
     left it (``file_probed`` hands it over just written: it is not read again)."""
-    resources = list(Resource.objects.select_related("period__course__node__textbook").filter(file_id=stored_file.pk))
+    # compiled once (``jingpinke.compiled``): asked once per probed file, by the task worker
+    resources = _FILE_RESOURCES(stored_file.pk) if isinstance(stored_file.pk, uuid.UUID) else list(
+        Resource.objects.select_related("period__course__node__textbook").filter(file_id=stored_file.pk))
     for r in resources:
         r.file = stored_file
     return _reevaluate(resources, _books())
+
+
+_FILE_RESOURCES = compiled.Prepared(
+    lambda file_id: Resource.objects.select_related("period__course__node__textbook").filter(file_id=file_id), uuid.UUID)
 
 
 def reevaluate_campaign(campaign_id: int) -> int:
@@ -606,12 +720,22 @@ def package(course: Course, book: RequirementBook | None = None) -> list[PeriodC
     stage = course.node.textbook.stage
     # the resources unordered (one per slot: their default ordering joined the course) and their
     # files without the extracted text (read by search, never here)
-    periods = list(course.periods.order_by("number").prefetch_related(
-        Prefetch("resources", queryset=Resource.objects.select_related("file").defer("file__text").order_by())))
+    # compiled once (``jingpinke.compiled``): the periods, then their resources by the course's key
+    periods = _COURSE_PERIODS(course.pk) if type(course.pk) is int else list(course.periods.order_by("number"))
+    resources: dict[int, list[Resource]] = {p.pk: [] for p in periods}
+    by_pk = {p.pk: p for p in periods}
+    for period in periods:
+        Period.course.field.set_cached_value(period, course)
+    if periods:
+        for r in (_COURSE_RESOURCES(course.pk) if type(course.pk) is int else
+                  Resource.objects.filter(period__course_id=course.pk).select_related("file").defer("file__text").order_by()):
+            if r.period_id in resources:
+                Resource.period.field.set_cached_value(r, by_pk[r.period_id])
+                resources[r.period_id].append(r)
     stale, before, labels = [], {}, {}
     cards = []
     for period in periods:
-        by_kind = {r.slot_kind: r for r in period.resources.all()}
+        by_kind = {r.slot_kind: r for r in resources[period.pk]}
         pc = PeriodCard(period)
         for slot in book.slots_of(course.category):
             req = book.requirements(course.category, stage, slot)
@@ -625,6 +749,14 @@ def package(course: Course, book: RequirementBook | None = None) -> list[PeriodC
     # Read before the task of a requirements change ran: announce here what the task would have.
     _save_rejudged(stale, before, labels, announce=True)
     return cards
+
+
+_COURSE_PERIODS = compiled.Prepared(lambda course_id: Period.objects.filter(course_id=course_id).order_by("number"), int)
+# the resources unordered (one per slot: their default ordering joined the course) and their files
+# without the extracted text (read by search, never here)
+_COURSE_RESOURCES = compiled.Prepared(
+    lambda course_id: Resource.objects.filter(period__course_id=course_id).select_related("file").defer("file__text")
+    .order_by(), int)
 
 
 def slot_card(course: Course, number: int, kind: str) -> SlotCard:
@@ -682,9 +814,23 @@ def submission_facts(course: Course, cards: list[PeriodCard] | None = None, now=
 
 def same_node_warning(course: Course) -> str:
     """The warning about other courses of the same school on the same node of the campaign."""
-    others = _same_node_rows(Course.objects.filter(campaign_id=course.campaign_id, school_id=course.school_id,
-                                                   node_id=course.node_id).exclude(pk=course.pk))
-    return rules.same_node_warning([row[4:] for row in others], course.campaign.node_rule)
+    return rules.same_node_warning([row[4:] for row in _same_node_rows_of(course)], course.campaign.node_rule)
+
+
+def _same_node_rows_of(course: Course) -> list[tuple]:
+    """``_same_node_rows`` of the other courses of the course's school on its node in its campaign:
+    the statement the ORM compiles, written out (every course answered asks it)."""
+    from django.db import connection
+
+    q = connection.ops.quote_name
+    c, u = q(Course._meta.db_table), q(User._meta.db_table)
+    rows = _sql_rows(
+        f"SELECT {c}.campaign_id, {c}.school_id, {c}.node_id, {c}.id, {c}.title, {u}.real_name, {u}.first_name, "
+        f"{u}.last_name, {u}.username FROM {c} INNER JOIN {u} ON ({c}.lead_teacher_id = {u}.id) "
+        f"WHERE ({c}.campaign_id = %s AND {c}.node_id = %s AND {c}.school_id = %s AND NOT ({c}.id = %s)) "
+        f"ORDER BY {c}.created_at ASC", [course.campaign_id, course.node_id, course.school_id, course.pk])
+    return [(*row[:5], User(real_name=row[5], first_name=row[6], last_name=row[7], username=row[8]).display_name)
+            for row in rows]
 
 
 def school_counts_by_node(school: Unit | None, campaign: Campaign, node_ids, exclude: Course | None = None) -> dict[int, int]:
@@ -990,18 +1136,42 @@ def _person(user: User, campaign: Campaign | None = None) -> dict:
 
 
 def members_of(course: Course) -> list[dict]:
-    """The team as the API shows it (``_person``), in order, in one query."""
-    return _teams(course.members.all(), lambda _pk: course.campaign).get(course.pk, [])
+    """The team as the API shows it (``_person``), in order, in one query (written out: the
+    answer of every course read, submit and withdraw)."""
+    return _teams(_one_team_rows(course.pk), lambda _pk: course.campaign).get(course.pk, [])
 
 
-def _teams(members: QuerySet[CourseMember], campaign_of) -> dict[int, list[dict]]:
-    """Course id → its team in order (``members``: of one or more courses; ``campaign_of(course
-    id)``: the course's campaign), each member as ``_person`` shows him: one query of values, each
-    member joined with his memberships (in the order of their keys), not three of instances."""
-    rows = members.order_by("course_id", "order", "pk", "user__memberships__pk").values_list(
-        "course_id", "pk", "user_id", "user__real_name", "user__first_name", "user__last_name", "user__username",
-        "user__mobile", "user__memberships__role", "user__memberships__unit__name", "user__memberships__unit__path",
-        "user__memberships__unit__is_active")
+def _sql_rows(sql: str, params) -> list[tuple]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _one_team_rows(course_id: int) -> list[tuple]:
+    """``_teams``' rows of one course: the statement its ORM query compiles to, written out (the
+    ORM's compilation of four joined tables cost more than the query, on every course answered)."""
+    from django.db import connection
+
+    from orgs.models import Membership
+
+    q = connection.ops.quote_name
+    m, u, ms, un = (q(model._meta.db_table) for model in (CourseMember, User, Membership, Unit))
+    return _sql_rows(
+        f"SELECT {m}.course_id, {m}.id, {m}.user_id, {u}.real_name, {u}.first_name, {u}.last_name, {u}.username, "
+        f"{u}.mobile, {ms}.role, {un}.name, {un}.path, {un}.is_active FROM {m} "
+        f"INNER JOIN {u} ON ({m}.user_id = {u}.id) LEFT OUTER JOIN {ms} ON ({u}.id = {ms}.user_id) "
+        f"LEFT OUTER JOIN {un} ON ({ms}.unit_id = {un}.id) "
+        f"WHERE {m}.course_id = %s ORDER BY {m}.{q('order')} ASC, {m}.id ASC, {ms}.id ASC", [course_id])
+
+
+def _teams(members: QuerySet[CourseMember] | list[tuple], campaign_of) -> dict[int, list[dict]]:
+    """Course id → its team in order (``members``: of one or more courses, or their rows as
+    ``_one_team_rows`` reads them; ``campaign_of(course id)``: the course's campaign), each member
+    as ``_person`` shows him: one query of values, each member joined with his memberships (in the
+    order of their keys), not three of instances."""
+    rows = members if isinstance(members, list) else _team_rows(members)
     teams: dict[int, list[dict]] = {}
     last, found = None, False
     for course_id, pk, user_id, real, first, last_name, username, mobile, role, unit, path, active in rows:

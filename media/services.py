@@ -39,6 +39,7 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
+from jingpinke.compiled import Prepared
 from jingpinke.errors import ServiceError
 from media import body, storage
 from media.models import CleanCopy, FileKind, StoredFile, Upload
@@ -84,11 +85,21 @@ def _mb(n: int) -> str:
 
 def get_upload(user, upload_id) -> Upload:
     """The user's own upload; anybody else's (or none) is 404."""
-    upload = Upload.objects.filter(pk=upload_id, owner=user).first()
+    if isinstance(upload_id, uuid.UUID) and type(user.pk) is int:  # compiled once (jingpinke.compiled)
+        upload = next(iter(_OWN_UPLOAD(upload_id, user.pk)), None)
+    else:
+        upload = Upload.objects.filter(pk=upload_id, owner=user).first()
     if upload is None:
         raise ServiceError(_("找不到这个上传：它不存在、已被删除或已过期，请重新上传文件。"), status=404)
     upload.owner = user  # it is his: the last PATCH registers the file as his without reading him again
     return upload
+
+
+def _own_upload(upload_id, owner_id):
+    return Upload.objects.filter(pk=upload_id, owner_id=owner_id).order_by()[:1]
+
+
+_OWN_UPLOAD = Prepared(_own_upload, uuid.UUID, int)
 
 
 def create_upload(user, length: int, metadata: dict[str, str]) -> Upload:
@@ -102,10 +113,6 @@ def create_upload(user, length: int, metadata: dict[str, str]) -> Upload:
             _("文件太大：%(size)s，上传上限是 %(max)s。请压缩后再上传。") % {"size": _mb(length), "max": _mb(max_upload_bytes())},
             status=413,
         )
-    if Upload.objects.filter(owner=user, stored_file__isnull=True).count() >= MAX_OPEN_UPLOADS:
-        raise ServiceError(
-            _("您有 %(n)d 个未完成的上传。请先完成或取消其中一些，再开始新的上传。") % {"n": MAX_OPEN_UPLOADS}, status=429
-        )
     folder = storage.upload_dir()
     if shutil.disk_usage(folder).free < length + 64 * 1024 * 1024:
         log.error("upload refused: disk full (%s free, %s asked)", shutil.disk_usage(folder).free, length)
@@ -114,8 +121,41 @@ def create_upload(user, length: int, metadata: dict[str, str]) -> Upload:
     upload = Upload(owner=user, length=length, offset=0, metadata=metadata, original_name=name)
     upload.partial_path = str(storage.partial_path(upload.pk))
     Path(upload.partial_path).touch(exist_ok=False)
-    upload.save()
+    try:
+        created = _insert_within_quota(upload)
+    except BaseException:
+        Path(upload.partial_path).unlink(missing_ok=True)
+        raise
+    if not created:
+        Path(upload.partial_path).unlink(missing_ok=True)
+        raise ServiceError(
+            _("您有 %(n)d 个未完成的上传。请先完成或取消其中一些，再开始新的上传。") % {"n": MAX_OPEN_UPLOADS}, status=429
+        )
     return upload
+
+
+def _insert_within_quota(upload: Upload) -> bool:
+    """Insert the new upload unless its owner already has ``MAX_OPEN_UPLOADS`` unfinished ones:
+    one ``INSERT … SELECT … WHERE (count) < n`` instead of a COUNT and an INSERT (once per upload).
+    False: refused (nothing inserted)."""
+    from django.db import connection
+
+    meta, q = Upload._meta, connection.ops.quote_name
+    upload.created_at = upload.updated_at = timezone.now()
+    # every column but the file's link (NULL by default: a bare NULL in a SELECT list would be text
+    # to PostgreSQL, not a uuid)
+    fields = [f for f in meta.concrete_fields if f.name != "stored_file"]
+    owner, link = meta.get_field("owner"), meta.get_field("stored_file")
+    sql = (f"INSERT INTO {q(meta.db_table)} ({', '.join(q(f.column) for f in fields)}) "
+           f"SELECT {', '.join(['%s'] * len(fields))} "
+           f"WHERE (SELECT COUNT(*) FROM {q(meta.db_table)} WHERE {q(owner.column)} = %s AND {q(link.column)} IS NULL) < %s")
+    params = [f.get_db_prep_save(getattr(upload, f.attname), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, upload.owner_id, MAX_OPEN_UPLOADS])
+        created = cursor.rowcount == 1
+    if created:
+        upload._state.adding, upload._state.db = False, connection.alias
+    return created
 
 
 @contextmanager
@@ -249,10 +289,24 @@ def append(upload: Upload, stream, *, offset: int, content_length: int, checksum
                 status=460,
             )
         upload.offset = offset + received
-        upload.save(update_fields=["offset", "updated_at"])
-        if upload.offset == upload.length:
-            finish_upload(upload)
+        if upload.offset != upload.length:
+            upload.save(update_fields=["offset", "updated_at"])
+        else:  # the last byte: the offset is written with the upload's link to its file (one UPDATE)
+            try:
+                finish_upload(upload)
+            except BaseException:
+                # as when the offset was written first: all bytes recorded, HEAD finishes the file
+                _record_offset_quietly(upload)
+                raise
     return upload
+
+
+def _record_offset_quietly(upload: Upload) -> None:
+    try:
+        Upload.objects.filter(pk=upload.pk, stored_file__isnull=True).update(offset=upload.offset,
+                                                                             updated_at=timezone.now())
+    except Exception:  # noqa: BLE001 - the finishing error is the one to raise
+        log.exception("upload %s: could not record its offset after finishing failed", upload.pk)
 
 
 def _receive(upload: Upload, reader, fh, offset: int, content_length: int, check) -> tuple[int, bool]:
@@ -309,7 +363,7 @@ def finish_upload(upload: Upload) -> StoredFile:
         with transaction.atomic():
             stored = register_file(upload.owner, key, upload.original_name, upload.length, kind)
             upload.stored_file = stored
-            upload.save(update_fields=["stored_file", "updated_at"])
+            upload.save(update_fields=["offset", "stored_file", "updated_at"])  # the last PATCH's offset too
     except Exception:
         storage.delete_quietly(key)
         raise
@@ -594,8 +648,14 @@ def claim_probe(file_id, *, force: bool = False, now=None) -> tuple[StoredFile |
 
     now = now or timezone.now()
     # The usual case first, without a transaction: a file waiting for its first probe is claimed
-    # by one conditional UPDATE. ``probe_runs`` unchanged means no probe wrote a result since the
-    # read (each write adds one), so the row read is still the file's but for the claim itself.
+    # and read back by one statement (``_claim_pending``).
+    token = uuid.uuid4().hex
+    claimed = _claim_pending(file_id, token, current_worker_id(), now)
+    if claimed is not None:
+        return claimed, token
+    # Else (not pending, held, gone; or no RETURNING): read, then one conditional UPDATE.
+    # ``probe_runs`` unchanged means no probe wrote a result since the read (each write adds one),
+    # so the row read is still the file's but for the claim itself.
     stored = StoredFile.objects.filter(pk=file_id).first()
     if stored is None:
         return None, ""
@@ -625,6 +685,33 @@ def claim_probe(file_id, *, force: bool = False, now=None) -> tuple[StoredFile |
             probe_status=ProbeStatus.RUNNING, probe_attempts=F("probe_attempts") + 1, probe_token=token,
             probe_worker=current_worker_id(), probe_claimed_at=now)
     return stored, token
+
+
+def _claim_pending(file_id, token: str, worker: str, now) -> StoredFile | None:
+    """Claim a file waiting for its first probe (pending, no claim) and read it back, claimed, in
+    one statement: ``UPDATE … RETURNING`` (PostgreSQL; SQLite since 3.35), instead of a read and a
+    conditional UPDATE (once per uploaded file). None: nothing claimed so (the file is not pending,
+    is held, is gone, or the database cannot return rows from an UPDATE): the caller reads it."""
+    from django.db import connection
+
+    from media.models import ProbeStatus
+
+    if not connection.features.can_return_columns_from_insert:
+        return None
+    meta, q = StoredFile._meta, connection.ops.quote_name
+    field = meta.get_field
+    columns = ", ".join(q(f.column) for f in meta.concrete_fields)
+    sql = (f"UPDATE {q(meta.db_table)} SET {q('probe_status')} = %s, {q('probe_attempts')} = {q('probe_attempts')} + 1, "
+           f"{q('probe_token')} = %s, {q('probe_worker')} = %s, {q('probe_claimed_at')} = %s "
+           f"WHERE {q('id')} = %s AND {q('probe_status')} = %s AND {q('probe_token')} = '' RETURNING {columns}")
+    try:
+        pk = field("id").to_python(file_id)
+    except Exception:  # noqa: BLE001 - not a file id: the long way answers as before
+        return None
+    params = [ProbeStatus.RUNNING.value, token, worker, field("probe_claimed_at").get_db_prep_value(now, connection),
+              field("id").get_db_prep_value(pk, connection), ProbeStatus.PENDING.value]
+    rows = list(StoredFile.objects.raw(sql, params))
+    return rows[0] if rows else None
 
 
 def _record_sha256(stored: StoredFile, path) -> str:

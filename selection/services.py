@@ -52,6 +52,7 @@ from contacts import rules as contact_rules
 from contacts.models import ContactForm
 from courses import search
 from courses.models import Course
+from jingpinke import compiled
 from jingpinke.errors import ServiceError
 from jingpinke.inputs import parse_id
 from jingpinke.paging import ListPage, ListPaginator, count_cap
@@ -367,12 +368,27 @@ def returned_entry(course) -> Entry | None:
         if entries is None:
             # every entry of the course, in the order the returned one is chosen in: ``enter`` finds
             # the school's entry among them (it would read it again)
-            entries = course._entries = list(
-                Entry.objects.filter(course=course).select_related("level", "unit")
-                .order_by("level_id", "unit__path", "rank", "pk"))
+            entries = course._entries = _course_entries(course.pk)
         return next((e for e in entries if e.state == EntryState.RETURNED), None)
     return (Entry.objects.filter(course=course, state=EntryState.RETURNED).select_related("level", "unit")
             .order_by("level_id", "unit__path", "rank", "pk").first())
+
+
+def _entries_of_course(course_id):
+    return (Entry.objects.filter(course_id=course_id).select_related("level", "unit")
+            .order_by("level_id", "unit__path", "rank", "pk"))
+
+
+def _course_entries(course_id) -> list[Entry]:
+    """Every entry of the course with its level and unit, in the order the returned one is chosen
+    in; compiled once (``jingpinke.compiled``: a submission reads it)."""
+    return _COURSE_ENTRIES(course_id) if type(course_id) is int else list(_entries_of_course(course_id))
+
+
+_COURSE_ENTRIES = compiled.Prepared(_entries_of_course, int)
+# withdraw: the course's entries with their level's kind (compiled once)
+_ENTRIES_WITH_LEVEL_KIND = compiled.Prepared(
+    lambda course_id: Entry.objects.filter(course_id=course_id).annotate(level_kind=F("level__kind")).order_by(), int)
 
 
 def _entries_read(course) -> list[Entry] | None:
@@ -421,7 +437,8 @@ def leave_in_transaction(actor, course) -> None:
     otherwise)."""
     if not transaction.get_connection().in_atomic_block:
         raise transaction.TransactionManagementError("leave_in_transaction: call it in a transaction")
-    entries = list(Entry.objects.filter(course=course).annotate(level_kind=F("level__kind")).order_by())
+    entries = _ENTRIES_WITH_LEVEL_KIND(course.pk) if type(course.pk) is int else list(
+        Entry.objects.filter(course=course).annotate(level_kind=F("level__kind")).order_by())
     pending = [e for e in entries if e.level_kind == "school" and e.state == EntryState.PENDING]
     if len(pending) < len(entries):  # school_has_acted
         raise ServiceError(_("学校已经处理了这门课程，不能再撤回。如需修改，请联系学校管理员退回。"))

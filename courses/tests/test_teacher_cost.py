@@ -63,3 +63,34 @@ def test_a_teachers_list_reads_each_thing_once_and_shows_what_the_detail_shows(c
         assert item == client.get(f"{BASE}/{item['id']}", **auth).json()
     warned = {i["title"] for i in page["items"] if i["same_node_warning"]}
     assert warned == {"天地人", "天地人二"}  # the other teacher's course is in another school
+
+
+def test_written_out_team_and_same_node_reads_equal_the_orm_ones(tree, campaign, node, course, django_assert_num_queries):
+    """``members_of`` and ``same_node_warning`` of one course read with written-out statements (every
+    answered course asks them): the same rows, in the same order, as the ORM queries they replace
+    (``row_extras`` still builds those for a page); one query each."""
+    second = services.start_course(tree.teacher, campaign, category="subject", node_id=node.pk, title="天地人二", periods=1)
+    CourseMember.objects.create(course=course, user=tree.school_admin, order=2)  # teaches nowhere
+    CourseMember.objects.create(course=course, user=tree.other_teacher, order=1)
+    Membership.objects.create(user=tree.other_teacher, unit=tree.school, role=Role.TEACHER)  # two memberships
+    for c in (course, second):
+        c = services.get_course(tree.teacher, c.pk)
+        orm_team = list(CourseMember.objects.filter(course_id=c.pk).order_by(
+            "course_id", "order", "pk", "user__memberships__pk").values_list(
+            "course_id", "pk", "user_id", "user__real_name", "user__first_name", "user__last_name", "user__username",
+            "user__mobile", "user__memberships__role", "user__memberships__unit__name", "user__memberships__unit__path",
+            "user__memberships__unit__is_active"))
+        written = services._one_team_rows(c.pk)
+        assert [tuple(r[:11]) + (bool(r[11]) if r[11] is not None else None,) for r in written] == [
+            tuple(r[:11]) + (r[11],) for r in orm_team]
+        orm_same = services._same_node_rows(services.Course.objects.filter(
+            campaign_id=c.campaign_id, school_id=c.school_id, node_id=c.node_id).exclude(pk=c.pk))
+        assert services._same_node_rows_of(c) == orm_same and len(orm_same) == 1
+        expected = services._teams(CourseMember.objects.filter(course_id=c.pk), lambda _pk: c.campaign).get(c.pk, [])
+        with django_assert_num_queries(1):
+            assert services.members_of(c) == expected
+        with django_assert_num_queries(1):
+            warning = services.same_node_warning(c)
+        assert warning == services.rules.same_node_warning([row[4:] for row in orm_same], c.campaign.node_rule)
+        assert "天地人" in warning
+    assert len(services._one_team_rows(course.pk)) == 3 and services._one_team_rows(second.pk) == []

@@ -136,10 +136,14 @@ def test_a_probe_taken_over_meanwhile_writes_nothing(tree, told, monkeypatch, tm
 
 def test_queries_of_one_probe_and_its_originality_check(tree, settings, django_assert_max_num_queries,
                                                         django_capture_on_commit_callbacks):
-    """What the task worker does per uploaded file besides the queue's own statements: read and
-    claim the file (two statements), write the result with the sha256 (one), the resources using it
-    (courses.reevaluate_file, one), then, in the same task, the originality check of a file that is
-    not a video (its old matches, its hash: two), the file not read again."""
+    """What the task worker does per uploaded file besides the queue's own statements: claim the
+    file and read it back (one UPDATE … RETURNING), write the result with the sha256 (one), the
+    resources using it (courses.reevaluate_file, one), then, in the same task, the originality check
+    of a file that is not a video (its old matches, one DELETE without a transaction around it; its
+    hash: two), the file not read again."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
     import os
 
     from originality.models import Match
@@ -153,8 +157,10 @@ def test_queries_of_one_probe_and_its_originality_check(tree, settings, django_a
                                          size=len(data), kind="unknown")
 
     first = uploaded("first")
-    with django_assert_max_num_queries(6), django_capture_on_commit_callbacks(execute=True):
+    with (django_assert_max_num_queries(5), django_capture_on_commit_callbacks(execute=True),
+          CaptureQueriesContext(connection) as queries):
         assert services.run_probe(first.pk) == ProbeStatus.DONE
+    assert not [q["sql"] for q in queries.captured_queries if q["sql"].upper().startswith(("BEGIN", "COMMIT", "SAVEPOINT"))]
     first.refresh_from_db()
     assert (first.probe_status, first.probe_runs, first.probe_attempts, first.probe_token, first.sha256) == (
         "done", 1, 1, "", hashlib.sha256(data).hexdigest())

@@ -186,11 +186,31 @@ def test_queries_of_the_last_patch(client, tree, django_assert_max_num_queries):
     auth = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
     url = upload_url(create(client, 20, **auth))
     assert patch(client, url, b"a" * 10, 0, **auth).status_code == 204
-    with django_assert_max_num_queries(8), CaptureQueriesContext(connection) as queries:
+    with django_assert_max_num_queries(7), CaptureQueriesContext(connection) as queries:
         assert patch(client, url, b"b" * 10, 10, **auth).status_code == 204
     assert not [q["sql"] for q in queries.captured_queries if 'FROM "orgs_user"' in q["sql"]
                 and 'FROM "api_apitoken"' not in q["sql"]]
-    assert StoredFile.objects.get().owner == tree.teacher
+    # the offset is written with the link to the file, by one UPDATE of the upload
+    assert len([q for q in queries.captured_queries if q["sql"].startswith('UPDATE "media_upload"')]) == 1
+    upload, stored = Upload.objects.get(), StoredFile.objects.get()
+    assert (upload.offset, upload.stored_file_id, stored.owner) == (20, stored.pk, tree.teacher)
+
+
+def test_queries_of_the_creation(client, tree, django_assert_max_num_queries):
+    """The creation POST: the token, then one INSERT that counts the open uploads as it inserts
+    (no COUNT of its own); the row is the one the ORM would have written."""
+    _, raw = ApiToken.issue(tree.teacher, "upload script")
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+    create(client, 5, **auth)  # the token's last use is recorded
+    with django_assert_max_num_queries(2):
+        r = create(client, 30, "教学设计（终稿）.pdf", **auth)
+    assert r.status_code == 201
+    upload = Upload.objects.get(pk=upload_url(r).rstrip("/").rsplit("/", 1)[1])
+    assert (upload.owner, upload.length, upload.offset, upload.stored_file, upload.original_name) == (
+        tree.teacher, 30, 0, None, "教学设计（终稿）.pdf")
+    assert upload.metadata == {"filename": "教学设计（终稿）.pdf"} and Path(upload.partial_path).exists()
+    assert upload.created_at == upload.updated_at and r["Upload-Expires"]
+    assert Upload.objects.filter(owner=tree.teacher, metadata__filename="教学设计（终稿）.pdf").count() == 1
 
 
 @pytest.mark.django_db(transaction=True)
@@ -411,12 +431,22 @@ def test_a_second_concurrent_patch_is_423(teacher_client):
         assert head(teacher_client, url)["Upload-Offset"] == "0"  # HEAD still answers
 
 
-def test_too_many_open_uploads(teacher_client, monkeypatch):
+def test_too_many_open_uploads(teacher_client, tree, monkeypatch):
     monkeypatch.setattr(services, "MAX_OPEN_UPLOADS", 2)
     create(teacher_client, 10)
     create(teacher_client, 10)
+    partials = set(storage.upload_dir().glob("*.part"))
     r = create(teacher_client, 10)
     assert r.status_code == 429 and "未完成的上传" in r.content.decode()
+    assert Upload.objects.count() == 2
+    assert set(storage.upload_dir().glob("*.part")) == partials  # the refused one's partial file is gone
+    Upload.objects.filter(pk=Upload.objects.first().pk).update(stored_file=StoredFile.objects.create(
+        owner=tree.teacher, storage_key="files/x", size=10, kind="pdf"))  # a finished one does not count
+    assert create(teacher_client, 10).status_code == 201
+    assert create(teacher_client, 10).status_code == 429
+    other = Client()
+    other.force_login(tree.other_teacher)  # another person's open uploads are his own
+    assert create(other, 10).status_code == 201
 
 
 def test_file_api(teacher_client, tree):

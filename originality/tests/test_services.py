@@ -42,6 +42,25 @@ def test_exact_copy_anywhere(teachers):
         second, first, "exact", 1.0, False)
 
 
+def test_a_check_run_again_forgets_what_no_longer_matches(teachers, django_assert_num_queries):
+    """The check starts by deleting the file's matches as the new file (one DELETE, no transaction
+    around it); its matches as the earlier file of another stay."""
+    a, b = teachers
+    first = stored(a, b"same bytes", "pdf", name="1")
+    second = stored(b, b"same bytes", "pdf", name="2")
+    third = stored(b, b"same bytes", "pdf", name="3")
+    services.check_file(second.pk)
+    services.check_file(third.pk)
+    assert Match.objects.count() == 3  # second→first, third→first, third→second
+    StoredFile.objects.filter(pk=second.pk).update(sha256="0" * 64)  # changed: no longer a copy
+    second.refresh_from_db()
+    with django_assert_num_queries(2):  # the DELETE, the lookup of the hash
+        assert services.check_file(second) == {"exact": 0}
+    assert sorted((m.new_file_id, m.earlier_file_id) for m in Match.objects.all()) == sorted(
+        [(third.pk, first.pk), (third.pk, second.pk)])
+    assert services._forget_matches(third) == 2 and not Match.objects.exists()
+
+
 def test_near_duplicate_document_found_through_the_index(teachers, django_assert_max_num_queries):
     a, b = teachers
     original = stored(a, b"1", "docx", LESSON, name="a")
@@ -157,3 +176,23 @@ def test_a_probed_file_is_checked_with_the_file_as_the_probe_left_it(teachers, d
     assert services.check_file(second) == {"exact": 1}
     match = Match.objects.get()
     assert (match.new_file, match.earlier_file) == (second, first)
+
+
+def test_the_earlier_copies_read_equals_the_orm_one(teachers):
+    """``exact_matches``' read (every probed file that is not a video), compiled once: the same files
+    as the ORM queryset, the file itself and later copies left out, oldest first."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    a, b = teachers
+    files = [stored(a if i % 2 else b, b"copied bytes", "pdf", name=str(i)) for i in range(4)]
+    now = timezone.now()
+    for i, f in enumerate(files):
+        StoredFile.objects.filter(pk=f.pk).update(created_at=now - timedelta(minutes=10 - i))
+    stored(a, b"other bytes", "pdf", name="other")
+    middle = StoredFile.objects.get(pk=files[2].pk)
+    got = services._EARLIER_COPIES(middle.sha256, middle.created_at, middle.pk)
+    assert [f.pk for f in got] == [f.pk for f in services._earlier_copies(middle.sha256, middle.created_at, middle.pk)]
+    assert [f.pk for f in got] == [files[0].pk, files[1].pk]
+    assert [m.earlier_file_id for m in services.exact_matches(middle)] == [files[0].pk, files[1].pk]
