@@ -38,6 +38,7 @@ from courses.signals import checks_failed
 from jingpinke import compiled
 from jingpinke.errors import ServiceError
 from jingpinke.inputs import parse_id
+from jingpinke.prepared import prepared
 from media import multipart
 from media import rules as media_rules
 from media.models import ProbeStatus, StoredFile
@@ -1331,6 +1332,7 @@ def remove_file(actor, course: Course, number, kind: str) -> None:
 
 
 # --- submission -----------------------------------------------------------------------------------
+@prepared()  # keyed: the course, its campaign, school and entries by id (jingpinke/prepared.py)
 @transaction.atomic
 def submit(actor, course: Course | int, now: datetime | None = None) -> Course:
     """Send the course to the school: every required slot filled, no check failed or running,
@@ -1366,6 +1368,7 @@ def submit(actor, course: Course | int, now: datetime | None = None) -> Course:
     return course
 
 
+@prepared()
 @transaction.atomic
 def withdraw(actor, course: Course | int, now: datetime | None = None) -> Course:
     """Take a submitted course back while the school has not acted on it. ``course``: a course in the

@@ -33,9 +33,11 @@ def probe_file(context, file_id: str) -> str:
     after its worker died (``attempt`` > 1) on a file already probed, it tells the users again:
     the worker may have died before they had all done their part (the originality check of a
     document runs in this task)."""
+    from jingpinke.prepared import prepared
     from media.services import run_probe
 
-    return run_probe(file_id, retried=context.attempt > 1)
+    with prepared():  # keyed: the file, its uploads, resources and matches by id (jingpinke/prepared.py)
+        return run_probe(file_id, retried=context.attempt > 1)
 
 
 @task()

@@ -28,6 +28,7 @@ from api.auth import user_from_request
 from jingpinke.errors import ServiceError
 from jingpinke.inputs import NUL, nul_message
 from jingpinke.middleware import streams_body
+from jingpinke.prepared import prepared
 from media import services
 from media.body import open_body
 
@@ -123,6 +124,7 @@ def _file_headers(response, upload):
 
 @streams_body
 @csrf_exempt
+@prepared()  # keyed: the owner's uploads (jingpinke/prepared.py)
 def collection(request):
     """OPTIONS (capabilities) and POST (create an upload) at /api/v1/uploads/."""
     if request.method == "OPTIONS":
@@ -155,6 +157,7 @@ def collection(request):
 
 @streams_body
 @csrf_exempt
+@prepared()  # keyed: the upload by id and owner
 def resource(request, upload_id):
     """HEAD (progress), PATCH (append bytes), DELETE (terminate) at /api/v1/uploads/<id>."""
     if request.method == "OPTIONS":
