@@ -22,8 +22,8 @@ from campaigns.enums import CampaignStatus
 from courses import services
 from courses.models import Course
 from jingpinke.paging import paginate
-from jingpinke.prepared import prepared
 from jingpinke.paging_api import CURSOR_HELP, ListPageOut, page_out
+from jingpinke.prepared import prepared
 from media.api import MULTIPART_ERRORS, SHA256_NOTE, MultipartIn, MultipartOut, multipart_out
 
 router = Router(tags=["课程申报"])

@@ -17,6 +17,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import rules as permission_rules
 from django.apps import apps
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -25,8 +26,6 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-
-import rules as permission_rules
 
 from audit.services import record
 from campaigns.enums import VIDEO_KINDS, CampaignStatus

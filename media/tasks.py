@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from django_tasks import task
 
-
 # --- uploads: periodic cleanup (run by jingpinke.periodic / manage.py run_periodic) -------------
 
 

@@ -6,9 +6,9 @@ import pytest
 from django.db import connection, transaction
 
 from courses import services
-from jingpinke import compiled as reads
 from courses.models import Course, Period, Resource
 from courses.tests.conftest import fill
+from jingpinke import compiled as reads
 
 pytestmark = pytest.mark.django_db
 BASE = "/api/v1/courses"

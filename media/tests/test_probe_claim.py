@@ -141,10 +141,10 @@ def test_queries_of_one_probe_and_its_originality_check(tree, settings, django_a
     resources using it (courses.reevaluate_file, one), then, in the same task, the originality check
     of a file that is not a video (its old matches, one DELETE without a transaction around it; its
     hash: two), the file not read again."""
+    import os
+
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
-
-    import os
 
     from originality.models import Match
 

@@ -7,8 +7,6 @@ import io
 
 import pytest
 from django.core.files.storage import default_storage
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from media.models import StoredFile
 from orgs.models import Role
