@@ -9,7 +9,8 @@ memberships, an entry and its course by id, an insert) and wrong for one whose b
 its values: a list of a county's 600 entries and one of a city's 14,000 share a statement text but
 not a plan. So statements are prepared only where a caller says so (``prepared()``, a context
 manager and decorator) and every other statement is sent as before, its values bound on the client
-(Django's default cursor), planned for its values each time.
+(Django's default cursor), planned for its values each time. A cursor is of the kind in force when it
+is made; the ORM makes one per query.
 
 On PostgreSQL ``settings.DATABASES`` installs ``cursor_factory`` unless ``JPK_DB_PREPARE=0`` (a
 transaction-mode connection pooler that cannot keep prepared statements, such as PgBouncer before
