@@ -296,6 +296,7 @@ def entry_detail(request, pk):
     return render(request, "selection/detail.html", {
         "entry": entry, "campaign": campaign, "chain": steps,
         "timeline": _labelled(shown.events[::-1]), "history": shown,
+        "timeline_start": shown.total - len(shown.events) + 1,  # numbered as in the whole timeline
         "members": services.members(entry), "can_decide": actor.has_perm("selection.decide_entry", entry),
         "warn_mode": campaign.node_rule == NodeRule.WARN,
         "open": services.is_open(campaign, entry.level, entry.unit),
@@ -326,7 +327,7 @@ def entry_history(request, pk):
         page = services.timeline(entry, actor, size=services.TIMELINE_PAGE_SIZE)
     return render(request, "selection/entry_history.html", {
         "entry": entry, "page": page,
-        "timeline": _labelled(page.events),
+        "timeline": _labelled(page.events), "timeline_start": page.total - page.start,  # counting down
     })
 
 

@@ -184,8 +184,8 @@ def test_the_detail_page_shows_the_newest_events_and_links_to_all(client, tree, 
     client.force_login(tree.county_admin)
     with django_assert_max_num_queries(20):
         html = client.get(f"/selection/entries/{at_county.pk}/").content.decode()
-    timeline = html.split('<ol class="timeline">')[1].split("</ol>")[0]
-    assert timeline.count("<li>") == N
+    timeline = html.split('<ol class="timeline"')[1].split("</ol>")[0]
+    assert timeline.count("<li>") == N and timeline.startswith(f' start="{len(full) - N + 1}">')  # numbered in all
     times = re.findall(r'<time datetime="([^"]+)"', timeline)
     assert times == sorted(times)  # oldest first, as the page always showed them
     assert f"共 {len(full)} 条，以下是最新的 {N} 条。" in html
@@ -240,8 +240,9 @@ def test_the_page_walks_the_whole_timeline(client, tree, at_county, django_asser
     while True:
         with django_assert_max_num_queries(20):
             html = client.get(url, query).content.decode()
-        timeline = html.split('<ol class="timeline">')[1].split("</ol>")[0]
+        timeline = html.split('<ol class="timeline"')[1].split("</ol>")[0]
         count = timeline.count("<li>")
+        assert timeline.startswith(f' reversed start="{len(full) - seen}">')  # the newest is the last number
         assert f"第 {seen + 1}–{seen + count} 条，共 {len(full)} 条" in html
         seen += count
         assert ('<a rel="first" href="?">最新记录</a>' in html) == (seen > count)
@@ -309,3 +310,36 @@ def test_each_viewer_sees_the_unit_events_of_the_units_he_may_see_on_every_page(
         assert not {i["action"] for i in events} & {"campaigns.quota_override.set", "contacts.reopen"}
         detail = client.get(f"{BASE}/entries/{entry.pk}", **bearer(viewer)).json()
         assert [h["id"] for h in detail["history"]] == full[:N][::-1] and detail["history_total"] == len(full)
+
+
+# --- in a browser ----------------------------------------------------------------------------------------------
+@pytest.mark.browser
+@pytest.mark.slow
+def test_a_county_admin_walks_a_long_timeline_on_a_phone(transactional_db, tree, campaign, make_course,
+                                                         browser_page, screenshot_dir):
+    course = make_course(title="反复处理的课程")
+    entry = up_to_county(course, tree)
+    long_history(campaign, course, services.chain(entry))
+    total = len(expected(entry, tree.county_admin))
+    page = browser_page
+    page.goto("/accounts/login/")
+    page.fill("#id_username", tree.county_admin.username)
+    page.fill("#id_password", "Secret-pass-2024")
+    page.click("button[type=submit]")
+    page.wait_for_url("**/")
+    page.goto(f"/selection/entries/{entry.pk}/")
+    assert page.locator("ol.timeline > li").count() == N
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    page.screenshot(path=str(screenshot_dir / "selection-entry-timeline.png"), full_page=True)
+    page.click(f"text=查看全部 {total} 条记录")
+    page.wait_for_url(f"**/selection/entries/{entry.pk}/history/")
+    assert page.locator("ol.timeline > li").count() == PAGE
+    assert f"第 1–{PAGE} 条，共 {total} 条" in page.locator("nav.pagination").inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    page.screenshot(path=str(screenshot_dir / "selection-entry-history.png"), full_page=True)
+    page.click("text=更早的记录")
+    page.wait_for_url("**/history/?cursor=*")
+    assert f"第 {PAGE + 1}–{2 * PAGE} 条，共 {total} 条" in page.locator("nav.pagination").inner_text()
+    page.screenshot(path=str(screenshot_dir / "selection-entry-history-2.png"))
+    page.click("text=最新记录")
+    assert f"第 1–{PAGE} 条" in page.locator("nav.pagination").inner_text()
