@@ -1207,7 +1207,8 @@ def _read_timeline_cursor(cursor: str, course_id: int) -> tuple[int, int]:
 def _bears_on_level(kind: str) -> Q:
     """``rules.bears_on_entry`` of a unit-level event (already one of ``rules.ENTRY_UNIT_ACTIONS``)
     for an entry at a level of ``kind``, in SQL: a confirmation or unlock always; the others when
-    the level they carry (``after``'s, else ``before``'s) is ``kind`` or none."""
+    the level they carry (``after``'s, else ``before``'s) is ``kind`` or none. (Levels are
+    recorded as text or not at all: a JSON ``null`` level would read "null" on SQLite.)"""
     return Q(action__in=rules.ANY_LEVEL_UNIT_ACTIONS) | Q(event_level__in=("", kind))
 
 
