@@ -95,6 +95,7 @@ class EntryPage(ListPageOut):
 
 
 class EventOut(PlainOut):
+    id: int
     at: datetime
     actor: str
     action: str
@@ -144,7 +145,19 @@ class StepOut(PlainOut):
 class EntryDetailOut(EntryOut):
     members: list[str]
     chain: list[StepOut]
-    history: list[EventOut]
+    history: list[EventOut] = Field(description=f"最新的 {services.HISTORY_SHOWN} 条操作记录，按时间先后排列（最早的在前）")
+    history_total: int = Field(description="您可以看到的操作记录总条数")
+    history_more: bool = Field(description="还有更早的操作记录，不在 history 中：用 history_url 分页查看全部")
+    history_url: str = Field(description="全部操作记录（分页，最新在前）")
+
+
+class EntryHistoryPage(PlainOut):
+    entry_id: int
+    course_id: int
+    total: int = Field(description="您可以看到的操作记录总条数")
+    start: int = Field(description="本页之前（比本页更新）的记录条数；第一页为 0")
+    next: str | None = Field(description="下一页（更早的记录）的游标（?cursor=…）；没有更早的记录时为 null")
+    items: list[EventOut] = Field(description="最新的在前")
 
 
 class DecisionIn(Schema):
@@ -349,19 +362,32 @@ def entry_out(row: services.EntryRow, shown: Shown) -> dict:
     }
 
 
-def detail_out(entry: Entry, user) -> dict:
-    steps = services.chain(entry)
+def events_out(events: list[services.TimelineEvent]) -> list[dict]:
     labels: dict[str, str] = {}  # a timeline holds a few actions many times: each label translated once
+    return [{"id": ev.id, "at": ev.at, "actor": ev.actor_name, "action": ev.action,
+             "action_label": labels.get(ev.action) or labels.setdefault(ev.action, services.action_label(ev.action)),
+             "unit_name": ev.unit_name, "unit_event": ev.unit_event, "details": ev.details, "reason": ev.reason,
+             "before": ev.before, "after": ev.after} for ev in events]
+
+
+def history_url(entry_id: int) -> str:
+    return f"/api/v1/selection/entries/{entry_id}/history"
+
+
+def detail_out(entry: Entry, user) -> dict:
+    """An entry's detail, also the answer of every decision: its newest ``services.HISTORY_SHOWN``
+    events (oldest first, as the page shows them), their total and where the others are, so that
+    the answer does not grow with the course's history."""
+    steps = services.chain(entry)
+    shown = services.timeline(entry, user, steps=steps)
     return {
         **entry_out(services.entry_row(entry), Shown(user)), "members": services.members(entry),
         "chain": [{"entry_id": e.pk, "level": e.level.kind, "level_name": e.level.name, "unit_id": e.unit_id,
                    "unit_name": e.unit.name, "state": e.state, "state_label": str(EntryState(e.state).label),
                    "rank": e.rank, "awarded": e.awarded, "award_name": e.level.award_name}
                   for e in steps],
-        "history": [{"at": ev.at, "actor": ev.actor_name, "action": ev.action,
-                     "action_label": labels.get(ev.action) or labels.setdefault(ev.action, services.action_label(ev.action)), "unit_name": ev.unit_name, "unit_event": ev.unit_event,
-                     "details": ev.details, "reason": ev.reason, "before": ev.before, "after": ev.after}
-                    for ev in services.history(entry, user, steps=steps)],
+        "history": events_out(shown.events[::-1]), "history_total": shown.total, "history_more": shown.more,
+        "history_url": history_url(entry.pk),
     }
 
 
@@ -499,9 +525,21 @@ def bulk_entries(request, payload: BulkIn):
 
 
 @router.get("/entries/{entry_id}", response={200: EntryDetailOut, **ERRORS},
-            summary="推荐记录详情：各级处理情况与完整操作记录（时间线）")
+            summary="推荐记录详情：各级处理情况与最新的操作记录（时间线；全部记录见 history_url）")
 def get_entry(request, entry_id: int):
     return detail_out(services.get_entry_detail(request.user, entry_id), request.user)
+
+
+@router.get("/entries/{entry_id}/history", response={200: EntryHistoryPage, **ERRORS},
+            summary=f"推荐记录的全部操作记录（时间线），最新在前，每页 {services.TIMELINE_PAGE_SIZE} 条，用 next 游标翻页",
+            description="与详情相同：仅该记录所在单位及其上级单位的管理员可以查看，其他人返回 404；"
+                        "单位层面的操作（确认、解锁汇总表、重新开放、截止时间调整）只列出您可以查看的单位的。"
+                        "cursor：上一页响应中的 next；无效或不属于本记录时返回 400。")
+def entry_history(request, entry_id: int, cursor: str = Query("", description="上一页响应中的 next")):
+    entry = services.get_timeline_entry(request.user, entry_id)
+    page = services.timeline(entry, request.user, size=services.TIMELINE_PAGE_SIZE, cursor=cursor)
+    return {"entry_id": entry.pk, "course_id": entry.course_id, "total": page.total, "start": page.start,
+            "next": page.next_cursor, "items": events_out(page.events)}
 
 
 def _decide(request, entry_id: int, action: str, payload: DecisionIn):

@@ -28,6 +28,8 @@ def above_unit(user, unit) -> bool:
 
 
 rules.add_perm("selection.decide_entry", decides_entry)
+# An entry's detail and its full timeline: the same admins (the scope of ``services.entries_for``).
+rules.add_perm("selection.view_entry", decides_entry)
 rules.add_perm("selection.confirm_unit", rules.predicate(lambda user, unit: bool(
     user and user.is_authenticated and unit is not None and user.administers(unit))))
 rules.add_perm("selection.unlock_unit", above_unit)

@@ -169,10 +169,13 @@ ENTRY_UNIT_ACTIONS = ("selection.confirm", "selection.unlock", "selection.reopen
 # school level, to apply to its schools).
 _LEVELLED = {"selection.reopen", "campaigns.deadline_override.set", "campaigns.deadline_override.delete",
              "review.publicity.open", "review.publicity.close", "review.publicity.finalize"}
+# Those that bear on every entry the unit holds, whatever their level (its one level in the campaign).
+ANY_LEVEL_UNIT_ACTIONS = tuple(a for a in ENTRY_UNIT_ACTIONS if a not in _LEVELLED)
 
 
 def bears_on_entry(action: str, before: dict | None, after: dict | None, entry_level: str) -> bool:
-    """Whether a unit-level event of the unit holding an entry concerns the entry's level."""
+    """Whether a unit-level event of the unit holding an entry concerns the entry's level. An entry's
+    timeline asks the same in SQL (``services._bears_on_level``): change both together."""
     if action not in ENTRY_UNIT_ACTIONS:
         return False
     if action not in _LEVELLED:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from functools import reduce
 
+from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import (
@@ -30,11 +31,14 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    TextField,
     Value,
     When,
+    Window,
 )
 from django.db.models.deletion import SET_NULL, Collector, get_candidate_relations_to_delete
-from django.db.models.functions import Cast
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast, Coalesce, NullIf
 from django.db.models.signals import post_delete, pre_delete
 from django.http import Http404
 from django.utils import timezone
@@ -55,7 +59,7 @@ from courses.models import Course
 from jingpinke import compiled
 from jingpinke.errors import ServiceError
 from jingpinke.inputs import parse_id
-from jingpinke.paging import ListPage, ListPaginator, count_cap
+from jingpinke.paging import InvalidCursor, ListPage, ListPaginator, count_cap
 from jingpinke.prepared import prepared
 from jingpinke.sql import Compiled, InIds, InSubqueryArray, KeyColumn
 from orgs.models import Unit, UnitKind
@@ -100,6 +104,17 @@ def entries_for(user, held_by: int | None = None) -> QuerySet[Entry]:
 def get_entry(actor, pk) -> Entry:
     entry = entries_for(actor).filter(pk=pk).first()
     if entry is None:
+        raise Http404(_("未找到该推荐记录，或您无权查看。"))
+    return entry
+
+
+def get_timeline_entry(actor, pk) -> Entry:
+    """The entry whose full timeline ``actor`` asks for (``timeline``), with its level, campaign and
+    units (one read by key), when he may see it (``selection.view_entry``: the scope of
+    ``get_entry_detail``); else the detail's refusal."""
+    pk = parse_id(pk)
+    entry = _IN_SCOPE.first(pk) if pk is not None else None
+    if entry is None or not (actor and actor.has_perm("selection.view_entry", entry)):
         raise Http404(_("未找到该推荐记录，或您无权查看。"))
     return entry
 
@@ -1106,46 +1121,141 @@ class TimelineEvent:
 
 _TIMELINE_COLUMNS = ("id", "at", "actor_id", "actor_name", "action", "target_type", "target_id", "target_repr",
                      "unit_path", "before", "after", "reason")
+HISTORY_SHOWN = 20  # the newest events an entry's detail shows (its page, the API's, every decision's answer)
+TIMELINE_PAGE_SIZE = 50  # events per page of an entry's full timeline (page and API)
+_TIMELINE_CURSOR_SALT = "selection.timeline.cursor"
 
 
-def history(entry: Entry, viewer=None, *, steps: list[Entry] | None = None) -> list[TimelineEvent]:
-    """The course's timeline, oldest first: its own audit events and, for each level it reached,
-    the unit-level events of the unit holding it there that bear on it (confirmation, unlock,
-    reopen, deadline change; ``rules.bears_on_entry``), for the units ``viewer`` may see. Each
-    event (``TimelineEvent``) gets ``unit_name`` (the unit it is scoped to, when on the course's
-    chain), ``unit_event`` (a unit-level event) and ``details`` (``rules.event_details``). Two
-    queries (one with ``steps`` given)."""
+@dataclass(eq=False, slots=True)
+class Timeline:
+    """A stretch of a course's timeline as ``viewer`` may see it, newest first (``timeline``):
+    ``total`` events in all, ``start`` of them newer than these (0: these are the newest),
+    ``more``: older ones follow, reached with ``next_cursor``."""
+
+    events: list[TimelineEvent]
+    total: int
+    start: int
+    more: bool
+    next_cursor: str | None = None
+
+    @property
+    def end(self) -> int:
+        return self.start + len(self.events)
+
+
+def timeline(entry: Entry, viewer=None, *, steps: list[Entry] | None = None, size: int = HISTORY_SHOWN,
+             cursor: str = "") -> Timeline:
+    """The course's timeline, newest first, ``size`` events at most (``HISTORY_SHOWN``: an entry's
+    detail; ``TIMELINE_PAGE_SIZE``: a page of the full timeline), from the newest or after
+    ``cursor`` (``Timeline.next_cursor``; forged, cut short or of another course: ``InvalidCursor``).
+
+    Its own audit events and, for each level it reached, the unit-level events of the unit holding
+    it there that bear on it (confirmation, unlock, reopen, deadline change; ``rules.bears_on_entry``),
+    for the units ``viewer`` may see. Each event (``TimelineEvent``) gets ``unit_name`` (the unit it
+    is scoped to, when on the course's chain), ``unit_event`` (a unit-level event) and ``details``
+    (``rules.event_details``).
+
+    One query (two without ``steps``) however long the timeline: the database keeps exactly the
+    events shown (which unit-level events bear on the entry's level is asked in SQL,
+    ``_bears_on_level``, not in Python after the read: a page always gets ``size`` events when there
+    are), takes the newest ``size`` + 1 (``ORDER BY at DESC, id DESC LIMIT``; the one more says
+    whether older ones follow) and counts them all in the same read (``COUNT(*) OVER ()``). Pages
+    follow by keyset on (at, id): the cursor names the last event shown, whose time the query reads
+    itself (audit events are never changed nor deleted), so equal times neither repeat nor skip an
+    event, however many events are recorded meanwhile."""
+    if size not in (HISTORY_SHOWN, TIMELINE_PAGE_SIZE):
+        raise ValueError(f"timeline: size {size} is neither HISTORY_SHOWN nor TIMELINE_PAGE_SIZE")
     steps = chain(entry) if steps is None else steps
     by_path = {e.unit.path: e for e in steps}
     visible = [e for e in steps if viewer is not None and viewer.has_perm("selection.view_unit", e.unit)]
-    rows = (_TIMELINE_WITH_UNITS.rows(str(entry.course_id), str(entry.level.campaign_id), [e.unit.path for e in visible])
-            if visible else _TIMELINE.rows(str(entry.course_id)))
+    course_id = str(entry.course_id)
+    before_id, start = _read_timeline_cursor(cursor, entry.course_id) if cursor else (None, 0)
+    values = [course_id] if before_id is None else [before_id, course_id]
+    if visible:
+        values += [str(entry.level.campaign_id), [e.unit.path for e in visible], [e.level.kind for e in visible]]
+    rows = _timeline_read(size, before_id is not None).rows(*values)
     campaign_type = Campaign._meta.label_lower
-    result = []
-    for row in rows:
-        ev = TimelineEvent(*row)
+    events = []
+    for *columns, _remaining in rows[:size]:
+        ev = TimelineEvent(*columns)
         step = by_path.get(ev.unit_path)
-        if ev.target_type == campaign_type and not (
-                step and rules.bears_on_entry(ev.action, ev.before, ev.after, step.level.kind)):
-            continue
         ev.unit_name = step.unit.name if step else ""
         ev.unit_event = ev.target_type == campaign_type
         ev.details = rules.event_details(ev.action, ev.before, ev.after)
-        result.append(ev)
-    return result
+        events.append(ev)
+    # the window counts the rows the read kept before its LIMIT: those from the cursor on
+    total = start + (rows[0][-1] if rows else 0)
+    more = len(rows) > size
+    next_cursor = (signing.dumps({"c": entry.course_id, "i": events[-1].id, "k": start + len(events)},
+                                 salt=_TIMELINE_CURSOR_SALT) if more else None)
+    return Timeline(events, total, start, more, next_cursor)
 
 
-def _timeline_query(course_id: str, campaign_id: str | None = None, paths: list[str] | None = None) -> QuerySet:
-    """``history``'s read: the course's events, and those of the units at ``paths`` in its campaign."""
+def history(entry: Entry, viewer=None, *, steps: list[Entry] | None = None) -> list[TimelineEvent]:
+    """What an entry's detail shows of the course's timeline: its newest ``HISTORY_SHOWN`` events
+    (``timeline``), oldest first. One query (two without ``steps``)."""
+    return timeline(entry, viewer, steps=steps).events[::-1]
+
+
+def _read_timeline_cursor(cursor: str, course_id: int) -> tuple[int, int]:
+    """(id of the last event shown, events shown before the next) of a ``Timeline.next_cursor`` of
+    this course; else ``InvalidCursor``."""
+    try:
+        data = signing.loads(str(cursor), salt=_TIMELINE_CURSOR_SALT)
+        before_id, start = data["i"], data["k"]
+        if data["c"] != course_id or not (isinstance(before_id, int) and isinstance(start, int)) or start < 0:
+            raise ValueError(data)
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        raise InvalidCursor() from None
+    return before_id, start
+
+
+def _bears_on_level(kind: str) -> Q:
+    """``rules.bears_on_entry`` of a unit-level event (already one of ``rules.ENTRY_UNIT_ACTIONS``)
+    for an entry at a level of ``kind``, in SQL: a confirmation or unlock always; the others when
+    the level they carry (``after``'s, else ``before``'s) is ``kind`` or none. (Levels are
+    recorded as text or not at all: a JSON ``null`` level would read "null" on SQLite.)"""
+    return Q(action__in=rules.ANY_LEVEL_UNIT_ACTIONS) | Q(event_level__in=("", kind))
+
+
+def _timeline_query(course_id: str, campaign_id: str | None = None, paths: list[str] | None = None,
+                    kinds: list[str] | None = None, *, before_id: int | None = None) -> QuerySet:
+    """``timeline``'s read, newest first: the course's events, and those of the units at ``paths``
+    in its campaign that bear on the entries they hold at the level of the same place in ``kinds``
+    (``_bears_on_level``); ``before_id``: only those after that event (in this order), by keyset on
+    (at, id). Each row ends with how many rows the read keeps before its LIMIT."""
     q = Q(target_type=Course._meta.label_lower, target_id=course_id)
     if paths:
-        q |= Q(target_type=Campaign._meta.label_lower, target_id=campaign_id, unit_path__in=paths,
-               action__in=rules.ENTRY_UNIT_ACTIONS)
-    return Event.objects.filter(q).order_by("at", "id").values_list(*_TIMELINE_COLUMNS)
+        q |= Q(target_type=Campaign._meta.label_lower, target_id=campaign_id, action__in=rules.ENTRY_UNIT_ACTIONS) & (
+            reduce(operator.or_, (Q(unit_path=p) & _bears_on_level(k) for p, k in zip(paths, kinds, strict=True))))
+    text = TextField()
+    qs = Event.objects.alias(event_level=Coalesce(NullIf(KT("after__level"), Value(""), output_field=text),
+                                                  NullIf(KT("before__level"), Value(""), output_field=text),
+                                                  Value(""), output_field=text))
+    qs = qs.filter(q)
+    if before_id is not None:
+        at = Subquery(Event.objects.filter(pk=before_id).order_by().values("at")[:1])
+        qs = qs.filter(Q(at__lt=at) | Q(at=at, id__lt=before_id))
+    return (qs.annotate(remaining=Window(Count("id"))).order_by("-at", "-id")
+            .values_list(*_TIMELINE_COLUMNS, "remaining"))
 
 
-_TIMELINE = Compiled(_timeline_query)
-_TIMELINE_WITH_UNITS = Compiled(_timeline_query)
+_TIMELINE_READS: dict[tuple[int, bool], Compiled] = {}
+
+
+def _timeline_read(size: int, after: bool) -> Compiled:
+    """The compiled read of ``size`` + 1 events (a constant LIMIT), from the newest or after an
+    event (``after``: its id comes first among the values)."""
+    read = _TIMELINE_READS.get((size, after))
+    if read is None:
+        if after:
+            def build(before_id, course_id, *units):
+                return _timeline_query(course_id, *units, before_id=before_id)[:size + 1]
+        else:
+            def build(course_id, *units):
+                return _timeline_query(course_id, *units)[:size + 1]
+        read = _TIMELINE_READS[(size, after)] = Compiled(build)
+    return read
 
 
 def chain(entry: Entry) -> list[Entry]:

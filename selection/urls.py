@@ -9,6 +9,7 @@ urlpatterns = [
     path("bulk/", views.bulk, name="bulk"),
     path("entries.xlsx", views.export, name="export"),
     path("entries/<int:pk>/", views.entry_detail, name="entry"),
+    path("entries/<int:pk>/history/", views.entry_history, name="entry_history"),
     path("entries/<int:pk>/<str:action>/", views.entry_action, name="action"),
     path(UNIT + "confirm/", views.confirm, name="confirm"),
     path(UNIT + "unlock/", views.unlock, name="unlock"),

@@ -292,15 +292,42 @@ def entry_detail(request, pk):
     entry = services.get_entry_detail(actor, pk)
     campaign = entry.level.campaign
     steps = services.chain(entry)
+    shown = services.timeline(entry, actor, steps=steps)  # the newest HISTORY_SHOWN, shown oldest first
     return render(request, "selection/detail.html", {
         "entry": entry, "campaign": campaign, "chain": steps,
-        "timeline": [(ev, services.action_label(ev.action)) for ev in services.history(entry, actor, steps=steps)],
+        "timeline": _labelled(shown.events[::-1]), "history": shown,
+        "timeline_start": shown.total - len(shown.events) + 1,  # numbered as in the whole timeline
         "members": services.members(entry), "can_decide": actor.has_perm("selection.decide_entry", entry),
         "warn_mode": campaign.node_rule == NodeRule.WARN,
         "open": services.is_open(campaign, entry.level, entry.unit),
         "compliance_label": rules.COMPLIANCE_LABELS[entry.compliance],
         "desk_url": reverse("selection:list") + f"?campaign={campaign.pk}&held_by={entry.unit_id}",
         "originality_count": counts_by_course(actor, [entry.course_id]).get(entry.course_id, 0),
+    })
+
+
+def _labelled(events: list) -> list[tuple]:
+    labels: dict[str, str] = {}
+    return [(ev, labels.get(ev.action) or labels.setdefault(ev.action, services.action_label(ev.action)))
+            for ev in events]
+
+
+@login_required
+@require_safe
+def entry_history(request, pk):
+    """The course's whole timeline, newest first, a page at a time (``?cursor=``: the next, older
+    page); to whom the entry's page is open, with the unit-level events of the units he may see."""
+    actor = request.user
+    entry = services.get_timeline_entry(actor, pk)
+    cursor = request.GET.get("cursor") or ""
+    try:
+        page = services.timeline(entry, actor, size=services.TIMELINE_PAGE_SIZE, cursor=cursor)
+    except InvalidCursor as exc:
+        messages.warning(request, exc.message)
+        page = services.timeline(entry, actor, size=services.TIMELINE_PAGE_SIZE)
+    return render(request, "selection/entry_history.html", {
+        "entry": entry, "page": page,
+        "timeline": _labelled(page.events), "timeline_start": page.total - page.start,  # counting down
     })
 
 
