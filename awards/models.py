@@ -137,6 +137,9 @@ class IssueJob(models.Model):
     def percent(self) -> int:
         return 100 if not self.total else min(100, round(100 * self.done / self.total))
 
+    def __str__(self) -> str:
+        return f"IssueJob {self.pk}: level {self.level_id}, unit {self.unit_id}, {self.state} {self.done}/{self.total}"
+
 
 class Commendation(models.Model):
     """A commendation notice (通报表扬) of a city or province naming units with outstanding work."""
@@ -171,3 +174,6 @@ class CommendedUnit(models.Model):
         verbose_name_plural = _("受表扬单位")
         ordering = ["commendation", "order", "id"]
         constraints = [models.UniqueConstraint(fields=["commendation", "unit"], name="awards_commended_once")]
+
+    def __str__(self) -> str:
+        return f"CommendedUnit {self.pk}: commendation {self.commendation_id}, unit {self.unit_id}"

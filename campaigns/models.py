@@ -200,6 +200,9 @@ class DeadlineOverride(models.Model):
             models.UniqueConstraint(fields=["level", "unit"], name="campaigns_override_unique"),
         ]
 
+    def __str__(self) -> str:
+        return f"DeadlineOverride {self.pk}: level {self.level_id}, unit {self.unit_id}"
+
 
 class Quota(models.Model):
     """How many entries a recommending unit may send up.
@@ -239,6 +242,9 @@ class Quota(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"Quota {self.pk}: level {self.level_id}, unit {self.unit_id}, {self.category} {self.subject} {self.limit}"
+
 
 class Contact(models.Model):
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="contacts")
@@ -253,6 +259,9 @@ class Contact(models.Model):
         verbose_name = _("联系人")
         verbose_name_plural = _("联系人")
         ordering = ["campaign", "order", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.unit_name} {self.name}"
 
 
 def notice_upload_to(instance, filename):

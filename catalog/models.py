@@ -110,3 +110,6 @@ class OpenNode(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["campaign", "node"], name="catalog_opennode_unique"),
         ]
+
+    def __str__(self) -> str:
+        return f"OpenNode {self.pk}: campaign {self.campaign_id}, node {self.node_id}"

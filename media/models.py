@@ -106,6 +106,9 @@ class Upload(models.Model):
         verbose_name = _("上传")
         verbose_name_plural = _("上传")
 
+    def __str__(self) -> str:
+        return f"Upload {self.pk}: {self.original_name} {self.offset}/{self.length}"
+
 
 class CleanCopy(models.Model):
     """The metadata-free copy of a stored file that blind review serves (``media.clean``), made

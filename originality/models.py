@@ -29,6 +29,9 @@ class Signature(models.Model):
         verbose_name = _("特征签名")
         verbose_name_plural = _("特征签名")
 
+    def __str__(self) -> str:
+        return f"Signature of {self.stored_file_id} ({self.kind}, {self.size})"
+
 
 class Band(models.Model):
     """One LSH band key of a signature (text: 32 bands of the MinHash; video: the four 16-bit quarters of
@@ -44,6 +47,9 @@ class Band(models.Model):
         # Covering: a candidate lookup reads (kind, band, key) → signature from the index alone, without
         # visiting the table for each of the thousands of hits (1.07 s → a few ms at 20,000 signatures).
         indexes = [models.Index(fields=["kind", "band", "key", "signature"], name="originality_band_covering")]
+
+    def __str__(self) -> str:
+        return f"Band {self.band} of {self.signature_id} ({self.kind})"
 
 
 class MatchKind(models.TextChoices):
@@ -67,3 +73,6 @@ class Match(models.Model):
         ordering = ["-similarity", "-found_at"]
         constraints = [models.UniqueConstraint(fields=["new_file", "earlier_file", "kind"],
                                                name="originality_match_once")]
+
+    def __str__(self) -> str:
+        return f"Match {self.new_file_id} ~ {self.earlier_file_id} ({self.kind}, {self.similarity})"
