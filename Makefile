@@ -64,7 +64,7 @@ bench-table: $(STAMP)
 	$(PY) -m bench table
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check . || true
+	$(VENV)/bin/ruff check .
 
 clean:
 	rm -rf $(VENV) var/static

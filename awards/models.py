@@ -133,12 +133,12 @@ class IssueJob(models.Model):
         verbose_name_plural = _("颁发任务")
         ordering = ["-created_at", "-id"]
 
+    def __str__(self) -> str:
+        return f"IssueJob {self.pk}: level {self.level_id}, unit {self.unit_id}, {self.state} {self.done}/{self.total}"
+
     @property
     def percent(self) -> int:
         return 100 if not self.total else min(100, round(100 * self.done / self.total))
-
-    def __str__(self) -> str:
-        return f"IssueJob {self.pk}: level {self.level_id}, unit {self.unit_id}, {self.state} {self.done}/{self.total}"
 
 
 class Commendation(models.Model):

@@ -74,7 +74,7 @@ def body_problems(body: str) -> list[str]:
     unknown = sorted({n for n in names if n not in PLACEHOLDERS})
     if unknown:
         problems.append(_("正文中有无法识别的占位符：%(names)s。可用的占位符：%(known)s。") % {
-            "names": "、".join("{%s}" % n for n in unknown), "known": "、".join("{%s}" % n for n in PLACEHOLDERS)})
+            "names": "、".join(f"{{{n}}}" for n in unknown), "known": "、".join(f"{{{n}}}" for n in PLACEHOLDERS)})
     stripped = _FIELD.sub("", body)
     if "{" in stripped or "}" in stripped:
         problems.append(_("正文中的花括号不成对：占位符请写成 {姓名} 的形式。"))

@@ -542,7 +542,7 @@ def versus(size_mb: int = 1024, chunk_mb: int = 32, rounds: int = 3, workers: in
         }
         warm = data_dir / "warm.bin"
         warm.write_bytes(os.urandom(4 * MiB))
-        for name, (endpoint, headers) in servers.items():  # every worker has loaded its code
+        for endpoint, headers in servers.values():  # every worker has loaded its code
             for _ in range(3):
                 sendfile_upload(endpoint, headers, warm, MiB, "warm.bin")
         for f in node_files.iterdir():

@@ -460,7 +460,7 @@ def deadlines_for(campaign: Campaign, unit: Unit | None, *, overrides_of=None) -
             _level_defaults(lv), path_ids,
             {pk: {name: getattr(o, name) for name in rules.DEADLINE_FIELDS} for pk, o in by_unit.items()})
 
-        def source(name):
+        def source(name, resolved=resolved, by_unit=by_unit):  # called in this iteration only
             pk = resolved[name].source_unit_id
             return by_unit[pk].unit if pk is not None else None
 

@@ -77,7 +77,7 @@ class CatalogNode(models.Model):
     depth = models.PositiveSmallIntegerField(default=0)
     is_leaf = models.BooleanField(_("可选节点"), default=True)
     label_path = models.CharField(_("目录路径"), max_length=500, blank=True)  # "第一单元 › 1 秋天"
-    external_id = models.CharField(_("平台节点ID"), max_length=64, null=True, blank=True)
+    external_id = models.CharField(_("平台节点ID"), max_length=64, null=True, blank=True)  # noqa: DJ001 (NULL: no id; "" would collide in the unique constraint)
     remark = models.CharField(_("备注"), max_length=200, blank=True, help_text=_("例如 含实验：探究平面镜成像的特点"))
 
     class Meta:

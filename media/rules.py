@@ -346,8 +346,8 @@ def _video(p: Mapping, spec: VideoSpec) -> list[Finding]:
             "w": spec.width, "h": spec.height}
     measured = f"{w}×{h}" + (_("（竖屏）") if upright else "")
     out.append(Finding("resolution", PASS if ok else FAIL, _("分辨率"), measured, f"{spec.width}×{spec.height}", advice))
-    dar = p.get("display_aspect") or "%d:%d" % _ratio(w, h)
-    want = "%d:%d" % _ratio(spec.width, spec.height)
+    dar = p.get("display_aspect") or "{}:{}".format(*_ratio(w, h))
+    want = "{}:{}".format(*_ratio(spec.width, spec.height))
     out.append(Finding("aspect", PASS if dar == want else FAIL, _("画面比例"), dar, want,
                        "" if dar == want else _("请使用 %(r)s 的画面比例。") % {"r": want}))
     fps = float(p.get("fps") or 0)

@@ -315,7 +315,7 @@ def build(actor, campaign, unit, level, *, now: datetime | None = None, storage=
                     course.school.name, county, course.lead_teacher.display_name, teachers, period.number, label,
                     stored.get_kind_display(), resource.get_status_display(), str(stored.pk)]))
     _check_storage(storage, [(m.key, m.size, f"{m.path}（{m.key}）") for m, _row in files])
-    for member, row in files:
+    for member, _row in files:
         if not member.sha256:  # uploaded moments ago: its background check has not hashed it yet
             member.sha256 = file_sha256(StoredFile.objects.get(storage_key=member.key))
 

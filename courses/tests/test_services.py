@@ -339,8 +339,8 @@ def test_same_node_warning(tree, campaign, node, course):
     colleague = member(tree.school, Role.TEACHER, real_name="王老师")
     other = services.start_course(colleague, campaign, category="subject", node_id=node.pk, title="天地人（二）")
     assert services.same_node_warning(other) == (
-        "本校已有 1 门课程选择了同一目录节点：“天地人”（%s）。按本次活动规则，同一目录节点原则上只推荐 1 节，请与学校或同事协调。"
-        % tree.teacher.display_name)
+        f"本校已有 1 门课程选择了同一目录节点：“天地人”（{tree.teacher.display_name}）。按本次活动规则，同一目录节点原则上只推荐 1 节，"
+        "请与学校或同事协调。")
     elsewhere = services.start_course(tree.other_teacher, campaign, category="subject", node_id=node.pk, title="天地人")
     assert services.same_node_warning(elsewhere) == ""
 

@@ -86,7 +86,7 @@ def test_written_out_team_and_same_node_reads_equal_the_orm_ones(tree, campaign,
         orm_same = services._same_node_rows(services.Course.objects.filter(
             campaign_id=c.campaign_id, school_id=c.school_id, node_id=c.node_id).exclude(pk=c.pk))
         assert services._same_node_rows_of(c) == orm_same and len(orm_same) == 1
-        expected = services._teams(CourseMember.objects.filter(course_id=c.pk), lambda _pk: c.campaign).get(c.pk, [])
+        expected = services._teams(CourseMember.objects.filter(course_id=c.pk), lambda _pk, c=c: c.campaign).get(c.pk, [])
         with django_assert_num_queries(1):
             assert services.members_of(c) == expected
         with django_assert_num_queries(1):

@@ -51,7 +51,7 @@ def test_county_admin_recommends_and_confirms_on_a_phone(transactional_db, tree,
 
     card = page.locator(f"#entry-{boat.pk}")
     card.locator("summary", has_text="未推荐").click()
-    card.locator("#decline-%d" % boat.pk).fill("本区同类课程较多")
+    card.locator(f"#decline-{boat.pk}").fill("本区同类课程较多")
     card.locator("button", has_text="确定未推荐").click()
     page.wait_for_selector(f"#entry-{boat.pk} .badge.st-declined")
 

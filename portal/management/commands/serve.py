@@ -72,7 +72,7 @@ class Command(BaseCommand):
                     child.wait(timeout=max(0.1, deadline - time.monotonic()))
                 except subprocess.TimeoutExpired:
                     child.kill()
-            self.stdout.write("已停止。数据保存在 %s。" % config.data_dir())
+            self.stdout.write(f"已停止。数据保存在 {config.data_dir()}。")
 
     def _print_banner(self, host, port):
         from orgs.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
@@ -81,7 +81,7 @@ class Command(BaseCommand):
             "",
             f"精品课遴选平台已启动：http://{host}:{port}/",
             f"接口文档：http://{host}:{port}/api/v1/docs",
-            "演示账号（密码均为 %s）：" % DEMO_PASSWORD,
+            f"演示账号（密码均为 {DEMO_PASSWORD}）：",
         ]
         lines += [f"  {label:<10} {username}" for username, label in DEMO_ACCOUNTS]
         lines.append("按 Ctrl-C 停止。")
