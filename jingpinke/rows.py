@@ -13,8 +13,7 @@ SQL stays the ORM's, a changed filter or ``select_related`` is the queryset's ch
 is the default for a hot read of fixed shape. ``ModelColumns`` is for a statement written out by
 hand, where the SQL itself is the point and no queryset gives it as one statement: the token's user
 with its staleness as a ``CASE`` (``api.auth``), the memberships with their units and the units'
-parents (``orgs.models.active_memberships``), both read before anything else of a request, on
-any connection.
+parents (``orgs.models.active_memberships``), both read before anything else of a request.
 """
 
 from __future__ import annotations
