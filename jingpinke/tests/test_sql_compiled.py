@@ -202,6 +202,10 @@ def test_a_shape_that_cannot_be_compiled_is_refused(units):
             Compiled(lambda v: Unit.objects.filter(pk=v).values_list("id")).rows(value)
     with pytest.raises(ValueError):  # a string where the column is an integer
         services._COURSE_PERIODS.instances(str(units[0].pk))
+    by_pk = Compiled(lambda pk: Unit.objects.filter(pk=pk).values_list("id"))
+    assert by_pk.rows(units[0].pk) == [(units[0].pk,)]
+    with pytest.raises(ValueError):  # a shape per type of value: a string is not run as the int's
+        by_pk.rows(str(units[0].pk))
     with pytest.raises(ValueError, match="empty"):
         Compiled(lambda ids: Unit.objects.filter(pk__in=ids).values_list("id")).rows([])
     with pytest.raises(ValueError, match="prefetch"):
