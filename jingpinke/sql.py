@@ -187,7 +187,10 @@ class Compiled:
         shape = self.shapes.get(key)
         if shape is None:
             if len(self.shapes) >= self.max_shapes:  # the oldest compiled goes
-                del self.shapes[next(iter(self.shapes))]
+                try:
+                    del self.shapes[next(iter(self.shapes))]
+                except (KeyError, RuntimeError, StopIteration):  # another thread changed them meanwhile
+                    pass
             shape = self.shapes[key] = self._compile(using, values)
         if shape.iterable is not iterable:
             raise TypeError(f"Compiled: a {shape.iterable.__name__} read asked for a {iterable.__name__}'s rows: "
