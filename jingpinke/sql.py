@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
-from django.db.models import BooleanField, Expression, F, Q
+from django.db.models import BooleanField, Expression, F, Q, Subquery
 from django.db.models.query import ModelIterable, ValuesListIterable, get_related_populators
 
 
@@ -56,6 +56,44 @@ class InIds(OnColumn):
         if not self.ids:
             return "1 = 0", ()
         return f"{column} IN ({', '.join(['%s'] * len(self.ids))})", (*params, *self.ids)
+
+
+class InSubqueryArray(OnColumn):
+    """``column IN (subquery)``, written on PostgreSQL as ``column = ANY(ARRAY(subquery))``: the
+    subquery runs once (an InitPlan) and the outer query filters by the array, as by a list of
+    ids. For a scope of a few hundred units whose rows lie sparse along a sort index (a county's
+    entries are ~1/120 of a province's campaign): ``IN (subquery)`` is planned as a semi-join
+    walking the campaign's rank index and probing each entry's unit (a county's desk at 200 k:
+    6,860 probes, 14 ms, 5 ms more to plan); with the array PostgreSQL reads the county's entries
+    from the index on (unit, campaign, rank) and sorts the few thousand for the page (under 1 ms,
+    0.2 ms to plan). It cannot know the array's length when planning, and assumes a short one:
+    use it for small scopes only (a city's entries are dense along the rank index, where the walk
+    stops early). Elsewhere (SQLite) ``IN (subquery)``."""
+
+    conditional = True
+    output_field = BooleanField()
+
+    def __init__(self, column: str, queryset):
+        super().__init__(column, BooleanField())
+        self.subquery = Subquery(queryset)
+
+    def get_source_expressions(self):
+        return [self.column, self.subquery]
+
+    def set_source_expressions(self, exprs):
+        self.column, self.subquery = exprs
+
+    def resolve_expression(self, query=None, allow_joins=True, reuse=None, summarize=False, for_save=False):
+        c = super().resolve_expression(query, allow_joins, reuse, summarize, for_save)
+        c.subquery = self.subquery.resolve_expression(query, allow_joins, reuse, summarize, for_save)
+        return c
+
+    def as_sql(self, compiler, connection):
+        column, params = compiler.compile(self.column)
+        sub, sub_params = compiler.compile(self.subquery)  # "(SELECT …)"
+        if connection.vendor == "postgresql":
+            return f"{column} = ANY(ARRAY{sub})", (*params, *sub_params)
+        return f"{column} IN {sub}", (*params, *sub_params)
 
 
 def in_ids(column: str, ids) -> Q:

@@ -194,3 +194,34 @@ def test_a_deep_keyset_page_reads_its_page_not_the_rows_before_it(client, city):
             raw = cur.fetchone()[0]
         plan = (json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]
         assert removed_by_filter(plan, "selection_entry") < 100, params
+
+
+def loops_of(plan: dict, table: str) -> list[int]:
+    """How many times each node reading ``table`` ran in an EXPLAIN ANALYZE plan."""
+    own = [plan.get("Actual Loops", 1)] if plan.get("Relation Name") == table else []
+    return own + [n for child in plan.get("Plans", []) for n in loops_of(child, table)]
+
+
+def test_a_county_desk_reads_its_units_once_not_once_per_entry(client, city):
+    """A county admin's entries (sparse along the campaign's rank index: a county holds ~1/120 of a
+    province's) are filtered by the array of his units (``jingpinke.sql.InSubqueryArray``): the
+    units are read once and his entries come from the (unit, campaign, rank) index, instead of a
+    walk along the campaign's rank index that looked up the unit of every entry it passed (6,860
+    probes, 14 ms, for a county's first page at 200 k). A city admin's scope is dense along that
+    index: his list keeps the walk, which stops at the page."""
+    c = city.campaign.pk
+    for params in ({"campaign": c}, {"campaign": c, "q": "秋天"}, {"campaign": c, "state": "pending"}):
+        client.force_login(city.county_admin)
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get("/api/v1/selection/entries", params)
+        assert response.status_code == 200 and response.json()["count"] > 0, params
+        scoped = [q["sql"] for q in ctx.captured_queries
+                  if q["sql"].startswith("SELECT") and '"orgs_unit" U0' in q["sql"]]
+        assert scoped, params
+        for sql in scoped:
+            assert "= ANY(ARRAY(SELECT" in sql, (params, sql[:300])
+            assert loops_of(explain(sql, analyze=True), "orgs_unit") == [1], (params, sql[:300])
+    client.force_login(city.city_admin)
+    with CaptureQueriesContext(connection) as ctx:
+        client.get("/api/v1/selection/entries", {"campaign": c})
+    assert not any("ANY(ARRAY(" in q["sql"] for q in ctx.captured_queries)
