@@ -13,7 +13,6 @@ stale, so a missed signal cannot let an outdated verdict through.
 from __future__ import annotations
 
 import re
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -34,10 +33,10 @@ from campaigns.services import campaigns_for, deadlines_for, spec_row
 from courses import areas, compliance, rules
 from courses.models import CheckStatus, Course, CourseMember, CourseStatus, Period, Resource, own_course_ids
 from courses.signals import checks_failed
-from jingpinke import compiled
 from jingpinke.errors import ServiceError
 from jingpinke.inputs import parse_id
 from jingpinke.prepared import prepared
+from jingpinke.sql import Compiled
 from media import multipart
 from media import rules as media_rules
 from media.models import ProbeStatus, StoredFile
@@ -188,18 +187,14 @@ def load_listed(ids) -> QuerySet[Course] | list[Course]:
     """The rows of a page of ``list_courses`` by key (``paginate(load=…)``): the keys come from the
     scoped list itself, so the scope is not applied again (its subqueries made PostgreSQL plan the
     seven-table read longer for nothing)."""
-    ids = list(ids)
-    if not ids or len(ids) > 50 or not all(type(pk) is int for pk in ids):
+    ids = list(dict.fromkeys(ids))
+    if not ids or len(ids) > 50:  # none: no query; a longer list than a page's: its shape seldom comes again
         return _with_row_reads(Course.objects.filter(pk__in=ids).order_by())
-    # compiled once per number of rows (``jingpinke.compiled``), the levels once per campaign
-    read = compiled.by_shape("load_listed", (len(set(ids)),), lambda *pks: Course.objects.filter(pk__in=pks).select_related(
-        "campaign__owner", "school__parent", "lead_teacher", "node__textbook").order_by(), *([int] * len(set(ids))))
-    if read is None:
-        return _with_row_reads(Course.objects.filter(pk__in=ids).order_by())
-    rows = read(*dict.fromkeys(ids))
+    # compiled once per number of rows (``jingpinke.sql.Compiled``), the levels once per campaign
+    rows = _LISTED.instances(ids)
     campaigns = {course.campaign_id for course in rows}
     if len(campaigns) == 1:  # as a rule (a teacher's list, a campaign's): one prepared read
-        levels = _CAMPAIGN_LEVELS(rows[0].campaign_id)
+        levels = _CAMPAIGN_LEVELS.instances(rows[0].campaign_id)
         for course in rows:
             _set_levels(course.campaign, levels)
     elif rows:
@@ -207,6 +202,10 @@ def load_listed(ids) -> QuerySet[Course] | list[Course]:
 
         prefetch_related_objects(rows, Prefetch("campaign__levels", queryset=Level.objects.order_by("pk")))
     return rows
+
+
+_LISTED = Compiled(lambda ids: Course.objects.filter(pk__in=ids).select_related(
+    "campaign__owner", "school__parent", "lead_teacher", "node__textbook").order_by())
 
 
 @dataclass
@@ -228,21 +227,17 @@ def row_extras(courses) -> RowExtras:
         return extras
     campaigns = {c.campaign_id: c.campaign for c in courses}
     path_ids = sorted({pk for c in courses for pk in c.school.ancestor_ids})
-    # the page's three reads compiled once per shape (``jingpinke.compiled``: the lengths of their lists)
-    read = _flat_read("row_overrides", lambda cs, us: DeadlineOverride.objects.filter(
-        level__campaign_id__in=cs, unit_id__in=us).select_related("unit").order_by(), list(campaigns), path_ids)
-    overrides = read()
+    # the page's three reads compiled once per shape (``jingpinke.sql.Compiled``: the lengths of their lists)
+    overrides = _by_lists(_ROW_OVERRIDES.instances, list(campaigns), path_ids)
     for c in courses:
         key = (c.campaign_id, c.school_id)
         if key not in extras.deadlines:
             rows = deadlines_for(c.campaign, c.school, overrides_of=overrides)
             extras.deadlines[key] = next((r for r in rows if r.level.kind == UnitKind.SCHOOL), rows[0] if rows else None)
     by_id = {c.pk: c for c in courses}
-    extras.members = _teams(_flat_read("row_teams", lambda ids: _team_rows(CourseMember.objects.filter(
-        course_id__in=ids)), list(by_id))(), lambda pk: by_id[pk].campaign)
-    same = _flat_read("row_same_node", lambda cs, ss, ns: _same_node_values(Course.objects.filter(
-        campaign_id__in=cs, school_id__in=ss, node_id__in=ns)), list(campaigns), sorted({c.school_id for c in courses}),
-        sorted({c.node_id for c in courses}))()
+    extras.members = _teams(_by_lists(_ROW_TEAMS.rows, list(by_id)), lambda pk: by_id[pk].campaign)
+    same = _by_lists(_ROW_SAME_NODE.rows, list(campaigns), sorted({c.school_id for c in courses}),
+                     sorted({c.node_id for c in courses}))
     same = [(*row[:5], User(real_name=row[5], first_name=row[6], last_name=row[7], username=row[8]).display_name)
             for row in same]
     groups: dict[tuple, list[tuple]] = {}
@@ -254,24 +249,22 @@ def row_extras(courses) -> RowExtras:
     return extras
 
 
-def _flat_read(name: str, build, *lists: list[int]):
-    """``build(*lists)``'s rows, by a read compiled once per shape (the lengths of ``lists``,
-    ``jingpinke.compiled.by_shape``) when every value is an int and the lists are short; a callable."""
+def _by_lists(read, *lists: list[int]) -> list:
+    """``read(*lists)`` (a ``Compiled`` read's ``rows`` or ``instances``; ``__in`` each list of ids),
+    compiled once per shape (the lengths of the lists). An empty list: the ORM's queryset, which
+    reads nothing and sends no query; lists longer than a page's (120 ids in all): the ORM's too,
+    their shapes seldom come again and would push the usual ones out of the read's shapes."""
     lists = [list(dict.fromkeys(values)) for values in lists]
-    lengths = tuple(len(values) for values in lists)
-    flat = [v for values in lists for v in values]
-    if 0 in lengths or len(flat) > 120 or not all(type(v) is int for v in flat):
-        return lambda: list(build(*lists))
+    if not all(lists) or sum(map(len, lists)) > 120:
+        return list(read.__self__.build(*lists))
+    return read(*lists)
 
-    def split(*values):
-        parts, at = [], 0
-        for n in lengths:
-            parts.append(list(values[at:at + n]))
-            at += n
-        return build(*parts)
 
-    read = compiled.by_shape(name, lengths, split, *([int] * len(flat)))
-    return (lambda: list(build(*lists))) if read is None else (lambda: read(*flat))
+_ROW_OVERRIDES = Compiled(lambda cs, us: DeadlineOverride.objects.filter(
+    level__campaign_id__in=cs, unit_id__in=us).select_related("unit").order_by(), max_shapes=128)
+_ROW_TEAMS = Compiled(lambda ids: _team_rows(CourseMember.objects.filter(course_id__in=ids)))
+_ROW_SAME_NODE = Compiled(lambda cs, ss, ns: _same_node_values(Course.objects.filter(
+    campaign_id__in=cs, school_id__in=ss, node_id__in=ns)), max_shapes=128)
 
 
 def _team_rows(members: QuerySet[CourseMember]):
@@ -341,13 +334,12 @@ def _locked_for(actor, course: Course | int, *, levels: bool = True) -> Course:
         return _locked(course, levels=levels)
     if actor is not None and actor.pk is not None:
         # by key, unordered (the default ordering only cost compiling); the lead teacher is the actor;
-        # compiled once (``jingpinke.compiled``), the levels too
-        rows = _LEAD_LOCKED(course, actor.pk) if type(course) is int and type(actor.pk) is int else list(
-            _locked_qs(levels=levels, teacher=False).filter(pk=course, lead_teacher_id=actor.pk).order_by())
+        # compiled once (``jingpinke.sql.Compiled``), the levels too
+        rows = _LEAD_LOCKED.instances(course, actor.pk)
         if rows:
             rows[0].lead_teacher = actor
             if levels and "levels" not in getattr(rows[0].campaign, "_prefetched_objects_cache", {}):
-                _set_levels(rows[0].campaign, _CAMPAIGN_LEVELS(rows[0].campaign_id))
+                _set_levels(rows[0].campaign, _CAMPAIGN_LEVELS.instances(rows[0].campaign_id))
             return rows[0]
     return _locked(course_in_scope(actor, course), levels=levels)
 
@@ -361,10 +353,8 @@ def _set_levels(campaign: Campaign, levels: list[Level]) -> None:
     campaign.__dict__.setdefault("_prefetched_objects_cache", {})["levels"] = qs
 
 
-_LEAD_LOCKED = compiled.Prepared(
-    lambda pk, lead: _locked_qs(teacher=False).filter(pk=pk, lead_teacher_id=lead).order_by(), int, int)
-_CAMPAIGN_LEVELS = compiled.Prepared(
-    lambda campaign_id: Level.objects.filter(campaign_id=campaign_id).order_by("pk"), int)
+_LEAD_LOCKED = Compiled(lambda pk, lead: _locked_qs(teacher=False).filter(pk=pk, lead_teacher_id=lead).order_by())
+_CAMPAIGN_LEVELS = Compiled(lambda campaign_id: Level.objects.filter(campaign_id=campaign_id).order_by("pk"))
 
 
 def open_campaigns(actor) -> list[Campaign]:
@@ -395,13 +385,13 @@ def school_deadline(campaign: Campaign, school: Unit):
     """The school level's effective deadline for the school (its own, inherited, or the default);
     without a school level, the first level the school's entries pass through. None: no deadline.
     The campaign's levels (unless read with it) and the overrides on the school's path are read by
-    statements compiled once (``jingpinke.compiled``): every course answered asks this."""
-    if type(campaign.pk) is int and "levels" not in getattr(campaign, "_prefetched_objects_cache", {}):
-        _set_levels(campaign, _CAMPAIGN_LEVELS(campaign.pk))
+    statements compiled once (``jingpinke.sql.Compiled``): every course answered asks this."""
+    if "levels" not in getattr(campaign, "_prefetched_objects_cache", {}):
+        _set_levels(campaign, _CAMPAIGN_LEVELS.instances(campaign.pk))
     path = school.ancestor_ids if school is not None else []
     overrides = None
-    if school is not None and type(campaign.pk) is int and 0 < len(path) <= 8:
-        overrides = _path_overrides(len(path))(campaign.pk, *path)
+    if school is not None and 0 < len(path) <= 8:
+        overrides = _PATH_OVERRIDES.instances(campaign.pk, path)
     rows = deadlines_for(campaign, school, overrides_of=overrides)
     for row in rows:
         if row.level.kind == UnitKind.SCHOOL:
@@ -409,17 +399,9 @@ def school_deadline(campaign: Campaign, school: Unit):
     return rows[0] if rows else None
 
 
-_PATH_OVERRIDES: dict[int, compiled.Prepared] = {}
-
-
-def _path_overrides(n: int) -> compiled.Prepared:
-    """The campaign's deadline overrides of the ``n`` units of a path (with their units), compiled
-    once per path length."""
-    if n not in _PATH_OVERRIDES:
-        _PATH_OVERRIDES[n] = compiled.Prepared(
-            lambda campaign_id, *ids: DeadlineOverride.objects.filter(level__campaign_id=campaign_id, unit_id__in=ids)
-            .select_related("unit").order_by(), int, *([int] * n))
-    return _PATH_OVERRIDES[n]
+# the campaign's deadline overrides of the units of a path (with their units), compiled once per path length
+_PATH_OVERRIDES = Compiled(lambda campaign_id, ids: DeadlineOverride.objects.filter(
+    level__campaign_id=campaign_id, unit_id__in=ids).select_related("unit").order_by())
 
 
 def _deadline_value(campaign: Campaign, school: Unit):
@@ -441,10 +423,10 @@ class RequirementBook:
         book knows no ``CampaignCategory`` (``category()`` answers None)."""
         # Ordered by their own columns: the models' default orderings start with the parent row, which
         # joined the category and the campaign into every query for an order they already have.
-        if category is not None:  # compiled once (``jingpinke.compiled``): every package reads them
+        if category is not None:  # compiled once (``jingpinke.sql.Compiled``): every package reads them
             self.categories = {}
-            self.slots = {category: _CATEGORY_SLOTS(campaign_id, category)}
-            self.specs = {(category, s.stage): spec_row(s) for s in _CATEGORY_SPECS(campaign_id, category)}
+            self.slots = {category: _CATEGORY_SLOTS.instances(campaign_id, category)}
+            self.specs = {(category, s.stage): spec_row(s) for s in _CATEGORY_SPECS.instances(campaign_id, category)}
             return
         categories = (CampaignCategory.objects.filter(campaign_id=campaign_id).order_by("pk").prefetch_related(
             Prefetch("slots", queryset=ResourceSlot.objects.order_by("order", "pk")),
@@ -478,12 +460,12 @@ def _of_category(campaign_id, category) -> dict:
     return {"campaign_category__campaign_id": campaign_id, "campaign_category__category": category}
 
 
-_CATEGORY_SLOTS = compiled.Prepared(
+_CATEGORY_SLOTS = Compiled(
     lambda campaign_id, category: ResourceSlot.objects.filter(**_of_category(campaign_id, category)).order_by(
-        "order", "pk"), int, str)
-_CATEGORY_SPECS = compiled.Prepared(
+        "order", "pk"))
+_CATEGORY_SPECS = Compiled(
     lambda campaign_id, category: ProductionSpec.objects.filter(**_of_category(campaign_id, category)).order_by(
-        "stage"), int, str)
+        "stage"))
 
 
 def accepts_text(req: media_rules.Requirements) -> str:
@@ -606,16 +588,15 @@ def _resources_qs():
 def reevaluate_file(stored_file: StoredFile) -> int:
     """A file's probe finished: judge again every resource that uses it, with the file as the probe
     left it (``file_probed`` hands it over just written: it is not read again)."""
-    # compiled once (``jingpinke.compiled``): asked once per probed file, by the task worker
-    resources = _FILE_RESOURCES(stored_file.pk) if isinstance(stored_file.pk, uuid.UUID) else list(
-        Resource.objects.select_related("period__course__node__textbook").filter(file_id=stored_file.pk))
+    # compiled once (``jingpinke.sql.Compiled``): asked once per probed file, by the task worker
+    resources = _FILE_RESOURCES.instances(stored_file.pk)
     for r in resources:
         r.file = stored_file
     return _reevaluate(resources, _books())
 
 
-_FILE_RESOURCES = compiled.Prepared(
-    lambda file_id: Resource.objects.select_related("period__course__node__textbook").filter(file_id=file_id), uuid.UUID)
+_FILE_RESOURCES = Compiled(
+    lambda file_id: Resource.objects.select_related("period__course__node__textbook").filter(file_id=file_id))
 
 
 def reevaluate_campaign(campaign_id: int) -> int:
@@ -720,15 +701,14 @@ def package(course: Course, book: RequirementBook | None = None) -> list[PeriodC
     stage = course.node.textbook.stage
     # the resources unordered (one per slot: their default ordering joined the course) and their
     # files without the extracted text (read by search, never here)
-    # compiled once (``jingpinke.compiled``): the periods, then their resources by the course's key
-    periods = _COURSE_PERIODS(course.pk) if type(course.pk) is int else list(course.periods.order_by("number"))
+    # compiled once (``jingpinke.sql.Compiled``): the periods, then their resources by the course's key
+    periods = _COURSE_PERIODS.instances(course.pk)
     resources: dict[int, list[Resource]] = {p.pk: [] for p in periods}
     by_pk = {p.pk: p for p in periods}
     for period in periods:
         Period.course.field.set_cached_value(period, course)
     if periods:
-        for r in (_COURSE_RESOURCES(course.pk) if type(course.pk) is int else
-                  Resource.objects.filter(period__course_id=course.pk).select_related("file").defer("file__text").order_by()):
+        for r in _COURSE_RESOURCES.instances(course.pk):
             if r.period_id in resources:
                 Resource.period.field.set_cached_value(r, by_pk[r.period_id])
                 resources[r.period_id].append(r)
@@ -751,12 +731,12 @@ def package(course: Course, book: RequirementBook | None = None) -> list[PeriodC
     return cards
 
 
-_COURSE_PERIODS = compiled.Prepared(lambda course_id: Period.objects.filter(course_id=course_id).order_by("number"), int)
+_COURSE_PERIODS = Compiled(lambda course_id: Period.objects.filter(course_id=course_id).order_by("number"))
 # the resources unordered (one per slot: their default ordering joined the course) and their files
 # without the extracted text (read by search, never here)
-_COURSE_RESOURCES = compiled.Prepared(
+_COURSE_RESOURCES = Compiled(
     lambda course_id: Resource.objects.filter(period__course_id=course_id).select_related("file").defer("file__text")
-    .order_by(), int)
+    .order_by())
 
 
 def slot_card(course: Course, number: int, kind: str) -> SlotCard:

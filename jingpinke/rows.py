@@ -6,6 +6,14 @@ paid again by every request. ``ModelColumns`` lists a model's concrete columns (
 a new field is read without touching the SQL) for a statement written out once, and turns the
 slice of a result row back into an instance as the ORM would (``Model.from_db``, after the same
 database converters: SQLite's datetimes and booleans come back as text and integers).
+
+Which to use: a read the ORM can write as a queryset is a ``jingpinke.sql.Compiled`` read (built
+once from the queryset, compiled by the ORM once per shape and run again with new values: the
+SQL stays the ORM's, a changed filter or ``select_related`` is the queryset's change alone); that
+is the default for a hot read of fixed shape. ``ModelColumns`` is for a statement written out by
+hand, where the SQL itself is the point and no queryset gives it as one statement: the token's user
+with its staleness as a ``CASE`` (``api.auth``), the memberships with their units and the units'
+parents (``orgs.models.active_memberships``), both read before anything else of a request.
 """
 
 from __future__ import annotations

@@ -39,8 +39,8 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
-from jingpinke.compiled import Prepared
 from jingpinke.errors import ServiceError
+from jingpinke.sql import Compiled
 from media import body, storage
 from media.models import CleanCopy, FileKind, StoredFile, Upload
 
@@ -85,10 +85,7 @@ def _mb(n: int) -> str:
 
 def get_upload(user, upload_id) -> Upload:
     """The user's own upload; anybody else's (or none) is 404."""
-    if isinstance(upload_id, uuid.UUID) and type(user.pk) is int:  # compiled once (jingpinke.compiled)
-        upload = next(iter(_OWN_UPLOAD(upload_id, user.pk)), None)
-    else:
-        upload = Upload.objects.filter(pk=upload_id, owner=user).first()
+    upload = _OWN_UPLOAD.first(upload_id, user.pk)  # compiled once (jingpinke.sql.Compiled)
     if upload is None:
         raise ServiceError(_("找不到这个上传：它不存在、已被删除或已过期，请重新上传文件。"), status=404)
     upload.owner = user  # it is his: the last PATCH registers the file as his without reading him again
@@ -99,7 +96,7 @@ def _own_upload(upload_id, owner_id):
     return Upload.objects.filter(pk=upload_id, owner_id=owner_id).order_by()[:1]
 
 
-_OWN_UPLOAD = Prepared(_own_upload, uuid.UUID, int)
+_OWN_UPLOAD = Compiled(_own_upload)
 
 
 def create_upload(user, length: int, metadata: dict[str, str]) -> Upload:

@@ -10,15 +10,13 @@ teacher for his own earlier files; ``reviewed_matches``: experts, blind, as a hi
 from __future__ import annotations
 
 import logging
-import uuid
 from collections import Counter
-from datetime import datetime
 
 from django.db import transaction
 from django.db.models import Count
 from django.db.models.signals import post_delete, pre_delete
 
-from jingpinke.compiled import Prepared
+from jingpinke.sql import Compiled
 from media.models import StoredFile
 from media.probe import readable
 from originality.models import Band, Match, MatchKind, Signature, SignatureKind
@@ -118,8 +116,8 @@ def _record(new: StoredFile, earlier: StoredFile, kind: str, similarity: float, 
 def exact_matches(stored: StoredFile) -> list[Match]:
     if not stored.sha256:
         return []
-    # compiled once (jingpinke.compiled): asked for every probed file that is not a video
-    earlier = _EARLIER_COPIES(stored.sha256, stored.created_at, stored.pk)
+    # compiled once (jingpinke.sql.Compiled): asked for every probed file that is not a video
+    earlier = _EARLIER_COPIES.instances(stored.sha256, stored.created_at, stored.pk)
     return [_record(stored, e, MatchKind.EXACT, 1.0, {}) for e in earlier]
 
 
@@ -128,7 +126,7 @@ def _earlier_copies(sha256, created_at, pk):
             .order_by("created_at")[:MAX_CANDIDATES])
 
 
-_EARLIER_COPIES = Prepared(_earlier_copies, str, datetime, uuid.UUID)
+_EARLIER_COPIES = Compiled(_earlier_copies)
 
 
 def _candidates(sig: Signature, min_hits: int) -> list:

@@ -56,7 +56,6 @@ from contacts import rules as contact_rules
 from contacts.models import ContactForm
 from courses import search
 from courses.models import Course
-from jingpinke import compiled
 from jingpinke.errors import ServiceError
 from jingpinke.inputs import parse_id
 from jingpinke.paging import InvalidCursor, ListPage, ListPaginator, count_cap
@@ -399,14 +398,14 @@ def _entries_of_course(course_id):
 
 def _course_entries(course_id) -> list[Entry]:
     """Every entry of the course with its level and unit, in the order the returned one is chosen
-    in; compiled once (``jingpinke.compiled``: a submission reads it)."""
-    return _COURSE_ENTRIES(course_id) if type(course_id) is int else list(_entries_of_course(course_id))
+    in; compiled once (``jingpinke.sql.Compiled``: a submission reads it)."""
+    return _COURSE_ENTRIES.instances(course_id)
 
 
-_COURSE_ENTRIES = compiled.Prepared(_entries_of_course, int)
+_COURSE_ENTRIES = Compiled(_entries_of_course)
 # withdraw: the course's entries with their level's kind (compiled once)
-_ENTRIES_WITH_LEVEL_KIND = compiled.Prepared(
-    lambda course_id: Entry.objects.filter(course_id=course_id).annotate(level_kind=F("level__kind")).order_by(), int)
+_ENTRIES_WITH_LEVEL_KIND = Compiled(
+    lambda course_id: Entry.objects.filter(course_id=course_id).annotate(level_kind=F("level__kind")).order_by())
 
 
 def _entries_read(course) -> list[Entry] | None:
@@ -455,8 +454,7 @@ def leave_in_transaction(actor, course) -> None:
     otherwise)."""
     if not transaction.get_connection().in_atomic_block:
         raise transaction.TransactionManagementError("leave_in_transaction: call it in a transaction")
-    entries = _ENTRIES_WITH_LEVEL_KIND(course.pk) if type(course.pk) is int else list(
-        Entry.objects.filter(course=course).annotate(level_kind=F("level__kind")).order_by())
+    entries = _ENTRIES_WITH_LEVEL_KIND.instances(course.pk)
     pending = [e for e in entries if e.level_kind == "school" and e.state == EntryState.PENDING]
     if len(pending) < len(entries):  # school_has_acted
         raise ServiceError(_("学校已经处理了这门课程，不能再撤回。如需修改，请联系学校管理员退回。"))

@@ -190,7 +190,7 @@ def test_the_earlier_copies_read_equals_the_orm_one(teachers):
         StoredFile.objects.filter(pk=f.pk).update(created_at=now - timedelta(minutes=10 - i))
     stored(a, b"other bytes", "pdf", name="other")
     middle = StoredFile.objects.get(pk=files[2].pk)
-    got = services._EARLIER_COPIES(middle.sha256, middle.created_at, middle.pk)
+    got = services._EARLIER_COPIES.instances(middle.sha256, middle.created_at, middle.pk)
     assert [f.pk for f in got] == [f.pk for f in services._earlier_copies(middle.sha256, middle.created_at, middle.pk)]
     assert [f.pk for f in got] == [files[0].pk, files[1].pk]
     assert [m.earlier_file_id for m in services.exact_matches(middle)] == [files[0].pk, files[1].pk]
