@@ -43,7 +43,7 @@ def test_an_admins_course_list_is_planned_for_its_values(client, tree, course, b
         assert r.status_code == 200 and r.json()["count"] >= 0
     statements = prepared_statements()
     assert any("api_apitoken" in s for s in statements)
-    # the page's courses, read by their ids, are keyed (jingpinke.compiled); the scope's count and
+    # the page's courses, read by their ids, are keyed (jingpinke.sql.Compiled); the scope's count and
     # the page of its ids are not
     courses = [s for s in statements if "courses_course" in s]
     assert courses and all(" IN ($1" in s for s in courses), courses
