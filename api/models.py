@@ -37,7 +37,7 @@ class ApiToken(models.Model):
         return f"{self.name} ({self.prefix}…)"
 
     @classmethod
-    def issue(cls, user, name: str, lifetime: timedelta | None = None) -> tuple["ApiToken", str]:
+    def issue(cls, user, name: str, lifetime: timedelta | None = None) -> tuple[ApiToken, str]:
         """A new token for ``user``, valid for ``lifetime`` (default: JPK_API_TOKEN_DAYS)."""
         raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
         token = cls.objects.create(

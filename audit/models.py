@@ -15,7 +15,7 @@ class EventQuerySet(models.QuerySet):
     def delete(self):
         raise PermissionDenied("audit events cannot be deleted")
 
-    def for_object(self, obj) -> "EventQuerySet":
+    def for_object(self, obj) -> EventQuerySet:
         return self.filter(target_type=obj._meta.label_lower, target_id=str(obj.pk))
 
 

@@ -286,7 +286,7 @@ def collect(campaign_id: int, *, requests: int = 20, decisions_n: int = 30, uplo
         rows += loadtest.run(**locust, progress=progress)
     from courses.models import Course
 
-    return {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    return {"date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
             "machine": machine(), "database": database(), "courses": Course.objects.filter(campaign_id=campaign_id).count(),
             "load": {"before": load_before, "after": os.getloadavg()}, "requests": requests, "rows": rows}
 

@@ -454,13 +454,13 @@ def report(r: dict) -> None:
     for key, label in (("plain", "  copy, then fsync"), ("writeback", "  copy with early writeback, fsync")):
         rows.append((label, [row[key] for row in results["raw"]], "", "", "", "", ""))
     cache = [row["seconds"] for row in results["cache"]]
-    cache_ratio = _span([a / b * 100 for a, b in zip(raw, cache)], ".0f", " %")
+    cache_ratio = _span([a / b * 100 for a, b in zip(raw, cache, strict=False)], ".0f", " %")
     rows.append(("raw write, no fsync (page cache)", cache, cache_ratio, "", "", "", ""))
     floors = (("sha256", "floor: sha256 of the bytes, one core"), ("tcp", "floor: loopback TCP, sendfile→recv"),
               ("tcp_file", "floor: TCP into a file, fsync"))
     for key, label in floors:
         seconds = [row["seconds"] for row in results[key]]
-        rows.append((label, seconds, _span([a / b * 100 for a, b in zip(raw, seconds)], ".0f", " %"), "", "", "", ""))
+        rows.append((label, seconds, _span([a / b * 100 for a, b in zip(raw, seconds, strict=False)], ".0f", " %"), "", "", "", ""))
     for kind, uploads in results.items():
         if kind in ("raw", "cache", "sha256", "tcp", "tcp_file"):
             continue
@@ -478,11 +478,11 @@ def report(r: dict) -> None:
     header = ("case", "seconds", "MiB/s", "of raw (median)", "server CPU usr + sys", "client CPU", "server peak RSS",
               "sha256 after")
     widths = (38, 11, 10, 16, 21, 10, 15, 12)
-    print(" ".join(h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(header, widths))))
+    print(" ".join(h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(header, widths, strict=False))))
     for label, seconds, ratio, server, client, rss, hashed in rows:
         cells = (label, _span(seconds, ".2f"), _span([size / s for s in seconds], ".0f"), ratio, server, client, rss,
                  hashed)
-        print(" ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths))))
+        print(" ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=False))))
     peak = "per upload" if r["peak_reset"] else "since the start (could not reset it)"
     print(f"(of raw: each upload against the baseline of its round; worker RSS when idle: "
           f"{r['idle_rss'] / MiB:.0f} MB; peak RSS {peak}; sha256 after: from the upload's answer until the "
@@ -590,7 +590,7 @@ def versus(size_mb: int = 1024, chunk_mb: int = 32, rounds: int = 3, workers: in
         ref = statistics.median(row["seconds"] for row in results["tus-node"])
         return {"size_mb": size_mb, "chunk_mb": chunk_mb, "rounds": rounds, "workers": workers, "results": results,
                 "idle_rss": idle, "ratio": ref / jpk, "ratios": [n["seconds"] / j["seconds"] for j, n in
-                                                               zip(results["jingpinke"], results["tus-node"])],
+                                                               zip(results["jingpinke"], results["tus-node"], strict=False)],
                 "load": (load_before, os.getloadavg()[0]), "versions": json.loads(
                     (TUSNODE_SOURCE / "package.json").read_text())["dependencies"]}
     finally:

@@ -6,7 +6,6 @@ import datetime
 
 from django.db import transaction
 from django.utils import timezone
-
 from django.utils.translation import gettext as _
 
 from campaigns import services

@@ -8,7 +8,6 @@ owner unit (or a unit above it) and system admins.
 from __future__ import annotations
 
 import rules
-from django.db.models import Q
 
 from orgs.models import UnitKind
 

@@ -10,8 +10,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from django.utils.translation import gettext as _
 
@@ -178,7 +179,7 @@ class NodeSpec:
     title: str
     external_id: str = ""
     remark: str = ""
-    children: list["NodeSpec"] = field(default_factory=list)
+    children: list[NodeSpec] = field(default_factory=list)
     where: str = ""  # "第 5 行" or "第1本教材 › 第一单元": for messages
 
 

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class ContactFormQuerySet(models.QuerySet):
-    def visible_to(self, user) -> "ContactFormQuerySet":
+    def visible_to(self, user) -> ContactFormQuerySet:
         """Forms of the units the user administers and the units below them."""
         if not (user and user.is_authenticated):
             return self.none()

@@ -39,7 +39,6 @@ from media.models import FileKind, StoredFile
 from orgs.models import Unit
 
 
-
 # --- reading -------------------------------------------------------------------------------------------
 def category_labels(campaign: Campaign) -> dict[str, str]:
     """The campaign's categories in its order: {code: label}."""

@@ -8,8 +8,10 @@ class CoursesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from courses import permissions  # noqa: F401  (registers the rules permissions)
-        from courses import signals  # noqa: F401  (re-evaluate checks when probes or specs change)
+        from courses import (
+            permissions,  # noqa: F401  (registers the rules permissions)
+            signals,  # noqa: F401  (re-evaluate checks when probes or specs change)
+        )
         from courses.search import ensure_triggers
 
         post_migrate.connect(ensure_triggers, sender=self, dispatch_uid="courses.search.ensure_triggers")

@@ -60,7 +60,7 @@ def own_course_ids(user) -> RawSQL:
 
 
 class CourseQuerySet(models.QuerySet):
-    def visible_to(self, user) -> "CourseQuerySet":
+    def visible_to(self, user) -> CourseQuerySet:
         """Every list, detail and endpoint starts here: the lead teacher's and team members'
         own courses, and the courses of schools within a unit the user administers.
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import IO, Iterable
+from typing import IO
 
 from django.http import HttpResponse
 from django.utils.translation import gettext as _

@@ -22,7 +22,6 @@ the thread and the upload's lock are not held for ever and the client can resume
 from __future__ import annotations
 
 import logging
-import socket
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +119,7 @@ def open_body(request, length: int, *, timeout: float | None = None):
     end or when the client went away), then ``close()``."""
     try:
         fast = _gunicorn_body(request, length, RECEIVE_TIMEOUT if timeout is None else timeout)
-    except (AttributeError, OSError, socket.error):  # an unexpected gunicorn inside: the portable way
+    except (AttributeError, OSError):  # an unexpected gunicorn inside: the portable way
         log.warning("reading the request body from gunicorn's socket failed; using request.read()", exc_info=True)
         fast = None
     return fast or StreamBody(request)

@@ -8,13 +8,12 @@ variants: truncated MP4, zip bomb in DOCX clothing, DOCX with an external entity
 from __future__ import annotations
 
 import io
-import zipfile
-from fractions import Fraction
-from pathlib import Path
-
 import math
 import re
 import struct
+import zipfile
+from fractions import Fraction
+from pathlib import Path
 
 import av
 

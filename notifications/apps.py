@@ -7,6 +7,8 @@ class NotificationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from notifications import checks  # noqa: F401  (tells teachers whose course fails its checks)
-        from notifications import permissions  # noqa: F401  (registers the rules permissions)
-        from notifications import receivers  # noqa: F401  (listens to what selection announces)
+        from notifications import (
+            checks,  # noqa: F401  (tells teachers whose course fails its checks)
+            permissions,  # noqa: F401  (registers the rules permissions)
+            receivers,  # noqa: F401  (listens to what selection announces)
+        )

@@ -42,11 +42,11 @@ LEVEL_ORDER = [UnitKind.SCHOOL, UnitKind.COUNTY, UnitKind.CITY, UnitKind.PROVINC
 
 
 class UnitQuerySet(models.QuerySet):
-    def subtree(self, unit: "Unit") -> "UnitQuerySet":
+    def subtree(self, unit: Unit) -> UnitQuerySet:
         """The unit and every unit below it."""
         return self.filter(path__startswith=unit.path)
 
-    def subtrees(self, units) -> "UnitQuerySet":
+    def subtrees(self, units) -> UnitQuerySet:
         units = list(units)
         if not units:
             return self.none()
@@ -55,7 +55,7 @@ class UnitQuerySet(models.QuerySet):
             q |= Q(path__startswith=unit.path)
         return self.filter(q)
 
-    def visible_to(self, user) -> "UnitQuerySet":
+    def visible_to(self, user) -> UnitQuerySet:
         """Units an administrator may see: his units and all below them."""
         if not user.is_authenticated:
             return self.none()
@@ -124,7 +124,7 @@ class Unit(models.Model):
         ids = self.ancestor_ids if include_self else self.ancestor_ids[:-1]
         return Unit.objects.filter(pk__in=ids).order_by("depth")
 
-    def is_within(self, other: "Unit") -> bool:
+    def is_within(self, other: Unit) -> bool:
         """True if self is ``other`` or lies below it."""
         return self.path.startswith(other.path)
 
@@ -240,7 +240,7 @@ class User(AbstractUser):
         return False
 
     # Memberships are cached on the instance: permission checks call these a lot.
-    def memberships_cached(self) -> list["Membership"]:
+    def memberships_cached(self) -> list[Membership]:
         cache = getattr(self, "_memberships_cache", None)
         if cache is None:
             cache = self._memberships_cache = active_memberships(self)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Callable, Iterable
 
 from django.utils.translation import gettext as _
 
@@ -187,7 +187,7 @@ USER_EXAMPLE = ["李晓梅", "", "13800138000", "440802001", "教师", "语文�
 
 def _split_example_rows(rows: list, columns: list[str], example: list[str], err) -> list:
     """The template's example row left in the sheet is reported, never imported."""
-    wanted = dict(zip(columns, example))
+    wanted = dict(zip(columns, example, strict=False))
     out = []
     for row in rows:
         if all(row.get(c).strip() == v for c, v in wanted.items()):

@@ -439,7 +439,7 @@ def unlock_user(actor, user: User) -> int:
 
 
 # --- Excel imports -----------------------------------------------------------------------------
-def unit_template() -> "HttpResponse":  # noqa: F821
+def unit_template() -> HttpResponse:  # noqa: F821
     return template_response(
         _("单位导入模板.xlsx"),
         org_rules.UNIT_COLUMNS,
@@ -455,7 +455,7 @@ def unit_template() -> "HttpResponse":  # noqa: F821
     )
 
 
-def user_template() -> "HttpResponse":  # noqa: F821
+def user_template() -> HttpResponse:  # noqa: F821
     return template_response(
         _("用户导入模板.xlsx"),
         org_rules.USER_COLUMNS,

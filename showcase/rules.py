@@ -92,7 +92,7 @@ def parse_filter(params, *, categories, stages) -> Filter:
 def facet_options(rows) -> dict[str, list]:
     """Options of the filter selects from the published courses' facts ``(year, category, stage,
     subject, grade, version)`` rows: each value once, years newest first, the rest sorted."""
-    columns = list(zip(*rows)) if rows else [(), (), (), (), (), ()]
+    columns = list(zip(*rows, strict=False)) if rows else [(), (), (), (), (), ()]
     years, categories, stages, subjects, grades, versions = (sorted({v for v in col if v not in (None, "")})
                                                                for col in columns)
     return {"years": sorted(years, reverse=True), "categories": categories, "stages": stages,

@@ -1,6 +1,6 @@
 """Pure rules: deadlines, effective-deadline resolution, quota resolution, who sets what, validation."""
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 
 import pytest
 from hypothesis import given
@@ -42,7 +42,7 @@ def test_parse_deadline_refuses_nonsense_in_chinese():
 
 def test_split_deadline_hides_the_end_of_day_time():
     assert rules.split_deadline(datetime(2024, 9, 20, 23, 59, 59, tzinfo=CST)) == (date(2024, 9, 20), None)
-    assert rules.split_deadline(datetime(2024, 9, 20, 9, 0, tzinfo=timezone.utc)) == (date(2024, 9, 20), time(17, 0))
+    assert rules.split_deadline(datetime(2024, 9, 20, 9, 0, tzinfo=UTC)) == (date(2024, 9, 20), time(17, 0))
     assert rules.split_deadline(None) == (None, None)
 
 

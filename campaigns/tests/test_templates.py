@@ -1,6 +1,5 @@
 """The two shipped templates (exact numbers from the notices), export/import, the demo loader."""
 
-import io
 import json
 from datetime import datetime, timedelta, timezone
 
@@ -246,5 +245,5 @@ def test_demo_moves_the_deadlines_after_today_keeping_their_order_and_gaps(db):
 
 def test_template_files_are_valid_utf8_json():
     for path in services.TEMPLATES_DIR.glob("*.json"):
-        doc = json.load(io.open(path, encoding="utf-8"))
+        doc = json.load(open(path, encoding="utf-8"))
         assert doc["format"] == "jingpinke-campaign-template"

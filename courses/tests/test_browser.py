@@ -133,11 +133,10 @@ def test_teacher_changes_the_lesson_of_a_draft_and_names_its_period(transactiona
     in 课件: the teacher opens 更换目录节点 / 类别, sees what 实验教学 would take out, picks the
     unit and the lesson in the picker (a colleague already declared it: the picker says so),
     saves, and names 课时 1 inline."""
-    from orgs.models import Role
-    from orgs.tests.factories import member
-
     from courses import services
     from courses.tests.conftest import make_file
+    from orgs.models import Role
+    from orgs.tests.factories import member
 
     page = browser_page
     dialogs = []

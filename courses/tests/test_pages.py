@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from django.urls import reverse
 
 from catalog.models import CatalogNode
@@ -161,10 +160,9 @@ def test_relocate_page_opens_at_the_courses_lesson_and_previews_what_each_catego
 
 
 def test_relocate_posts_the_new_lesson_and_warns_about_the_same_node(client, tree, campaign, course):
+    from courses.tests.conftest import leaf
     from orgs.models import Role
     from orgs.tests.factories import member
-
-    from courses.tests.conftest import leaf
 
     other = leaf(campaign, index=5)
     colleague = member(tree.school, Role.TEACHER, real_name="王老师")
@@ -197,10 +195,9 @@ def test_relocate_to_another_category_says_which_slots_were_emptied(client, tree
 
 
 def test_relocate_refusals_are_shown_and_change_nothing(client, tree, campaign, course):
+    from courses.tests.conftest import leaf
     from selection import services as selection
     from selection.models import Entry
-
-    from courses.tests.conftest import leaf
 
     client.force_login(tree.teacher)
     url = reverse("courses:relocate", args=[course.pk])

@@ -151,7 +151,7 @@ def test_pipelined_patches_on_one_connection(tree, token):
     data = os.urandom(3 * MiB + 5000)
     upload, path = new_upload(tree, len(data))
     cuts = [0, 1000, 5000, 2 * MiB, len(data)]
-    payload = b"".join(patch_request(path, token, a, data[a:b]) for a, b in zip(cuts, cuts[1:]))
+    payload = b"".join(patch_request(path, token, a, data[a:b]) for a, b in zip(cuts, cuts[1:], strict=False))
     served = serve(payload)
     assert [r.status for r in served.responses] == [204, 204, 204, 204]
     assert [r.getheader("Upload-Offset") for r in served.responses] == [str(c) for c in cuts[1:]]

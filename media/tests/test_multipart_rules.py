@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -62,7 +62,7 @@ def test_part_numbers():
 
 
 def test_expiry_and_owner():
-    now = datetime(2026, 12, 4, 12, tzinfo=timezone.utc)
+    now = datetime(2026, 12, 4, 12, tzinfo=UTC)
     assert rules.upload_expired(now - timedelta(hours=24, seconds=1), now, 24) is True
     assert rules.upload_expired(now - timedelta(hours=24), now, 24) is False
     assert rules.may_use_upload(5, 5) is True

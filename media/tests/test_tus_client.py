@@ -13,8 +13,8 @@ from tusclient.exceptions import TusCommunicationError
 from tusclient.storage import filestorage
 
 from api.models import ApiToken
-from media.models import StoredFile, Upload
 from media import services
+from media.models import StoredFile, Upload
 from media.tests.tus_helpers import probes, stored_sha256  # noqa: F401
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("probes")]

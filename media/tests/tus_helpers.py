@@ -7,7 +7,6 @@ import hashlib
 
 import pytest
 
-
 TUS = {"HTTP_TUS_RESUMABLE": "1.0.0"}
 ENDPOINT = "/api/v1/uploads/"
 OFFSET_TYPE = "application/offset+octet-stream"

@@ -49,7 +49,7 @@ def test_teacher_due_is_the_school_deadline():
 @given(st.lists(st.integers(min_value=-30, max_value=30), min_size=1, max_size=3))
 def test_open_steps_come_before_overdue_ones_and_by_date(offsets):
     kinds = ["deadline", "contact_form_deadline", "confirm_deadline"]
-    facts = {"county": {k: NOW + timedelta(days=o) for k, o in zip(kinds, offsets)}}
+    facts = {"county": {k: NOW + timedelta(days=o) for k, o in zip(kinds, offsets, strict=False)}}
     steps = next_steps("county_admin", facts, NOW)
     flags = [s.is_overdue(NOW) for s in steps]
     assert flags == sorted(flags)  # all open ones first

@@ -1,6 +1,6 @@
 """The pure selection rules: transitions, quotas, node uniqueness, share caps, targets, deadlines."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given
@@ -59,7 +59,7 @@ def test_deadline_holds_to_the_second_in_beijing_time():
     assert not late.ok and late.rule == "deadline"
     assert late.message.startswith("县级初选推荐已于 2024-09-20 23:59 截止")
     # The same moment written in UTC is judged the same way.
-    utc = DEADLINE.astimezone(timezone.utc)
+    utc = DEADLINE.astimezone(UTC)
     assert rules.deadline_decision(utc, DEADLINE, "x").ok
     assert not rules.deadline_decision(utc + timedelta(seconds=1), DEADLINE, "x").ok
     assert rules.deadline_decision(DEADLINE + timedelta(days=400), None, "x").ok
