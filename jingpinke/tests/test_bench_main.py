@@ -1,0 +1,34 @@
+"""`make bench` (`python -m bench` without a section) runs every section in a process of its own, so
+that each has its own throw-away database: in one shared process the export's seed collided with the
+demo data the pages section had loaded (UNIQUE constraint failed: catalog_textbook…) and the run
+stopped there."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import bench.__main__ as bench_main
+
+
+def test_every_section_runs_in_its_own_process_and_a_failure_does_not_stop_the_rest(monkeypatch, capsys):
+    calls = []
+
+    def run(cmd, cwd=None, **kwargs):
+        calls.append((cmd, cwd))
+        return subprocess.CompletedProcess(cmd, 1 if cmd[-1] == "export" else 0)
+
+    monkeypatch.setattr(bench_main.subprocess, "run", run)
+    assert bench_main.main([]) == 1  # the export's failure is the run's status
+    assert [cmd for cmd, _ in calls] == [[sys.executable, "-m", "bench", name] for name in bench_main.SECTIONS]
+    assert {cwd for _, cwd in calls} == {bench_main.ROOT}
+    out = capsys.readouterr().out
+    assert all(f"== {name}" in out for name in bench_main.SECTIONS)
+
+
+def test_a_named_section_runs_in_this_process(monkeypatch):
+    ran = []
+    monkeypatch.setitem(bench_main.SECTIONS, "assign", lambda argv: ran.append(argv) or 0)
+    monkeypatch.setattr(bench_main.subprocess, "run", lambda *a, **k: (_ for _ in ()).throw(AssertionError(a)))
+    assert bench_main.main(["assign", "--x"]) == 0
+    assert ran == [["--x"]]
