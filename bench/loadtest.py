@@ -82,6 +82,23 @@ def plan(users: int, path: Path) -> dict:
     return data
 
 
+def _plan_when_unlocked(users: int, path: Path, tries: int = 10, pause: float = 3.0) -> dict:
+    """``plan`` between two locust runs on the same server: on SQLite (one writer at a time) the
+    server may still hold the write lock for the last requests' and the task worker's writes, and the
+    plan's token INSERTs failed with "database is locked" (a `make bench` stopped there). Tried again
+    after ``pause`` seconds, ``tries`` times; any other error at once."""
+    from django.db import OperationalError
+
+    for attempt in range(tries):
+        try:  # (a try cut short leaves some tokens issued: bench users' tokens, unused)
+            return plan(users, path)
+        except OperationalError as exc:
+            if "locked" not in str(exc) or attempt == tries - 1:
+                raise
+            time.sleep(pause)
+    raise AssertionError("unreachable")
+
+
 def _stats(prefix: Path) -> tuple[dict, list[dict]]:
     with open(f"{prefix}_stats.csv", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
@@ -204,7 +221,7 @@ def run(users: int = 300, seconds: int = 60, spawn_rate: int = 30, progress=prin
                 # Fresh plans: the last run left some courses submitted and entries recommended, which
                 # a new user would try to submit or recommend again (an error that is the bench's, not
                 # the server's).
-                plan(n, work / "plan.json")
+                _plan_when_unlocked(n, work / "plan.json")
                 progress(f"locust capacity: {n} users for {max(10, seconds // 2)} s", file=sys.stderr)
                 step = _locust(exe, port, n, max(10, seconds // 2), spawn_rate, work / f"cap{n}")
                 steps.append({k: step[k] for k in ("users", "requests", "errors", "p50_ms", "p95_ms", "per_second")})

@@ -8,6 +8,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 import bench.__main__ as bench_main
 
 
@@ -32,3 +34,28 @@ def test_a_named_section_runs_in_this_process(monkeypatch):
     monkeypatch.setattr(bench_main.subprocess, "run", lambda *a, **k: (_ for _ in ()).throw(AssertionError(a)))
     assert bench_main.main(["assign", "--x"]) == 0
     assert ran == [["--x"]]
+
+
+def test_the_locust_plan_between_runs_waits_for_sqlites_write_lock(monkeypatch):
+    """bench.loadtest: the next capacity step's plan (API tokens) is written while the server may
+    still hold SQLite's write lock: "database is locked" is tried again, any other error is not."""
+    from django.db import OperationalError
+
+    from bench import loadtest
+
+    failures = [OperationalError("database is locked")] * 2
+    calls = []
+
+    def plan(users, path):
+        calls.append(users)
+        if failures:
+            raise failures.pop()
+        return {"users": users}
+
+    monkeypatch.setattr(loadtest, "plan", plan)
+    monkeypatch.setattr(loadtest.time, "sleep", lambda s: None)
+    assert loadtest._plan_when_unlocked(50, None) == {"users": 50}
+    assert calls == [50, 50, 50]
+    monkeypatch.setattr(loadtest, "plan", lambda users, path: (_ for _ in ()).throw(OperationalError("no such table")))
+    with pytest.raises(OperationalError):
+        loadtest._plan_when_unlocked(50, None)
