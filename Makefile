@@ -56,11 +56,12 @@ test-s3: $(STAMP) system-deps
 	JPK_DATABASE_URL=$${JPK_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} JPK_TEST_STORAGE=s3 $(VENV)/bin/pytest
 
 # Every section, the province table (`python -m bench table`) last; it alone: `make bench-table`
-# (on PostgreSQL: JPK_DATABASE_URL=postgres://… make bench-table).
-bench: $(STAMP)
+# (on PostgreSQL: JPK_DATABASE_URL=postgres://… make bench-table). The certificates section renders
+# PDFs with the CJK font that system-deps installs.
+bench: $(STAMP) system-deps
 	$(PY) -m bench
 
-bench-table: $(STAMP)
+bench-table: $(STAMP) system-deps
 	$(PY) -m bench table
 
 lint: $(STAMP)

@@ -162,15 +162,21 @@ def main(argv: list[str] | None = None) -> int:
     if argv:
         print(f"unknown section {argv[0]!r}; sections: {', '.join(SECTIONS)}", file=sys.stderr)
         return 2
-    status = 0
+    failed = []
     for name in SECTIONS:
         print(f"\n== {name}", flush=True)
         # Each section in its own process: its own throw-away database (sections seed data that
         # collide in a shared one: the export's textbooks were the demo's that `pages` loaded, and
         # `make bench` stopped there) and its own peak RSS (the certificates' included the pages').
         done = subprocess.run([sys.executable, "-m", "bench", name], cwd=ROOT)
-        status = done.returncode or status
-    return status
+        if done.returncode:
+            failed.append((name, done.returncode))
+    if failed:
+        # The sections' output is long; the failures are named again at its end, where they are seen.
+        print("\nsections that failed: " + ", ".join(f"{name} (exit {rc})" for name, rc in failed), flush=True)
+        return failed[-1][1]
+    print("\nevery section ran", flush=True)
+    return 0
 
 
 if __name__ == "__main__":

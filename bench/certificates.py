@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import sys
 import tempfile
 import time
 
@@ -30,6 +31,12 @@ def main(argv: list[str]) -> int:
     from django.core.management import call_command
     from django.utils import timezone
 
+    from awards import pdf
+
+    if pdf.font_path() is None:  # say so before seeding, not as a traceback from the ZIP's first PDF
+        print("certificates: not measured — no CJK font on this machine (install fonts-wqy-microhei: "
+              "`make bench` does so as root, or set JPK_CJK_FONT)", file=sys.stderr)
+        return 1
     call_command("migrate", verbosity=0)
     from awards import services
     from awards.models import IssueJob

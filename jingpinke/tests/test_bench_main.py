@@ -26,6 +26,25 @@ def test_every_section_runs_in_its_own_process_and_a_failure_does_not_stop_the_r
     assert {cwd for _, cwd in calls} == {bench_main.ROOT}
     out = capsys.readouterr().out
     assert all(f"== {name}" in out for name in bench_main.SECTIONS)
+    assert out.rstrip().endswith("sections that failed: export (exit 1)")
+
+
+def test_a_run_where_every_section_passed_says_so(monkeypatch, capsys):
+    monkeypatch.setattr(bench_main.subprocess, "run", lambda cmd, cwd=None: subprocess.CompletedProcess(cmd, 0))
+    assert bench_main.main([]) == 0
+    assert capsys.readouterr().out.rstrip().endswith("every section ran")
+
+
+def test_the_certificates_section_without_a_cjk_font_says_what_to_install(monkeypatch, capsys):
+    """On a fresh machine where `make bench` ran before the font was installed, the section stopped
+    with a traceback from the ZIP's first PDF after seeding and issuing; now it says so first."""
+    from awards import pdf
+    from bench import certificates
+
+    monkeypatch.setattr(pdf, "font_path", lambda: None)
+    assert certificates.main([]) == 1
+    err = capsys.readouterr().err
+    assert "fonts-wqy-microhei" in err and "Traceback" not in err
 
 
 def test_a_named_section_runs_in_this_process(monkeypatch):
