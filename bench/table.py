@@ -7,7 +7,7 @@ reused), it measures:
 
 - every list page and API list as a city admin, a county admin and a teacher: p50 and p95 of
   ``--requests`` requests through the full Django stack (test client) and the SQL queries one
-  request makes; target p95 ≤ 100 ms (issue 12);
+  request makes; target p95 ≤ 100 ms up to 200,000 courses, ≤ 200 ms above (issue 12: 200 ms at 1 M);
 - recommend and return through the API, per second (a county admin on his pending entries);
 - the full export of the declarations, if the ``exports`` app is installed (else a row says so);
 - uploads: one file through jingpinke's tus endpoint and through @tus/server + @tus/file-store,
@@ -18,7 +18,7 @@ reused), it measures:
   targets 0 errors and p95 ≤ 300 ms.
 
 The table is printed as Markdown (README's "省级规模" section holds one) and written with the
-machine, date and load average to ``bench/results/<date>-<vendor>.json``. Rows that miss their
+machine, date and load average to ``bench/results/<date>-<vendor>[-<size>].json`` (``-1m`` at 1 M courses). Rows that miss their
 target say "MISSED"; timings are never asserted by the tests, only the table's structure.
 """
 
@@ -38,6 +38,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 LIST_TARGET_MS = 100
+LIST_TARGET_LARGE_MS = 200  # issue 12: "p95 ≤ 100 ms (200 ms at 1 M)"
+LIST_TARGET_LARGE_ABOVE = 200_000  # courses
+
+
+def list_target_ms(courses: int) -> int:
+    """The p95 target of a list in a province of ``courses`` courses."""
+    return LIST_TARGET_LARGE_MS if courses > LIST_TARGET_LARGE_ABOVE else LIST_TARGET_MS
 LOCUST_TARGET_MS = 300
 ROLES = {"city admin": "pv_city_01", "county admin": "pv_county_001", "teacher": "pv_t_00001_1",
          "province admin": "pv_province"}
@@ -94,9 +101,12 @@ def time_get(client, url: str, requests: int) -> dict:
             "queries": queries}
 
 
-def lists(campaign_id: int, requests: int, progress=print, only: str = "") -> list[dict]:
-    """Every list case, or those whose "case role" matches the regular expression ``only``."""
+def lists(campaign_id: int, requests: int, progress=print, only: str = "", courses: int = 0) -> list[dict]:
+    """Every list case, or those whose "case role" matches the regular expression ``only``; ``courses``:
+    the province's size, which sets the target (``list_target_ms``)."""
     from orgs.models import Unit
+
+    target_ms = list_target_ms(courses)
 
     school = Unit.objects.filter(kind="school", code__startswith="pv-").order_by("code").first()
     # The server freezes its start-up heap out of the garbage collector's walks (jingpinke/wsgi.py);
@@ -110,8 +120,8 @@ def lists(campaign_id: int, requests: int, progress=print, only: str = "") -> li
             continue
         client = clients.get(role) or clients.setdefault(role, _client(ROLES[role]))
         row = {"section": "lists", "case": case, "role": role, "url": url, **time_get(client, url, requests),
-               "target": f"p95 ≤ {LIST_TARGET_MS} ms"}
-        row["met"] = row["status"] == 200 and row["p95_ms"] <= LIST_TARGET_MS
+               "target": f"p95 ≤ {target_ms} ms"}
+        row["met"] = row["status"] == 200 and row["p95_ms"] <= target_ms
         rows.append(row)
         progress(f"{case:<34} {role:<13} {row['status']} p50 {row['p50_ms']:8.1f} p95 {row['p95_ms']:8.1f} "
                  f"q {row['queries']}", file=sys.stderr)
@@ -264,12 +274,15 @@ def collect(campaign_id: int, *, requests: int = 20, decisions_n: int = 30, uplo
     from django.conf import settings
     from django.test.utils import override_settings
 
+    from courses.models import Course
+
     load_before = os.getloadavg()
+    courses = Course.objects.filter(campaign_id=campaign_id).count()
     # Pages without collectstatic's manifest (as the pages bench does).
     static = {**settings.STORAGES, "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
     with override_settings(ALLOWED_HOSTS=["*"], STORAGES=static):
-        rows = lists(campaign_id, requests, progress, only)
+        rows = lists(campaign_id, requests, progress, only, courses)
         if only:  # a quick look at some lists: nothing else is measured
             return {"rows": rows}
         rows += decisions(campaign_id, decisions_n, progress)
@@ -284,16 +297,22 @@ def collect(campaign_id: int, *, requests: int = 20, decisions_n: int = 30, uplo
         from bench import loadtest
 
         rows += loadtest.run(**locust, progress=progress)
-    from courses.models import Course
-
     return {"date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-            "machine": machine(), "database": database(), "courses": Course.objects.filter(campaign_id=campaign_id).count(),
+            "machine": machine(), "database": database(), "courses": courses,
             "load": {"before": load_before, "after": os.getloadavg()}, "requests": requests, "rows": rows}
+
+
+def size_suffix(courses: int) -> str:
+    """'' for the province of 200,000 courses, else its size ('-1m', '-0.2k'): a run at another scale on the
+    same day does not overwrite the province's file."""
+    if courses == 200_000:
+        return ""
+    return f"-{courses / 1e6:g}m" if courses >= 1_000_000 else f"-{courses / 1e3:g}k"
 
 
 def write(result: dict, directory: Path = RESULTS) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{result['date'][:10]}-{result['database']['vendor']}.json"
+    path = directory / f"{result['date'][:10]}-{result['database']['vendor']}{size_suffix(result['courses'])}.json"
     path.write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
     return path
 
